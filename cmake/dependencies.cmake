@@ -1,0 +1,20 @@
+# Every dependency comes from a Debian package (see scripts/bootstrap).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(OpenSSL REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+
+if(CHAT_BUILD_APPS)
+  find_package(Boost 1.74 REQUIRED COMPONENTS system)
+  find_package(CLI11 REQUIRED)
+  find_package(spdlog REQUIRED)
+  pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+  pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+  pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+endif()
+
+if(CHAT_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
