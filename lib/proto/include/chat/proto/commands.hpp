@@ -1,0 +1,66 @@
+#pragma once
+// Bodies that STOMP clients SEND (§4). The sender is always the authenticated user, so none
+// of these carries a user id. Parsers validate; serializers are for our own clients
+// (chatctl, chatload, tests).
+#include <chat/proto/error.hpp>
+#include <chat/proto/json.hpp>
+#include <chat/proto/message.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chat::proto {
+
+// /app/chat.send: {"roomId":…, "content":"…", "type":"TEXT"?, "messageKey":"…"?}
+struct send_request {
+  std::int64_t room_id = 0;
+  std::string content;
+  std::optional<std::string> message_key;  // UUID, lower case; the gateway makes one if absent
+
+  friend bool operator==(const send_request&, const send_request&) = default;
+};
+
+// Rules: roomId positive; content a string, not blank (not only whitespace), at most
+// `max_content_code_points` code points; type, when given, must be "TEXT" ("SYSTEM" is
+// not_allowed: only the server writes system messages); messageKey, when given, a UUID.
+// A null optional member counts as absent.
+validation_error parse_send_request(
+    std::string_view json, send_request& out,
+    std::size_t max_content_code_points = default_max_content_code_points);
+
+// A SEND to /topic/room.{room_id} (§4): the body is the content, either as plain text or as
+// a JSON object with a "content" member (and optionally "messageKey"). A body that is a JSON
+// object with a "content" member is read as JSON; any other body is plain text, which must
+// be valid UTF-8. Same content rules as parse_send_request().
+validation_error parse_room_send_body(
+    std::string_view body, std::int64_t room_id, send_request& out,
+    std::size_t max_content_code_points = default_max_content_code_points);
+
+// Emits {"roomId":…,"content":"…"[,"messageKey":"…"]} ("type" omitted: TEXT).
+void append_json(const send_request& request, std::string& out);
+
+// /app/chat.read: {"roomId":…, "lastReadMessageId":…} — lastReadMessageId >= 0.
+struct read_request {
+  std::int64_t room_id = 0;
+  std::int64_t last_read_message_id = 0;
+
+  friend bool operator==(const read_request&, const read_request&) = default;
+};
+
+validation_error parse_read_request(std::string_view json, read_request& out);
+void append_json(const read_request& request, std::string& out);
+
+// /app/chat.typing: {"roomId":…}
+struct typing_request {
+  std::int64_t room_id = 0;
+
+  friend bool operator==(const typing_request&, const typing_request&) = default;
+};
+
+validation_error parse_typing_request(std::string_view json, typing_request& out);
+void append_json(const typing_request& request, std::string& out);
+
+}  // namespace chat::proto

@@ -1,0 +1,61 @@
+#pragma once
+// Events the server produces: on Kafka (read receipts), on Redis and STOMP (presence, typing).
+// Timestamps are Unix ms in memory and ISO-8601 UTC ("at") on the wire.
+#include <chat/proto/error.hpp>
+#include <chat/proto/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chat::proto {
+
+// Kafka value of chat.read-receipts (§5):
+//   {"roomId":…,"userId":…,"lastReadMessageId":…,"at":"…"}
+struct read_receipt {
+  std::int64_t room_id = 0;
+  std::int64_t user_id = 0;
+  std::int64_t last_read_message_id = 0;
+  std::int64_t at_ms = 0;
+
+  friend bool operator==(const read_receipt&, const read_receipt&) = default;
+};
+
+void append_json(const read_receipt& receipt, std::string& out);
+// roomId, userId positive; lastReadMessageId >= 0; at ISO-8601.
+validation_error parse_read_receipt(std::string_view json, read_receipt& out);
+
+// Channel chat:presence and destination /topic/presence (§4):
+// {"userId":…,"status":"ONLINE"|"OFFLINE","at":"…"}
+enum class presence_status { online, offline };
+
+std::string_view to_string(presence_status status) noexcept;  // "ONLINE" / "OFFLINE"
+std::optional<presence_status> parse_presence_status(std::string_view text) noexcept;
+
+struct presence_event {
+  std::int64_t user_id = 0;
+  presence_status status = presence_status::online;
+  std::int64_t at_ms = 0;
+
+  friend bool operator==(const presence_event&, const presence_event&) = default;
+};
+
+void append_json(const presence_event& event, std::string& out);
+validation_error parse_presence_event(std::string_view json, presence_event& out);
+
+// Destination /topic/room.{id}.typing: {"roomId":…,"userId":…,"nickname":"…","at":"…"}
+struct typing_event {
+  std::int64_t room_id = 0;
+  std::int64_t user_id = 0;
+  std::string nickname;
+  std::int64_t at_ms = 0;
+
+  friend bool operator==(const typing_event&, const typing_event&) = default;
+};
+
+void append_json(const typing_event& event, std::string& out);
+// For relaying typing notices between nodes; roomId, userId positive, nickname a string.
+validation_error parse_typing_event(std::string_view json, typing_event& out);
+
+}  // namespace chat::proto

@@ -1,0 +1,105 @@
+#include <chat/proto/events.hpp>
+
+#include "json_input.hpp"
+
+#include <chat/common/time.hpp>
+
+namespace chat::proto {
+namespace {
+
+void append_at(std::int64_t at_ms, std::string& out) {
+  out.append(R"(,"at":")");
+  common::append_iso8601_ms(at_ms, out);
+  out.append("\"}");
+}
+
+}  // namespace
+
+void append_json(const read_receipt& receipt, std::string& out) {
+  out.append(R"({"roomId":)");
+  append_json_int(receipt.room_id, out);
+  out.append(R"(,"userId":)");
+  append_json_int(receipt.user_id, out);
+  out.append(R"(,"lastReadMessageId":)");
+  append_json_int(receipt.last_read_message_id, out);
+  append_at(receipt.at_ms, out);
+}
+
+validation_error parse_read_receipt(std::string_view json, read_receipt& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  read_receipt receipt;
+  if (auto error = detail::read_int64(doc, "roomId", 1, receipt.room_id)) return error;
+  if (auto error = detail::read_int64(doc, "userId", 1, receipt.user_id)) return error;
+  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, receipt.last_read_message_id)) {
+    return error;
+  }
+  if (auto error = detail::read_timestamp(doc, "at", receipt.at_ms)) return error;
+  out = receipt;
+  return {};
+}
+
+std::string_view to_string(presence_status status) noexcept {
+  switch (status) {
+    case presence_status::online: return "ONLINE";
+    case presence_status::offline: return "OFFLINE";
+  }
+  return "OFFLINE";
+}
+
+std::optional<presence_status> parse_presence_status(std::string_view text) noexcept {
+  if (text == "ONLINE") return presence_status::online;
+  if (text == "OFFLINE") return presence_status::offline;
+  return std::nullopt;
+}
+
+void append_json(const presence_event& event, std::string& out) {
+  out.append(R"({"userId":)");
+  append_json_int(event.user_id, out);
+  out.append(R"(,"status":")");
+  out.append(to_string(event.status));
+  out.push_back('"');
+  append_at(event.at_ms, out);
+}
+
+validation_error parse_presence_event(std::string_view json, presence_event& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  presence_event event;
+  if (auto error = detail::read_int64(doc, "userId", 1, event.user_id)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "status", text)) return error;
+  const auto status = parse_presence_status(*text);
+  if (!status)
+    return detail::make_error(errc::bad_format, "status", "status must be ONLINE or OFFLINE");
+  event.status = *status;
+  if (auto error = detail::read_timestamp(doc, "at", event.at_ms)) return error;
+  out = event;
+  return {};
+}
+
+void append_json(const typing_event& event, std::string& out) {
+  out.append(R"({"roomId":)");
+  append_json_int(event.room_id, out);
+  out.append(R"(,"userId":)");
+  append_json_int(event.user_id, out);
+  out.append(R"(,"nickname":)");
+  append_json_string(event.nickname, out);
+  append_at(event.at_ms, out);
+}
+
+validation_error parse_typing_event(std::string_view json, typing_event& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  typing_event event;
+  if (auto error = detail::read_int64(doc, "roomId", 1, event.room_id)) return error;
+  if (auto error = detail::read_int64(doc, "userId", 1, event.user_id)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "nickname", text)) return error;
+  event.nickname = *text;
+  if (auto error = detail::read_timestamp(doc, "at", event.at_ms)) return error;
+  out = std::move(event);
+  return {};
+}
+
+}  // namespace chat::proto

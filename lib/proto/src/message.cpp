@@ -1,0 +1,80 @@
+#include <chat/proto/message.hpp>
+
+#include "json_input.hpp"
+
+#include <chat/common/time.hpp>
+
+namespace chat::proto {
+
+std::string_view to_string(message_type type) noexcept {
+  switch (type) {
+    case message_type::text: return "TEXT";
+    case message_type::system: return "SYSTEM";
+  }
+  return "TEXT";
+}
+
+std::optional<message_type> parse_message_type(std::string_view text) noexcept {
+  if (text == "TEXT") return message_type::text;
+  if (text == "SYSTEM") return message_type::system;
+  return std::nullopt;
+}
+
+void append_json(const chat_message& m, std::string& out) {
+  // Fixed part: names, punctuation, four int64s, the timestamp; strings are mostly copied.
+  out.reserve(out.size() + 200 + m.message_key.size() + m.sender_nickname.size() +
+              m.content.size());
+  out.push_back('{');
+  if (m.id != 0) {
+    out.append(R"("id":)");
+    append_json_int(m.id, out);
+    out.push_back(',');
+  }
+  out.append(R"("messageKey":)");
+  append_json_string(m.message_key, out);
+  out.append(R"(,"roomId":)");
+  append_json_int(m.room_id, out);
+  out.append(R"(,"senderId":)");
+  append_json_int(m.sender_id, out);
+  out.append(R"(,"senderNickname":)");
+  append_json_string(m.sender_nickname, out);
+  out.append(R"(,"content":)");
+  append_json_string(m.content, out);
+  out.append(R"(,"type":")");
+  out.append(to_string(m.type));
+  out.append(R"(","createdAt":")");
+  common::append_iso8601_ms(m.created_at_ms, out);
+  out.append("\"}");
+}
+
+validation_error parse_chat_message(std::string_view json, chat_message& out,
+                                    std::size_t max_content_code_points) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+
+  chat_message m;
+  if (detail::find_member(doc, "id", /*null_is_absent=*/true) != nullptr) {
+    if (auto error = detail::read_int64(doc, "id", 0, m.id)) return error;
+  }
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "messageKey", text)) return error;
+  if (auto error = detail::check_uuid(*text, "messageKey", m.message_key)) return error;
+  if (auto error = detail::read_int64(doc, "roomId", 1, m.room_id)) return error;
+  if (auto error = detail::read_int64(doc, "senderId", 1, m.sender_id)) return error;
+  if (auto error = detail::read_string(doc, "senderNickname", text)) return error;
+  m.sender_nickname = *text;
+  if (auto error = detail::read_string(doc, "content", text)) return error;
+  if (auto error = detail::check_max_code_points(*text, "content", max_content_code_points))
+    return error;
+  m.content = *text;
+  if (auto error = detail::read_string(doc, "type", text)) return error;
+  const auto type = parse_message_type(*text);
+  if (!type) return detail::make_error(errc::bad_format, "type", "type must be TEXT or SYSTEM");
+  m.type = *type;
+  if (auto error = detail::read_timestamp(doc, "createdAt", m.created_at_ms)) return error;
+
+  out = std::move(m);
+  return {};
+}
+
+}  // namespace chat::proto

@@ -1,0 +1,27 @@
+#pragma once
+// Text rules shared by the parsers (internal to chat_proto).
+#include <cstddef>
+#include <string_view>
+
+namespace chat::proto::detail {
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (1–4), or 0 when malformed.
+// Stores the code point in `cp`.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexcept;
+
+constexpr bool is_ascii_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string_view trim_ascii_space(std::string_view s) noexcept;
+
+// True when `s` is empty or only ASCII whitespace.
+bool is_blank(std::string_view s) noexcept;
+
+// For display names (nicknames, room names): true when valid UTF-8 `s` contains a control
+// character (C0, DEL, C1), a line or paragraph separator (U+2028, U+2029) or a bidirectional
+// override/isolate (U+202A–U+202E, U+2066–U+2069), which could make a name render as
+// another. Invalid UTF-8 also answers true.
+bool has_forbidden_name_characters(std::string_view s) noexcept;
+
+}  // namespace chat::proto::detail

@@ -1,0 +1,206 @@
+#include <chat/proto/message.hpp>
+
+#include "test_support.hpp"
+
+using namespace chat::proto;
+using chat::proto::test::fails_with;
+using chat::proto::test::hostile_strings;
+using chat::proto::test::reparse;
+
+namespace {
+
+constexpr std::int64_t created = 1'795'262'400'123;  // 2026-11-21T12:00:00.123Z
+
+chat_message sample() {
+  chat_message m;
+  m.id = make_message_id(3, 17);
+  m.message_key = "3b241101-e2bb-4255-8caf-4136c566a962";
+  m.room_id = 42;
+  m.sender_id = 7;
+  m.sender_nickname = "alice";
+  m.content = "hello";
+  m.type = message_type::text;
+  m.created_at_ms = created;
+  return m;
+}
+
+// A valid message as JSON, with one member replaced (or removed when value is empty).
+std::string with(std::string_view name, std::string_view value) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(R"({"id":5,
+      "messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,"senderId":7,
+      "senderNickname":"alice","content":"hello","type":"TEXT",
+      "createdAt":"2026-11-21T12:00:00.123Z"})");
+  if (value.empty()) {
+    j.erase(std::string(name));
+  } else {
+    j[std::string(name)] = nlohmann::ordered_json::parse(value);
+  }
+  return j.dump();
+}
+
+validation_error parse(const std::string& json, std::size_t max = default_max_content_code_points) {
+  chat_message out;
+  return parse_chat_message(json, out, max);
+}
+
+}  // namespace
+
+TEST(ChatMessage, SerializesExactlyTheSpecShape) {
+  chat_message m = sample();
+  m.id = 1;
+  EXPECT_EQ(to_json(m),
+            R"({"id":1,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
+            R"("senderId":7,"senderNickname":"alice","content":"hello","type":"TEXT",)"
+            R"("createdAt":"2026-11-21T12:00:00.123Z"})");
+}
+
+TEST(ChatMessage, OmitsIdWhenNotYetAssigned) {
+  chat_message m = sample();
+  m.id = 0;
+  m.type = message_type::system;
+  EXPECT_EQ(to_json(m),
+            R"({"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
+            R"("senderId":7,"senderNickname":"alice","content":"hello","type":"SYSTEM",)"
+            R"("createdAt":"2026-11-21T12:00:00.123Z"})");
+}
+
+TEST(ChatMessage, AppendsAfterExistingBytes) {
+  std::string out = "prefix";
+  append_json(sample(), out);
+  EXPECT_EQ(out.rfind("prefix{", 0), 0u);
+}
+
+TEST(ChatMessage, RoundTrips) {
+  for (const chat_message& m : {sample(), [] {
+                                  chat_message s = sample();
+                                  s.id = 0;
+                                  s.type = message_type::system;
+                                  s.created_at_ms = 0;
+                                  s.room_id = INT64_MAX;
+                                  s.sender_id = 1;
+                                  return s;
+                                }()}) {
+    chat_message back;
+    const auto error = parse_chat_message(to_json(m), back);
+    ASSERT_FALSE(error) << error.message;
+    EXPECT_EQ(back, m);
+  }
+}
+
+TEST(ChatMessage, HostileStringsSurviveSerialization) {
+  for (const std::string& s : hostile_strings()) {
+    chat_message m = sample();
+    m.content = s;
+    m.sender_nickname = s;
+    const std::string json = to_json(m);
+    const nlohmann::json parsed = reparse(json);
+    EXPECT_EQ(parsed.at("content").get<std::string>(), s);
+    EXPECT_EQ(parsed.at("senderNickname").get<std::string>(), s);
+    chat_message back;
+    const auto error = parse_chat_message(json, back, 1'000'000);
+    ASSERT_FALSE(error) << error.message;
+    EXPECT_EQ(back, m);
+  }
+}
+
+TEST(ChatMessage, InvalidUtf8InContentStillGivesValidJson) {
+  chat_message m = sample();
+  m.content = "bad\xFF\xFE";
+  const nlohmann::json parsed = reparse(to_json(m));
+  EXPECT_EQ(parsed.at("content").get<std::string>(), "bad\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(ChatMessage, ParsesUnknownMembersAndNormalizesKey) {
+  chat_message out;
+  const auto error =
+      parse_chat_message(with("messageKey", R"("3B241101-E2BB-4255-8CAF-4136C566A962")")
+                             .insert(1, R"("extra":[1,{}],)"),
+                         out);
+  ASSERT_FALSE(error) << error.message;
+  EXPECT_EQ(out.message_key, "3b241101-e2bb-4255-8caf-4136c566a962");
+}
+
+TEST(ChatMessage, IdIsOptional) {
+  chat_message out;
+  ASSERT_FALSE(parse_chat_message(with("id", ""), out));
+  EXPECT_EQ(out.id, 0);
+  ASSERT_FALSE(parse_chat_message(with("id", "null"), out));
+  EXPECT_EQ(out.id, 0);
+  EXPECT_TRUE(fails_with(parse(with("id", "-1")), errc::out_of_range, "id"));
+  EXPECT_TRUE(fails_with(parse(with("id", "1.5")), errc::wrong_type, "id"));
+  EXPECT_TRUE(fails_with(parse(with("id", R"("5")")), errc::wrong_type, "id"));
+}
+
+TEST(ChatMessage, ContentLengthBoundaryInCodePoints) {
+  // 4000 euro signs are 12000 bytes but 4000 characters.
+  std::string content;
+  for (int i = 0; i < 4000; ++i) content += "\xE2\x82\xAC";
+  const nlohmann::json at_limit = content;
+  EXPECT_FALSE(parse(with("content", at_limit.dump())));
+  const nlohmann::json over = content + "a";
+  EXPECT_TRUE(fails_with(parse(with("content", over.dump())), errc::bad_length, "content"));
+  // The limit is a parameter.
+  EXPECT_FALSE(parse(with("content", R"("abc")"), 3));
+  EXPECT_TRUE(fails_with(parse(with("content", R"("abcd")"), 3), errc::bad_length, "content"));
+}
+
+TEST(ChatMessage, ValidatesEveryField) {
+  EXPECT_TRUE(fails_with(parse(with("messageKey", "")), errc::missing_field, "messageKey"));
+  EXPECT_TRUE(
+      fails_with(parse(with("messageKey", R"("not-a-uuid")")), errc::bad_format, "messageKey"));
+  EXPECT_TRUE(fails_with(parse(with("messageKey", "5")), errc::wrong_type, "messageKey"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "")), errc::missing_field, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "0")), errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "-42")), errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "42.0")), errc::wrong_type, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", R"("42")")), errc::wrong_type, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "true")), errc::wrong_type, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "null")), errc::wrong_type, "roomId"));
+  EXPECT_TRUE(
+      fails_with(parse(with("roomId", "9223372036854775808")), errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("senderId", "0")), errc::out_of_range, "senderId"));
+  EXPECT_TRUE(fails_with(parse(with("senderNickname", "")), errc::missing_field, "senderNickname"));
+  EXPECT_TRUE(fails_with(parse(with("senderNickname", "[]")), errc::wrong_type, "senderNickname"));
+  EXPECT_TRUE(fails_with(parse(with("content", "")), errc::missing_field, "content"));
+  EXPECT_TRUE(fails_with(parse(with("content", "{}")), errc::wrong_type, "content"));
+  EXPECT_TRUE(fails_with(parse(with("type", R"("text")")), errc::bad_format, "type"));
+  EXPECT_TRUE(fails_with(parse(with("type", R"("IMAGE")")), errc::bad_format, "type"));
+  EXPECT_TRUE(fails_with(parse(with("type", "1")), errc::wrong_type, "type"));
+  EXPECT_TRUE(fails_with(parse(with("createdAt", "")), errc::missing_field, "createdAt"));
+  EXPECT_TRUE(fails_with(parse(with("createdAt", "1795262400123")), errc::wrong_type, "createdAt"));
+  EXPECT_TRUE(
+      fails_with(parse(with("createdAt", R"("yesterday")")), errc::bad_format, "createdAt"));
+  EXPECT_TRUE(fails_with(parse(with("createdAt", R"("2026-02-30T00:00:00Z")")), errc::bad_format,
+                         "createdAt"));
+}
+
+TEST(ChatMessage, RejectsNonObjectsAndBrokenJson) {
+  EXPECT_TRUE(fails_with(parse(""), errc::invalid_json, ""));
+  EXPECT_TRUE(fails_with(parse("{"), errc::invalid_json, ""));
+  EXPECT_TRUE(fails_with(parse(with("content", R"("x")") + "x"), errc::invalid_json, ""));
+  EXPECT_TRUE(fails_with(parse("{\"content\":\"\xFF\"}"), errc::invalid_json, ""));  // bad UTF-8
+  EXPECT_TRUE(fails_with(parse("[]"), errc::not_an_object, ""));
+  EXPECT_TRUE(fails_with(parse("null"), errc::not_an_object, ""));
+  EXPECT_TRUE(fails_with(parse("42"), errc::not_an_object, ""));
+  EXPECT_TRUE(fails_with(parse(R"("text")"), errc::not_an_object, ""));
+}
+
+TEST(ChatMessage, SurvivesDeepNesting) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  EXPECT_TRUE(fails_with(parse(deep), errc::not_an_object, ""));
+  const std::string deep_member = R"({"extra":)" + deep + "}";
+  EXPECT_TRUE(fails_with(parse(deep_member), errc::missing_field, "messageKey"));
+}
+
+TEST(ChatMessage, LeavesOutputUntouchedOnFailure) {
+  chat_message out = sample();
+  EXPECT_TRUE(parse_chat_message(with("roomId", "0"), out));
+  EXPECT_EQ(out, sample());
+}
+
+TEST(MessageType, Names) {
+  EXPECT_EQ(to_string(message_type::text), "TEXT");
+  EXPECT_EQ(to_string(message_type::system), "SYSTEM");
+  EXPECT_EQ(parse_message_type("SYSTEM"), message_type::system);
+  EXPECT_EQ(parse_message_type("System"), std::nullopt);
+}
