@@ -1,0 +1,274 @@
+#include "config/config.hpp"
+
+#include "version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace chat::chatd {
+namespace {
+
+// Parses "30s", "500ms", "2m", "24h" or a bare number of `unit`s.
+bool parse_duration_ms(const std::string& text, std::int64_t bare_unit_ms, std::int64_t& out_ms) {
+  if (text.empty()) return false;
+  std::size_t pos = 0;
+  while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) != 0) ++pos;
+  if (pos == 0 || pos > 12) return false;
+  const std::int64_t n = std::stoll(text.substr(0, pos));
+  const std::string unit = text.substr(pos);
+  std::int64_t mult;
+  if (unit.empty()) {
+    mult = bare_unit_ms;
+  } else if (unit == "ms") {
+    mult = 1;
+  } else if (unit == "s") {
+    mult = 1000;
+  } else if (unit == "m") {
+    mult = 60'000;
+  } else if (unit == "h") {
+    mult = 3'600'000;
+  } else {
+    return false;
+  }
+  out_ms = n * mult;
+  return true;
+}
+
+// A CLI11 validator for durations, so a bad value names its flag.
+CLI::Validator duration_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        std::int64_t ms;
+        if (!parse_duration_ms(s, 1000, ms)) return "not a duration (examples: 500ms, 30s, 2m, 24h): " + s;
+        return {};
+      },
+      "DURATION");
+}
+
+std::string default_node_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "chatd");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
+  out = role_set{false, false, false, false};
+  std::stringstream ss(text);
+  std::string item;
+  bool any = false;
+  while (std::getline(ss, item, ',')) {
+    if (item == "gateway") {
+      out.gateway = true;
+    } else if (item == "persist") {
+      out.persist = true;
+    } else if (item == "broadcast") {
+      out.broadcast = true;
+    } else if (item == "receipts") {
+      out.receipts = true;
+    } else if (item == "all") {
+      out = role_set{};
+    } else {
+      bad = item;
+      return false;
+    }
+    any = true;
+  }
+  if (!any) bad = "(empty)";
+  return any;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> kafka_settings(const config& cfg) {
+  std::vector<std::pair<std::string, std::string>> out{{"bootstrap.servers", cfg.kafka_brokers}};
+  for (const auto& kv : cfg.kafka_properties) {
+    const auto eq = kv.find('=');
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return out;
+}
+
+parse_outcome parse_config(int argc, const char* const* argv) {
+  config cfg;
+  CLI::App app{
+      "chatd — STOMP chat server: gateway (WebSocket + TCP STOMP, REST), Kafka pipeline "
+      "(persistence, broadcast, read receipts), presence.\n"
+      "Every setting is also read from the environment as CHATD_<NAME> (e.g. CHATD_HTTP_PORT) "
+      "and from --config FILE (TOML/INI: name = value).",
+      "chatd"};
+  app.get_formatter()->column_width(44);
+  app.set_version_flag("--version", std::string("chatd ") + std::string(chatd_version));
+  app.set_config("--config", "", "Read settings from this TOML/INI file (flags and env win over it)");
+
+  auto env = [](const char* name) { return std::string("CHATD_") + name; };
+  std::string jwt_ttl = "24h", health_interval = "1s", dep_timeout = "2s", shutdown_timeout = "30s",
+              startup_timeout = "60s";
+  std::string roles_text = "gateway,persist,broadcast,receipts";
+  std::string jwt_secret_file;
+
+  app.add_option("--http-host", cfg.http_host, "Address for HTTP, REST and WebSocket")->envname(env("HTTP_HOST"))->capture_default_str();
+  app.add_option("--http-port", cfg.http_port, "Port for HTTP, REST and WebSocket (/ws)")->envname(env("HTTP_PORT"))->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--stomp-host", cfg.stomp_host, "Address for plain-TCP STOMP")->envname(env("STOMP_HOST"))->capture_default_str();
+  app.add_option("--stomp-port", cfg.stomp_port, "Port for plain-TCP STOMP")->envname(env("STOMP_PORT"))->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--io-threads", cfg.io_threads, "Network I/O threads")->envname(env("IO_THREADS"))->check(CLI::Range(1, 256))->capture_default_str();
+
+  app.add_option("--database-url", cfg.database_url, "PostgreSQL URL, e.g. postgresql://chat:pw@127.0.0.1:5432/chat (required)")->envname(env("DATABASE_URL"));
+  app.add_option("--db-pool-size", cfg.db_pool_size, "PostgreSQL connections (and worker threads)")->envname(env("DB_POOL_SIZE"))->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--db-queue-limit", cfg.db_queue_limit, "Queued database jobs before requests get 503")->envname(env("DB_QUEUE_LIMIT"))->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--redis-url", cfg.redis_url, "Redis URL: redis://[:password@]host:port[/db]")->envname(env("REDIS_URL"))->capture_default_str();
+  app.add_option("--kafka-brokers", cfg.kafka_brokers, "Kafka bootstrap servers (host:port,...)")->envname(env("KAFKA_BROKERS"))->capture_default_str();
+  app.add_option("--kafka-property", cfg.kafka_properties, "Extra librdkafka setting key=value (repeatable; SASL/TLS)")
+      ->envname(env("KAFKA_PROPERTY"))
+      ->check(CLI::Validator([](std::string& s) -> std::string {
+        const auto eq = s.find('=');
+        return eq == std::string::npos || eq == 0 ? "expected key=value: " + s : std::string{};
+      }, "KEY=VALUE"));
+  app.add_option("--kafka-partitions", cfg.kafka_partitions, "Partitions of chat.messages and the other topics (fixed for a deployment: message ids derive from it)")->envname(env("KAFKA_PARTITIONS"))->check(CLI::Range(1, 1024))->capture_default_str();
+  app.add_option("--kafka-replication-factor", cfg.kafka_replication_factor, "Replication factor of created topics")->envname(env("KAFKA_REPLICATION_FACTOR"))->check(CLI::Range(1, 16))->capture_default_str();
+  app.add_option("--kafka-create-topics", cfg.kafka_create_topics, "Create missing topics at start")->envname(env("KAFKA_CREATE_TOPICS"))->capture_default_str();
+
+  app.add_option("--jwt-secret", cfg.jwt_secret, "HS256 secret, at least 32 bytes (prefer the env var or --jwt-secret-file: flags show in ps)")->envname(env("JWT_SECRET"));
+  app.add_option("--jwt-secret-file", jwt_secret_file, "Read the JWT secret from this file")->envname(env("JWT_SECRET_FILE"))->check(CLI::ExistingFile);
+  app.add_option("--jwt-ttl", jwt_ttl, "Lifetime of issued tokens")->envname(env("JWT_TTL"))->check(duration_validator())->capture_default_str();
+  app.add_flag("--dev", cfg.dev, "Development mode: a random JWT secret when none is configured")->envname(env("DEV"));
+  app.add_option("--node-id", cfg.node_id, "Name of this node in logs and Kafka headers (default host-pid)")->envname(env("NODE_ID"));
+
+  std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", typing = "1s",
+              presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
+              retry_backoff = "1s", dedup_ttl = "24h";
+  app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")->envname(env("MAX_FRAME_BYTES"))->check(CLI::Range(1024, 16 * 1024 * 1024))->capture_default_str();
+  app.add_option("--max-content-chars", cfg.max_content_chars, "Longest message content, in characters")->envname(env("MAX_CONTENT_CHARS"))->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--max-headers", cfg.max_headers, "Most headers in one STOMP frame")->envname(env("MAX_HEADERS"))->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--heartbeat", heartbeat, "STOMP heart-beat the server offers: send-ms,receive-ms")->envname(env("HEARTBEAT"))->capture_default_str();
+  app.add_option("--rate-limit", cfg.rate_limit_per_s, "SENDs per second per user, sustained")->envname(env("RATE_LIMIT"))->check(CLI::Range(0.1, 1e6))->capture_default_str();
+  app.add_option("--rate-burst", cfg.rate_limit_burst, "SEND burst per user")->envname(env("RATE_BURST"))->check(CLI::Range(1.0, 1e6))->capture_default_str();
+  app.add_option("--rate-disconnect-factor", cfg.rate_limit_disconnect_factor, "A user sending this many times the limit is disconnected")->envname(env("RATE_DISCONNECT_FACTOR"))->check(CLI::Range(1.0, 1e6))->capture_default_str();
+  app.add_option("--max-outbound-bytes", cfg.max_outbound_bytes, "Per-session outbound buffer; past it the slow consumer is disconnected")->envname(env("MAX_OUTBOUND_BYTES"))->check(CLI::Range(4096, 1 << 30))->capture_default_str();
+  app.add_option("--write-stall-timeout", write_stall, "A write stalled this long disconnects the session")->envname(env("WRITE_STALL_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--max-sessions-per-user", cfg.max_sessions_per_user, "Open STOMP sessions per user on this node")->envname(env("MAX_SESSIONS_PER_USER"))->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--max-subscriptions", cfg.max_subscriptions, "Subscriptions per session")->envname(env("MAX_SUBSCRIPTIONS"))->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")->envname(env("HANDSHAKE_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--typing-interval", typing, "At most one typing notice per user and room per interval")->envname(env("TYPING_INTERVAL"))->check(duration_validator())->capture_default_str();
+  app.add_option("--presence-ttl", presence_ttl, "TTL of user:presence:{id}; a crashed node's users go OFFLINE within it")->envname(env("PRESENCE_TTL"))->check(duration_validator())->capture_default_str();
+  app.add_option("--presence-refresh", presence_refresh, "How often live sessions refresh their presence key")->envname(env("PRESENCE_REFRESH"))->check(duration_validator())->capture_default_str();
+  app.add_option("--send-timeout", send_timeout, "SEND -> Kafka acknowledgement; past it the client gets an ERROR")->envname(env("SEND_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--persist-batch-size", cfg.persist_batch_size, "Most records per PostgreSQL transaction")->envname(env("PERSIST_BATCH_SIZE"))->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--persist-batch-wait", batch_wait, "How long a consumer waits to fill a batch")->envname(env("PERSIST_BATCH_WAIT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--consumer-retries", cfg.consumer_retries, "Retries of a failing record before the dead-letter topic")->envname(env("CONSUMER_RETRIES"))->check(CLI::Range(0, 1000))->capture_default_str();
+  app.add_option("--consumer-retry-backoff", retry_backoff, "Pause between retries of a failing record")->envname(env("CONSUMER_RETRY_BACKOFF"))->check(duration_validator())->capture_default_str();
+  app.add_option("--infra-failure-policy", cfg.infra_failure_policy, "When PostgreSQL/Redis is down: block (retry until back, nothing dead-lettered) or dead-letter (after the retries)")->envname(env("INFRA_FAILURE_POLICY"))->check(CLI::IsMember({"block", "dead-letter"}))->capture_default_str();
+  app.add_option("--dedup-ttl", dedup_ttl, "How long a messageKey is remembered for live de-duplication")->envname(env("DEDUP_TTL"))->check(duration_validator())->capture_default_str();
+  app.add_option("--password-cost", cfg.password_cost, "Argon2id cost: interactive, moderate or minimum (tests only)")->envname(env("PASSWORD_COST"))->check(CLI::IsMember({"interactive", "moderate", "minimum"}))->capture_default_str();
+
+  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")->envname(env("ROLES"))->capture_default_str();
+  app.add_option("--health-interval", health_interval, "How often dependencies are checked for /readyz")->envname(env("HEALTH_INTERVAL"))->check(duration_validator())->capture_default_str();
+  app.add_option("--dependency-timeout", dep_timeout, "Timeout of one dependency check or connect")->envname(env("DEPENDENCY_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--shutdown-timeout", shutdown_timeout, "Longest graceful shutdown")->envname(env("SHUTDOWN_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--startup-timeout", startup_timeout, "How long start-up waits for PostgreSQL and Kafka")->envname(env("STARTUP_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_flag("--migrate", cfg.migrate_only, "Apply database migrations and exit");
+  app.add_flag("--skip-migrations", cfg.skip_migrations, "Do not apply migrations at start")->envname(env("SKIP_MIGRATIONS"));
+
+  app.add_option("--log-format", cfg.log_format, "json (one object per line) or text")->envname(env("LOG_FORMAT"))->check(CLI::IsMember({"json", "text"}))->capture_default_str();
+  app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")->envname(env("LOG_LEVEL"))->check(CLI::IsMember({"debug", "info", "warn", "error"}))->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::CallForAllHelp& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::CallForVersion& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "chatd: " << e.what() << "\nRun 'chatd --help' for every setting.\n";
+    return {std::nullopt, 2};
+  }
+
+  auto fail = [](const std::string& msg) {
+    std::cerr << "chatd: " << msg << "\n";
+    return parse_outcome{std::nullopt, 2};
+  };
+
+  std::int64_t ms = 0;
+  parse_duration_ms(jwt_ttl, 1000, ms);
+  cfg.jwt_ttl = std::chrono::seconds(ms / 1000);
+  if (cfg.jwt_ttl.count() < 60) return fail("--jwt-ttl (CHATD_JWT_TTL): must be at least 60s");
+  parse_duration_ms(health_interval, 1000, ms);
+  cfg.health_interval = std::chrono::milliseconds(ms);
+  if (ms < 50) return fail("--health-interval (CHATD_HEALTH_INTERVAL): must be at least 50ms");
+  parse_duration_ms(dep_timeout, 1000, ms);
+  cfg.dependency_timeout = std::chrono::milliseconds(ms);
+  if (ms < 100) return fail("--dependency-timeout (CHATD_DEPENDENCY_TIMEOUT): must be at least 100ms");
+  parse_duration_ms(shutdown_timeout, 1000, ms);
+  cfg.shutdown_timeout = std::chrono::seconds(std::max<std::int64_t>(1, ms / 1000));
+  parse_duration_ms(startup_timeout, 1000, ms);
+  cfg.startup_timeout = std::chrono::seconds(std::max<std::int64_t>(1, ms / 1000));
+
+  auto ms_of = [](const std::string& text) {
+    std::int64_t v = 0;
+    parse_duration_ms(text, 1000, v);
+    return std::chrono::milliseconds(v);
+  };
+  cfg.write_stall_timeout = ms_of(write_stall);
+  cfg.handshake_timeout = ms_of(handshake);
+  cfg.typing_interval = ms_of(typing);
+  cfg.presence_ttl = std::chrono::duration_cast<std::chrono::seconds>(ms_of(presence_ttl));
+  cfg.presence_refresh = std::chrono::duration_cast<std::chrono::seconds>(ms_of(presence_refresh));
+  cfg.send_timeout = ms_of(send_timeout);
+  cfg.persist_batch_wait = ms_of(batch_wait);
+  cfg.consumer_retry_backoff = ms_of(retry_backoff);
+  cfg.dedup_ttl = std::chrono::duration_cast<std::chrono::seconds>(ms_of(dedup_ttl));
+  if (cfg.presence_ttl.count() < 2) return fail("--presence-ttl (CHATD_PRESENCE_TTL): must be at least 2s");
+  if (cfg.presence_refresh.count() < 1 || cfg.presence_refresh >= cfg.presence_ttl) {
+    return fail("--presence-refresh (CHATD_PRESENCE_REFRESH): must be at least 1s and shorter than --presence-ttl");
+  }
+  if (cfg.send_timeout.count() < 100) return fail("--send-timeout (CHATD_SEND_TIMEOUT): must be at least 100ms");
+  {
+    const auto comma = heartbeat.find(',');
+    bool ok = comma != std::string::npos && comma > 0 && comma + 1 < heartbeat.size() &&
+              heartbeat.find_first_not_of("0123456789,") == std::string::npos && heartbeat.size() <= 21;
+    if (ok) {
+      cfg.heartbeat_send_ms = static_cast<std::uint32_t>(std::stoul(heartbeat.substr(0, comma)));
+      cfg.heartbeat_receive_ms = static_cast<std::uint32_t>(std::stoul(heartbeat.substr(comma + 1)));
+    }
+    if (!ok) return fail("--heartbeat (CHATD_HEARTBEAT): expected send-ms,receive-ms such as 10000,10000");
+  }
+
+  std::string bad_role;
+  if (!parse_roles(roles_text, cfg.roles, bad_role)) {
+    return fail("--roles (CHATD_ROLES): unknown role '" + bad_role + "' (use gateway,persist,broadcast,receipts)");
+  }
+
+  if (cfg.database_url.empty()) return fail("--database-url (CHATD_DATABASE_URL) is required");
+  if (cfg.database_url.rfind("postgresql://", 0) != 0 && cfg.database_url.rfind("postgres://", 0) != 0) {
+    return fail("--database-url (CHATD_DATABASE_URL): expected postgresql://user:password@host:port/db");
+  }
+  if (cfg.redis_url.rfind("redis://", 0) != 0) {
+    return fail("--redis-url (CHATD_REDIS_URL): expected redis://[:password@]host:port[/db]");
+  }
+  if (cfg.kafka_brokers.empty()) return fail("--kafka-brokers (CHATD_KAFKA_BROKERS) must not be empty");
+
+  if (!jwt_secret_file.empty()) {
+    std::ifstream in(jwt_secret_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    cfg.jwt_secret = ss.str();
+    while (!cfg.jwt_secret.empty() && (cfg.jwt_secret.back() == '\n' || cfg.jwt_secret.back() == '\r')) {
+      cfg.jwt_secret.pop_back();
+    }
+  }
+  if (cfg.jwt_secret.empty() && !cfg.dev && !cfg.migrate_only) {
+    return fail("--jwt-secret (CHATD_JWT_SECRET) is required (or --jwt-secret-file; --dev generates one for development)");
+  }
+  if (!cfg.jwt_secret.empty() && cfg.jwt_secret.size() < 32) {
+    return fail("--jwt-secret (CHATD_JWT_SECRET): must be at least 32 bytes");
+  }
+  if (cfg.node_id.empty()) cfg.node_id = default_node_id();
+  return {std::move(cfg), 0};
+}
+
+}  // namespace chat::chatd

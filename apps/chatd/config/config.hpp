@@ -1,0 +1,101 @@
+#pragma once
+// chatd's settings: every one is a flag, an environment variable CHATD_<NAME> and a key
+// of the optional --config file (TOML/INI, keys = flag names without dashes).
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chat::chatd {
+
+struct role_set {
+  bool gateway = true;
+  bool persist = true;
+  bool broadcast = true;
+  bool receipts = true;
+};
+
+struct config {
+  // network
+  std::string http_host = "0.0.0.0";
+  std::uint16_t http_port = 8080;
+  std::string stomp_host = "0.0.0.0";
+  std::uint16_t stomp_port = 61613;
+  int io_threads = 2;
+
+  // dependencies
+  std::string database_url;
+  int db_pool_size = 8;
+  int db_queue_limit = 10000;
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::vector<std::string> kafka_properties;  // extra librdkafka key=value pairs
+  int kafka_partitions = 6;
+  int kafka_replication_factor = 1;
+  bool kafka_create_topics = true;
+
+  // identity and security
+  std::string jwt_secret;  // never logged
+  std::chrono::seconds jwt_ttl{24 * 3600};
+  bool dev = false;
+  std::string node_id;
+
+  // gateway limits (SPEC §4)
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::size_t max_content_chars = 4000;
+  std::size_t max_headers = 50;
+  std::uint32_t heartbeat_send_ms = 10000;     // what the server offers to send (sx)
+  std::uint32_t heartbeat_receive_ms = 10000;  // what the server wants to receive (sy)
+  double rate_limit_per_s = 10;                // SENDs per user, sustained
+  double rate_limit_burst = 20;
+  double rate_limit_disconnect_factor = 5;  // past this many times the limit: ERROR + close
+  std::size_t max_outbound_bytes = 512 * 1024;
+  std::chrono::milliseconds write_stall_timeout{20000};
+  int max_sessions_per_user = 20;
+  int max_subscriptions = 200;
+  std::chrono::milliseconds handshake_timeout{10000};  // TCP/WS connect -> STOMP CONNECT
+  std::chrono::milliseconds typing_interval{1000};
+  std::chrono::seconds presence_ttl{60};
+  std::chrono::seconds presence_refresh{20};
+  std::chrono::milliseconds send_timeout{10000};  // SEND -> Kafka ack, else ERROR
+
+  // pipeline (SPEC §5)
+  int persist_batch_size = 500;
+  std::chrono::milliseconds persist_batch_wait{10};
+  int consumer_retries = 3;
+  std::chrono::milliseconds consumer_retry_backoff{1000};
+  std::string infra_failure_policy = "block";  // block | dead-letter (PostgreSQL down)
+  std::chrono::seconds dedup_ttl{24 * 3600};
+
+  // accounts
+  std::string password_cost = "interactive";  // interactive | moderate | minimum
+
+  // behaviour
+  role_set roles;
+  std::chrono::milliseconds health_interval{1000};
+  std::chrono::milliseconds dependency_timeout{2000};
+  std::chrono::seconds shutdown_timeout{30};
+  std::chrono::seconds startup_timeout{60};
+  bool migrate_only = false;
+  bool skip_migrations = false;
+
+  std::string log_format = "json";
+  std::string log_level = "info";
+};
+
+// Outcome of parsing the command line: either a config to run with, or an exit code
+// (0 after --help/--version, 2 for a bad setting) and the text already printed.
+struct parse_outcome {
+  std::optional<config> cfg;
+  int exit_code = 0;
+};
+
+// Parses flags, CHATD_* environment variables and --config; prints help or a message
+// naming the bad setting. Never throws.
+parse_outcome parse_config(int argc, const char* const* argv);
+
+// Librdkafka settings implied by the configuration (brokers + --kafka-property).
+std::vector<std::pair<std::string, std::string>> kafka_settings(const config& cfg);
+
+}  // namespace chat::chatd

@@ -1,0 +1,133 @@
+#include "health/health_monitor.hpp"
+
+#include "redis/redis_client.hpp"
+#include "store/db_pool.hpp"
+
+#include <chat/kafka/admin.hpp>
+#include <chat/log/log.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace chat::chatd {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+health_monitor::health_monitor(const config& cfg) : cfg_(cfg) {
+  auto settings = kafka_settings(cfg);
+  settings.emplace_back("client.id", "chatd-health-" + cfg.node_id);
+  kafka_ = std::make_unique<kafka::admin>(settings);
+  auto ep = redis::parse_url(cfg.redis_url);
+  redis_ = std::make_unique<redis::client>(ep.value_or(redis::endpoint{}), cfg.dependency_timeout);
+}
+
+health_monitor::~health_monitor() { stop(); }
+
+void health_monitor::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void health_monitor::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+health_snapshot health_monitor::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_;
+}
+
+void health_monitor::run() {
+  for (;;) {
+    check_now();
+    std::unique_lock lock(mutex_);
+    if (cv_.wait_for(lock, cfg_.health_interval, [this] { return stopping_; })) return;
+  }
+}
+
+void health_monitor::check_now() {
+  health_snapshot next;
+  next.components["postgres"] = check_postgres();
+  next.components["redis"] = check_redis();
+  next.components["kafka"] = check_kafka();
+  next.ready = true;
+  for (const auto& [_, c] : next.components) next.ready = next.ready && c.up;
+
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, c] : next.components) {
+    const auto it = snapshot_.components.find(name);
+    const bool was_up = it != snapshot_.components.end() && it->second.up;
+    if (it == snapshot_.components.end() || was_up != c.up) {
+      if (c.up) {
+        log::info("dependency up", {{"component", name}});
+      } else {
+        log::warn("dependency down", {{"component", name}, {"error", c.error}});
+      }
+    }
+  }
+  snapshot_ = std::move(next);
+}
+
+component_status health_monitor::check_postgres() {
+  component_status st;
+  st.checked_at_ms = now_ms();
+  try {
+    if (!pg_ || !pg_->is_open()) {
+      const int secs = static_cast<int>(std::max<std::int64_t>(1, cfg_.dependency_timeout.count() / 1000));
+      pg_ = store::connect(cfg_.database_url, secs);
+    }
+    pqxx::nontransaction tx(*pg_);
+    tx.exec("SELECT 1");
+    st.up = true;
+  } catch (const std::exception& e) {
+    pg_.reset();
+    st.error = e.what();
+    // libpq messages end in newlines; keep the JSON tidy.
+    while (!st.error.empty() && (st.error.back() == '\n' || st.error.back() == ' ')) st.error.pop_back();
+  }
+  return st;
+}
+
+component_status health_monitor::check_redis() {
+  component_status st;
+  st.checked_at_ms = now_ms();
+  const auto reply = redis_->command({"PING"});
+  if (!reply) {
+    st.error = redis_->last_error();
+  } else if (reply->type == redis::reply::kind::error) {
+    st.error = reply->str;
+  } else {
+    st.up = true;
+  }
+  return st;
+}
+
+component_status health_monitor::check_kafka() {
+  component_status st;
+  st.checked_at_ms = now_ms();
+  st.error = kafka_->ping(cfg_.dependency_timeout);
+  st.up = st.error.empty();
+  return st;
+}
+
+std::string health_monitor::to_json(const health_snapshot& s) {
+  nlohmann::json components = nlohmann::json::object();
+  for (const auto& [name, c] : s.components) {
+    nlohmann::json j = {{"status", c.up ? "UP" : "DOWN"}};
+    if (!c.up) j["error"] = c.error;
+    components[name] = std::move(j);
+  }
+  nlohmann::json body = {{"status", s.ready ? "UP" : "DOWN"}, {"components", std::move(components)}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace chat::chatd

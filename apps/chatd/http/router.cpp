@@ -1,0 +1,82 @@
+#include "http/router.hpp"
+
+#include <chat/proto/rest.hpp>
+
+namespace chat::http {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view target) {
+  if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < target.size()) {
+    if (target[i] == '/') {
+      ++i;
+      continue;
+    }
+    const auto next = target.find('/', i);
+    const auto end = next == std::string_view::npos ? target.size() : next;
+    out.push_back(target.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+}  // namespace
+
+response json_response(status st, std::string body) {
+  response res{st, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+response error_response(status st, std::string_view code, std::string_view message) {
+  return json_response(st, proto::error_body(code, message));
+}
+
+void router::add(verb method, std::string pattern, handler h) {
+  route r{method, {}, std::move(h)};
+  for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
+  routes_.push_back(std::move(r));
+}
+
+bool router::match(const route& r, const std::vector<std::string_view>& path, path_params& params) {
+  if (r.segments.size() != path.size()) return false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const std::string& seg = r.segments[i];
+    if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
+      params.add(std::string_view(seg).substr(1, seg.size() - 2), path[i]);
+    } else if (seg != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void router::dispatch(const request& req, responder respond) const {
+  const auto path = split_path(req.target());
+  std::string allow;
+  for (const auto& r : routes_) {
+    path_params params;
+    if (!match(r, path, params)) continue;
+    if (r.method == req.method() || (req.method() == verb::head && r.method == verb::get)) {
+      r.h(req, params, std::move(respond));
+      return;
+    }
+    if (!allow.empty()) allow += ", ";
+    allow += std::string(bhttp::to_string(r.method));
+  }
+  if (!allow.empty()) {
+    auto res = error_response(status::method_not_allowed, "method_not_allowed",
+                              "method " + std::string(req.method_string()) + " is not allowed here");
+    res.set(bhttp::field::allow, allow);
+    respond(std::move(res));
+    return;
+  }
+  respond(error_response(status::not_found, "not_found", "no such route"));
+}
+
+}  // namespace chat::http

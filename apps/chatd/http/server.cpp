@@ -1,0 +1,161 @@
+#include "http/server.hpp"
+
+#include <chat/log/log.hpp>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <optional>
+
+namespace chat::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// One keep-alive HTTP connection. Reads a request, dispatches it, writes the response,
+// repeats. All state is touched only on the connection's strand.
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, const router& routes, const server_limits& limits, const upgrade_handler& on_upgrade)
+      : stream_(std::move(socket)), routes_(routes), limits_(limits), on_upgrade_(on_upgrade) {}
+
+  void run() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); }); }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(limits_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    stream_.expires_after(first_ ? limits_.request_timeout : limits_.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    first_ = false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      return close();
+    }
+    if (ec == bhttp::error::body_limit) {
+      return write_error_and_close(status::payload_too_large, "payload_too_large",
+                                   "request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
+    }
+    if (ec == bhttp::error::header_limit) {
+      return write_error_and_close(status::request_header_fields_too_large, "headers_too_large",
+                                   "request headers too large");
+    }
+    if (ec) {
+      return write_error_and_close(status::bad_request, "bad_request", "malformed HTTP request");
+    }
+
+    request req = parser_->release();
+    if (beast::websocket::is_upgrade(req) && on_upgrade_) {
+      stream_.expires_never();
+      on_upgrade_(std::move(stream_), std::move(req));
+      return;
+    }
+
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    const bool head = req.method() == verb::head;
+    // The responder may run on a database thread: hop back onto the strand.
+    auto self = shared_from_this();
+    responder respond = [self, keep_alive, version, head](response&& res) mutable {
+      net::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive, version, head]() mutable {
+        res.version(version);
+        res.keep_alive(keep_alive);
+        if (head) res.body().clear();
+        self->do_write(std::move(res), head);
+      });
+    };
+    routes_.dispatch(req, std::move(respond));
+  }
+
+  void do_write(response&& res, bool head) {
+    auto shared = std::make_shared<response>(std::move(res));
+    if (!head) shared->prepare_payload();
+    stream_.expires_after(limits_.request_timeout);
+    bhttp::async_write(stream_, *shared,
+                       [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
+                         if (ec) return self->close();
+                         if (!shared->keep_alive()) return self->close();
+                         self->do_read();
+                       });
+  }
+
+  void write_error_and_close(status st, std::string_view code, std::string message) {
+    auto res = error_response(st, code, message);
+    res.keep_alive(false);
+    do_write(std::move(res), false);
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const router& routes_;
+  const server_limits& limits_;
+  const upgrade_handler& on_upgrade_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+server::server(net::io_context& ioc, tcp::endpoint ep, const router& routes, server_limits limits,
+               upgrade_handler on_upgrade)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      endpoint_(ep),
+      routes_(routes),
+      limits_(limits),
+      on_upgrade_(std::move(on_upgrade)) {}
+
+void server::start() {
+  acceptor_.open(endpoint_.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint_);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  do_accept();
+}
+
+void server::stop() {
+  stopped_ = true;
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+tcp::endpoint server::local_endpoint() const {
+  beast::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void server::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&server::on_accept, shared_from_this()));
+}
+
+void server::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopped_ || ec == net::error::operation_aborted) return;
+  if (ec) {
+    // EMFILE and friends: log, keep accepting (the next accept may succeed).
+    log::warn("accept failed", {{"error", ec.message()}});
+  } else {
+    std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_)->run();
+  }
+  do_accept();
+}
+
+}  // namespace chat::http

@@ -1,0 +1,51 @@
+#pragma once
+// HTTP/1.1 server on Boost.Beast: keep-alive, bounded request sizes, read timeouts,
+// JSON errors for bad requests. WebSocket upgrades are handed to `upgrade_handler`.
+#include "http/router.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace chat::http {
+
+struct server_limits {
+  std::size_t max_body_bytes = 64 * 1024;    // larger -> 413
+  std::size_t max_header_bytes = 16 * 1024;  // larger -> 431
+  std::chrono::seconds request_timeout{30};  // a request must arrive within this
+  std::chrono::seconds idle_timeout{75};     // keep-alive connection idle limit
+};
+
+// Takes over the connection of an upgrade request (e.g. WebSocket at /ws).
+using upgrade_handler = std::function<void(boost::beast::tcp_stream&&, request&&)>;
+
+class server : public std::enable_shared_from_this<server> {
+ public:
+  server(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint ep, const router& routes,
+         server_limits limits, upgrade_handler on_upgrade);
+
+  // Binds and listens; throws boost::system::system_error when the port is taken.
+  void start();
+  // Stops accepting. Open keep-alive connections end at their next request or timeout.
+  void stop();
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  void do_accept();
+  void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::endpoint endpoint_;
+  const router& routes_;
+  server_limits limits_;
+  upgrade_handler on_upgrade_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace chat::http

@@ -1,0 +1,29 @@
+// chatd: parses settings, builds the application, runs it. See app/app.hpp.
+#include "app/app.hpp"
+#include "config/config.hpp"
+
+#include <chat/log/log.hpp>
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  auto parsed = chat::chatd::parse_config(argc, argv);
+  if (!parsed.cfg) return parsed.exit_code;
+  auto& cfg = *parsed.cfg;
+
+  chat::log::format fmt = chat::log::format::json;
+  chat::log::level lvl = chat::log::level::info;
+  chat::log::parse_format(cfg.log_format, fmt);
+  chat::log::parse_level(cfg.log_level, lvl);
+  chat::log::init(fmt, lvl);
+
+  try {
+    const bool migrate = cfg.migrate_only;
+    chat::chatd::app app(std::move(cfg));
+    return migrate ? app.migrate_only() : app.run();
+  } catch (const std::exception& e) {
+    chat::log::error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

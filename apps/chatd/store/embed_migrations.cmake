@@ -1,0 +1,15 @@
+# Generates a C++ source holding every sql/NNNN_*.sql file (run by the build, see
+# apps/chatd/CMakeLists.txt). Inputs: SQL_DIR, OUTPUT.
+file(GLOB sql_files "${SQL_DIR}/[0-9][0-9][0-9][0-9]_*.sql")
+list(SORT sql_files)
+set(body "// Generated from sql/*.sql by store/embed_migrations.cmake. Do not edit.\n#include \"store/migrations.hpp\"\n\nnamespace chat::store {\n\nconst std::vector<migration>& embedded_migrations() {\n  static const std::vector<migration> all = {\n")
+foreach(f IN LISTS sql_files)
+  get_filename_component(name "${f}" NAME_WE)
+  string(SUBSTRING "${name}" 0 4 version)
+  math(EXPR version_num "${version}")
+  file(READ "${f}" sql)
+  string(APPEND body "      {${version_num}, \"${name}\", R\"chatsql(${sql})chatsql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return all;\n}\n\n}  // namespace chat::store\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

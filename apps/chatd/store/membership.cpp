@@ -1,0 +1,52 @@
+#include "store/membership.hpp"
+
+namespace chat::store {
+namespace {
+
+std::vector<std::int64_t> ids(const pqxx::result& r) {
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(r.size()));
+  for (const auto& row : r) out.push_back(row[0].as<std::int64_t>());
+  return out;
+}
+
+}  // namespace
+
+bool is_member(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id) {
+  pqxx::nontransaction tx(conn);
+  return !tx.exec_params("SELECT 1 FROM chat_room_members WHERE room_id = $1 AND user_id = $2", room_id, user_id)
+              .empty();
+}
+
+bool room_exists(pqxx::connection& conn, std::int64_t room_id) {
+  pqxx::nontransaction tx(conn);
+  return !tx.exec_params("SELECT 1 FROM chat_rooms WHERE id = $1", room_id).empty();
+}
+
+std::vector<std::int64_t> rooms_of_user(pqxx::connection& conn, std::int64_t user_id) {
+  pqxx::nontransaction tx(conn);
+  return ids(tx.exec_params("SELECT room_id FROM chat_room_members WHERE user_id = $1 ORDER BY room_id", user_id));
+}
+
+std::vector<std::int64_t> contacts_of_user(pqxx::connection& conn, std::int64_t user_id) {
+  pqxx::nontransaction tx(conn);
+  return ids(tx.exec_params(
+      "SELECT DISTINCT other.user_id FROM chat_room_members mine "
+      "JOIN chat_room_members other ON other.room_id = mine.room_id "
+      "WHERE mine.user_id = $1 AND other.user_id <> $1",
+      user_id));
+}
+
+std::vector<std::int64_t> members_of_room(pqxx::connection& conn, std::int64_t room_id) {
+  pqxx::nontransaction tx(conn);
+  return ids(tx.exec_params("SELECT user_id FROM chat_room_members WHERE room_id = $1 ORDER BY user_id", room_id));
+}
+
+std::optional<std::string> nickname_of(pqxx::connection& conn, std::int64_t user_id) {
+  pqxx::nontransaction tx(conn);
+  const auto r = tx.exec_params("SELECT nickname FROM users WHERE id = $1", user_id);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+}  // namespace chat::store

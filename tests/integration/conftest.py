@@ -1,0 +1,188 @@
+"""Integration harness: starts real PostgreSQL, Redis and the dev Kafka broker (via
+scripts/devstack.py) in temp dirs on free ports, starts chatd nodes, and stops only
+what it started. On a failing test the tail of every involved server log is printed."""
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import devstack  # noqa: E402
+
+BUILD = pathlib.Path(os.environ.get("CHAT_BUILD_DIR", REPO / "build"))
+CHATD = BUILD / "apps" / "chatd" / "chatd"
+KAFKA_DEV = BUILD / "tools" / "kafka-dev" / "chat-kafka-dev"
+JWT_SECRET = "integration-test-secret-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Polls `predicate` until it returns a truthy value or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - polling through transient errors
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def tail(path: pathlib.Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as e:
+        return f"<cannot read {path}: {e}>"
+
+
+class Chatd:
+    """One chatd process started by a test."""
+
+    def __init__(self, workdir: pathlib.Path, env: dict, args: list[str], name: str):
+        self.http_port = free_port()
+        self.stomp_port = free_port()
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self.env = dict(os.environ)
+        self.env.update(env)
+        self.env.update({
+            "CHATD_HTTP_HOST": "127.0.0.1",
+            "CHATD_HTTP_PORT": str(self.http_port),
+            "CHATD_STOMP_HOST": "127.0.0.1",
+            "CHATD_STOMP_PORT": str(self.stomp_port),
+            "CHATD_NODE_ID": name,
+            "CHATD_HEALTH_INTERVAL": "200ms",
+            "CHATD_DEPENDENCY_TIMEOUT": "1s",
+        })
+        self.env.setdefault("CHATD_JWT_SECRET", JWT_SECRET)
+        self.args = args
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self):
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(CHATD), *self.args], env=self.env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def wait_ready(self, timeout: float = 60):
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"chatd exited with {self.proc.returncode}:\n{tail(self.log_path)}")
+            return requests.get(self.url + "/readyz", timeout=2).status_code == 200
+        wait_for(ready, timeout, what=f"{self.name} /readyz")
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 35) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def _failed(request) -> bool:
+    rep = getattr(request.node, "rep_call", None)
+    return rep is not None and rep.failed
+
+
+def _print_logs(title: str, paths: dict):
+    for name, path in paths.items():
+        print(f"\n----- {title}: {name} ({path}) -----\n{tail(pathlib.Path(path))}")
+
+
+def make_stack(root: pathlib.Path) -> devstack.Stack:
+    for binary in (CHATD, KAFKA_DEV):
+        if not binary.exists():
+            pytest.exit(f"{binary} is missing: build first (scripts/build)", returncode=1)
+    stack = devstack.Stack(root, KAFKA_DEV, fast=True, log=lambda *a: None)
+    stack.start_all()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """PostgreSQL + Redis + dev Kafka shared by the tests that do not disturb them."""
+    s = make_stack(tmp_path_factory.mktemp("stack"))
+    yield s
+    s.stop_all()
+
+
+@pytest.fixture
+def own_stack(tmp_path_factory, request):
+    """A private stack for a test that stops or breaks services."""
+    s = make_stack(tmp_path_factory.mktemp("own-stack"))
+    yield s
+    if _failed(request):
+        _print_logs("service log", s.log_paths())
+    s.stop_all()
+
+
+@pytest.fixture
+def database(stack):
+    """A fresh, empty database on the shared PostgreSQL."""
+    return stack.create_database("t_" + uuid.uuid4().hex[:12])
+
+
+@pytest.fixture
+def chatd_factory(tmp_path, request):
+    """Starts chatd nodes: factory(stack, database_url=None, args=[], env={}, ready=True)."""
+    started: list[Chatd] = []
+
+    def factory(stk, database_url=None, args=(), env=None, ready=True, name=None):
+        e = dict(stk.env())
+        if database_url:
+            e["CHATD_DATABASE_URL"] = database_url
+        e.update(env or {})
+        node = Chatd(tmp_path, e, list(args), name or f"chatd-{len(started) + 1}")
+        started.append(node)
+        node.start()
+        if ready:
+            node.wait_ready()
+        return node
+
+    yield factory
+    if _failed(request):
+        _print_logs("chatd log", {n.name: n.log_path for n in started})
+    for node in started:
+        node.stop()
+
+
+@pytest.fixture
+def chatd(stack, database, chatd_factory):
+    """One ready chatd node on the shared stack with its own database."""
+    return chatd_factory(stack, database_url=database)

@@ -1,0 +1,193 @@
+"""Issue 2: chatd starts against real dependencies, reports their health, refuses bad
+settings, and migrates idempotently."""
+import signal
+import subprocess
+import time
+
+import psycopg
+import requests
+
+from conftest import CHATD, wait_for
+
+
+def test_healthz_and_readyz_up(chatd):
+    r = requests.get(chatd.url + "/healthz", timeout=5)
+    assert r.status_code == 200
+    assert r.json() == {"status": "UP"}
+
+    r = requests.get(chatd.url + "/readyz", timeout=5)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "UP"
+    assert set(body["components"]) == {"postgres", "kafka", "redis"}
+    assert all(c["status"] == "UP" for c in body["components"].values())
+
+
+def readyz_if(node, status):
+    """(response,) when /readyz answers `status`; a tuple because a 503 Response is falsy."""
+    r = requests.get(node.url + "/readyz", timeout=5)
+    return (r,) if r.status_code == status else None
+
+
+def test_readyz_follows_redis_down_and_back(own_stack, chatd_factory):
+    node = chatd_factory(own_stack)
+    own_stack.stop("redis")
+
+    r = wait_for(lambda: readyz_if(node, 503), 15, what="/readyz 503 after Redis stopped")[0]
+    body = r.json()
+    assert body["status"] == "DOWN"
+    assert body["components"]["redis"]["status"] == "DOWN"
+    assert body["components"]["redis"]["error"]
+    assert body["components"]["postgres"]["status"] == "UP"
+    assert body["components"]["kafka"]["status"] == "UP"
+    # liveness is not readiness: the process is alive
+    assert requests.get(node.url + "/healthz", timeout=5).status_code == 200
+
+    own_stack.start("redis")
+    wait_for(lambda: requests.get(node.url + "/readyz", timeout=5).status_code == 200, 15,
+             what="/readyz 200 after Redis restarted")
+
+
+def test_readyz_names_postgres_when_it_stops(own_stack, chatd_factory):
+    node = chatd_factory(own_stack)
+    own_stack.stop("postgres")
+    r = wait_for(lambda: readyz_if(node, 503), 15, what="/readyz 503 after PostgreSQL stopped")[0]
+    assert r.json()["components"]["postgres"]["status"] == "DOWN"
+    assert r.json()["components"]["redis"]["status"] == "UP"
+    own_stack.start("postgres")
+    wait_for(lambda: requests.get(node.url + "/readyz", timeout=5).status_code == 200, 20,
+             what="/readyz 200 after PostgreSQL restarted")
+
+
+def run_chatd(args, env, timeout=30):
+    return subprocess.run([str(CHATD), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def base_env(stack, database):
+    import os
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
+    env.update(stack.env())
+    env["CHATD_DATABASE_URL"] = database
+    env["CHATD_JWT_SECRET"] = "x" * 40
+    return env
+
+
+def test_bad_settings_exit_2_naming_the_setting(stack, database):
+    env = base_env(stack, database)
+    cases = [
+        (["--http-port", "70000"], "--http-port"),
+        (["--http-port", "abc"], "--http-port"),
+        (["--log-format", "xml"], "--log-format"),
+        (["--roles", "gateway,bogus"], "--roles"),
+        (["--jwt-ttl", "soon"], "--jwt-ttl"),
+        (["--no-such-flag"], "--no-such-flag"),
+        (["--kafka-property", "novalue"], "--kafka-property"),
+    ]
+    for args, name in cases:
+        p = run_chatd(args, env)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert name in p.stderr, (args, p.stderr)
+
+    # the same through the environment
+    env_bad = dict(env, CHATD_HTTP_PORT="0")
+    p = run_chatd([], env_bad)
+    assert p.returncode == 2 and "--http-port" in p.stderr, p.stderr
+
+    # missing database URL and short/missing JWT secret
+    no_db = {k: v for k, v in env.items() if k != "CHATD_DATABASE_URL"}
+    p = run_chatd([], no_db)
+    assert p.returncode == 2 and "--database-url" in p.stderr, p.stderr
+    no_secret = {k: v for k, v in env.items() if k != "CHATD_JWT_SECRET"}
+    p = run_chatd([], no_secret)
+    assert p.returncode == 2 and "--jwt-secret" in p.stderr, p.stderr
+    p = run_chatd([], dict(env, CHATD_JWT_SECRET="short"))
+    assert p.returncode == 2 and "at least 32" in p.stderr, p.stderr
+
+
+def test_help_documents_every_setting():
+    p = subprocess.run([str(CHATD), "--help"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0
+    for flag in ["--http-port", "--stomp-port", "--database-url", "--redis-url", "--kafka-brokers",
+                 "--jwt-secret", "--roles", "--log-format", "--migrate", "--config", "--dev",
+                 "--shutdown-timeout", "--db-pool-size"]:
+        assert flag in p.stdout, flag
+    assert "CHATD_" in p.stdout
+
+
+def schema_snapshot(url):
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema='public' ORDER BY 1, 2").fetchall()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname='public' ORDER BY 1").fetchall()
+        versions = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
+    return tables, indexes, versions
+
+
+def test_migrate_twice_changes_nothing(stack, database):
+    env = base_env(stack, database)
+    first = run_chatd(["--migrate"], env)
+    assert first.returncode == 0, first.stderr
+    snap1 = schema_snapshot(database)
+    second = run_chatd(["--migrate"], env)
+    assert second.returncode == 0, second.stderr
+    snap2 = schema_snapshot(database)
+    assert snap1 == snap2
+    tables, indexes, versions = snap1
+    assert versions and versions[0][0] == 1
+    names = {t for t, _, _ in tables}
+    assert {"users", "chat_rooms", "chat_room_members", "messages", "schema_migrations"} <= names
+    defs = "\n".join(d for _, d in indexes)
+    # the five indexes of SPEC §7
+    assert "ON public.messages USING btree (room_id, id DESC)" in defs
+    assert "ON public.messages USING btree (message_key)" in defs
+    assert "ON public.chat_room_members USING btree (room_id, user_id)" in defs
+    assert "ON public.chat_room_members USING btree (user_id)" in defs
+    assert "ON public.messages USING btree (sender_id)" in defs
+
+
+def test_concurrent_starts_migrate_once(stack, database, chatd_factory):
+    nodes = [chatd_factory(stack, database_url=database, ready=False) for _ in range(3)]
+    for n in nodes:
+        n.wait_ready()
+    _, _, versions = schema_snapshot(database)
+    assert [v for v, _ in versions] == sorted({v for v, _ in versions})
+
+
+def test_unknown_route_and_wrong_method_are_json(chatd):
+    r = requests.get(chatd.url + "/nope", timeout=5)
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+    r = requests.post(chatd.url + "/healthz", timeout=5)
+    assert r.status_code == 405
+    assert "GET" in r.headers["Allow"]
+    assert r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_body_limit_413(chatd):
+    r = requests.post(chatd.url + "/healthz", data=b"x" * (70 * 1024), timeout=5)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+    assert requests.get(chatd.url + "/healthz", timeout=5).status_code == 200
+
+
+def test_sigterm_exits_zero(stack, database, chatd_factory):
+    node = chatd_factory(stack, database_url=database)
+    start = time.monotonic()
+    assert node.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - start < 30
+
+
+def test_logs_are_json_lines_without_secrets(chatd):
+    import json
+    chatd.stop()
+    lines = [l for l in chatd.log_path.read_text().splitlines() if l.strip()]
+    assert lines
+    for line in lines:
+        obj = json.loads(line)
+        assert {"level", "ts", "msg"} <= obj.keys()
+    text = chatd.log_path.read_text()
+    assert chatd.env["CHATD_JWT_SECRET"] not in text
+    pw = chatd.env["CHATD_DATABASE_URL"].split(":")[2].split("@")[0]
+    assert pw not in text
