@@ -1,0 +1,105 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using chat::chatd::parse_config;
+
+namespace {
+
+// Runs parse_config over argv with a clean CHATD_* environment plus `env`.
+chat::chatd::parse_outcome parse(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
+  for (const char* name : {"CHATD_DATABASE_URL", "CHATD_JWT_SECRET", "CHATD_HTTP_PORT", "CHATD_ROLES",
+                           "CHATD_HEARTBEAT", "CHATD_LOG_FORMAT", "CHATD_PRESENCE_TTL", "CHATD_PRESENCE_REFRESH"}) {
+    unsetenv(name);
+  }
+  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+  std::vector<const char*> argv{"chatd"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  auto out = parse_config(static_cast<int>(argv.size()), argv.data());
+  for (const auto& [k, v] : env) unsetenv(k.c_str());
+  return out;
+}
+
+const std::string db = "--database-url=postgresql://u:p@127.0.0.1:5432/chat";
+const std::string secret = "--jwt-secret=0123456789abcdef0123456789abcdef";
+
+}  // namespace
+
+TEST(Config, DefaultsMatchTheSpec) {
+  auto out = parse({db, secret});
+  ASSERT_TRUE(out.cfg.has_value());
+  const auto& c = *out.cfg;
+  EXPECT_EQ(c.http_port, 8080);
+  EXPECT_EQ(c.stomp_port, 61613);
+  EXPECT_EQ(c.max_frame_bytes, 64u * 1024);
+  EXPECT_EQ(c.max_content_chars, 4000u);
+  EXPECT_EQ(c.max_headers, 50u);
+  EXPECT_EQ(c.rate_limit_per_s, 10);
+  EXPECT_EQ(c.rate_limit_burst, 20);
+  EXPECT_EQ(c.max_outbound_bytes, 512u * 1024);
+  EXPECT_EQ(c.write_stall_timeout.count(), 20000);
+  EXPECT_EQ(c.max_sessions_per_user, 20);
+  EXPECT_EQ(c.max_subscriptions, 200);
+  EXPECT_EQ(c.presence_ttl.count(), 60);
+  EXPECT_EQ(c.jwt_ttl.count(), 24 * 3600);
+  EXPECT_EQ(c.kafka_partitions, 6);
+  EXPECT_EQ(c.consumer_retries, 3);
+  EXPECT_EQ(c.heartbeat_send_ms, 10000u);
+  EXPECT_TRUE(c.roles.gateway && c.roles.persist && c.roles.broadcast && c.roles.receipts);
+}
+
+TEST(Config, EnvironmentAndFlags) {
+  auto out = parse({db, secret, "--roles=gateway,receipts"}, {{"CHATD_HTTP_PORT", "9090"}, {"CHATD_HEARTBEAT", "0,5000"}});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->http_port, 9090);
+  EXPECT_TRUE(out.cfg->roles.gateway);
+  EXPECT_FALSE(out.cfg->roles.persist);
+  EXPECT_FALSE(out.cfg->roles.broadcast);
+  EXPECT_TRUE(out.cfg->roles.receipts);
+  EXPECT_EQ(out.cfg->heartbeat_send_ms, 0u);
+  EXPECT_EQ(out.cfg->heartbeat_receive_ms, 5000u);
+}
+
+TEST(Config, DurationsAcceptUnits) {
+  auto out = parse({db, secret, "--jwt-ttl=2h", "--write-stall-timeout=1500ms", "--presence-ttl=3s",
+                    "--presence-refresh=1s"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->jwt_ttl.count(), 7200);
+  EXPECT_EQ(out.cfg->write_stall_timeout.count(), 1500);
+  EXPECT_EQ(out.cfg->presence_ttl.count(), 3);
+}
+
+TEST(Config, BadValuesExitTwo) {
+  EXPECT_EQ(parse({db, secret, "--http-port=0"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--roles=nope"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--heartbeat=abc"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--heartbeat=10,"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--jwt-ttl=10parsecs"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--presence-ttl=10s", "--presence-refresh=20s"}).exit_code, 2);
+  EXPECT_EQ(parse({db, "--jwt-secret=short"}).exit_code, 2);
+  EXPECT_EQ(parse({secret}).exit_code, 2);                          // no database
+  EXPECT_EQ(parse({db}).exit_code, 2);                              // no secret
+  EXPECT_EQ(parse({"--database-url=mysql://x", secret}).exit_code, 2);
+  EXPECT_FALSE(parse({db, secret, "--http-port=0"}).cfg.has_value());
+}
+
+TEST(Config, DevModeAllowsMissingSecret) {
+  auto out = parse({db, "--dev"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_TRUE(out.cfg->jwt_secret.empty());
+}
+
+TEST(Config, KafkaPropertiesPassThrough) {
+  auto out = parse({db, secret, "--kafka-brokers=k1:9092", "--kafka-property=security.protocol=SASL_SSL"});
+  ASSERT_TRUE(out.cfg.has_value());
+  const auto settings = chat::chatd::kafka_settings(*out.cfg);
+  ASSERT_EQ(settings.size(), 2u);
+  EXPECT_EQ(settings[0].first, "bootstrap.servers");
+  EXPECT_EQ(settings[0].second, "k1:9092");
+  EXPECT_EQ(settings[1].first, "security.protocol");
+  EXPECT_EQ(settings[1].second, "SASL_SSL");
+}
