@@ -90,11 +90,6 @@ TEST_F(consumer_test, a_new_member_resumes_after_the_committed_offset) {
     EXPECT_EQ(records[i].offset(), static_cast<std::int64_t>(5 + i));
     EXPECT_EQ(records[i].value(), "v" + std::to_string(5 + i));
   }
-  // Another group starts from the beginning (auto.offset.reset=earliest).
-  consumer other(consumer_settings(), "others", {"single"});
-  const auto from_start = consume(other, 1, 15s);
-  ASSERT_EQ(from_start.size(), 1U);
-  EXPECT_EQ(from_start[0].offset(), 0);
 }
 
 TEST_F(consumer_test, seek_delivers_records_again) {
@@ -138,6 +133,33 @@ TEST_F(consumer_test, pause_stops_delivery_and_resume_restarts_it) {
   EXPECT_EQ(records[0].offset(), 0);
 }
 
+// Records already fetched into the client when pause() is called are not delivered while
+// paused; after resume() delivery continues at the next unconsumed offset, once each.
+TEST_F(consumer_test, pause_holds_back_records_already_fetched) {
+  produce_values("single", 0, 10);
+  consumer c(consumer_settings(), "prefetchers", {"single"});
+  const auto first = consume(c, 2, 15s);
+  ASSERT_EQ(first.size(), 2U);
+  EXPECT_EQ(first[1].offset(), 1);
+  const auto assigned = c.assignment();
+  ASSERT_EQ(assigned.size(), 1U);
+  c.pause(assigned);
+
+  std::error_code ec;
+  const auto paused_until = std::chrono::steady_clock::now() + 1500ms;
+  std::size_t while_paused = 0;
+  while (std::chrono::steady_clock::now() < paused_until) {
+    while_paused += c.poll(10, 100ms, ec).size();
+  }
+  EXPECT_EQ(while_paused, 0U);
+
+  c.resume(assigned);
+  const auto rest = consume(c, 8, 10s);
+  ASSERT_EQ(rest.size(), 8U);
+  for (std::size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(rest[i].offset(), static_cast<std::int64_t>(2 + i));
+  EXPECT_TRUE(c.poll(10, 300ms, ec).empty()) << "a record was delivered twice";
+}
+
 TEST_F(consumer_test, rebalance_callbacks_see_assigned_and_revoked_partitions) {
   std::vector<topic_partition> assigned;
   std::vector<topic_partition> revoked;
@@ -159,6 +181,46 @@ TEST_F(consumer_test, rebalance_callbacks_see_assigned_and_revoked_partitions) {
   c.close();
   EXPECT_EQ(revoked.size(), 3U);
   EXPECT_TRUE(c.poll(10, 10ms, ec).empty());
+}
+
+// Eager protocol: when a second member joins, the first gives up everything and both get
+// a share. On the mock the rebalance completes session.timeout.ms - 1 s after the join.
+TEST_F(consumer_test, two_members_split_the_partitions) {
+  consumer a(consumer_settings(), "splitters", {"events"});
+  std::error_code ec;
+  ASSERT_TRUE(eventually([&] {
+    a.poll(10, 50ms, ec);
+    return a.assignment().size() == 3;
+  }, 15s));
+  std::size_t a_revocations = 0;
+  a.on_revoke([&](const std::vector<topic_partition>&) { ++a_revocations; });
+
+  consumer b(consumer_settings(), "splitters", {"events"});
+  ASSERT_TRUE(eventually([&] {
+    a.poll(10, 50ms, ec);
+    b.poll(10, 50ms, ec);
+    return a.assignment().size() + b.assignment().size() == 3 && !b.assignment().empty() &&
+           !a.assignment().empty();
+  }, 15s));
+  EXPECT_EQ(a_revocations, 1U);
+  std::set<std::int32_t> partitions;
+  for (const auto& tp : a.assignment()) partitions.insert(tp.partition);
+  for (const auto& tp : b.assignment()) partitions.insert(tp.partition);
+  EXPECT_EQ(partitions.size(), 3U) << "assignments overlap";
+}
+
+// The wrapper also follows the cooperative protocol when a caller asks for it.
+TEST_F(consumer_test, cooperative_sticky_assignment_works_with_the_dev_broker) {
+  produce_values("events", 0, 6);
+  std::vector<topic_partition> revoked;
+  consumer c(consumer_settings({{"partition.assignment.strategy", "cooperative-sticky"}}), "cooperators",
+             {"events"});
+  c.on_revoke([&](const std::vector<topic_partition>& p) { revoked = p; });
+  const auto records = consume(c, 6, 15s);
+  EXPECT_EQ(records.size(), 6U);
+  EXPECT_EQ(c.assignment().size(), 3U);
+  c.close();
+  EXPECT_EQ(revoked.size(), 3U);
 }
 
 TEST_F(consumer_test, records_outlive_their_consumer) {
