@@ -92,6 +92,18 @@ std::vector<std::pair<std::string, std::string>> kafka_settings(const config& cf
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> kafka_consumer_settings(const config& cfg) {
+  const auto session_ms = cfg.kafka_session_timeout.count();
+  std::vector<std::pair<std::string, std::string>> out{
+      {"bootstrap.servers", cfg.kafka_brokers},
+      {"session.timeout.ms", std::to_string(session_ms)},
+      {"heartbeat.interval.ms", std::to_string(std::max<std::int64_t>(100, session_ms / 6))},
+  };
+  auto rest = kafka_settings(cfg);
+  out.insert(out.end(), rest.begin() + 1, rest.end());
+  return out;
+}
+
 parse_outcome parse_config(int argc, const char* const* argv) {
   config cfg;
   CLI::App app{
@@ -131,6 +143,8 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_option("--kafka-replication-factor", cfg.kafka_replication_factor, "Replication factor of created topics")->envname(env("KAFKA_REPLICATION_FACTOR"))->check(CLI::Range(1, 16))->capture_default_str();
   app.add_option("--kafka-create-topics", cfg.kafka_create_topics, "Create missing topics at start")->envname(env("KAFKA_CREATE_TOPICS"))->capture_default_str();
 
+  std::string session_timeout = "10s";
+  app.add_option("--kafka-session-timeout", session_timeout, "Consumer group session timeout (a dead node's partitions move after it)")->envname(env("KAFKA_SESSION_TIMEOUT"))->check(duration_validator())->capture_default_str();
   app.add_option("--jwt-secret", cfg.jwt_secret, "HS256 secret, at least 32 bytes (prefer the env var or --jwt-secret-file: flags show in ps)")->envname(env("JWT_SECRET"));
   app.add_option("--jwt-secret-file", jwt_secret_file, "Read the JWT secret from this file")->envname(env("JWT_SECRET_FILE"))->check(CLI::ExistingFile);
   app.add_option("--jwt-ttl", jwt_ttl, "Lifetime of issued tokens")->envname(env("JWT_TTL"))->check(duration_validator())->capture_default_str();
@@ -214,6 +228,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
     return std::chrono::milliseconds(v);
   };
   cfg.write_stall_timeout = ms_of(write_stall);
+  cfg.kafka_session_timeout = ms_of(session_timeout);
+  if (cfg.kafka_session_timeout.count() < 1000) {
+    return fail("--kafka-session-timeout (CHATD_KAFKA_SESSION_TIMEOUT): must be at least 1s");
+  }
   cfg.handshake_timeout = ms_of(handshake);
   cfg.typing_interval = ms_of(typing);
   cfg.presence_ttl = std::chrono::duration_cast<std::chrono::seconds>(ms_of(presence_ttl));

@@ -34,6 +34,7 @@ struct config {
   int kafka_partitions = 6;
   int kafka_replication_factor = 1;
   bool kafka_create_topics = true;
+  std::chrono::milliseconds kafka_session_timeout{10000};  // consumer group session
 
   // identity and security
   std::string jwt_secret;  // never logged
@@ -97,5 +98,9 @@ parse_outcome parse_config(int argc, const char* const* argv);
 
 // Librdkafka settings implied by the configuration (brokers + --kafka-property).
 std::vector<std::pair<std::string, std::string>> kafka_settings(const config& cfg);
+
+// kafka_settings() plus the consumer-group timing (session timeout, heartbeat interval);
+// --kafka-property values still win.
+std::vector<std::pair<std::string, std::string>> kafka_consumer_settings(const config& cfg);
 
 }  // namespace chat::chatd
