@@ -1,8 +1,12 @@
 #include "app/app.hpp"
 
+#include "api/rest_api.hpp"
+#include "gateway/gateway.hpp"
 #include "health/health_monitor.hpp"
+#include "metrics/chat_metrics.hpp"
 #include "http/server.hpp"
 #include "pipeline/kafka_message_log.hpp"
+#include "pipeline/consumers.hpp"
 #include "store/migrations.hpp"
 #include "store/db_pool.hpp"
 #include "version.hpp"
@@ -62,12 +66,17 @@ struct app::impl {
   http::router routes;
   std::shared_ptr<http::server> http_server;
   std::unique_ptr<kafka_message_log> kafka_log;  // the Kafka producer shared by every publisher
+  metrics::registry metrics_registry;
+  metrics::chat_metrics metrics{metrics_registry};  // SPEC §8; outlives every component
 
   // ---- pipeline (pipeline/): consumers ----
+  std::unique_ptr<pipeline::consumer_set> consumers;  // by role; own threads and connections
 
   // ---- gateway (gateway/): STOMP sessions, fan-out, presence ----
+  std::unique_ptr<gateway::gateway> stomp_gateway;  // null unless --roles has gateway
 
   // ---- REST (api/) ----
+  std::unique_ptr<api::rest_api> rest;  // the §3 routes; uses pool and kafka_log
 
   explicit impl(config c) : cfg(std::move(c)), ioc(cfg.io_threads) {}
 
@@ -117,20 +126,32 @@ struct app::impl {
     };
     http_server->stop();
     // ---- gateway: stop accepting and stop reading frames (no new SENDs) here ----
+    if (stomp_gateway) stomp_gateway->stop_accepting();
 
     // Every accepted SEND gets its RECEIPT: wait for the broker's acknowledgements.
     if (const auto unacked = kafka_log->flush(std::max(left(), std::chrono::milliseconds(0))); unacked != 0) {
       log::warn("producer flush timed out", {{"unacknowledged", static_cast<std::int64_t>(unacked)}});
     }
     // ---- gateway: ERROR "server shutting down" to every session, close, drain writes here ----
+    if (stomp_gateway) {
+      stomp_gateway->shutdown(std::clamp(left(), std::chrono::milliseconds(0), std::chrono::milliseconds(10000)));
+    }
 
     // ---- pipeline: stop consumers (finish and commit in-flight batches) here ----
+    if (consumers) consumers->stop(deadline);
     ioc.stop();
   }
 
   void add_routes() {
     routes.add(http::verb::get, "/healthz", [](const http::request&, const http::path_params&, http::responder r) {
       r(http::json_response(http::status::ok, R"({"status":"UP"})"));
+    });
+    routes.add(http::verb::get, "/metrics", [this](const http::request&, const http::path_params&, http::responder r) {
+      http::response res{http::status::ok, 11};
+      res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = metrics_registry.render();
+      res.prepare_payload();
+      r(std::move(res));
     });
     routes.add(http::verb::get, "/readyz", [this](const http::request&, const http::path_params&, http::responder r) {
       const auto snap = health->snapshot();
@@ -173,11 +194,30 @@ int app::run() {
   s.add_routes();
 
   // ---- pipeline: start consumers here ----
+  try {
+    s.consumers = std::make_unique<pipeline::consumer_set>(cfg);
+  } catch (const std::exception& e) {
+    log::error("cannot create Kafka consumers", {{"error", e.what()}});
+    return 1;
+  }
+  s.consumers->start();
 
   // ---- REST: register routes on s.routes here ----
+  s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
+  s.rest->register_routes(s.routes);
 
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;
+  if (cfg.roles.gateway) {
+    s.stomp_gateway = std::make_unique<gateway::gateway>(s.ioc, cfg, *s.pool, *s.kafka_log);
+    try {
+      s.stomp_gateway->start();
+    } catch (const std::exception& e) {
+      log::error("cannot listen", {{"address", cfg.stomp_host}, {"port", cfg.stomp_port}, {"error", e.what()}});
+      return 1;
+    }
+    ws_upgrade = s.stomp_gateway->ws_upgrade_handler();
+  }
 
   const auto http_ep = net::ip::tcp::endpoint(net::ip::make_address(cfg.http_host), cfg.http_port);
   s.http_server = std::make_shared<http::server>(s.ioc, http_ep, s.routes, http::server_limits{}, ws_upgrade);

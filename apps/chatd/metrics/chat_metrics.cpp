@@ -1,0 +1,36 @@
+#include "metrics/chat_metrics.hpp"
+
+namespace chat::metrics {
+
+chat_metrics::chat_metrics(registry& r)
+    : reg(r),
+      messages_sent(r.get_counter("chat_messages_sent_total", "Chat messages accepted (acknowledged by Kafka)")),
+      websocket_sessions(r.get_gauge("chat_websocket_sessions", "Open STOMP sessions on this node",
+                                     {{"transport", "websocket"}})),
+      tcp_sessions(r.get_gauge("chat_websocket_sessions", "Open STOMP sessions on this node", {{"transport", "tcp"}})),
+      rooms_created(r.get_counter("chat_rooms_created_total", "Rooms created")),
+      delivery_latency(r.get_histogram("chat_delivery_latency_seconds",
+                                       "From the sent-at of a message to its MESSAGE frame written to a socket")),
+      rate_limited(r.get_counter("chat_rate_limited_total", "SENDs refused by the per-user rate limit")),
+      slow_consumer_disconnects(r.get_counter("chat_slow_consumer_disconnects_total",
+                                              "Sessions disconnected as slow consumers")) {}
+
+counter& chat_metrics::consumed(const std::string& group) {
+  return reg.get_counter("chat_messages_consumed_total", "Records processed per consumer group", {{"group", group}});
+}
+
+histogram& chat_metrics::consume_duration(const std::string& group) {
+  return reg.get_histogram("chat_message_consume_duration_seconds", "Time to process one consumed batch",
+                           {{"group", group}});
+}
+
+gauge& chat_metrics::consumer_lag(const std::string& group) {
+  return reg.get_gauge("chat_consumer_lag", "Records behind the partition end, summed per consumer group",
+                       {{"group", group}});
+}
+
+counter& chat_metrics::dlt_records(const std::string& topic) {
+  return reg.get_counter("chat_dlt_records_total", "Records written to a dead-letter topic", {{"topic", topic}});
+}
+
+}  // namespace chat::metrics

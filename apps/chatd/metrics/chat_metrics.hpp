@@ -1,0 +1,29 @@
+#pragma once
+// The metrics of SPEC §8, registered once at start-up and handed to the components
+// that update them (by reference; the registry outlives them all).
+#include "metrics/metrics.hpp"
+
+#include <string>
+
+namespace chat::metrics {
+
+struct chat_metrics {
+  explicit chat_metrics(registry& r);
+
+  registry& reg;
+  counter& messages_sent;                 // chat_messages_sent_total: SENDs acknowledged by Kafka
+  gauge& websocket_sessions;              // chat_websocket_sessions{transport="websocket"}
+  gauge& tcp_sessions;                    // chat_websocket_sessions{transport="tcp"}
+  counter& rooms_created;                 // chat_rooms_created_total
+  histogram& delivery_latency;            // chat_delivery_latency_seconds: sent-at -> written to socket
+  counter& rate_limited;                  // chat_rate_limited_total
+  counter& slow_consumer_disconnects;     // chat_slow_consumer_disconnects_total
+
+  // Per consumer group / topic series.
+  counter& consumed(const std::string& group);                // chat_messages_consumed_total{group}
+  histogram& consume_duration(const std::string& group);      // chat_message_consume_duration_seconds{group}
+  gauge& consumer_lag(const std::string& group);              // chat_consumer_lag{group}
+  counter& dlt_records(const std::string& topic);             // chat_dlt_records_total{topic}
+};
+
+}  // namespace chat::metrics
