@@ -117,6 +117,7 @@ server::server(net::io_context& ioc, tcp::endpoint ep, const router& routes, ser
                upgrade_handler on_upgrade)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
+      accept_backoff_(acceptor_.get_executor()),
       endpoint_(ep),
       routes_(routes),
       limits_(limits),
@@ -150,11 +151,15 @@ void server::do_accept() {
 void server::on_accept(beast::error_code ec, tcp::socket socket) {
   if (stopped_ || ec == net::error::operation_aborted) return;
   if (ec) {
-    // EMFILE and friends: log, keep accepting (the next accept may succeed).
+    // EMFILE and friends: log and retry after a pause rather than spinning on the error.
     log::warn("accept failed", {{"error", ec.message()}});
-  } else {
-    std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_)->run();
+    accept_backoff_.expires_after(std::chrono::milliseconds(100));
+    accept_backoff_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && !self->stopped_) self->do_accept();
+    });
+    return;
   }
+  std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_)->run();
   do_accept();
 }
 

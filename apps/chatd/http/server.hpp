@@ -4,6 +4,7 @@
 #include "http/router.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
@@ -41,6 +42,7 @@ class server : public std::enable_shared_from_this<server> {
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_backoff_;
   boost::asio::ip::tcp::endpoint endpoint_;
   const router& routes_;
   server_limits limits_;

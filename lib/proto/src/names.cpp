@@ -41,6 +41,15 @@ std::optional<std::int64_t> parse_room_channel(std::string_view channel) noexcep
   return parse_positive_id(channel.substr(redis_names::room_channel_prefix.size()));
 }
 
+std::string typing_channel(std::int64_t room_id) {
+  return with_id(redis_names::typing_channel_prefix, room_id);
+}
+
+std::optional<std::int64_t> parse_typing_channel(std::string_view channel) noexcept {
+  if (!channel.starts_with(redis_names::typing_channel_prefix)) return std::nullopt;
+  return parse_positive_id(channel.substr(redis_names::typing_channel_prefix.size()));
+}
+
 std::string presence_key(std::int64_t user_id) {
   return with_id(redis_names::presence_key_prefix, user_id);
 }

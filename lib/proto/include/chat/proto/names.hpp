@@ -56,6 +56,10 @@ inline constexpr std::string_view dlt_failed_at = "dlt-failed-at";
 inline constexpr std::string_view dlt_replayed_from = "dlt-replayed-from";
 inline constexpr std::string_view dlt_replay_count = "dlt-replay-count";
 inline constexpr std::string_view dlt_replayed_at = "dlt-replayed-at";
+// Added by dlt-replay to a dead letter it parks (--park-topic) instead of replaying: the
+// record keeps its headers and gains "<dlt topic>:<partition>:<offset>" and the time (Unix ms).
+inline constexpr std::string_view dlt_parked_from = "dlt-parked-from";
+inline constexpr std::string_view dlt_parked_at = "dlt-parked-at";
 }  // namespace kafka_headers
 
 // Dead-letter headers written by other frameworks, which dlt-replay also reads (§11).
@@ -71,6 +75,10 @@ inline constexpr std::string_view original_consumer_group = "kafka_dlt-original-
 inline constexpr std::string_view exception_fqcn = "kafka_dlt-exception-fqcn";
 inline constexpr std::string_view exception_message = "kafka_dlt-exception-message";
 inline constexpr std::string_view exception_stacktrace = "kafka_dlt-exception-stacktrace";
+// Instead of exception-*, when the key (not the value) could not be deserialized.
+inline constexpr std::string_view key_exception_fqcn = "kafka_dlt-key-exception-fqcn";
+inline constexpr std::string_view key_exception_message = "kafka_dlt-key-exception-message";
+inline constexpr std::string_view key_exception_stacktrace = "kafka_dlt-key-exception-stacktrace";
 }  // namespace spring_dlt_headers
 
 // Kafka Connect (errors.deadletterqueue.context.headers.enable=true): all UTF-8 text.
@@ -95,6 +103,8 @@ inline constexpr std::string_view room_channel_pattern = "chat:room:*";  // for 
 inline constexpr std::string_view presence_channel = "chat:presence";
 inline constexpr std::string_view presence_key_prefix = "user:presence:";
 inline constexpr std::string_view unread_key_prefix = "unread:";
+// + "{roomId}": typing notices relayed between chatd nodes (payload: typing_event JSON).
+inline constexpr std::string_view typing_channel_prefix = "chat:typing:";
 // Lifetime of user:presence:{id}; refreshed while a session lives (§4).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names
@@ -103,6 +113,8 @@ std::string room_channel(std::int64_t room_id);  // "chat:room:{id}"
 std::optional<std::int64_t> parse_room_channel(std::string_view channel) noexcept;
 std::string presence_key(std::int64_t user_id);                      // "user:presence:{id}"
 std::string unread_key(std::int64_t room_id, std::int64_t user_id);  // "unread:{room}:{user}"
+std::string typing_channel(std::int64_t room_id);                    // "chat:typing:{id}"
+std::optional<std::int64_t> parse_typing_channel(std::string_view channel) noexcept;
 
 // ---- STOMP destinations (§4) ----------------------------------------------------------------
 namespace destinations {

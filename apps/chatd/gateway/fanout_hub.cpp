@@ -1,0 +1,239 @@
+#include "gateway/fanout_hub.hpp"
+
+#include <chat/common/time.hpp>
+#include <chat/log/log.hpp>
+#include <chat/proto/message.hpp>
+#include <chat/proto/names.hpp>
+
+#include <charconv>
+
+namespace chat::gateway {
+
+namespace {
+
+// Payloads on the bus were validated by whoever published them; this bound only keeps a
+// malformed giant out of every session's queue.
+constexpr std::size_t max_bus_content_code_points = 1'000'000;
+
+std::string event_id(char prefix, std::uint64_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  std::string out(1, prefix);
+  out.append(digits, end);
+  return out;
+}
+
+}  // namespace
+
+std::string channel_name(const channel_key& key) {
+  switch (key.kind) {
+    case channel_kind::room: return proto::room_channel(key.room_id);
+    case channel_kind::typing: return proto::typing_channel(key.room_id);
+  }
+  return {};
+}
+
+std::optional<channel_key> parse_channel_name(std::string_view channel) noexcept {
+  if (const auto room = proto::parse_room_channel(channel)) return channel_key{channel_kind::room, *room};
+  if (const auto room = proto::parse_typing_channel(channel)) return channel_key{channel_kind::typing, *room};
+  return std::nullopt;
+}
+
+std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, json.size()).ptr;
+  auto tail = std::make_shared<std::string>();
+  tail->reserve(destination.size() + json.size() + 80);
+  tail->append("destination:");
+  tail->append(destination);
+  tail->append("\ncontent-type:application/json\ncontent-length:");
+  tail->append(digits, end);
+  tail->append("\n\n");
+  tail->append(json);
+  tail->push_back('\0');
+  return tail;
+}
+
+std::vector<std::shared_ptr<fanout_target>> fanout_hub::lock_all(const member_map& members) {
+  std::vector<std::shared_ptr<fanout_target>> out;
+  out.reserve(members.size());
+  for (const auto& [ptr, weak] : members) {
+    if (auto t = weak.lock()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+void fanout_hub::join(const channel_key& key, const std::shared_ptr<fanout_target>& target) {
+  bool armed = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, created] = channels_.try_emplace(key);
+    auto& state = it->second;
+    state.members.insert_or_assign(target.get(), target);
+    if (created && control_ != nullptr) control_->subscribe(channel_name(key));
+    if (state.armed) {
+      armed = true;
+    } else {
+      state.waiting.push_back(target);
+    }
+  }
+  if (armed) target->armed(key);
+}
+
+void fanout_hub::leave(const channel_key& key, const fanout_target* target) {
+  std::lock_guard lock(mutex_);
+  const auto it = channels_.find(key);
+  if (it == channels_.end()) return;
+  it->second.members.erase(target);
+  if (!it->second.members.empty()) return;
+  channels_.erase(it);
+  if (control_ != nullptr) control_->unsubscribe(channel_name(key));
+}
+
+void fanout_hub::watch(const std::vector<std::int64_t>& user_ids, const std::shared_ptr<fanout_target>& target) {
+  std::lock_guard lock(mutex_);
+  for (const auto user : user_ids) watches_[user].watchers.insert_or_assign(target.get(), target);
+}
+
+void fanout_hub::unwatch(const std::vector<std::int64_t>& user_ids, const fanout_target* target) {
+  std::lock_guard lock(mutex_);
+  for (const auto user : user_ids) {
+    const auto it = watches_.find(user);
+    if (it == watches_.end()) continue;
+    it->second.watchers.erase(target);
+    if (it->second.watchers.empty()) watches_.erase(it);
+  }
+}
+
+std::vector<std::string> fanout_hub::channels() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(channels_.size());
+  for (const auto& [key, state] : channels_) out.push_back(channel_name(key));
+  return out;
+}
+
+void fanout_hub::on_armed(std::string_view channel) {
+  const auto key = parse_channel_name(channel);
+  if (!key) return;
+  std::vector<std::weak_ptr<fanout_target>> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = channels_.find(*key);
+    if (it == channels_.end()) return;
+    it->second.armed = true;
+    waiting.swap(it->second.waiting);
+  }
+  for (const auto& weak : waiting) {
+    if (auto t = weak.lock()) t->armed(*key);
+  }
+}
+
+void fanout_hub::on_disconnected() {
+  std::lock_guard lock(mutex_);
+  for (auto& [key, state] : channels_) state.armed = false;
+}
+
+void fanout_hub::publish(const channel_key& key, std::shared_ptr<const fanout_event> event) {
+  std::vector<std::shared_ptr<fanout_target>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = channels_.find(key);
+    if (it == channels_.end()) return;
+    targets = lock_all(it->second.members);
+  }
+  for (const auto& t : targets) t->deliver(event);
+}
+
+void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
+  proto::chat_message message;
+  if (auto error = proto::parse_chat_message(json, message, max_bus_content_code_points)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed room message from the bus", {{"room", room_id}, {"error", error.message}});
+    return;
+  }
+  if (message.room_id != room_id) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping room message published on another room's channel",
+              {{"room", room_id}, {"message_room", message.room_id}});
+    return;
+  }
+  auto event = std::make_shared<fanout_event>();
+  event->kind = event_kind::room;
+  event->room_id = room_id;
+  event->message_id = message.id != 0 ? std::to_string(message.id) : message.message_key;
+  event->sent_at_ms = message.created_at_ms;
+  event->tail = make_json_tail(proto::room_destination(room_id), json);
+  publish(channel_key{channel_kind::room, room_id}, std::move(event));
+}
+
+void fanout_hub::on_typing(std::int64_t room_id, std::string_view json) {
+  proto::typing_event typing;
+  if (auto error = proto::parse_typing_event(json, typing); error || typing.room_id != room_id) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed typing notice from the bus", {{"room", room_id}});
+    return;
+  }
+  auto event = std::make_shared<fanout_event>();
+  event->kind = event_kind::typing;
+  event->room_id = room_id;
+  event->user_id = typing.user_id;
+  event->message_id = event_id('t', next_event_.fetch_add(1, std::memory_order_relaxed));
+  event->tail = make_json_tail(proto::room_typing_destination(room_id), json);
+  publish(channel_key{channel_kind::typing, room_id}, std::move(event));
+}
+
+void fanout_hub::on_presence(std::string_view json) {
+  proto::presence_event presence;
+  if (auto error = proto::parse_presence_event(json, presence)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed presence event from the bus", {{"error", error.message}});
+    return;
+  }
+  deliver_presence(presence, json);
+}
+
+void fanout_hub::on_presence_expired(std::int64_t user_id, std::int64_t at_ms) {
+  const proto::presence_event presence{user_id, proto::presence_status::offline, at_ms};
+  std::string json;
+  proto::append_json(presence, json);
+  deliver_presence(presence, json);
+}
+
+void fanout_hub::deliver_presence(const proto::presence_event& presence, std::string_view json) {
+  std::vector<std::shared_ptr<fanout_target>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = watches_.find(presence.user_id);
+    if (it == watches_.end()) return;
+    // A crashed node's users can be reported twice (key expiry, then a surviving node's
+    // cleanup): each node delivers a status change once.
+    if (it->second.last == presence.status) return;
+    it->second.last = presence.status;
+    targets = lock_all(it->second.watchers);
+  }
+  auto event = std::make_shared<fanout_event>();
+  event->kind = event_kind::presence;
+  event->user_id = presence.user_id;
+  event->message_id = event_id('p', next_event_.fetch_add(1, std::memory_order_relaxed));
+  event->tail = make_json_tail(proto::destinations::presence, json);
+  std::shared_ptr<const fanout_event> shared = std::move(event);
+  for (const auto& t : targets) t->deliver(shared);
+}
+
+std::size_t fanout_hub::local_channels() const {
+  std::lock_guard lock(mutex_);
+  return channels_.size();
+}
+
+bool fanout_hub::is_joined(const channel_key& key) const {
+  std::lock_guard lock(mutex_);
+  return channels_.contains(key);
+}
+
+std::size_t fanout_hub::watched_users() const {
+  std::lock_guard lock(mutex_);
+  return watches_.size();
+}
+
+}  // namespace chat::gateway

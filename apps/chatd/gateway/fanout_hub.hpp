@@ -1,0 +1,148 @@
+#pragma once
+// Per-node fan-out: which local sessions receive what arrives on the Redis bus.
+//
+//   redis_subscriber thread --on_room_message/on_typing/on_presence--> fanout_hub
+//        --deliver(shared event)--> each local session (posts to its own strand)
+//
+// Each bus message becomes ONE immutable fanout_event whose `tail` holds the MESSAGE frame
+// from the destination header to the terminating NUL (body included); every subscriber
+// shares it and only adds its own small "MESSAGE / subscription / message-id" prefix.
+// Subscriber lists are copied under the lock and delivered after it is released.
+//
+// The hub also decides which bus channels this node needs: chat:room:{id} and
+// chat:typing:{id} exactly while some local session subscribes to the room (resp. its
+// typing topic); it tells its channel_control on the first join and after the last leave.
+// Presence is delivered to the sessions that watch the user (the subscribers of
+// /topic/presence who share a room with them).
+//
+// Thread-safe. No I/O.
+#include "gateway/ports.hpp"
+
+#include <chat/proto/events.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace chat::gateway {
+
+enum class channel_kind { room, typing };
+
+struct channel_key {
+  channel_kind kind = channel_kind::room;
+  std::int64_t room_id = 0;
+
+  friend bool operator==(const channel_key&, const channel_key&) = default;
+};
+
+struct channel_key_hash {
+  std::size_t operator()(const channel_key& k) const noexcept {
+    return std::hash<std::int64_t>{}(k.room_id * 2 + (k.kind == channel_kind::typing ? 1 : 0));
+  }
+};
+
+// Redis channel of a key: chat:room:{id} or chat:typing:{id}.
+std::string channel_name(const channel_key& key);
+std::optional<channel_key> parse_channel_name(std::string_view channel) noexcept;
+
+enum class event_kind { room, typing, presence };
+
+struct fanout_event {
+  event_kind kind = event_kind::room;
+  std::int64_t room_id = 0;  // room, typing
+  std::int64_t user_id = 0;  // presence
+  std::string message_id;    // the MESSAGE frame's message-id (room: the §2 id)
+  std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
+  // "destination:…\ncontent-type:application/json\ncontent-length:N\n\n<json>\0"
+  std::shared_ptr<const std::string> tail;
+};
+
+// A local receiver (a STOMP session). Both calls may come from any thread, never with a
+// hub lock held; implementations post to their own strand and return.
+class fanout_target {
+ public:
+  virtual ~fanout_target() = default;
+  virtual void deliver(std::shared_ptr<const fanout_event> event) = 0;
+  // The bus subscription of `key` is confirmed: from now on, everything published on it
+  // reaches this node (used to answer a SUBSCRIBE's receipt).
+  virtual void armed(const channel_key& key) = 0;
+};
+
+// The shared frame tail for a JSON body (exposed for tests).
+std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json);
+
+class fanout_hub {
+ public:
+  fanout_hub() = default;
+  fanout_hub(const fanout_hub&) = delete;
+  fanout_hub& operator=(const fanout_hub&) = delete;
+
+  // Set once, before the first join; may be null (tests without a bus).
+  void set_control(channel_control* control) noexcept { control_ = control; }
+
+  // `target` joins the channel. On the first local member, control->subscribe(). When the
+  // channel is armed already, target->armed(key) is called before join() returns; otherwise
+  // when the bus confirms. Joining twice is harmless.
+  void join(const channel_key& key, const std::shared_ptr<fanout_target>& target);
+  // After the last local member left, control->unsubscribe().
+  void leave(const channel_key& key, const fanout_target* target);
+
+  // `target` receives presence events of these users.
+  void watch(const std::vector<std::int64_t>& user_ids, const std::shared_ptr<fanout_target>& target);
+  void unwatch(const std::vector<std::int64_t>& user_ids, const fanout_target* target);
+
+  // ---- bus side (the subscriber thread) ----
+  // Channels to (re)subscribe after a (re)connection.
+  std::vector<std::string> channels() const;
+  // The bus confirmed the subscription of `channel`.
+  void on_armed(std::string_view channel);
+  // The bus connection was lost: no channel is armed until it is back.
+  void on_disconnected();
+  // A §2 message JSON published on chat:room:{room_id}. Malformed payloads are dropped.
+  void on_room_message(std::int64_t room_id, std::string_view json);
+  // A typing_event JSON published on chat:typing:{room_id}.
+  void on_typing(std::int64_t room_id, std::string_view json);
+  // A presence_event JSON published on chat:presence.
+  void on_presence(std::string_view json);
+  // user:presence:{user_id} expired (its node died): OFFLINE.
+  void on_presence_expired(std::int64_t user_id, std::int64_t at_ms);
+
+  // ---- introspection ----
+  std::size_t local_channels() const;
+  bool is_joined(const channel_key& key) const;
+  std::size_t watched_users() const;
+  std::uint64_t dropped_payloads() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  using member_map = std::unordered_map<const fanout_target*, std::weak_ptr<fanout_target>>;
+
+  struct channel_state {
+    member_map members;
+    bool armed = false;
+    std::vector<std::weak_ptr<fanout_target>> waiting;  // joined while not armed
+  };
+
+  struct watch_state {
+    member_map watchers;
+    std::optional<proto::presence_status> last;  // last status delivered by this node
+  };
+
+  void publish(const channel_key& key, std::shared_ptr<const fanout_event> event);
+  void deliver_presence(const proto::presence_event& event, std::string_view json);
+  static std::vector<std::shared_ptr<fanout_target>> lock_all(const member_map& members);
+
+  channel_control* control_ = nullptr;
+  mutable std::mutex mutex_;
+  std::unordered_map<channel_key, channel_state, channel_key_hash> channels_;
+  std::unordered_map<std::int64_t, watch_state> watches_;
+  std::atomic<std::uint64_t> next_event_{1};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+}  // namespace chat::gateway

@@ -1,0 +1,69 @@
+#pragma once
+// The STOMP gateway of one chatd node (SPEC §4): listeners (TCP, WebSocket upgrade), the
+// session core, the per-node fan-out and presence. app.cpp wires it:
+//
+//   gateway gw(ioc, cfg, pool, message_log);
+//   gw.start();                                   // threads, TCP listener (throws if the port is taken)
+//   http::server(..., gw.ws_upgrade_handler());   // /ws
+//   ... SIGTERM:
+//   gw.stop_accepting();                          // no new connections, no new frames
+//   (flush the Kafka producer: in-flight SENDs get their RECEIPT)
+//   gw.shutdown(budget);                          // ERROR "server shutting down", drain, stop threads
+//
+// Threads: the I/O threads run the sessions (one strand each); one Redis subscriber thread
+// (redis_subscriber); one presence/typing writer thread (presence_service); database
+// lookups on the shared db_pool.
+#include "config/config.hpp"
+#include "core/message_log.hpp"
+#include "http/server.hpp"
+#include "store/db_pool.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace chat::metrics {
+struct chat_metrics;
+}
+
+namespace chat::gateway {
+
+struct gateway_stats;
+
+class gateway {
+ public:
+  // `metrics` (may be null) must outlive this object; sessions stop using it when it dies.
+  gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool, chatd::message_log& log,
+          metrics::chat_metrics* metrics = nullptr);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  // Starts the Redis threads and the STOMP/TCP listener on cfg.stomp_host:stomp_port.
+  // Throws boost::system::system_error when the port cannot be bound.
+  void start();
+
+  // For http::server: takes over upgrade requests (/ws; other targets get 404).
+  http::upgrade_handler ws_upgrade_handler();
+
+  // Shutdown phase 1 (any thread): stop accepting connections and stop reading frames.
+  void stop_accepting();
+  // Shutdown phase 2 (any thread but an I/O thread; blocks up to `budget`): every session
+  // gets ERROR "server shutting down" and is closed once its queue is written; sessions
+  // still open at the deadline are aborted. Then presence withdraws this node (OFFLINE
+  // for its users) and the Redis threads stop.
+  void shutdown(std::chrono::milliseconds budget);
+
+  std::uint16_t stomp_port() const;
+  std::size_t open_sessions() const;
+  const gateway_stats& stats() const;
+
+ private:
+  struct node;
+  boost::asio::io_context& ioc_;
+  std::shared_ptr<node> node_;
+};
+
+}  // namespace chat::gateway

@@ -1,0 +1,82 @@
+#pragma once
+// Ports of the STOMP gateway core (SPEC §4): what a session needs from the rest of chatd.
+// Adapters implement them over PostgreSQL (db_directory) and Redis (presence_service,
+// redis_subscriber); the unit tests in tests/unit/chatd_gateway implement them with fakes.
+// No vendor type appears here.
+#include <chat/proto/events.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace chat::gateway {
+
+using steady_clock = std::chrono::steady_clock;
+using time_point = steady_clock::time_point;
+
+// Time as the gateway sees it; injected so that tests control heart-beats and timeouts.
+class clock_source {
+ public:
+  virtual ~clock_source() = default;
+  virtual time_point now() const = 0;       // monotonic: deadlines, rate limits
+  virtual std::int64_t unix_ms() const = 0;  // wall clock: createdAt, JWT expiry, "at"
+};
+
+class system_clock_source final : public clock_source {
+ public:
+  time_point now() const override { return steady_clock::now(); }
+  std::int64_t unix_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+enum class lookup_status {
+  found,        // nickname found / is a member / contacts loaded
+  not_found,    // no such user / not a member (or no such room)
+  unavailable,  // the database cannot answer right now
+};
+
+// Lookups that need the database. Every call completes exactly once, on any thread (a
+// database worker, or the caller's thread when the work cannot even be queued): callers
+// post the result back to their own strand. Never blocks the caller.
+class directory {
+ public:
+  virtual ~directory() = default;
+  virtual void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) = 0;
+  virtual void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) = 0;
+  // Users who share at least one room with `user_id`.
+  virtual void contacts(std::int64_t user_id,
+                        std::function<void(lookup_status, std::vector<std::int64_t>)> done) = 0;
+};
+
+// Presence bookkeeping (SPEC §4 "Presence"): told when a user's session on this node opens
+// and closes. Thread-safe, never blocks.
+class presence_sink {
+ public:
+  virtual ~presence_sink() = default;
+  virtual void session_opened(std::int64_t user_id) = 0;
+  virtual void session_closed(std::int64_t user_id) = 0;
+};
+
+// Relays a typing notice to every node (Redis channel chat:typing:{roomId}). Thread-safe,
+// never blocks; best effort (dropped when Redis is down).
+class typing_sink {
+ public:
+  virtual ~typing_sink() = default;
+  virtual void publish_typing(const proto::typing_event& event) = 0;
+};
+
+// The fan-out bus subscription, driven by fanout_hub: the channels this node must receive.
+// Thread-safe, never blocks. The hub calls it in the order its own state changed.
+class channel_control {
+ public:
+  virtual ~channel_control() = default;
+  virtual void subscribe(const std::string& channel) = 0;
+  virtual void unsubscribe(const std::string& channel) = 0;
+};
+
+}  // namespace chat::gateway

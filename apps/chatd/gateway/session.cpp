@@ -1,0 +1,944 @@
+#include "gateway/session.hpp"
+
+#include "metrics/chat_metrics.hpp"
+
+#include <chat/auth/jwt.hpp>
+#include <chat/common/uuid.hpp>
+#include <chat/log/log.hpp>
+#include <chat/proto/commands.hpp>
+#include <chat/proto/json.hpp>
+#include <chat/stomp/encoder.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <charconv>
+
+namespace chat::gateway {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string decimal(std::uint64_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  return std::string(digits, end);
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value, bool escape) {
+  out.append(name);
+  out.push_back(':');
+  if (escape) {
+    stomp::append_escaped(out, value);
+  } else {
+    out.append(value);
+  }
+  out.push_back('\n');
+}
+
+// Runs f(chat_metrics&) when metrics are attached.
+template <class F>
+void with_metrics(const gateway_stats& stats, F&& f) {
+  if (auto* m = stats.metrics.load(std::memory_order_acquire)) f(*m);
+}
+
+}  // namespace
+
+// ---- session_set ----------------------------------------------------------------------------
+
+void session_set::add(const std::shared_ptr<session>& s) {
+  std::lock_guard lock(mutex_);
+  sessions_.insert_or_assign(s.get(), s);
+}
+
+void session_set::remove(const session* s) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(s);
+  if (sessions_.empty()) emptied_.notify_all();
+}
+
+bool session_set::wait_empty(time_point deadline) const {
+  std::unique_lock lock(mutex_);
+  return emptied_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+}
+
+std::vector<std::shared_ptr<session>> session_set::snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<session>> out;
+  out.reserve(sessions_.size());
+  for (const auto& [ptr, weak] : sessions_) {
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::size_t session_set::size() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::string make_session_id(std::string_view node_id, std::uint64_t n) {
+  std::string out(node_id);
+  out.push_back('-');
+  out.append(decimal(n));
+  return out;
+}
+
+// ---- life cycle -----------------------------------------------------------------------------
+
+session::session(net::any_io_executor strand, std::shared_ptr<const session_env> env, std::string id,
+                 transport_kind kind)
+    : strand_(std::move(strand)),
+      env_(std::move(env)),
+      id_(std::move(id)),
+      kind_(kind),
+      decoder_(env_->settings.decoder_limits) {}
+
+session::~session() { on_transport_closed(); }
+
+// Wraps `f(session&, args...)` into a callback that may run on any thread: it posts to the
+// strand, and does nothing when the session is gone by then.
+template <class F>
+auto session::on_strand(F&& f) {
+  return [weak = weak_from_this(), strand = strand_, f = std::forward<F>(f)]<class... A>(A&&... args) {
+    net::post(strand, [weak, f, ... args = std::decay_t<A>(std::forward<A>(args))]() mutable {
+      if (auto self = weak.lock()) f(*self, std::move(args)...);
+    });
+  };
+}
+
+void session::start(transport& t) {
+  transport_ = &t;
+  opened_at_ = last_input_ = last_output_ = now();
+  env_->sessions.add(shared_from_this());
+  env_->stats.sessions_total.fetch_add(1, std::memory_order_relaxed);
+  schedule_next();
+}
+
+void session::on_transport_closed() {
+  if (released_) return;
+  released_ = true;
+  phase_ = phase::closed;
+  transport_ = nullptr;
+  auto& env = *env_;
+  for (const auto& [key, ids] : by_channel_) env.hub.leave(key, this);
+  by_channel_.clear();
+  if (!watched_.empty()) env.hub.unwatch(watched_, this);
+  watched_.clear();
+  if (presence_opened_) env.presence.session_closed(user_id_);
+  presence_opened_ = false;
+  if (user_slot_) {
+    env.users.close_session(user_id_, env.clock.now());
+    env.stats.sessions_open.fetch_sub(1, std::memory_order_relaxed);
+    with_metrics(env.stats, [this](metrics::chat_metrics& m) {
+      (kind_ == transport_kind::websocket ? m.websocket_sessions : m.tcp_sessions).add(-1);
+    });
+  }
+  user_slot_ = false;
+  env.sessions.remove(this);
+  inbox_.clear();
+  arming_.clear();
+  // outbound_ stays: a write may still reference it; it goes with the session.
+}
+
+bool session::wants_bytes() const noexcept {
+  if (reading_stopped_ || reading_paused_ || decode_error_) return false;
+  return phase_ == phase::awaiting_connect || phase_ == phase::authenticating || phase_ == phase::connected;
+}
+
+void session::stop_reading() {
+  reading_stopped_ = true;
+  inbox_.clear();
+}
+
+void session::shut_down() {
+  if (phase_ == phase::closing || phase_ == phase::closed) return;
+  send_error("server shutting down", "chatd is shutting down; reconnect to another node or retry shortly");
+}
+
+// ---- inbound --------------------------------------------------------------------------------
+
+void session::on_bytes(std::string_view bytes) {
+  if (reading_stopped_ || decode_error_ ||
+      (phase_ != phase::awaiting_connect && phase_ != phase::authenticating && phase_ != phase::connected)) {
+    return;  // discarded: after ERROR, DISCONNECT or during shutdown
+  }
+  last_input_ = now();
+  const auto ec = decoder_.feed(
+      bytes, [this](stomp::frame&& f) { inbox_.push_back(std::move(f)); }, [] {});
+  if (ec) decode_error_ = ec;
+  process_inbox();
+  // Frames wait behind a lookup: stop reading until they are processed.
+  if (inbox_.size() >= env_->settings.max_pending_frames) reading_paused_ = true;
+}
+
+void session::process_inbox() {
+  while (!suspended_ && !inbox_.empty()) {
+    if (reading_stopped_ || (phase_ != phase::awaiting_connect && phase_ != phase::connected)) {
+      inbox_.clear();
+      break;
+    }
+    stomp::frame f = std::move(inbox_.front());
+    inbox_.pop_front();
+    dispatch(f);
+  }
+  if (suspended_) return;
+  if (decode_error_ && !reading_stopped_ && (phase_ == phase::awaiting_connect || phase_ == phase::connected)) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    send_error(decode_error_.message(), "malformed frame: " + decode_error_.message());
+    return;
+  }
+  if (reading_paused_ && inbox_.empty()) {
+    reading_paused_ = false;
+    if (transport_ != nullptr && wants_bytes()) transport_->resume_reading();
+  }
+}
+
+void session::resume() {
+  suspended_ = false;
+  process_inbox();
+}
+
+std::optional<std::string> session::receipt_of(const stomp::frame& f) const {
+  if (const auto r = f.get("receipt")) return std::string(*r);
+  return std::nullopt;
+}
+
+void session::dispatch(stomp::frame& f) {
+  if (f.cmd == stomp::command::connect || f.cmd == stomp::command::stomp) {
+    if (phase_ == phase::awaiting_connect) return handle_connect(f);
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("already connected", "CONNECT may only be sent once", receipt_of(f));
+  }
+  if (phase_ == phase::awaiting_connect) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("not connected", "the first frame must be CONNECT or STOMP");
+  }
+  switch (f.cmd) {
+    case stomp::command::send: return handle_send(f);
+    case stomp::command::subscribe: return handle_subscribe(f);
+    case stomp::command::unsubscribe: return handle_unsubscribe(f);
+    case stomp::command::ack:
+    case stomp::command::nack:
+      // Accepted; delivery is at most once, there is nothing to acknowledge.
+      if (const auto r = receipt_of(f)) send_receipt(*r);
+      return;
+    case stomp::command::disconnect: return handle_disconnect(f);
+    case stomp::command::begin:
+    case stomp::command::commit:
+    case stomp::command::abort:
+      env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      return send_error("transactions are not supported", "BEGIN, COMMIT and ABORT are not supported", receipt_of(f));
+    case stomp::command::connected:
+    case stomp::command::message:
+    case stomp::command::receipt:
+    case stomp::command::error:
+      env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      return send_error("unexpected frame", std::string(stomp::to_string(f.cmd)) + " is a server frame", receipt_of(f));
+    case stomp::command::connect:
+    case stomp::command::stomp: return;  // handled above
+  }
+}
+
+void session::handle_connect(stomp::frame& f) {
+  const auto version = stomp::negotiate_version(f.get("accept-version"));
+  if (!version) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    stomp::frame e{stomp::command::error,
+                   {{"version", "1.0,1.1,1.2"}, {"message", "unsupported protocol version"}, {"content-type", "text/plain"}},
+                   "Supported protocol versions are 1.0, 1.1 and 1.2"};
+    send_frame(e);
+    return begin_close();
+  }
+  version_ = *version;
+  stomp::heart_beat client_hb{0, 0};
+  if (version_ != stomp::version::v1_0) {
+    if (const auto hb = f.get("heart-beat")) {
+      const auto parsed = stomp::parse_heart_beat(*hb);
+      if (!parsed) {
+        env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+        return send_error("invalid heart-beat header", "heart-beat must be two integers, e.g. 10000,10000");
+      }
+      client_hb = *parsed;
+    }
+  } else {
+    decoder_.set_escaping(false);  // STOMP 1.0: header values are literal
+  }
+  const auto& settings = env_->settings;
+  heart_beat_ = stomp::negotiate_heart_beat(client_hb, {settings.heartbeat_send_ms, settings.heartbeat_receive_ms});
+
+  std::optional<std::string_view> token;
+  for (const std::string_view name : {"Authorization", "authorization"}) {
+    if (const auto value = f.get(name)) {
+      token = auth::bearer_token(*value);
+      break;
+    }
+  }
+  if (!token) {
+    if (const auto passcode = f.get("passcode")) {
+      const auto bearer = auth::bearer_token(*passcode);
+      token = bearer ? *bearer : *passcode;
+    }
+  }
+  auth::claims claims;
+  if (!token || token->empty() ||
+      auth::verify_jwt(*token, settings.jwt_secret, env_->clock.unix_ms() / 1000, claims)) {
+    env_->stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
+    return send_error("unauthorized", "a valid token is required: header Authorization: Bearer <jwt>, or passcode");
+  }
+  user_id_ = claims.user_id;
+  phase_ = phase::authenticating;
+  suspend();
+  env_->dir.nickname(user_id_, on_strand([](session& s, lookup_status status, std::string nickname) {
+                       s.on_nickname(status, std::move(nickname));
+                     }));
+}
+
+void session::on_nickname(lookup_status status, std::string nickname) {
+  if (phase_ != phase::authenticating) return;
+  switch (status) {
+    case lookup_status::found: break;
+    case lookup_status::not_found:
+      env_->stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
+      return send_error("unauthorized", "the token's user does not exist");
+    case lookup_status::unavailable:
+      return send_error("service unavailable", "the user directory cannot be reached; retry shortly");
+  }
+  nickname_ = std::move(nickname);
+  if (!env_->users.open_session(user_id_, now())) {
+    return send_error("too many sessions", "this user has too many open sessions on this node");
+  }
+  user_slot_ = true;
+  env_->stats.sessions_open.fetch_add(1, std::memory_order_relaxed);
+  with_metrics(env_->stats, [this](metrics::chat_metrics& m) {
+    (kind_ == transport_kind::websocket ? m.websocket_sessions : m.tcp_sessions).add(1);
+  });
+  phase_ = phase::connected;
+
+  const auto& settings = env_->settings;
+  stomp::frame connected{stomp::command::connected, {}, {}};
+  connected.headers.push_back({"version", std::string(stomp::to_string(version_))});
+  connected.headers.push_back(
+      {"heart-beat", decimal(settings.heartbeat_send_ms) + "," + decimal(settings.heartbeat_receive_ms)});
+  connected.headers.push_back({"server", settings.server_name});
+  connected.headers.push_back({"session", id_});
+  connected.headers.push_back({"user-name", decimal(static_cast<std::uint64_t>(user_id_))});
+  send_frame(connected);
+
+  env_->presence.session_opened(user_id_);
+  presence_opened_ = true;
+  last_input_ = now();
+  log::debug("stomp session connected", {{"session", id_}, {"user", user_id_},
+                                          {"version", stomp::to_string(version_)},
+                                          {"hb_send_ms", heart_beat_.send_every_ms},
+                                          {"hb_expect_ms", heart_beat_.expect_every_ms}});
+  schedule_next();
+  resume();
+}
+
+void session::with_membership(std::int64_t room_id, const std::optional<std::string>& receipt,
+                              std::function<void()> then) {
+  const auto cached = member_cache_.find(room_id);
+  if (cached != member_cache_.end() && now() - cached->second < env_->settings.membership_cache_ttl) {
+    return then();
+  }
+  suspend();
+  env_->dir.membership(
+      room_id, user_id_,
+      on_strand([room_id, receipt, then = std::move(then)](session& s, lookup_status status) {
+        if (s.phase_ != phase::connected) return s.resume();
+        switch (status) {
+          case lookup_status::found:
+            s.member_cache_[room_id] = s.now();
+            then();
+            break;
+          case lookup_status::not_found:
+            s.member_cache_.erase(room_id);
+            s.env_->stats.forbidden.fetch_add(1, std::memory_order_relaxed);
+            s.send_error("forbidden", "not a member of room " + decimal(static_cast<std::uint64_t>(room_id)), receipt);
+            break;
+          case lookup_status::unavailable:
+            // A membership this session verified before is trusted while the database is down.
+            if (s.member_cache_.contains(room_id)) {
+              then();
+            } else {
+              s.send_error("service unavailable", "membership cannot be checked right now; retry shortly", receipt);
+            }
+            break;
+        }
+        s.resume();
+      }));
+}
+
+void session::handle_subscribe(stomp::frame& f) {
+  auto receipt = receipt_of(f);
+  const auto dest_text = f.get("destination");
+  if (!dest_text) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("missing destination", "SUBSCRIBE requires a destination header", receipt);
+  }
+  std::string sub_id;
+  if (const auto id = f.get("id")) {
+    sub_id = std::string(*id);
+  } else if (version_ == stomp::version::v1_0) {
+    sub_id = std::string(*dest_text);
+  } else {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("missing id", "SUBSCRIBE requires an id header", receipt);
+  }
+  if (subs_.contains(sub_id)) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("subscription id in use", "subscription " + sub_id + " already exists", receipt);
+  }
+  if (subs_.size() >= env_->settings.max_subscriptions) {
+    return send_error("too many subscriptions",
+                      "at most " + decimal(env_->settings.max_subscriptions) + " subscriptions per session", receipt);
+  }
+  subscription sub;
+  if (const auto ack = f.get("ack")) {
+    if (*ack == "auto") {
+      sub.ack = ack_mode::auto_;
+    } else if (*ack == "client") {
+      sub.ack = ack_mode::client;
+    } else if (*ack == "client-individual") {
+      sub.ack = ack_mode::client_individual;
+    } else {
+      env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      return send_error("invalid ack mode", "ack must be auto, client or client-individual", receipt);
+    }
+  }
+  const auto dest = proto::parse_destination(*dest_text);
+  if (!dest) {
+    return send_error("unknown destination", "cannot subscribe to " + std::string(*dest_text), receipt);
+  }
+  sub.dest = *dest;
+  switch (dest->kind) {
+    case proto::destination_kind::room:
+    case proto::destination_kind::room_typing:
+      return with_membership(dest->room_id, receipt,
+                             [this, sub_id = std::move(sub_id), sub, receipt]() mutable {
+                               add_subscription(std::move(sub_id), sub, std::move(receipt));
+                             });
+    case proto::destination_kind::presence:
+    case proto::destination_kind::user_errors:
+      return add_subscription(std::move(sub_id), sub, std::move(receipt));
+    case proto::destination_kind::app_send:
+    case proto::destination_kind::app_read:
+    case proto::destination_kind::app_typing:
+      return send_error("unknown destination", "cannot subscribe to " + std::string(*dest_text), receipt);
+  }
+}
+
+void session::add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt) {
+  if (phase_ != phase::connected) return;
+  subs_.emplace(sub_id, sub);
+  switch (sub.dest.kind) {
+    case proto::destination_kind::room:
+    case proto::destination_kind::room_typing: {
+      const channel_key key{sub.dest.kind == proto::destination_kind::room ? channel_kind::room : channel_kind::typing,
+                            sub.dest.room_id};
+      auto& ids = by_channel_[key];
+      ids.push_back(std::move(sub_id));
+      const bool waiting = std::any_of(arming_.begin(), arming_.end(), [&](const auto& a) { return a.key == key; });
+      if (ids.size() == 1 || waiting) {
+        // The RECEIPT says "live delivery is on": it waits (bounded) for the bus to confirm.
+        if (receipt) arming_.push_back({key, std::move(*receipt), now() + env_->settings.arm_wait});
+        if (ids.size() == 1) env_->hub.join(key, shared_from_this());
+        schedule_next();
+      } else if (receipt) {
+        send_receipt(*receipt);
+      }
+      return;
+    }
+    case proto::destination_kind::presence:
+      presence_subs_.push_back(std::move(sub_id));
+      if (presence_subs_.size() == 1 && !contacts_loading_) {
+        contacts_loading_ = true;
+        env_->dir.contacts(user_id_, on_strand([receipt](session& s, lookup_status status, std::vector<std::int64_t> ids) {
+                             s.on_contacts(status, std::move(ids), receipt);
+                           }));
+      } else if (receipt) {
+        send_receipt(*receipt);
+      }
+      return;
+    case proto::destination_kind::user_errors:
+      error_subs_.push_back(std::move(sub_id));
+      if (receipt) send_receipt(*receipt);
+      return;
+    case proto::destination_kind::app_send:
+    case proto::destination_kind::app_read:
+    case proto::destination_kind::app_typing: return;  // refused by handle_subscribe
+  }
+}
+
+void session::on_contacts(lookup_status status, std::vector<std::int64_t> contacts,
+                          std::optional<std::string> receipt) {
+  contacts_loading_ = false;
+  if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
+  const auto& settings = env_->settings;
+  if (status == lookup_status::unavailable) {
+    // Keep what we have; try again in a few seconds.
+    contacts_loaded_ = now() - settings.contacts_refresh + std::min<std::chrono::milliseconds>(5s, settings.contacts_refresh);
+    log::warn("presence contacts unavailable", {{"session", id_}, {"user", user_id_}});
+  } else if (!presence_subs_.empty()) {
+    std::sort(contacts.begin(), contacts.end());
+    contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
+    std::vector<std::int64_t> gone;
+    std::vector<std::int64_t> added;
+    std::set_difference(watched_.begin(), watched_.end(), contacts.begin(), contacts.end(), std::back_inserter(gone));
+    std::set_difference(contacts.begin(), contacts.end(), watched_.begin(), watched_.end(), std::back_inserter(added));
+    if (!gone.empty()) env_->hub.unwatch(gone, this);
+    if (!added.empty()) env_->hub.watch(added, shared_from_this());
+    watched_ = std::move(contacts);
+    contacts_loaded_ = now();
+  }
+  if (receipt) send_receipt(*receipt);
+  schedule_next();
+}
+
+void session::handle_unsubscribe(stomp::frame& f) {
+  const auto receipt = receipt_of(f);
+  std::optional<std::string_view> id = f.get("id");
+  if (!id && version_ == stomp::version::v1_0) id = f.get("destination");
+  if (!id) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("missing id", "UNSUBSCRIBE requires an id header", receipt);
+  }
+  const auto it = subs_.find(std::string(*id));
+  if (it != subs_.end()) {
+    const std::string sub_id = it->first;
+    const subscription sub = it->second;
+    subs_.erase(it);
+    const auto drop = [&](std::vector<std::string>& ids) { std::erase(ids, sub_id); };
+    switch (sub.dest.kind) {
+      case proto::destination_kind::room:
+      case proto::destination_kind::room_typing: {
+        const channel_key key{
+            sub.dest.kind == proto::destination_kind::room ? channel_kind::room : channel_kind::typing,
+            sub.dest.room_id};
+        const auto ch = by_channel_.find(key);
+        if (ch != by_channel_.end()) {
+          drop(ch->second);
+          if (ch->second.empty()) {
+            by_channel_.erase(ch);
+            env_->hub.leave(key, this);
+            std::erase_if(arming_, [&](const arming_wait& a) { return a.key == key; });
+          }
+        }
+        break;
+      }
+      case proto::destination_kind::presence:
+        drop(presence_subs_);
+        if (presence_subs_.empty() && !watched_.empty()) {
+          env_->hub.unwatch(watched_, this);
+          watched_.clear();
+        }
+        break;
+      case proto::destination_kind::user_errors: drop(error_subs_); break;
+      case proto::destination_kind::app_send:
+      case proto::destination_kind::app_read:
+      case proto::destination_kind::app_typing: break;
+    }
+  }
+  if (receipt) send_receipt(*receipt);
+}
+
+void session::handle_send(stomp::frame& f) {
+  auto receipt = receipt_of(f);
+  const auto dest_text = f.get("destination");
+  if (!dest_text) {
+    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    return send_error("missing destination", "SEND requires a destination header", receipt);
+  }
+  if (f.get("transaction")) {
+    return send_error("transactions are not supported", "SEND with a transaction header", receipt);
+  }
+  const auto dest = proto::parse_destination(*dest_text);
+  if (!dest) return send_error("unknown destination", "cannot send to " + std::string(*dest_text), receipt);
+  const std::string destination(*dest_text);
+
+  const auto invalid = [&](const proto::validation_error& error) {
+    if (!error_subs_.empty()) {
+      return send_soft_error(error.wire_code(), error.message, destination, receipt);
+    }
+    send_error("invalid message", error.message, receipt);
+  };
+
+  switch (dest->kind) {
+    case proto::destination_kind::presence:
+    case proto::destination_kind::user_errors:
+    case proto::destination_kind::room_typing:
+      return send_error("unknown destination", "cannot send to " + destination, receipt);
+    case proto::destination_kind::app_typing: {
+      proto::typing_request request;
+      if (auto error = proto::parse_typing_request(f.body, request)) return invalid(error);
+      return with_membership(request.room_id, receipt, [this, room = request.room_id, receipt] {
+        send_typing(room, receipt);
+      });
+    }
+    case proto::destination_kind::app_send:
+    case proto::destination_kind::room:
+    case proto::destination_kind::app_read: break;
+  }
+
+  switch (env_->users.take_send(user_id_, now())) {
+    case send_verdict::allowed: break;
+    case send_verdict::limited:
+      env_->stats.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.rate_limited.inc(); });
+      return send_soft_error("rate_limited", "too many messages; this one was not delivered", destination, receipt);
+    case send_verdict::disconnect:
+      env_->stats.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.rate_limited.inc(); });
+      env_->stats.rate_limit_disconnects.fetch_add(1, std::memory_order_relaxed);
+      log::info("rate limit: disconnecting", {{"session", id_}, {"user", user_id_}});
+      return send_error("rate limit exceeded", "far too many messages; disconnected", receipt);
+  }
+
+  const std::size_t max_chars = env_->settings.max_content_chars;
+  switch (dest->kind) {
+    case proto::destination_kind::app_send:
+    case proto::destination_kind::room: {
+      proto::send_request request;
+      const auto error = dest->kind == proto::destination_kind::room
+                             ? proto::parse_room_send_body(f.body, dest->room_id, request, max_chars)
+                             : proto::parse_send_request(f.body, request, max_chars);
+      if (error) return invalid(error);
+      const auto room = request.room_id;
+      return with_membership(room, receipt, [this, request = std::move(request), receipt]() mutable {
+        send_chat_message(std::move(request), std::move(receipt));
+      });
+    }
+    case proto::destination_kind::app_read: {
+      proto::read_request request;
+      if (auto error = proto::parse_read_request(f.body, request)) return invalid(error);
+      return with_membership(request.room_id, receipt, [this, request, receipt] { send_read_receipt(request, receipt); });
+    }
+    case proto::destination_kind::presence:
+    case proto::destination_kind::user_errors:
+    case proto::destination_kind::room_typing:
+    case proto::destination_kind::app_typing: return;  // handled above
+  }
+}
+
+void session::send_chat_message(proto::send_request request, std::optional<std::string> receipt) {
+  proto::chat_message message;
+  message.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
+  message.room_id = request.room_id;
+  message.sender_id = user_id_;
+  message.sender_nickname = nickname_;
+  message.content = std::move(request.content);
+  message.type = proto::message_type::text;
+  message.created_at_ms = env_->clock.unix_ms();
+  const auto seq = next_send_seq_++;
+  pending_sends_.push_back(
+      {seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt)});
+  env_->log.publish_message(message, on_strand([seq](session& s, const chatd::publish_result& result) {
+                              s.on_published(seq, result, true);
+                            }));
+  schedule_next();
+}
+
+void session::send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt) {
+  const proto::read_receipt rr{request.room_id, user_id_, request.last_read_message_id, env_->clock.unix_ms()};
+  const auto seq = next_send_seq_++;
+  pending_sends_.push_back(
+      {seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt)});
+  env_->log.publish_read_receipt(rr, on_strand([seq](session& s, const chatd::publish_result& result) {
+                                   s.on_published(seq, result, false);
+                                 }));
+  schedule_next();
+}
+
+void session::send_typing(std::int64_t room_id, std::optional<std::string> receipt) {
+  if (env_->users.take_typing(user_id_, room_id, now())) {
+    env_->typing.publish_typing(proto::typing_event{room_id, user_id_, nickname_, env_->clock.unix_ms()});
+  }
+  if (receipt) send_receipt(*receipt);
+}
+
+void session::on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message) {
+  const auto it = std::find_if(pending_sends_.begin(), pending_sends_.end(),
+                               [seq](const pending_send& p) { return p.seq == seq; });
+  if (it == pending_sends_.end()) return;  // timed out already
+  const auto receipt = std::move(it->receipt);
+  pending_sends_.erase(it);
+  if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
+  if (result.ok) {
+    if (is_message) {
+      env_->stats.messages_sent.fetch_add(1, std::memory_order_relaxed);
+      with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.messages_sent.inc(); });
+    }
+    if (receipt) send_receipt(*receipt);
+  } else {
+    env_->stats.send_failures.fetch_add(1, std::memory_order_relaxed);
+    log::warn("publish failed", {{"session", id_}, {"user", user_id_}, {"error", result.error}});
+    return send_error(result.overloaded ? "server overloaded" : "message not accepted",
+                      "the message log refused the message: " + result.error, receipt);
+  }
+  finish_disconnect_if_ready();
+}
+
+void session::handle_disconnect(stomp::frame& f) {
+  disconnect_receipt_ = receipt_of(f);
+  phase_ = phase::disconnecting;
+  inbox_.clear();
+  finish_disconnect_if_ready();
+}
+
+void session::finish_disconnect_if_ready() {
+  if (phase_ != phase::disconnecting || !pending_sends_.empty()) return;
+  // The RECEIPT of a DISCONNECT vouches for every frame before it: it follows the
+  // RECEIPTs (or ERRORs) of all SENDs still in flight.
+  if (disconnect_receipt_) send_receipt(*disconnect_receipt_);
+  begin_close();
+}
+
+// ---- fan-out --------------------------------------------------------------------------------
+
+void session::deliver(std::shared_ptr<const fanout_event> event) {
+  net::post(strand_, [self = shared_from_this(), event = std::move(event)] { self->deliver_on_strand(*event); });
+}
+
+void session::armed(const channel_key& key) {
+  net::post(strand_, [self = shared_from_this(), key] {
+    if (self->phase_ == phase::closing || self->phase_ == phase::closed) return;
+    std::vector<std::string> receipts;
+    std::erase_if(self->arming_, [&](arming_wait& a) {
+      if (a.key != key) return false;
+      receipts.push_back(std::move(a.receipt));
+      return true;
+    });
+    for (const auto& r : receipts) self->send_receipt(r);
+  });
+}
+
+void session::deliver_on_strand(const fanout_event& event) {
+  if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
+  const std::vector<std::string>* ids = nullptr;
+  switch (event.kind) {
+    case event_kind::room:
+    case event_kind::typing: {
+      const channel_key key{event.kind == event_kind::room ? channel_kind::room : channel_kind::typing, event.room_id};
+      const auto it = by_channel_.find(key);
+      if (it == by_channel_.end()) return;
+      ids = &it->second;
+      break;
+    }
+    case event_kind::presence: ids = &presence_subs_; break;
+  }
+  const bool escape = escaping();
+  for (const auto& sub_id : *ids) {
+    const auto sub = subs_.find(sub_id);
+    if (sub == subs_.end()) continue;
+    outbound_item item;
+    item.head.reserve(48 + sub_id.size() + 2 * event.message_id.size());
+    item.head.append("MESSAGE\n");
+    append_header(item.head, "subscription", sub_id, escape);
+    append_header(item.head, "message-id", event.message_id, escape);
+    if (sub->second.ack != ack_mode::auto_) append_header(item.head, "ack", event.message_id, escape);
+    item.shared = event.tail;
+    item.sent_at_ms = event.sent_at_ms;
+    if (!enqueue(std::move(item))) return;
+    env_->stats.messages_delivered.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// ---- outbound -------------------------------------------------------------------------------
+
+bool session::enqueue(outbound_item item) {
+  if (transport_ == nullptr || phase_ == phase::closed) return false;
+  const auto size = item.size();
+  if (outbound_bytes_ + size > env_->settings.max_outbound_bytes) {
+    env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
+    abort("slow consumer: outbound queue full");
+    return false;
+  }
+  outbound_bytes_ += size;
+  outbound_.push_back(std::move(item));
+  last_output_ = now();
+  transport_->output_ready();
+  return true;
+}
+
+void session::send_frame(const stomp::frame& f) {
+  outbound_item item;
+  stomp::encode(f, item.head, {.escape = escaping()});
+  enqueue(std::move(item));
+}
+
+void session::send_receipt(std::string_view receipt_id) {
+  send_frame(stomp::frame{stomp::command::receipt, {{"receipt-id", std::string(receipt_id)}}, {}});
+}
+
+void session::send_error(std::string_view message, std::string_view detail, const std::optional<std::string>& receipt) {
+  if (phase_ == phase::closing || phase_ == phase::closed) return;
+  log::info("stomp error", {{"session", id_}, {"user", user_id_}, {"message", message}, {"detail", detail}});
+  stomp::frame e{stomp::command::error, {{"message", std::string(message)}}, std::string(detail)};
+  if (receipt) e.headers.push_back({"receipt-id", *receipt});
+  e.headers.push_back({"content-type", "text/plain"});
+  send_frame(e);
+  begin_close();
+}
+
+void session::send_soft_error(std::string_view code, std::string_view message, std::string_view destination,
+                              const std::optional<std::string>& receipt) {
+  if (error_subs_.empty()) return;  // nobody listens: the SEND is dropped silently
+  std::string json = R"({"code":)";
+  proto::append_json_string(code, json);
+  json.append(R"(,"message":)");
+  proto::append_json_string(message, json);
+  json.append(R"(,"destination":)");
+  proto::append_json_string(destination, json);
+  if (receipt) {
+    json.append(R"(,"receiptId":)");
+    proto::append_json_string(*receipt, json);
+  }
+  json.push_back('}');
+  const auto tail = make_json_tail(proto::destinations::user_errors, json);
+  const std::string message_id = "e" + decimal(next_send_seq_++);
+  const bool escape = escaping();
+  for (const auto& sub_id : error_subs_) {
+    outbound_item item;
+    item.head.append("MESSAGE\n");
+    append_header(item.head, "subscription", sub_id, escape);
+    append_header(item.head, "message-id", message_id, escape);
+    const auto sub = subs_.find(sub_id);
+    if (sub != subs_.end() && sub->second.ack != ack_mode::auto_) append_header(item.head, "ack", message_id, escape);
+    item.shared = tail;
+    if (!enqueue(std::move(item))) return;
+  }
+}
+
+void session::begin_close() {
+  if (phase_ == phase::closing || phase_ == phase::closed) return;
+  phase_ = phase::closing;
+  inbox_.clear();
+  if (transport_ != nullptr) transport_->close_after_flush();
+}
+
+void session::abort(std::string_view why) {
+  if (phase_ == phase::closed) return;
+  log::info("stomp session aborted", {{"session", id_}, {"user", user_id_}, {"reason", why}});
+  phase_ = phase::closing;
+  inbox_.clear();
+  if (transport_ != nullptr) transport_->abort();
+}
+
+std::size_t session::collect_output(std::vector<net::const_buffer>& out, std::size_t max_frames) {
+  std::size_t n = 0;
+  for (auto it = outbound_.begin(); it != outbound_.end() && n < max_frames; ++it, ++n) {
+    out.push_back(net::buffer(it->head));
+    if (it->shared) out.push_back(net::buffer(*it->shared));
+  }
+  if (n > 0 && !writing_since_) {
+    writing_since_ = now();
+    schedule_next();
+  }
+  return n;
+}
+
+void session::on_output_written(std::size_t frames) {
+  auto* m = env_->stats.metrics.load(std::memory_order_acquire);
+  std::int64_t written_at_ms = 0;
+  for (std::size_t i = 0; i < frames && !outbound_.empty(); ++i) {
+    const auto& item = outbound_.front();
+    if (m != nullptr && item.sent_at_ms > 0) {
+      if (written_at_ms == 0) written_at_ms = env_->clock.unix_ms();
+      m->delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms)) / 1000.0);
+    }
+    outbound_bytes_ -= item.size();
+    outbound_.pop_front();
+  }
+  writing_since_.reset();
+}
+
+// ---- timers ---------------------------------------------------------------------------------
+
+void session::on_timer() {
+  if (phase_ == phase::closed) return;
+  const auto t = now();
+  const auto& settings = env_->settings;
+  if (writing_since_ && t - *writing_since_ > settings.write_stall_timeout) {
+    env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
+    return abort("slow consumer: write stalled");
+  }
+  switch (phase_) {
+    case phase::awaiting_connect:
+    case phase::authenticating:
+      if (t - opened_at_ >= settings.handshake_timeout) {
+        return send_error("handshake timeout", "no CONNECT frame in time");
+      }
+      break;
+    case phase::connected:
+    case phase::disconnecting: {
+      const auto expect = std::chrono::milliseconds(heart_beat_.expect_every_ms);
+      if (expect.count() > 0 && t - last_input_ > 2 * expect) {
+        env_->stats.heartbeat_timeouts.fetch_add(1, std::memory_order_relaxed);
+        return send_error("heart-beat timeout", "nothing received for more than twice the heart-beat interval");
+      }
+      if (!pending_sends_.empty() && t >= pending_sends_.front().deadline) {
+        const auto receipt = pending_sends_.front().receipt;
+        pending_sends_.pop_front();
+        env_->stats.send_failures.fetch_add(1, std::memory_order_relaxed);
+        return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
+      }
+      std::vector<std::string> late;
+      std::erase_if(arming_, [&](arming_wait& a) {
+        if (t < a.deadline) return false;
+        late.push_back(std::move(a.receipt));
+        return true;
+      });
+      for (const auto& r : late) send_receipt(r);
+      if (!presence_subs_.empty() && !contacts_loading_ && t - contacts_loaded_ >= settings.contacts_refresh) {
+        contacts_loading_ = true;
+        env_->dir.contacts(user_id_, on_strand([](session& s, lookup_status status, std::vector<std::int64_t> ids) {
+                             s.on_contacts(status, std::move(ids), std::nullopt);
+                           }));
+      }
+      const auto send_every = std::chrono::milliseconds(heart_beat_.send_every_ms);
+      if (send_every.count() > 0 && t - last_output_ >= send_every) {
+        outbound_item beat;
+        stomp::encode_heartbeat(beat.head);
+        enqueue(std::move(beat));
+      }
+      break;
+    }
+    case phase::closing:
+    case phase::closed: break;
+  }
+  schedule_next();
+}
+
+void session::schedule_next() {
+  if (transport_ == nullptr || phase_ == phase::closed) return;
+  const auto& settings = env_->settings;
+  std::optional<time_point> next;
+  const auto consider = [&](time_point t) {
+    if (!next || t < *next) next = t;
+  };
+  if (writing_since_) consider(*writing_since_ + settings.write_stall_timeout + 1ms);
+  switch (phase_) {
+    case phase::awaiting_connect:
+    case phase::authenticating: consider(opened_at_ + settings.handshake_timeout); break;
+    case phase::connected:
+    case phase::disconnecting:
+      if (heart_beat_.expect_every_ms > 0) {
+        consider(last_input_ + 2 * std::chrono::milliseconds(heart_beat_.expect_every_ms) + 1ms);
+      }
+      if (heart_beat_.send_every_ms > 0) consider(last_output_ + std::chrono::milliseconds(heart_beat_.send_every_ms));
+      if (!pending_sends_.empty()) consider(pending_sends_.front().deadline);
+      for (const auto& a : arming_) consider(a.deadline);
+      if (!presence_subs_.empty() && !contacts_loading_) consider(contacts_loaded_ + settings.contacts_refresh);
+      break;
+    case phase::closing:
+    case phase::closed: break;
+  }
+  if (next) transport_->schedule(*next);
+}
+
+}  // namespace chat::gateway

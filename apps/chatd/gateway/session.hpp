@@ -1,0 +1,306 @@
+#pragma once
+// The STOMP session core (SPEC §4): one per connection, behind both transports. It is fed
+// octets, decodes frames, applies the protocol and its limits, and queues outgoing frames;
+// it owns no socket (see transport.hpp).
+//
+// Threading: every member function except deliver()/armed() runs on the session's strand
+// (the executor given to the constructor). Blocking work never runs there: database
+// lookups go through `directory`, Kafka through `message_log`, and their results are
+// posted back to the strand.
+//
+// Inbound frames are processed strictly in order. A frame that needs a lookup (CONNECT:
+// nickname; room actions: membership, unless cached; presence: contacts) suspends the
+// processing of later frames until the answer is back, so two SENDs of one session reach
+// Kafka in the order they were sent. While frames wait, reading pauses past
+// settings.max_pending_frames.
+//
+// Outbound frames go to a bounded queue (settings.max_outbound_bytes). A fan-out MESSAGE is
+// a per-session prefix plus a tail shared by every receiver (fanout_event::tail). Passing
+// the bound, or a write in flight for longer than settings.write_stall_timeout,
+// disconnects the session as a slow consumer; nobody else waits for it.
+#include "core/message_log.hpp"
+#include "gateway/fanout_hub.hpp"
+#include "gateway/ports.hpp"
+#include "gateway/transport.hpp"
+#include "gateway/user_registry.hpp"
+
+#include <chat/proto/commands.hpp>
+#include <chat/proto/names.hpp>
+#include <chat/stomp/decoder.hpp>
+#include <chat/stomp/frame.hpp>
+#include <chat/stomp/negotiation.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace chat::metrics {
+struct chat_metrics;
+}
+
+namespace chat::gateway {
+
+enum class transport_kind { tcp, websocket };
+
+struct session_settings {
+  stomp::limits decoder_limits;               // --max-frame-bytes, --max-headers
+  std::size_t max_content_chars = 4000;       // --max-content-chars
+  std::uint32_t heartbeat_send_ms = 10000;    // --heartbeat (what the server offers: sx)
+  std::uint32_t heartbeat_receive_ms = 10000;  //             (what it wants: sy)
+  std::size_t max_outbound_bytes = 512 * 1024;
+  std::chrono::milliseconds write_stall_timeout{20000};
+  std::size_t max_subscriptions = 200;
+  std::chrono::milliseconds handshake_timeout{10000};  // connect -> CONNECTED
+  std::chrono::milliseconds send_timeout{10000};       // SEND -> Kafka ack
+  std::string jwt_secret;
+  std::string server_name = "chatd";  // CONNECTED server: header
+
+  // Not settings of their own (yet): fixed policy, named here.
+  std::chrono::milliseconds membership_cache_ttl{30000};  // positive checks only
+  std::chrono::milliseconds contacts_refresh{60000};      // /topic/presence watch list
+  std::chrono::milliseconds arm_wait{2000};   // SUBSCRIBE receipt waits this long for the bus
+  std::chrono::milliseconds send_grace{2000};  // past send_timeout: the producer never answered
+  std::size_t max_pending_frames = 32;         // decoded, not yet processed: pause reading
+};
+
+// Counters for tests and logs, and the SPEC §8 metrics they feed. Thread-safe.
+struct gateway_stats {
+  // Where the §8 metrics go (chat_websocket_sessions{transport}, chat_messages_sent_total,
+  // chat_rate_limited_total, chat_slow_consumer_disconnects_total,
+  // chat_delivery_latency_seconds); null = nowhere. Cleared before the metrics die.
+  std::atomic<metrics::chat_metrics*> metrics{nullptr};
+
+  std::atomic<std::int64_t> sessions_open{0};
+  std::atomic<std::uint64_t> sessions_total{0};
+  std::atomic<std::uint64_t> messages_sent{0};  // SENDs acknowledged by Kafka
+  std::atomic<std::uint64_t> send_failures{0};
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> rate_limit_disconnects{0};
+  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+  std::atomic<std::uint64_t> heartbeat_timeouts{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> auth_failures{0};
+  std::atomic<std::uint64_t> forbidden{0};
+  std::atomic<std::uint64_t> messages_delivered{0};  // MESSAGE frames queued to sessions
+};
+
+class session;
+
+// The live sessions of this node, for graceful shutdown. Thread-safe.
+class session_set {
+ public:
+  void add(const std::shared_ptr<session>& s);
+  void remove(const session* s);
+  std::vector<std::shared_ptr<session>> snapshot() const;
+  std::size_t size() const;
+  // Blocks until no session is left or `deadline` passes; true when empty.
+  bool wait_empty(time_point deadline) const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable emptied_;
+  std::unordered_map<const session*, std::weak_ptr<session>> sessions_;
+};
+
+// Everything a session uses besides its transport. The referenced objects must outlive
+// every session: `keepalive` owns them (or is empty when the caller guarantees it).
+struct session_env {
+  session_settings settings;
+  const clock_source& clock;
+  directory& dir;
+  chatd::message_log& log;
+  fanout_hub& hub;
+  user_registry& users;
+  presence_sink& presence;
+  typing_sink& typing;
+  session_set& sessions;
+  gateway_stats& stats;
+  std::shared_ptr<void> keepalive;
+};
+
+class session final : public fanout_target, public std::enable_shared_from_this<session> {
+ public:
+  session(boost::asio::any_io_executor strand, std::shared_ptr<const session_env> env, std::string id,
+          transport_kind kind = transport_kind::tcp);
+  ~session() override;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // ---- transport side (strand) ----
+  // Starts the handshake clock. `t` must stay valid until on_transport_closed().
+  void start(transport& t);
+  // Octets received from the peer, in order.
+  void on_bytes(std::string_view bytes);
+  // False while frames wait behind a lookup, after DISCONNECT/ERROR, or during shutdown.
+  bool wants_bytes() const noexcept;
+  bool has_output() const noexcept { return !outbound_.empty(); }
+  // Appends the buffers of up to `max_frames` queued frames (in order) to `out` and
+  // returns how many frames they hold. The buffers stay valid until on_output_written()
+  // and the session lives. Call only when no write is in flight.
+  std::size_t collect_output(std::vector<boost::asio::const_buffer>& out, std::size_t max_frames);
+  // The first `frames` frames handed out by collect_output() are written.
+  void on_output_written(std::size_t frames);
+  void on_timer();
+  // The connection is gone (or going): release subscriptions, presence, the user slot.
+  // No transport call follows. Idempotent.
+  void on_transport_closed();
+
+  // ---- gateway side (strand) ----
+  // Shutdown phase 1: process no more frames (in-flight SENDs still get their RECEIPT).
+  void stop_reading();
+  // Shutdown phase 2: ERROR "server shutting down", then close after the queue drained.
+  void shut_down();
+  // Closes now, dropping what is queued (the shutdown deadline passed).
+  void force_close() { abort("server shutting down"); }
+
+  // ---- fan-out (any thread) ----
+  void deliver(std::shared_ptr<const fanout_event> event) override;
+  void armed(const channel_key& key) override;
+
+  const boost::asio::any_io_executor& executor() const noexcept { return strand_; }
+  const std::string& id() const noexcept { return id_; }
+  bool closed() const noexcept { return phase_ == phase::closed; }
+
+ private:
+  enum class phase {
+    awaiting_connect,  // transport open, no CONNECT yet
+    authenticating,    // CONNECT received, nickname lookup in flight
+    connected,
+    disconnecting,  // DISCONNECT received: its RECEIPT waits for in-flight SENDs
+    closing,        // ERROR sent or DISCONNECT done: flushing, then the transport closes
+    closed,
+  };
+
+  enum class ack_mode { auto_, client, client_individual };
+
+  struct subscription {
+    proto::destination dest;
+    ack_mode ack = ack_mode::auto_;
+  };
+
+  struct outbound_item {
+    std::string head;                          // this session's octets
+    std::shared_ptr<const std::string> shared;  // octets shared with other sessions, or null
+    std::int64_t sent_at_ms = 0;               // a chat message's createdAt: delivery latency
+    std::size_t size() const noexcept { return head.size() + (shared ? shared->size() : 0); }
+  };
+
+  struct pending_send {
+    std::uint64_t seq = 0;
+    time_point deadline;
+    std::optional<std::string> receipt;
+  };
+
+  struct arming_wait {
+    channel_key key;
+    std::string receipt;
+    time_point deadline;
+  };
+
+  // ---- inbound ----
+  void process_inbox();
+  void dispatch(stomp::frame& f);
+  void handle_connect(stomp::frame& f);
+  void on_nickname(lookup_status status, std::string nickname);
+  void handle_subscribe(stomp::frame& f);
+  void handle_unsubscribe(stomp::frame& f);
+  void handle_send(stomp::frame& f);
+  void handle_disconnect(stomp::frame& f);
+  void send_chat_message(proto::send_request request, std::optional<std::string> receipt);
+  void send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt);
+  void send_typing(std::int64_t room_id, std::optional<std::string> receipt);
+  void add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt);
+  void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message);
+  void on_contacts(lookup_status status, std::vector<std::int64_t> contacts, std::optional<std::string> receipt);
+  void finish_disconnect_if_ready();
+
+  // Runs `then` once `room_id` is known to have this user as a member (now when cached,
+  // else after a lookup that suspends frame processing). Non-members get ERROR forbidden.
+  void with_membership(std::int64_t room_id, const std::optional<std::string>& receipt, std::function<void()> then);
+  // Suspends frame processing until resume() is called on the strand.
+  void suspend() noexcept { suspended_ = true; }
+  void resume();
+  template <class F>
+  auto on_strand(F&& f);
+
+  // ---- outbound ----
+  bool enqueue(outbound_item item);
+  void send_frame(const stomp::frame& f);
+  void send_receipt(std::string_view receipt_id);
+  void send_error(std::string_view message, std::string_view detail, const std::optional<std::string>& receipt = {});
+  void send_soft_error(std::string_view code, std::string_view message, std::string_view destination,
+                       const std::optional<std::string>& receipt);
+  void begin_close();
+  void abort(std::string_view why);
+  void deliver_on_strand(const fanout_event& event);
+  void schedule_next();
+
+  bool escaping() const noexcept { return version_ != stomp::version::v1_0; }
+  std::optional<std::string> receipt_of(const stomp::frame& f) const;
+  time_point now() const { return env_->clock.now(); }
+
+  const boost::asio::any_io_executor strand_;
+  const std::shared_ptr<const session_env> env_;
+  const std::string id_;
+  const transport_kind kind_;
+  transport* transport_ = nullptr;
+  phase phase_ = phase::awaiting_connect;
+  bool reading_stopped_ = false;  // shutdown phase 1
+  bool released_ = false;         // on_transport_closed() ran
+
+  // protocol
+  stomp::decoder decoder_;
+  std::error_code decode_error_;
+  std::deque<stomp::frame> inbox_;
+  bool suspended_ = false;
+  bool reading_paused_ = false;
+  stomp::version version_ = stomp::version::v1_2;
+  stomp::heart_beat_plan heart_beat_{0, 0};
+  std::int64_t user_id_ = 0;
+  std::string nickname_;
+  bool user_slot_ = false;       // counted in user_registry
+  bool presence_opened_ = false;  // told presence_sink
+
+  // subscriptions
+  std::unordered_map<std::string, subscription> subs_;  // by subscription id
+  std::unordered_map<channel_key, std::vector<std::string>, channel_key_hash> by_channel_;
+  std::vector<std::string> presence_subs_;
+  std::vector<std::string> error_subs_;
+  std::vector<std::int64_t> watched_;  // contacts watched for /topic/presence
+  time_point contacts_loaded_{};
+  bool contacts_loading_ = false;
+  std::vector<arming_wait> arming_;
+  std::unordered_map<std::int64_t, time_point> member_cache_;  // room -> verified at
+
+  // SENDs in flight to Kafka, oldest first
+  std::deque<pending_send> pending_sends_;
+  std::uint64_t next_send_seq_ = 1;
+  std::optional<std::string> disconnect_receipt_;
+
+  // output
+  std::deque<outbound_item> outbound_;
+  std::size_t outbound_bytes_ = 0;
+  std::optional<time_point> writing_since_;
+
+  // clocks
+  time_point opened_at_{};
+  time_point last_input_{};
+  time_point last_output_{};
+};
+
+// Builds the session id "<node>-<n>" for the n-th session of this process.
+std::string make_session_id(std::string_view node_id, std::uint64_t n);
+
+}  // namespace chat::gateway

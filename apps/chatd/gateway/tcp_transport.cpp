@@ -1,0 +1,182 @@
+#include "gateway/tcp_transport.hpp"
+
+#include <chat/log/log.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+
+namespace chat::gateway {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::size_t max_frames_per_write = 64;
+constexpr int max_reads_per_wakeup = 4;  // fairness between connections of one I/O thread
+constexpr std::size_t read_chunk = 16 * 1024;
+
+}  // namespace
+
+tcp_connection::tcp_connection(tcp::socket socket, std::shared_ptr<session> core)
+    : socket_(std::move(socket)), core_(std::move(core)), timer_(socket_.get_executor()) {}
+
+void tcp_connection::start() {
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  socket_.set_option(net::socket_base::keep_alive(true), ignored);
+  socket_.non_blocking(true, ignored);
+  core_->start(*this);
+  do_wait_read();
+}
+
+void tcp_connection::do_wait_read() {
+  if (read_waiting_ || closed_) return;
+  if (!closing_ && !core_->wants_bytes()) return;
+  read_waiting_ = true;
+  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+    self->on_readable(ec);
+  });
+}
+
+void tcp_connection::on_readable(const boost::system::error_code& ec) {
+  read_waiting_ = false;
+  if (closed_) return;
+  if (ec) return finish();
+  // One buffer per I/O thread: idle connections hold none.
+  thread_local std::array<char, read_chunk> buffer;
+  for (int i = 0; i < max_reads_per_wakeup; ++i) {
+    boost::system::error_code read_ec;
+    const std::size_t n = socket_.read_some(net::buffer(buffer), read_ec);
+    if (read_ec == net::error::would_block || read_ec == net::error::try_again) break;
+    if (read_ec) return finish();  // EOF or reset
+    if (!closing_) core_->on_bytes(std::string_view(buffer.data(), n));
+    if (closed_) return;
+    if (n < buffer.size() || (!closing_ && !core_->wants_bytes())) break;
+  }
+  do_wait_read();
+}
+
+void tcp_connection::resume_reading() { do_wait_read(); }
+
+void tcp_connection::output_ready() {
+  if (!writing_ && !closed_ && !half_closed_) do_write();
+}
+
+void tcp_connection::do_write() {
+  write_buffers_.clear();
+  write_frames_ = core_->collect_output(write_buffers_, max_frames_per_write);
+  if (write_frames_ == 0) {
+    if (closing_) half_close();
+    return;
+  }
+  writing_ = true;
+  net::async_write(socket_, write_buffers_,
+                   [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
+}
+
+void tcp_connection::on_write(const boost::system::error_code& ec) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) return finish();
+  core_->on_output_written(write_frames_);
+  write_frames_ = 0;
+  if (write_buffers_.capacity() > 4 * max_frames_per_write) std::vector<net::const_buffer>().swap(write_buffers_);
+  do_write();
+}
+
+void tcp_connection::schedule(time_point deadline) {
+  if (closed_) return;
+  timer_.arm(deadline, [self = shared_from_this()] { self->on_timer(); });
+}
+
+void tcp_connection::on_timer() {
+  if (closed_) return;
+  if (half_closed_ && steady_clock::now() >= linger_until_) return finish();
+  core_->on_timer();
+  if (half_closed_ && !closed_) schedule(linger_until_);
+}
+
+void tcp_connection::close_after_flush() {
+  if (closed_ || closing_) return;
+  closing_ = true;
+  if (!writing_) do_write();  // half-closes at once when nothing is queued
+}
+
+void tcp_connection::half_close() {
+  if (half_closed_ || closed_) return;
+  half_closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  linger_until_ = steady_clock::now() + close_linger;
+  schedule(linger_until_);
+  do_wait_read();  // EOF from the peer ends the linger early
+}
+
+void tcp_connection::abort() { finish(); }
+
+void tcp_connection::finish() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
+  // Told on a fresh handler: finish() may run inside a call from the session.
+  net::post(socket_.get_executor(), [self = shared_from_this()] { self->core_->on_transport_closed(); });
+}
+
+// ---- listener -------------------------------------------------------------------------------
+
+tcp_listener::tcp_listener(net::io_context& ioc, tcp::endpoint ep, session_factory make_session)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      backoff_(acceptor_.get_executor()),
+      endpoint_(ep),
+      make_session_(std::move(make_session)) {}
+
+void tcp_listener::start() {
+  acceptor_.open(endpoint_.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint_);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  do_accept();
+}
+
+void tcp_listener::stop() {
+  stopped_ = true;
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->backoff_.cancel();
+  });
+}
+
+tcp::endpoint tcp_listener::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void tcp_listener::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                              tcp::socket socket) {
+    if (self->stopped_ || ec == net::error::operation_aborted) return;
+    if (ec) {
+      // EMFILE and friends: log, pause briefly (no busy loop), keep accepting.
+      log::warn("stomp accept failed", {{"error", ec.message()}});
+      self->backoff_.expires_after(std::chrono::milliseconds(100));
+      self->backoff_.async_wait([self](const boost::system::error_code&) {
+        if (!self->stopped_) self->do_accept();
+      });
+      return;
+    } else {
+      auto core = self->make_session_(socket.get_executor());
+      if (core) std::make_shared<tcp_connection>(std::move(socket), std::move(core))->start();
+    }
+    self->do_accept();
+  });
+}
+
+}  // namespace chat::gateway

@@ -1,0 +1,89 @@
+#pragma once
+// STOMP over plain TCP (SPEC §4, port 61613 by convention).
+//
+// tcp_connection owns the socket of one session. It waits for readability instead of
+// keeping a read buffer per connection (an idle session holds no buffer), then reads into
+// a per-thread buffer and feeds the session. Writes gather the queued frames (shared
+// fan-out tails included, never copied) into one async_write.
+//
+// Closing politely (after ERROR or DISCONNECT): write what is queued, shut down the sending
+// side, and drain the peer for up to `linger` so that the last frame is not destroyed by an
+// RST; then close.
+#include "gateway/session.hpp"
+#include "gateway/session_timer.hpp"
+#include "gateway/transport.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace chat::gateway {
+
+// Makes the session core of a new connection, bound to the connection's strand.
+using session_factory = std::function<std::shared_ptr<session>(const boost::asio::any_io_executor& strand)>;
+
+inline constexpr std::chrono::milliseconds close_linger{2000};
+
+class tcp_connection final : public transport, public std::enable_shared_from_this<tcp_connection> {
+ public:
+  // `socket`'s executor must be a strand; `core` must be bound to the same strand.
+  tcp_connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<session> core);
+
+  void start();
+
+  void output_ready() override;
+  void schedule(time_point deadline) override;
+  void close_after_flush() override;
+  void abort() override;
+  void resume_reading() override;
+
+ private:
+  void do_wait_read();
+  void on_readable(const boost::system::error_code& ec);
+  void do_write();
+  void on_write(const boost::system::error_code& ec);
+  void on_timer();
+  void half_close();
+  void finish();
+
+  boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<session> core_;
+  session_timer timer_;
+  std::vector<boost::asio::const_buffer> write_buffers_;
+  std::size_t write_frames_ = 0;
+  bool read_waiting_ = false;
+  bool writing_ = false;
+  bool closing_ = false;  // flush, then half-close
+  bool half_closed_ = false;
+  bool closed_ = false;
+  time_point linger_until_{};
+};
+
+// Accepts STOMP/TCP connections, each on its own strand.
+class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
+ public:
+  tcp_listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint ep, session_factory make_session);
+
+  // Binds and listens; throws boost::system::system_error when the port is taken.
+  void start();
+  // Stops accepting (open connections are not touched). Thread-safe, idempotent.
+  void stop();
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  void do_accept();
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;
+  boost::asio::ip::tcp::endpoint endpoint_;
+  session_factory make_session_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace chat::gateway

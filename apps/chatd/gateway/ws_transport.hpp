@@ -1,0 +1,31 @@
+#pragma once
+// STOMP over WebSocket at /ws (SPEC §4), subprotocols v12.stomp, v11.stomp, v10.stomp.
+//
+// The HTTP server hands over the connection of an upgrade request (http::upgrade_handler);
+// ws_upgrade() checks the target, picks the client's best STOMP subprotocol, completes
+// the handshake and runs the same session core as STOMP/TCP. Each outgoing frame (or
+// heart-beat) is one text message written from the queued buffers without copying them;
+// incoming messages are fed to the decoder as a byte stream, so a client may split or
+// batch frames across messages and the decoder's limits apply the same way as on TCP.
+#include "gateway/tcp_transport.hpp"
+#include "http/server.hpp"
+
+#include <optional>
+#include <string_view>
+
+namespace chat::gateway {
+
+// The subprotocol to answer for a Sec-WebSocket-Protocol request header: the highest
+// STOMP version the client offers, or nullopt when it offers none of ours.
+std::optional<std::string_view> choose_stomp_subprotocol(std::string_view offered) noexcept;
+
+struct ws_options {
+  std::chrono::milliseconds handshake_timeout{10000};  // WebSocket handshake and close handshake
+};
+
+// The upgrade handler for http::server: /ws becomes a STOMP session (other targets get a
+// 404). Runs on the HTTP connection's strand, which becomes the session's strand.
+http::upgrade_handler make_ws_upgrade_handler(session_factory make_session, ws_options options,
+                                              std::shared_ptr<std::atomic<bool>> accepting);
+
+}  // namespace chat::gateway

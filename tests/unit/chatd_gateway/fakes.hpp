@@ -1,0 +1,276 @@
+#pragma once
+// Fakes for the gateway's ports, and a harness that runs one or more session cores against
+// a fake transport on a single-threaded io_context with an injected clock.
+#include "core/message_log.hpp"
+#include "gateway/fanout_hub.hpp"
+#include "gateway/ports.hpp"
+#include "gateway/session.hpp"
+#include "gateway/transport.hpp"
+#include "gateway/user_registry.hpp"
+
+#include <chat/auth/jwt.hpp>
+#include <chat/stomp/decoder.hpp>
+#include <chat/stomp/encoder.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <set>
+
+namespace chat::gateway::test {
+
+inline constexpr std::string_view secret = "unit-test-secret-0123456789abcdef0123";
+inline constexpr std::int64_t epoch_ms = 1'800'000'000'000;  // 2027-01-15
+
+class fake_clock final : public clock_source {
+ public:
+  time_point now() const override { return steady_; }
+  std::int64_t unix_ms() const override { return unix_ms_; }
+  void advance(std::chrono::milliseconds d) {
+    steady_ += d;
+    unix_ms_ += d.count();
+  }
+
+ private:
+  time_point steady_ = time_point{} + std::chrono::hours(1000);
+  std::int64_t unix_ms_ = epoch_ms;
+};
+
+// Answers at once (immediate = true) or keeps the callbacks until release().
+class fake_directory final : public directory {
+ public:
+  bool immediate = true;
+  bool down = false;
+  std::map<std::int64_t, std::string> nicknames;
+  std::set<std::pair<std::int64_t, std::int64_t>> members;  // (room, user)
+  std::map<std::int64_t, std::vector<std::int64_t>> contacts_of;
+  int membership_lookups = 0;
+  std::deque<std::function<void()>> held;
+
+  void nickname(std::int64_t user, std::function<void(lookup_status, std::string)> done) override {
+    run([this, user, done] {
+      if (down) return done(lookup_status::unavailable, {});
+      const auto it = nicknames.find(user);
+      if (it == nicknames.end()) return done(lookup_status::not_found, {});
+      done(lookup_status::found, it->second);
+    });
+  }
+  void membership(std::int64_t room, std::int64_t user, std::function<void(lookup_status)> done) override {
+    ++membership_lookups;
+    run([this, room, user, done] {
+      if (down) return done(lookup_status::unavailable);
+      done(members.contains({room, user}) ? lookup_status::found : lookup_status::not_found);
+    });
+  }
+  void contacts(std::int64_t user, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override {
+    run([this, user, done] {
+      if (down) return done(lookup_status::unavailable, {});
+      done(lookup_status::found, contacts_of[user]);
+    });
+  }
+  // Completes the oldest held lookup.
+  void release_one() {
+    ASSERT_FALSE(held.empty());
+    auto f = std::move(held.front());
+    held.pop_front();
+    f();
+  }
+
+ private:
+  void run(std::function<void()> f) {
+    if (immediate) {
+      f();
+    } else {
+      held.push_back(std::move(f));
+    }
+  }
+};
+
+class fake_log final : public chatd::message_log {
+ public:
+  struct published {
+    proto::chat_message message;
+    chatd::publish_callback cb;
+  };
+  std::vector<published> messages;
+  std::vector<std::pair<proto::read_receipt, chatd::publish_callback>> receipts;
+
+  void publish_message(const proto::chat_message& m, chatd::publish_callback cb) override {
+    messages.push_back({m, std::move(cb)});
+  }
+  void publish_read_receipt(const proto::read_receipt& r, chatd::publish_callback cb) override {
+    receipts.emplace_back(r, std::move(cb));
+  }
+  void ack(std::size_t i, bool ok = true) {
+    chatd::publish_result r;
+    r.ok = ok;
+    r.error = ok ? "" : "Broker: Invalid record";
+    messages.at(i).cb(r);
+  }
+};
+
+class fake_presence final : public presence_sink, public typing_sink {
+ public:
+  std::vector<std::pair<std::string, std::int64_t>> events;  // ("open"/"close", user)
+  std::vector<proto::typing_event> typing;
+  void session_opened(std::int64_t user) override { events.emplace_back("open", user); }
+  void session_closed(std::int64_t user) override { events.emplace_back("close", user); }
+  void publish_typing(const proto::typing_event& e) override { typing.push_back(e); }
+};
+
+class fake_control final : public channel_control {
+ public:
+  std::vector<std::string> ops;  // "+chat:room:1", "-chat:room:1"
+  void subscribe(const std::string& c) override { ops.push_back("+" + c); }
+  void unsubscribe(const std::string& c) override { ops.push_back("-" + c); }
+};
+
+// Records what the session asks of its transport; decodes the written octets as a client.
+class fake_transport final : public transport {
+ public:
+  explicit fake_transport(session& s) : s_(s) {}
+
+  bool auto_write = true;  // complete every write at once (a fast client)
+  bool flushing_close = false;
+  bool aborted = false;
+  int resumes = 0;
+  std::optional<time_point> deadline;
+  std::vector<stomp::frame> frames;  // decoded output
+  std::size_t heartbeats = 0;
+  std::vector<std::vector<boost::asio::const_buffer>> writes;  // buffers of each write
+
+  void output_ready() override {
+    if (auto_write && !in_flight_) write();
+  }
+  void schedule(time_point t) override {
+    if (!deadline || t < *deadline) deadline = t;
+  }
+  void close_after_flush() override { flushing_close = true; }
+  void abort() override { aborted = true; }
+  void resume_reading() override { ++resumes; }
+
+  bool closing() const { return flushing_close || aborted; }
+
+  // Starts a write of everything queued (stays "in flight" until complete()).
+  std::size_t begin_write() {
+    std::vector<boost::asio::const_buffer> buffers;
+    in_flight_ = s_.collect_output(buffers, 1000);
+    if (in_flight_ > 0) writes.push_back(buffers);
+    return in_flight_;
+  }
+  void complete() {
+    for (const auto& b : writes.back()) {
+      decoder_.feed(std::string_view(static_cast<const char*>(b.data()), b.size()),
+                    [this](stomp::frame&& f) { frames.push_back(std::move(f)); }, [this] { ++heartbeats; });
+    }
+    s_.on_output_written(in_flight_);
+    in_flight_ = 0;
+  }
+  void write() {
+    while (begin_write() > 0) complete();
+  }
+
+  // Pops the next decoded frame.
+  stomp::frame next() {
+    EXPECT_FALSE(frames.empty()) << "no frame written";
+    if (frames.empty()) return {};
+    auto f = std::move(frames.front());
+    frames.erase(frames.begin());
+    return f;
+  }
+
+ private:
+  session& s_;
+  std::size_t in_flight_ = 0;
+  stomp::decoder decoder_;
+};
+
+inline std::string token_for(std::int64_t user, std::int64_t now_ms = epoch_ms, std::int64_t ttl_s = 3600) {
+  auth::claims c;
+  c.user_id = user;
+  c.email = "u@example.com";
+  c.issued_at = now_ms / 1000;
+  c.expires_at = now_ms / 1000 + ttl_s;
+  return auth::sign_jwt(c, secret);
+}
+
+inline std::string wire(stomp::command cmd, std::vector<stomp::header> headers, std::string body = {}) {
+  return stomp::encode(stomp::frame{cmd, std::move(headers), std::move(body)});
+}
+
+// A node's worth of fakes and real core objects (hub, user registry).
+struct harness {
+  fake_clock clock;
+  fake_directory dir;
+  fake_log log;
+  fake_presence presence;
+  fake_control control;
+  fanout_hub hub;
+  user_registry users;
+  session_set sessions;
+  gateway_stats stats;
+  std::shared_ptr<session_env> env;
+  boost::asio::io_context ioc;  // last: destroyed first, with any handler still holding a session
+
+  explicit harness(session_settings settings = defaults(), user_limits limits = {})
+      : users(limits) {
+    settings.jwt_secret = std::string(secret);
+    env = std::make_shared<session_env>(
+        session_env{settings, clock, dir, log, hub, users, presence, presence, sessions, stats, nullptr});
+    hub.set_control(&control);
+    dir.nicknames = {{1, "alice"}, {2, "bob"}, {3, "carol"}};
+    dir.members = {{10, 1}, {10, 2}, {11, 1}};
+  }
+
+  static session_settings defaults() {
+    session_settings s;
+    s.heartbeat_send_ms = 0;
+    s.heartbeat_receive_ms = 0;
+    return s;
+  }
+
+  struct client {
+    std::shared_ptr<session> s;
+    std::unique_ptr<fake_transport> t;
+    harness* h;
+
+    void feed(const std::string& bytes) {
+      s->on_bytes(bytes);
+      h->ioc.poll();
+      h->ioc.restart();
+    }
+    void send(stomp::command cmd, std::vector<stomp::header> headers, std::string body = {}) {
+      feed(wire(cmd, std::move(headers), std::move(body)));
+    }
+    stomp::frame next() { return t->next(); }
+  };
+
+  client open(std::string id = "s") {
+    client c;
+    c.h = this;
+    c.s = std::make_shared<session>(ioc.get_executor(), env, std::move(id));
+    c.t = std::make_unique<fake_transport>(*c.s);
+    c.s->start(*c.t);
+    return c;
+  }
+
+  // Opens a session and completes CONNECT for `user`; the CONNECTED frame is consumed.
+  client connect(std::int64_t user, std::string heart_beat = "0,0") {
+    auto c = open("s" + std::to_string(user));
+    c.send(stomp::command::connect,
+           {{"accept-version", "1.2"}, {"passcode", token_for(user, clock.unix_ms())}, {"heart-beat", heart_beat}});
+    const auto f = c.next();
+    EXPECT_EQ(f.cmd, stomp::command::connected);
+    return c;
+  }
+
+  void poll() {
+    ioc.poll();
+    ioc.restart();
+  }
+};
+
+}  // namespace chat::gateway::test

@@ -1,0 +1,155 @@
+// fanout_hub (channel bookkeeping, arming, presence dedupe), user_registry (limits), names,
+// WebSocket subprotocol choice.
+#include "fakes.hpp"
+
+#include "gateway/ws_transport.hpp"
+
+#include <chat/proto/names.hpp>
+
+using namespace std::chrono_literals;
+
+namespace chat::gateway::test {
+namespace {
+
+struct recording_target final : fanout_target {
+  std::vector<std::shared_ptr<const fanout_event>> events;
+  std::vector<channel_key> armed_keys;
+  void deliver(std::shared_ptr<const fanout_event> e) override { events.push_back(std::move(e)); }
+  void armed(const channel_key& k) override { armed_keys.push_back(k); }
+};
+
+constexpr std::string_view message_json =
+    R"({"id":5,"messageKey":"0b8f6c3e-2f7a-4c5e-9d1a-3b6e8f0c2d4a","roomId":7,"senderId":1,)"
+    R"("senderNickname":"n","content":"c","type":"TEXT","createdAt":"2026-11-21T12:00:00.000Z"})";
+
+TEST(fanout_hub, subscribes_on_first_join_and_unsubscribes_after_last_leave) {
+  fake_control control;
+  fanout_hub hub;
+  hub.set_control(&control);
+  auto a = std::make_shared<recording_target>();
+  auto b = std::make_shared<recording_target>();
+  const channel_key room{channel_kind::room, 7};
+  const channel_key typing{channel_kind::typing, 7};
+  hub.join(room, a);
+  hub.join(room, b);
+  hub.join(typing, a);
+  EXPECT_EQ(control.ops, (std::vector<std::string>{"+chat:room:7", "+chat:typing:7"}));
+  hub.leave(room, a.get());
+  EXPECT_EQ(control.ops.size(), 2u);
+  hub.leave(room, b.get());
+  EXPECT_EQ(control.ops.back(), "-chat:room:7");
+  EXPECT_EQ(hub.channels(), std::vector<std::string>{"chat:typing:7"});
+}
+
+TEST(fanout_hub, armed_now_or_when_the_bus_confirms) {
+  fanout_hub hub;
+  auto a = std::make_shared<recording_target>();
+  auto b = std::make_shared<recording_target>();
+  const channel_key room{channel_kind::room, 7};
+  hub.join(room, a);
+  EXPECT_TRUE(a->armed_keys.empty());
+  hub.on_armed("chat:room:7");
+  EXPECT_EQ(a->armed_keys.size(), 1u);
+  hub.join(room, b);  // armed already
+  EXPECT_EQ(b->armed_keys.size(), 1u);
+  hub.on_disconnected();
+  auto c = std::make_shared<recording_target>();
+  hub.join(room, c);
+  EXPECT_TRUE(c->armed_keys.empty());
+  hub.on_armed("chat:room:7");
+  EXPECT_EQ(c->armed_keys.size(), 1u);
+  EXPECT_EQ(a->armed_keys.size(), 1u) << "members armed before are not told again";
+}
+
+TEST(fanout_hub, one_event_shared_by_all_and_dead_targets_skipped) {
+  fanout_hub hub;
+  auto a = std::make_shared<recording_target>();
+  auto b = std::make_shared<recording_target>();
+  const channel_key room{channel_kind::room, 7};
+  hub.join(room, a);
+  hub.join(room, b);
+  {
+    auto gone = std::make_shared<recording_target>();
+    hub.join(room, gone);
+  }
+  hub.on_room_message(7, message_json);
+  ASSERT_EQ(a->events.size(), 1u);
+  ASSERT_EQ(b->events.size(), 1u);
+  EXPECT_EQ(a->events[0], b->events[0]);
+  EXPECT_EQ(a->events[0]->message_id, "5");
+  const std::string& tail = *a->events[0]->tail;
+  EXPECT_TRUE(tail.starts_with("destination:/topic/room.7\ncontent-type:application/json\ncontent-length:"));
+  EXPECT_TRUE(tail.ends_with(std::string(message_json) + '\0'));
+
+  hub.on_room_message(7, "not json");
+  hub.on_room_message(8, message_json);  // published on another room's channel
+  EXPECT_EQ(a->events.size(), 1u);
+  EXPECT_EQ(hub.dropped_payloads(), 2u);
+}
+
+TEST(fanout_hub, presence_goes_to_watchers_once_per_change) {
+  fanout_hub hub;
+  auto w = std::make_shared<recording_target>();
+  hub.watch({1, 2}, w);
+  hub.on_presence(R"({"userId":1,"status":"ONLINE","at":"2026-11-21T12:00:00.000Z"})");
+  hub.on_presence(R"({"userId":1,"status":"ONLINE","at":"2026-11-21T12:00:01.000Z"})");
+  hub.on_presence_expired(1, epoch_ms);
+  hub.on_presence(R"({"userId":1,"status":"OFFLINE","at":"2026-11-21T12:00:02.000Z"})");
+  hub.on_presence(R"({"userId":3,"status":"ONLINE","at":"2026-11-21T12:00:00.000Z"})");
+  ASSERT_EQ(w->events.size(), 2u);
+  EXPECT_NE(w->events[1]->tail->find(R"("status":"OFFLINE")"), std::string::npos);
+  hub.unwatch({1, 2}, w.get());
+  EXPECT_EQ(hub.watched_users(), 0u);
+}
+
+TEST(user_registry, token_buckets) {
+  fake_clock clock;
+  user_registry users(user_limits{.max_sessions = 1, .rate_per_s = 2, .burst = 2, .disconnect_factor = 2});
+  auto now = clock.now();
+  EXPECT_EQ(users.take_send(1, now), send_verdict::allowed);
+  EXPECT_EQ(users.take_send(1, now), send_verdict::allowed);
+  EXPECT_EQ(users.take_send(1, now), send_verdict::limited);
+  EXPECT_EQ(users.take_send(2, now), send_verdict::allowed) << "per user";
+  now += 500ms;  // one token back
+  EXPECT_EQ(users.take_send(1, now), send_verdict::allowed);
+  // The disconnect bucket (capacity 4, 4/s) counts every attempt: 4 - 3 + 2 refilled = 3.
+  EXPECT_EQ(users.take_send(1, now), send_verdict::limited);
+  EXPECT_EQ(users.take_send(1, now), send_verdict::limited);
+  EXPECT_EQ(users.take_send(1, now), send_verdict::disconnect);
+  EXPECT_TRUE(users.open_session(3, now));
+  EXPECT_FALSE(users.open_session(3, now));
+  users.close_session(3, now);
+  users.sweep(now + 10s);
+  EXPECT_EQ(users.tracked_users(), 0u);
+}
+
+TEST(user_registry, typing_throttle_per_user_and_room) {
+  fake_clock clock;
+  user_registry users(user_limits{});
+  const auto now = clock.now();
+  EXPECT_TRUE(users.take_typing(1, 7, now));
+  EXPECT_FALSE(users.take_typing(1, 7, now + 999ms));
+  EXPECT_TRUE(users.take_typing(1, 8, now));
+  EXPECT_TRUE(users.take_typing(2, 7, now));
+  EXPECT_TRUE(users.take_typing(1, 7, now + 1000ms));
+}
+
+TEST(names, typing_channel) {
+  EXPECT_EQ(proto::typing_channel(42), "chat:typing:42");
+  EXPECT_EQ(proto::parse_typing_channel("chat:typing:42"), 42);
+  EXPECT_FALSE(proto::parse_typing_channel("chat:typing:042"));
+  EXPECT_FALSE(proto::parse_typing_channel("chat:room:42"));
+  EXPECT_EQ(parse_channel_name("chat:room:9"), (channel_key{channel_kind::room, 9}));
+  EXPECT_EQ(parse_channel_name("chat:typing:9"), (channel_key{channel_kind::typing, 9}));
+}
+
+TEST(ws_transport, subprotocol_is_the_clients_best) {
+  EXPECT_EQ(choose_stomp_subprotocol("v10.stomp, v12.stomp,v11.stomp"), "v12.stomp");
+  EXPECT_EQ(choose_stomp_subprotocol("v11.stomp"), "v11.stomp");
+  EXPECT_EQ(choose_stomp_subprotocol("mqtt, v10.stomp"), "v10.stomp");
+  EXPECT_FALSE(choose_stomp_subprotocol("mqtt"));
+  EXPECT_FALSE(choose_stomp_subprotocol(""));
+}
+
+}  // namespace
+}  // namespace chat::gateway::test
