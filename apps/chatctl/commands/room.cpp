@@ -1,0 +1,150 @@
+// room direct|group|list|show|members|invite|leave
+#include "commands/commands.hpp"
+#include "commands/common.hpp"
+#include "core/exit_codes.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace chatctl {
+
+namespace client = chat::client;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+struct room_options {
+  std::string room;                  // ROOM
+  std::string user;                  // direct --user
+  std::string name;                  // group --name
+  std::vector<std::string> members;  // group/invite --member
+};
+
+void direct(context& ctx, const room_options& o) {
+  const auto target = resolve_user(ctx, o.user);
+  auto r = ctx.api().create_direct(target);
+  if (!r) fail_response(r.http, "cannot open a direct room with " + o.user, ctx.server_text());
+  ctx.note(r.value->created ? "Created direct room " + std::to_string(r.value->id)
+                            : "Direct room " + std::to_string(r.value->id) + " already existed");
+  print_room(ctx, *r.value);
+}
+
+void group(context& ctx, const room_options& o) {
+  const auto ids = resolve_users(ctx, o.members);
+  auto r = ctx.api().create_group(o.name, ids);
+  if (!r) fail_response(r.http, "cannot create group '" + o.name + "'", ctx.server_text());
+  ctx.note("Created group room " + std::to_string(r.value->id));
+  print_room(ctx, *r.value);
+}
+
+void list(context& ctx) {
+  auto r = ctx.api().list_rooms();
+  if (!r) fail_response(r.http, "cannot list rooms", ctx.server_text());
+  auto& out = ctx.out();
+  if (out.fmt() != format::table) {
+    std::vector<json> items;
+    for (const auto& room : *r.value) items.push_back(to_json(room));
+    return out.list(items);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& room : *r.value) {
+    std::string last;
+    if (room.last_message) last = room.last_message->sender_nickname + ": " + room.last_message->content;
+    if (out.terminal()) last = truncate_display(sanitize(last), 60);
+    rows.push_back({std::to_string(room.id), room.type, display_name(room.name, room.type),
+                    std::to_string(room.member_count), std::to_string(room.unread_count), last});
+  }
+  out.table({"ID", "TYPE", "NAME", "MEMBERS", "UNREAD", "LAST MESSAGE"}, rows);
+}
+
+void show(context& ctx, const room_options& o) { print_room(ctx, fetch_room(ctx, resolve_room(ctx, o.room))); }
+
+void members(context& ctx, const room_options& o) {
+  const auto room = fetch_room(ctx, resolve_room(ctx, o.room));
+  auto& out = ctx.out();
+  if (out.fmt() != format::table) {
+    std::vector<json> items;
+    for (const auto& m : room.members) items.push_back({{"userId", m.user_id}, {"nickname", m.nickname}});
+    return out.list(items);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& m : room.members) rows.push_back({std::to_string(m.user_id), m.nickname});
+  out.table({"USER ID", "NICKNAME"}, rows);
+}
+
+void invite(context& ctx, const room_options& o) {
+  const auto room_id = resolve_room(ctx, o.room);
+  const auto ids = resolve_users(ctx, o.members);
+  auto r = ctx.api().add_members(room_id, ids);
+  if (!r) fail_response(r.http, "cannot invite to room " + std::to_string(room_id), ctx.server_text());
+  print_room(ctx, *r.value);
+}
+
+void leave(context& ctx, const room_options& o) {
+  const auto room_id = resolve_room(ctx, o.room);
+  const auto r = ctx.api().leave(room_id);
+  if (!r.ok()) fail_response(r, "cannot leave room " + std::to_string(room_id), ctx.server_text());
+  ctx.note("Left room " + std::to_string(room_id));
+  if (ctx.out().fmt() != format::table) ctx.out().document({{"roomId", room_id}, {"left", true}});
+}
+
+CLI::App* room_sub(CLI::App* parent, const char* name, const char* help, room_options& o) {
+  auto* sub = parent->add_subcommand(name, help);
+  sub->add_option("ROOM", o.room, "room id, or the name of one of your group rooms")->required();
+  return sub;
+}
+
+}  // namespace
+
+void add_room_commands(CLI::App& app, context& ctx) {
+  auto* room = app.add_subcommand("room", "Rooms: create direct and group rooms, list, show, invite, leave");
+  room->require_subcommand(1);
+  room->footer(examples({"chatctl room list", "chatctl room group --name ops --member bo@example.com --member 12"}));
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room->add_subcommand("direct", "Open (or find) the direct room with a user");
+    sub->add_option("--user", o->user, "user id or email")->required()->type_name("ID|EMAIL");
+    sub->footer(examples({"chatctl room direct --user bo@example.com", "chatctl room direct --user 12 -o json | jq .id"}));
+    on_run(sub, ctx, o, direct);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room->add_subcommand("group", "Create a group room (you are a member)");
+    sub->add_option("--name", o->name, "room name (1-100 characters)")->required();
+    sub->add_option("--member", o->members, "member to add, repeatable")->type_name("ID|EMAIL");
+    sub->footer(examples({"chatctl room group --name ops --member bo@example.com --member cy@example.com"}));
+    on_run(sub, ctx, o, group);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room->add_subcommand("list", "List your rooms with unread counts and the last message");
+    sub->footer(examples({"chatctl room list", "chatctl room list -o jsonl | jq -r 'select(.unreadCount > 0) | .id'"}));
+    on_run(sub, ctx, o, [](context& c, room_options&) { list(c); });
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "show", "Show a room and its members", *o);
+    sub->footer(examples({"chatctl room show 42", "chatctl room show ops -o json"}));
+    on_run(sub, ctx, o, show);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "members", "List a room's members", *o);
+    sub->footer(examples({"chatctl room members 42"}));
+    on_run(sub, ctx, o, members);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "invite", "Add members to a group room", *o);
+    sub->add_option("--member", o->members, "user to add, repeatable")->required()->type_name("ID|EMAIL");
+    sub->footer(examples({"chatctl room invite ops --member dee@example.com"}));
+    on_run(sub, ctx, o, invite);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "leave", "Leave a group room", *o);
+    sub->footer(examples({"chatctl room leave 42"}));
+    on_run(sub, ctx, o, leave);
+  }
+}
+
+}  // namespace chatctl

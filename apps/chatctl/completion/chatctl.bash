@@ -1,0 +1,100 @@
+# bash completion for chatctl                                  -*- shell-script -*-
+# Installed as share/bash-completion/completions/chatctl; or: source chatctl.bash
+# Completes commands, subcommands, flags and values of -o; ROOM arguments complete from
+# `chatctl room list` (ids and group names) when a server is reachable (quickly, quietly).
+
+_chatctl_rooms() {
+    # Table output is tab-separated when piped: ID, TYPE, NAME, ...
+    chatctl --quiet --timeout 2s room list 2>/dev/null |
+        while IFS=$'\t' read -r id type name _; do
+            printf '%s\n' "$id"
+            [ "$type" = GROUP ] && printf '%s\n' "$name"
+        done
+}
+
+_chatctl_words() {
+    printf '%s\n' "$@"
+}
+
+_chatctl() {
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null; then
+        _init_completion || return
+    else
+        COMPREPLY=()
+        cur="${COMP_WORDS[COMP_CWORD]}"
+        prev="${COMP_WORDS[COMP_CWORD-1]}"
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+
+    local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
+    local commands="auth room send history read unread presence tail"
+
+    case "$prev" in
+        -o|--output)
+            COMPREPLY=($(compgen -W "table json jsonl" -- "$cur")); return ;;
+        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key)
+            return ;;
+    esac
+
+    # The command and subcommand typed so far (skipping flags and their values).
+    local cmd="" sub="" i w positional=0
+    for ((i = 1; i < cword; i++)); do
+        w="${words[i]}"
+        case "$w" in
+            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key)
+                ((i++)); continue ;;
+            -*) continue ;;
+        esac
+        if [ -z "$cmd" ]; then
+            cmd="$w"
+        elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ]; }; then
+            sub="$w"
+        else
+            ((positional++))
+        fi
+    done
+
+    local flags="" words_list=""
+    case "$cmd" in
+        "")
+            words_list="$(_chatctl_words $commands)"; flags="$global_flags" ;;
+        auth)
+            case "$sub" in
+                "") words_list="$(_chatctl_words signup login logout whoami token)" ;;
+                signup) flags="--email --nickname --password-stdin" ;;
+                login) flags="--email --password-stdin" ;;
+            esac ;;
+        room)
+            case "$sub" in
+                "") words_list="$(_chatctl_words direct group list show members invite leave)" ;;
+                direct) flags="--user" ;;
+                group) flags="--name --member" ;;
+                invite) flags="--member"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+                show|members|leave) [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+            esac ;;
+        send)
+            flags="--no-wait --key"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        history)
+            flags="--limit --before --all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        read)
+            flags="--up-to --no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        unread)
+            [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        presence)
+            flags="--all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        tail)
+            flags="--count"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+    esac
+
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$flags $global_flags --help" -- "$cur"))
+    else
+        # Newline-separated so that room names with spaces stay one word.
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -W "$words_list" -- "$cur"))
+    fi
+}
+
+complete -F _chatctl chatctl

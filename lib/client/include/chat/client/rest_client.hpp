@@ -1,0 +1,180 @@
+#pragma once
+// Synchronous client of chatd's REST API (SPEC §3): HTTP/1.1 over plain TCP (no TLS), JSON
+// bodies, one keep-alive connection reused across requests, a time limit per request.
+//
+//   chat::client::rest_client api(*chat::client::parse_url("http://127.0.0.1:8080"));
+//   auto login = api.login("ann@example.com", password);
+//   if (!login) { /* login.http.error (no answer) or login.http.status + login.http.api */ }
+//   api.set_token(login.value->token);
+//   auto rooms = api.list_rooms();
+#include <chat/client/url.hpp>
+#include <chat/proto/message.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace chat::client {
+
+// The §3 error body {"error":{"code","message"}}. When an error status comes without such a
+// body, code is "http_<status>" and message the reason phrase or the body's first line.
+struct api_error {
+  std::string code;
+  std::string message;
+};
+
+// What one request produced: either no answer (error set: errc::unreachable, errc::timeout,
+// errc::connection_lost, errc::bad_response, ...) or an HTTP answer (status set).
+struct response {
+  std::error_code error;  // set when there is no usable HTTP answer
+  unsigned status = 0;    // HTTP status; 0 without an answer
+  std::string body;       // raw body
+  nlohmann::json json;    // the body parsed, when it is JSON; null otherwise
+  api_error api;          // for status >= 400
+
+  // An HTTP answer with a 2xx status.
+  bool ok() const noexcept { return !error && status >= 200 && status < 300; }
+};
+
+// A response plus the typed value of a 2xx answer. `value` is empty when !http.ok(), or when
+// the body lacks a field the type needs (then http.error = errc::bad_response).
+template <class T>
+struct result {
+  response http;
+  std::optional<T> value;
+
+  explicit operator bool() const noexcept { return value.has_value(); }
+};
+
+// ---- §3 answer types. Unknown JSON members are ignored (forward compatibility). -----------
+
+struct session_info {  // signup, login
+  std::string token;
+  std::int64_t user_id = 0;
+  std::string email;
+  std::string nickname;
+};
+
+struct user_info {  // GET /api/users/me
+  std::int64_t id = 0;
+  std::string email;
+  std::string nickname;
+  std::string created_at;  // ISO-8601 as sent
+};
+
+struct user_ref {  // GET /api/users?email=
+  std::int64_t id = 0;
+  std::string nickname;
+};
+
+struct room_member {
+  std::int64_t user_id = 0;
+  std::string nickname;
+};
+
+struct room_info {  // room detail: direct, group, GET /api/rooms/{id}, invite
+  std::int64_t id = 0;
+  std::string type;                 // "DIRECT" | "GROUP"
+  std::optional<std::string> name;  // null for direct rooms
+  std::int64_t created_by = 0;
+  std::vector<room_member> members;
+  bool created = false;  // POST /api/rooms/direct answered 201 (new) rather than 200 (existing)
+};
+
+struct room_summary {  // GET /api/rooms
+  std::int64_t id = 0;
+  std::string type;
+  std::optional<std::string> name;
+  std::int64_t member_count = 0;
+  std::int64_t unread_count = 0;
+  std::optional<proto::chat_message> last_message;
+};
+
+struct history_page {  // GET /api/rooms/{id}/messages
+  std::vector<proto::chat_message> messages;  // newest first
+  bool has_more = false;
+  std::optional<std::int64_t> next_cursor;
+};
+
+struct unread_info {  // GET /api/rooms/{id}/unread
+  std::int64_t unread_count = 0;
+  std::int64_t last_read_message_id = 0;
+};
+
+struct rest_options {
+  // Limit for one request: connect, send, and the whole answer. A reused connection that
+  // turns out closed is reopened within the same limit.
+  std::chrono::milliseconds timeout{10000};
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::string user_agent = "chat-client";
+};
+
+enum class http_method { get, post, put, delete_ };
+
+// One instance per thread: not thread-safe. Blocks the calling thread for at most
+// rest_options::timeout per request (name resolution included).
+class rest_client {
+ public:
+  explicit rest_client(url base, rest_options options = {});
+  ~rest_client();
+  rest_client(rest_client&&) noexcept;
+  rest_client& operator=(rest_client&&) noexcept;
+
+  const url& base() const noexcept;
+  // "Authorization: Bearer <token>" on every later request; empty = none.
+  void set_token(std::string token);
+  const std::string& token() const noexcept;
+  void set_timeout(std::chrono::milliseconds timeout) noexcept;
+
+  // Any request. `target` is appended to the base path ("/api/rooms?x=1"). A non-empty
+  // `json_body` is sent with Content-Type: application/json.
+  response request(http_method method, std::string_view target, std::string_view json_body = {});
+
+  // Drops the kept-alive connection (the next request opens a new one).
+  void disconnect() noexcept;
+  // Connections opened so far (keep-alive makes this 1 for a series of requests).
+  std::uint64_t connections_opened() const noexcept;
+
+  // ---- one helper per §3 route ----
+  result<session_info> signup(std::string_view email, std::string_view password, std::string_view nickname);
+  result<session_info> login(std::string_view email, std::string_view password);
+  result<user_info> me();
+  result<user_ref> user_by_email(std::string_view email);
+  result<room_info> create_direct(std::int64_t target_user_id);
+  result<room_info> create_group(std::string_view name, std::span<const std::int64_t> member_ids);
+  result<std::vector<room_summary>> list_rooms();
+  result<room_info> room(std::int64_t room_id);
+  result<room_info> add_members(std::int64_t room_id, std::span<const std::int64_t> user_ids);
+  response leave(std::int64_t room_id);
+  // cursor: messages older than this id (nullopt = newest); size 1–100.
+  result<history_page> history(std::int64_t room_id, std::optional<std::int64_t> cursor, int size = 20);
+  response mark_read(std::int64_t room_id, std::int64_t last_read_message_id);
+  result<unread_info> unread(std::int64_t room_id);
+  result<std::vector<std::int64_t>> online_members(std::int64_t room_id);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// ---- JSON → typed values, shared with tools that read the same shapes (e.g. from a file).
+// Each returns false when a required member is missing or has the wrong type.
+bool parse_session_info(const nlohmann::json& j, session_info& out);
+bool parse_user_info(const nlohmann::json& j, user_info& out);
+bool parse_user_ref(const nlohmann::json& j, user_ref& out);
+bool parse_room_info(const nlohmann::json& j, room_info& out);
+bool parse_room_summary(const nlohmann::json& j, room_summary& out);
+bool parse_history_page(const nlohmann::json& j, history_page& out);
+bool parse_unread_info(const nlohmann::json& j, unread_info& out);
+// A §2 message object (validated by chat::proto::parse_chat_message).
+bool parse_message(const nlohmann::json& j, proto::chat_message& out);
+
+}  // namespace chat::client

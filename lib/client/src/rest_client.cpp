@@ -1,0 +1,508 @@
+#include <chat/client/errc.hpp>
+#include <chat/client/rest_client.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <poll.h>
+
+#include <optional>
+#include <utility>
+
+namespace chat::client {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// Maps a failure of connect/write/read to the client's vocabulary.
+std::error_code classify(const boost::system::error_code& ec) {
+  if (ec == beast::error::timeout || ec == net::error::timed_out || ec == net::error::operation_aborted) {
+    return errc::timeout;
+  }
+  if (ec == net::error::eof || ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+      ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == net::error::connection_aborted) {
+    return errc::connection_lost;
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category()) {
+    return errc::bad_response;  // the parser refused what the server sent
+  }
+  std::error_code converted = ec;
+  if (is_unreachable(converted)) return errc::unreachable;
+  return converted;
+}
+
+bool idempotent(http_method m) noexcept {
+  switch (m) {
+    case http_method::get:
+    case http_method::put:
+    case http_method::delete_: return true;
+    case http_method::post: return false;
+  }
+  return false;
+}
+
+bhttp::verb to_verb(http_method m) noexcept {
+  switch (m) {
+    case http_method::get: return bhttp::verb::get;
+    case http_method::post: return bhttp::verb::post;
+    case http_method::put: return bhttp::verb::put;
+    case http_method::delete_: return bhttp::verb::delete_;
+  }
+  return bhttp::verb::get;
+}
+
+// A kept-alive connection that the server has closed (or that holds unexpected bytes) reads
+// as ready; only an idle, open one has nothing to read.
+bool connection_idle(tcp::socket& socket) noexcept {
+  pollfd p{};
+  p.fd = socket.native_handle();
+  p.events = POLLIN;
+  return ::poll(&p, 1, 0) == 0;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+void fill_api_error(response& r, std::string_view reason) {
+  if (r.json.is_object()) {
+    const auto e = r.json.find("error");
+    if (e != r.json.end() && e->is_object()) {
+      const auto code = e->find("code");
+      const auto message = e->find("message");
+      if (code != e->end() && code->is_string()) r.api.code = code->get<std::string>();
+      if (message != e->end() && message->is_string()) r.api.message = message->get<std::string>();
+    }
+  }
+  if (r.api.code.empty()) r.api.code = "http_" + std::to_string(r.status);
+  if (r.api.message.empty()) {
+    std::string_view first_line = std::string_view(r.body).substr(0, r.body.find('\n'));
+    if (first_line.size() > 200) first_line = first_line.substr(0, 200);
+    r.api.message = first_line.empty() || r.json.is_object() ? std::string(reason) : std::string(first_line);
+  }
+}
+
+// ---- JSON field access without exceptions ----
+
+bool get_int(const json& j, const char* key, std::int64_t& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return false;
+  out = it->get<std::int64_t>();
+  return true;
+}
+
+bool get_string(const json& j, const char* key, std::string& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+// Absent or null → nullopt; a string → its value; anything else → false.
+bool get_optional_string(const json& j, const char* key, std::optional<std::string>& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    out.reset();
+    return true;
+  }
+  if (!it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
+}
+
+template <class T, class Parse>
+result<T> typed(response r, Parse parse) {
+  result<T> out;
+  out.http = std::move(r);
+  if (!out.http.ok()) return out;
+  T value{};
+  if (!parse(out.http.json, value)) {
+    out.http.error = errc::bad_response;
+    return out;
+  }
+  out.value = std::move(value);
+  return out;
+}
+
+std::string id_text(std::int64_t id) { return std::to_string(id); }
+
+}  // namespace
+
+// ---- parsers ----------------------------------------------------------------------------------
+
+bool parse_message(const json& j, proto::chat_message& out) {
+  if (!j.is_object()) return false;
+  return !proto::parse_chat_message(j.dump(), out, static_cast<std::size_t>(-1));
+}
+
+bool parse_session_info(const json& j, session_info& out) {
+  return j.is_object() && get_string(j, "token", out.token) && get_int(j, "userId", out.user_id) &&
+         get_string(j, "email", out.email) && get_string(j, "nickname", out.nickname);
+}
+
+bool parse_user_info(const json& j, user_info& out) {
+  if (!j.is_object() || !get_int(j, "id", out.id) || !get_string(j, "email", out.email) ||
+      !get_string(j, "nickname", out.nickname)) {
+    return false;
+  }
+  get_string(j, "createdAt", out.created_at);  // optional
+  return true;
+}
+
+bool parse_user_ref(const json& j, user_ref& out) {
+  return j.is_object() && get_int(j, "id", out.id) && get_string(j, "nickname", out.nickname);
+}
+
+bool parse_room_info(const json& j, room_info& out) {
+  if (!j.is_object() || !get_int(j, "id", out.id) || !get_string(j, "type", out.type) ||
+      !get_optional_string(j, "name", out.name)) {
+    return false;
+  }
+  get_int(j, "createdBy", out.created_by);
+  out.members.clear();
+  if (const auto m = j.find("members"); m != j.end()) {
+    if (!m->is_array()) return false;
+    for (const auto& item : *m) {
+      room_member member;
+      if (!item.is_object() || !get_int(item, "userId", member.user_id)) return false;
+      get_string(item, "nickname", member.nickname);
+      out.members.push_back(std::move(member));
+    }
+  }
+  return true;
+}
+
+bool parse_room_summary(const json& j, room_summary& out) {
+  if (!j.is_object() || !get_int(j, "id", out.id) || !get_string(j, "type", out.type) ||
+      !get_optional_string(j, "name", out.name)) {
+    return false;
+  }
+  get_int(j, "memberCount", out.member_count);
+  get_int(j, "unreadCount", out.unread_count);
+  out.last_message.reset();
+  if (const auto m = j.find("lastMessage"); m != j.end() && !m->is_null()) {
+    proto::chat_message message;
+    if (!parse_message(*m, message)) return false;
+    out.last_message = std::move(message);
+  }
+  return true;
+}
+
+bool parse_history_page(const json& j, history_page& out) {
+  if (!j.is_object()) return false;
+  const auto m = j.find("messages");
+  if (m == j.end() || !m->is_array()) return false;
+  out.messages.clear();
+  out.messages.reserve(m->size());
+  for (const auto& item : *m) {
+    proto::chat_message message;
+    if (!parse_message(item, message)) return false;
+    out.messages.push_back(std::move(message));
+  }
+  const auto more = j.find("hasMore");
+  out.has_more = more != j.end() && more->is_boolean() && more->get<bool>();
+  out.next_cursor.reset();
+  if (const auto c = j.find("nextCursor"); c != j.end() && c->is_number_integer()) {
+    out.next_cursor = c->get<std::int64_t>();
+  }
+  return true;
+}
+
+bool parse_unread_info(const json& j, unread_info& out) {
+  if (!j.is_object() || !get_int(j, "unreadCount", out.unread_count)) return false;
+  get_int(j, "lastReadMessageId", out.last_read_message_id);
+  return true;
+}
+
+// ---- the client -------------------------------------------------------------------------------
+
+struct rest_client::impl {
+  impl(url b, rest_options o) : base(std::move(b)), options(std::move(o)), host(host_port(base)) {}
+
+  url base;
+  rest_options options;
+  std::string host;
+  std::string token;
+  net::io_context ioc{1};
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  std::uint64_t opened = 0;
+
+  // Runs the io_context until `done` (the started operation completed), then drains what
+  // the operation left behind (cancelled timers) so that the next request starts clean.
+  void run_until(const bool& done) {
+    ioc.restart();
+    while (!done && ioc.run_one() != 0) {
+    }
+    ioc.poll();
+  }
+
+  void close() noexcept {
+    if (stream) {
+      boost::system::error_code ignored;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream->close();
+      stream.reset();
+    }
+    buffer.clear();
+    ioc.restart();
+    ioc.poll();
+  }
+
+  std::error_code connect(clock_type::time_point deadline) {
+    tcp::resolver resolver(ioc);
+    net::steady_timer timer(ioc);
+    bool done = false;
+    bool timed_out = false;
+    boost::system::error_code ec;
+    tcp::resolver::results_type endpoints;
+    timer.expires_at(deadline);
+    timer.async_wait([&](const boost::system::error_code& e) {
+      if (!e) {
+        timed_out = true;
+        resolver.cancel();
+      }
+    });
+    resolver.async_resolve(base.host, std::to_string(base.port),
+                           [&](const boost::system::error_code& e, tcp::resolver::results_type r) {
+                             ec = e;
+                             endpoints = std::move(r);
+                             done = true;
+                             timer.cancel();
+                           });
+    run_until(done);
+    if (timed_out) return errc::timeout;
+    if (ec) return errc::unreachable;
+
+    stream.emplace(ioc);
+    stream->expires_at(deadline);
+    done = false;
+    stream->async_connect(endpoints, [&](const boost::system::error_code& e, const tcp::endpoint&) {
+      ec = e;
+      done = true;
+    });
+    run_until(done);
+    if (ec) {
+      stream.reset();
+      return classify(ec);
+    }
+    ++opened;
+    boost::system::error_code ignored;
+    stream->socket().set_option(tcp::no_delay(true), ignored);
+    return {};
+  }
+
+  response perform(http_method method, std::string_view target, std::string_view json_body) {
+    const auto deadline = clock_type::now() + options.timeout;
+    bhttp::request<bhttp::string_body> req{to_verb(method), base.path + std::string(target), 11};
+    req.set(bhttp::field::host, host);
+    req.set(bhttp::field::user_agent, options.user_agent);
+    req.set(bhttp::field::accept, "application/json");
+    if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
+    if (!json_body.empty()) {
+      req.set(bhttp::field::content_type, "application/json");
+      req.body().assign(json_body);
+    }
+    req.keep_alive(true);
+    req.prepare_payload();
+
+    for (int attempt = 0;; ++attempt) {
+      response out;
+      bool reused = false;
+      if (stream) {
+        if (stream->socket().is_open() && connection_idle(stream->socket())) {
+          reused = true;
+        } else {
+          close();
+        }
+      }
+      if (!stream) {
+        if (const auto ec = connect(deadline)) {
+          out.error = ec;
+          return out;
+        }
+      }
+
+      stream->expires_at(deadline);
+      bool done = false;
+      boost::system::error_code ec;
+      bhttp::async_write(*stream, req, [&](const boost::system::error_code& e, std::size_t) {
+        ec = e;
+        done = true;
+      });
+      run_until(done);
+      const bool write_failed = static_cast<bool>(ec);
+
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      std::size_t received = 0;
+      if (!ec) {
+        buffer.clear();
+        done = false;
+        stream->expires_at(deadline);
+        bhttp::async_read(*stream, buffer, parser, [&](const boost::system::error_code& e, std::size_t n) {
+          ec = e;
+          received = n;
+          done = true;
+        });
+        run_until(done);
+      }
+      if (ec) {
+        const auto mapped = classify(ec);
+        close();
+        // A reused connection that the server closed under us: nothing of this request was
+        // processed when the write failed; for idempotent requests it does not matter.
+        const bool retry = reused && attempt == 0 && mapped == errc::connection_lost && received == 0 &&
+                           (write_failed || idempotent(method));
+        if (retry) continue;
+        out.error = ec == bhttp::error::body_limit ? std::error_code(errc::bad_response) : mapped;
+        return out;
+      }
+
+      auto res = parser.release();
+      out.status = res.result_int();
+      out.body = std::move(res.body());
+      if (!out.body.empty()) {
+        out.json = json::parse(out.body, nullptr, false);
+        if (out.json.is_discarded()) out.json = nullptr;
+      }
+      if (out.status >= 400) fill_api_error(out, std::string_view(res.reason().data(), res.reason().size()));
+      if (!res.keep_alive()) close();
+      return out;
+    }
+  }
+};
+
+rest_client::rest_client(url base, rest_options options)
+    : impl_(std::make_unique<impl>(std::move(base), std::move(options))) {}
+rest_client::~rest_client() = default;
+rest_client::rest_client(rest_client&&) noexcept = default;
+rest_client& rest_client::operator=(rest_client&&) noexcept = default;
+
+const url& rest_client::base() const noexcept { return impl_->base; }
+void rest_client::set_token(std::string token) { impl_->token = std::move(token); }
+const std::string& rest_client::token() const noexcept { return impl_->token; }
+void rest_client::set_timeout(std::chrono::milliseconds timeout) noexcept { impl_->options.timeout = timeout; }
+void rest_client::disconnect() noexcept { impl_->close(); }
+std::uint64_t rest_client::connections_opened() const noexcept { return impl_->opened; }
+
+response rest_client::request(http_method method, std::string_view target, std::string_view json_body) {
+  return impl_->perform(method, target, json_body);
+}
+
+result<session_info> rest_client::signup(std::string_view email, std::string_view password,
+                                         std::string_view nickname) {
+  const json body = {{"email", email}, {"password", password}, {"nickname", nickname}};
+  return typed<session_info>(request(http_method::post, "/api/auth/signup", body.dump()), parse_session_info);
+}
+
+result<session_info> rest_client::login(std::string_view email, std::string_view password) {
+  const json body = {{"email", email}, {"password", password}};
+  return typed<session_info>(request(http_method::post, "/api/auth/login", body.dump()), parse_session_info);
+}
+
+result<user_info> rest_client::me() {
+  return typed<user_info>(request(http_method::get, "/api/users/me"), parse_user_info);
+}
+
+result<user_ref> rest_client::user_by_email(std::string_view email) {
+  return typed<user_ref>(request(http_method::get, "/api/users?email=" + percent_encode(email)), parse_user_ref);
+}
+
+result<room_info> rest_client::create_direct(std::int64_t target_user_id) {
+  const json body = {{"targetUserId", target_user_id}};
+  auto r = typed<room_info>(request(http_method::post, "/api/rooms/direct", body.dump()), parse_room_info);
+  if (r.value) r.value->created = r.http.status == 201;
+  return r;
+}
+
+result<room_info> rest_client::create_group(std::string_view name, std::span<const std::int64_t> member_ids) {
+  const json body = {{"name", name}, {"memberIds", std::vector<std::int64_t>(member_ids.begin(), member_ids.end())}};
+  auto r = typed<room_info>(request(http_method::post, "/api/rooms/group", body.dump()), parse_room_info);
+  if (r.value) r.value->created = r.http.status == 201;
+  return r;
+}
+
+result<std::vector<room_summary>> rest_client::list_rooms() {
+  return typed<std::vector<room_summary>>(request(http_method::get, "/api/rooms"),
+                                          [](const json& j, std::vector<room_summary>& out) {
+                                            if (!j.is_array()) return false;
+                                            out.reserve(j.size());
+                                            for (const auto& item : j) {
+                                              room_summary room;
+                                              if (!parse_room_summary(item, room)) return false;
+                                              out.push_back(std::move(room));
+                                            }
+                                            return true;
+                                          });
+}
+
+result<room_info> rest_client::room(std::int64_t room_id) {
+  return typed<room_info>(request(http_method::get, "/api/rooms/" + id_text(room_id)), parse_room_info);
+}
+
+result<room_info> rest_client::add_members(std::int64_t room_id, std::span<const std::int64_t> user_ids) {
+  const json body = {{"userIds", std::vector<std::int64_t>(user_ids.begin(), user_ids.end())}};
+  return typed<room_info>(request(http_method::post, "/api/rooms/" + id_text(room_id) + "/members", body.dump()),
+                          parse_room_info);
+}
+
+response rest_client::leave(std::int64_t room_id) {
+  return request(http_method::delete_, "/api/rooms/" + id_text(room_id) + "/members/me");
+}
+
+result<history_page> rest_client::history(std::int64_t room_id, std::optional<std::int64_t> cursor, int size) {
+  std::string target = "/api/rooms/" + id_text(room_id) + "/messages?size=" + std::to_string(size);
+  if (cursor) target += "&cursor=" + id_text(*cursor);
+  return typed<history_page>(request(http_method::get, target), parse_history_page);
+}
+
+response rest_client::mark_read(std::int64_t room_id, std::int64_t last_read_message_id) {
+  const json body = {{"lastReadMessageId", last_read_message_id}};
+  return request(http_method::post, "/api/rooms/" + id_text(room_id) + "/read", body.dump());
+}
+
+result<unread_info> rest_client::unread(std::int64_t room_id) {
+  return typed<unread_info>(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/unread"),
+                            parse_unread_info);
+}
+
+result<std::vector<std::int64_t>> rest_client::online_members(std::int64_t room_id) {
+  return typed<std::vector<std::int64_t>>(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/members/online"),
+                                          [](const json& j, std::vector<std::int64_t>& out) {
+                                            if (!j.is_array()) return false;
+                                            for (const auto& item : j) {
+                                              if (!item.is_number_integer()) return false;
+                                              out.push_back(item.get<std::int64_t>());
+                                            }
+                                            return true;
+                                          });
+}
+
+}  // namespace chat::client
