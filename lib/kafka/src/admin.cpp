@@ -63,6 +63,23 @@ int admin::partition_count(const std::string& topic, std::chrono::milliseconds t
   return it == counts.end() ? -1 : it->second;
 }
 
+int admin::request_topic(const std::string& topic, std::chrono::milliseconds timeout) {
+  struct topic_deleter {
+    void operator()(rd_kafka_topic_t* t) const noexcept { rd_kafka_topic_destroy(t); }
+  };
+  const std::unique_ptr<rd_kafka_topic_t, topic_deleter> rkt{rd_kafka_topic_new(impl_->rk.get(), topic.c_str(), nullptr)};
+  if (!rkt) return -1;
+  const rd_kafka_metadata_t* raw = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, rkt.get(), &raw, timeout_ms(timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+  metadata_ptr md{raw};
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    if (topic == t.topic && t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0) return t.partition_cnt;
+  }
+  return -1;
+}
+
 std::vector<topic_outcome> admin::ensure_topics(const std::vector<topic_spec>& topics,
                                                 std::chrono::milliseconds timeout) {
   std::vector<topic_outcome> out;
@@ -85,6 +102,9 @@ std::vector<topic_outcome> admin::ensure_topics(const std::vector<topic_spec>& t
     if (nt == nullptr) {
       out[i].error = errbuf;
       continue;
+    }
+    for (const auto& [name, value] : topics[i].configs) {
+      rd_kafka_NewTopic_set_config(nt, name.c_str(), value.c_str());
     }
     new_topics.push_back(nt);
     new_index.push_back(i);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chat::kafka {
@@ -13,7 +14,9 @@ namespace chat::kafka {
 struct topic_spec {
   std::string name;
   int partitions = 6;
-  int replication_factor = 1;
+  int replication_factor = 1;  // -1: the broker's default (Kafka >= 2.4)
+  // Topic configuration for CreateTopics, e.g. {"cleanup.policy", "compact"}.
+  std::vector<std::pair<std::string, std::string>> configs;
 };
 
 struct topic_outcome {
@@ -46,6 +49,11 @@ class admin {
 
   // Partition count of `topic` from a fresh metadata request; -1 when unknown.
   int partition_count(const std::string& topic, std::chrono::milliseconds timeout);
+
+  // Metadata request naming only `topic`: a cluster that creates topics on first use
+  // (auto.create.topics.enable, and the development broker) creates it now. Returns its
+  // partition count, or -1 when it does not exist or the request failed.
+  int request_topic(const std::string& topic, std::chrono::milliseconds timeout);
 
  private:
   struct impl;

@@ -20,6 +20,7 @@
 namespace chat::kafka {
 
 class consumer;
+class reader;
 
 // One consumed record. Owns librdkafka's message (no copy of key or value); every view
 // it returns is valid while the record lives. Move-only. A record keeps its consumer's
@@ -45,6 +46,7 @@ class record {
 
  private:
   friend class consumer;
+  friend class reader;
   struct message;  // is librdkafka's message
   struct message_deleter {
     void operator()(message* m) const noexcept;
