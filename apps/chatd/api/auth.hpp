@@ -1,0 +1,40 @@
+#pragma once
+// Bearer-token authentication of REST requests (SPEC §3): every route but signup, login
+// and health. Pure: no I/O, runs on the I/O thread.
+#include "http/types.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace chat::chatd::api {
+
+// The authenticated user of a request (the token's claims).
+struct caller {
+  std::int64_t user_id = 0;
+  std::string email;
+};
+
+enum class auth_failure {
+  none,
+  missing,    // no Authorization header
+  malformed,  // not "Bearer <token>"
+  invalid,    // bad shape, algorithm, signature or claims
+  expired,
+};
+
+struct auth_outcome {
+  std::optional<caller> who;  // set on success
+  auth_failure failure = auth_failure::none;
+  std::error_code detail;  // chat::auth::errc for invalid/expired; for logs, not for the peer
+};
+
+// Checks `Authorization: Bearer <jwt>` against `secret` at `now_unix_s`. Never throws.
+auth_outcome authenticate(const http::request& req, std::string_view secret, std::int64_t now_unix_s);
+
+// 401 {"error":{"code":"unauthorized",…}} with a WWW-Authenticate challenge (RFC 6750).
+http::response unauthorized(auth_failure failure);
+
+}  // namespace chat::chatd::api

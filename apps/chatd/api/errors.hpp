@@ -1,0 +1,42 @@
+#pragma once
+// The REST API's error answers (SPEC §3): every one carries proto::error_body
+// {"error":{"code":…,"message":…}}. Messages are safe to show a client: no SQL, no internals.
+#include "http/types.hpp"
+#include "store/rooms.hpp"
+
+#include <chat/proto/error.hpp>
+
+#include <string_view>
+
+namespace chat::chatd::api {
+
+// Error codes of the bodies (the "code" member); stable, for clients to switch on.
+namespace codes {
+inline constexpr std::string_view unauthorized = "unauthorized";
+inline constexpr std::string_view invalid_credentials = "invalid_credentials";
+inline constexpr std::string_view forbidden = "forbidden";
+inline constexpr std::string_view not_found = "not_found";
+inline constexpr std::string_view conflict = "conflict";
+inline constexpr std::string_view unavailable = "unavailable";
+inline constexpr std::string_view internal = "internal";
+}  // namespace codes
+
+// 400 with the validation error's wire code ("invalid_json" or "validation_error").
+http::response bad_request(const proto::validation_error& error);
+// 400 validation_error with a message of our own.
+http::response bad_request(std::string_view message);
+http::response forbidden(std::string_view message = "not a member of this room");
+http::response not_found(std::string_view message);
+http::response conflict(std::string_view message);
+http::response unavailable(std::string_view message);
+http::response internal_error();
+
+// 404 for no_such_room, 403 for not_a_member. Precondition: access != granted.
+http::response access_denied(store::room_access access);
+
+// Call only inside a catch block: maps the exception being handled. Lost connections and
+// other transient database states -> 503; data the database refused (bad encoding,
+// a CHECK) -> 400; a unique violation -> 409; anything else -> 500, logged with `route`.
+http::response database_failure(std::string_view route) noexcept;
+
+}  // namespace chat::chatd::api

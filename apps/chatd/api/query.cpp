@@ -1,0 +1,109 @@
+#include "api/query.hpp"
+
+#include <chat/proto/ids.hpp>
+
+#include <charconv>
+
+namespace chat::chatd::api {
+namespace {
+
+proto::validation_error make_error(proto::errc code, std::string field, std::string message) {
+  return {make_error_code(code), std::move(field), std::move(message)};
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Non-negative decimal without sign, leading zeros or anything else.
+std::optional<std::int64_t> parse_non_negative(std::string_view text) noexcept {
+  if (text == "0") return 0;
+  return proto::parse_positive_id(text);
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;  // needs two more characters
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+proto::validation_error query_param(std::string_view target, std::string_view name, std::optional<std::string>& out) {
+  out.reset();
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  if (const auto hash = query.find('#'); hash != std::string_view::npos) query = query.substr(0, hash);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    const auto raw_key = pair.substr(0, eq);
+    const auto key = percent_decode(raw_key);
+    if (!key || *key != name) continue;
+    const auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    if (!value) {
+      return make_error(proto::errc::bad_format, std::string(name),
+                        std::string(name) + " is not correctly percent-encoded");
+    }
+    out = std::move(*value);
+    return {};
+  }
+  return {};
+}
+
+proto::validation_error parse_room_id(std::string_view segment, std::int64_t& out) {
+  const auto id = proto::parse_positive_id(segment);
+  if (!id) return make_error(proto::errc::bad_format, "id", "the room id must be a positive integer");
+  out = *id;
+  return {};
+}
+
+proto::validation_error parse_history_query(std::string_view target, history_query& out) {
+  history_query result;
+  std::optional<std::string> cursor;
+  if (auto error = query_param(target, "cursor", cursor)) return error;
+  if (cursor && !cursor->empty()) {
+    const auto id = parse_non_negative(*cursor);
+    if (!id) return make_error(proto::errc::bad_format, "cursor", "cursor must be a message id");
+    result.before = *id;
+  }
+  std::optional<std::string> size;
+  if (auto error = query_param(target, "size", size)) return error;
+  if (size && !size->empty()) {
+    int value = 0;
+    const char* end = size->data() + size->size();
+    const auto [ptr, ec] = std::from_chars(size->data(), end, value);
+    if (ec != std::errc{} || ptr != end || (*size)[0] == '+') {
+      return make_error(proto::errc::wrong_type, "size", "size must be an integer from 1 to 100");
+    }
+    if (value < 1 || value > max_page_size) {
+      return make_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
+    }
+    result.size = value;
+  }
+  out = result;
+  return {};
+}
+
+}  // namespace chat::chatd::api

@@ -1,0 +1,41 @@
+#pragma once
+// Request-target parsing for the REST API: path ids and query parameters. Pure functions,
+// unit-tested (tests/unit/chatd_api). Failures are proto::validation_error values (HTTP 400).
+#include <chat/proto/error.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chat::chatd::api {
+
+inline constexpr int default_page_size = 20;
+inline constexpr int max_page_size = 100;
+
+// Decodes one application/x-www-form-urlencoded component: %XX (either case) and '+' for a
+// space. nullopt for a '%' not followed by two hex digits. The bytes are not checked for
+// UTF-8 here; callers validate what they decoded.
+std::optional<std::string> percent_decode(std::string_view text);
+
+// The decoded value of the first `name=` in the query of `target` ("/p?a=1&b=2").
+// `out` stays nullopt when absent; "name" without '=' counts as an empty value.
+proto::validation_error query_param(std::string_view target, std::string_view name, std::optional<std::string>& out);
+
+// A room id from a path segment: a canonical positive int64 (proto::parse_positive_id).
+proto::validation_error parse_room_id(std::string_view segment, std::int64_t& out);
+
+// GET /api/rooms/{id}/messages?cursor=&size=
+struct history_query {
+  // Messages with id < before. No cursor (absent or empty) = from the newest.
+  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+  int size = default_page_size;  // 1..max_page_size
+
+  friend bool operator==(const history_query&, const history_query&) = default;
+};
+
+// cursor: a message id (decimal, 0..2^63-1, no sign, no leading zeros); size: 1..100.
+proto::validation_error parse_history_query(std::string_view target, history_query& out);
+
+}  // namespace chat::chatd::api

@@ -1,0 +1,37 @@
+#pragma once
+// JSON bodies of the REST API's answers (SPEC §3, camelCase, timestamps ISO-8601 UTC with
+// milliseconds). Hand-written into one buffer, no DOM; pure, unit-tested.
+#include "store/accounts.hpp"
+#include "store/history.hpp"
+#include "store/read_state.hpp"
+#include "store/rooms.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chat::chatd::api {
+
+// signup / login: {"token","userId","email","nickname"}
+std::string render_session(const store::user_record& user, const std::string& token);
+// GET /api/users/me: {"id","email","nickname","createdAt"}
+std::string render_me(const store::user_record& user);
+// GET /api/users?email=: {"id","nickname"}
+std::string render_user_ref(const store::user_record& user);
+
+// {"id","type","name"|null,"createdBy","createdAt","members":[{"userId","nickname"}]}
+std::string render_room(const store::room_detail& room);
+// The room as above plus "added":[userId…] (POST /api/rooms/{id}/members).
+std::string render_room_after_invite(const store::room_detail& room, const std::vector<store::room_member>& added);
+// [{"id","type","name","memberCount","unreadCount","lastMessage":§2 message|null}]
+std::string render_room_list(const std::vector<store::room_summary>& rooms);
+// {"messages":[§2…],"hasMore":bool,"nextCursor":id|null}: nextCursor is the last id when hasMore
+std::string render_history(const store::history_page& page);
+// {"unreadCount","lastReadMessageId"}
+std::string render_unread(const store::unread_state& state);
+// [1,2,3]
+std::string render_ids(const std::vector<std::int64_t>& ids);
+// POST /api/rooms/{id}/read: {"roomId","lastReadMessageId"}
+std::string render_read_accepted(std::int64_t room_id, std::int64_t last_read_message_id);
+
+}  // namespace chat::chatd::api

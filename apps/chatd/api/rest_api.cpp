@@ -1,0 +1,109 @@
+#include "api/rest_api.hpp"
+
+#include <chat/auth/jwt.hpp>
+#include <chat/common/time.hpp>
+#include <chat/common/uuid.hpp>
+#include <chat/log/log.hpp>
+
+#include <stdexcept>
+
+namespace chat::chatd::api {
+namespace {
+
+std::int64_t now_unix_s() { return common::now_unix_ms() / 1000; }
+
+std::string make_dummy_hash(auth::password_cost cost) {
+  // Any fixed password: nobody can log in with it because no user row points at it.
+  auto hash = auth::hash_password("chatd-login-timing-equaliser", cost);
+  if (!hash) throw std::runtime_error("cannot hash a password at the configured --password-cost");
+  return std::move(*hash);
+}
+
+}  // namespace
+
+auth::password_cost password_cost_of(std::string_view name) {
+  if (name == "minimum") return auth::password_cost::minimum();
+  if (name == "moderate") {
+    // libsodium's MODERATE preset (crypto_pwhash_OPSLIMIT_MODERATE / MEMLIMIT_MODERATE).
+    return {3, std::size_t{256} * 1024 * 1024};
+  }
+  return auth::password_cost::interactive();
+}
+
+rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
+    : jwt_secret_(cfg.jwt_secret),
+      jwt_ttl_(cfg.jwt_ttl),
+      password_cost_(password_cost_of(cfg.password_cost)),
+      dummy_hash_(make_dummy_hash(password_cost_)),
+      pool_(pool),
+      log_(log) {}
+
+void rest_api::add_public(http::router& routes, http::verb method, const char* pattern, public_handler h) {
+  routes.add(method, pattern, [this, h](const http::request& req, const http::path_params& params,
+                                        http::responder respond) { (this->*h)(req, params, std::move(respond)); });
+}
+
+void rest_api::add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h) {
+  routes.add(method, pattern,
+             [this, h](const http::request& req, const http::path_params& params, http::responder respond) {
+               auto outcome = authenticate(req, jwt_secret_, now_unix_s());
+               if (!outcome.who) {
+                 log::debug("request refused: unauthenticated",
+                            {{"target", std::string_view(req.target())}, {"reason", outcome.detail.message()}});
+                 respond(unauthorized(outcome.failure));
+                 return;
+               }
+               (this->*h)(req, params, *outcome.who, std::move(respond));
+             });
+}
+
+void rest_api::register_routes(http::router& routes) {
+  using http::verb;
+  add_public(routes, verb::post, "/api/auth/signup", &rest_api::signup);
+  add_public(routes, verb::post, "/api/auth/login", &rest_api::login);
+  add_authed(routes, verb::get, "/api/users/me", &rest_api::me);
+  add_authed(routes, verb::get, "/api/users", &rest_api::find_user);
+
+  // Literal segments before {id} captures: the router takes the first match.
+  add_authed(routes, verb::post, "/api/rooms/direct", &rest_api::open_direct);
+  add_authed(routes, verb::post, "/api/rooms/group", &rest_api::create_group);
+  add_authed(routes, verb::get, "/api/rooms", &rest_api::list_rooms);
+  add_authed(routes, verb::get, "/api/rooms/{id}", &rest_api::room_detail);
+  add_authed(routes, verb::post, "/api/rooms/{id}/members", &rest_api::invite);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/members/me", &rest_api::leave);
+  add_authed(routes, verb::get, "/api/rooms/{id}/members/online", &rest_api::online);
+  add_authed(routes, verb::get, "/api/rooms/{id}/messages", &rest_api::history);
+  add_authed(routes, verb::post, "/api/rooms/{id}/read", &rest_api::mark_read);
+  add_authed(routes, verb::get, "/api/rooms/{id}/unread", &rest_api::unread);
+}
+
+std::string rest_api::issue_token(std::int64_t user_id, const std::string& email) const {
+  auth::claims claims;
+  claims.user_id = user_id;
+  claims.email = email;
+  claims.issued_at = now_unix_s();
+  claims.expires_at = claims.issued_at + jwt_ttl_.count();
+  return auth::sign_jwt(claims, jwt_secret_);
+}
+
+void rest_api::publish_system_message(std::int64_t room_id, std::int64_t user_id, const std::string& nickname,
+                                      std::string_view event) const {
+  proto::chat_message message;
+  message.message_key = common::make_uuid_v4();
+  message.room_id = room_id;
+  message.sender_id = user_id;
+  message.sender_nickname = nickname;
+  message.content = nickname;
+  message.content.push_back(' ');
+  message.content.append(event);
+  message.type = proto::message_type::system;
+  message.created_at_ms = common::now_unix_ms();
+  log_.publish_message(message, [room_id, user_id, key = message.message_key](const publish_result& result) {
+    if (!result.ok) {
+      log::warn("system message not published",
+                {{"room", room_id}, {"user", user_id}, {"messageKey", key}, {"error", result.error}});
+    }
+  });
+}
+
+}  // namespace chat::chatd::api

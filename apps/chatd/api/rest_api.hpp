@@ -1,0 +1,93 @@
+#pragma once
+// The REST API of SPEC §3 on the HTTP router: accounts, rooms, history, read state and
+// presence lookup. Handlers run on I/O threads and never block: they authenticate, parse
+// and validate there, then hand SQL, Redis and password hashing to the db_pool; the pool's
+// worker answers through the responder. Decisions beyond the SPEC are in docs/rest.md.
+#include "api/auth.hpp"
+#include "config/config.hpp"
+#include "core/message_log.hpp"
+#include "http/router.hpp"
+#include "store/db_pool.hpp"
+
+#include <chat/auth/password.hpp>
+
+#include <chrono>
+#include <functional>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace chat::chatd::api {
+
+// The Argon2id cost named by --password-cost ("interactive", "moderate", "minimum").
+auth::password_cost password_cost_of(std::string_view name);
+
+class rest_api {
+ public:
+  // `pool` and `log` must outlive the requests in flight: the app stops the HTTP server,
+  // the producer and the pool before destroying them. Hashes one dummy password at the
+  // configured cost (the login path verifies against it for unknown emails).
+  rest_api(const config& cfg, store::db_pool& pool, message_log& log);
+
+  // Adds every route of §3 except /healthz, /readyz and /metrics.
+  void register_routes(http::router& routes);
+
+  // Called once per room created (direct or group), from pool workers; e.g. to count
+  // chat_rooms_created_total. Set before the server starts; must be thread-safe and cheap.
+  void on_room_created(std::function<void()> hook) { room_created_ = std::move(hook); }
+
+ private:
+  using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
+                                            http::responder);
+  using public_handler = void (rest_api::*)(const http::request&, const http::path_params&, http::responder);
+
+  void add_public(http::router& routes, http::verb method, const char* pattern, public_handler h);
+  // The handler runs only for a valid bearer token; anything else is answered 401.
+  void add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h);
+
+  // accounts (accounts_routes.cpp)
+  void signup(const http::request& req, const http::path_params& params, http::responder respond);
+  void login(const http::request& req, const http::path_params& params, http::responder respond);
+  void me(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void find_user(const http::request& req, const http::path_params& params, const caller& who,
+                 http::responder respond);
+
+  // rooms (rooms_routes.cpp)
+  void open_direct(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+  void create_group(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void list_rooms(const http::request& req, const http::path_params& params, const caller& who,
+                  http::responder respond);
+  void room_detail(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+  void invite(const http::request& req, const http::path_params& params, const caller& who,
+              http::responder respond);
+  void leave(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+
+  // messages and read state (messages_routes.cpp)
+  void history(const http::request& req, const http::path_params& params, const caller& who,
+               http::responder respond);
+  void mark_read(const http::request& req, const http::path_params& params, const caller& who,
+                 http::responder respond);
+  void unread(const http::request& req, const http::path_params& params, const caller& who,
+              http::responder respond);
+  void online(const http::request& req, const http::path_params& params, const caller& who,
+              http::responder respond);
+
+  std::string issue_token(std::int64_t user_id, const std::string& email) const;
+  // "<nickname> joined" / "<nickname> left" as a SYSTEM message through the log. Best
+  // effort: a failure is logged, the caller's answer does not depend on it.
+  void publish_system_message(std::int64_t room_id, std::int64_t user_id, const std::string& nickname,
+                              std::string_view event) const;
+
+  const std::string jwt_secret_;  // never logged
+  const std::chrono::seconds jwt_ttl_;
+  const auth::password_cost password_cost_;
+  const std::string dummy_hash_;
+  store::db_pool& pool_;
+  message_log& log_;
+  std::function<void()> room_created_;
+};
+
+}  // namespace chat::chatd::api

@@ -1,0 +1,157 @@
+// POST /api/rooms/direct, POST /api/rooms/group, GET /api/rooms, GET /api/rooms/{id},
+// POST /api/rooms/{id}/members, DELETE /api/rooms/{id}/members/me
+#include "api/db_job.hpp"
+#include "api/errors.hpp"
+#include "api/query.hpp"
+#include "api/render.hpp"
+#include "api/rest_api.hpp"
+#include "store/read_state.hpp"
+#include "store/rooms.hpp"
+
+#include <chat/log/log.hpp>
+#include <chat/proto/rest.hpp>
+
+namespace chat::chatd::api {
+namespace {
+
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size() && i < 10; ++i) {
+    if (i != 0) out += ", ";
+    out += std::to_string(ids[i]);
+  }
+  if (ids.size() > 10) out += ", …";
+  return out;
+}
+
+http::response unknown_users(const std::vector<std::int64_t>& ids) {
+  return not_found("no such user: " + id_list(ids));
+}
+
+}  // namespace
+
+void rest_api::open_direct(const http::request& req, const http::path_params&, const caller& who,
+                           http::responder respond) {
+  proto::direct_room_request body;
+  if (auto error = proto::parse_direct_room_request(req.body(), body)) return respond(bad_request(error));
+  if (body.target_user_id == who.user_id) return respond(bad_request("cannot open a direct room with yourself"));
+  run_db_job(pool_, "POST /api/rooms/direct", respond,
+             [this, caller = who.user_id, target = body.target_user_id](pqxx::connection& pg, store::db_context&) {
+               using status = store::direct_room_outcome::status;
+               const auto outcome = store::open_direct_room(pg, caller, target);
+               switch (outcome.st) {
+                 case status::created:
+                   log::info("direct room created", {{"room", outcome.room.id}, {"user", caller}});
+                   if (room_created_) room_created_();
+                   return http::json_response(http::status::created, render_room(outcome.room));
+                 case status::existing:
+                   return http::json_response(http::status::ok, render_room(outcome.room));
+                 case status::no_such_caller:
+                   return unauthorized(auth_failure::invalid);
+                 case status::no_such_target:
+                   return not_found("no such user");
+               }
+               return internal_error();
+             });
+}
+
+void rest_api::create_group(const http::request& req, const http::path_params&, const caller& who,
+                            http::responder respond) {
+  proto::group_room_request body;
+  if (auto error = proto::parse_group_room_request(req.body(), body)) return respond(bad_request(error));
+  run_db_job(pool_, "POST /api/rooms/group", respond,
+             [this, caller = who.user_id, body = std::move(body)](pqxx::connection& pg, store::db_context&) {
+               using status = store::group_room_outcome::status;
+               const auto outcome = store::create_group_room(pg, caller, body.name, body.member_ids);
+               switch (outcome.st) {
+                 case status::created:
+                   log::info("group room created", {{"room", outcome.room.id}, {"user", caller}});
+                   if (room_created_) room_created_();
+                   return http::json_response(http::status::created, render_room(outcome.room));
+                 case status::no_such_caller:
+                   return unauthorized(auth_failure::invalid);
+                 case status::unknown_users:
+                   return unknown_users(outcome.unknown);
+               }
+               return internal_error();
+             });
+}
+
+void rest_api::list_rooms(const http::request&, const http::path_params&, const caller& who,
+                          http::responder respond) {
+  run_db_job(pool_, "GET /api/rooms", respond, [caller = who.user_id](pqxx::connection& pg, store::db_context&) {
+    return http::json_response(http::status::ok, render_room_list(store::list_rooms(pg, caller)));
+  });
+}
+
+void rest_api::room_detail(const http::request&, const http::path_params& params, const caller& who,
+                           http::responder respond) {
+  std::int64_t room_id = 0;
+  if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
+  run_db_job(pool_, "GET /api/rooms/{id}", respond,
+             [room_id, caller = who.user_id](pqxx::connection& pg, store::db_context&) {
+               const auto outcome = store::load_room(pg, room_id, caller);
+               if (outcome.access != store::room_access::granted) return access_denied(outcome.access);
+               return http::json_response(http::status::ok, render_room(outcome.room));
+             });
+}
+
+void rest_api::invite(const http::request& req, const http::path_params& params, const caller& who,
+                      http::responder respond) {
+  std::int64_t room_id = 0;
+  if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
+  proto::add_members_request body;
+  if (auto error = proto::parse_add_members_request(req.body(), body)) return respond(bad_request(error));
+  run_db_job(pool_, "POST /api/rooms/{id}/members", respond,
+             [this, room_id, caller = who.user_id, body = std::move(body)](pqxx::connection& pg, store::db_context&) {
+               using status = store::add_members_outcome::status;
+               const auto outcome = store::add_members(pg, room_id, caller, body.user_ids);
+               switch (outcome.st) {
+                 case status::added:
+                   // Committed: announce each new member. Existing members were skipped.
+                   for (const auto& m : outcome.added) {
+                     log::info("member added", {{"room", room_id}, {"user", m.user_id}, {"by", caller}});
+                     publish_system_message(room_id, m.user_id, m.nickname, "joined");
+                   }
+                   return http::json_response(http::status::ok, render_room_after_invite(outcome.room, outcome.added));
+                 case status::no_such_room:
+                   return access_denied(store::room_access::no_such_room);
+                 case status::not_a_member:
+                   return access_denied(store::room_access::not_a_member);
+                 case status::direct_room:
+                   return bad_request("members cannot be added to a direct room");
+                 case status::unknown_users:
+                   return unknown_users(outcome.unknown);
+               }
+               return internal_error();
+             });
+}
+
+void rest_api::leave(const http::request&, const http::path_params& params, const caller& who,
+                     http::responder respond) {
+  std::int64_t room_id = 0;
+  if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
+  run_db_job(pool_, "DELETE /api/rooms/{id}/members/me", respond,
+             [this, room_id, caller = who.user_id](pqxx::connection& pg, store::db_context& ctx) {
+               using status = store::leave_outcome::status;
+               const auto outcome = store::leave_room(pg, room_id, caller);
+               switch (outcome.st) {
+                 case status::left: {
+                   log::info("member left", {{"room", room_id}, {"user", caller}});
+                   store::drop_unread_cache(ctx.redis, room_id, caller);
+                   publish_system_message(room_id, caller, outcome.nickname, "left");
+                   http::response res{http::status::no_content, 11};
+                   return res;
+                 }
+                 case status::no_such_room:
+                   return access_denied(store::room_access::no_such_room);
+                 case status::not_a_member:
+                   return access_denied(store::room_access::not_a_member);
+                 case status::direct_room:
+                   return bad_request("a direct room cannot be left");
+               }
+               return internal_error();
+             });
+}
+
+}  // namespace chat::chatd::api

@@ -1,0 +1,28 @@
+#pragma once
+// Message history: keyset pagination over message ids (SPEC §2), newest first, using the
+// messages(room_id, id DESC) index. Runs on db_pool workers only; throws pqxx exceptions.
+#include "store/rooms.hpp"
+
+#include <chat/proto/message.hpp>
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace chat::store {
+
+struct history_page {
+  room_access access = room_access::granted;
+  std::vector<proto::chat_message> messages;  // newest first, at most `size`
+  bool has_more = false;                      // older messages exist below the last one
+};
+
+// Messages of `room_id` with id < `before`, newest first. Fetches size+1 rows to learn
+// whether there is more (no COUNT). Membership is checked in the same statement; only an
+// empty answer costs a second query (to tell 404 from 403).
+history_page load_history(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
+                          std::int64_t before = std::numeric_limits<std::int64_t>::max(), int size = 20);
+
+}  // namespace chat::store

@@ -1,0 +1,71 @@
+#include "store/read_state.hpp"
+
+#include <chat/proto/json.hpp>
+#include <chat/proto/names.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace chat::store {
+
+std::string encode_unread(const unread_state& state) {
+  std::string out = R"({"unreadCount":)";
+  proto::append_json_int(state.unread_count, out);
+  out += R"(,"lastReadMessageId":)";
+  proto::append_json_int(state.last_read_message_id, out);
+  out.push_back('}');
+  return out;
+}
+
+std::optional<unread_state> decode_unread(std::string_view value) noexcept {
+  const auto doc = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return std::nullopt;
+  const auto count = doc.find("unreadCount");
+  const auto last = doc.find("lastReadMessageId");
+  if (count == doc.end() || last == doc.end() || !count->is_number_integer() || !last->is_number_integer()) {
+    return std::nullopt;
+  }
+  unread_state state{count->get<std::int64_t>(), last->get<std::int64_t>()};
+  if (state.unread_count < 0 || state.last_read_message_id < 0) return std::nullopt;
+  return state;
+}
+
+unread_lookup unread_from_db(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id) {
+  unread_lookup out;
+  pqxx::nontransaction tx(conn);
+  // Always exactly one row: NULL member columns = not a member (of an existing room or not).
+  const auto r = tx.exec_params(
+      "SELECT m.unread_count, m.last_read_message_id, EXISTS (SELECT 1 FROM chat_rooms WHERE id = $1) "
+      "FROM (VALUES (1)) AS one(x) "
+      "LEFT JOIN chat_room_members m ON m.room_id = $1 AND m.user_id = $2",
+      room_id, user_id);
+  const auto& row = r[0];
+  if (row[0].is_null()) {
+    out.access = row[2].as<bool>() ? room_access::not_a_member : room_access::no_such_room;
+    return out;
+  }
+  out.state = {row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+  return out;
+}
+
+std::optional<unread_state> unread_from_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id) {
+  const std::string key = proto::unread_key(room_id, user_id);
+  const auto reply = redis.command({"GET", key});
+  if (!reply || reply->type != redis::reply::kind::string) return std::nullopt;
+  return decode_unread(reply->str);
+}
+
+bool fill_unread_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id, const unread_state& state,
+                       std::chrono::seconds ttl) {
+  const std::string key = proto::unread_key(room_id, user_id);
+  const std::string value = encode_unread(state);
+  const std::string seconds = std::to_string(ttl.count());
+  const auto reply = redis.command({"SET", key, value, "EX", seconds, "NX"});
+  return reply && reply->type == redis::reply::kind::status;
+}
+
+void drop_unread_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id) {
+  const std::string key = proto::unread_key(room_id, user_id);
+  redis.command({"DEL", key});
+}
+
+}  // namespace chat::store

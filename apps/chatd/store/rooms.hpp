@@ -1,0 +1,114 @@
+#pragma once
+// Rooms repository: direct and group rooms, the caller's room list, room detail,
+// invitations and leaving. Runs on db_pool workers only; throws pqxx exceptions on database
+// errors (the REST layer maps them). Every function checks access itself, in the same
+// round trip as the data where it can, and reports it as a room_access value.
+#include <chat/proto/message.hpp>
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chat::store {
+
+enum class room_type { direct, group };
+std::string_view to_string(room_type type) noexcept;  // "DIRECT" / "GROUP"
+
+// How the caller relates to a room.
+enum class room_access {
+  granted,       // the room exists and the caller is a member
+  no_such_room,  // 404
+  not_a_member,  // 403
+};
+
+struct room_member {
+  std::int64_t user_id = 0;
+  std::string nickname;
+};
+
+struct room_detail {
+  std::int64_t id = 0;
+  room_type type = room_type::group;
+  std::optional<std::string> name;  // null for DIRECT rooms
+  std::int64_t created_by = 0;
+  std::int64_t created_at_ms = 0;
+  std::vector<room_member> members;  // in joining order
+};
+
+// One entry of GET /api/rooms.
+struct room_summary {
+  std::int64_t id = 0;
+  room_type type = room_type::group;
+  std::optional<std::string> name;
+  std::int64_t member_count = 0;
+  std::int64_t unread_count = 0;  // the caller's
+  std::optional<proto::chat_message> last_message;
+};
+
+// Whether `user_id` may act on `room_id`, in one round trip.
+room_access access_of(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id);
+
+// ---- POST /api/rooms/direct
+struct direct_room_outcome {
+  enum class status { created, existing, no_such_caller, no_such_target } st = status::created;
+  room_detail room;  // created / existing
+};
+
+// The DIRECT room of the pair (caller, target), created when missing. The UNIQUE
+// (direct_low, direct_high) constraint with INSERT … ON CONFLICT DO NOTHING makes racing
+// calls (A->B and B->A) end in one room. Precondition: caller != target.
+direct_room_outcome open_direct_room(pqxx::connection& conn, std::int64_t caller, std::int64_t target);
+
+// ---- POST /api/rooms/group
+struct group_room_outcome {
+  enum class status { created, no_such_caller, unknown_users } st = status::created;
+  room_detail room;                   // created
+  std::vector<std::int64_t> unknown;  // unknown_users: ids that name no user
+};
+
+// A GROUP room with the caller and `member_ids` (duplicates and the caller ignored).
+group_room_outcome create_group_room(pqxx::connection& conn, std::int64_t caller, const std::string& name,
+                                     const std::vector<std::int64_t>& member_ids);
+
+// ---- GET /api/rooms: one statement for any number of rooms (member counts, the caller's
+// unread count and the newest message through a LATERAL join). Most recent activity first.
+std::vector<room_summary> list_rooms(pqxx::connection& conn, std::int64_t user_id);
+
+// ---- GET /api/rooms/{id}
+struct room_detail_outcome {
+  room_access access = room_access::granted;
+  room_detail room;  // granted
+};
+room_detail_outcome load_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller);
+
+// ---- POST /api/rooms/{id}/members
+struct add_members_outcome {
+  enum class status { added, no_such_room, not_a_member, direct_room, unknown_users } st = status::added;
+  std::vector<room_member> added;     // newly added (existing members are skipped)
+  std::vector<std::int64_t> unknown;  // unknown_users
+  room_detail room;                   // added: the room after the change
+};
+// New members start with last_read_message_id = the room's newest stored message, so they
+// do not inherit the whole history as unread.
+add_members_outcome add_members(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
+                                const std::vector<std::int64_t>& user_ids);
+
+// ---- DELETE /api/rooms/{id}/members/me
+struct leave_outcome {
+  enum class status { left, no_such_room, not_a_member, direct_room } st = status::left;
+  std::string nickname;  // left: of the leaving user
+};
+leave_outcome leave_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller);
+
+// ---- GET /api/rooms/{id}/members/online (the member list; presence comes from Redis)
+struct members_outcome {
+  room_access access = room_access::granted;
+  std::vector<std::int64_t> user_ids;  // granted, ascending
+};
+members_outcome member_ids(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller);
+
+}  // namespace chat::store

@@ -1,0 +1,287 @@
+"""Issue 3 — REST accounts and authentication: signup, login, /api/users/me, lookup by
+email, and the 401 answers of every authenticated route."""
+import base64
+import json
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+from chatlib import make_token
+from conftest import Chatd
+from test_rest_common import error_of, expect_error, failed, rest_env
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    with rest_env(tmp_path_factory) as env:
+        yield env
+
+
+@pytest.fixture(autouse=True)
+def _log_on_failure(request, api):
+    yield
+    if failed(request):
+        print(f"\n----- chatd log -----\n{api.log_tail()}")
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
+def decode_claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+# ---------------------------------------------------------------------------- signup
+
+
+def test_signup_returns_201_a_working_token_and_stores_an_argon2id_hash(api):
+    email = f"New.User-{uuid.uuid4().hex[:6]}@Example.COM"
+    r = api.post("/api/auth/signup", json={"email": email, "password": "correct horse", "nickname": "  Neo  "})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert set(body) == {"token", "userId", "email", "nickname"}
+    assert body["email"] == email.lower()
+    assert body["nickname"] == "Neo"  # trimmed
+    assert isinstance(body["userId"], int) and body["userId"] > 0
+
+    claims = decode_claims(body["token"])
+    assert claims["sub"] == str(body["userId"])
+    assert claims["email"] == email.lower()
+    assert claims["exp"] - claims["iat"] == 24 * 3600
+    assert abs(claims["iat"] - time.time()) < 60
+
+    me = api.get("/api/users/me", headers={"Authorization": "Bearer " + body["token"]})
+    assert me.status_code == 200, me.text
+    assert me.json()["id"] == body["userId"]
+
+    (stored,) = api.sql("SELECT password_hash FROM users WHERE id = %s", (body["userId"],))[0]
+    assert stored.startswith("$argon2id$")
+    assert "correct horse" not in stored
+
+
+def test_signup_email_taken_is_409_case_insensitively(api):
+    email = f"taken-{uuid.uuid4().hex[:6]}@example.com"
+    api.signup(email=email)
+    for variant in (email, email.upper(), "  " + email.title() + " "):
+        r = api.post("/api/auth/signup", json={"email": variant, "password": "password123", "nickname": "x"})
+        expect_error(r, 409, "conflict")
+    assert api.sql("SELECT count(*) FROM users WHERE email = %s", (email,))[0][0] == 1
+
+
+def test_concurrent_signups_of_one_email_create_one_user(api):
+    from concurrent.futures import ThreadPoolExecutor
+    import requests
+    email = f"race-{uuid.uuid4().hex[:6]}@example.com"
+
+    def attempt(i):
+        return requests.post(api.url + "/api/auth/signup", timeout=30,
+                             json={"email": email if i % 2 else email.upper(), "password": "password123",
+                                   "nickname": f"n{i}"}).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(attempt, range(16)))
+    assert codes.count(201) == 1, codes
+    assert codes.count(409) == 15, codes
+    assert api.sql("SELECT count(*) FROM users WHERE email = %s", (email,))[0][0] == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"password": "password123", "nickname": "a"}, "email"),
+    ({"email": "not-an-email", "password": "password123", "nickname": "a"}, "email"),
+    ({"email": "a@b", "password": "password123", "nickname": "a"}, "email"),
+    ({"email": "a@example.com", "password": "short", "nickname": "a"}, "password"),
+    ({"email": "a@example.com", "password": "p" * 129, "nickname": "a"}, "password"),
+    ({"email": "a@example.com", "password": "password123"}, "nickname"),
+    ({"email": "a@example.com", "password": "password123", "nickname": "   "}, "nickname"),
+    ({"email": "a@example.com", "password": "password123", "nickname": "n" * 41}, "nickname"),
+    ({"email": "a@example.com", "password": "password123", "nickname": "bell\u0007"}, "nickname"),
+    ({"email": 42, "password": "password123", "nickname": "a"}, "email"),
+    ({"email": "a@example.com", "password": ["password123"], "nickname": "a"}, "password"),
+    ({"email": "a@example.com", "password": "password123", "nickname": None}, "nickname"),
+])
+def test_signup_validation_failures_are_400(api, body, field):
+    r = api.post("/api/auth/signup", json=body)
+    err = expect_error(r, 400, "validation_error")
+    assert field in err["error"]["message"]
+
+
+def test_signup_password_limits_count_characters_not_bytes(api):
+    # 8 characters of 2 bytes each is long enough; 128 four-byte emoji are not too long.
+    assert api.post("/api/auth/signup", json={"email": f"e{uuid.uuid4().hex[:6]}@example.com",
+                                              "password": "éééééééé", "nickname": "a"}).status_code == 201
+    assert api.post("/api/auth/signup", json={"email": f"e{uuid.uuid4().hex[:6]}@example.com",
+                                              "password": "😀" * 128, "nickname": "a"}).status_code == 201
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"null", b'"text"', b"{\"email\":\"a@b.c\",}"])
+def test_signup_unparseable_bodies_are_400_invalid_json(api, raw):
+    expect_error(api.post("/api/auth/signup", data=raw, headers={"Content-Type": "application/json"}), 400,
+                 "invalid_json")
+
+
+# ---------------------------------------------------------------------------- login
+
+
+def test_login_returns_a_token_for_any_case_of_the_email(api):
+    user = api.signup(email=f"Login-{uuid.uuid4().hex[:6]}@example.com")
+    r = api.post("/api/auth/login", json={"email": user.email.upper(), "password": user.password})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["userId"] == user.id
+    assert body["email"] == user.email
+    assert body["nickname"] == user.nickname
+    assert decode_claims(body["token"])["sub"] == str(user.id)
+    assert api.get("/api/users/me", headers={"Authorization": "Bearer " + body["token"]}).status_code == 200
+
+
+def test_login_same_answer_for_unknown_email_and_wrong_password(api):
+    user = api.signup()
+    wrong = api.post("/api/auth/login", json={"email": user.email, "password": "wrong-password"})
+    unknown = api.post("/api/auth/login", json={"email": f"nobody-{uuid.uuid4().hex}@example.com",
+                                                "password": "wrong-password"})
+    malformed = api.post("/api/auth/login", json={"email": "not an email", "password": "wrong-password"})
+    for r in (wrong, unknown, malformed):
+        expect_error(r, 401, "invalid_credentials")
+    assert wrong.json() == unknown.json() == malformed.json()
+    assert "token" not in wrong.text
+
+
+def test_login_unknown_email_costs_a_password_verification(api, tmp_path):
+    """Runs a node at the production Argon2id cost (tens of ms per hash) and compares the
+    median answer time of an unknown email with that of a wrong password: without the
+    verification against a dummy hash the unknown email would answer many times faster."""
+    db = api.stack.create_database("rest_cost_" + uuid.uuid4().hex[:8])
+    env = dict(api.stack.env(), CHATD_DATABASE_URL=db)
+    # A flag, because the harness sets CHATD_PASSWORD_COST=minimum for every node.
+    node = Chatd(tmp_path, env, ["--password-cost", "interactive"], "chatd-interactive").start()
+    try:
+        node.wait_ready()
+        email = f"timing-{uuid.uuid4().hex[:6]}@example.com"
+        r = requests.post(node.url + "/api/auth/signup", timeout=30,
+                          json={"email": email, "password": "password123", "nickname": "t"})
+        assert r.status_code == 201, r.text
+        assert r.json()["token"]
+
+        def median(body):
+            times = []
+            for _ in range(7):
+                t0 = time.perf_counter()
+                assert requests.post(node.url + "/api/auth/login", json=body, timeout=30).status_code == 401
+                times.append(time.perf_counter() - t0)
+            return sorted(times)[3]
+
+        wrong = median({"email": email, "password": "wrong-password"})
+        unknown = median({"email": f"ghost-{uuid.uuid4().hex}@example.com", "password": "wrong-password"})
+        assert wrong > 0.01, f"interactive cost should take > 10 ms, took {wrong:.4f}s"
+        assert unknown > wrong * 0.5, (unknown, wrong)
+    finally:
+        node.stop()
+
+
+@pytest.mark.parametrize("body", [{"email": "a@example.com"}, {"password": "x"}, {"email": 1, "password": "x"},
+                                  {"email": "a@example.com", "password": None}])
+def test_login_validation_failures_are_400(api, body):
+    expect_error(api.post("/api/auth/login", json=body), 400, "validation_error")
+
+
+# ---------------------------------------------------------------------------- users
+
+
+def test_me_returns_id_email_nickname_created_at(api):
+    user = api.signup(nickname="Mé 🚀")
+    r = api.get("/api/users/me", user)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"id", "email", "nickname", "createdAt"}
+    assert (body["id"], body["email"], body["nickname"]) == (user.id, user.email, "Mé 🚀")
+    assert ISO_MS.match(body["createdAt"]), body["createdAt"]
+
+
+def test_me_with_a_valid_token_of_an_unknown_user_is_401(api):
+    r = api.get("/api/users/me", headers={"Authorization": "Bearer " + make_token(987654321)})
+    expect_error(r, 401, "unauthorized")
+
+
+def test_lookup_by_email_exact_and_case_insensitive(api):
+    user = api.signup()
+    for email in (user.email, user.email.upper()):
+        r = api.get("/api/users", user, params={"email": email})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"id": user.id, "nickname": user.nickname}
+    # percent-encoded '@' and '+' for a space around the address are decoded
+    r = api.get("/api/users?email=+" + user.email.replace("@", "%40") + "+", user)
+    assert r.status_code == 200, r.text
+
+
+def test_lookup_unknown_email_is_404_and_bad_queries_are_400(api):
+    user = api.signup()
+    expect_error(api.get("/api/users", user, params={"email": "ghost-" + uuid.uuid4().hex + "@example.com"}), 404,
+                 "not_found")
+    expect_error(api.get("/api/users", user), 400, "validation_error")
+    expect_error(api.get("/api/users?email=", user), 400, "validation_error")
+    expect_error(api.get("/api/users?email=%zz", user), 400, "validation_error")
+    expect_error(api.get("/api/users", user, params={"email": "not an email"}), 400, "validation_error")
+    # A prefix or pattern is not a match: exact lookup only.
+    for pattern in (user.email[:-3] + "%", "%@example.com", "_" + user.email[1:]):
+        expect_error(api.get("/api/users", user, params={"email": pattern}), 404, "not_found")
+
+
+# ---------------------------------------------------------------------------- 401
+
+
+AUTHED_ROUTES = [
+    ("GET", "/api/users/me"),
+    ("GET", "/api/users?email=a@example.com"),
+    ("POST", "/api/rooms/direct"),
+    ("POST", "/api/rooms/group"),
+    ("GET", "/api/rooms"),
+    ("GET", "/api/rooms/1"),
+    ("POST", "/api/rooms/1/members"),
+    ("DELETE", "/api/rooms/1/members/me"),
+    ("GET", "/api/rooms/1/messages"),
+    ("POST", "/api/rooms/1/read"),
+    ("GET", "/api/rooms/1/unread"),
+    ("GET", "/api/rooms/1/members/online"),
+]
+
+
+def bad_tokens(user_id: int) -> dict:
+    now = int(time.time())
+    valid = make_token(user_id)
+    header, payload, _ = valid.split(".")
+    return {
+        "expired": make_token(user_id, iat=now - 7200, ttl=3600),
+        "forged": make_token(user_id, secret="some-other-secret-0123456789abcdef"),
+        "alg_none": b64({"alg": "none", "typ": "JWT"}) + "." + payload + ".",
+        "alg_hs512": make_token(user_id, alg="HS512"),
+        "tampered_payload": header + "." + b64({"sub": "1", "email": "", "iat": now, "exp": now + 3600}) + "." +
+                            valid.split(".")[2],
+        "garbage": "not-a-jwt",
+        "oversized": "a" * 10_000,
+    }
+
+
+@pytest.mark.parametrize("method, path", AUTHED_ROUTES)
+def test_every_authenticated_route_answers_401_without_a_valid_token(api, method, path):
+    user = api.signup()
+    attempts = {"missing": {}, "basic": {"Authorization": "Basic dXNlcjpwYXNz"},
+                "empty_bearer": {"Authorization": "Bearer "}}
+    attempts.update({k: {"Authorization": "Bearer " + v} for k, v in bad_tokens(user.id).items()})
+    for name, headers in attempts.items():
+        r = api.request(method, path, headers=headers, json={})
+        assert r.status_code == 401, (name, r.status_code, r.text)
+        assert error_of(r) == "unauthorized", name
+        assert r.headers["WWW-Authenticate"].startswith("Bearer"), name
+
+
+def test_token_of_a_known_user_signed_by_chatd_secret_is_accepted(api):
+    """Control for the 401 tests: a token made the same way, but valid, works."""
+    user = api.signup()
+    assert api.get("/api/users/me", headers={"Authorization": "Bearer " + make_token(user.id)}).status_code == 200
