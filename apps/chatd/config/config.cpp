@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace chat::chatd {
@@ -129,7 +130,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_option("--io-threads", cfg.io_threads, "Network I/O threads")->envname(env("IO_THREADS"))->check(CLI::Range(1, 256))->capture_default_str();
 
   app.add_option("--database-url", cfg.database_url, "PostgreSQL URL, e.g. postgresql://chat:pw@127.0.0.1:5432/chat (required)")->envname(env("DATABASE_URL"));
-  app.add_option("--db-pool-size", cfg.db_pool_size, "PostgreSQL connections (and worker threads)")->envname(env("DB_POOL_SIZE"))->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--db-pool-size", cfg.db_pool_size, "PostgreSQL connections and worker threads (0 = twice the number of cores)")->envname(env("DB_POOL_SIZE"))->check(CLI::Range(0, 256))->capture_default_str();
   app.add_option("--db-queue-limit", cfg.db_queue_limit, "Queued database jobs before requests get 503")->envname(env("DB_QUEUE_LIMIT"))->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--redis-url", cfg.redis_url, "Redis URL: redis://[:password@]host:port[/db]")->envname(env("REDIS_URL"))->capture_default_str();
   app.add_option("--kafka-brokers", cfg.kafka_brokers, "Kafka bootstrap servers (host:port,...)")->envname(env("KAFKA_BROKERS"))->capture_default_str();
@@ -286,6 +287,11 @@ parse_outcome parse_config(int argc, const char* const* argv) {
     return fail("--jwt-secret (CHATD_JWT_SECRET): must be at least 32 bytes");
   }
   if (cfg.node_id.empty()) cfg.node_id = default_node_id();
+  if (cfg.db_pool_size == 0) {
+    // More connections than this only queue inside PostgreSQL on a small machine: on
+    // 2 cores, 8 workers raised the history p99 from ~13 ms to 29-110 ms (bench/rest).
+    cfg.db_pool_size = static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
+  }
   return {std::move(cfg), 0};
 }
 

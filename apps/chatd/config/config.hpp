@@ -26,7 +26,7 @@ struct config {
 
   // dependencies
   std::string database_url;
-  int db_pool_size = 8;
+  int db_pool_size = 0;  // 0 = twice the number of cores (measured best on 2 cores: 4)
   int db_queue_limit = 10000;
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string kafka_brokers = "127.0.0.1:9092";
