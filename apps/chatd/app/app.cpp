@@ -138,7 +138,9 @@ struct app::impl {
     }
 
     // ---- pipeline: stop consumers (finish and commit in-flight batches) here ----
-    if (consumers) consumers->stop(deadline);
+    // A few seconds before the overall deadline: a retried batch may still be in a
+    // connect attempt when its deadline passes, and the rest of the shutdown follows.
+    if (consumers) consumers->stop(std::max(clock::now(), deadline - std::chrono::seconds(3)));
     ioc.stop();
   }
 
@@ -204,12 +206,13 @@ int app::run() {
 
   // ---- REST: register routes on s.routes here ----
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
+  s.rest->on_room_created([&s] { s.metrics.rooms_created.inc(); });
   s.rest->register_routes(s.routes);
 
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;
   if (cfg.roles.gateway) {
-    s.stomp_gateway = std::make_unique<gateway::gateway>(s.ioc, cfg, *s.pool, *s.kafka_log);
+    s.stomp_gateway = std::make_unique<gateway::gateway>(s.ioc, cfg, *s.pool, *s.kafka_log, &s.metrics);
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {

@@ -1,0 +1,86 @@
+#include "pipeline/consumers.hpp"
+
+#include "pipeline/receipts_handler.hpp"
+
+#include <chat/log/log.hpp>
+#include <chat/proto/names.hpp>
+
+namespace chat::chatd::pipeline {
+
+kafka::settings consumer_settings(const config& cfg, std::string_view group, std::chrono::milliseconds fetch_wait) {
+  kafka::settings s{{"fetch.wait.max.ms", std::to_string(fetch_wait.count())}};
+  for (auto& kv : kafka_consumer_settings(cfg)) s.push_back(std::move(kv));
+  s.emplace_back("client.id", "chatd-" + cfg.node_id + "-" + std::string(group));
+  return s;
+}
+
+namespace {
+
+failure_policy policy_of(const config& cfg) {
+  failure_policy p;
+  p.policy = parse_infra_policy(cfg.infra_failure_policy).value_or(infra_policy::block);
+  p.max_retries = cfg.consumer_retries;
+  return p;
+}
+
+loop_options options_of(const config& cfg, std::string_view group, std::string_view topic,
+                        std::chrono::milliseconds batch_wait) {
+  loop_options o;
+  o.group = std::string(group);
+  o.topics = {std::string(topic)};
+  o.max_batch = static_cast<std::size_t>(std::max(1, cfg.persist_batch_size));
+  o.batch_wait = batch_wait;
+  o.retry_backoff = cfg.consumer_retry_backoff;
+  o.failures = policy_of(cfg);
+  return o;
+}
+
+}  // namespace
+
+consumer_set::consumer_set(const config& cfg) {
+  if (policy_of(cfg).policy == infra_policy::dead_letter) {
+    log::warn(
+        "--infra-failure-policy=dead-letter needs the dead-letter topics, which are not wired yet: "
+        "consumers block on infrastructure failures instead");
+  }
+  if (cfg.roles.persist) {
+    const auto group = proto::consumer_groups::persistence;
+    auto handler = std::make_unique<persistence_handler>(cfg);
+    persistence_ = &handler->stats();
+    loops_.push_back(
+        std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
+                                        options_of(cfg, group, proto::topics::messages, cfg.persist_batch_wait),
+                                        std::move(handler), std::make_unique<logging_poison_sink>(std::string(group))));
+  }
+  if (cfg.roles.broadcast) {
+    // Live delivery: no waiting to fill a batch; whatever has been fetched goes in one
+    // Redis round trip, so batches grow with the load and latency stays low.
+    const auto group = proto::consumer_groups::broadcast;
+    auto handler = std::make_unique<broadcast_handler>(cfg);
+    broadcast_ = &handler->stats();
+    loops_.push_back(
+        std::make_unique<consumer_loop>(consumer_settings(cfg, group, broadcast_fetch_wait),
+                                        options_of(cfg, group, proto::topics::messages, std::chrono::milliseconds(0)),
+                                        std::move(handler), std::make_unique<logging_poison_sink>(std::string(group))));
+  }
+  if (cfg.roles.receipts) {
+    const auto group = proto::consumer_groups::read_receipts;
+    loops_.push_back(std::make_unique<consumer_loop>(
+        consumer_settings(cfg, group, default_fetch_wait),
+        options_of(cfg, group, proto::topics::read_receipts, cfg.persist_batch_wait),
+        std::make_unique<receipts_handler>(cfg), std::make_unique<logging_poison_sink>(std::string(group))));
+  }
+}
+
+consumer_set::~consumer_set() { stop(std::chrono::steady_clock::now()); }
+
+void consumer_set::start() {
+  for (auto& l : loops_) l->start();
+}
+
+void consumer_set::stop(std::chrono::steady_clock::time_point deadline) {
+  for (auto& l : loops_) l->request_stop(deadline);
+  for (auto& l : loops_) l->join();
+}
+
+}  // namespace chat::chatd::pipeline

@@ -1,0 +1,58 @@
+#pragma once
+// The consumers of one chatd node, by role (--roles): persist -> chat-persistence,
+// broadcast -> chat-broadcast, receipts -> chat-read-receipts. Each is a consumer_loop
+// on its own thread with its own PostgreSQL and Redis connections.
+#include "config/config.hpp"
+#include "pipeline/broadcast_handler.hpp"
+#include "pipeline/consumer_loop.hpp"
+#include "pipeline/persistence_handler.hpp"
+
+#include <chat/kafka/settings.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace chat::chatd::pipeline {
+
+// librdkafka settings of a chatd consumer: fetch.wait.max.ms = `fetch_wait`, then
+// kafka_consumer_settings(cfg) (brokers, --kafka-session-timeout, --kafka-property, which
+// wins), then client.id. A real broker answers a fetch as soon as data arrives, so the
+// fetch wait only bounds idle fetches there; the dev broker holds every fetch that finds
+// nothing for the full time, so it adds up to that much latency in development and CI.
+kafka::settings consumer_settings(const config& cfg, std::string_view group, std::chrono::milliseconds fetch_wait);
+
+// fetch.wait.max.ms of the live-delivery consumer (chat-broadcast) and of the others.
+inline constexpr std::chrono::milliseconds broadcast_fetch_wait{10};
+inline constexpr std::chrono::milliseconds default_fetch_wait{100};
+
+class consumer_set {
+ public:
+  // Creates and subscribes the consumers of the enabled roles (threads start in start()).
+  // Throws std::runtime_error when a Kafka setting is invalid.
+  explicit consumer_set(const config& cfg);
+  // stop(now) if still running.
+  ~consumer_set();
+  consumer_set(const consumer_set&) = delete;
+  consumer_set& operator=(const consumer_set&) = delete;
+
+  void start();
+  // Graceful stop (SPEC §8): every consumer finishes and commits its batch in hand,
+  // retrying a failing one until `deadline`, then leaves its group. All stop in parallel.
+  // Idempotent.
+  void stop(std::chrono::steady_clock::time_point deadline);
+
+  // For /metrics: the loops (group(), stats(), lag()) and the handlers' own counters
+  // (nullptr when the role is off). Valid while the set lives.
+  const std::vector<std::unique_ptr<consumer_loop>>& loops() const noexcept { return loops_; }
+  const persistence_stats* persistence() const noexcept { return persistence_; }
+  const broadcast_stats* broadcast() const noexcept { return broadcast_; }
+
+ private:
+  std::vector<std::unique_ptr<consumer_loop>> loops_;
+  const persistence_stats* persistence_ = nullptr;
+  const broadcast_stats* broadcast_ = nullptr;
+};
+
+}  // namespace chat::chatd::pipeline
