@@ -18,6 +18,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <fstream>
+#include <map>
 #include <thread>
 
 namespace chat::chatd {
@@ -197,7 +198,21 @@ int app::run() {
 
   // ---- pipeline: start consumers here ----
   try {
-    s.consumers = std::make_unique<pipeline::consumer_set>(cfg);
+    s.consumers = std::make_unique<pipeline::consumer_set>(
+        cfg, [&s](const std::string& dlt_topic) { s.metrics.dlt_records(dlt_topic).inc(); });
+    // chat_messages_consumed_total and chat_consumer_lag, refreshed on every scrape.
+    s.metrics_registry.on_collect([&s, seen = std::make_shared<std::map<std::string, std::uint64_t>>()] {
+      for (const auto& loop : s.consumers->loops()) {
+        const std::string group(loop->group());
+        const std::uint64_t done = loop->stats().records.load(std::memory_order_relaxed);
+        auto& before = (*seen)[group];
+        if (done > before) s.metrics.consumed(group).inc(done - before);
+        before = done;
+        std::int64_t lag = 0;
+        for (const auto& [partition, behind] : loop->lag()) lag += std::max<std::int64_t>(0, behind);
+        s.metrics.consumer_lag(group).set(static_cast<double>(lag));
+      }
+    });
   } catch (const std::exception& e) {
     log::error("cannot create Kafka consumers", {{"error", e.what()}});
     return 1;

@@ -1,5 +1,6 @@
 #include "pipeline/consumers.hpp"
 
+#include "pipeline/dlt_sink.hpp"
 #include "pipeline/receipts_handler.hpp"
 
 #include <chat/log/log.hpp>
@@ -37,12 +38,13 @@ loop_options options_of(const config& cfg, std::string_view group, std::string_v
 
 }  // namespace
 
-consumer_set::consumer_set(const config& cfg) {
-  if (policy_of(cfg).policy == infra_policy::dead_letter) {
-    log::warn(
-        "--infra-failure-policy=dead-letter needs the dead-letter topics, which are not wired yet: "
-        "consumers block on infrastructure failures instead");
-  }
+consumer_set::consumer_set(const config& cfg, std::function<void(const std::string&)> on_dead_letter) {
+  // Records no retry can fix go to <topic>.dlt on the same partition (SPEC §5).
+  auto dlt_sink = [&](std::string_view group) {
+    auto settings = kafka_settings(cfg);
+    settings.emplace_back("client.id", "chatd-" + cfg.node_id + "-" + std::string(group) + "-dlt");
+    return std::make_unique<dlt_poison_sink>(settings, std::string(group), cfg.send_timeout, on_dead_letter);
+  };
   if (cfg.roles.persist) {
     const auto group = proto::consumer_groups::persistence;
     auto handler = std::make_unique<persistence_handler>(cfg);
@@ -50,7 +52,7 @@ consumer_set::consumer_set(const config& cfg) {
     loops_.push_back(
         std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
                                         options_of(cfg, group, proto::topics::messages, cfg.persist_batch_wait),
-                                        std::move(handler), std::make_unique<logging_poison_sink>(std::string(group))));
+                                        std::move(handler), dlt_sink(group)));
   }
   if (cfg.roles.broadcast) {
     // Live delivery: no waiting to fill a batch; whatever has been fetched goes in one
@@ -61,14 +63,14 @@ consumer_set::consumer_set(const config& cfg) {
     loops_.push_back(
         std::make_unique<consumer_loop>(consumer_settings(cfg, group, broadcast_fetch_wait),
                                         options_of(cfg, group, proto::topics::messages, std::chrono::milliseconds(0)),
-                                        std::move(handler), std::make_unique<logging_poison_sink>(std::string(group))));
+                                        std::move(handler), dlt_sink(group)));
   }
   if (cfg.roles.receipts) {
     const auto group = proto::consumer_groups::read_receipts;
     loops_.push_back(std::make_unique<consumer_loop>(
         consumer_settings(cfg, group, default_fetch_wait),
         options_of(cfg, group, proto::topics::read_receipts, cfg.persist_batch_wait),
-        std::make_unique<receipts_handler>(cfg), std::make_unique<logging_poison_sink>(std::string(group))));
+        std::make_unique<receipts_handler>(cfg), dlt_sink(group)));
   }
 }
 

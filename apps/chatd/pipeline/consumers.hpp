@@ -10,6 +10,8 @@
 #include <chat/kafka/settings.hpp>
 
 #include <chrono>
+#include <functional>
+#include <string>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -31,7 +33,8 @@ class consumer_set {
  public:
   // Creates and subscribes the consumers of the enabled roles (threads start in start()).
   // Throws std::runtime_error when a Kafka setting is invalid.
-  explicit consumer_set(const config& cfg);
+  // `on_dead_letter(dlt_topic)` runs after each record written to a dead-letter topic.
+  explicit consumer_set(const config& cfg, std::function<void(const std::string&)> on_dead_letter = {});
   // stop(now) if still running.
   ~consumer_set();
   consumer_set(const consumer_set&) = delete;

@@ -21,7 +21,7 @@ void kafka_message_log::publish_message(const proto::chat_message& message, publ
   std::string value;
   value.reserve(192 + message.content.size());
   proto::chat_message without_id = message;
-  without_id.id = 0;
+  without_id.id = -1;  // the id comes from the record's position
   proto::append_json(without_id, value);
   produce(proto::topics::messages, message.room_id, value, message.message_key, message.created_at_ms, std::move(cb));
 }

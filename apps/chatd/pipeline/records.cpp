@@ -46,13 +46,8 @@ std::optional<record_failure> decode_message(std::size_t index, std::int32_t par
 }
 
 void append_json_with_id(const proto::chat_message& message, std::string& out) {
-  if (message.id != 0) {
-    proto::append_json(message, out);
-    return;
-  }
-  const std::size_t start = out.size();
-  proto::append_json(message, out);  // "{" + the members without "id"
-  out.insert(start + 1, R"("id":0,)");
+  // Records always carry an assigned id (>= 0; the first record of partition 0 has id 0).
+  proto::append_json(message, out);
 }
 
 std::size_t keep_first_of_each_key(std::vector<message_record>& records) {

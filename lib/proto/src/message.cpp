@@ -25,7 +25,7 @@ void append_json(const chat_message& m, std::string& out) {
   out.reserve(out.size() + 200 + m.message_key.size() + m.sender_nickname.size() +
               m.content.size());
   out.push_back('{');
-  if (m.id != 0) {
+  if (m.id >= 0) {
     out.append(R"("id":)");
     append_json_int(m.id, out);
     out.push_back(',');

@@ -54,9 +54,15 @@ TEST(ChatMessage, SerializesExactlyTheSpecShape) {
             R"("createdAt":"2026-11-21T12:00:00.123Z"})");
 }
 
+TEST(ChatMessage, KeepsAnIdOfZero) {
+  chat_message m = sample();
+  m.id = 0;  // partition 0, offset 0: a real id
+  EXPECT_EQ(to_json(m).rfind(R"({"id":0,"messageKey")", 0), 0u);
+}
+
 TEST(ChatMessage, OmitsIdWhenNotYetAssigned) {
   chat_message m = sample();
-  m.id = 0;
+  m.id = -1;
   m.type = message_type::system;
   EXPECT_EQ(to_json(m),
             R"({"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
@@ -73,7 +79,7 @@ TEST(ChatMessage, AppendsAfterExistingBytes) {
 TEST(ChatMessage, RoundTrips) {
   for (const chat_message& m : {sample(), [] {
                                   chat_message s = sample();
-                                  s.id = 0;
+                                  s.id = -1;
                                   s.type = message_type::system;
                                   s.created_at_ms = 0;
                                   s.room_id = INT64_MAX;
@@ -123,8 +129,10 @@ TEST(ChatMessage, ParsesUnknownMembersAndNormalizesKey) {
 TEST(ChatMessage, IdIsOptional) {
   chat_message out;
   ASSERT_FALSE(parse_chat_message(with("id", ""), out));
-  EXPECT_EQ(out.id, 0);
+  EXPECT_EQ(out.id, -1);
   ASSERT_FALSE(parse_chat_message(with("id", "null"), out));
+  EXPECT_EQ(out.id, -1);
+  ASSERT_FALSE(parse_chat_message(with("id", "0"), out));
   EXPECT_EQ(out.id, 0);
   EXPECT_TRUE(fails_with(parse(with("id", "-1")), errc::out_of_range, "id"));
   EXPECT_TRUE(fails_with(parse(with("id", "1.5")), errc::wrong_type, "id"));

@@ -21,7 +21,7 @@ std::string_view to_string(message_type type) noexcept;  // "TEXT" / "SYSTEM"
 std::optional<message_type> parse_message_type(std::string_view text) noexcept;  // exact case
 
 struct chat_message {
-  std::int64_t id = 0;      // 0 = not yet assigned (the Kafka value); see make_message_id()
+  std::int64_t id = -1;     // -1 = not yet assigned (the Kafka value); ids are >= 0, see make_message_id()
   std::string message_key;  // UUID, lower case
   std::int64_t room_id = 0;
   std::int64_t sender_id = 0;
@@ -33,7 +33,7 @@ struct chat_message {
   friend bool operator==(const chat_message&, const chat_message&) = default;
 };
 
-// Appends the §2 JSON, fields in §2 order, "id" omitted when 0:
+// Appends the §2 JSON, fields in §2 order, "id" omitted when negative (unassigned):
 //   {"id":…,"messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
 //    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"}
 // No DOM, one growth of `out` in the common case. Never throws except std::bad_alloc.
@@ -42,7 +42,7 @@ void append_json(const chat_message& message, std::string& out);
 // Parses and validates a message (a Kafka value, a Redis fan-out payload or a history item):
 // messageKey a UUID (stored lower case), roomId and senderId positive, senderNickname a
 // string, content a string of at most `max_content_code_points` code points, type
-// "TEXT"|"SYSTEM", createdAt an ISO-8601 timestamp; "id" optional (absent = 0), otherwise
+// "TEXT"|"SYSTEM", createdAt an ISO-8601 timestamp; "id" optional (absent = -1, unassigned), otherwise
 // a non-negative integer. Unknown members are ignored (forward compatibility).
 validation_error parse_chat_message(
     std::string_view json, chat_message& out,
