@@ -340,15 +340,15 @@ def test_pipeline_skips_poison_records_and_keeps_the_partition_moving(stack, dat
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 4
 
-    # Each poison record was logged with its position by both consumer groups that read it
+    # Each poison record was dead-lettered (logged with its position) by both consumer groups that read it
     # (unknown room/sender only matter to persistence).
     def skipped(group):
-        return {(l["partition"], l["offset"]) for l in log_lines(node, "skipping record that cannot be processed")
+        return {(l["partition"], l["offset"]) for l in log_lines(node, "record dead-lettered")
                 if l.get("group") == group}
     expected = {(partition, p["offset"]) for p in poison}
     wait_for(lambda: expected <= skipped("chat-persistence"), 10, what="persistence logged every poison record")
     assert {(partition, p["offset"]) for p in poison[:3]} <= skipped("chat-broadcast")
-    classes = {l["error_class"] for l in log_lines(node, "skipping record that cannot be processed")
+    classes = {l["error_class"] for l in log_lines(node, "record dead-lettered")
                if l.get("group") == "chat-persistence" and (l["partition"], l["offset"]) in expected}
     assert {"invalid_json", "unknown_room", "unknown_sender", "bad_length"} <= classes
 
@@ -381,9 +381,9 @@ def test_pipeline_read_receipts_move_forward_only_and_recompute_unread(stack, da
     assert members(database, room)[a] == (0, 0)
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM chat_room_members WHERE user_id = %s", (outsider,)).fetchone()[0] == 0
-    wait_for(lambda: len([l for l in log_lines(node, "skipping record that cannot be processed")
+    wait_for(lambda: len([l for l in log_lines(node, "record dead-lettered")
                           if l.get("group") == "chat-read-receipts" and l.get("error_class") == "not_a_member"]) >= 2,
-             10, what="two skipped receipts logged")
+             10, what="two poison receipts dead-lettered")
 
     # New messages after the receipt count again for b; a's own do not count for a.
     more = [kafka_out.message(room, a, "m5"), kafka_out.message(room, c, "m6")]
