@@ -179,6 +179,8 @@ void consumer_loop::process_batch() {
       continue;
     }
 
+    // Settled: no longer blocked, before the commit makes the progress visible.
+    stats_.blocked.store(false, std::memory_order_release);
     for (const auto& r : batch_) offsets_.processed(r.topic(), r.partition(), r.offset());
     commit_pending();
     handler_->after_commit();
@@ -191,7 +193,7 @@ void consumer_loop::process_batch() {
     }
     batch_.clear();
   }
-  stats_.blocked.store(false, std::memory_order_relaxed);
+  stats_.blocked.store(false, std::memory_order_release);
   if (paused_) {
     consumer_->resume(consumer_->assignment());
     paused_ = false;
