@@ -2,9 +2,30 @@
 
 #include <chat/log/log.hpp>
 
+#include <poll.h>
+
 #include <chrono>
 
 namespace chat::store {
+
+namespace {
+
+// Whether the server has hung up on an idle connection. Between jobs nothing is in flight,
+// so anything readable on the socket is the server speaking unasked: in practice the FATAL
+// of a shutdown or restart ("terminating connection due to administrator command"), or
+// EOF. libpq still calls such a connection open until a query fails on it, which would
+// turn the first job of every worker after a database restart into an error (a 503, a
+// STOMP CONNECT refused as "service unavailable") although the database is back.
+bool server_hung_up(const pqxx::connection& conn) noexcept {
+  const int fd = conn.sock();
+  if (fd < 0) return true;
+  pollfd p{};
+  p.fd = fd;
+  p.events = POLLIN;
+  return ::poll(&p, 1, 0) != 0;  // readable, hung up, error (or poll itself failed)
+}
+
+}  // namespace
 
 std::unique_ptr<pqxx::connection> connect(const std::string& url, int connect_timeout_s) {
   std::string conninfo = url;
@@ -69,7 +90,7 @@ void db_pool::run_worker() {
       j = std::move(queue_.front());
       queue_.pop_front();
     }
-    if (conn && !conn->is_open()) conn.reset();
+    if (conn && (!conn->is_open() || server_hung_up(*conn))) conn.reset();
     if (!conn) {
       // At most one connection attempt per worker every 500 ms while the database is
       // down, so a dead database fails jobs fast instead of stalling each for a timeout.
