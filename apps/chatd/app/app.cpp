@@ -17,8 +17,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 namespace chat::chatd {
@@ -55,6 +59,41 @@ bool retry_until(clock::time_point deadline, std::string_view what, F&& attempt)
     log::warn("dependency not ready, retrying", {{"component", what}, {"error", error}, {"attempt", n}});
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2000, 200 * n)));
   }
+}
+
+// Every connection is a file descriptor; running out of them stalls the listeners and the
+// connections to PostgreSQL, Redis and Kafka alike. Raises the soft RLIMIT_NOFILE to the
+// hard limit (a systemd service starts with a soft limit of 1024) and returns the soft
+// limit in force (0 if unknown).
+std::uint64_t raise_open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  // Linux refuses more than fs.nr_open (1048576 by default), so an unlimited hard limit
+  // is not a usable target.
+  constexpr rlim_t ceiling = 1 << 20;
+  const rlim_t target = lim.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(lim.rlim_cur, ceiling) : lim.rlim_max;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < target) {
+    rlimit raised = lim;
+    raised.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  log::info("open files limit", {{"soft", static_cast<std::int64_t>(lim.rlim_cur)},
+                                 {"hard", lim.rlim_max == RLIM_INFINITY ? std::int64_t{-1}
+                                                                        : static_cast<std::int64_t>(lim.rlim_max)}});
+  return lim.rlim_cur == RLIM_INFINITY ? 0 : static_cast<std::uint64_t>(lim.rlim_cur);
+}
+
+// Entries of /proc/self/fd (Linux), or -1.
+double count_open_fds() {
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/self/fd", ec);
+  if (ec) return -1;
+  double n = 0;
+  for (const auto end = std::filesystem::directory_iterator(); it != end; it.increment(ec)) {
+    if (ec) return -1;
+    ++n;
+  }
+  return n - 1;  // the iterator's own descriptor
 }
 
 }  // namespace
@@ -176,6 +215,9 @@ int app::run() {
   auto& s = *impl_;
   const auto& cfg = s.cfg;
   log::info("chatd starting", {{"version", chatd_version}, {"node", cfg.node_id}});
+  const std::uint64_t max_fds = raise_open_files_limit();
+  s.metrics.max_fds.set(static_cast<double>(max_fds));
+  s.metrics_registry.on_collect([&s] { s.metrics.open_fds.set(count_open_fds()); });
   if (cfg.jwt_secret.empty()) {
     s.cfg.jwt_secret = random_hex(32);
     log::warn("--dev: using a random JWT secret; tokens die with this process");
@@ -198,16 +240,48 @@ int app::run() {
 
   // ---- pipeline: start consumers here ----
   try {
-    s.consumers = std::make_unique<pipeline::consumer_set>(
-        cfg, [&s](const std::string& dlt_topic) { s.metrics.dlt_records(dlt_topic).inc(); });
-    // chat_messages_consumed_total and chat_consumer_lag, refreshed on every scrape.
-    s.metrics_registry.on_collect([&s, seen = std::make_shared<std::map<std::string, std::uint64_t>>()] {
+    pipeline::consumer_observers observers;
+    observers.on_dead_letter = [&s](const std::string& dlt_topic) { s.metrics.dlt_records(dlt_topic).inc(); };
+    observers.batch_observer = [&s](const std::string& group) {
+      // The series is looked up once here: observe() itself takes no lock.
+      metrics::histogram& h = s.metrics.consume_duration(group);
+      return [&h](std::chrono::nanoseconds batch_time, std::size_t) {
+        h.observe(std::chrono::duration<double>(batch_time).count());
+      };
+    };
+    s.consumers = std::make_unique<pipeline::consumer_set>(cfg, std::move(observers));
+    // Every group's series exist from the start (a scrape before any traffic shows 0s).
+    for (const auto& loop : s.consumers->loops()) {
+      const std::string group(loop->group());
+      s.metrics.consumed(group);
+      s.metrics.consume_duration(group);
+      s.metrics.consumer_failed_attempts(group);
+    }
+    // chat_messages_consumed_total, chat_consumer_failed_attempts_total, chat_consumer_blocked
+    // and chat_consumer_lag, refreshed on every scrape from the loops' own counters.
+    struct seen_counts {
+      std::uint64_t records = 0;
+      std::uint64_t failed_attempts = 0;
+    };
+    // Two scrapes may render at once (one per I/O thread): the deltas are taken under a lock.
+    struct collector_state {
+      std::mutex mutex;
+      std::map<std::string, seen_counts> seen;
+    };
+    s.metrics_registry.on_collect([&s, state = std::make_shared<collector_state>()] {
+      std::lock_guard lock(state->mutex);
+      auto* seen = &state->seen;
       for (const auto& loop : s.consumers->loops()) {
         const std::string group(loop->group());
-        const std::uint64_t done = loop->stats().records.load(std::memory_order_relaxed);
+        const auto& stats = loop->stats();
         auto& before = (*seen)[group];
-        if (done > before) s.metrics.consumed(group).inc(done - before);
-        before = done;
+        const std::uint64_t done = stats.records.load(std::memory_order_relaxed);
+        if (done > before.records) s.metrics.consumed(group).inc(done - before.records);
+        before.records = done;
+        const std::uint64_t failed = stats.failed_attempts.load(std::memory_order_relaxed);
+        if (failed > before.failed_attempts) s.metrics.consumer_failed_attempts(group).inc(failed - before.failed_attempts);
+        before.failed_attempts = failed;
+        s.metrics.consumer_blocked(group).set(stats.blocked.load(std::memory_order_relaxed) ? 1 : 0);
         std::int64_t lag = 0;
         for (const auto& [partition, behind] : loop->lag()) lag += std::max<std::int64_t>(0, behind);
         s.metrics.consumer_lag(group).set(static_cast<double>(lag));
@@ -238,7 +312,17 @@ int app::run() {
   }
 
   const auto http_ep = net::ip::tcp::endpoint(net::ip::make_address(cfg.http_host), cfg.http_port);
-  s.http_server = std::make_shared<http::server>(s.ioc, http_ep, s.routes, http::server_limits{}, ws_upgrade);
+  http::server_limits http_limits;
+  http_limits.request_timeout = cfg.http_request_timeout;
+  http_limits.max_pending_handshakes = static_cast<std::size_t>(cfg.max_http_handshakes);
+  s.http_server = std::make_shared<http::server>(s.ioc, http_ep, s.routes, http_limits, ws_upgrade);
+  s.metrics_registry.on_collect([&s, state = std::make_shared<std::pair<std::mutex, std::uint64_t>>()] {
+    std::lock_guard lock(state->first);
+    const auto evicted = s.http_server->evicted_handshakes();
+    if (evicted > state->second) s.metrics.http_handshakes_evicted.inc(evicted - state->second);
+    state->second = evicted;
+    s.metrics.http_pending_handshakes.set(static_cast<double>(s.http_server->pending_handshakes()));
+  });
   try {
     s.http_server->start();
   } catch (const std::exception& e) {

@@ -154,7 +154,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
 
   std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", typing = "1s",
               presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
-              retry_backoff = "1s", dedup_ttl = "24h";
+              retry_backoff = "1s", dedup_ttl = "24h", http_request_timeout = "30s";
   app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")->envname(env("MAX_FRAME_BYTES"))->check(CLI::Range(1024, 16 * 1024 * 1024))->capture_default_str();
   app.add_option("--max-content-chars", cfg.max_content_chars, "Longest message content, in characters")->envname(env("MAX_CONTENT_CHARS"))->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--max-headers", cfg.max_headers, "Most headers in one STOMP frame")->envname(env("MAX_HEADERS"))->check(CLI::Range(1, 1000))->capture_default_str();
@@ -167,6 +167,8 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_option("--max-sessions-per-user", cfg.max_sessions_per_user, "Open STOMP sessions per user on this node")->envname(env("MAX_SESSIONS_PER_USER"))->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--max-subscriptions", cfg.max_subscriptions, "Subscriptions per session")->envname(env("MAX_SUBSCRIPTIONS"))->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")->envname(env("HANDSHAKE_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--http-request-timeout", http_request_timeout, "An HTTP request (REST or the /ws upgrade) must arrive complete within this, also the first one of a new connection")->envname(env("HTTP_REQUEST_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--max-http-handshakes", cfg.max_http_handshakes, "HTTP connections still waiting for their first request; past it the oldest is closed")->envname(env("MAX_HTTP_HANDSHAKES"))->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--typing-interval", typing, "At most one typing notice per user and room per interval")->envname(env("TYPING_INTERVAL"))->check(duration_validator())->capture_default_str();
   app.add_option("--presence-ttl", presence_ttl, "TTL of user:presence:{id}; a crashed node's users go OFFLINE within it")->envname(env("PRESENCE_TTL"))->check(duration_validator())->capture_default_str();
   app.add_option("--presence-refresh", presence_refresh, "How often live sessions refresh their presence key")->envname(env("PRESENCE_REFRESH"))->check(duration_validator())->capture_default_str();
@@ -234,6 +236,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
     return fail("--kafka-session-timeout (CHATD_KAFKA_SESSION_TIMEOUT): must be at least 1s");
   }
   cfg.handshake_timeout = ms_of(handshake);
+  cfg.http_request_timeout = ms_of(http_request_timeout);
+  if (cfg.http_request_timeout.count() < 100) {
+    return fail("--http-request-timeout (CHATD_HTTP_REQUEST_TIMEOUT): must be at least 100ms");
+  }
   cfg.typing_interval = ms_of(typing);
   cfg.presence_ttl = std::chrono::duration_cast<std::chrono::seconds>(ms_of(presence_ttl));
   cfg.presence_refresh = std::chrono::duration_cast<std::chrono::seconds>(ms_of(presence_refresh));

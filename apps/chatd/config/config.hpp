@@ -56,6 +56,12 @@ struct config {
   int max_sessions_per_user = 20;
   int max_subscriptions = 200;
   std::chrono::milliseconds handshake_timeout{10000};  // TCP/WS connect -> STOMP CONNECT
+  // HTTP (REST and the /ws upgrade): a request must arrive complete within this (also the
+  // first one of a new connection, so it bounds a half-open HTTP connection).
+  std::chrono::milliseconds http_request_timeout{30000};
+  // HTTP connections whose first request has not arrived yet; past it the oldest of them
+  // is closed to admit the new one (a flood of half-open connections cannot lock clients out).
+  int max_http_handshakes = 1024;
   std::chrono::milliseconds typing_interval{1000};
   std::chrono::seconds presence_ttl{60};
   std::chrono::seconds presence_refresh{20};

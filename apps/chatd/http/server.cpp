@@ -8,6 +8,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
+#include <list>
+#include <mutex>
 #include <optional>
 
 namespace chat::http {
@@ -17,15 +20,48 @@ namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 
 namespace {
+class session;
+}  // namespace
+
+// The connections whose first request has not arrived yet, oldest first (see
+// server_limits::max_pending_handshakes). The list holds the sessions strongly; each
+// session leaves it when its first read completes (request, error or timeout) or when it
+// is evicted, so nothing stays in it for longer than request_timeout.
+struct handshake_queue {
+  explicit handshake_queue(std::size_t limit) : limit(std::max<std::size_t>(1, limit)) {}
+
+  // Adds `s`; returns the session to evict when the limit is passed (or null).
+  std::shared_ptr<session> admit(const std::shared_ptr<session>& s);
+  // Removes `s` if it is still waiting. Idempotent.
+  void leave(session& s);
+
+  const std::size_t limit;
+  mutable std::mutex mutex;
+  std::list<std::shared_ptr<session>> order;  // guarded by mutex
+  std::atomic<std::uint64_t> evicted{0};
+};
+
+namespace {
 
 // One keep-alive HTTP connection. Reads a request, dispatches it, writes the response,
 // repeats. All state is touched only on the connection's strand.
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, const router& routes, const server_limits& limits, const upgrade_handler& on_upgrade)
-      : stream_(std::move(socket)), routes_(routes), limits_(limits), on_upgrade_(on_upgrade) {}
+  session(tcp::socket&& socket, const router& routes, const server_limits& limits, const upgrade_handler& on_upgrade,
+          std::weak_ptr<handshake_queue> pending)
+      : stream_(std::move(socket)), routes_(routes), limits_(limits), on_upgrade_(on_upgrade),
+        pending_(std::move(pending)) {}
 
   void run() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); }); }
+
+  // Closes a connection that was still waiting for its first request. Any thread.
+  void evict() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
+
+  // Guarded by handshake_queue::mutex.
+  std::list<std::shared_ptr<session>>::iterator pending_it;
+  bool in_pending = false;
 
  private:
   void do_read() {
@@ -38,6 +74,9 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_read(beast::error_code ec) {
+    if (first_) {
+      if (auto pending = pending_.lock()) pending->leave(*this);
+    }
     first_ = false;
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::error::connection_reset || ec == net::error::eof) {
@@ -108,10 +147,32 @@ class session : public std::enable_shared_from_this<session> {
   const router& routes_;
   const server_limits& limits_;
   const upgrade_handler& on_upgrade_;
+  std::weak_ptr<handshake_queue> pending_;
   bool first_ = true;
 };
 
 }  // namespace
+
+std::shared_ptr<session> handshake_queue::admit(const std::shared_ptr<session>& s) {
+  std::lock_guard lock(mutex);
+  s->pending_it = order.insert(order.end(), s);
+  s->in_pending = true;
+  if (order.size() <= limit) return nullptr;
+  auto oldest = std::move(order.front());
+  order.pop_front();
+  oldest->in_pending = false;
+  evicted.fetch_add(1, std::memory_order_relaxed);
+  return oldest;
+}
+
+void handshake_queue::leave(session& s) {
+  std::shared_ptr<session> released;  // destroyed after the lock is released
+  std::lock_guard lock(mutex);
+  if (!s.in_pending) return;
+  s.in_pending = false;
+  released = std::move(*s.pending_it);
+  order.erase(s.pending_it);
+}
 
 server::server(net::io_context& ioc, tcp::endpoint ep, const router& routes, server_limits limits,
                upgrade_handler on_upgrade)
@@ -121,7 +182,8 @@ server::server(net::io_context& ioc, tcp::endpoint ep, const router& routes, ser
       endpoint_(ep),
       routes_(routes),
       limits_(limits),
-      on_upgrade_(std::move(on_upgrade)) {}
+      on_upgrade_(std::move(on_upgrade)),
+      pending_(std::make_shared<handshake_queue>(limits.max_pending_handshakes)) {}
 
 void server::start() {
   acceptor_.open(endpoint_.protocol());
@@ -137,6 +199,21 @@ void server::stop() {
     beast::error_code ignored;
     self->acceptor_.close(ignored);
   });
+  // Connections that never sent a request have nothing to finish.
+  std::list<std::shared_ptr<session>> waiting;
+  {
+    std::lock_guard lock(pending_->mutex);
+    for (auto& s : pending_->order) s->in_pending = false;
+    waiting.swap(pending_->order);
+  }
+  for (auto& s : waiting) s->evict();
+}
+
+std::uint64_t server::evicted_handshakes() const noexcept { return pending_->evicted.load(std::memory_order_relaxed); }
+
+std::size_t server::pending_handshakes() const {
+  std::lock_guard lock(pending_->mutex);
+  return pending_->order.size();
 }
 
 tcp::endpoint server::local_endpoint() const {
@@ -159,7 +236,17 @@ void server::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_)->run();
+  auto s = std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_, pending_);
+  if (auto oldest = pending_->admit(s)) {
+    oldest->evict();
+    // One line per 1000 evictions: a flood must not flood the log too.
+    if (const auto n = pending_->evicted.load(std::memory_order_relaxed); n % 1000 == 1) {
+      log::warn("too many HTTP connections without a request; closing the oldest",
+                {{"limit", static_cast<std::int64_t>(limits_.max_pending_handshakes)},
+                 {"evicted_total", static_cast<std::int64_t>(n)}});
+    }
+  }
+  s->run();
   do_accept();
 }
 

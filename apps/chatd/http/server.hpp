@@ -9,17 +9,25 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
 namespace chat::http {
 
 struct server_limits {
-  std::size_t max_body_bytes = 64 * 1024;    // larger -> 413
-  std::size_t max_header_bytes = 16 * 1024;  // larger -> 431
-  std::chrono::seconds request_timeout{30};  // a request must arrive within this
-  std::chrono::seconds idle_timeout{75};     // keep-alive connection idle limit
+  std::size_t max_body_bytes = 64 * 1024;             // larger -> 413
+  std::size_t max_header_bytes = 16 * 1024;           // larger -> 431
+  std::chrono::milliseconds request_timeout{30000};   // a request (the first one too) must arrive within this
+  std::chrono::milliseconds idle_timeout{75000};      // keep-alive connection idle limit
+  // Connections whose first request has not arrived yet ("handshakes": a REST call or the
+  // /ws upgrade). Past this many the oldest of them is closed to admit the new one, so a
+  // flood of half-open connections costs bounded memory and cannot lock out real clients,
+  // whose first request arrives within milliseconds. (chatd: --max-http-handshakes)
+  std::size_t max_pending_handshakes = 1024;
 };
+
+struct handshake_queue;  // server.cpp
 
 // Takes over the connection of an upgrade request (e.g. WebSocket at /ws).
 using upgrade_handler = std::function<void(boost::beast::tcp_stream&&, request&&)>;
@@ -36,6 +44,11 @@ class server : public std::enable_shared_from_this<server> {
 
   boost::asio::ip::tcp::endpoint local_endpoint() const;
 
+  // Connections closed because max_pending_handshakes was reached. Any thread.
+  std::uint64_t evicted_handshakes() const noexcept;
+  // Connections waiting for their first request now. Any thread.
+  std::size_t pending_handshakes() const;
+
  private:
   void do_accept();
   void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
@@ -48,6 +61,7 @@ class server : public std::enable_shared_from_this<server> {
   server_limits limits_;
   upgrade_handler on_upgrade_;
   std::atomic<bool> stopped_{false};
+  std::shared_ptr<handshake_queue> pending_;  // shared with the sessions (weakly)
 };
 
 }  // namespace chat::http

@@ -13,7 +13,14 @@ chat_metrics::chat_metrics(registry& r)
                                        "From the sent-at of a message to its MESSAGE frame written to a socket")),
       rate_limited(r.get_counter("chat_rate_limited_total", "SENDs refused by the per-user rate limit")),
       slow_consumer_disconnects(r.get_counter("chat_slow_consumer_disconnects_total",
-                                              "Sessions disconnected as slow consumers")) {}
+                                              "Sessions disconnected as slow consumers")),
+      http_pending_handshakes(r.get_gauge("chat_http_pending_handshakes",
+                                          "HTTP connections whose first request (REST or /ws upgrade) has not arrived")),
+      http_handshakes_evicted(r.get_counter("chat_http_handshakes_evicted_total",
+                                            "HTTP connections closed without a request because --max-http-handshakes "
+                                            "was reached")),
+      open_fds(r.get_gauge("process_open_fds", "Open file descriptors (every connection is one)")),
+      max_fds(r.get_gauge("process_max_fds", "Maximum number of open file descriptors (soft limit)")) {}
 
 counter& chat_metrics::consumed(const std::string& group) {
   return reg.get_counter("chat_messages_consumed_total", "Records processed per consumer group", {{"group", group}});
@@ -27,6 +34,17 @@ histogram& chat_metrics::consume_duration(const std::string& group) {
 gauge& chat_metrics::consumer_lag(const std::string& group) {
   return reg.get_gauge("chat_consumer_lag", "Records behind the partition end, summed per consumer group",
                        {{"group", group}});
+}
+
+gauge& chat_metrics::consumer_blocked(const std::string& group) {
+  return reg.get_gauge("chat_consumer_blocked",
+                       "1 while the consumer group's member retries a failed batch (a dependency is down)",
+                       {{"group", group}});
+}
+
+counter& chat_metrics::consumer_failed_attempts(const std::string& group) {
+  return reg.get_counter("chat_consumer_failed_attempts_total",
+                         "Batch attempts that failed and were retried, per consumer group", {{"group", group}});
 }
 
 counter& chat_metrics::dlt_records(const std::string& topic) {

@@ -18,11 +18,17 @@ struct chat_metrics {
   histogram& delivery_latency;            // chat_delivery_latency_seconds: sent-at -> written to socket
   counter& rate_limited;                  // chat_rate_limited_total
   counter& slow_consumer_disconnects;     // chat_slow_consumer_disconnects_total
+  gauge& http_pending_handshakes;         // chat_http_pending_handshakes: connections without a first request
+  counter& http_handshakes_evicted;       // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
+  gauge& open_fds;                        // process_open_fds (the Prometheus process-collector names)
+  gauge& max_fds;                         // process_max_fds: the soft RLIMIT_NOFILE
 
   // Per consumer group / topic series.
   counter& consumed(const std::string& group);                // chat_messages_consumed_total{group}
   histogram& consume_duration(const std::string& group);      // chat_message_consume_duration_seconds{group}
   gauge& consumer_lag(const std::string& group);              // chat_consumer_lag{group}
+  gauge& consumer_blocked(const std::string& group);          // chat_consumer_blocked{group}: 1 while retrying a batch
+  counter& consumer_failed_attempts(const std::string& group);  // chat_consumer_failed_attempts_total{group}
   counter& dlt_records(const std::string& topic);             // chat_dlt_records_total{topic}
 };
 

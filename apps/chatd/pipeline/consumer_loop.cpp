@@ -20,6 +20,10 @@ constexpr auto poll_error_log_interval = 10s;
 // up to this many times max_batch; beyond it the loop stops taking them (they are
 // fetched again later: nothing was committed past them).
 constexpr std::size_t retry_growth_factor = 2;
+// While blocked, the high watermarks for lag() are queried this often, each query waiting
+// at most watermark_query_timeout (the loop is only backing off meanwhile).
+constexpr auto watermark_refresh_interval = 2s;
+constexpr auto watermark_query_timeout = 500ms;
 
 std::int64_t ms_between(consumer_loop::clock::time_point a, consumer_loop::clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
@@ -29,7 +33,7 @@ std::int64_t ms_between(consumer_loop::clock::time_point a, consumer_loop::clock
 
 consumer_loop::consumer_loop(const kafka::settings& settings, loop_options options,
                              std::unique_ptr<batch_handler> handler, std::unique_ptr<poison_sink> sink)
-    : options_(std::move(options)), handler_(std::move(handler)), sink_(std::move(sink)) {
+    : options_(std::move(options)), handler_(std::move(handler)), sink_(std::move(sink)), settings_(settings) {
   options_.max_batch = std::max<std::size_t>(1, options_.max_batch);
   options_.failures.durable_sink = sink_->durable();
   consumer_ = std::make_unique<kafka::consumer>(settings, options_.group, options_.topics);
@@ -68,7 +72,44 @@ bool consumer_loop::past_stop_deadline() const {
   return clock::now() >= stop_deadline_;
 }
 
-std::vector<std::pair<kafka::topic_partition, std::int64_t>> consumer_loop::lag() { return consumer_->lag(); }
+std::vector<std::pair<kafka::topic_partition, std::int64_t>> consumer_loop::lag() {
+  auto out = consumer_->lag();
+  std::lock_guard lock(watermarks_mutex_);
+  if (queried_high_.empty()) return out;
+  for (auto& [tp, behind] : out) {
+    const auto it = queried_high_.find({tp.topic, tp.partition});
+    if (it != queried_high_.end() && tp.offset >= 0) behind = std::max(behind, it->second - tp.offset);
+  }
+  return out;
+}
+
+void consumer_loop::refresh_high_watermarks() {
+  const auto now = clock::now();
+  if (now < next_watermark_refresh_) return;
+  next_watermark_refresh_ = now + watermark_refresh_interval;
+  if (!watermark_reader_) {
+    auto s = settings_;
+    s.emplace_back("client.id", "chatd-" + options_.group + "-watermarks");
+    try {
+      watermark_reader_ = std::make_unique<kafka::reader>(s);
+    } catch (const std::exception& e) {
+      log::warn("cannot query watermarks for the lag", {{"group", options_.group}, {"error", e.what()}});
+      next_watermark_refresh_ = clock::time_point::max();  // the settings will not get better
+      return;
+    }
+  }
+  for (const auto& tp : consumer_->assignment()) {
+    kafka::watermarks w;
+    if (watermark_reader_->query_watermarks(tp.topic, tp.partition, w, watermark_query_timeout)) continue;
+    std::lock_guard lock(watermarks_mutex_);
+    queried_high_[{tp.topic, tp.partition}] = w.high;
+  }
+}
+
+void consumer_loop::forget_high_watermarks() {
+  std::lock_guard lock(watermarks_mutex_);
+  queried_high_.clear();
+}
 
 void consumer_loop::run() {
   log::info("consumer started", {{"group", options_.group},
@@ -117,6 +158,7 @@ void consumer_loop::fill_batch() {
 void consumer_loop::process_batch() {
   int attempts = 0;
   auto first_failure = clock::time_point{};
+  const auto batch_started = clock::now();
   while (!batch_.empty()) {
     ++attempts;
     const auto started = clock::now();
@@ -179,10 +221,13 @@ void consumer_loop::process_batch() {
       continue;
     }
 
-    // Settled: no longer blocked, before the commit makes the progress visible.
+    // Settled: no longer blocked, before the commit makes the progress visible. The
+    // fetches resume and keep the consumer's own watermarks fresh again.
     stats_.blocked.store(false, std::memory_order_release);
+    if (attempts > 1) forget_high_watermarks();
     for (const auto& r : batch_) offsets_.processed(r.topic(), r.partition(), r.offset());
     commit_pending();
+    if (options_.on_batch_done) options_.on_batch_done(clock::now() - batch_started, batch_.size());
     handler_->after_commit();
     stats_.records.fetch_add(batch_.size(), std::memory_order_relaxed);
     stats_.batches.fetch_add(1, std::memory_order_relaxed);
@@ -205,6 +250,7 @@ bool consumer_loop::back_off() {
   std::error_code ec;
   while (!batch_.empty()) {
     if (past_stop_deadline()) return false;
+    refresh_high_watermarks();
     const auto now = clock::now();
     if (now >= until) break;
     // Paused every round: a partition assigned since the last round starts unpaused.
@@ -245,6 +291,10 @@ void consumer_loop::on_revoke(const std::vector<kafka::topic_partition>& revoked
     }
   }
   offsets_.forget(revoked);
+  {
+    std::lock_guard lock(watermarks_mutex_);
+    for (const auto& tp : revoked) queried_high_.erase({tp.topic, tp.partition});
+  }
   const auto before = batch_.size();
   std::erase_if(batch_, [&](const kafka::record& r) {
     return std::any_of(revoked.begin(), revoked.end(), [&](const kafka::topic_partition& tp) {

@@ -28,11 +28,14 @@
 #include "pipeline/poison_sink.hpp"
 
 #include <chat/kafka/consumer.hpp>
+#include <chat/kafka/reader.hpp>
 #include <chat/kafka/settings.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +64,11 @@ struct loop_options {
   std::chrono::milliseconds batch_wait{10};
   std::chrono::milliseconds retry_backoff{1000};
   failure_policy failures;
+  // Called on the loop's thread once per settled batch (handled, failures given to the
+  // sink, offsets committed) with how long that took: from the start of the batch's first
+  // handle() to the end of its commit, so retries while a dependency was down are
+  // included (chat_message_consume_duration_seconds). Optional. Must not throw.
+  std::function<void(std::chrono::nanoseconds batch_time, std::size_t records)> on_batch_done;
 };
 
 class consumer_loop {
@@ -85,7 +93,10 @@ class consumer_loop {
 
   const std::string& group() const noexcept { return options_.group; }
   const consumer_stats& stats() const noexcept { return stats_; }
-  // Lag per assigned partition (kafka::consumer::lag()). Any thread.
+  // Lag per assigned partition (kafka::consumer::lag()). The consumer's high watermarks
+  // come from its fetches, which stop while the loop is blocked (partitions paused): then
+  // the loop queries them every few seconds, so the lag keeps growing with what arrives
+  // during an outage. Any thread.
   std::vector<std::pair<kafka::topic_partition, std::int64_t>> lag();
 
  private:
@@ -99,6 +110,10 @@ class consumer_loop {
   void commit_pending();
   void on_revoke(const std::vector<kafka::topic_partition>& revoked);
   void log_poll_error(const std::error_code& ec);
+  // While blocked: asks the brokers for the high watermarks of the assignment (at most
+  // every watermark_refresh_interval), for lag().
+  void refresh_high_watermarks();
+  void forget_high_watermarks();
   bool stop_requested() const noexcept { return stop_.load(std::memory_order_acquire); }
   bool past_stop_deadline() const;
 
@@ -117,6 +132,15 @@ class consumer_loop {
   bool paused_ = false;
   clock::time_point last_poll_error_log_{};
   std::uint64_t poll_errors_unlogged_ = 0;
+
+  // The high watermarks queried while blocked, per (topic, partition).
+  mutable std::mutex watermarks_mutex_;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> queried_high_;  // guarded by watermarks_mutex_
+
+  // Loop thread only: a group-less client for the watermark queries, made when first blocked.
+  kafka::settings settings_;
+  std::unique_ptr<kafka::reader> watermark_reader_;
+  clock::time_point next_watermark_refresh_{};
 
   std::unique_ptr<kafka::consumer> consumer_;  // before thread_: destroyed after the join
   std::thread thread_;

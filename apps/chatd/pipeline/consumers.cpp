@@ -24,8 +24,8 @@ failure_policy policy_of(const config& cfg) {
   return p;
 }
 
-loop_options options_of(const config& cfg, std::string_view group, std::string_view topic,
-                        std::chrono::milliseconds batch_wait) {
+loop_options base_options(const config& cfg, std::string_view group, std::string_view topic,
+                          std::chrono::milliseconds batch_wait) {
   loop_options o;
   o.group = std::string(group);
   o.topics = {std::string(topic)};
@@ -38,12 +38,17 @@ loop_options options_of(const config& cfg, std::string_view group, std::string_v
 
 }  // namespace
 
-consumer_set::consumer_set(const config& cfg, std::function<void(const std::string&)> on_dead_letter) {
+consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
   // Records no retry can fix go to <topic>.dlt on the same partition (SPEC §5).
   auto dlt_sink = [&](std::string_view group) {
     auto settings = kafka_settings(cfg);
     settings.emplace_back("client.id", "chatd-" + cfg.node_id + "-" + std::string(group) + "-dlt");
-    return std::make_unique<dlt_poison_sink>(settings, std::string(group), cfg.send_timeout, on_dead_letter);
+    return std::make_unique<dlt_poison_sink>(settings, std::string(group), cfg.send_timeout, observers.on_dead_letter);
+  };
+  auto options_of = [&](std::string_view group, std::string_view topic, std::chrono::milliseconds batch_wait) {
+    auto o = base_options(cfg, group, topic, batch_wait);
+    if (observers.batch_observer) o.on_batch_done = observers.batch_observer(o.group);
+    return o;
   };
   if (cfg.roles.persist) {
     const auto group = proto::consumer_groups::persistence;
@@ -51,7 +56,7 @@ consumer_set::consumer_set(const config& cfg, std::function<void(const std::stri
     persistence_ = &handler->stats();
     loops_.push_back(
         std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
-                                        options_of(cfg, group, proto::topics::messages, cfg.persist_batch_wait),
+                                        options_of(group, proto::topics::messages, cfg.persist_batch_wait),
                                         std::move(handler), dlt_sink(group)));
   }
   if (cfg.roles.broadcast) {
@@ -62,14 +67,14 @@ consumer_set::consumer_set(const config& cfg, std::function<void(const std::stri
     broadcast_ = &handler->stats();
     loops_.push_back(
         std::make_unique<consumer_loop>(consumer_settings(cfg, group, broadcast_fetch_wait),
-                                        options_of(cfg, group, proto::topics::messages, std::chrono::milliseconds(0)),
+                                        options_of(group, proto::topics::messages, std::chrono::milliseconds(0)),
                                         std::move(handler), dlt_sink(group)));
   }
   if (cfg.roles.receipts) {
     const auto group = proto::consumer_groups::read_receipts;
     loops_.push_back(std::make_unique<consumer_loop>(
         consumer_settings(cfg, group, default_fetch_wait),
-        options_of(cfg, group, proto::topics::read_receipts, cfg.persist_batch_wait),
+        options_of(group, proto::topics::read_receipts, cfg.persist_batch_wait),
         std::make_unique<receipts_handler>(cfg), dlt_sink(group)));
   }
 }

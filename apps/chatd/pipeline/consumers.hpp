@@ -29,12 +29,23 @@ kafka::settings consumer_settings(const config& cfg, std::string_view group, std
 inline constexpr std::chrono::milliseconds broadcast_fetch_wait{10};
 inline constexpr std::chrono::milliseconds default_fetch_wait{100};
 
+// Hooks for /metrics. Each is optional; the callbacks run on a consumer's thread and must
+// not throw.
+struct consumer_observers {
+  // After each record written to a dead-letter topic (chat_dlt_records_total{topic}).
+  std::function<void(const std::string& dlt_topic)> on_dead_letter;
+  // Asked once per consumer group, in the constructor (on the caller's thread); the
+  // callback it returns runs once per settled batch of that group
+  // (loop_options::on_batch_done).
+  std::function<std::function<void(std::chrono::nanoseconds batch_time, std::size_t records)>(const std::string& group)>
+      batch_observer;
+};
+
 class consumer_set {
  public:
   // Creates and subscribes the consumers of the enabled roles (threads start in start()).
   // Throws std::runtime_error when a Kafka setting is invalid.
-  // `on_dead_letter(dlt_topic)` runs after each record written to a dead-letter topic.
-  explicit consumer_set(const config& cfg, std::function<void(const std::string&)> on_dead_letter = {});
+  explicit consumer_set(const config& cfg, consumer_observers observers = {});
   // stop(now) if still running.
   ~consumer_set();
   consumer_set(const consumer_set&) = delete;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -151,7 +152,8 @@ class consumer_loop_test : public ::testing::Test {
 
   std::unique_ptr<consumer_loop> make_loop(const std::string& group, const std::string& topic,
                                            std::shared_ptr<script> s, std::shared_ptr<sunk> sink = nullptr,
-                                           failure_policy policy = {}, bool durable = false) {
+                                           failure_policy policy = {}, bool durable = false,
+                                           std::function<void(loop_options&)> adjust = {}) {
     loop_options o;
     o.group = group;
     o.topics = {topic};
@@ -159,6 +161,7 @@ class consumer_loop_test : public ::testing::Test {
     o.batch_wait = 20ms;
     o.retry_backoff = 50ms;
     o.failures = policy;
+    if (adjust) adjust(o);
     if (!sink) sink = std::make_shared<sunk>();
     auto loop = std::make_unique<consumer_loop>(settings(), o, std::make_unique<fake_handler>(std::move(s)),
                                                 std::make_unique<fake_sink>(std::move(sink), durable));
@@ -210,6 +213,38 @@ TEST_F(consumer_loop_test, a_failing_batch_is_retried_in_place_and_committed_onl
   EXPECT_EQ(s2->done_of(0), values(10, 2));
 }
 
+TEST_F(consumer_loop_test, every_settled_batch_is_reported_once_with_its_time_including_retries) {
+  produce("single", 0, 10);
+  auto s = std::make_shared<script>();
+  s->fail_first = 3;
+  struct observed {
+    std::mutex mutex;
+    std::vector<std::pair<std::chrono::nanoseconds, std::size_t>> batches;
+  };
+  auto seen = std::make_shared<observed>();
+  auto loop = make_loop("timed", "single", s, nullptr, {}, false, [seen](loop_options& o) {
+    o.on_batch_done = [seen](std::chrono::nanoseconds t, std::size_t records) {
+      std::lock_guard lock(seen->mutex);
+      seen->batches.emplace_back(t, records);
+    };
+  });
+  ASSERT_TRUE(eventually([&] { return s->done_total() == 10; }, 20s));
+  ASSERT_TRUE(eventually([&] { return loop->stats().batches.load() >= 1 && !loop->stats().blocked.load(); }, 5s));
+  produce("single", 10, 5);
+  ASSERT_TRUE(eventually([&] { return s->done_total() == 15; }, 20s));
+  ASSERT_TRUE(eventually([&] { return loop->stats().records.load() == 15; }, 5s));
+  loop->request_stop(clock::now() + 5s);
+  loop->join();
+
+  std::lock_guard lock(seen->mutex);
+  ASSERT_EQ(seen->batches.size(), loop->stats().batches.load()) << "one observation per settled batch";
+  std::size_t records = 0;
+  for (const auto& [t, n] : seen->batches) records += n;
+  EXPECT_EQ(records, 15U);
+  // The first batch failed three times, 50 ms of back-off apart: its time includes them.
+  EXPECT_GE(seen->batches.front().first, 150ms);
+}
+
 TEST_F(consumer_loop_test, poison_records_go_to_the_sink_and_the_partition_moves_on) {
   produce("single", 0, 6, 0, {2, 4});
   auto s = std::make_shared<script>();
@@ -227,6 +262,34 @@ TEST_F(consumer_loop_test, poison_records_go_to_the_sink_and_the_partition_moves
   ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 6; }, 10s));
   EXPECT_EQ(loop->stats().poison.load(), 2U);
   EXPECT_EQ(loop->stats().records.load(), 6U);
+}
+
+TEST_F(consumer_loop_test, the_lag_keeps_growing_while_the_loop_is_blocked) {
+  produce("single", 0, 5);
+  auto s = std::make_shared<script>();
+  auto loop = make_loop("laggers", "single", s);
+  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 5; }, 20s));
+  {
+    std::lock_guard lock(s->mutex);
+    s->fail_always = true;  // the dependency goes away
+  }
+  produce("single", 5, 5);
+  ASSERT_TRUE(eventually([&] { return loop->stats().blocked.load(); }, 20s));
+  // Records that arrive while the partition is paused are not fetched, yet they count.
+  produce("single", 10, 20);
+  auto lag_of_0 = [&] {
+    for (const auto& [tp, behind] : loop->lag()) {
+      if (tp.partition == 0) return behind;
+    }
+    return std::int64_t{-2};
+  };
+  EXPECT_TRUE(eventually([&] { return lag_of_0() == 25; }, 20s)) << "lag " << lag_of_0();
+  {
+    std::lock_guard lock(s->mutex);
+    s->fail_always = false;
+  }
+  ASSERT_TRUE(eventually([&] { return s->done_total() == 30; }, 20s));
+  EXPECT_TRUE(eventually([&] { return lag_of_0() == 0; }, 20s)) << "lag " << lag_of_0();
 }
 
 TEST_F(consumer_loop_test, stop_leaves_a_batch_that_keeps_failing_uncommitted) {
