@@ -1,10 +1,37 @@
 #include "accounting.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace chatload {
 
+std::int64_t plan::planned_offset_ns(std::uint64_t g) const noexcept {
+  const double x = static_cast<double>(g);
+  const double ramp_sends = rate * ramp_s / 2;
+  double t;
+  if (ramp_s > 0 && x < ramp_sends) t = std::sqrt(2.0 * ramp_s * x / rate);
+  else t = ramp_s + (x - (ramp_s > 0 ? ramp_sends : 0)) / rate;
+  return static_cast<std::int64_t>(t * 1e9);
+}
+
+std::uint64_t plan::sends_in(double seconds) const noexcept {
+  if (seconds <= 0) return 0;
+  double n;
+  if (ramp_s > 0 && seconds <= ramp_s) n = rate * seconds * seconds / (2 * ramp_s);
+  else n = rate * ramp_s / 2 + rate * (seconds - ramp_s);
+  // g is planned before `seconds` when g < n (g = 0 at t = 0); guard against 249.99999.
+  return static_cast<std::uint64_t>(std::ceil(n - 1e-9));
+}
+
 std::string message_key(std::uint64_t nonce, std::uint64_t g) {
+  char buf[36];
+  format_message_key(buf, nonce, g);
+  return std::string(buf, 36);
+}
+
+void format_message_key(char* out36, std::uint64_t nonce, std::uint64_t g) noexcept {
   // nonce: 60 bits → digits 0-7, 9-12, 15-17 (after the version '4'), 20-22 (after variant '8')
   char buf[37];
   std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
@@ -13,7 +40,7 @@ std::string message_key(std::uint64_t nonce, std::uint64_t g) {
                 static_cast<unsigned long long>(nonce & 0xfffULL),
                 static_cast<unsigned long long>((nonce >> 60) & 0xfULL),
                 static_cast<unsigned long long>(g & 0xffffffffffffULL));
-  return std::string(buf, 36);
+  std::memcpy(out36, buf, 36);
 }
 
 std::optional<std::uint64_t> parse_message_key(std::string_view key, std::uint64_t nonce) noexcept {
@@ -30,18 +57,96 @@ std::optional<std::uint64_t> parse_message_key(std::string_view key, std::uint64
   return g;
 }
 
-ledger::ledger(const plan& p, std::uint64_t planned_sends)
+namespace {
+constexpr std::string_view payload_magic = "CL1.";
+
+void nonce_hex(char* out15, std::uint64_t nonce) noexcept {
+  static constexpr char digits[] = "0123456789abcdef";
+  for (int i = 14; i >= 0; --i) {
+    out15[i] = digits[nonce & 0xf];
+    nonce >>= 4;
+  }
+}
+}  // namespace
+
+void encode_payload(std::string& out, std::uint64_t nonce, std::uint64_t g, std::int64_t planned, std::size_t size) {
+  // "CL1." + 15 + "." + up to 16 hex + "." + up to 20 decimal + "." fits in 64.
+  char nonce_text[15];
+  nonce_hex(nonce_text, nonce);
+  char g_text[24];
+  const auto g_end = std::to_chars(g_text, g_text + sizeof g_text, g, 16).ptr;
+  char planned_text[24];
+  const auto planned_end = std::to_chars(planned_text, planned_text + sizeof planned_text, planned).ptr;
+  out.clear();
+  out += payload_magic;
+  out.append(nonce_text, sizeof nonce_text);
+  out += '.';
+  out.append(g_text, g_end);
+  out += '.';
+  out.append(planned_text, planned_end);
+  out += '.';
+  if (out.size() < size) out.append(size - out.size(), 'x');
+}
+
+std::optional<payload_id> find_payload(std::string_view body, std::uint64_t nonce, bool* foreign) noexcept {
+  char prefix[4 + 15 + 1];
+  for (std::size_t i = 0; i < payload_magic.size(); ++i) prefix[i] = payload_magic[i];
+  nonce_hex(prefix + 4, nonce);
+  prefix[19] = '.';
+  const std::string_view want(prefix, sizeof prefix);
+  const auto pos = body.find(want);
+  if (pos == std::string_view::npos) {
+    if (foreign) *foreign = body.find(payload_magic) != std::string_view::npos;
+    return std::nullopt;
+  }
+  const char* p = body.data() + pos + want.size();
+  const char* end = body.data() + body.size();
+  payload_id id;
+  auto r1 = std::from_chars(p, end, id.g, 16);
+  if (r1.ec != std::errc{} || r1.ptr == end || *r1.ptr != '.') return std::nullopt;
+  auto r2 = std::from_chars(r1.ptr + 1, end, id.planned_offset_ns);
+  if (r2.ec != std::errc{} || r2.ptr == end || *r2.ptr != '.') return std::nullopt;
+  return id;
+}
+
+struct ledger::chunk {
+  explicit chunk(std::uint32_t members)
+      : issued(new std::uint8_t[chunk_sends]()), counts(new std::uint8_t[chunk_sends * members]()) {}
+  std::unique_ptr<std::uint8_t[]> issued;  // [g % chunk_sends], written by the sender's strand
+  std::unique_ptr<std::uint8_t[]> counts;  // [(g % chunk_sends) * M + receiver slot], saturating
+};
+
+ledger::ledger(const plan& p, std::uint64_t max_sends)
     : plan_(p),
-      planned_(planned_sends),
-      counts_(planned_sends * p.members, 0),
+      max_(max_sends),
+      chunk_count_(static_cast<std::size_t>((max_sends + chunk_sends - 1) / chunk_sends)),
       last_seq_(std::size_t{p.rooms} * p.members * p.members, -1),
       dup_(std::size_t{p.rooms} * p.members, 0),
-      reordered_(std::size_t{p.rooms} * p.members, 0) {}
+      reordered_(std::size_t{p.rooms} * p.members, 0) {
+  chunks_.reset(new std::atomic<chunk*>[chunk_count_]);
+  for (std::size_t i = 0; i < chunk_count_; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
+}
 
-delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot) noexcept {
+ledger::~ledger() {
+  for (std::size_t i = 0; i < chunk_count_; ++i) delete chunks_[i].load(std::memory_order_relaxed);
+}
+
+ledger::chunk& ledger::chunk_for(std::uint64_t g) {
+  auto& slot = chunks_[static_cast<std::size_t>(g / chunk_sends)];
+  if (chunk* c = slot.load(std::memory_order_acquire)) return *c;
+  std::lock_guard lock(grow_mutex_);
+  if (chunk* c = slot.load(std::memory_order_relaxed)) return *c;
+  auto* c = new chunk(plan_.members);
+  slot.store(c, std::memory_order_release);
+  return *c;
+}
+
+void ledger::mark_issued(std::uint64_t g) { chunk_for(g).issued[g % chunk_sends] = 1; }
+
+delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot) {
   const std::uint32_t room = plan_.room_of(g);
   const std::size_t receiver = std::size_t{room} * plan_.members + rslot;
-  auto& c = counts_[g * plan_.members + rslot];
+  auto& c = chunk_for(g).counts[(g % chunk_sends) * plan_.members + rslot];
   if (c != 0) {
     if (c != 255) ++c;
     ++dup_[receiver];
@@ -58,14 +163,18 @@ delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot) noexcept {
   return delivery::first;
 }
 
-ledger::totals ledger::summarize(const std::vector<std::uint8_t>& issued) const {
+ledger::totals ledger::summarize() const {
   totals t;
-  for (std::uint64_t g = 0; g < planned_ && g < issued.size(); ++g) {
-    if (!issued[g]) continue;
-    for (std::uint32_t s = 0; s < plan_.members; ++s) {
-      ++t.expected;
-      if (counts_[g * plan_.members + s] != 0) ++t.delivered;
-      else ++t.lost;
+  for (std::size_t k = 0; k < chunk_count_; ++k) {
+    const chunk* c = chunks_[k].load(std::memory_order_acquire);
+    if (!c) continue;
+    for (std::uint64_t i = 0; i < chunk_sends; ++i) {
+      if (!c->issued[i]) continue;
+      for (std::uint32_t s = 0; s < plan_.members; ++s) {
+        ++t.expected;
+        if (c->counts[i * plan_.members + s] != 0) ++t.delivered;
+        else ++t.lost;
+      }
     }
   }
   for (auto d : dup_) t.duplicated += d;

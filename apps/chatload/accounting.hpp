@@ -1,15 +1,20 @@
 #pragma once
-// The deterministic send plan and the per-receiver delivery ledger.
+// The deterministic send plan, the identity a message carries, and the per-receiver delivery
+// ledger.
 //
-// Send number g (0, 1, 2, …) is planned at g / rate seconds after the start, in room g % R, by
-// the member in slot (g / R) % M of that room, as that sender's message number g / (R·M) in
-// that room (its sequence). Room r's members are users (r·M + j) % N for slots j = 0…M-1, so
-// load spreads evenly over rooms and users. Everything about a message follows from g, which
-// travels in its messageKey; no table is shared between the sending and receiving sessions.
+// Send number g (0, 1, 2, …) is in room g % R, by the member in slot (g / R) % M of that room,
+// as that sender's message number g / (R·M) in that room (its sequence). Room r's members are
+// users (r·M + j) % N for slots j = 0…M-1, so load spreads evenly over rooms and users.
+// In the open model g is also planned at a fixed time (planned_offset_ns: linear ramp from 0
+// to `rate` over `ramp_s`, then `rate`); in the closed sessions model each (room, sender) sends
+// its sequence numbers one after the other and the planned time travels in the payload.
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <optional>
 #include <vector>
 
 namespace chatload {
@@ -18,57 +23,88 @@ struct plan {
   std::uint32_t users = 0;
   std::uint32_t rooms = 0;
   std::uint32_t members = 0;  // per room, <= users
-  double rate = 0;            // sends per second, all rooms together
+  double rate = 0;            // sends per second, all rooms together, after the ramp
+  double ramp_s = 0;          // the arrival rate grows linearly from 0 to `rate` over this
 
   std::uint32_t room_of(std::uint64_t g) const noexcept { return static_cast<std::uint32_t>(g % rooms); }
   std::uint32_t sender_slot_of(std::uint64_t g) const noexcept {
     return static_cast<std::uint32_t>((g / rooms) % members);
   }
   std::uint64_t seq_of(std::uint64_t g) const noexcept { return g / (std::uint64_t{rooms} * members); }
+  std::uint64_t g_of(std::uint32_t room, std::uint32_t sender_slot, std::uint64_t seq) const noexcept {
+    return seq * rooms * members + std::uint64_t{sender_slot} * rooms + room;
+  }
   std::uint32_t user_of(std::uint32_t room, std::uint32_t slot) const noexcept {
     return static_cast<std::uint32_t>((std::uint64_t{room} * members + slot) % users);
   }
-  std::int64_t planned_offset_ns(std::uint64_t g) const noexcept {
-    return static_cast<std::int64_t>(static_cast<double>(g) * 1e9 / rate);
-  }
-  std::uint64_t sends_in(double seconds) const noexcept {
-    return static_cast<std::uint64_t>(seconds * rate);
-  }
+  // Open model: when send g is due, relative to the first. Cumulative arrivals are
+  // rate·t²/(2·ramp) during the ramp and rate·ramp/2 + rate·(t − ramp) after it.
+  std::int64_t planned_offset_ns(std::uint64_t g) const noexcept;
+  // How many sends are planned before `seconds` (ramp included).
+  std::uint64_t sends_in(double seconds) const noexcept;
 };
 
 // messageKey: a lower-case version-4 UUID whose first 15 hex digits are the run's nonce and
 // whose last 12 are g, so a run recognises its own messages (and not an earlier run's).
 std::string message_key(std::uint64_t nonce, std::uint64_t g);
+// The same into out[0..36) (no terminator, no allocation).
+void format_message_key(char* out36, std::uint64_t nonce, std::uint64_t g) noexcept;
 std::optional<std::uint64_t> parse_message_key(std::string_view key, std::uint64_t nonce) noexcept;
+
+// The message text: "CL1.<nonce, 15 hex>.<g, hex>.<planned offset ns, decimal>." padded with
+// 'x' to `size` octets (never truncated). It is the content of a chatd message and the whole
+// body of a generic STOMP message, so identity and planned time survive any broker that keeps
+// the body. encode_payload reuses `out`'s capacity (no allocation once grown).
+void encode_payload(std::string& out, std::uint64_t nonce, std::uint64_t g, std::int64_t planned_offset_ns,
+                    std::size_t size);
+struct payload_id {
+  std::uint64_t g = 0;
+  std::int64_t planned_offset_ns = 0;
+};
+// Finds this run's payload anywhere in `body` (raw, or inside chatd's message JSON).
+// nullopt: no payload of this run; `foreign` is set when a payload of another run was found.
+std::optional<payload_id> find_payload(std::string_view body, std::uint64_t nonce, bool* foreign = nullptr) noexcept;
 
 enum class delivery { first, duplicate, reordered };
 
-// Counts deliveries per (send, receiver slot). Thread contract: all calls for one (room,
-// receiver slot) come from one thread at a time (that receiver's strand); summaries after
-// every receiver has stopped.
+// Counts sends and deliveries per (send, receiver slot). Storage grows in chunks of
+// chunk_sends sends (allocated on first touch, never per message) up to `max_sends`.
+// Thread contract: mark_issued(g) from g's sender strand; deliver() for one (room, receiver
+// slot) from one thread at a time (that receiver's strand); summarize() after every session
+// has stopped.
 class ledger {
  public:
-  ledger(const plan& p, std::uint64_t planned_sends);
+  static constexpr std::uint64_t chunk_sends = 65536;
 
-  // Receiver in `receiver_slot` of room_of(g) got message g.
-  delivery deliver(std::uint64_t g, std::uint32_t receiver_slot) noexcept;
+  ledger(const plan& p, std::uint64_t max_sends);
+  ~ledger();
+  ledger(const ledger&) = delete;
+  ledger& operator=(const ledger&) = delete;
+
+  std::uint64_t max_sends() const noexcept { return max_; }
+  // Send g went out (a SEND was written or queued). g < max_sends().
+  void mark_issued(std::uint64_t g);
+  // Receiver in `receiver_slot` of room_of(g) got message g. g < max_sends().
+  delivery deliver(std::uint64_t g, std::uint32_t receiver_slot);
 
   struct totals {
     std::uint64_t expected = 0;    // sends issued × members
-    std::uint64_t delivered = 0;   // distinct (send, receiver) deliveries
+    std::uint64_t delivered = 0;   // distinct (send, receiver) deliveries of issued sends
     std::uint64_t lost = 0;        // expected and never delivered
     std::uint64_t duplicated = 0;  // deliveries beyond the first
     std::uint64_t reordered = 0;   // first deliveries older than one already seen from that sender
   };
-  // `issued[g]` says whether send g went out (a SEND was written or queued).
-  totals summarize(const std::vector<std::uint8_t>& issued) const;
-
-  std::uint64_t planned_sends() const noexcept { return planned_; }
+  totals summarize() const;
 
  private:
+  struct chunk;
+  chunk& chunk_for(std::uint64_t g);
+
   plan plan_;
-  std::uint64_t planned_;
-  std::vector<std::uint8_t> counts_;      // [g * M + receiver slot], saturating
+  std::uint64_t max_;
+  std::unique_ptr<std::atomic<chunk*>[]> chunks_;
+  std::size_t chunk_count_;
+  std::mutex grow_mutex_;
   std::vector<std::int64_t> last_seq_;    // [(room * M + receiver slot) * M + sender slot]
   std::vector<std::uint64_t> dup_;        // per (room, receiver slot)
   std::vector<std::uint64_t> reordered_;  // per (room, receiver slot)

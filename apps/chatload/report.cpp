@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "hgrm.hpp"
+
 #include <cstdio>
 
 namespace chatload {
@@ -7,7 +9,8 @@ namespace chatload {
 namespace {
 double ms(std::uint64_t us) { return static_cast<double>(us) / 1e3; }
 
-nlohmann::json latency_json(const histogram& h) {
+template <class H>
+nlohmann::json latency_json(const H& h) {
   return {{"count", h.count()},          {"min", ms(h.min())},
           {"mean", h.mean() / 1e3},      {"p50", ms(h.percentile(50))},
           {"p90", ms(h.percentile(90))}, {"p99", ms(h.percentile(99))},
@@ -20,6 +23,14 @@ double latency_metric(const histogram& h, std::string_view m) {
   if (m == "p99") return ms(h.percentile(99));
   if (m == "p999") return ms(h.percentile(99.9));
   return ms(h.max());
+}
+
+const char* model_name(load_model m) {
+  switch (m) {
+    case load_model::open: return "open";
+    case load_model::sessions: return "sessions";
+  }
+  return "?";
 }
 }  // namespace
 
@@ -44,19 +55,34 @@ std::vector<assertion_outcome> evaluate(const run_result& r, const std::vector<a
 }
 
 void print_summary(std::ostream& out, const run_options& o, const run_result& r) {
-  char line[256];
+  char line[512];
   auto row = [&](const char* name, const histogram& h) {
     std::snprintf(line, sizeof line, "%-18s %9llu %9.2f %9.2f %9.2f %9.2f %9.2f\n", name,
                   static_cast<unsigned long long>(h.count()), ms(h.percentile(50)), ms(h.percentile(90)),
                   ms(h.percentile(99)), ms(h.percentile(99.9)), ms(h.max()));
     out << line;
   };
-  std::snprintf(line, sizeof line, "chatload: %u users, %u rooms x %u members, %.0f msg/s for %.1f s, %zu-byte messages\n",
-                o.users, o.rooms, o.members, o.rate, std::chrono::duration<double>(o.duration).count(), o.message_bytes);
+  if (o.model == load_model::open) {
+    std::snprintf(line, sizeof line,
+                  "chatload%s: %u users, %u rooms x %u members, open model, %.0f msg/s for %.1f s (ramp-up %.1f s), "
+                  "%zu-byte messages\n",
+                  o.generic ? " (generic STOMP)" : "", o.users, o.rooms, o.members, o.rate,
+                  std::chrono::duration<double>(o.duration).count(), std::chrono::duration<double>(o.ramp_up).count(),
+                  o.message_bytes);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "chatload%s: %u users, %u rooms x %u members, sessions model (think %lld ms) for %.1f s (ramp-up "
+                  "%.1f s), %zu-byte messages\n",
+                  o.generic ? " (generic STOMP)" : "", o.users, o.rooms, o.members,
+                  static_cast<long long>(o.think.count()), std::chrono::duration<double>(o.duration).count(),
+                  std::chrono::duration<double>(o.ramp_up).count(), o.message_bytes);
+  }
   out << line;
-  if (o.warmup.count() > 0) {
-    std::snprintf(line, sizeof line, "(latency excludes the %.1f s warm-up; correctness counts include it)\n",
-                  std::chrono::duration<double>(o.warmup).count());
+  out << "set-up: " << r.setup_source << "\n";
+  if (o.warmup.count() > 0 || o.ramp_up.count() > 0) {
+    std::snprintf(line, sizeof line,
+                  "(latency excludes the %.1f s ramp-up and %.1f s warm-up; correctness counts include them)\n",
+                  std::chrono::duration<double>(o.ramp_up).count(), std::chrono::duration<double>(o.warmup).count());
     out << line;
   }
   std::snprintf(line, sizeof line, "%-18s %9s %9s %9s %9s %9s %9s\n", "latency (ms)", "count", "p50", "p90", "p99",
@@ -65,59 +91,113 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
   row("send->delivery", r.delivery);
   row("send->receipt", r.receipt);
   row("connect", r.connect);
+  row("subscribe", r.subscribe);
+  row("generator lag", r.generator.send_lag);
   const double secs = r.elapsed_s > 0 ? r.elapsed_s : 1;
   std::snprintf(line, sizeof line,
-                "sent %llu of %llu planned (dropped %llu, send errors %llu), receipts %llu\n"
+                "sent %llu of %llu planned (dropped %llu, send errors %llu), receipts %llu (timeouts %llu)\n"
                 "delivered %llu of %llu expected: lost %llu, duplicated %llu, reordered %llu\n"
-                "throughput: %.1f sent/s, %.1f delivered/s over %.1f s; errors %llu\n",
+                "throughput: %.1f sent/s, %.1f delivered/s over %.1f s; errors %llu\n"
+                "generator: %.2f CPU cores of %.0f usable, send lag p99 %.2f ms\n",
                 static_cast<unsigned long long>(r.sent), static_cast<unsigned long long>(r.planned),
                 static_cast<unsigned long long>(r.dropped_sends), static_cast<unsigned long long>(r.send_errors),
-                static_cast<unsigned long long>(r.receipts), static_cast<unsigned long long>(r.delivered),
-                static_cast<unsigned long long>(r.expected), static_cast<unsigned long long>(r.lost),
-                static_cast<unsigned long long>(r.duplicated), static_cast<unsigned long long>(r.reordered),
-                static_cast<double>(r.sent) / secs, static_cast<double>(r.delivered) / secs, secs,
-                static_cast<unsigned long long>(r.errors));
+                static_cast<unsigned long long>(r.receipts), static_cast<unsigned long long>(r.receipt_timeouts),
+                static_cast<unsigned long long>(r.delivered), static_cast<unsigned long long>(r.expected),
+                static_cast<unsigned long long>(r.lost), static_cast<unsigned long long>(r.duplicated),
+                static_cast<unsigned long long>(r.reordered), static_cast<double>(r.sent) / secs,
+                static_cast<double>(r.delivered) / secs, secs, static_cast<unsigned long long>(r.errors),
+                r.generator.cpu_cores(), r.generator.usable_cores, ms(r.generator.send_lag.percentile(99)));
   out << line;
   for (const auto& [k, v] : r.errors_by_kind) out << "  error " << k << ": " << v << "\n";
+  if (!r.valid.valid) {
+    out << "INVALID RUN (the generator was the bottleneck; latency figures are not the server's):\n";
+    for (const auto& why : r.valid.reasons) out << "  " << why << "\n";
+  }
+}
+
+nlohmann::json per_second_json(const interval_series& s) {
+  auto a = nlohmann::json::array();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto& x = s[i];
+    a.push_back({{"second", i},
+                 {"sent", x.sent},
+                 {"delivered", x.delivery.count()},
+                 {"over_50ms", x.over_50ms},
+                 {"p50_ms", ms(x.delivery.percentile(50))},
+                 {"p90_ms", ms(x.delivery.percentile(90))},
+                 {"p99_ms", ms(x.delivery.percentile(99))},
+                 {"p999_ms", ms(x.delivery.percentile(99.9))},
+                 {"max_ms", ms(x.delivery.max())},
+                 {"receipts", x.receipt.count()},
+                 {"receipt_p50_ms", ms(x.receipt.percentile(50))},
+                 {"receipt_p99_ms", ms(x.receipt.percentile(99))},
+                 {"receipt_max_ms", ms(x.receipt.max())}});
+  }
+  return a;
 }
 
 nlohmann::json to_json(const run_options& o, const run_result& r, const std::vector<assertion_outcome>& outcomes) {
   const double secs = r.elapsed_s > 0 ? r.elapsed_s : 1;
   nlohmann::json j;
   j["schema"] = "chatload-report/1";
-  j["config"] = {{"url", chat::client::to_string(o.http)},
+  j["config"] = {{"url", o.generic ? std::string() : chat::client::to_string(o.http)},
                  {"stomp_url", chat::client::to_string(o.stomp)},
+                 {"mode", model_name(o.model)},
+                 {"generic", o.generic},
                  {"users", o.users},
                  {"rooms", o.rooms},
                  {"members", o.members},
                  {"rate", o.rate},
+                 {"ramp_up_s", std::chrono::duration<double>(o.ramp_up).count()},
                  {"duration_s", std::chrono::duration<double>(o.duration).count()},
                  {"warmup_s", std::chrono::duration<double>(o.warmup).count()},
                  {"drain_s", std::chrono::duration<double>(o.drain).count()},
+                 {"think_ms", o.think.count()},
                  {"message_bytes", o.message_bytes},
-                 {"io_threads", o.io_threads}};
+                 {"connect_rate", o.connect_rate},
+                 {"io_threads", o.io_threads},
+                 {"send_dest", o.generic ? o.send_dest : std::string("/app/chat.send")},
+                 {"sub_dest", o.generic ? o.sub_dest : std::string("/topic/room.{room}")},
+                 {"fixture", o.fixture_path}};
+  j["setup"] = {{"source", r.setup_source},
+                {"seconds", r.setup_s},
+                {"sessions_seconds", r.sessions_s},
+                {"sessions_per_s", r.sessions_s > 0 ? static_cast<double>(r.sessions) / r.sessions_s : 0.0}};
   j["elapsed_s"] = r.elapsed_s;
   j["sessions"] = r.sessions;
   j["counts"] = {{"planned", r.planned},       {"sent", r.sent},         {"dropped_sends", r.dropped_sends},
-                 {"send_errors", r.send_errors}, {"receipts", r.receipts}, {"expected", r.expected},
-                 {"delivered", r.delivered},   {"lost", r.lost},         {"duplicated", r.duplicated},
-                 {"reordered", r.reordered},   {"errors", r.errors}};
+                 {"send_errors", r.send_errors}, {"receipts", r.receipts}, {"receipt_timeouts", r.receipt_timeouts},
+                 {"expected", r.expected},     {"delivered", r.delivered}, {"lost", r.lost},
+                 {"duplicated", r.duplicated}, {"reordered", r.reordered}, {"errors", r.errors}};
   j["throughput"] = {{"sent_per_s", static_cast<double>(r.sent) / secs},
                      {"delivered_per_s", static_cast<double>(r.delivered) / secs}};
   j["latency_ms"] = {{"delivery", latency_json(r.delivery)},
                      {"receipt", latency_json(r.receipt)},
-                     {"connect", latency_json(r.connect)}};
+                     {"connect", latency_json(r.connect)},
+                     {"subscribe", latency_json(r.subscribe)}};
+  j["percentile_curve"] = nlohmann::json::array();
+  for (const auto& p : percentile_distribution(r.delivery))
+    j["percentile_curve"].push_back({{"value_ms", ms(p.value_us)}, {"percentile", p.percentile}, {"count", p.total_count}});
   j["errors"] = nlohmann::json::object();
   for (const auto& [k, v] : r.errors_by_kind) j["errors"][k] = v;
   j["timeline"] = nlohmann::json::array();
   for (const auto& p : r.timeline)
-    j["timeline"].push_back({{"t", p.t}, {"sent", p.sent}, {"delivered", p.delivered}, {"receipts", p.receipts}});
-  j["per_second"] = nlohmann::json::array();
-  for (std::size_t i = 0; i < r.per_second.size(); ++i)
-    j["per_second"].push_back({{"second", i},
-                               {"delivered", r.per_second[i].delivered},
-                               {"over_50ms", r.per_second[i].over_50ms},
-                               {"max_ms", ms(r.per_second[i].max_us)}});
+    j["timeline"].push_back({{"t", p.t}, {"sent", p.sent}, {"delivered", p.delivered}, {"receipts", p.receipts},
+                             {"cpu_cores", p.cpu_cores}});
+  j["per_second"] = per_second_json(r.per_second);
+  const auto& g = r.generator;
+  j["generator"] = {{"send_lag_ms", latency_json(g.send_lag)},
+                    {"scheduler_lag_ms", latency_json(g.scheduler_lag)},
+                    {"cpu_user_s", g.cpu_user_s},
+                    {"cpu_system_s", g.cpu_system_s},
+                    {"cpu_cores", g.cpu_cores()},
+                    {"usable_cores", g.usable_cores}};
+  j["validity"] = {{"valid", r.valid.valid},
+                   {"reasons", r.valid.reasons},
+                   {"bounds",
+                    {{"max_lag_p99_ms", o.bounds.max_lag_p99_ms},
+                     {"max_cpu_fraction", o.bounds.max_cpu_fraction},
+                     {"max_dropped_fraction", o.bounds.max_dropped_fraction}}}};
   j["assertions"] = nlohmann::json::array();
   for (const auto& a : outcomes)
     j["assertions"].push_back({{"assertion", a.a->text}, {"value", a.value}, {"ok", a.ok}});

@@ -1,6 +1,6 @@
 #pragma once
 // What a run produced, for people (summary table) and machines (--json, schema in
-// docs/chatload.md), and the value of each --assert metric.
+// docs/chatload.md; --hgrm; --html), and the value of each --assert metric.
 #include "assertions.hpp"
 #include "runner.hpp"
 
@@ -24,5 +24,8 @@ std::vector<assertion_outcome> evaluate(const run_result& r, const std::vector<a
 
 void print_summary(std::ostream& out, const run_options& o, const run_result& r);
 nlohmann::json to_json(const run_options& o, const run_result& r, const std::vector<assertion_outcome>& outcomes);
+
+// The per_second array of the report (one entry per second of the schedule).
+nlohmann::json per_second_json(const interval_series& s);
 
 }  // namespace chatload

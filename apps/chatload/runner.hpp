@@ -1,38 +1,72 @@
 #pragma once
-// One chatload run: REST set-up (users, group rooms), one STOMP session per user, the
-// open-model send schedule, delivery accounting, and the collected results.
+// One chatload run: set-up (REST sign-up and group rooms, or a --fixture file, or nothing in
+// generic mode), one STOMP session per user, the send schedule (open model: fixed arrival
+// rate with an optional linear ramp; sessions model: each session sends its next message after
+// the RECEIPT of its previous one), delivery accounting, self-monitoring, and the results.
+#include "fixture.hpp"
 #include "histogram.hpp"
+#include "intervals.hpp"
+#include "selfmon.hpp"
 
 #include <chat/client/url.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace chatload {
 
+enum class load_model {
+  open,      // sends at planned times whatever the answers (latency from the planned time)
+  sessions,  // closed: a session's next send waits for the previous RECEIPT (+ think time)
+};
+
 struct run_options {
-  chat::client::url http;   // REST base
+  chat::client::url http;   // REST base (unused in generic mode)
   chat::client::url stomp;  // ws:// or tcp://
   std::uint32_t users = 20;
   std::uint32_t rooms = 4;
   std::uint32_t members = 5;
-  double rate = 50;                                 // SENDs per second, all rooms together
-  std::chrono::milliseconds duration{5000};         // of the send schedule
+  load_model model = load_model::open;
+  double rate = 50;                                 // open model: SENDs per second after the ramp
+  std::chrono::milliseconds ramp_up{0};             // arrival rate grows linearly from 0 to rate
+  std::chrono::milliseconds duration{5000};         // of the measured phase
   // Sending at the full rate before `duration`: those messages are checked for loss,
   // duplicates and order but left out of the latency histograms (per_second shows them).
+  // Messages planned during the ramp-up are treated the same way.
   std::chrono::milliseconds warmup{0};
   std::chrono::milliseconds drain{5000};            // longest wait for the last deliveries
-  std::chrono::milliseconds late_limit{1000};       // a SEND later than this is dropped
+  std::chrono::milliseconds late_limit{1000};       // open model: a SEND later than this is dropped
+  std::chrono::milliseconds think{0};               // sessions model: pause after a RECEIPT
+  std::chrono::milliseconds receipt_timeout{10000}; // sessions model: give up waiting, send on
   std::chrono::milliseconds setup_timeout{120000};  // connect + subscribe of every session
-  std::size_t message_bytes = 64;                   // content length
+  std::size_t message_bytes = 64;                   // content length (at least the payload header)
   double connect_rate = 500;                        // new sessions per second
   unsigned io_threads = 2;
   unsigned setup_threads = 4;  // parallel REST clients during set-up
   std::string password = "chatload-password-1";
-  bool progress = true;  // a line per second on stderr
+  bool progress = true;  // progress on stderr
+
+  // Generic STOMP mode: no REST; destinations from templates ({room} = room id or index,
+  // {user} = user index), CONNECT with login/passcode (templates too).
+  bool generic = false;
+  std::string send_dest = "/topic/room.{room}";
+  std::string sub_dest = "/topic/room.{room}";
+  std::string login;
+  std::string passcode;
+  std::string vhost;  // CONNECT host header; empty = the server's host name
+
+  // --fixture: reuse (when `fixture` is set, already validated against the scenario) or
+  // create and write (`fixture_path` set, `fixture` empty).
+  std::string fixture_path;
+  std::optional<fixture> reuse;
+
+  selfmon_bounds bounds;
+  // Sessions model: most sends the ledger can track (storage grows in 64 Ki-send chunks).
+  std::uint64_t max_messages = std::uint64_t{1} << 32;
 };
 
 struct timeline_point {
@@ -40,24 +74,21 @@ struct timeline_point {
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;
   std::uint64_t receipts = 0;
-};
-
-// Deliveries of the messages planned in one second of the schedule (by planned send time, so
-// a stall shows up in the second whose messages it delayed).
-struct second_stats {
-  std::uint64_t delivered = 0;
-  std::uint64_t over_50ms = 0;  // deliveries later than 50 ms after their planned time
-  std::uint64_t max_us = 0;
+  double cpu_cores = 0;  // the generator's CPU use over the last interval
 };
 
 struct run_result {
-  double elapsed_s = 0;  // first planned send → end of drain
+  std::string setup_source;  // "created", "fixture" or "none" (generic without fixture)
+  double setup_s = 0;        // REST set-up (or fixture check) time
+  double sessions_s = 0;     // first connect() → every session CONNECTED and subscribed
+  double elapsed_s = 0;      // first planned send → end of drain
   std::uint64_t sessions = 0;
-  std::uint64_t planned = 0;
+  std::uint64_t planned = 0;  // open model: rate schedule; sessions model: = sent + send_errors
   std::uint64_t sent = 0;
   std::uint64_t dropped_sends = 0;
   std::uint64_t send_errors = 0;
   std::uint64_t receipts = 0;
+  std::uint64_t receipt_timeouts = 0;
   std::uint64_t expected = 0;
   std::uint64_t delivered = 0;
   std::uint64_t lost = 0;
@@ -65,15 +96,21 @@ struct run_result {
   std::uint64_t reordered = 0;
   std::uint64_t errors = 0;  // sum of errors_by_kind
   std::map<std::string, std::uint64_t> errors_by_kind;
-  histogram delivery;  // µs, planned send → MESSAGE received
-  histogram receipt;   // µs, planned send → RECEIPT received
-  histogram connect;   // µs, connect() → CONNECTED
+  histogram delivery;   // µs, planned send → MESSAGE received (measured phase)
+  histogram receipt;    // µs, planned send → RECEIPT received (measured phase)
+  histogram connect;    // µs, connect() → CONNECTED
+  histogram subscribe;  // µs, SUBSCRIBE → its RECEIPT
   std::vector<timeline_point> timeline;
-  std::vector<second_stats> per_second;  // [second of the schedule]
+  interval_series per_second;  // [second of the schedule]
+  generator_stats generator;
+  validity valid;
 };
 
 // Runs the whole scenario. Throws std::runtime_error when set-up fails (REST errors, sessions
-// that do not connect or subscribe in time).
+// that do not connect or subscribe in time, a fixture the server does not know).
 run_result run(const run_options& options);
+
+// Substitutes {room} and {user} in a destination or credential template.
+std::string expand_template(std::string_view tmpl, std::string_view room, std::string_view user);
 
 }  // namespace chatload

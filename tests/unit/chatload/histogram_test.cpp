@@ -64,3 +64,28 @@ TEST(Histogram, ClampsHugeValues) {
   EXPECT_EQ(h.clamped(), 1u);
   EXPECT_EQ(h.max(), histogram::max_trackable_us);
 }
+
+TEST(IntervalHistogram, CompactWithinSixPercent) {
+  using chatload::interval_histogram;
+  EXPECT_EQ(interval_histogram::bucket_count, 368u);
+  for (std::uint64_t v = 1; v <= interval_histogram::max_trackable_us; v = v * 5 / 4 + 1) {
+    const auto i = interval_histogram::index_of(v);
+    ASSERT_LT(i, interval_histogram::bucket_count);
+    EXPECT_LE(interval_histogram::lowest_equivalent(i), v) << v;
+    EXPECT_GE(interval_histogram::highest_equivalent(i), v) << v;
+    EXPECT_LE(static_cast<double>(interval_histogram::highest_equivalent(i) - v), 0.0625 * static_cast<double>(v) + 1) << v;
+  }
+}
+
+TEST(Histogram, StddevOfBuckets) {
+  histogram h;
+  for (int i = 0; i < 50; ++i) {
+    h.record(100);
+    h.record(200);
+  }
+  EXPECT_DOUBLE_EQ(h.mean(), 150);
+  EXPECT_DOUBLE_EQ(h.stddev(), 50);  // exact buckets below 256 µs
+  h.reset();
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.stddev(), 0);
+}

@@ -1,0 +1,174 @@
+"""Shared pieces of the chatload benchmarks (bench/e2e.sh, bench/rabbitmq.sh,
+bench/sessions.sh): the stack (scripts/devstack.py), one chatd, chatload runs, medians.
+Everything started here is stopped here, by pid. Standard library only (/usr/bin/python3)."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import devstack  # noqa: E402
+
+SECRET = "bench-secret-0123456789abcdef0123456789"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def binaries(build_dir: str) -> dict[str, pathlib.Path]:
+    build = pathlib.Path(build_dir)
+    b = {"chatd": build / "apps/chatd/chatd", "chatload": build / "apps/chatload/chatload",
+         "kafka": build / "tools/kafka-dev/chat-kafka-dev"}
+    for name, path in b.items():
+        if not path.exists():
+            sys.exit(f"{path} is missing: build chatd, chatload and chat-kafka-dev first")
+    return b
+
+
+def log(*a):
+    print("==", *a, file=sys.stderr, flush=True)
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                return
+        except Exception:  # noqa: BLE001 - polling through start-up
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"{what} did not become ready")
+        time.sleep(0.2)
+
+
+class Chatd:
+    """One chatd on a devstack stack; raised rate limit (load tests send faster than people)."""
+
+    def __init__(self, bins, stack, out: pathlib.Path, io_threads: int = 2, extra_env: dict | None = None,
+                 database: str | None = None):
+        self.http_port, self.stomp_port = devstack.free_port(), devstack.free_port()
+        env = dict(os.environ)
+        env.update(stack.env())
+        self.database = database or stack.create_database("bench")
+        env.update({"CHATD_DATABASE_URL": self.database, "CHATD_JWT_SECRET": SECRET,
+                    "CHATD_HTTP_HOST": "127.0.0.1", "CHATD_HTTP_PORT": str(self.http_port),
+                    "CHATD_STOMP_HOST": "127.0.0.1", "CHATD_STOMP_PORT": str(self.stomp_port),
+                    "CHATD_NODE_ID": "bench", "CHATD_IO_THREADS": str(io_threads),
+                    "CHATD_LOG_LEVEL": "warn", "CHATD_PASSWORD_COST": "minimum",
+                    "CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000"})
+        env.update(extra_env or {})
+        self._log = open(out / "chatd.log", "ab")
+        self.proc = subprocess.Popen([str(bins["chatd"])], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/readyz", self.proc, 60, "chatd")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.http_port}/ws"
+
+    @property
+    def tcp(self) -> str:
+        return f"tcp://127.0.0.1:{self.stomp_port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def start_stack(bins, root: pathlib.Path):
+    stack = devstack.Stack(root / "stack", bins["kafka"], fast=True, log=lambda *a: None)
+    stack.start_all()
+    return stack
+
+
+def run_chatload(bins, args: list[str], report: pathlib.Path, watch: dict[str, int] | None = None,
+                 sample_after: float = 0) -> dict:
+    """Runs chatload; returns its report plus the average CPU cores of the watched processes
+    (sampled from `sample_after` seconds after the start until chatload exits) and the exit code."""
+    cmd = [str(bins["chatload"]), *args, "--json", str(report)]
+    log(" ".join(cmd))
+    proc = subprocess.Popen(cmd)
+    pids = dict(watch or {})
+    pids["chatload"] = proc.pid
+    if sample_after and proc.poll() is None:
+        time.sleep(sample_after)
+    first = {}
+    t_first = time.monotonic()
+    for n, p in pids.items():
+        try:
+            first[n] = cpu_seconds(p)
+        except OSError:
+            pass
+    last, t_last = dict(first), t_first
+    while proc.poll() is None:
+        time.sleep(1)
+        for n in first:
+            try:
+                last[n] = cpu_seconds(pids[n])
+                t_last = time.monotonic()
+            except OSError:
+                pass
+    rc = proc.wait()
+    if not report.exists():
+        sys.exit(f"chatload exited {rc} without a report")
+    r = json.loads(report.read_text())
+    dt = t_last - t_first
+    r["bench"] = {"exit_code": rc,
+                  "cpu_cores": {n: round((last[n] - first[n]) / dt, 2) for n in first} if dt > 0 else {}}
+    report.write_text(json.dumps(r, indent=2))
+    log(f"exit {rc}; delivered/s {r['throughput']['delivered_per_s']:.0f}; "
+        f"p50/p99/p99.9 {r['latency_ms']['delivery']['p50']}/{r['latency_ms']['delivery']['p99']}/"
+        f"{r['latency_ms']['delivery']['p999']} ms; lost {r['counts']['lost']}; valid {r['validity']['valid']}; "
+        f"cpu {r['bench']['cpu_cores']}")
+    return r
+
+
+def medians(reports: list[dict]) -> dict:
+    def med(f):
+        return statistics.median(f(r) for r in reports)
+    d = lambda k: med(lambda r: r["latency_ms"]["delivery"][k])  # noqa: E731
+    return {
+        "runs": len(reports),
+        "delivery_ms": {k: d(k) for k in ("p50", "p90", "p99", "p999", "max")},
+        "receipt_p99_ms": med(lambda r: r["latency_ms"]["receipt"]["p99"]),
+        "sent_per_s": med(lambda r: r["throughput"]["sent_per_s"]),
+        "delivered_per_s": med(lambda r: r["throughput"]["delivered_per_s"]),
+        "lost": [r["counts"]["lost"] for r in reports],
+        "duplicated": [r["counts"]["duplicated"] for r in reports],
+        "reordered": [r["counts"]["reordered"] for r in reports],
+        "dropped_sends": [r["counts"]["dropped_sends"] for r in reports],
+        "errors": [r["counts"]["errors"] for r in reports],
+        "valid": [r["validity"]["valid"] for r in reports],
+        "generator_cpu_cores": [round(r["generator"]["cpu_cores"], 2) for r in reports],
+        "generator_lag_p99_ms": [r["generator"]["send_lag_ms"]["p99"] for r in reports],
+        "cpu_cores": [r.get("bench", {}).get("cpu_cores") for r in reports],
+    }

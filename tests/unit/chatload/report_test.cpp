@@ -1,0 +1,68 @@
+#include "html.hpp"
+#include "report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+using namespace chatload;
+
+namespace {
+run_result sample_result() {
+  run_result r;
+  r.elapsed_s = 3;
+  r.planned = r.sent = 30;
+  r.receipts = 30;
+  r.expected = r.delivered = 60;
+  r.per_second = interval_series(3);
+  for (int i = 0; i < 60; ++i) {
+    const std::uint64_t us = 1000 + static_cast<std::uint64_t>(i) * 100;
+    r.delivery.record(us);
+    r.per_second.record_delivery(static_cast<std::int64_t>(i / 20) * 1'000'000'000, us);
+  }
+  r.timeline = {{1, 10, 20, 10, 0.1}, {2, 20, 40, 20, 0.1}, {3, 30, 60, 30, 0.1}};
+  r.errors_by_kind["stomp_error: </script><b>"] = 1;
+  return r;
+}
+}  // namespace
+
+TEST(Report, PerSecondSeriesAndCurveInJson) {
+  run_options o;
+  const auto r = sample_result();
+  const auto j = to_json(o, r, {});
+  ASSERT_EQ(j["per_second"].size(), 3u);
+  std::uint64_t sum = 0;
+  for (const auto& s : j["per_second"]) {
+    sum += s["delivered"].get<std::uint64_t>();
+    EXPECT_LE(s["p50_ms"].get<double>(), s["p90_ms"].get<double>());
+    EXPECT_LE(s["p90_ms"].get<double>(), s["p99_ms"].get<double>());
+    EXPECT_LE(s["p99_ms"].get<double>(), s["max_ms"].get<double>());
+  }
+  EXPECT_EQ(sum, 60u);
+  EXPECT_GT(j["per_second"][2]["p50_ms"].get<double>(), j["per_second"][0]["p50_ms"].get<double>());
+  EXPECT_EQ(j["percentile_curve"].back()["percentile"], 1.0);
+  EXPECT_EQ(j["validity"]["valid"], true);
+  EXPECT_EQ(j["config"]["mode"], "open");
+}
+
+TEST(Report, HtmlIsSelfContainedAndEmbedsTheReport) {
+  run_options o;
+  const auto j = to_json(o, sample_result(), {});
+  std::ostringstream out;
+  write_html(out, j);
+  const auto html = out.str();
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  for (const char* id : {"id=\"latency\"", "id=\"curve\"", "id=\"throughput\""})
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  // Nothing fetched from elsewhere.
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  // The hostile error text cannot close the script element early.
+  EXPECT_EQ(html.find("</script><b>"), std::string::npos);
+  const auto start = html.find("id=\"report\">") + 12;
+  const auto end = html.find("</script>", start);
+  const auto embedded = nlohmann::json::parse(html.substr(start, end - start));
+  EXPECT_EQ(embedded, j);
+}
