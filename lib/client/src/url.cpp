@@ -136,8 +136,9 @@ std::optional<url> parse_url(std::string_view text, std::string* why) {
       out.path.assign(path);
       break;
     case scheme::ws:
-      out.path = path.empty() ? std::string("/") : std::string(path);
-      if (out.path.front() == '?') out.path.insert(0, "/");
+      // "ws://h:p" means "/", "ws://h:p?x" means "/?x".
+      if (path.empty() || path.front() == '?') out.path.push_back('/');
+      out.path.append(path);
       break;
     case scheme::tcp:
       if (!path.empty() && path != "/") {
