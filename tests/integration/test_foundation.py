@@ -19,8 +19,33 @@ def test_healthz_and_readyz_up(chatd):
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "UP"
-    assert set(body["components"]) == {"postgres", "kafka", "redis"}
+    assert set(body["components"]) == {"postgres", "kafka", "redis", "consumers"}
     assert all(c["status"] == "UP" for c in body["components"].values())
+
+
+def test_readyz_waits_for_the_consumers_to_join_their_groups(stack, database, chatd_factory):
+    """A node is not ready before its consumers have their first assignment: messages it
+    accepted would be neither stored nor delivered by it yet. A node without consumer
+    roles has no such component."""
+    node = chatd_factory(stack, database_url=database, ready=False)
+    seen = []
+
+    def ready():
+        r = requests.get(node.url + "/readyz", timeout=2)
+        body = r.json()
+        seen.append((r.status_code, body["components"].get("consumers", {})))
+        return r.status_code == 200
+
+    wait_for(ready, 60, interval=0.05, what="/readyz 200")
+    waiting = [c for status, c in seen if status == 503 and c.get("status") == "DOWN"]
+    assert waiting, f"/readyz was never DOWN for the consumers before the first assignment: {seen[:3]}"
+    assert "chat-broadcast" in waiting[0]["error"] or "chat-persistence" in waiting[0]["error"]
+    log = node.log_path.read_text()
+    assert log.count('"partitions assigned"') >= 3, "ready before the three groups had joined"
+
+    gateway_only = chatd_factory(stack, database_url=database, args=["--roles", "gateway"])
+    body = requests.get(gateway_only.url + "/readyz", timeout=5).json()
+    assert set(body["components"]) == {"postgres", "kafka", "redis"}
 
 
 def readyz_if(node, status):

@@ -2,10 +2,11 @@
 letters with their §5 headers between good messages, the block-and-retry and dead-letter
 policies through a PostgreSQL outage, /metrics moving with traffic (and parsing as the
 Prometheus text format), SIGTERM under a steady stream of SENDs, and floods of half-open
-connections on both listeners.
+connections on both listeners (closed by the timeouts, and evicted oldest-first by
+--max-http-handshakes / --max-stomp-handshakes).
 
 Clients the project did not write: confluent-kafka (producing poison and reading the DLT),
-psycopg, requests, python3-websocket / raw sockets (stomp_ws.RawStomp)."""
+psycopg, requests, stomp.py, python3-websocket / raw sockets (stomp_ws.RawStomp)."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ import re
 import selectors
 import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -25,11 +27,12 @@ import requests
 from confluent_kafka import Consumer, TopicPartition
 
 from chatlib import create_room, create_user, make_token
-from conftest import wait_for
+from conftest import CHATD, wait_for
 from stomp_ws import Closed, RawStomp
 from test_pipeline_consumers import (MESSAGES, PARTITIONS, KafkaOut, isolate_ids, log_lines, message_value, stored,
                                      wait_assigned)
 from test_pipeline_faults import Stream, assert_stored_once_in_order, rooms_of
+from test_stomp_gateway import stomp_py
 
 DLT = "chat.messages.dlt"
 SECTION_5_HEADERS = ("dlt-original-topic", "dlt-original-partition", "dlt-original-offset", "dlt-original-timestamp",
@@ -624,7 +627,10 @@ def test_half_open_connection_floods_do_not_lock_out_clients_and_are_closed_by_t
         stack, database, chatd_factory):
     flood = int(os.environ.get("CHAT_FLOOD_PER_KIND", "600"))  # per kind; 1800 half-open connections in all
     node = chatd_factory(stack, database_url=database, args=["--roles", "gateway,broadcast"], env={
-        "CHATD_HANDSHAKE_TIMEOUT": "10s", "CHATD_HTTP_REQUEST_TIMEOUT": "10s", "CHATD_MAX_HTTP_HANDSHAKES": "500"})
+        "CHATD_HANDSHAKE_TIMEOUT": "10s", "CHATD_HTTP_REQUEST_TIMEOUT": "10s", "CHATD_MAX_HTTP_HANDSHAKES": "500",
+        # No STOMP cap within reach here: this test is about the handshake timeout (the cap
+        # has its own test below).
+        "CHATD_MAX_STOMP_HANDSHAKES": "1000000"})
     isolate_ids(database)
     wait_assigned(node, ["chat-broadcast"])
     a, b = create_user(database), create_user(database)
@@ -668,6 +674,9 @@ def test_half_open_connection_floods_do_not_lock_out_clients_and_are_closed_by_t
         assert during.get("chat_http_pending_handshakes") <= 500
         assert during.get("chat_http_handshakes_evicted_total") - m0.get("chat_http_handshakes_evicted_total") \
             >= 2 * flood - 500
+        # Accepted in order: every flood connection before the client's, so all are tracked.
+        assert during.get("chat_stomp_pending_handshakes") == flood
+        assert during.get("chat_stomp_handshakes_evicted_total") == m0.get("chat_stomp_handshakes_evicted_total")
         rx.close()
         tx.close()
 
@@ -684,6 +693,7 @@ def test_half_open_connection_floods_do_not_lock_out_clients_and_are_closed_by_t
         for s in socks:
             s.close()
     after = wait_for(lambda: (m := scrape(node)) and m.get("chat_http_pending_handshakes") == 0
+                     and m.get("chat_stomp_pending_handshakes") == 0
                      and m.get("chat_websocket_sessions", transport="tcp") == 0 and m, 20, what="gauges back to 0")
     assert after.get("chat_websocket_sessions", transport="websocket") == 0
     assert after.get("process_open_fds") < m0.get("process_open_fds") + 50
@@ -691,6 +701,96 @@ def test_half_open_connection_floods_do_not_lock_out_clients_and_are_closed_by_t
     c = RawStomp.tcp(node.stomp_port)
     c.connect(make_token(a))
     c.close()
+
+
+def test_stomp_handshake_cap_evicts_the_oldest_half_open_connections_not_clients(stack, database, chatd_factory):
+    """--max-stomp-handshakes: past the cap, the oldest STOMP/TCP connection that has not sent
+    CONNECT gets ERROR "handshake capacity exceeded" and is closed at once, so a flood cannot
+    hold more than the cap and a real client gets in at once. The handshake timeout is 60 s:
+    whatever closes within the test's first seconds was evicted, not timed out."""
+    cap, flood = 50, 200
+    for args, env in ((["--max-stomp-handshakes", "0"], {}), ([], {"CHATD_MAX_STOMP_HANDSHAKES": "many"})):
+        p = subprocess.run([str(CHATD), "--dev", "--database-url", database, *args], capture_output=True, text=True,
+                           timeout=10, env={**os.environ, **env})
+        assert p.returncode == 2 and "--max-stomp-handshakes" in p.stderr, (args, env, p.returncode, p.stderr)
+
+    node = chatd_factory(stack, database_url=database, args=["--roles", "gateway,broadcast"], env={
+        "CHATD_HANDSHAKE_TIMEOUT": "60s", "CHATD_MAX_STOMP_HANDSHAKES": str(cap)})
+    isolate_ids(database)
+    wait_assigned(node, ["chat-broadcast"])
+    a, b = create_user(database), create_user(database)
+    room = create_room(database, [a, b])
+    m0 = scrape(node)
+    assert m0.types["chat_stomp_pending_handshakes"] == "gauge"
+    assert m0.types["chat_stomp_handshakes_evicted_total"] == "counter"
+    evicted0 = m0.get("chat_stomp_handshakes_evicted_total")
+
+    t0 = time.monotonic()
+    socks = open_flood(node.stomp_port, flood)  # never CONNECT
+    clients = []
+    try:
+        held = wait_for(lambda: (m := scrape(node)) and m.get("chat_stomp_handshakes_evicted_total") - evicted0
+                        >= flood - cap and m, 20, what="the flood beyond the cap evicted")
+        assert held.get("chat_stomp_pending_handshakes") == cap
+        assert held.get("chat_stomp_handshakes_evicted_total") - evicted0 == flood - cap
+
+        # Real clients, stomp.py over TCP, connect and chat at once while the flood is held.
+        t1 = time.monotonic()
+        rx, rx_frames = stomp_py(node, make_token(b))
+        clients.append(rx)
+        rx_frames.expect("CONNECTED")
+        tx, tx_frames = stomp_py(node, make_token(a))
+        clients.append(tx)
+        tx_frames.expect("CONNECTED")
+        connect_s = time.monotonic() - t1
+        rx.subscribe(f"/topic/room.{room}", id="r", headers={"receipt": "sub-r"})
+        rx_frames.expect("RECEIPT")
+        key = str(uuid.uuid4())
+        tx.send("/app/chat.send", json.dumps({"roomId": room, "content": "past the flood", "messageKey": key}),
+                content_type="application/json", headers={"receipt": "s1"})
+        tx_frames.expect("RECEIPT")
+        message = json.loads(rx_frames.expect("MESSAGE", timeout=20).body)
+        assert message["messageKey"] == key and message["content"] == "past the flood"
+        chat_s = time.monotonic() - t1
+        assert connect_s < 5 and chat_s < 30, (connect_s, chat_s)
+
+        # The oldest were evicted (the first client's connection evicted one more), with the
+        # ERROR, within seconds; the newest are still waiting.
+        during = scrape(node)
+        assert during.get("chat_stomp_handshakes_evicted_total") - evicted0 >= flood - cap
+        assert cap - 2 <= during.get("chat_stomp_pending_handshakes") <= cap
+        assert during.get("chat_websocket_sessions", transport="tcp") == 2
+        oldest, newest = socks[:flood - cap], socks[flood - cap + 1:]
+        result = wait_all_closed(oldest, 20)
+        assert result["closed"] == len(oldest), f"{len(oldest) - result['closed']} of the oldest still open"
+        for s in oldest:
+            assert b"message:handshake capacity exceeded" in result["bytes"][s], result["bytes"][s][:200]
+        evicted_s = time.monotonic() - t0
+        assert evicted_s < 30, "evicted, not closed by the 60 s handshake timeout"
+        def silent_and_open(s: socket.socket) -> bool:
+            try:
+                s.recv(1, socket.MSG_PEEK)  # b"" = closed; data = an ERROR
+                return False
+            except BlockingIOError:
+                return True
+        still_open = sum(1 for s in newest if silent_and_open(s))
+        assert still_open == len(newest), f"only {still_open} of the {len(newest)} newest flood connections open"
+        print(f"\n{flood} half-open STOMP/TCP connections, cap {cap}: "
+              f"{during.get('chat_stomp_handshakes_evicted_total') - evicted0:.0f} evicted, "
+              f"{during.get('chat_stomp_pending_handshakes'):.0f} pending; clients connected in {connect_s * 1000:.0f} ms, "
+              f"chatted in {chat_s * 1000:.0f} ms; oldest closed {evicted_s:.1f}s after the flood began")
+    finally:
+        for c in clients:
+            try:
+                c.disconnect()
+            except Exception:  # noqa: BLE001 - already gone after a failure above
+                pass
+        for s in socks:
+            s.close()
+    # Connections that close before CONNECT leave the count too.
+    after = wait_for(lambda: (m := scrape(node)) and m.get("chat_stomp_pending_handshakes") == 0 and m, 20,
+                     what="pending STOMP handshakes back to 0")
+    assert after.get("chat_websocket_sessions", transport="tcp") == 0
 
 
 def test_sigterm_while_postgres_is_down_exits_in_time_and_loses_nothing(own_stack, chatd_factory):

@@ -292,6 +292,20 @@ int app::run() {
     return 1;
   }
   s.consumers->start();
+  // Ready only once every consumer of this node has joined its group (a first assignment,
+  // even an empty one): before that, messages are accepted but not yet stored or delivered
+  // by this node. Later rebalances do not make the node unready.
+  if (!s.consumers->loops().empty()) s.health->add_check("consumers", [&s]() {
+    component_status st;
+    std::string waiting;
+    for (const auto& loop : s.consumers->loops()) {
+      if (loop->stats().joined.load(std::memory_order_acquire)) continue;
+      waiting += (waiting.empty() ? "" : ", ") + std::string(loop->group());
+    }
+    st.up = waiting.empty();
+    if (!st.up) st.error = "waiting for the first partition assignment of " + waiting;
+    return st;
+  });
 
   // ---- REST: register routes on s.routes here ----
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
@@ -309,6 +323,13 @@ int app::run() {
       return 1;
     }
     ws_upgrade = s.stomp_gateway->ws_upgrade_handler();
+    s.metrics_registry.on_collect([&s, state = std::make_shared<std::pair<std::mutex, std::uint64_t>>()] {
+      std::lock_guard lock(state->first);
+      const auto evicted = s.stomp_gateway->evicted_handshakes();
+      if (evicted > state->second) s.metrics.stomp_handshakes_evicted.inc(evicted - state->second);
+      state->second = evicted;
+      s.metrics.stomp_pending_handshakes.set(static_cast<double>(s.stomp_gateway->pending_handshakes()));
+    });
   }
 
   const auto http_ep = net::ip::tcp::endpoint(net::ip::make_address(cfg.http_host), cfg.http_port);

@@ -64,6 +64,7 @@ struct gateway::node {
         env{settings_of(cfg), clock, dir, log, hub, users, presence, presence, sessions, stats, nullptr},
         sweep(ioc),
         stomp_endpoint(net::ip::make_address(cfg.stomp_host), cfg.stomp_port),
+        max_stomp_handshakes(static_cast<std::size_t>(cfg.max_stomp_handshakes)),
         ws(ws_options{cfg.handshake_timeout}) {
     hub.set_control(&subscriber);
   }
@@ -86,6 +87,7 @@ struct gateway::node {
   session_env env;
   net::steady_timer sweep;
   net::ip::tcp::endpoint stomp_endpoint;
+  std::size_t max_stomp_handshakes;
   ws_options ws;
   std::shared_ptr<tcp_listener> listener;
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);
@@ -118,7 +120,7 @@ void gateway::start() {
     const std::shared_ptr<const session_env> env(n, &n->env);
     return std::make_shared<session>(strand, env, make_session_id(n->node_id, n->next_session.fetch_add(1)));
   };
-  n.listener = std::make_shared<tcp_listener>(ioc_, n.stomp_endpoint, factory);
+  n.listener = std::make_shared<tcp_listener>(ioc_, n.stomp_endpoint, factory, n.max_stomp_handshakes);
   n.listener->start();
 
   // Forget idle users' rate-limit state now and then.
@@ -186,6 +188,14 @@ std::uint16_t gateway::stomp_port() const {
 }
 
 std::size_t gateway::open_sessions() const { return node_->sessions.size(); }
+
+std::size_t gateway::pending_handshakes() const {
+  return node_->listener ? node_->listener->pending_handshakes() : 0;
+}
+
+std::uint64_t gateway::evicted_handshakes() const {
+  return node_->listener ? node_->listener->evicted_handshakes() : 0;
+}
 
 const gateway_stats& gateway::stats() const { return node_->stats; }
 

@@ -120,6 +120,8 @@ void session::start(transport& t) {
 void session::on_transport_closed() {
   if (released_) return;
   released_ = true;
+  // Not set_phase(): the transport is gone or going (this also runs in ~session), so it
+  // hears nothing more; it stopped tracking the handshake itself when it closed.
   phase_ = phase::closed;
   transport_ = nullptr;
   auto& env = *env_;
@@ -151,6 +153,17 @@ bool session::wants_bytes() const noexcept {
 void session::stop_reading() {
   reading_stopped_ = true;
   inbox_.clear();
+}
+
+bool session::evict_handshake() {
+  if (phase_ != phase::awaiting_connect) return false;
+  // Not send_error(), which logs every ERROR: a flood evicts thousands, and the listener
+  // logs them in aggregate.
+  send_frame(stomp::frame{stomp::command::error,
+                          {{"message", "handshake capacity exceeded"}, {"content-type", "text/plain"}},
+                          "too many connections are waiting for their CONNECT; this one was the oldest"});
+  begin_close();
+  return true;
 }
 
 void session::shut_down() {
@@ -289,7 +302,7 @@ void session::handle_connect(stomp::frame& f) {
     return send_error("unauthorized", "a valid token is required: header Authorization: Bearer <jwt>, or passcode");
   }
   user_id_ = claims.user_id;
-  phase_ = phase::authenticating;
+  set_phase(phase::authenticating);
   suspend();
   env_->dir.nickname(user_id_, on_strand([](session& s, lookup_status status, std::string nickname) {
                        s.on_nickname(status, std::move(nickname));
@@ -315,7 +328,7 @@ void session::on_nickname(lookup_status status, std::string nickname) {
   with_metrics(env_->stats, [this](metrics::chat_metrics& m) {
     (kind_ == transport_kind::websocket ? m.websocket_sessions : m.tcp_sessions).add(1);
   });
-  phase_ = phase::connected;
+  set_phase(phase::connected);
 
   const auto& settings = env_->settings;
   stomp::frame connected{stomp::command::connected, {}, {}};
@@ -683,7 +696,7 @@ void session::on_published(std::uint64_t seq, const chatd::publish_result& resul
 
 void session::handle_disconnect(stomp::frame& f) {
   disconnect_receipt_ = receipt_of(f);
-  phase_ = phase::disconnecting;
+  set_phase(phase::disconnecting);
   inbox_.clear();
   finish_disconnect_if_ready();
 }
@@ -813,9 +826,15 @@ void session::send_soft_error(std::string_view code, std::string_view message, s
   }
 }
 
+void session::set_phase(phase next) {
+  const bool left_handshake = phase_ == phase::awaiting_connect && next != phase::awaiting_connect;
+  phase_ = next;
+  if (left_handshake && transport_ != nullptr) transport_->handshake_finished();
+}
+
 void session::begin_close() {
   if (phase_ == phase::closing || phase_ == phase::closed) return;
-  phase_ = phase::closing;
+  set_phase(phase::closing);
   inbox_.clear();
   if (transport_ != nullptr) transport_->close_after_flush();
 }
@@ -823,7 +842,7 @@ void session::begin_close() {
 void session::abort(std::string_view why) {
   if (phase_ == phase::closed) return;
   log::info("stomp session aborted", {{"session", id_}, {"user", user_id_}, {"reason", why}});
-  phase_ = phase::closing;
+  set_phase(phase::closing);
   inbox_.clear();
   if (transport_ != nullptr) transport_->abort();
 }

@@ -164,6 +164,11 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void shut_down();
   // Closes now, dropping what is queued (the shutdown deadline passed).
   void force_close() { abort("server shutting down"); }
+  // The transport's cap on connections without CONNECT (--max-stomp-handshakes) picked this
+  // one to make room: while it still awaits CONNECT, ERROR "handshake capacity exceeded"
+  // and close after the flush; returns true. Once a CONNECT was accepted (or the session
+  // closes anyway) it does nothing and returns false.
+  bool evict_handshake();
 
   // ---- fan-out (any thread) ----
   void deliver(std::shared_ptr<const fanout_event> event) override;
@@ -244,6 +249,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
                        const std::optional<std::string>& receipt);
   void begin_close();
   void abort(std::string_view why);
+  // Every phase change but the final one goes through here: leaving awaiting_connect is
+  // reported to the transport (transport::handshake_finished()), once.
+  void set_phase(phase next);
   void deliver_on_strand(const fanout_event& event);
   void schedule_next();
 

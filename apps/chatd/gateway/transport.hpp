@@ -32,6 +32,12 @@ class transport {
 
   // The session had paused reading (wants_bytes() was false) and wants bytes again.
   virtual void resume_reading() = 0;
+
+  // The session has left the awaiting-CONNECT phase: it accepted a CONNECT (valid token)
+  // or is closing without one. Called at most once. A transport that caps connections
+  // still in their handshake (STOMP/TCP: --max-stomp-handshakes) stops counting this one
+  // here; the others need not care.
+  virtual void handshake_finished() {}
 };
 
 }  // namespace chat::gateway

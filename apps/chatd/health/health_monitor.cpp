@@ -59,6 +59,13 @@ void health_monitor::check_now() {
   next.components["postgres"] = check_postgres();
   next.components["redis"] = check_redis();
   next.components["kafka"] = check_kafka();
+  {
+    std::lock_guard checks_lock(checks_mutex_);
+    for (const auto& [name, check] : extra_checks_) {
+      auto& c = next.components[name] = check();
+      c.checked_at_ms = now_ms();
+    }
+  }
   next.ready = true;
   for (const auto& [_, c] : next.components) next.ready = next.ready && c.up;
 
@@ -75,6 +82,20 @@ void health_monitor::check_now() {
     }
   }
   snapshot_ = std::move(next);
+}
+
+void health_monitor::add_check(std::string name, std::function<component_status()> check) {
+  {
+    // Not ready until the new component's first round says so.
+    std::lock_guard lock(mutex_);
+    auto& c = snapshot_.components[name];
+    c.up = false;
+    c.error = "not checked yet";
+    c.checked_at_ms = now_ms();
+    snapshot_.ready = false;
+  }
+  std::lock_guard lock(checks_mutex_);
+  extra_checks_.emplace_back(std::move(name), std::move(check));
 }
 
 component_status health_monitor::check_postgres() {

@@ -8,11 +8,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace chat::kafka {
 class admin;
@@ -41,6 +44,10 @@ class health_monitor {
   health_monitor(const health_monitor&) = delete;
   health_monitor& operator=(const health_monitor&) = delete;
 
+  // Adds a component checked with the others from the next round on (any thread). The
+  // check runs on the monitor's thread and must be cheap and non-blocking.
+  void add_check(std::string name, std::function<component_status()> check);
+
   void start();
   void stop();
   // Runs one round of checks on the calling thread (start-up only).
@@ -60,6 +67,9 @@ class health_monitor {
   std::unique_ptr<kafka::admin> kafka_;
   std::unique_ptr<redis::client> redis_;
   std::unique_ptr<pqxx::connection> pg_;
+
+  std::mutex checks_mutex_;
+  std::vector<std::pair<std::string, std::function<component_status()>>> extra_checks_;  // by checks_mutex_
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

@@ -20,6 +20,8 @@ struct chat_metrics {
   counter& slow_consumer_disconnects;     // chat_slow_consumer_disconnects_total
   gauge& http_pending_handshakes;         // chat_http_pending_handshakes: connections without a first request
   counter& http_handshakes_evicted;       // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
+  gauge& stomp_pending_handshakes;        // chat_stomp_pending_handshakes: STOMP/TCP connections without CONNECT
+  counter& stomp_handshakes_evicted;      // chat_stomp_handshakes_evicted_total: closed by --max-stomp-handshakes
   gauge& open_fds;                        // process_open_fds (the Prometheus process-collector names)
   gauge& max_fds;                         // process_max_fds: the soft RLIMIT_NOFILE
 

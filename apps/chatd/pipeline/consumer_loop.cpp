@@ -41,6 +41,7 @@ consumer_loop::consumer_loop(const kafka::settings& settings, loop_options optio
     std::string list;
     for (const auto& tp : assigned) list += (list.empty() ? "" : ",") + tp.topic + ":" + std::to_string(tp.partition);
     log::info("partitions assigned", {{"group", options_.group}, {"partitions", list}});
+    stats_.joined.store(true, std::memory_order_release);
   });
   consumer_->on_revoke([this](const std::vector<kafka::topic_partition>& revoked) { on_revoke(revoked); });
 }

@@ -55,6 +55,7 @@ struct consumer_stats {
   std::atomic<std::uint64_t> dropped_on_revoke{0};  // in-flight records dropped by a rebalance
   std::atomic<std::uint64_t> handle_ns{0};          // total time spent in handle()
   std::atomic<bool> blocked{false};                 // retrying a failed batch right now
+  std::atomic<bool> joined{false};                  // a first assignment (maybe empty) arrived
 };
 
 struct loop_options {

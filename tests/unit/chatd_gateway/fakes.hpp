@@ -137,6 +137,7 @@ class fake_transport final : public transport {
   bool flushing_close = false;
   bool aborted = false;
   int resumes = 0;
+  int handshakes_finished = 0;
   std::optional<time_point> deadline;
   std::vector<stomp::frame> frames;  // decoded output
   std::size_t heartbeats = 0;
@@ -151,6 +152,7 @@ class fake_transport final : public transport {
   void close_after_flush() override { flushing_close = true; }
   void abort() override { aborted = true; }
   void resume_reading() override { ++resumes; }
+  void handshake_finished() override { ++handshakes_finished; }
 
   bool closing() const { return flushing_close || aborted; }
 

@@ -111,6 +111,75 @@ TEST(session_connect, handshake_timeout) {
   EXPECT_TRUE(c.t->flushing_close);
 }
 
+// The transport hears once when the session stops awaiting CONNECT (--max-stomp-handshakes
+// stops counting it then): at an accepted CONNECT, before the nickname lookup answers.
+TEST(session_connect, handshake_finished_when_a_connect_is_accepted) {
+  harness h;
+  h.dir.immediate = false;
+  auto c = h.open();
+  // A frame before CONNECT: ERROR and close, which ends the handshake too.
+  c.send(command::subscribe, {{"id", "1"}, {"destination", "/topic/presence"}});
+  EXPECT_EQ(header(c.next(), "message"), "not connected");
+  EXPECT_EQ(c.t->handshakes_finished, 1);
+
+  auto d = h.open();
+  EXPECT_EQ(d.t->handshakes_finished, 0);
+  d.send(command::connect, {{"accept-version", "1.2"}, {"passcode", token_for(1)}});
+  EXPECT_EQ(d.t->handshakes_finished, 1);
+  EXPECT_TRUE(d.t->frames.empty());  // the lookup is still out
+  h.dir.release_one();
+  h.poll();
+  EXPECT_EQ(d.next().cmd, command::connected);
+  d.send(command::disconnect, {{"receipt", "bye"}});
+  EXPECT_EQ(d.t->handshakes_finished, 1);
+}
+
+TEST(session_connect, handshake_finished_on_timeout_and_bad_token) {
+  harness h;
+  auto c = h.open();
+  h.clock.advance(10s);
+  c.s->on_timer();
+  EXPECT_EQ(header(c.next(), "message"), "handshake timeout");
+  EXPECT_EQ(c.t->handshakes_finished, 1);
+
+  auto d = h.open();
+  d.send(command::connect, {{"accept-version", "1.2"}, {"passcode", "garbage"}});
+  EXPECT_EQ(header(d.next(), "message"), "unauthorized");
+  EXPECT_EQ(d.t->handshakes_finished, 1);
+}
+
+TEST(session_connect, evicted_while_awaiting_connect_gets_an_error_and_closes) {
+  harness h;
+  auto c = h.open();
+  EXPECT_TRUE(c.s->evict_handshake());
+  const auto f = c.next();
+  ASSERT_EQ(f.cmd, command::error);
+  EXPECT_EQ(header(f, "message"), "handshake capacity exceeded");
+  EXPECT_TRUE(c.t->flushing_close);
+  EXPECT_FALSE(c.t->aborted);
+  EXPECT_EQ(c.t->handshakes_finished, 1);
+  EXPECT_FALSE(c.s->evict_handshake());  // closing already
+  EXPECT_TRUE(c.t->frames.empty());
+  // Bytes that arrive afterwards are ignored.
+  c.send(command::connect, {{"accept-version", "1.2"}, {"passcode", token_for(1)}});
+  EXPECT_TRUE(c.t->frames.empty());
+  EXPECT_TRUE(h.presence.events.empty());
+}
+
+TEST(session_connect, eviction_after_an_accepted_connect_does_nothing) {
+  harness h;
+  h.dir.immediate = false;
+  auto c = h.open();
+  c.send(command::connect, {{"accept-version", "1.2"}, {"passcode", token_for(1)}});
+  EXPECT_FALSE(c.s->evict_handshake());  // authenticating: the eviction raced with CONNECT
+  h.dir.release_one();
+  h.poll();
+  EXPECT_EQ(c.next().cmd, command::connected);
+  EXPECT_FALSE(c.s->evict_handshake());
+  EXPECT_TRUE(c.t->frames.empty());
+  EXPECT_FALSE(c.t->closing());
+}
+
 TEST(session_connect, sessions_per_user_are_limited) {
   harness h(harness::defaults(), user_limits{.max_sessions = 2});
   auto a = h.connect(1);
