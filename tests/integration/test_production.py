@@ -24,6 +24,7 @@ import uuid
 
 import psycopg
 import requests
+import websocket
 from confluent_kafka import Consumer, TopicPartition
 
 from chatlib import create_room, create_user, make_token
@@ -790,6 +791,118 @@ def test_stomp_handshake_cap_evicts_the_oldest_half_open_connections_not_clients
     # Connections that close before CONNECT leave the count too.
     after = wait_for(lambda: (m := scrape(node)) and m.get("chat_stomp_pending_handshakes") == 0 and m, 20,
                      what="pending STOMP handshakes back to 0")
+    assert after.get("chat_websocket_sessions", transport="tcp") == 0
+
+
+def ws_flood_outcome(w, timeout: float) -> tuple[bytes, str]:
+    """Reads one flood WebSocket until the server ends it: (the message bytes received, how it
+    ended: "close frame", "eof" without one, or "open" when still silent after `timeout`)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        w.settimeout(max(0.001, deadline - time.monotonic()))
+        try:
+            op, frame = w.recv_data_frame(True)
+        except websocket.WebSocketTimeoutException:
+            return data, "open"
+        except (websocket.WebSocketConnectionClosedException, OSError):
+            return data, "eof"
+        if op == websocket.ABNF.OPCODE_CLOSE:
+            return data, "close frame"
+        if op in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            data += frame.data if isinstance(frame.data, bytes) else frame.data.encode()
+
+
+def test_stomp_handshake_cap_is_shared_by_websocket_sessions_awaiting_connect(stack, database, chatd_factory):
+    """--max-stomp-handshakes also counts WebSocket connections between the upgrade and
+    CONNECT, in ONE cap with STOMP/TCP: a flood of upgraded WebSockets that never send CONNECT
+    evicts its own oldest members (and the older STOMP/TCP ones), each with ERROR "handshake
+    capacity exceeded" and a close frame, while a real WebSocket client connects and chats at
+    once. The handshake timeout is 60 s: whatever closes within seconds was evicted."""
+    cap, tcp_n, ws_n = 50, 10, 120
+    node = chatd_factory(stack, database_url=database, args=["--roles", "gateway,broadcast"], env={
+        "CHATD_HANDSHAKE_TIMEOUT": "60s", "CHATD_MAX_STOMP_HANDSHAKES": str(cap)})
+    isolate_ids(database)
+    wait_assigned(node, ["chat-broadcast"])
+    a, b = create_user(database), create_user(database)
+    room = create_room(database, [a, b])
+    evicted0 = scrape(node).get("chat_stomp_handshakes_evicted_total")
+
+    t0 = time.monotonic()
+    tcp_socks = open_flood(node.stomp_port, tcp_n)  # the oldest: STOMP/TCP, never CONNECT
+    url = f"ws://127.0.0.1:{node.http_port}/ws"
+    flood = []  # upgraded, never CONNECT
+    clients = []
+    try:
+        for _ in range(ws_n):
+            flood.append(websocket.create_connection(url, subprotocols=["v12.stomp"], timeout=10))
+        assert all(w.subprotocol == "v12.stomp" for w in flood)
+        total = tcp_n + ws_n
+        held = wait_for(lambda: (m := scrape(node)) and m.get("chat_stomp_handshakes_evicted_total") - evicted0
+                        >= total - cap and m, 20, what="the flood beyond the cap evicted")
+        assert held.get("chat_stomp_pending_handshakes") == cap
+        assert held.get("chat_stomp_handshakes_evicted_total") - evicted0 == total - cap >= 70
+
+        # Real WebSocket clients connect and chat at once while the flood is held.
+        t1 = time.monotonic()
+        rx = RawStomp.ws(node.http_port)
+        clients.append(rx)
+        rx.connect(make_token(b))
+        tx = RawStomp.ws(node.http_port)
+        clients.append(tx)
+        tx.connect(make_token(a))
+        connect_s = time.monotonic() - t1
+        subscribe(rx, f"/topic/room.{room}", "r")
+        key = stomp_send(tx, room, "past the websocket flood", receipt="w1")
+        tx.expect("RECEIPT", receipt_id="w1", timeout=20)
+        (body,) = messages_until(rx, [key], timeout=20)
+        assert body["content"] == "past the websocket flood"
+        chat_s = time.monotonic() - t1
+        assert connect_s < 5 and chat_s < 30, (connect_s, chat_s)
+
+        during = scrape(node)
+        assert during.get("chat_websocket_sessions", transport="websocket") == 2
+        assert cap - 2 <= during.get("chat_stomp_pending_handshakes") <= cap
+        # The oldest, STOMP/TCP ones first, were evicted with the ERROR and closed; the first
+        # real client's connection evicted one more (flood[by_flood]); the newest wait.
+        by_flood = total - cap - tcp_n
+        oldest, newest = flood[:by_flood], flood[by_flood + 2:]
+        result = wait_all_closed(tcp_socks, 20)
+        assert result["closed"] == tcp_n, f"{tcp_n - result['closed']} STOMP/TCP flood connections still open"
+        for s in tcp_socks:
+            assert b"message:handshake capacity exceeded" in result["bytes"][s], result["bytes"][s][:200]
+        for i, w in enumerate(oldest):
+            data, end = ws_flood_outcome(w, 20)
+            assert b"message:handshake capacity exceeded" in data and end == "close frame", (i, end, data[:200])
+        evicted_s = time.monotonic() - t0
+        assert evicted_s < 30, "evicted, not closed by the 60 s handshake timeout"
+        def silent_and_open(w) -> bool:
+            w.sock.setblocking(False)
+            try:
+                w.sock.recv(1, socket.MSG_PEEK)  # b"" = closed; data = an ERROR
+                return False
+            except BlockingIOError:
+                return True
+        still_open = sum(1 for w in newest if silent_and_open(w))
+        assert still_open == len(newest), f"only {still_open} of the {len(newest)} newest flood WebSockets open"
+        print(f"\n{tcp_n} STOMP/TCP + {ws_n} WebSocket connections without CONNECT, cap {cap}: "
+              f"{during.get('chat_stomp_handshakes_evicted_total') - evicted0:.0f} evicted, "
+              f"{during.get('chat_stomp_pending_handshakes'):.0f} pending; WebSocket clients connected in "
+              f"{connect_s * 1000:.0f} ms, chatted in {chat_s * 1000:.0f} ms; "
+              f"oldest closed {evicted_s:.1f}s after the flood began")
+    finally:
+        for c in clients:
+            c.close()
+        for w in flood:
+            try:
+                w.close(timeout=1)
+            except Exception:  # noqa: BLE001 - closed by the server already
+                pass
+        for s in tcp_socks:
+            s.close()
+    after = wait_for(lambda: (m := scrape(node)) and m.get("chat_stomp_pending_handshakes") == 0
+                     and m.get("chat_websocket_sessions", transport="websocket") == 0 and m, 20,
+                     what="pending STOMP handshakes and WebSocket sessions back to 0")
     assert after.get("chat_websocket_sessions", transport="tcp") == 0
 
 

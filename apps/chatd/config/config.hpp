@@ -62,7 +62,7 @@ struct config {
   // HTTP connections whose first request has not arrived yet; past it the oldest of them
   // is closed to admit the new one (a flood of half-open connections cannot lock clients out).
   int max_http_handshakes = 1024;
-  // The same for STOMP/TCP connections whose session has not accepted a CONNECT yet.
+  // The same for STOMP sessions (TCP and WebSocket) that have not accepted a CONNECT yet.
   int max_stomp_handshakes = 1024;
   std::chrono::milliseconds typing_interval{1000};
   std::chrono::seconds presence_ttl{60};

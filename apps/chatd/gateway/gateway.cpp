@@ -2,6 +2,7 @@
 
 #include "gateway/db_directory.hpp"
 #include "gateway/fanout_hub.hpp"
+#include "gateway/handshake_gate.hpp"
 #include "gateway/presence_service.hpp"
 #include "gateway/redis_subscriber.hpp"
 #include "gateway/session.hpp"
@@ -64,7 +65,7 @@ struct gateway::node {
         env{settings_of(cfg), clock, dir, log, hub, users, presence, presence, sessions, stats, nullptr},
         sweep(ioc),
         stomp_endpoint(net::ip::make_address(cfg.stomp_host), cfg.stomp_port),
-        max_stomp_handshakes(static_cast<std::size_t>(cfg.max_stomp_handshakes)),
+        handshakes(std::make_shared<handshake_gate>(static_cast<std::size_t>(cfg.max_stomp_handshakes))),
         ws(ws_options{cfg.handshake_timeout}) {
     hub.set_control(&subscriber);
   }
@@ -87,7 +88,8 @@ struct gateway::node {
   session_env env;
   net::steady_timer sweep;
   net::ip::tcp::endpoint stomp_endpoint;
-  std::size_t max_stomp_handshakes;
+  // --max-stomp-handshakes: one cap for the sessions awaiting CONNECT on both transports.
+  std::shared_ptr<handshake_gate> handshakes;
   ws_options ws;
   std::shared_ptr<tcp_listener> listener;
   std::shared_ptr<std::atomic<bool>> accepting = std::make_shared<std::atomic<bool>>(true);
@@ -120,7 +122,7 @@ void gateway::start() {
     const std::shared_ptr<const session_env> env(n, &n->env);
     return std::make_shared<session>(strand, env, make_session_id(n->node_id, n->next_session.fetch_add(1)));
   };
-  n.listener = std::make_shared<tcp_listener>(ioc_, n.stomp_endpoint, factory, n.max_stomp_handshakes);
+  n.listener = std::make_shared<tcp_listener>(ioc_, n.stomp_endpoint, factory, n.handshakes);
   n.listener->start();
 
   // Forget idle users' rate-limit state now and then.
@@ -149,7 +151,7 @@ http::upgrade_handler gateway::ws_upgrade_handler() {
     return std::make_shared<session>(strand, env, make_session_id(n->node_id, n->next_session.fetch_add(1)),
                                      transport_kind::websocket);
   };
-  return make_ws_upgrade_handler(std::move(factory), node_->ws, node_->accepting);
+  return make_ws_upgrade_handler(std::move(factory), node_->ws, node_->accepting, node_->handshakes);
 }
 
 void gateway::stop_accepting() {
@@ -189,13 +191,9 @@ std::uint16_t gateway::stomp_port() const {
 
 std::size_t gateway::open_sessions() const { return node_->sessions.size(); }
 
-std::size_t gateway::pending_handshakes() const {
-  return node_->listener ? node_->listener->pending_handshakes() : 0;
-}
+std::size_t gateway::pending_handshakes() const { return node_->handshakes->pending(); }
 
-std::uint64_t gateway::evicted_handshakes() const {
-  return node_->listener ? node_->listener->evicted_handshakes() : 0;
-}
+std::uint64_t gateway::evicted_handshakes() const { return node_->handshakes->evicted(); }
 
 const gateway_stats& gateway::stats() const { return node_->stats; }
 

@@ -58,8 +58,8 @@ class gateway {
 
   std::uint16_t stomp_port() const;
   std::size_t open_sessions() const;
-  // STOMP/TCP connections awaiting CONNECT now, and those closed because
-  // --max-stomp-handshakes was reached. Any thread (after start()).
+  // STOMP connections (TCP, and WebSocket after the upgrade) awaiting CONNECT now, and
+  // those closed because --max-stomp-handshakes was reached. Any thread.
   std::size_t pending_handshakes() const;
   std::uint64_t evicted_handshakes() const;
   const gateway_stats& stats() const;

@@ -6,8 +6,8 @@
 // its turn comes.
 //
 // Intrusive: each element embeds a pending_hook, so tracking allocates nothing and every
-// operation is O(1). Not thread-safe: the owner serialises calls (tcp_listener's gate holds
-// a mutex around them).
+// operation is O(1). Not thread-safe: the owner serialises calls (handshake_gate holds a
+// mutex around them).
 #include <cstddef>
 
 namespace chat::gateway {

@@ -22,47 +22,18 @@ constexpr std::size_t read_chunk = 16 * 1024;
 
 }  // namespace
 
-// ---- handshake gate -------------------------------------------------------------------------
-
-std::shared_ptr<tcp_connection> handshake_gate::admit(tcp_connection& c) {
-  std::lock_guard lock(mutex_);
-  pending_hook* oldest = pending_.admit(c);
-  if (oldest == nullptr) return nullptr;
-  // Every hook in the set is a tcp_connection. One whose last owner is gone is being
-  // destroyed (its destructor waits for this mutex to leave): it needs no eviction.
-  return static_cast<tcp_connection*>(oldest)->weak_from_this().lock();
-}
-
-void handshake_gate::leave(tcp_connection& c) noexcept {
-  std::lock_guard lock(mutex_);
-  pending_.leave(c);
-}
-
-std::size_t handshake_gate::pending() const {
-  std::lock_guard lock(mutex_);
-  return pending_.size();
-}
-
 // ---- connection -----------------------------------------------------------------------------
 
 tcp_connection::tcp_connection(tcp::socket socket, std::shared_ptr<session> core, std::shared_ptr<handshake_gate> gate)
-    : socket_(std::move(socket)), core_(std::move(core)), gate_(std::move(gate)), timer_(socket_.get_executor()) {}
-
-// Also reached without finish() when the io_context is destroyed with our handlers.
-tcp_connection::~tcp_connection() {
-  if (gate_) gate_->leave(*this);
-}
+    : gated_transport(std::move(gate)), socket_(std::move(socket)), core_(std::move(core)), timer_(socket_.get_executor()) {}
 
 void tcp_connection::start() {
   // Tracked here, on the listener's strand: in accept order, and before the session runs
-  // (it cannot report handshake_finished() before it is tracked). The evicted connection
-  // was started earlier by this same strand, so its on_start() is ahead of on_evicted() on
-  // its own strand.
-  if (gate_) {
-    if (auto oldest = gate_->admit(*this)) {
-      net::post(oldest->socket_.get_executor(), [oldest] { oldest->on_evicted(); });
-    }
-  }
+  // (it cannot report handshake_finished() before it is tracked). An eviction may reach
+  // this connection's strand before on_start() (the gate is shared with WebSocket
+  // connections, which are tracked on their own strands): it waits for
+  // handshake_session_started().
+  track_handshake(shared_from_this());
   net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->on_start(); });
 }
 
@@ -72,26 +43,19 @@ void tcp_connection::on_start() {
   socket_.set_option(net::socket_base::keep_alive(true), ignored);
   socket_.non_blocking(true, ignored);
   core_->start(*this);
+  handshake_session_started();
   do_wait_read();
 }
 
-void tcp_connection::on_evicted() {
-  if (closed_) return;
+bool tcp_connection::evict_handshake() {
+  if (closed_) return false;
   // Set first: the ERROR's write may complete and half-close before evict_handshake() returns.
   linger_ = false;
   if (!core_->evict_handshake()) {
     linger_ = true;  // it sent CONNECT after all, in the meantime: not evicted
-    return;
+    return false;
   }
-  // One line per 1000 evictions: a flood must not flood the log too.
-  if (const auto n = gate_->count_eviction(); n % 1000 == 1) {
-    log::warn("too many STOMP connections without CONNECT; closing the oldest",
-              {{"limit", static_cast<std::int64_t>(gate_->limit())}, {"evicted_total", static_cast<std::int64_t>(n)}});
-  }
-}
-
-void tcp_connection::handshake_finished() {
-  if (gate_) gate_->leave(*this);
+  return true;
 }
 
 void tcp_connection::do_wait_read() {
@@ -183,7 +147,7 @@ void tcp_connection::abort() { finish(); }
 void tcp_connection::finish() {
   if (closed_) return;
   closed_ = true;
-  if (gate_) gate_->leave(*this);
+  leave_handshake();
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
@@ -194,13 +158,13 @@ void tcp_connection::finish() {
 // ---- listener -------------------------------------------------------------------------------
 
 tcp_listener::tcp_listener(net::io_context& ioc, tcp::endpoint ep, session_factory make_session,
-                           std::size_t max_pending_handshakes)
+                           std::shared_ptr<handshake_gate> gate)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       backoff_(acceptor_.get_executor()),
       endpoint_(ep),
       make_session_(std::move(make_session)),
-      gate_(std::make_shared<handshake_gate>(max_pending_handshakes)) {}
+      gate_(std::move(gate)) {}
 
 void tcp_listener::start() {
   acceptor_.open(endpoint_.protocol());

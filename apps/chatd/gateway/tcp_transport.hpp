@@ -10,13 +10,13 @@
 // side, and drain the peer for up to `linger` so that the last frame is not destroyed by an
 // RST; then close.
 //
-// Connections whose session still awaits CONNECT are counted by the listener's
-// handshake_gate (--max-stomp-handshakes); past the cap the oldest of them gets ERROR
-// "handshake capacity exceeded" and is closed without the linger, to admit the new one.
-#include "gateway/pending_set.hpp"
+// Connections whose session still awaits CONNECT count towards the gateway's
+// handshake_gate (--max-stomp-handshakes, shared with STOMP over WebSocket); past the cap
+// the oldest of them gets ERROR "handshake capacity exceeded" and is closed without the
+// linger, to admit the new one.
+#include "gateway/handshake_gate.hpp"
 #include "gateway/session.hpp"
 #include "gateway/session_timer.hpp"
-#include "gateway/transport.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 namespace chat::gateway {
@@ -36,45 +35,15 @@ using session_factory = std::function<std::shared_ptr<session>(const boost::asio
 
 inline constexpr std::chrono::milliseconds close_linger{2000};
 
-class tcp_connection;
-
-// The connections of one listener whose session has not left the awaiting-CONNECT phase,
-// oldest first, at most `limit` of them (see pending_set). Shared by the listener and its
-// connections; thread-safe (a mutex around O(1) list operations, no I/O under it).
-class handshake_gate {
- public:
-  explicit handshake_gate(std::size_t limit) : pending_(limit) {}
-
-  // Tracks `c` (newest). Returns the connection to evict when the limit is passed: the
-  // oldest one still alive, no longer tracked (or null).
-  std::shared_ptr<tcp_connection> admit(tcp_connection& c);
-  // Stops tracking `c`. Idempotent; safe from `c`'s destructor.
-  void leave(tcp_connection& c) noexcept;
-  // An evicted connection was closed (its session still awaited CONNECT); returns the total.
-  std::uint64_t count_eviction() noexcept { return evicted_.fetch_add(1, std::memory_order_relaxed) + 1; }
-
-  std::size_t limit() const noexcept { return pending_.limit(); }
-  std::size_t pending() const;
-  std::uint64_t evicted() const noexcept { return evicted_.load(std::memory_order_relaxed); }
-
- private:
-  mutable std::mutex mutex_;
-  pending_set pending_;  // guarded by mutex_
-  std::atomic<std::uint64_t> evicted_{0};
-};
-
-class tcp_connection final : public transport,
-                             public pending_hook,
-                             public std::enable_shared_from_this<tcp_connection> {
+class tcp_connection final : public gated_transport, public std::enable_shared_from_this<tcp_connection> {
  public:
   // `socket`'s executor must be a strand; `core` must be bound to the same strand. `gate`
   // (may be null: no cap) counts the connection until its session leaves awaiting-CONNECT.
   tcp_connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<session> core,
                  std::shared_ptr<handshake_gate> gate = nullptr);
-  ~tcp_connection() override;
 
   // Called once, on the listener's strand (connections with a gate are tracked in the order
-  // of their start()); the rest runs on the connection's strand.
+  // of their start(), i.e. of their accept); the rest runs on the connection's strand.
   void start();
 
   void output_ready() override;
@@ -82,11 +51,11 @@ class tcp_connection final : public transport,
   void close_after_flush() override;
   void abort() override;
   void resume_reading() override;
-  void handshake_finished() override;
 
  private:
+  bool evict_handshake() override;
+  boost::asio::any_io_executor handshake_strand() override { return socket_.get_executor(); }
   void on_start();
-  void on_evicted();
   void do_wait_read();
   void on_readable(const boost::system::error_code& ec);
   void do_write();
@@ -97,7 +66,6 @@ class tcp_connection final : public transport,
 
   boost::asio::ip::tcp::socket socket_;
   std::shared_ptr<session> core_;
-  std::shared_ptr<handshake_gate> gate_;
   session_timer timer_;
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::size_t write_frames_ = 0;
@@ -110,23 +78,18 @@ class tcp_connection final : public transport,
   time_point linger_until_{};
 };
 
-// Accepts STOMP/TCP connections, each on its own strand. At most `max_pending_handshakes`
-// of them may await CONNECT at once; past it the oldest such connection is closed.
+// Accepts STOMP/TCP connections, each on its own strand. Those awaiting CONNECT count
+// towards `gate` (may be null: no cap), shared with the WebSocket side.
 class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
  public:
   tcp_listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint ep, session_factory make_session,
-               std::size_t max_pending_handshakes = 1024);
+               std::shared_ptr<handshake_gate> gate = nullptr);
 
   // Binds and listens; throws boost::system::system_error when the port is taken.
   void start();
   // Stops accepting (open connections are not touched). Thread-safe, idempotent.
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
-
-  // Connections awaiting CONNECT now. Any thread.
-  std::size_t pending_handshakes() const { return gate_->pending(); }
-  // Connections closed because max_pending_handshakes was reached. Any thread.
-  std::uint64_t evicted_handshakes() const noexcept { return gate_->evicted(); }
 
  private:
   void do_accept();

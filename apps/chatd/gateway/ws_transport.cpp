@@ -24,10 +24,17 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-class ws_connection final : public transport, public std::enable_shared_from_this<ws_connection> {
+class ws_connection final : public gated_transport, public std::enable_shared_from_this<ws_connection> {
  public:
-  ws_connection(beast::tcp_stream&& stream, std::shared_ptr<session> core, ws_options options)
-      : ws_(std::move(stream)), core_(std::move(core)), options_(options), timer_(ws_.get_executor()) {}
+  // `gate` (may be null: no cap) counts the connection from the end of the WebSocket
+  // handshake until its session leaves awaiting-CONNECT.
+  ws_connection(beast::tcp_stream&& stream, std::shared_ptr<session> core, ws_options options,
+                std::shared_ptr<handshake_gate> gate)
+      : gated_transport(std::move(gate)),
+        ws_(std::move(stream)),
+        core_(std::move(core)),
+        options_(options),
+        timer_(ws_.get_executor()) {}
 
   void accept(http::request&& req, std::optional<std::string_view> subprotocol) {
     beast::get_lowest_layer(ws_).expires_never();
@@ -54,7 +61,12 @@ class ws_connection final : public transport, public std::enable_shared_from_thi
         return;
       }
       self->ws_.text(true);
+      // Tracked here, on the strand that accepted the upgrade (the session's), right before
+      // the session runs: it cannot report handshake_finished() before it is tracked, and an
+      // eviction posted to this strand runs after it started.
+      self->track_handshake(self);
       self->core_->start(*self);
+      self->handshake_session_started();
       self->do_read();
     });
   }
@@ -79,6 +91,19 @@ class ws_connection final : public transport, public std::enable_shared_from_thi
   void resume_reading() override { do_read(); }
 
  private:
+  bool evict_handshake() override {
+    if (closed_) return false;
+    // Set first: the ERROR's write may complete and start the close before this returns.
+    linger_ = false;
+    if (!core_->evict_handshake()) {
+      linger_ = true;  // it sent CONNECT after all, in the meantime: not evicted
+      return false;
+    }
+    return true;
+  }
+
+  net::any_io_executor handshake_strand() override { return ws_.get_executor(); }
+
   void do_read() {
     if (reading_ || closed_) return;
     if (!closing_ && !core_->wants_bytes()) return;
@@ -130,22 +155,24 @@ class ws_connection final : public transport, public std::enable_shared_from_thi
     if (close_sent_ || closed_) return;
     close_sent_ = true;
     // The peer gets as long to answer our close frame as a TCP peer gets to read its last
-    // frame. Our own timer enforces it (closing the socket): a Beast timeout would complete
-    // the pending read with `timeout`, which Beast 1.74 asserts cannot happen.
+    // frame (an evicted one: no time; the close frame is written as async_close() starts).
+    // Our own timer enforces it (closing the socket): a Beast timeout would complete the
+    // pending read with `timeout`, which Beast 1.74 asserts cannot happen.
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = websocket::stream_base::none();
     timeouts.idle_timeout = websocket::stream_base::none();
     timeouts.keep_alive_pings = false;
     ws_.set_option(timeouts);
-    linger_until_ = steady_clock::now() + close_linger;
-    schedule(linger_until_);
+    linger_until_ = steady_clock::now() + (linger_ ? close_linger : std::chrono::milliseconds(0));
     ws_.async_close(websocket::close_code::normal,
                     [self = shared_from_this()](const boost::system::error_code&) { self->finish(); });
+    schedule(linger_until_);
   }
 
   void finish() {
     if (closed_) return;
     closed_ = true;
+    leave_handshake();
     boost::system::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
     timer_.cancel();
@@ -164,6 +191,7 @@ class ws_connection final : public transport, public std::enable_shared_from_thi
   bool closing_ = false;
   bool close_sent_ = false;
   bool closed_ = false;
+  bool linger_ = true;  // false once evicted: a flood connection gets no 2 s of our time
   time_point linger_until_{};
 };
 
@@ -217,9 +245,10 @@ std::optional<std::string_view> choose_stomp_subprotocol(std::string_view offere
 }
 
 http::upgrade_handler make_ws_upgrade_handler(session_factory make_session, ws_options options,
-                                              std::shared_ptr<std::atomic<bool>> accepting) {
-  return [make_session = std::move(make_session), options, accepting](beast::tcp_stream&& stream,
-                                                                       http::request&& req) {
+                                              std::shared_ptr<std::atomic<bool>> accepting,
+                                              std::shared_ptr<handshake_gate> gate) {
+  return [make_session = std::move(make_session), options, accepting, gate = std::move(gate)](
+             beast::tcp_stream&& stream, http::request&& req) {
     std::string_view target = req.target();
     if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
     if (target != "/ws") return reject(std::move(stream), req);
@@ -227,7 +256,8 @@ http::upgrade_handler make_ws_upgrade_handler(session_factory make_session, ws_o
     const auto subprotocol = choose_stomp_subprotocol(req[beast::http::field::sec_websocket_protocol]);
     auto core = make_session(stream.get_executor());
     if (!core) return unavailable(std::move(stream), req);
-    std::make_shared<ws_connection>(std::move(stream), std::move(core), options)->accept(std::move(req), subprotocol);
+    std::make_shared<ws_connection>(std::move(stream), std::move(core), options, gate)
+        ->accept(std::move(req), subprotocol);
   };
 }
 

@@ -7,6 +7,11 @@
 // heart-beat) is one text message written from the queued buffers without copying them;
 // incoming messages are fed to the decoder as a byte stream, so a client may split or
 // batch frames across messages and the decoder's limits apply the same way as on TCP.
+//
+// From the end of the WebSocket handshake until its session leaves awaiting-CONNECT, a
+// connection counts towards the same handshake_gate as STOMP/TCP (--max-stomp-handshakes):
+// past the cap the oldest such connection, on either transport, gets ERROR "handshake
+// capacity exceeded" and is closed (close frame, no linger).
 #include "gateway/tcp_transport.hpp"
 #include "http/server.hpp"
 
@@ -24,8 +29,10 @@ struct ws_options {
 };
 
 // The upgrade handler for http::server: /ws becomes a STOMP session (other targets get a
-// 404). Runs on the HTTP connection's strand, which becomes the session's strand.
+// 404). Runs on the HTTP connection's strand, which becomes the session's strand. `gate`
+// (may be null: no cap) is the gateway's, shared with the tcp_listener.
 http::upgrade_handler make_ws_upgrade_handler(session_factory make_session, ws_options options,
-                                              std::shared_ptr<std::atomic<bool>> accepting);
+                                              std::shared_ptr<std::atomic<bool>> accepting,
+                                              std::shared_ptr<handshake_gate> gate = nullptr);
 
 }  // namespace chat::gateway

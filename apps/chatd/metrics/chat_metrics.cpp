@@ -20,9 +20,9 @@ chat_metrics::chat_metrics(registry& r)
                                             "HTTP connections closed without a request because --max-http-handshakes "
                                             "was reached")),
       stomp_pending_handshakes(r.get_gauge("chat_stomp_pending_handshakes",
-                                           "STOMP/TCP connections whose session has not accepted a CONNECT yet")),
+                                           "STOMP sessions (TCP and WebSocket) that have not accepted a CONNECT yet")),
       stomp_handshakes_evicted(r.get_counter("chat_stomp_handshakes_evicted_total",
-                                             "STOMP/TCP connections closed before CONNECT because "
+                                             "STOMP connections (TCP and WebSocket) closed before CONNECT because "
                                              "--max-stomp-handshakes was reached")),
       open_fds(r.get_gauge("process_open_fds", "Open file descriptors (every connection is one)")),
       max_fds(r.get_gauge("process_max_fds", "Maximum number of open file descriptors (soft limit)")) {}
