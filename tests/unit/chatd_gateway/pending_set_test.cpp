@@ -23,8 +23,8 @@ std::vector<int> drain(pending_set& set) {
 }
 
 TEST(pending_set, admits_up_to_the_limit_then_evicts_the_oldest) {
-  pending_set set(3);
   std::array<conn, 6> c;
+  pending_set set(3);
   for (int i = 0; i < 6; ++i) c[i].id = i;
   EXPECT_EQ(set.admit(c[0]), nullptr);
   EXPECT_EQ(set.admit(c[1]), nullptr);
@@ -41,8 +41,8 @@ TEST(pending_set, admits_up_to_the_limit_then_evicts_the_oldest) {
 }
 
 TEST(pending_set, leaving_from_anywhere_keeps_the_order_of_the_rest) {
-  pending_set set(10);
   std::array<conn, 5> c;
+  pending_set set(10);
   for (int i = 0; i < 5; ++i) {
     c[i].id = i;
     set.admit(c[i]);
@@ -55,8 +55,8 @@ TEST(pending_set, leaving_from_anywhere_keeps_the_order_of_the_rest) {
 }
 
 TEST(pending_set, leave_is_idempotent_and_a_no_op_after_eviction) {
-  pending_set set(1);
   conn a, b;
+  pending_set set(1);
   a.id = 1;
   b.id = 2;
   set.admit(a);
@@ -69,8 +69,8 @@ TEST(pending_set, leave_is_idempotent_and_a_no_op_after_eviction) {
 }
 
 TEST(pending_set, a_hook_can_be_admitted_again_after_leaving) {
-  pending_set set(2);
   conn a, b, c;
+  pending_set set(2);
   a.id = 1;
   b.id = 2;
   c.id = 3;
@@ -83,9 +83,9 @@ TEST(pending_set, a_hook_can_be_admitted_again_after_leaving) {
 }
 
 TEST(pending_set, limit_below_one_is_one_and_the_newest_is_never_evicted) {
+  conn a, b;
   pending_set set(0);
   EXPECT_EQ(set.limit(), 1u);
-  conn a, b;
   a.id = 1;
   b.id = 2;
   EXPECT_EQ(set.admit(a), nullptr);
@@ -97,8 +97,8 @@ TEST(pending_set, limit_below_one_is_one_and_the_newest_is_never_evicted) {
 // leave quickly: every eviction hits a flood connection, and the set never passes its limit.
 TEST(pending_set, a_flood_evicts_itself_not_the_clients_that_leave_in_time) {
   constexpr int limit = 50, n = 1000;
+  std::vector<conn> c(n);  // outlives the set, which unlinks what is left when destroyed
   pending_set set(limit);
-  std::vector<conn> c(n);
   int evicted = 0;
   for (int i = 0; i < n; ++i) {
     c[i].id = i;
