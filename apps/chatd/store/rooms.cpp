@@ -3,6 +3,7 @@
 #include "store/sql_util.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace chat::store {
 namespace {
@@ -215,24 +216,30 @@ room_detail_outcome load_room(pqxx::connection& conn, std::int64_t room_id, std:
   return out;
 }
 
-add_members_outcome add_members(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
-                                const std::vector<std::int64_t>& user_ids) {
-  add_members_outcome out;
-  pqxx::work tx(conn);
+namespace {
+
+// Whether `caller` may change the membership of group room `room_id` (SPEC §3: members
+// only, never a DIRECT room), as the status of the route's outcome type.
+template <class Status>
+std::optional<Status> membership_change_refused(pqxx::work& tx, std::int64_t room_id, std::int64_t caller) {
   const auto room = tx.exec_params(
       "SELECT r.type, EXISTS (SELECT 1 FROM chat_room_members WHERE room_id = r.id AND user_id = $2) "
       "FROM chat_rooms r WHERE r.id = $1",
       room_id, caller);
-  if (room.empty()) {
-    out.st = add_members_outcome::status::no_such_room;
-    return out;
-  }
-  if (!room[0][1].as<bool>()) {
-    out.st = add_members_outcome::status::not_a_member;
-    return out;
-  }
-  if (parse_room_type(detail::text_of(room[0][0])) == room_type::direct) {
-    out.st = add_members_outcome::status::direct_room;
+  if (room.empty()) return Status::no_such_room;
+  if (!room[0][1].as<bool>()) return Status::not_a_member;
+  if (parse_room_type(detail::text_of(room[0][0])) == room_type::direct) return Status::direct_room;
+  return std::nullopt;
+}
+
+}  // namespace
+
+add_members_outcome add_members(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
+                                const std::vector<std::int64_t>& user_ids) {
+  add_members_outcome out;
+  pqxx::work tx(conn);
+  if (const auto refused = membership_change_refused<add_members_outcome::status>(tx, room_id, caller)) {
+    out.st = *refused;
     return out;
   }
   auto missing = unknown_users(tx, user_ids);
@@ -260,20 +267,8 @@ add_members_outcome add_members(pqxx::connection& conn, std::int64_t room_id, st
 leave_outcome leave_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller) {
   leave_outcome out;
   pqxx::work tx(conn);
-  const auto room = tx.exec_params(
-      "SELECT r.type, EXISTS (SELECT 1 FROM chat_room_members WHERE room_id = r.id AND user_id = $2) "
-      "FROM chat_rooms r WHERE r.id = $1",
-      room_id, caller);
-  if (room.empty()) {
-    out.st = leave_outcome::status::no_such_room;
-    return out;
-  }
-  if (!room[0][1].as<bool>()) {
-    out.st = leave_outcome::status::not_a_member;
-    return out;
-  }
-  if (parse_room_type(detail::text_of(room[0][0])) == room_type::direct) {
-    out.st = leave_outcome::status::direct_room;
+  if (const auto refused = membership_change_refused<leave_outcome::status>(tx, room_id, caller)) {
+    out.st = *refused;
     return out;
   }
   const auto deleted = tx.exec_params(
