@@ -195,11 +195,11 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
   time_point linger_until_{};
 };
 
-// Answers a non-/ws upgrade request with 404 and closes.
-void reject(beast::tcp_stream&& stream, const http::request& req) {
+// Answers an upgrade request that will not be served with a JSON error, then closes.
+void answer_and_close(beast::tcp_stream&& stream, const http::request& req, http::status status,
+                      std::string_view code, std::string_view message) {
   auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
-  auto res = std::make_shared<http::response>(
-      http::error_response(http::status::not_found, "not_found", "no WebSocket endpoint at this path"));
+  auto res = std::make_shared<http::response>(http::error_response(status, code, message));
   res->version(req.version());
   res->keep_alive(false);
   res->prepare_payload();
@@ -211,19 +211,14 @@ void reject(beast::tcp_stream&& stream, const http::request& req) {
   });
 }
 
+// A non-/ws upgrade request: 404.
+void reject(beast::tcp_stream&& stream, const http::request& req) {
+  answer_and_close(std::move(stream), req, http::status::not_found, "not_found", "no WebSocket endpoint at this path");
+}
+
 void unavailable(beast::tcp_stream&& stream, const http::request& req) {
-  auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
-  auto res = std::make_shared<http::response>(
-      http::error_response(http::status::service_unavailable, "shutting_down", "server shutting down"));
-  res->version(req.version());
-  res->keep_alive(false);
-  res->prepare_payload();
-  s->expires_after(std::chrono::seconds(10));
-  beast::http::async_write(*s, *res, [s, res](const boost::system::error_code&, std::size_t) {
-    boost::system::error_code ignored;
-    s->socket().shutdown(tcp::socket::shutdown_both, ignored);
-    s->close();
-  });
+  answer_and_close(std::move(stream), req, http::status::service_unavailable, "shutting_down",
+                   "server shutting down");
 }
 
 }  // namespace
