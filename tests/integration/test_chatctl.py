@@ -386,7 +386,8 @@ def test_password_never_in_ps_or_logs(users, chatd, tmp_path):
     marker = "marker-" + uuid.uuid4().hex
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
     try:
-        assert scan_processes_for(marker), "the /proc scan is blind"
+        # Popen can return before /proc shows the new command line on a loaded machine: retry.
+        wait_for(lambda: scan_processes_for(marker), 10, what="the /proc scan to see a marker in a command line")
     finally:
         sleeper.kill()
         sleeper.wait()
