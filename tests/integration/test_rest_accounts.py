@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from chatlib import make_token
-from conftest import Chatd
+from conftest import Chatd, wait_for
 from test_rest_common import error_of, expect_error, failed, rest_env
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -285,3 +285,77 @@ def test_token_of_a_known_user_signed_by_chatd_secret_is_accepted(api):
     """Control for the 401 tests: a token made the same way, but valid, works."""
     user = api.signup()
     assert api.get("/api/users/me", headers={"Authorization": "Bearer " + make_token(user.id)}).status_code == 200
+
+
+# ---------------------------------------------------------------------------- failed-login limit
+
+
+def login(node, email: str, password: str) -> requests.Response:
+    return requests.post(node.url + "/api/auth/login", json={"email": email, "password": password}, timeout=30)
+
+
+def signup(node, password: str = "password123") -> str:
+    email = f"lock-{uuid.uuid4().hex[:10]}@example.com"
+    r = requests.post(node.url + "/api/auth/signup", timeout=30,
+                      json={"email": email, "password": password, "nickname": "lock"})
+    assert r.status_code == 201, r.text
+    return email
+
+
+def logins_locked(node) -> float:
+    text = requests.get(node.url + "/metrics", timeout=10).text
+    return float(re.search(r"^chat_logins_locked_total (\S+)$", text, re.M).group(1))
+
+
+def test_login_failure_limit_locks_an_email_across_nodes_until_the_window_ends(stack, database, chatd_factory):
+    """--login-failure-limit 3: after three failed logins for one email (on any node: the
+    count is in the shared Redis) the next login for it is 429 with Retry-After, even with the
+    right password; an unknown email is treated alike; other emails are not affected; when
+    the window ends the right password works and clears the count."""
+    env = {"CHATD_LOGIN_FAILURE_LIMIT": "3", "CHATD_LOGIN_FAILURE_WINDOW": "5s"}
+    n1 = chatd_factory(stack, database_url=database, env=env)
+    n2 = chatd_factory(stack, database_url=database, env=env)
+    victim, bystander = signup(n1), signup(n1)
+    locked_before = logins_locked(n2)
+
+    for node in (n1, n2, n1):
+        expect_error(login(node, victim, "wrong-password"), 401, "invalid_credentials")
+    r = login(n2, victim, "password123")
+    expect_error(r, 429, "rate_limited")
+    assert 1 <= int(r.headers["Retry-After"]) <= 5, r.headers
+    assert "token" not in r.text
+    expect_error(login(n1, victim, "wrong-password"), 429, "rate_limited")
+    assert logins_locked(n2) - locked_before == 1
+
+    ghost = f"ghost-{uuid.uuid4().hex}@example.com"  # no such user: the same answers
+    for _ in range(3):
+        expect_error(login(n2, ghost, "wrong-password"), 401, "invalid_credentials")
+    expect_error(login(n2, ghost, "wrong-password"), 429, "rate_limited")
+
+    assert login(n1, bystander, "password123").status_code == 200
+
+    # The window runs from the first failure; refused attempts do not extend it.
+    ok = wait_for(lambda: (r := login(n1, victim, "password123")).status_code == 200 and r, 15,
+                  interval=0.5, what="the lock to end")
+    assert ok.json()["email"] == victim
+    # A success forgets the failures: three more are again answered 401.
+    for _ in range(3):
+        expect_error(login(n2, victim, "wrong-password"), 401, "invalid_credentials")
+    expect_error(login(n2, victim, "password123"), 429, "rate_limited")
+
+
+def test_login_failure_limit_off_and_redis_down_never_lock(own_stack, chatd_factory):
+    """--login-failure-limit 0 turns the limit off; with Redis down the limit is not
+    enforced (fail open: an outage must not lock every user out) and logins keep working."""
+    database = own_stack.create_database("login_limit")
+    off = chatd_factory(own_stack, database_url=database, env={"CHATD_LOGIN_FAILURE_LIMIT": "0"})
+    on = chatd_factory(own_stack, database_url=database, env={"CHATD_LOGIN_FAILURE_LIMIT": "2"})
+    email = signup(off)
+    for _ in range(4):
+        expect_error(login(off, email, "wrong-password"), 401, "invalid_credentials")
+    assert login(off, email, "password123").status_code == 200
+
+    own_stack.stop("redis")
+    for _ in range(4):
+        expect_error(login(on, email, "wrong-password"), 401, "invalid_credentials")
+    assert login(on, email, "password123").status_code == 200

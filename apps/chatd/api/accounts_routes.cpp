@@ -5,6 +5,7 @@
 #include "api/render.hpp"
 #include "api/rest_api.hpp"
 #include "store/accounts.hpp"
+#include "store/login_guard.hpp"
 
 #include <chat/auth/password.hpp>
 #include <chat/log/log.hpp>
@@ -15,6 +16,14 @@ namespace {
 
 http::response invalid_credentials() {
   return http::error_response(http::status::unauthorized, codes::invalid_credentials, "invalid email or password");
+}
+
+http::response login_locked(std::chrono::seconds remaining) {
+  auto res = http::error_response(http::status::too_many_requests, codes::rate_limited,
+                                  "too many failed logins for this email; try again in " +
+                                      std::to_string(remaining.count()) + " s");
+  res.set(http::bhttp::field::retry_after, std::to_string(remaining.count()));
+  return res;
 }
 
 }  // namespace
@@ -44,16 +53,29 @@ void rest_api::login(const http::request& req, const http::path_params&, http::r
   proto::login_request body;
   if (auto error = proto::parse_login_request(req.body(), body)) return respond(bad_request(error));
   run_db_job(pool_, "POST /api/auth/login", respond,
-             [this, body = std::move(body)](pqxx::connection& pg, store::db_context&) {
+             [this, body = std::move(body)](pqxx::connection& pg, store::db_context& ctx) {
                // Unknown and wrong passwords cost the same Argon2 verification and get the
                // same answer, so neither timing nor body tells which emails exist.
+               // The failure limit applies to unknown emails too, so the answers stay alike.
+               const bool limited = login_failure_limit_ > 0;
+               if (limited) {
+                 if (const auto remaining = store::login_lock_remaining(ctx.redis, body.email, login_failure_limit_)) {
+                   if (login_locked_) login_locked_();
+                   return login_locked(*remaining);
+                 }
+               }
+               auto failed = [&] {
+                 if (limited) store::record_login_failure(ctx.redis, body.email, login_failure_window_);
+                 return invalid_credentials();
+               };
                std::optional<store::user_record> user;
                if (proto::is_valid_email(body.email)) user = store::find_user_by_email(pg, body.email);
                if (!user) {
                  (void)auth::verify_password(dummy_hash_, body.password);
-                 return invalid_credentials();
+                 return failed();
                }
-               if (!auth::verify_password(user->password_hash, body.password)) return invalid_credentials();
+               if (!auth::verify_password(user->password_hash, body.password)) return failed();
+               if (limited) store::clear_login_failures(ctx.redis, body.email);
                if (auth::password_needs_rehash(user->password_hash, password_cost_)) {
                  // Parameters were raised since this hash was made: upgrade it, best effort.
                  if (auto hash = auth::hash_password(body.password, password_cost_)) {

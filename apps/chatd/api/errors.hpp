@@ -18,6 +18,7 @@ inline constexpr std::string_view forbidden = "forbidden";
 inline constexpr std::string_view not_found = "not_found";
 inline constexpr std::string_view conflict = "conflict";
 inline constexpr std::string_view unavailable = "unavailable";
+inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view internal = "internal";
 }  // namespace codes
 

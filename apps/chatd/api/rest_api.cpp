@@ -35,6 +35,8 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
       jwt_ttl_(cfg.jwt_ttl),
       password_cost_(password_cost_of(cfg.password_cost)),
       dummy_hash_(make_dummy_hash(password_cost_)),
+      login_failure_limit_(cfg.login_failure_limit),
+      login_failure_window_(cfg.login_failure_window),
       pool_(pool),
       log_(log) {}
 

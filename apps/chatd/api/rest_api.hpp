@@ -35,6 +35,8 @@ class rest_api {
   // Called once per room created (direct or group), from pool workers; e.g. to count
   // chat_rooms_created_total. Set before the server starts; must be thread-safe and cheap.
   void on_room_created(std::function<void()> hook) { room_created_ = std::move(hook); }
+  // Called once per login refused because of --login-failure-limit; same rules as above.
+  void on_login_locked(std::function<void()> hook) { login_locked_ = std::move(hook); }
 
  private:
   using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
@@ -85,9 +87,12 @@ class rest_api {
   const std::chrono::seconds jwt_ttl_;
   const auth::password_cost password_cost_;
   const std::string dummy_hash_;
+  const int login_failure_limit_;  // 0: no limit
+  const std::chrono::seconds login_failure_window_;
   store::db_pool& pool_;
   message_log& log_;
   std::function<void()> room_created_;
+  std::function<void()> login_locked_;
 };
 
 }  // namespace chat::chatd::api

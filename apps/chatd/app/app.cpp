@@ -310,6 +310,7 @@ int app::run() {
   // ---- REST: register routes on s.routes here ----
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
   s.rest->on_room_created([&s] { s.metrics.rooms_created.inc(); });
+  s.rest->on_login_locked([&s] { s.metrics.logins_locked.inc(); });
   s.rest->register_routes(s.routes);
 
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----

@@ -154,7 +154,8 @@ parse_outcome parse_config(int argc, const char* const* argv) {
 
   std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", typing = "1s",
               presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
-              retry_backoff = "1s", dedup_ttl = "24h", http_request_timeout = "30s";
+              retry_backoff = "1s", dedup_ttl = "24h", http_request_timeout = "30s",
+              login_failure_window = "5m";
   app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")->envname(env("MAX_FRAME_BYTES"))->check(CLI::Range(1024, 16 * 1024 * 1024))->capture_default_str();
   app.add_option("--max-content-chars", cfg.max_content_chars, "Longest message content, in characters")->envname(env("MAX_CONTENT_CHARS"))->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--max-headers", cfg.max_headers, "Most headers in one STOMP frame")->envname(env("MAX_HEADERS"))->check(CLI::Range(1, 1000))->capture_default_str();
@@ -180,6 +181,8 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_option("--consumer-retry-backoff", retry_backoff, "Pause between retries of a failing record")->envname(env("CONSUMER_RETRY_BACKOFF"))->check(duration_validator())->capture_default_str();
   app.add_option("--infra-failure-policy", cfg.infra_failure_policy, "When PostgreSQL/Redis is down: block (retry until back, nothing dead-lettered) or dead-letter (after the retries)")->envname(env("INFRA_FAILURE_POLICY"))->check(CLI::IsMember({"block", "dead-letter"}))->capture_default_str();
   app.add_option("--dedup-ttl", dedup_ttl, "How long a messageKey is remembered for live de-duplication")->envname(env("DEDUP_TTL"))->check(duration_validator())->capture_default_str();
+  app.add_option("--login-failure-limit", cfg.login_failure_limit, "Failed logins for one email within --login-failure-window before its logins are refused with 429 (0: no limit)")->envname(env("LOGIN_FAILURE_LIMIT"))->check(CLI::Range(0, 1000000))->capture_default_str();
+  app.add_option("--login-failure-window", login_failure_window, "Window of --login-failure-limit, from the first failure")->envname(env("LOGIN_FAILURE_WINDOW"))->check(duration_validator())->capture_default_str();
   app.add_option("--password-cost", cfg.password_cost, "Argon2id cost: interactive, moderate or minimum (tests only)")->envname(env("PASSWORD_COST"))->check(CLI::IsMember({"interactive", "moderate", "minimum"}))->capture_default_str();
 
   app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")->envname(env("ROLES"))->capture_default_str();
@@ -248,6 +251,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   cfg.persist_batch_wait = ms_of(batch_wait);
   cfg.consumer_retry_backoff = ms_of(retry_backoff);
   cfg.dedup_ttl = std::chrono::duration_cast<std::chrono::seconds>(ms_of(dedup_ttl));
+  cfg.login_failure_window = std::chrono::duration_cast<std::chrono::seconds>(ms_of(login_failure_window));
+  if (cfg.login_failure_window.count() < 1) {
+    return fail("--login-failure-window (CHATD_LOGIN_FAILURE_WINDOW): must be at least 1s");
+  }
   if (cfg.presence_ttl.count() < 2) return fail("--presence-ttl (CHATD_PRESENCE_TTL): must be at least 2s");
   if (cfg.presence_refresh.count() < 1 || cfg.presence_refresh >= cfg.presence_ttl) {
     return fail("--presence-refresh (CHATD_PRESENCE_REFRESH): must be at least 1s and shorter than --presence-ttl");

@@ -79,6 +79,9 @@ struct config {
 
   // accounts
   std::string password_cost = "interactive";  // interactive | moderate | minimum
+  // Failed logins per email within the window before logins for it are refused (429); 0: off.
+  int login_failure_limit = 10;
+  std::chrono::seconds login_failure_window{300};
 
   // behaviour
   role_set roles;

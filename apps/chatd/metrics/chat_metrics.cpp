@@ -12,6 +12,8 @@ chat_metrics::chat_metrics(registry& r)
       delivery_latency(r.get_histogram("chat_delivery_latency_seconds",
                                        "From the sent-at of a message to its MESSAGE frame written to a socket")),
       rate_limited(r.get_counter("chat_rate_limited_total", "SENDs refused by the per-user rate limit")),
+      logins_locked(r.get_counter("chat_logins_locked_total",
+                                  "Logins refused with 429 because of too many recent failures for the email")),
       slow_consumer_disconnects(r.get_counter("chat_slow_consumer_disconnects_total",
                                               "Sessions disconnected as slow consumers")),
       http_pending_handshakes(r.get_gauge("chat_http_pending_handshakes",

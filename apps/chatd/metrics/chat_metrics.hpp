@@ -17,6 +17,7 @@ struct chat_metrics {
   counter& rooms_created;                 // chat_rooms_created_total
   histogram& delivery_latency;            // chat_delivery_latency_seconds: sent-at -> written to socket
   counter& rate_limited;                  // chat_rate_limited_total
+  counter& logins_locked;                 // chat_logins_locked_total: logins refused by --login-failure-limit
   counter& slow_consumer_disconnects;     // chat_slow_consumer_disconnects_total
   gauge& http_pending_handshakes;         // chat_http_pending_handshakes: connections without a first request
   counter& http_handshakes_evicted;       // chat_http_handshakes_evicted_total: closed by --max-http-handshakes

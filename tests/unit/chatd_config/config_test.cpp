@@ -49,6 +49,8 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.kafka_partitions, 6);
   EXPECT_EQ(c.consumer_retries, 3);
   EXPECT_EQ(c.heartbeat_send_ms, 10000u);
+  EXPECT_EQ(c.login_failure_limit, 10);
+  EXPECT_EQ(c.login_failure_window.count(), 300);
   EXPECT_TRUE(c.roles.gateway && c.roles.persist && c.roles.broadcast && c.roles.receipts);
 }
 
@@ -71,6 +73,16 @@ TEST(Config, DurationsAcceptUnits) {
   EXPECT_EQ(out.cfg->jwt_ttl.count(), 7200);
   EXPECT_EQ(out.cfg->write_stall_timeout.count(), 1500);
   EXPECT_EQ(out.cfg->presence_ttl.count(), 3);
+}
+
+TEST(Config, LoginFailureLimit) {
+  auto out = parse({db, secret, "--login-failure-limit=0", "--login-failure-window=90s"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->login_failure_limit, 0);
+  EXPECT_EQ(out.cfg->login_failure_window.count(), 90);
+  EXPECT_EQ(parse({db, secret, "--login-failure-limit=-1"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--login-failure-window=500ms"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--login-failure-window=soon"}).exit_code, 2);
 }
 
 TEST(Config, BadValuesExitTwo) {
