@@ -329,8 +329,13 @@ def test_one_order_for_every_receiver_on_both_nodes_equal_to_history(stack, data
     window = 32
     sent: dict[str, list[str]] = {"a": [], "b": []}
 
-    def send_all(live: Live, tag: str):
+    def send_all(live: Live, tag: str, other: Live):
         for i in range(per_sender):
+            if i == per_sender // 2:
+                # Halfway, wait until the other sender has a message in Kafka: however the
+                # machine schedules the two threads, the streams then interleave (the second
+                # half of each follows the other's first message).
+                other.wait(lambda: len(other.receipts) >= 1, 60, what="the other sender's first receipt")
             key = str(uuid.uuid4())
             sent[tag].append(key)
             chat_send(live.c, room, f"{tag} {i}", key)
@@ -339,8 +344,8 @@ def test_one_order_for_every_receiver_on_both_nodes_equal_to_history(stack, data
         live.wait(lambda: len(live.receipts) >= per_sender, 60, what="every receipt")
 
     try:
-        threads = [threading.Thread(target=send_all, args=(sender_a, "a")),
-                   threading.Thread(target=send_all, args=(sender_b, "b"))]
+        threads = [threading.Thread(target=send_all, args=(sender_a, "a", sender_b)),
+                   threading.Thread(target=send_all, args=(sender_b, "b", sender_a))]
         for t in threads:
             t.start()
         for t in threads:
@@ -374,8 +379,8 @@ def test_one_order_for_every_receiver_on_both_nodes_equal_to_history(stack, data
         assert [k for k in order if k in in_a] == sent["a"], "sender a's messages out of its send order"
         assert [k for k in order if k in in_b] == sent["b"], "sender b's messages out of its send order"
         # The two streams really were concurrent: they interleave (else this tests nothing).
-        # How often depends on scheduling (a loaded CI machine lets one sender run ahead), so
-        # only a real interleaving is required: a, then b, then a again (or the reverse).
+        # How often depends on scheduling (a loaded CI machine lets one sender run ahead);
+        # the halfway wait in send_all guarantees a, then b, then a again (or the reverse).
         runs = 1 + sum(1 for x, y in zip(order, order[1:]) if (x in in_a) != (y in in_a))
         assert runs >= 3, f"the senders' messages interleave in only {runs} runs"
 

@@ -35,7 +35,6 @@ void histogram::observe(double v) noexcept {
   std::size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
   const double micros = std::max(0.0, v) * 1e6;
   sum_micros_.fetch_add(static_cast<std::uint64_t>(micros + 0.5), std::memory_order_relaxed);
 }
@@ -184,7 +183,7 @@ std::string registry::render() {
           out += name + "_bucket" + with_le(l, "+Inf") + " " + std::to_string(cum.back()) + "\n";
           out += name + "_sum" + l + " ";
           append_number(out, h->sum());
-          out += "\n" + name + "_count" + l + " " + std::to_string(h->count()) + "\n";
+          out += "\n" + name + "_count" + l + " " + std::to_string(cum.back()) + "\n";
         }
         break;
     }

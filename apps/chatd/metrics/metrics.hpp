@@ -43,15 +43,15 @@ class histogram {
   explicit histogram(std::vector<double> upper_bounds);
   void observe(double v) noexcept;
   const std::vector<double>& bounds() const noexcept { return bounds_; }
-  // Cumulative counts per bucket (+Inf last), sum and count, read without a lock.
+  // Cumulative counts per bucket (+Inf last), sum and count, read without a lock. The count
+  // is the +Inf bucket (there is no separate counter that a scrape could catch out of step).
   std::vector<std::uint64_t> cumulative() const;
   double sum() const noexcept;
-  std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+  std::uint64_t count() const noexcept { return cumulative().back(); }
 
  private:
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // bounds_.size() + 1
-  std::atomic<std::uint64_t> count_{0};
   std::atomic<std::uint64_t> sum_micros_{0};  // sum in millionths, for lock-free adds
 };
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -42,6 +44,28 @@ TEST(Metrics, HistogramBucketsAreCumulative) {
   EXPECT_NE(text.find("lat_seconds_bucket{g=\"p\",le=\"+Inf\"} 4\n"), std::string::npos) << text;
   EXPECT_NE(text.find("lat_seconds_count{g=\"p\"} 4\n"), std::string::npos) << text;
   EXPECT_NEAR(h.sum(), 5.105, 1e-6);
+}
+
+TEST(Metrics, HistogramCountMatchesTheInfBucketInEveryScrapeUnderConcurrentObserves) {
+  registry r;
+  auto& h = r.get_histogram("busy_seconds", "Busy", {}, {0.1});
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop.load(std::memory_order_relaxed)) h.observe(0.05);
+  });
+  auto value_after = [](const std::string& text, const std::string& prefix) {
+    const auto at = text.find(prefix);
+    return at == std::string::npos ? std::string("missing") : text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
+  };
+  while (h.cumulative().back() == 0) std::this_thread::yield();  // the writer is running
+  for (int i = 0; i < 20000; ++i) {
+    const std::string text = r.render();
+    const auto inf = value_after(text, "busy_seconds_bucket{le=\"+Inf\"} ");
+    ASSERT_EQ(inf, value_after(text, "busy_seconds_count ")) << text;
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(h.count(), h.cumulative().back());
 }
 
 TEST(Metrics, ConcurrentIncrementsAreNotLost) {
