@@ -590,6 +590,16 @@ def open_flood(port: int, n: int, first_bytes: bytes = b"") -> list[socket.socke
     return out
 
 
+def silent_and_open(s: socket.socket) -> bool:
+    """True while the server has neither written to nor closed `s` (made non-blocking)."""
+    s.setblocking(False)
+    try:
+        s.recv(1, socket.MSG_PEEK)  # b"" = closed; data = an ERROR
+        return False
+    except BlockingIOError:
+        return True
+
+
 def wait_all_closed(socks: list[socket.socket], timeout: float) -> dict:
     """Reads every socket until the server closes it; returns {"closed": n, "bytes": {sock: data}}."""
     sel = selectors.DefaultSelector()
@@ -768,12 +778,6 @@ def test_stomp_handshake_cap_evicts_the_oldest_half_open_connections_not_clients
             assert b"message:handshake capacity exceeded" in result["bytes"][s], result["bytes"][s][:200]
         evicted_s = time.monotonic() - t0
         assert evicted_s < 30, "evicted, not closed by the 60 s handshake timeout"
-        def silent_and_open(s: socket.socket) -> bool:
-            try:
-                s.recv(1, socket.MSG_PEEK)  # b"" = closed; data = an ERROR
-                return False
-            except BlockingIOError:
-                return True
         still_open = sum(1 for s in newest if silent_and_open(s))
         assert still_open == len(newest), f"only {still_open} of the {len(newest)} newest flood connections open"
         print(f"\n{flood} half-open STOMP/TCP connections, cap {cap}: "
@@ -877,14 +881,7 @@ def test_stomp_handshake_cap_is_shared_by_websocket_sessions_awaiting_connect(st
             assert b"message:handshake capacity exceeded" in data and end == "close frame", (i, end, data[:200])
         evicted_s = time.monotonic() - t0
         assert evicted_s < 30, "evicted, not closed by the 60 s handshake timeout"
-        def silent_and_open(w) -> bool:
-            w.sock.setblocking(False)
-            try:
-                w.sock.recv(1, socket.MSG_PEEK)  # b"" = closed; data = an ERROR
-                return False
-            except BlockingIOError:
-                return True
-        still_open = sum(1 for w in newest if silent_and_open(w))
+        still_open = sum(1 for w in newest if silent_and_open(w.sock))
         assert still_open == len(newest), f"only {still_open} of the {len(newest)} newest flood WebSockets open"
         print(f"\n{tcp_n} STOMP/TCP + {ws_n} WebSocket connections without CONNECT, cap {cap}: "
               f"{during.get('chat_stomp_handshakes_evicted_total') - evicted0:.0f} evicted, "
