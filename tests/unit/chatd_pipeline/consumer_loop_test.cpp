@@ -147,7 +147,7 @@ class consumer_loop_test : public ::testing::Test {
       ASSERT_FALSE(p.produce(topic, partition, key, value, {}, static_cast<std::uint64_t>(i)));
     }
     std::unique_lock lock(m);
-    ASSERT_TRUE(cv.wait_for(lock, 15s, [&] { return acked == n; }));
+    ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return acked == n; }));
   }
 
   std::unique_ptr<consumer_loop> make_loop(const std::string& group, const std::string& topic,
@@ -200,8 +200,8 @@ TEST_F(consumer_loop_test, a_failing_batch_is_retried_in_place_and_committed_onl
   }
   EXPECT_EQ(s->done_of(0), values(0, 10)) << "each record handled once, in order";
   EXPECT_EQ(loop->stats().failed_attempts.load(), 3U);
-  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 10; }, 10s)) << "last processed + 1";
-  EXPECT_TRUE(eventually([&] { return !loop->stats().blocked.load(); }, 5s));
+  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 10; }, 60s)) << "last processed + 1";
+  EXPECT_TRUE(eventually([&] { return !loop->stats().blocked.load(); }, 60s));
   loop->request_stop(clock::now() + 5s);
   loop->join();
 
@@ -229,10 +229,10 @@ TEST_F(consumer_loop_test, every_settled_batch_is_reported_once_with_its_time_in
     };
   });
   ASSERT_TRUE(eventually([&] { return s->done_total() == 10; }, 20s));
-  ASSERT_TRUE(eventually([&] { return loop->stats().batches.load() >= 1 && !loop->stats().blocked.load(); }, 5s));
+  ASSERT_TRUE(eventually([&] { return loop->stats().batches.load() >= 1 && !loop->stats().blocked.load(); }, 60s));
   produce("single", 10, 5);
   ASSERT_TRUE(eventually([&] { return s->done_total() == 15; }, 20s));
-  ASSERT_TRUE(eventually([&] { return loop->stats().records.load() == 15; }, 5s));
+  ASSERT_TRUE(eventually([&] { return loop->stats().records.load() == 15; }, 60s));
   loop->request_stop(clock::now() + 5s);
   loop->join();
 
@@ -259,9 +259,12 @@ TEST_F(consumer_loop_test, poison_records_go_to_the_sink_and_the_partition_moves
     EXPECT_EQ(sink->records[1].first, (position{0, 4}));
     EXPECT_EQ(sink->records[0].second.error_class, "test_poison");
   }
-  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 6; }, 10s));
+  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 6; }, 60s));
   EXPECT_EQ(loop->stats().poison.load(), 2U);
-  EXPECT_EQ(loop->stats().records.load(), 6U);
+  // The settled-records counter moves just after the commit: the committed offset can be
+  // seen first.
+  EXPECT_TRUE(eventually([&] { return loop->stats().records.load() == 6U; }, 60s))
+      << "records " << loop->stats().records.load();
 }
 
 TEST_F(consumer_loop_test, the_lag_keeps_growing_while_the_loop_is_blocked) {
@@ -302,7 +305,7 @@ TEST_F(consumer_loop_test, stop_leaves_a_batch_that_keeps_failing_uncommitted) {
   const auto asked = clock::now();
   loop->request_stop(asked + 300ms);
   loop->join();
-  EXPECT_LT(clock::now() - asked, 5s);
+  EXPECT_LT(clock::now() - asked, 20s) << "stop overran its deadline by far";
   EXPECT_EQ(s->done_total(), 0U);
   loop.reset();
 
@@ -324,7 +327,7 @@ TEST_F(consumer_loop_test, dead_letter_policy_gives_up_after_the_retries_into_a_
     for (const int a : sink->attempts) EXPECT_EQ(a, 3) << "first attempt + 2 retries";
     EXPECT_EQ(sink->records[0].second.kind, failure_kind::retryable);
   }
-  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 3; }, 10s));
+  ASSERT_TRUE(eventually([&] { return committed(*loop, 0) == 3; }, 60s));
 }
 
 TEST_F(consumer_loop_test, the_dead_letter_policy_blocks_when_the_sink_only_logs) {

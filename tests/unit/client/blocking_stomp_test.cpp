@@ -47,18 +47,18 @@ TEST(BlockingStomp, ConnectSubscribeSendReceiveDisconnect) {
   });
 
   blocking_stomp stomp(options_for(server));
-  ASSERT_FALSE(stomp.connect(in(5s)));
+  ASSERT_FALSE(stomp.connect(in(30s)));
   EXPECT_TRUE(stomp.connected());
-  ASSERT_FALSE(stomp.subscribe("/a", "s0", {}, true, in(5s)));
+  ASSERT_FALSE(stomp.subscribe("/a", "s0", {}, true, in(30s)));
   stomp::frame receipt;
-  ASSERT_FALSE(stomp.send("/a", "hi", {}, true, in(5s), &receipt));
+  ASSERT_FALSE(stomp.send("/a", "hi", {}, true, in(30s), &receipt));
   EXPECT_EQ(header_of(receipt, "x-id"), "77");
   for (int i = 0; i < 3; ++i) {
-    auto m = stomp.next_message(in(5s));
+    auto m = stomp.next_message(in(30s));
     ASSERT_TRUE(m.has_value()) << i;
     EXPECT_EQ(m->body, "m" + std::to_string(i));
   }
-  EXPECT_FALSE(stomp.disconnect(in(5s)));
+  EXPECT_FALSE(stomp.disconnect(in(30s)));
   ASSERT_TRUE(stomp.closed_reason().has_value());
   EXPECT_FALSE(*stomp.closed_reason());
   ASSERT_TRUE(test::eventually([&] { return server.done(); }));
@@ -74,7 +74,7 @@ TEST(BlockingStomp, RefusedConnectReportsTheErrorFrame) {
     co_await p.read_until_closed();
   });
   blocking_stomp stomp(options_for(server));
-  EXPECT_EQ(stomp.connect(in(5s)), errc::server_error);
+  EXPECT_EQ(stomp.connect(in(30s)), errc::server_error);
   ASSERT_TRUE(stomp.error_frame().has_value());
   EXPECT_EQ(header_of(*stomp.error_frame(), "message"), "unauthorized");
   EXPECT_EQ(stomp.last_wait(), blocking_stomp::wait_status::closed);
@@ -89,7 +89,7 @@ TEST(BlockingStomp, NextMessageTimesOut) {
     co_await p.read_until_closed();
   });
   blocking_stomp stomp(options_for(server));
-  ASSERT_FALSE(stomp.connect(in(5s)));
+  ASSERT_FALSE(stomp.connect(in(30s)));
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(stomp.next_message(in(100ms)).has_value());
   EXPECT_EQ(stomp.last_wait(), blocking_stomp::wait_status::timeout);
@@ -105,7 +105,7 @@ TEST(BlockingStomp, InterruptStopsAWait) {
     co_await p.read_until_closed();
   });
   blocking_stomp stomp(options_for(server));
-  ASSERT_FALSE(stomp.connect(in(5s)));
+  ASSERT_FALSE(stomp.connect(in(30s)));
   net::steady_timer timer(stomp.context());
   timer.expires_after(30ms);
   timer.async_wait([&](const boost::system::error_code&) { stomp.interrupt(); });
@@ -125,8 +125,8 @@ TEST(BlockingStomp, ErrorWithReceiptIdFailsTheSend) {
     co_await p.read_until_closed();
   });
   blocking_stomp stomp(options_for(server));
-  ASSERT_FALSE(stomp.connect(in(5s)));
-  EXPECT_EQ(stomp.send("/topic/room.1", "x", {}, true, in(5s)), errc::server_error);
+  ASSERT_FALSE(stomp.connect(in(30s)));
+  EXPECT_EQ(stomp.send("/topic/room.1", "x", {}, true, in(30s)), errc::server_error);
   EXPECT_EQ(header_of(*stomp.error_frame(), "message"), "forbidden");
 }
 
@@ -140,7 +140,7 @@ TEST(BlockingStomp, ConnectToNothingIsUnreachable) {
   stomp_options o;
   o.server = url{scheme::ws, "127.0.0.1", port, "/ws"};
   blocking_stomp stomp(o);
-  const auto ec = stomp.connect(in(5s));
+  const auto ec = stomp.connect(in(30s));
   EXPECT_EQ(ec, errc::unreachable);
 }
 

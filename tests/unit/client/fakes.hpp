@@ -48,7 +48,7 @@ using namespace std::chrono_literals;
 
 // Runs `ioc` until pred() holds or `limit` passes; true when pred() held.
 template <class Pred>
-bool run_until(net::io_context& ioc, Pred pred, std::chrono::milliseconds limit = 5000ms) {
+bool run_until(net::io_context& ioc, Pred pred, std::chrono::milliseconds limit = 30000ms) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
@@ -60,7 +60,7 @@ bool run_until(net::io_context& ioc, Pred pred, std::chrono::milliseconds limit 
 
 // Polls pred() (a condition other threads make true) until it holds or `limit` passes.
 template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5000ms) {
+bool eventually(Pred pred, std::chrono::milliseconds limit = 30000ms) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {
     if (std::chrono::steady_clock::now() >= deadline) return false;

@@ -28,7 +28,7 @@ class consumer_test : public kafka_test {
       const header_view headers[] = {{"index", index}, {"dup", "first"}, {"dup", "second"}, {"empty", ""}};
       ASSERT_FALSE(p.produce(topic, partition, key, value, headers, static_cast<std::uint64_t>(i)));
     }
-    ASSERT_EQ(p.flush(15s), 0U);
+    ASSERT_EQ(p.flush(60s), 0U);
     for (const auto& r : log.reports()) ASSERT_TRUE(r.ok) << r.error;
   }
 };
@@ -36,7 +36,7 @@ class consumer_test : public kafka_test {
 TEST_F(consumer_test, group_reads_every_record_with_headers_intact) {
   produce_values("events", 0, 30);
   consumer c(consumer_settings(), "readers", {"events"});
-  const auto records = consume(c, 30, 15s);
+  const auto records = consume(c, 30, 60s);
   ASSERT_EQ(records.size(), 30U);
 
   std::set<std::string> values;
@@ -72,7 +72,7 @@ TEST_F(consumer_test, a_new_member_resumes_after_the_committed_offset) {
   produce_values("single", 0, 10);
   {
     consumer first(consumer_settings(), "resumers", {"single"});
-    const auto records = consume(first, 10, 15s);
+    const auto records = consume(first, 10, 60s);
     ASSERT_EQ(records.size(), 10U);
     EXPECT_EQ(records[4].offset(), 4);
     // Processed up to offset 4: commit 5, the next to read.
@@ -84,7 +84,7 @@ TEST_F(consumer_test, a_new_member_resumes_after_the_committed_offset) {
     first.close();
   }
   consumer second(consumer_settings(), "resumers", {"single"});
-  const auto records = consume(second, 5, 15s);
+  const auto records = consume(second, 5, 60s);
   ASSERT_EQ(records.size(), 5U);
   for (std::size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(records[i].offset(), static_cast<std::int64_t>(5 + i));
@@ -95,10 +95,10 @@ TEST_F(consumer_test, a_new_member_resumes_after_the_committed_offset) {
 TEST_F(consumer_test, seek_delivers_records_again) {
   produce_values("single", 0, 10);
   consumer c(consumer_settings(), "seekers", {"single"});
-  const auto records = consume(c, 10, 15s);
+  const auto records = consume(c, 10, 60s);
   ASSERT_EQ(records.size(), 10U);
   ASSERT_FALSE(c.seek({"single", 0, 3}));
-  const auto again = consume(c, 7, 10s);
+  const auto again = consume(c, 7, 60s);
   ASSERT_EQ(again.size(), 7U);
   for (std::size_t i = 0; i < again.size(); ++i) {
     EXPECT_EQ(again[i].offset(), static_cast<std::int64_t>(3 + i));
@@ -114,7 +114,7 @@ TEST_F(consumer_test, pause_stops_delivery_and_resume_restarts_it) {
   ASSERT_TRUE(eventually([&] {
     c.poll(10, 100ms, ec);
     return !c.assignment().empty();
-  }, 15s));
+  }, 60s));
   const auto assigned = c.assignment();
   c.pause(assigned);
   produce_values("single", 0, 5);
@@ -128,7 +128,7 @@ TEST_F(consumer_test, pause_stops_delivery_and_resume_restarts_it) {
   EXPECT_EQ(while_paused, 0U);
 
   c.resume(assigned);
-  const auto records = consume(c, 5, 10s);
+  const auto records = consume(c, 5, 60s);
   ASSERT_EQ(records.size(), 5U);
   EXPECT_EQ(records[0].offset(), 0);
 }
@@ -138,7 +138,7 @@ TEST_F(consumer_test, pause_stops_delivery_and_resume_restarts_it) {
 TEST_F(consumer_test, pause_holds_back_records_already_fetched) {
   produce_values("single", 0, 10);
   consumer c(consumer_settings(), "prefetchers", {"single"});
-  const auto first = consume(c, 2, 15s);
+  const auto first = consume(c, 2, 60s);
   ASSERT_EQ(first.size(), 2U);
   EXPECT_EQ(first[1].offset(), 1);
   const auto assigned = c.assignment();
@@ -154,7 +154,7 @@ TEST_F(consumer_test, pause_holds_back_records_already_fetched) {
   EXPECT_EQ(while_paused, 0U);
 
   c.resume(assigned);
-  const auto rest = consume(c, 8, 10s);
+  const auto rest = consume(c, 8, 60s);
   ASSERT_EQ(rest.size(), 8U);
   for (std::size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(rest[i].offset(), static_cast<std::int64_t>(2 + i));
   EXPECT_TRUE(c.poll(10, 300ms, ec).empty()) << "a record was delivered twice";
@@ -170,7 +170,7 @@ TEST_F(consumer_test, rebalance_callbacks_see_assigned_and_revoked_partitions) {
   ASSERT_TRUE(eventually([&] {
     c.poll(10, 100ms, ec);
     return !assigned.empty();
-  }, 15s));
+  }, 60s));
   std::sort(assigned.begin(), assigned.end(), [](const auto& a, const auto& b) { return a.partition < b.partition; });
   ASSERT_EQ(assigned.size(), 3U);
   for (std::int32_t i = 0; i < 3; ++i) {
@@ -184,14 +184,17 @@ TEST_F(consumer_test, rebalance_callbacks_see_assigned_and_revoked_partitions) {
 }
 
 // Eager protocol: when a second member joins, the first gives up everything and both get
-// a share. On the mock the rebalance completes session.timeout.ms - 1 s after the join.
+// a share. On the mock the rebalance completes session.timeout.ms - 1 s after the join; a
+// member starved past that deadline (a loaded CI machine) is dropped and rejoins, which is
+// a second round and a second revocation, so the deadline is generous and the count is a
+// lower bound. What must hold: the first member was told, and the shares never overlap.
 TEST_F(consumer_test, two_members_split_the_partitions) {
   consumer a(consumer_settings(), "splitters", {"events"});
   std::error_code ec;
   ASSERT_TRUE(eventually([&] {
     a.poll(10, 50ms, ec);
     return a.assignment().size() == 3;
-  }, 15s));
+  }, 60s));
   std::size_t a_revocations = 0;
   a.on_revoke([&](const std::vector<topic_partition>&) { ++a_revocations; });
 
@@ -201,8 +204,8 @@ TEST_F(consumer_test, two_members_split_the_partitions) {
     b.poll(10, 50ms, ec);
     return a.assignment().size() + b.assignment().size() == 3 && !b.assignment().empty() &&
            !a.assignment().empty();
-  }, 15s));
-  EXPECT_EQ(a_revocations, 1U);
+  }, 60s));
+  EXPECT_GE(a_revocations, 1U);
   std::set<std::int32_t> partitions;
   for (const auto& tp : a.assignment()) partitions.insert(tp.partition);
   for (const auto& tp : b.assignment()) partitions.insert(tp.partition);
@@ -216,7 +219,7 @@ TEST_F(consumer_test, cooperative_sticky_assignment_works_with_the_dev_broker) {
   consumer c(consumer_settings({{"partition.assignment.strategy", "cooperative-sticky"}}), "cooperators",
              {"events"});
   c.on_revoke([&](const std::vector<topic_partition>& p) { revoked = p; });
-  const auto records = consume(c, 6, 15s);
+  const auto records = consume(c, 6, 60s);
   EXPECT_EQ(records.size(), 6U);
   EXPECT_EQ(c.assignment().size(), 3U);
   c.close();
@@ -228,7 +231,7 @@ TEST_F(consumer_test, records_outlive_their_consumer) {
   std::vector<record> kept;
   {
     consumer c(consumer_settings(), "keepers", {"single"});
-    kept = consume(c, 2, 15s);
+    kept = consume(c, 2, 60s);
   }
   ASSERT_EQ(kept.size(), 2U);
   EXPECT_EQ(kept[1].value(), "v1");

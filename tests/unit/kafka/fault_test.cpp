@@ -22,7 +22,7 @@ TEST_F(fault_test, broker_down_holds_the_acknowledgement_until_broker_up) {
   delivery_log log;
   producer p(fast_reconnect(), log.handler());
   ASSERT_FALSE(p.produce("events", -1, "k", "before", {}, 1));
-  ASSERT_TRUE(log.wait_for(1, 10s));
+  ASSERT_TRUE(log.wait_for(1, 60s));
   ASSERT_TRUE(log.reports()[0].ok);
 
   ASSERT_EQ(broker_->control("broker-down 1").rfind("ok", 0), 0U);
@@ -31,7 +31,7 @@ TEST_F(fault_test, broker_down_holds_the_acknowledgement_until_broker_up) {
   EXPECT_EQ(p.in_flight(), 1U);
 
   ASSERT_EQ(broker_->control("broker-up 1").rfind("ok", 0), 0U);
-  ASSERT_TRUE(log.wait_for(2, 15s));
+  ASSERT_TRUE(log.wait_for(2, 60s));
   const auto r = log.reports()[1];
   EXPECT_EQ(r.cookie, 2U);
   EXPECT_TRUE(r.ok) << r.error;
@@ -42,12 +42,12 @@ TEST_F(fault_test, broker_down_fails_the_record_after_message_timeout) {
   delivery_log log;
   producer p(fast_reconnect({{"message.timeout.ms", "2000"}}), log.handler());
   ASSERT_FALSE(p.produce("events", -1, "k", "before", {}, 1));
-  ASSERT_TRUE(log.wait_for(1, 10s));
+  ASSERT_TRUE(log.wait_for(1, 60s));
 
   ASSERT_EQ(broker_->control("broker-down 1").rfind("ok", 0), 0U);
   const auto start = std::chrono::steady_clock::now();
   ASSERT_FALSE(p.produce("events", -1, "k", "during", {}, 2));
-  ASSERT_TRUE(log.wait_for(2, 10s));
+  ASSERT_TRUE(log.wait_for(2, 60s));
   const auto r = log.reports()[1];
   EXPECT_EQ(r.cookie, 2U);
   EXPECT_FALSE(r.ok);
@@ -67,7 +67,7 @@ TEST_F(fault_test, unknown_topic_is_reported_in_the_delivery_report) {
   delivery_log log;
   producer p(client_settings({{"topic.metadata.propagation.max.ms", "1000"}}), log.handler());
   ASSERT_FALSE(p.produce("ghost", -1, "k", "v", {}, 41));
-  ASSERT_TRUE(log.wait_for(1, 10s));
+  ASSERT_TRUE(log.wait_for(1, 60s));
   const auto r = log.reports()[0];
   EXPECT_EQ(r.cookie, 41U);
   EXPECT_FALSE(r.ok);
@@ -81,7 +81,7 @@ TEST_F(fault_test, explicit_partition_beyond_the_topic_is_refused) {
   producer p(client_settings(), log.handler());
   // Learn the topic's metadata first: until then the partition cannot be checked.
   ASSERT_FALSE(p.produce("single", 0, "k", "v", {}, 1));
-  ASSERT_TRUE(log.wait_for(1, 10s));
+  ASSERT_TRUE(log.wait_for(1, 60s));
   const auto ec = p.produce("single", 5, "k", "v", {}, 2);
   EXPECT_EQ(ec, errc::unknown_topic) << ec.message();
 }
@@ -95,7 +95,7 @@ TEST_F(fault_test, consumer_reports_an_unknown_topic_through_poll) {
     c.poll(10, 100ms, ec);
     if (ec) seen = ec;
     return static_cast<bool>(seen);
-  }, 15s));
+  }, 60s));
   EXPECT_EQ(seen, errc::unknown_topic) << seen.message();
 }
 

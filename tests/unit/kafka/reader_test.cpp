@@ -21,7 +21,7 @@ class reader_test : public kafka_test {
       const header_view headers[] = {{"index", value}};
       ASSERT_FALSE(p.produce(topic, partition, "k", value, headers, static_cast<std::uint64_t>(i)));
     }
-    ASSERT_EQ(p.flush(15s), 0U);
+    ASSERT_EQ(p.flush(60s), 0U);
     for (const auto& r : log.reports()) ASSERT_TRUE(r.ok) << r.error;
   }
 
@@ -48,14 +48,14 @@ TEST_F(reader_test, reads_a_partition_from_an_offset_to_its_end_without_a_group)
   produce_values("events", 1, 5);
   reader r(client_settings());
   watermarks w;
-  ASSERT_FALSE(r.query_watermarks("events", 1, w, 10s));
+  ASSERT_FALSE(r.query_watermarks("events", 1, w, 60s));
   EXPECT_EQ(w.low, 0);
   EXPECT_EQ(w.high, 5);
-  ASSERT_FALSE(r.query_watermarks("events", 2, w, 10s));
+  ASSERT_FALSE(r.query_watermarks("events", 2, w, 60s));
   EXPECT_EQ(w.high, 0);
 
   ASSERT_FALSE(r.assign({{"events", 1, 2}}));
-  const auto records = read_to_end(r, 1, 15s);
+  const auto records = read_to_end(r, 1, 60s);
   ASSERT_EQ(records.size(), 3U);
   for (std::size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(records[i].offset(), static_cast<std::int64_t>(2 + i));
@@ -65,7 +65,7 @@ TEST_F(reader_test, reads_a_partition_from_an_offset_to_its_end_without_a_group)
 
   // A new assignment replaces the old one; -2 is the oldest record.
   ASSERT_FALSE(r.assign({{"events", 1, -2}}));
-  EXPECT_EQ(read_to_end(r, 1, 15s).size(), 5U);
+  EXPECT_EQ(read_to_end(r, 1, 60s).size(), 5U);
 }
 
 TEST_F(reader_test, records_outlive_the_reader) {
@@ -74,7 +74,7 @@ TEST_F(reader_test, records_outlive_the_reader) {
   {
     reader r(client_settings());
     ASSERT_FALSE(r.assign({{"single", 0, 0}}));
-    kept = read_to_end(r, 0, 15s);
+    kept = read_to_end(r, 0, 60s);
   }
   ASSERT_EQ(kept.size(), 1U);
   EXPECT_EQ(kept[0].value(), "v0");
@@ -83,9 +83,9 @@ TEST_F(reader_test, records_outlive_the_reader) {
 TEST_F(reader_test, admin_request_topic_creates_on_a_cluster_that_auto_creates) {
   admin a(client_settings());
   EXPECT_EQ(a.partition_count("fresh-topic", 5s), -1);  // asking for all topics creates nothing
-  EXPECT_EQ(a.request_topic("fresh-topic", 10s), 4);     // the development broker's default
+  EXPECT_EQ(a.request_topic("fresh-topic", 60s), 4);     // the development broker's default
   EXPECT_EQ(a.partition_count("fresh-topic", 5s), 4);
-  EXPECT_EQ(a.request_topic("events", 10s), 3);
+  EXPECT_EQ(a.request_topic("events", 60s), 3);
 }
 
 }  // namespace
