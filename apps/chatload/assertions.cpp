@@ -11,9 +11,12 @@ const std::vector<std::string_view>& assertion_metrics() {
   static const std::vector<std::string_view> names{
       "p50",         "p90",         "p99",         "p999",         "max",         "receipt_p50",
       "receipt_p90", "receipt_p99", "receipt_p999", "receipt_max", "lost",        "duplicated",
-      "reordered",   "errors",      "dropped_sends"};
+      "reordered",   "errors",      "dropped_sends", "sent",        "delivered",   "receipts",
+      "error_rate",  "dropped_rate", "lost_rate",   "duplicated_rate", "reordered_rate"};
   return names;
 }
+
+bool is_rate_metric(std::string_view m) noexcept { return m.ends_with("_rate"); }
 
 bool is_latency_metric(std::string_view m) noexcept {
   return m == "p50" || m == "p90" || m == "p99" || m == "p999" || m == "max" || m.starts_with("receipt_");
@@ -36,6 +39,9 @@ std::optional<assertion> parse_assertion(std::string_view text, std::string& why
   assertion a;
   a.text = std::string(trim(text));
   a.metric = std::string(trim(text.substr(0, op_pos)));
+  // "p99.9" is how the summary table and most people write it.
+  if (a.metric == "p99.9") a.metric = "p999";
+  else if (a.metric == "receipt_p99.9") a.metric = "receipt_p999";
   std::string_view rest = text.substr(op_pos);
   static constexpr std::pair<std::string_view, compare_op> ops[] = {
       {"<=", compare_op::le}, {">=", compare_op::ge}, {"==", compare_op::eq},
@@ -77,6 +83,13 @@ std::optional<assertion> parse_assertion(std::string_view text, std::string& why
       why = "assertion '" + std::string(text) + "': unknown unit '" + std::string(unit) + "' (ns, us, ms, s)";
       return std::nullopt;
     }
+  } else if (is_rate_metric(a.metric)) {
+    if (unit.empty()) a.threshold = value;
+    else if (unit == "%") a.threshold = value / 100;
+    else {
+      why = "assertion '" + std::string(text) + "': " + a.metric + " is a fraction (0.001) or a percentage (0.1%)";
+      return std::nullopt;
+    }
   } else {
     if (!unit.empty()) {
       why = "assertion '" + std::string(text) + "': " + a.metric + " is a count and takes no unit";
@@ -88,6 +101,7 @@ std::optional<assertion> parse_assertion(std::string_view text, std::string& why
 }
 
 bool holds(const assertion& a, double v) noexcept {
+  if (std::isnan(v)) return false;
   switch (a.op) {
     case compare_op::lt: return v < a.threshold;
     case compare_op::le: return v <= a.threshold;

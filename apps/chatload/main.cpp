@@ -12,6 +12,7 @@
 #include "runner.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the JSON report (docs/chatload.md) to FILE");
   app.add_option("--html", html_path, "write a self-contained HTML report with plots to FILE");
   app.add_option("--hgrm", hgrm_path, "write the HdrHistogram percentile distribution of delivery latency (ms) to FILE");
-  app.add_option("--assert", assert_texts, "threshold, e.g. 'p99<50ms', 'lost==0' (repeatable)");
+  app.add_option("--assert", assert_texts, "threshold, e.g. 'p99<50ms', 'lost==0', 'error_rate<0.1%' (repeatable; docs/chatload.md lists every metric)");
   app.add_flag("--quiet", quiet, "no progress on stderr");
 
   auto* cmp = app.add_subcommand("compare", "compare two --json reports; exit 1 when NEW is worse than BASE beyond the tolerance");
@@ -203,7 +204,10 @@ int main(int argc, char** argv) {
   bool violated = false;
   for (const auto& oc : outcomes) {
     if (!oc.ok) {
-      std::cout << "ASSERTION FAILED: " << oc.a->text << " (value " << oc.value << ")\n";
+      if (std::isnan(oc.value))
+        std::cout << "ASSERTION FAILED: " << oc.a->text << " (no value: nothing was measured)\n";
+      else
+        std::cout << "ASSERTION FAILED: " << oc.a->text << " (value " << oc.value << ")\n";
       violated = true;
     }
   }

@@ -2,7 +2,9 @@
 
 #include "hgrm.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace chatload {
 
@@ -18,6 +20,7 @@ nlohmann::json latency_json(const H& h) {
 }
 
 double latency_metric(const histogram& h, std::string_view m) {
+  if (h.count() == 0) return std::numeric_limits<double>::quiet_NaN();
   if (m == "p50") return ms(h.percentile(50));
   if (m == "p90") return ms(h.percentile(90));
   if (m == "p99") return ms(h.percentile(99));
@@ -32,6 +35,11 @@ const char* model_name(load_model m) {
   }
   return "?";
 }
+
+double per(std::uint64_t n, std::uint64_t denominator) {
+  return denominator == 0 ? std::numeric_limits<double>::quiet_NaN()
+                          : static_cast<double>(n) / static_cast<double>(denominator);
+}
 }  // namespace
 
 double metric_value(const run_result& r, std::string_view m) {
@@ -42,7 +50,15 @@ double metric_value(const run_result& r, std::string_view m) {
   if (m == "reordered") return static_cast<double>(r.reordered);
   if (m == "errors") return static_cast<double>(r.errors);
   if (m == "dropped_sends") return static_cast<double>(r.dropped_sends);
-  return 0;
+  if (m == "sent") return static_cast<double>(r.sent);
+  if (m == "delivered") return static_cast<double>(r.delivered);
+  if (m == "receipts") return static_cast<double>(r.receipts);
+  if (m == "error_rate") return per(r.errors, r.planned);
+  if (m == "dropped_rate") return per(r.dropped_sends, r.planned);
+  if (m == "lost_rate") return per(r.lost, r.expected);
+  if (m == "duplicated_rate") return per(r.duplicated, r.expected);
+  if (m == "reordered_rate") return per(r.reordered, r.expected);
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 std::vector<assertion_outcome> evaluate(const run_result& r, const std::vector<assertion>& asserts) {
@@ -200,7 +216,9 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                      {"max_dropped_fraction", o.bounds.max_dropped_fraction}}}};
   j["assertions"] = nlohmann::json::array();
   for (const auto& a : outcomes)
-    j["assertions"].push_back({{"assertion", a.a->text}, {"value", a.value}, {"ok", a.ok}});
+    j["assertions"].push_back({{"assertion", a.a->text},
+                               {"value", std::isnan(a.value) ? nlohmann::json(nullptr) : nlohmann::json(a.value)},
+                               {"ok", a.ok}});
   return j;
 }
 

@@ -71,7 +71,9 @@ def test_small_run_over_websocket_delivers_everything_once_in_order(node, tmp_pa
     report = tmp_path / "report.json"
     p = run_chatload("--url", node.url, *SMALL, *LOOSE, "--json", str(report),
                      "--assert", "lost==0", "--assert", "duplicated==0", "--assert", "reordered==0",
-                     "--assert", "errors==0", "--assert", "dropped_sends==0")
+                     "--assert", "errors==0", "--assert", "dropped_sends==0",
+                     # issue 7's own examples: a percentage rate and the p99.9 spelling
+                     "--assert", "error_rate<0.1%", "--assert", "p99.9<60s", "--assert", "delivered>=1250")
     assert p.returncode == 0, p.stdout + p.stderr
     r = json.loads(report.read_text())
     assert r["schema"] == "chatload-report/1"
@@ -95,7 +97,8 @@ def test_small_run_over_websocket_delivers_everything_once_in_order(node, tmp_pa
     assert r["setup"]["source"] == "created"
     assert r["validity"]["valid"] is True
     assert r["generator"]["send_lag_ms"]["count"] == 250
-    assert all(a["ok"] for a in r["assertions"]) and len(r["assertions"]) == 5
+    assert all(a["ok"] for a in r["assertions"]) and len(r["assertions"]) == 8
+    assert {a["assertion"]: a["value"] for a in r["assertions"]}["error_rate<0.1%"] == 0
     assert "send->delivery" in p.stdout
     assert "delivered" in p.stderr  # live progress lines
 

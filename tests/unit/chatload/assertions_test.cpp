@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace chatload;
 
 TEST(Assertions, LatencyUnits) {
@@ -48,4 +50,33 @@ TEST(Assertions, Holds) {
   EXPECT_TRUE(holds(le, 50));
   auto gt = *parse_assertion("p50>1ms", why);
   EXPECT_FALSE(holds(gt, 1));
+}
+
+TEST(Assertions, RatesTakeAFractionOrAPercentage) {
+  std::string why;
+  auto a = parse_assertion("error_rate<0.1%", why);
+  ASSERT_TRUE(a) << why;
+  EXPECT_EQ(a->metric, "error_rate");
+  EXPECT_DOUBLE_EQ(a->threshold, 0.001);
+  EXPECT_DOUBLE_EQ(parse_assertion("lost_rate<=0.02", why)->threshold, 0.02);
+  EXPECT_TRUE(parse_assertion("dropped_rate < 1 %", why));
+  EXPECT_FALSE(parse_assertion("error_rate<1ms", why));
+  EXPECT_NE(why.find("percentage"), std::string::npos) << why;
+  EXPECT_FALSE(parse_assertion("lost<1%", why)) << "a count takes no unit";
+}
+
+TEST(Assertions, P99Point9IsAnAliasOfP999) {
+  std::string why;
+  auto a = parse_assertion("p99.9<80ms", why);
+  ASSERT_TRUE(a) << why;
+  EXPECT_EQ(a->metric, "p999");
+  EXPECT_DOUBLE_EQ(a->threshold, 80);
+  EXPECT_EQ(parse_assertion("receipt_p99.9<1s", why)->metric, "receipt_p999");
+}
+
+TEST(Assertions, NoValueHoldsForNoComparison) {
+  std::string why;
+  const double nothing = std::numeric_limits<double>::quiet_NaN();
+  for (const char* text : {"p99<50ms", "p99>=0", "p99!=1", "error_rate==0"})
+    EXPECT_FALSE(holds(*parse_assertion(text, why), nothing)) << text;
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 #include <sstream>
 
@@ -65,4 +66,36 @@ TEST(Report, HtmlIsSelfContainedAndEmbedsTheReport) {
   const auto end = html.find("</script>", start);
   const auto embedded = nlohmann::json::parse(html.substr(start, end - start));
   EXPECT_EQ(embedded, j);
+}
+
+TEST(Report, RatesAndCountsForAssertions) {
+  auto r = sample_result();  // 30 planned, 60 expected
+  r.errors = 1;
+  EXPECT_DOUBLE_EQ(metric_value(r, "delivered"), 60);
+  EXPECT_DOUBLE_EQ(metric_value(r, "sent"), 30);
+  EXPECT_DOUBLE_EQ(metric_value(r, "error_rate"), 1.0 / 30);
+  EXPECT_DOUBLE_EQ(metric_value(r, "lost_rate"), 0);
+  std::string why;
+  const std::vector<assertion> asserts{*parse_assertion("error_rate<5%", why),
+                                       *parse_assertion("error_rate<1%", why)};
+  const auto out = evaluate(r, asserts);
+  EXPECT_TRUE(out[0].ok);
+  EXPECT_FALSE(out[1].ok);
+}
+
+TEST(Report, LatencyAssertionsFailWhenNothingWasDelivered) {
+  run_result r;  // a server that accepted every SEND and delivered nothing
+  r.planned = r.sent = r.receipts = 30;
+  r.expected = 60;
+  r.lost = 60;
+  std::string why;
+  const std::vector<assertion> asserts{*parse_assertion("p99<50ms", why), *parse_assertion("max<1s", why),
+                                       *parse_assertion("dropped_rate==0", why)};
+  const auto out = evaluate(r, asserts);
+  EXPECT_FALSE(out[0].ok);
+  EXPECT_TRUE(std::isnan(out[0].value));
+  EXPECT_FALSE(out[1].ok);
+  EXPECT_TRUE(out[2].ok);
+  const auto j = to_json(run_options{}, r, out);
+  EXPECT_TRUE(j["assertions"][0]["value"].is_null());
 }
