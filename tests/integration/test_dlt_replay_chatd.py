@@ -1,7 +1,9 @@
 """dlt-replay end to end through chatd (issue 8): a poison record produced into
 chat.messages reaches chat.messages.dlt through chatd's consumers (SPEC §5), dlt-replay
 lists and shows it with the right origin and error, and after the payload is fixed in an
-export file the replayed message is stored once; a second run sends nothing.
+export file the replayed message is stored once and delivered live once; a second run sends
+nothing, and a forced re-send (--restart) of a message already in history stores and
+delivers no duplicate.
 
 This depends on chatd's dead-letter routing (apps/chatd/pipeline): until chatd writes
 <topic>.dlt, the wait for the dead letter below fails, naming what is missing."""
@@ -14,8 +16,11 @@ import uuid
 
 import psycopg
 
-from chatlib import create_room, create_user
+import requests
+
+from chatlib import create_room, create_user, make_token
 from conftest import wait_for
+from stomp_ws import RawStomp
 from test_dlt_replay import DltTool, Kafka
 
 # The dev broker admits a new group member only session.timeout.ms - 1 s after the last
@@ -108,16 +113,35 @@ def test_poison_reaches_the_dlt_through_chatd_and_the_fixed_message_is_stored_on
     assert stored_count(database, key) == 1
 
 
-def test_a_fixed_dead_letter_replayed_from_a_file_is_stored_once_by_chatd(own_stack, chatd_factory, tmp_path):
+def live_messages(client: RawStomp, until_key: str, timeout: float = 60) -> list[dict]:
+    """Bodies of the MESSAGE frames received up to and including the one with `until_key`."""
+    bodies = []
+    deadline = time.monotonic() + timeout
+    while True:
+        f = client.recv(max(0.0, deadline - time.monotonic()))
+        assert f.command == "MESSAGE", f
+        bodies.append(json.loads(f.body))
+        if bodies[-1]["messageKey"] == until_key:
+            return bodies
+
+
+def test_a_fixed_dead_letter_replayed_from_a_file_is_stored_and_delivered_once_by_chatd(own_stack, chatd_factory,
+                                                                                         tmp_path):
     """The replay half on its own: the dead letter is produced here exactly as §5 says (so
     this does not depend on chatd's DLT routing), fixed in an export file and replayed into
-    chat.messages, where chatd's persistence consumer stores it once."""
+    chat.messages, where chatd stores it once and delivers it live once; replaying it again on
+    purpose (--restart) reaches Kafka but neither a second row nor a second live delivery."""
     database = own_stack.create_database("dlt_replay_store")
-    chatd_factory(own_stack, database_url=database, env=FAST_GROUP)
+    node = chatd_factory(own_stack, database_url=database, env=FAST_GROUP)
     user = create_user(database)
     room = create_room(database, [user])
     kafka = Kafka(own_stack)
     tool = DltTool(kafka.bootstrap)
+    token = make_token(user)
+    live = RawStomp.tcp(node.stomp_port)
+    live.connect(token)
+    live.send("SUBSCRIBE", {"id": "s1", "destination": f"/topic/room.{room}", "receipt": "sub"})
+    live.expect("RECEIPT", receipt_id="sub")
 
     key = str(uuid.uuid4())
     fixed = message_json(room, user, "stored once", key)
@@ -142,13 +166,28 @@ def test_a_fixed_dead_letter_replayed_from_a_file_is_stored_once_by_chatd(own_st
     (result,) = doc["results"]
     assert result["target"]["topic"] == "chat.messages" and result["target"]["partition"] == 1
     wait_for(lambda: stored_count(database, key) == 1, 60, what="the replayed message stored")
+    (delivered,) = live_messages(live, key)
+    assert delivered["content"] == "stored once"
     assert tool.json("replay", "--from-file", str(out), "--yes")["summary"]["replayed"] == 0
+
+    # On purpose, again: the record reaches chat.messages a second time, and chatd's dedup on
+    # messageKey keeps it one row and one live delivery.
+    forced = tool.json("replay", "--from-file", str(out), "--yes", "--restart")
+    assert forced["summary"]["replayed"] == 1, forced
+    assert forced["results"][0]["target"]["offset"] > result["target"]["offset"]
 
     sentinel = str(uuid.uuid4())
     kafka.produce("chat.messages", [{"key": str(room), "value": message_json(room, user, "after", sentinel),
                                      "partition": 1, "headers": [("message-key", sentinel)]}])
     wait_for(lambda: stored_count(database, sentinel) == 1, 60, what="the sentinel message stored")
     assert stored_count(database, key) == 1
+    # Everything live between the first delivery and the sentinel: no second copy of the key.
+    assert [m["messageKey"] for m in live_messages(live, sentinel)] == [sentinel]
+    live.close()
+    history = requests.get(f"{node.url}/api/rooms/{room}/messages", headers={"Authorization": f"Bearer {token}"},
+                           timeout=10).json()["messages"]
+    assert [m["messageKey"] for m in history] == [sentinel, key]
+    assert history[1]["id"] == delivered["id"], "the same id live and in history"
     with psycopg.connect(database) as conn:
         row = conn.execute("SELECT content, kafka_partition, kafka_offset FROM messages WHERE message_key = %s::uuid",
                            (key,)).fetchone()
