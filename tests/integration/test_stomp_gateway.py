@@ -250,6 +250,48 @@ def test_room_actions_of_a_non_member_are_forbidden(chatd, users, dest):
     assert c.wait_closed(5)
 
 
+def test_leaving_a_room_ends_its_subscriptions_on_every_session_of_the_leaver(stack, database, chatd_factory):
+    """§4: membership is checked on every room action, and a subscription does not outlive the
+    membership: after DELETE /members/me the leaver's sessions (both nodes, both transports) get
+    the "left" notice and nothing of the room after it; the other member keeps chatting."""
+    n1 = chatd_factory(stack, database_url=database)
+    n2 = chatd_factory(stack, database_url=database)
+    a, b = create_user(database, nickname="alice"), create_user(database, nickname="bob")
+    room = create_room(database, [a, b])
+    leaver_tcp, leaver_ws = RawStomp.tcp(n1.stomp_port), RawStomp.ws(n2.http_port)
+    stays = RawStomp.tcp(n2.stomp_port)
+    for c, user in ((leaver_tcp, a), (leaver_ws, a), (stays, b)):
+        c.connect(make_token(user))
+        subscribe(c, f"/topic/room.{room}", "r")
+
+    r = requests.delete(f"{n1.url}/api/rooms/{room}/members/me", headers={"Authorization": f"Bearer {make_token(a)}"},
+                        timeout=10)
+    assert r.status_code == 204, r.text
+
+    def system_left(f):
+        return f.command == "MESSAGE" and f.json()["type"] == "SYSTEM" and f.json()["content"] == "alice left"
+
+    for c in (leaver_tcp, leaver_ws, stays):
+        notice, _ = c.recv_until(system_left, timeout=30)
+        assert notice.json()["senderId"] == a and notice.json()["roomId"] == room
+
+    key = str(uuid.uuid4())
+    stays.send("SEND", {"destination": "/app/chat.send", "receipt": "after"},
+               json.dumps({"roomId": room, "content": "after alice left", "messageKey": key}))
+    stays.recv_until(lambda f: f.command == "RECEIPT", timeout=20)
+    stays.recv_until(lambda f: f.command == "MESSAGE" and f.json()["messageKey"] == key, timeout=20)
+    # Same room, same nodes, same fan-out: had the leaver still been subscribed, their copy
+    # would have been queued with bob's. A second more for good measure.
+    for c in (leaver_tcp, leaver_ws):
+        with pytest.raises(TimeoutError):
+            c.recv(1.0)
+    # And the room is closed to them: a SEND is checked again (no cached membership).
+    leaver_tcp.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "x"}, "let me back in")
+    assert leaver_tcp.expect("ERROR").headers["message"] == "forbidden"
+    for c in (leaver_tcp, leaver_ws, stays):
+        c.close()
+
+
 # --------------------------------------------------------------------------- SEND -> Kafka -> RECEIPT
 
 def test_send_receipt_only_after_kafka_has_the_record(chatd, users, stack):

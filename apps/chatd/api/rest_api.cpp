@@ -89,16 +89,9 @@ std::string rest_api::issue_token(std::int64_t user_id, const std::string& email
 }
 
 void rest_api::publish_system_message(std::int64_t room_id, std::int64_t user_id, const std::string& nickname,
-                                      std::string_view event) const {
-  proto::chat_message message;
+                                      proto::membership_change change) const {
+  proto::chat_message message = proto::membership_notice(room_id, user_id, nickname, change);
   message.message_key = common::make_uuid_v4();
-  message.room_id = room_id;
-  message.sender_id = user_id;
-  message.sender_nickname = nickname;
-  message.content = nickname;
-  message.content.push_back(' ');
-  message.content.append(event);
-  message.type = proto::message_type::system;
   message.created_at_ms = common::now_unix_ms();
   log_.publish_message(message, [room_id, user_id, key = message.message_key](const publish_result& result) {
     if (!result.ok) {

@@ -10,6 +10,7 @@
 #include "store/db_pool.hpp"
 
 #include <chat/auth/password.hpp>
+#include <chat/proto/message.hpp>
 
 #include <chrono>
 #include <functional>
@@ -78,10 +79,11 @@ class rest_api {
               http::responder respond);
 
   std::string issue_token(std::int64_t user_id, const std::string& email) const;
-  // "<nickname> joined" / "<nickname> left" as a SYSTEM message through the log. Best
-  // effort: a failure is logged, the caller's answer does not depend on it.
+  // proto::membership_notice ("<nickname> joined" / "<nickname> left") through the log. Best
+  // effort: a failure is logged, the caller's answer does not depend on it. The gateway ends
+  // the leaver's room subscriptions when the "left" notice reaches them (room order).
   void publish_system_message(std::int64_t room_id, std::int64_t user_id, const std::string& nickname,
-                              std::string_view event) const;
+                              proto::membership_change change) const;
 
   const std::string jwt_secret_;  // never logged
   const std::chrono::seconds jwt_ttl_;

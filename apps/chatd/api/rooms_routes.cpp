@@ -111,7 +111,7 @@ void rest_api::invite(const http::request& req, const http::path_params& params,
                    // Committed: announce each new member. Existing members were skipped.
                    for (const auto& m : outcome.added) {
                      log::info("member added", {{"room", room_id}, {"user", m.user_id}, {"by", caller}});
-                     publish_system_message(room_id, m.user_id, m.nickname, "joined");
+                     publish_system_message(room_id, m.user_id, m.nickname, proto::membership_change::joined);
                    }
                    return http::json_response(http::status::ok, render_room_after_invite(outcome.room, outcome.added));
                  case status::no_such_room:
@@ -139,7 +139,7 @@ void rest_api::leave(const http::request&, const http::path_params& params, cons
                  case status::left: {
                    log::info("member left", {{"room", room_id}, {"user", caller}});
                    store::drop_unread_cache(ctx.redis, room_id, caller);
-                   publish_system_message(room_id, caller, outcome.nickname, "left");
+                   publish_system_message(room_id, caller, outcome.nickname, proto::membership_change::left);
                    http::response res{http::status::no_content, 11};
                    return res;
                  }

@@ -164,6 +164,7 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
   // 0 is a real id (offset 0 of partition 0); only a payload without one (-1) falls back.
   event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
   event->sent_at_ms = message.created_at_ms;
+  event->departed_user = proto::departed_member(message).value_or(0);
   event->tail = make_json_tail(proto::room_destination(room_id), json);
   publish(channel_key{channel_kind::room, room_id}, std::move(event));
 }

@@ -59,6 +59,9 @@ struct fanout_event {
   std::int64_t user_id = 0;  // presence
   std::string message_id;    // the MESSAGE frame's message-id (room: the §2 id)
   std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
+  // room: the SYSTEM notice that this user left the room (proto::departed_member): their
+  // sessions get it and then lose their subscriptions of the room. 0 otherwise.
+  std::int64_t departed_user = 0;
   // "destination:…\ncontent-type:application/json\ncontent-length:N\n\n<json>\0"
   std::shared_ptr<const std::string> tail;
 };

@@ -365,6 +365,7 @@ void session::with_membership(std::int64_t room_id, const std::optional<std::str
         switch (status) {
           case lookup_status::found:
             s.member_cache_[room_id] = s.now();
+            s.member_verified_ms_[room_id] = s.env_->clock.unix_ms();
             then();
             break;
           case lookup_status::not_found:
@@ -519,43 +520,62 @@ void session::handle_unsubscribe(stomp::frame& f) {
     env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("missing id", "UNSUBSCRIBE requires an id header", receipt);
   }
-  const auto it = subs_.find(std::string(*id));
-  if (it != subs_.end()) {
-    const std::string sub_id = it->first;
-    const subscription sub = it->second;
-    subs_.erase(it);
-    const auto drop = [&](std::vector<std::string>& ids) { std::erase(ids, sub_id); };
-    switch (sub.dest.kind) {
-      case proto::destination_kind::room:
-      case proto::destination_kind::room_typing: {
-        const channel_key key{
-            sub.dest.kind == proto::destination_kind::room ? channel_kind::room : channel_kind::typing,
-            sub.dest.room_id};
-        const auto ch = by_channel_.find(key);
-        if (ch != by_channel_.end()) {
-          drop(ch->second);
-          if (ch->second.empty()) {
-            by_channel_.erase(ch);
-            env_->hub.leave(key, this);
-            std::erase_if(arming_, [&](const arming_wait& a) { return a.key == key; });
-          }
+  if (const auto it = subs_.find(std::string(*id)); it != subs_.end()) remove_subscription(it);
+  if (receipt) send_receipt(*receipt);
+}
+
+void session::remove_subscription(std::unordered_map<std::string, subscription>::iterator it) {
+  const std::string sub_id = it->first;
+  const subscription sub = it->second;
+  subs_.erase(it);
+  const auto drop = [&](std::vector<std::string>& ids) { std::erase(ids, sub_id); };
+  switch (sub.dest.kind) {
+    case proto::destination_kind::room:
+    case proto::destination_kind::room_typing: {
+      const channel_key key{sub.dest.kind == proto::destination_kind::room ? channel_kind::room : channel_kind::typing,
+                            sub.dest.room_id};
+      const auto ch = by_channel_.find(key);
+      if (ch != by_channel_.end()) {
+        drop(ch->second);
+        if (ch->second.empty()) {
+          by_channel_.erase(ch);
+          env_->hub.leave(key, this);
+          std::erase_if(arming_, [&](const arming_wait& a) { return a.key == key; });
         }
-        break;
       }
-      case proto::destination_kind::presence:
-        drop(presence_subs_);
-        if (presence_subs_.empty() && !watched_.empty()) {
-          env_->hub.unwatch(watched_, this);
-          watched_.clear();
-        }
-        break;
-      case proto::destination_kind::user_errors: drop(error_subs_); break;
-      case proto::destination_kind::app_send:
-      case proto::destination_kind::app_read:
-      case proto::destination_kind::app_typing: break;
+      break;
+    }
+    case proto::destination_kind::presence:
+      drop(presence_subs_);
+      if (presence_subs_.empty() && !watched_.empty()) {
+        env_->hub.unwatch(watched_, this);
+        watched_.clear();
+      }
+      break;
+    case proto::destination_kind::user_errors: drop(error_subs_); break;
+    case proto::destination_kind::app_send:
+    case proto::destination_kind::app_read:
+    case proto::destination_kind::app_typing: break;
+  }
+}
+
+void session::left_room(std::int64_t room_id) {
+  member_cache_.erase(room_id);
+  member_verified_ms_.erase(room_id);
+  for (auto it = subs_.begin(); it != subs_.end();) {
+    const auto& dest = it->second.dest;
+    const bool of_room = (dest.kind == proto::destination_kind::room ||
+                          dest.kind == proto::destination_kind::room_typing) &&
+                         dest.room_id == room_id;
+    if (of_room) {
+      auto next = std::next(it);
+      remove_subscription(it);
+      it = next;
+    } else {
+      ++it;
     }
   }
-  if (receipt) send_receipt(*receipt);
+  log::info("left room: its subscriptions ended", {{"session", id_}, {"user", user_id_}, {"room", room_id}});
 }
 
 void session::handle_send(stomp::frame& f) {
@@ -712,7 +732,27 @@ void session::finish_disconnect_if_ready() {
 // ---- fan-out --------------------------------------------------------------------------------
 
 void session::deliver(std::shared_ptr<const fanout_event> event) {
-  net::post(strand_, [self = shared_from_this(), event = std::move(event)] { self->deliver_on_strand(*event); });
+  if (fanout_overflow_.load(std::memory_order_relaxed)) return;  // being disconnected
+  // What the strand will have to queue: the shared tail plus the per-subscription head.
+  const std::size_t cost = (event->tail ? event->tail->size() : 0) + 64 + event->message_id.size();
+  const std::size_t cap = env_->settings.max_pending_fanout_bytes != 0 ? env_->settings.max_pending_fanout_bytes
+                                                                        : 4 * env_->settings.max_outbound_bytes;
+  if (posted_fanout_bytes_.fetch_add(cost, std::memory_order_relaxed) + cost > cap) {
+    posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed);
+    if (!fanout_overflow_.exchange(true)) {
+      net::post(strand_, [self = shared_from_this()] {
+        if (self->phase_ == phase::closing || self->phase_ == phase::closed) return;
+        self->env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+        with_metrics(self->env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
+        self->abort("slow consumer: fan-out backlog full");
+      });
+    }
+    return;
+  }
+  net::post(strand_, [self = shared_from_this(), event = std::move(event), cost] {
+    self->posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed);
+    self->deliver_on_strand(*event);
+  });
 }
 
 void session::armed(const channel_key& key) {
@@ -756,6 +796,14 @@ void session::deliver_on_strand(const fanout_event& event) {
     item.sent_at_ms = event.sent_at_ms;
     if (!enqueue(std::move(item))) return;
     env_->stats.messages_delivered.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The member's own "left" notice is the last of the room they get: what follows it in the
+  // room's order is no longer theirs (membership is checked again on a new SUBSCRIBE).
+  // A notice older than this session's latest verified membership of the room is stale (they
+  // joined again since, or it comes from an earlier life of the room id): it ends nothing.
+  if (event.kind == event_kind::room && event.departed_user != 0 && event.departed_user == user_id_) {
+    const auto verified = member_verified_ms_.find(event.room_id);
+    if (verified == member_verified_ms_.end() || event.sent_at_ms >= verified->second) left_room(event.room_id);
   }
 }
 

@@ -17,7 +17,11 @@
 // Outbound frames go to a bounded queue (settings.max_outbound_bytes). A fan-out MESSAGE is
 // a per-session prefix plus a tail shared by every receiver (fanout_event::tail). Passing
 // the bound, or a write in flight for longer than settings.write_stall_timeout,
-// disconnects the session as a slow consumer; nobody else waits for it.
+// disconnects the session as a slow consumer; nobody else waits for it. Fan-out events are
+// bounded before that too: deliver() (any thread) counts the bytes it has posted to the
+// strand and not yet run; past settings.max_pending_fanout_bytes (when the I/O threads fall
+// behind) the session drops every further event and is disconnected as a slow consumer, so
+// the backlog of posted work cannot grow without limit.
 #include "core/message_log.hpp"
 #include "gateway/fanout_hub.hpp"
 #include "gateway/ports.hpp"
@@ -60,6 +64,8 @@ struct session_settings {
   std::uint32_t heartbeat_send_ms = 10000;    // --heartbeat (what the server offers: sx)
   std::uint32_t heartbeat_receive_ms = 10000;  //             (what it wants: sy)
   std::size_t max_outbound_bytes = 512 * 1024;
+  // Posted fan-out not yet run on the strand; 0 = 4 x max_outbound_bytes.
+  std::size_t max_pending_fanout_bytes = 0;
   std::chrono::milliseconds write_stall_timeout{20000};
   std::size_t max_subscriptions = 200;
   std::chrono::milliseconds handshake_timeout{10000};  // connect -> CONNECTED
@@ -221,6 +227,10 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void on_nickname(lookup_status status, std::string nickname);
   void handle_subscribe(stomp::frame& f);
   void handle_unsubscribe(stomp::frame& f);
+  void remove_subscription(std::unordered_map<std::string, subscription>::iterator it);
+  // The user left `room_id` (their SYSTEM notice arrived): ends this session's subscriptions
+  // of the room and its typing topic, and forgets the cached membership.
+  void left_room(std::int64_t room_id);
   void handle_send(stomp::frame& f);
   void handle_disconnect(stomp::frame& f);
   void send_chat_message(proto::send_request request, std::optional<std::string> receipt);
@@ -291,11 +301,16 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   bool contacts_loading_ = false;
   std::vector<arming_wait> arming_;
   std::unordered_map<std::int64_t, time_point> member_cache_;  // room -> verified at
+  std::unordered_map<std::int64_t, std::int64_t> member_verified_ms_;  // room -> wall clock of the latest verification
 
   // SENDs in flight to Kafka, oldest first
   std::deque<pending_send> pending_sends_;
   std::uint64_t next_send_seq_ = 1;
   std::optional<std::string> disconnect_receipt_;
+
+  // fan-out posted to the strand and not yet run (written by any thread in deliver())
+  std::atomic<std::size_t> posted_fanout_bytes_{0};
+  std::atomic<bool> fanout_overflow_{false};
 
   // output
   std::deque<outbound_item> outbound_;

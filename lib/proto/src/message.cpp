@@ -77,4 +77,38 @@ validation_error parse_chat_message(std::string_view json, chat_message& out,
   return {};
 }
 
+namespace {
+std::string_view change_word(membership_change change) noexcept {
+  switch (change) {
+    case membership_change::joined: return "joined";
+    case membership_change::left: return "left";
+  }
+  return "joined";
+}
+}  // namespace
+
+chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::string_view nickname,
+                               membership_change change) {
+  chat_message m;
+  m.room_id = room_id;
+  m.sender_id = user_id;
+  m.sender_nickname = std::string(nickname);
+  m.content = std::string(nickname);
+  m.content.push_back(' ');
+  m.content.append(change_word(change));
+  m.type = message_type::system;
+  return m;
+}
+
+std::optional<std::int64_t> departed_member(const chat_message& m) {
+  if (m.type != message_type::system) return std::nullopt;
+  const std::string_view word = change_word(membership_change::left);
+  const std::string_view content = m.content;
+  if (content.size() != m.sender_nickname.size() + 1 + word.size() || !content.starts_with(m.sender_nickname) ||
+      content[m.sender_nickname.size()] != ' ' || !content.ends_with(word)) {
+    return std::nullopt;
+  }
+  return m.sender_id;
+}
+
 }  // namespace chat::proto

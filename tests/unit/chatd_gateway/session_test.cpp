@@ -565,6 +565,116 @@ TEST(session_output, slow_consumer_is_aborted) {
   EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
 }
 
+// The I/O threads fall behind (nothing runs the strands here): fan-out posted to a session
+// is bounded too, not only what it has queued for the socket.
+// A member who leaves gets the room's "left" notice and nothing of the room after it, on
+// every session; the others keep receiving. A later action in the room is checked again.
+TEST(session_subscribe, the_leavers_left_notice_ends_their_room_subscriptions) {
+  harness h;
+  auto leaver = h.connect(1);
+  auto second_tab = h.connect(1);
+  auto stays = h.connect(2);
+  for (auto* c : {&leaver, &second_tab}) {
+    c->send(command::subscribe, {{"id", "r"}, {"destination", "/topic/room.10"}});
+    c->send(command::subscribe, {{"id", "t"}, {"destination", "/topic/room.10.typing"}});
+    c->send(command::subscribe, {{"id", "other"}, {"destination", "/topic/room.11"}});
+  }
+  stays.send(command::subscribe, {{"id", "r"}, {"destination", "/topic/room.10"}});
+  h.dir.members.erase({10, 1});  // DELETE /api/rooms/10/members/me
+
+  auto notice = proto::membership_notice(10, 1, "alice", proto::membership_change::left);
+  notice.id = 7;
+  notice.message_key = common::make_uuid_v4();
+  notice.created_at_ms = epoch_ms;
+  h.hub.on_room_message(10, proto::to_json(notice));
+  h.hub.on_room_message(10, room_message(10, 8, "after the leave"));
+  h.hub.on_room_message(11, room_message(11, 9, "another room"));
+  h.poll();
+  for (auto* c : {&leaver, &second_tab}) {
+    const auto got = c->next();
+    EXPECT_EQ(nlohmann::json::parse(got.body)["content"], "alice left");
+    EXPECT_EQ(nlohmann::json::parse(c->next().body)["content"], "another room");
+    EXPECT_TRUE(c->t->frames.empty());
+  }
+  EXPECT_EQ(nlohmann::json::parse(stays.next().body)["content"], "alice left");
+  EXPECT_EQ(nlohmann::json::parse(stays.next().body)["content"], "after the leave");
+
+  // The cached membership went with the subscriptions: a SEND asks again and is refused.
+  const int lookups = h.dir.membership_lookups;
+  leaver.send(command::send, {{"destination", "/topic/room.10"}}, "still here?");
+  EXPECT_EQ(h.dir.membership_lookups, lookups + 1);
+  EXPECT_EQ(header(leaver.next(), "message"), "forbidden");
+  EXPECT_TRUE(h.log.messages.empty());
+}
+
+// A "left" notice written before this session verified its membership (the user joined again
+// since, or the notice belongs to an earlier life of the room id) ends nothing.
+TEST(session_subscribe, a_left_notice_older_than_the_verified_membership_is_stale) {
+  harness h;
+  auto c = h.connect(1);
+  h.clock.advance(5s);
+  c.send(command::subscribe, {{"id", "r"}, {"destination", "/topic/room.10"}});
+  auto stale = proto::membership_notice(10, 1, "alice", proto::membership_change::left);
+  stale.id = 1;
+  stale.message_key = common::make_uuid_v4();
+  stale.created_at_ms = epoch_ms;  // 5 s before the SUBSCRIBE's check
+  h.hub.on_room_message(10, proto::to_json(stale));
+  h.hub.on_room_message(10, room_message(10, 2, "still subscribed"));
+  h.poll();
+  EXPECT_EQ(nlohmann::json::parse(c.next().body)["content"], "alice left");
+  EXPECT_EQ(nlohmann::json::parse(c.next().body)["content"], "still subscribed");
+}
+
+// Another member's notice, or a notice that only looks like one, ends nothing.
+TEST(session_subscribe, someone_elses_left_notice_changes_nothing) {
+  harness h;
+  auto c = h.connect(1);
+  c.send(command::subscribe, {{"id", "r"}, {"destination", "/topic/room.10"}});
+  auto other = proto::membership_notice(10, 2, "bob", proto::membership_change::left);
+  other.id = 1;
+  other.message_key = common::make_uuid_v4();
+  other.created_at_ms = epoch_ms;
+  h.hub.on_room_message(10, proto::to_json(other));
+  h.hub.on_room_message(10, room_message(10, 2, "alice left"));  // TEXT, from bob
+  h.hub.on_room_message(10, room_message(10, 3, "still subscribed"));
+  h.poll();
+  EXPECT_EQ(nlohmann::json::parse(c.next().body)["content"], "bob left");
+  EXPECT_EQ(nlohmann::json::parse(c.next().body)["content"], "alice left");
+  EXPECT_EQ(nlohmann::json::parse(c.next().body)["content"], "still subscribed");
+}
+
+TEST(session_output, fanout_backlog_past_its_bound_disconnects_the_session) {
+  auto settings = harness::defaults();
+  settings.max_outbound_bytes = 4096;
+  settings.max_pending_fanout_bytes = 8192;
+  harness h(settings);
+  auto c = h.connect(1);
+  c.send(command::subscribe, {{"id", "s"}, {"destination", "/topic/room.10"}});
+  for (int i = 0; i < 100; ++i) h.hub.on_room_message(10, room_message(10, i + 1, std::string(300, 'x')));
+  EXPECT_FALSE(c.t->aborted) << "nothing ran yet";
+  h.poll();
+  EXPECT_TRUE(c.t->aborted);
+  EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
+  // What was posted before the bound was delivered, in order; nothing after it.
+  std::size_t delivered = 0;
+  std::int64_t last = 0;
+  while (!c.t->frames.empty()) {
+    const auto f = c.next();
+    ASSERT_EQ(f.cmd, command::message);
+    const auto id = nlohmann::json::parse(f.body)["id"].get<std::int64_t>();
+    EXPECT_EQ(id, last + 1);
+    last = id;
+    ++delivered;
+  }
+  EXPECT_GT(delivered, 0u);
+  EXPECT_LT(delivered, 30u);
+  // Later events are dropped without work for the closed session.
+  h.hub.on_room_message(10, room_message(10, 101));
+  h.poll();
+  EXPECT_TRUE(c.t->frames.empty());
+  EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
+}
+
 TEST(session_output, stalled_write_is_aborted) {
   harness h;
   auto c = h.connect(1);

@@ -212,3 +212,29 @@ TEST(MessageType, Names) {
   EXPECT_EQ(parse_message_type("SYSTEM"), message_type::system);
   EXPECT_EQ(parse_message_type("System"), std::nullopt);
 }
+
+TEST(MembershipNotice, NamesTheMemberAndTheChange) {
+  const auto joined = membership_notice(4, 9, "zoë", membership_change::joined);
+  EXPECT_EQ(joined.content, "zoë joined");
+  EXPECT_EQ(joined.type, message_type::system);
+  EXPECT_EQ(joined.sender_id, 9);
+  EXPECT_EQ(joined.room_id, 4);
+  EXPECT_FALSE(departed_member(joined));
+  const auto left = membership_notice(4, 9, "zoë", membership_change::left);
+  EXPECT_EQ(left.content, "zoë left");
+  EXPECT_EQ(departed_member(left), 9);
+}
+
+TEST(MembershipNotice, OnlyASystemNoticeOfTheSendersOwnNicknameIsADeparture) {
+  auto m = membership_notice(4, 9, "ann", membership_change::left);
+  m.type = message_type::text;
+  EXPECT_FALSE(departed_member(m)) << "clients cannot send SYSTEM messages; TEXT ones say nothing";
+  auto other = membership_notice(4, 9, "ann", membership_change::left);
+  other.sender_nickname = "bob";
+  EXPECT_FALSE(departed_member(other));
+  auto tricky = membership_notice(4, 9, "x left", membership_change::joined);  // "x left joined"
+  EXPECT_FALSE(departed_member(tricky));
+  auto suffix = membership_notice(4, 9, "ann", membership_change::left);
+  suffix.content = "ann  left";
+  EXPECT_FALSE(departed_member(suffix));
+}

@@ -48,4 +48,13 @@ validation_error parse_chat_message(
     std::string_view json, chat_message& out,
     std::size_t max_content_code_points = default_max_content_code_points);
 
+// SYSTEM notices of membership changes (§3), sent by the server through the pipeline like any
+// message: sender = the member, content "<nickname> joined" / "<nickname> left". Clients
+// cannot send SYSTEM messages, so a notice is the server's.
+enum class membership_change { joined, left };
+chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::string_view nickname,
+                               membership_change change);
+// The member who left, when `m` is the notice of a departure; nullopt otherwise.
+std::optional<std::int64_t> departed_member(const chat_message& m);
+
 }  // namespace chat::proto
