@@ -295,6 +295,25 @@ class Stack:
         getattr(self, f"_start_{service}")()
         self.log(f"{service}: {self._describe(service)} (pid {self._svc(service)['pid']}, "
                  f"{time.monotonic() - t0:.1f}s)")
+        if service == "kafka" and self.is_running("postgres"):
+            self._forget_messages_of_an_earlier_log()
+
+    def _forget_messages_of_an_earlier_log(self) -> None:
+        """The dev broker keeps its log in memory: once restarted, chat.messages starts again
+        at offset 0. Message ids are Kafka positions (SPEC §2), so the messages the `chat`
+        database stored from the earlier log would share ids with new ones (chatd refuses to
+        start then). Users and rooms stay; messages and read positions go."""
+        try:
+            exists = self._psql("SELECT to_regclass('public.messages') IS NOT NULL", dbname="chat").strip()
+        except StackError as e:
+            self.log(f"kafka: could not look for messages of an earlier log in database 'chat': {e}")
+            return
+        if exists != "t" or self._psql("SELECT EXISTS (SELECT 1 FROM messages)", dbname="chat").strip() != "t":
+            return
+        self._psql("BEGIN; TRUNCATE messages; "
+                   "UPDATE chat_room_members SET last_read_message_id = 0, unread_count = 0; COMMIT;", dbname="chat")
+        self.log("kafka: the dev broker started with an empty log, so the messages of database 'chat' from its "
+                 "previous log were deleted (message ids are Kafka positions); users and rooms are kept")
 
     def stop(self, service: str) -> None:
         self._check_service(service)

@@ -24,8 +24,15 @@ def test_compose_parses_and_has_every_service():
     assert services["postgres"]["image"] == "postgres:16"
     assert services["redis"]["image"].startswith("redis:7")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    for name in ("kafka", "postgres", "redis", "chatd-1", "chatd-2"):
+    for name in ("kafka", "postgres", "redis", "chatd-1", "chatd-2", "kafka-ui"):
         assert "healthcheck" in services[name], name
+    for name, svc in services.items():
+        if "image" in svc:
+            assert not svc["image"].endswith(":latest") and ":" in svc["image"], f"{name}: pin the image version"
+    # Kafka's log lives on the volume (the image's default log.dirs is under /tmp): a Kafka that
+    # forgot its log while PostgreSQL kept its rows would hand out message ids again.
+    (volume,) = services["kafka"]["volumes"]
+    assert volume.split(":")[1] == services["kafka"]["environment"]["KAFKA_LOG_DIRS"]
     for node in ("chatd-1", "chatd-2"):
         deps = services[node]["depends_on"]
         assert {d: deps[d]["condition"] for d in deps} == {
@@ -50,6 +57,8 @@ def test_compose_sets_only_known_chatd_settings():
         for k in ("CHATD_DATABASE_URL", "CHATD_REDIS_URL", "CHATD_KAFKA_BROKERS", "CHATD_JWT_SECRET"):
             assert k in env, (node, k)
         assert env["CHATD_KAFKA_BROKERS"] == "kafka:9092"
+        # No built-in default secret on published ports: compose refuses to start without one.
+        assert env["CHATD_JWT_SECRET"].startswith("${CHATD_JWT_SECRET:?"), env["CHATD_JWT_SECRET"]
 
 
 def test_dockerfile_builds_what_compose_runs():

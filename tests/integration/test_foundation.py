@@ -1,5 +1,7 @@
 """Issue 2: chatd starts against real dependencies, reports their health, refuses bad
 settings, and migrates idempotently."""
+import json
+import re
 import signal
 import subprocess
 import time
@@ -7,7 +9,7 @@ import time
 import psycopg
 import requests
 
-from conftest import CHATD, wait_for
+from conftest import CHATD, REPO, wait_for
 
 
 def test_healthz_and_readyz_up(chatd):
@@ -140,6 +142,16 @@ def test_help_documents_every_setting():
         assert flag in p.stdout, flag
     assert "CHATD_" in p.stdout
 
+    # Every setting --help lists is also in the README or docs/, and each one has its env var.
+    flags = sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", p.stdout)) - {"--help", "--version"})
+    assert len(flags) >= 50, flags
+    docs = (REPO / "README.md").read_text() + "".join(d.read_text() for d in (REPO / "docs").glob("*.md"))
+    undocumented = [f for f in flags if not re.search(re.escape(f) + r"(?![\w-])", docs)]
+    assert not undocumented, f"settings missing from README.md and docs/: {undocumented}"
+    no_env = [f for f in flags if f not in ("--config", "--version", "--migrate")
+              and "CHATD_" + f[2:].upper().replace("-", "_") not in p.stdout]
+    assert not no_env, f"settings without a CHATD_ variable in --help: {no_env}"
+
 
 def schema_snapshot(url):
     with psycopg.connect(url) as conn:
@@ -179,7 +191,22 @@ def test_concurrent_starts_migrate_once(stack, database, chatd_factory):
     for n in nodes:
         n.wait_ready()
     _, _, versions = schema_snapshot(database)
-    assert [v for v, _ in versions] == sorted({v for v, _ in versions})
+    migrations = sorted((REPO / "sql").glob("[0-9]*.sql"))
+    assert [v for v, _ in versions] == list(range(1, len(migrations) + 1))
+    # Each migration was applied by exactly one node, at its first attempt: the others waited
+    # for the lock and found nothing to do (no node failed and retried).
+    applied, retries = [], []
+    for n in nodes:
+        for line in n.log_path.read_text().splitlines():
+            if not line.startswith("{"):
+                continue
+            entry = json.loads(line)
+            if entry.get("msg") == "schema migrated":
+                applied.append(entry["applied"])
+            elif entry.get("msg") == "dependency not ready, retrying" and entry.get("component") == "postgres":
+                retries.append(entry)
+    assert sorted(applied) == [0, 0, len(migrations)], applied
+    assert not retries, retries
 
 
 def test_unknown_route_and_wrong_method_are_json(chatd):
@@ -218,3 +245,37 @@ def test_logs_are_json_lines_without_secrets(chatd):
     assert chatd.env["CHATD_JWT_SECRET"] not in text
     pw = chatd.env["CHATD_DATABASE_URL"].split(":")[2].split("@")[0]
     assert pw not in text
+
+
+def test_a_message_log_that_starts_over_stops_the_start_and_the_dev_stack_resets_its_messages(own_stack,
+                                                                                               chatd_factory):
+    """Message ids are Kafka positions: a chat.messages that ends before what PostgreSQL has
+    stored (Kafka lost its log) would hand out stored ids again. chatd refuses to start then;
+    the dev stack, whose broker is in memory, forgets the stored messages when it starts the
+    broker again."""
+    from chatlib import create_room, create_user, message_id
+    db = own_stack.env()["CHATD_DATABASE_URL"]  # the stack's own `chat` database
+    chatd_factory(own_stack).stop()  # migrated
+    user = create_user(db)
+    room = create_room(db, [user])
+    with psycopg.connect(db) as conn:
+        conn.execute("INSERT INTO messages (id, message_key, room_id, sender_id, sender_nickname, content, type, "
+                     "kafka_partition, kafka_offset, created_at) "
+                     "VALUES (%s, gen_random_uuid(), %s, %s, 'n', 'from an earlier log', 'TEXT', 2, 500, now())",
+                     (message_id(2, 500), room, user))
+
+    refused = chatd_factory(own_stack, ready=False, name="refused")
+    assert refused.proc.wait(timeout=90) == 1
+    lines = [json.loads(x) for x in refused.log_path.read_text().splitlines() if x.startswith("{")]
+    (why,) = [x for x in lines if x["msg"].startswith("chat.messages starts over")]
+    assert (why["partition"], why["kafka_end_offset"], why["stored_end_offset"]) == (2, 0, 501), why
+
+    # A gateway-only node assigns no ids and starts.
+    chatd_factory(own_stack, args=["--roles", "gateway"], name="gateway-only").stop()
+
+    own_stack.stop("kafka")
+    own_stack.start("kafka")
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM chat_room_members").fetchone()[0] == 1  # rooms stay
+    chatd_factory(own_stack, name="after-reset")  # ready

@@ -38,6 +38,7 @@
 #include "control_commands.hpp"
 #include "control_server.hpp"
 #include "log.hpp"
+#include <chat/proto/names.hpp>
 #include "mock_cluster.hpp"
 
 namespace {
@@ -45,10 +46,14 @@ namespace {
 using kafka_dev::log;
 using kafka_dev::log_level;
 
-// The four topics of SPEC §5.
-const std::vector<std::string> default_topics{
-    "chat.messages:6", "chat.read-receipts:6", "chat.messages.dlt:6",
-    "chat.read-receipts.dlt:6"};
+// The four topics of SPEC §5, six partitions each.
+const std::vector<std::string> default_topics = [] {
+  namespace t = chat::proto::topics;
+  std::vector<std::string> out;
+  for (const auto name : {t::messages, t::read_receipts, t::messages_dlt, t::read_receipts_dlt})
+    out.push_back(std::string(name) + ":6");
+  return out;
+}();
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";

@@ -12,6 +12,8 @@
 #include "version.hpp"
 
 #include <chat/kafka/admin.hpp>
+#include <chat/kafka/reader.hpp>
+#include <chat/proto/names.hpp>
 #include <chat/log/log.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -140,8 +142,9 @@ struct app::impl {
     settings.emplace_back("client.id", "chatd-admin-" + cfg.node_id);
     kafka::admin admin(settings);
     std::vector<kafka::topic_spec> specs;
-    for (const char* name : {"chat.messages", "chat.read-receipts", "chat.messages.dlt", "chat.read-receipts.dlt"}) {
-      specs.push_back({name, cfg.kafka_partitions, cfg.kafka_replication_factor});
+    for (const auto name : {proto::topics::messages, proto::topics::read_receipts, proto::topics::messages_dlt,
+                            proto::topics::read_receipts_dlt}) {
+      specs.push_back({std::string(name), cfg.kafka_partitions, cfg.kafka_replication_factor});
     }
     return retry_until(deadline, "kafka", [&](std::string& error) {
       const auto outcomes = admin.ensure_topics(specs, cfg.dependency_timeout);
@@ -156,6 +159,58 @@ struct app::impl {
       }
       return ok;
     });
+  }
+
+  // Message ids are positions in chat.messages (SPEC §2). If that log starts over (a Kafka
+  // whose data was lost, the topic deleted and re-created) while PostgreSQL keeps its rows,
+  // new records would get the ids of stored messages: persistence could not store them and
+  // live delivery would reuse ids. A node that assigns ids (persist, broadcast) refuses to
+  // start then: every partition's end must lie at or past the newest stored offset + 1.
+  // Returns 0 when consistent, 1 when the log was reset, -1 when a dependency did not answer
+  // before the deadline.
+  int check_message_log(clock::time_point deadline) {
+    std::vector<std::int64_t> stored;
+    if (!retry_until(deadline, "postgres", [&](std::string& error) {
+          try {
+            auto conn = store::connect(cfg.database_url, 2);
+            stored = store::stored_log_ends(*conn, cfg.kafka_partitions);
+            return true;
+          } catch (const std::exception& e) {
+            error = e.what();
+            return false;
+          }
+        })) {
+      return -1;
+    }
+    auto settings = kafka_settings(cfg);
+    settings.emplace_back("client.id", "chatd-logcheck-" + cfg.node_id);
+    kafka::reader reader(settings);
+    const std::string topic(proto::topics::messages);
+    for (int p = 0; p < cfg.kafka_partitions; ++p) {
+      const auto stored_end = stored[static_cast<std::size_t>(p)];
+      if (stored_end == 0) continue;  // nothing stored from this partition
+      kafka::watermarks w;
+      if (!retry_until(deadline, "kafka", [&](std::string& error) {
+            const auto ec = reader.query_watermarks(topic, p, w, cfg.dependency_timeout);
+            if (ec) error = topic + "[" + std::to_string(p) + "] watermarks: " + ec.message();
+            return !ec;
+          })) {
+        return -1;
+      }
+      if (w.high < stored_end) {
+        log::error("chat.messages starts over where PostgreSQL already has messages: refusing to start",
+                   {{"topic", topic},
+                    {"partition", p},
+                    {"kafka_end_offset", w.high},
+                    {"stored_end_offset", stored_end},
+                    {"why", "message ids are (partition << 40) | offset; new records would reuse the ids of stored "
+                            "messages"},
+                    {"fix", "restore Kafka's data, or start from an empty database (docs/operations.md, "
+                            "'Kafka lost its log')"}});
+        return 1;
+      }
+    }
+    return 0;
   }
 
   // Graceful shutdown (SPEC §8), on its own thread; ends by stopping the I/O loop.
@@ -226,6 +281,7 @@ int app::run() {
   const auto deadline = clock::now() + cfg.startup_timeout;
   if (!cfg.skip_migrations && !s.migrate(deadline)) return 1;
   if (cfg.kafka_create_topics && !s.ensure_topics(deadline)) return 1;
+  if ((cfg.roles.persist || cfg.roles.broadcast) && s.check_message_log(deadline) != 0) return 1;
 
   s.pool = std::make_unique<store::db_pool>(cfg.database_url, redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}),
                                            cfg.db_pool_size, static_cast<std::size_t>(cfg.db_queue_limit),

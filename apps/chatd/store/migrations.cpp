@@ -1,5 +1,8 @@
 #include "store/migrations.hpp"
 
+#include <chat/proto/ids.hpp>
+
+#include <algorithm>
 #include <set>
 
 namespace chat::store {
@@ -31,6 +34,22 @@ migrate_result apply_migrations(pqxx::connection& conn) {
   tx.commit();
   result.current_version = done.empty() ? 0 : *done.rbegin();
   return result;
+}
+
+}  // namespace chat::store
+
+namespace chat::store {
+
+std::vector<std::int64_t> stored_log_ends(pqxx::connection& conn, int partitions) {
+  std::vector<std::int64_t> ends(static_cast<std::size_t>(std::max(partitions, 0)), 0);
+  pqxx::read_transaction tx(conn);
+  for (int p = 0; p < partitions; ++p) {
+    const auto first = proto::make_message_id(p, 0);
+    const auto last = proto::make_message_id(p, proto::max_message_id_offset);
+    const auto row = tx.exec_params1("SELECT max(id) FROM messages WHERE id BETWEEN $1 AND $2", first, last);
+    if (!row[0].is_null()) ends[static_cast<std::size_t>(p)] = proto::message_id_offset(row[0].as<std::int64_t>()) + 1;
+  }
+  return ends;
 }
 
 }  // namespace chat::store

@@ -5,6 +5,7 @@
 // schema_migrations; applying twice changes nothing.
 #include <pqxx/pqxx>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,11 @@ struct migrate_result {
 
 // Throws pqxx exceptions on database errors (start-up code only).
 migrate_result apply_migrations(pqxx::connection& conn);
+
+// For each partition 0..partitions-1 of chat.messages: the offset after the newest message
+// stored from it (0 when none), read from the ids (SPEC §2: (partition << 40) | offset)
+// through the primary key, one index probe per partition. Start-up code only; throws pqxx
+// exceptions.
+std::vector<std::int64_t> stored_log_ends(pqxx::connection& conn, int partitions);
 
 }  // namespace chat::store
