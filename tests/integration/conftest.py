@@ -138,11 +138,36 @@ def make_stack(root: pathlib.Path) -> devstack.Stack:
     return stack
 
 
+# Logs of servers that outlive one test (the session stack, a module's REST stack and its
+# chatd): a failing test prints their tails too. name -> path.
+SHARED_LOGS: dict[str, pathlib.Path] = {}
+
+
+def share_logs(prefix: str, paths: dict) -> list[str]:
+    names = [f"{prefix} {name}" for name in paths]
+    SHARED_LOGS.update({f"{prefix} {name}": pathlib.Path(path) for name, path in paths.items()})
+    return names
+
+
+def unshare_logs(names: list[str]):
+    for n in names:
+        SHARED_LOGS.pop(n, None)
+
+
+@pytest.fixture(autouse=True)
+def _print_shared_logs_on_failure(request):
+    yield
+    if _failed(request) and SHARED_LOGS:
+        _print_logs("shared server log", dict(SHARED_LOGS))
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """PostgreSQL + Redis + dev Kafka shared by the tests that do not disturb them."""
     s = make_stack(tmp_path_factory.mktemp("stack"))
+    names = share_logs("session stack:", s.log_paths())
     yield s
+    unshare_logs(names)
     s.stop_all()
 
 

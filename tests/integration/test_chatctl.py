@@ -682,6 +682,20 @@ def test_bash_completion():
     assert "--all" in complete(["chatctl", "history", "1", "--a"])
 
 
+def test_bash_completion_offers_every_flag_of_every_subcommand():
+    """The completion script is written by hand: it must not fall behind the CLI. For every
+    command path, each long flag its --help lists is offered after `--`."""
+    paths = [["auth", s] for s in ("signup", "login")] + [["room", s] for s in ("direct", "group", "invite")] + \
+        [[c] for c in ("send", "history", "read", "presence", "tail")]
+    for path in [[]] + paths:
+        help_text = subprocess.run([str(CHATCTL), *path, "--help"], capture_output=True, text=True, timeout=30).stdout
+        options = re.split(r"\n(?:Subcommands|Example):", help_text.split("Options:", 1)[-1])[0]
+        flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", options)) - {"--help"}
+        assert flags, path
+        offered = set(complete(["chatctl", *path, *(["1"] if path and path[0] not in ("auth", "room") else []), "--"]))
+        assert flags <= offered, f"chatctl {' '.join(path)}: completion lacks {sorted(flags - offered)}"
+
+
 def test_bash_completion_offers_room_ids_and_names(users):
     alice = users("alice")
     room = alice.json("room", "group", "--name", "ops-room")["id"]

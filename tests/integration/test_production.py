@@ -508,6 +508,7 @@ class Sender(threading.Thread):
         self.room, self.window, self.rate = room, window, rate
         self.outstanding: dict[str, str] = {}  # receipt -> key
         self.receipted: list[str] = []
+        self.keys: list[str] = []  # every messageKey it tried to SEND
         self.errors: list = []
         self.sent = 0
         self.closed = False
@@ -519,8 +520,10 @@ class Sender(threading.Thread):
                 due = start + self.sent / self.rate
                 if len(self.outstanding) < self.window and time.monotonic() >= due:
                     rid = f"r{self.sent}"
+                    key = str(uuid.uuid4())
+                    self.keys.append(key)
                     try:
-                        self.outstanding[rid] = stomp_send(self.c, self.room, f"n{self.sent}", receipt=rid)
+                        self.outstanding[rid] = stomp_send(self.c, self.room, f"n{self.sent}", receipt=rid, key=key)
                     except Exception:  # noqa: BLE001 - OSError or websocket's closed: frames below tell
                         pass
                     self.sent += 1
@@ -572,6 +575,20 @@ def test_sigterm_during_a_stream_keeps_every_receipted_message_and_exits_0(stack
         counts = dict(conn.execute("SELECT message_key::text, count(*) FROM messages WHERE message_key = ANY(%s::uuid[]) "
                                    "GROUP BY 1", (receipted,)).fetchall())
     assert set(counts) == set(receipted) and set(counts.values()) == {1}
+    # The other half of the promise: whatever Kafka accepted got its RECEIPT before the close.
+    # A sentinel per room, sent through the survivor after the shutdown, is stored after every
+    # record before it in the room's partition, so by then every accepted SEND is in history.
+    closer = RawStomp.tcp(survivor.stomp_port)
+    closer.connect(make_token(users[0]))
+    sentinels = [stomp_send(closer, room, "sentinel", receipt=f"z{room}") for room in rooms]
+    for _ in rooms:
+        closer.expect("RECEIPT")
+    closer.close()
+    wait_for(lambda: len(stored(database, sentinels)) == len(sentinels), 90, what="the sentinels stored")
+    tried = [k for s in senders for k in s.keys]
+    accepted = set(stored(database, tried))
+    assert accepted == set(receipted), \
+        f"{len(accepted - set(receipted))} accepted SENDs got no RECEIPT: {sorted(accepted - set(receipted))[:5]}"
     shutdown = log_lines(node, "chatd stopped")
     assert shutdown, "chatd logged its clean stop"
 

@@ -75,6 +75,23 @@ def test_signup_email_taken_is_409_case_insensitively(api):
     assert api.sql("SELECT count(*) FROM users WHERE email = %s", (email,))[0][0] == 1
 
 
+def test_non_ascii_emails_are_compared_case_insensitively_too(api):
+    """The database stores lower(email); the server used to lower ASCII only, so an address
+    with a non-ASCII capital (Ä) failed the CHECK with a 400 instead of signing up."""
+    tag = uuid.uuid4().hex[:6]
+    r = api.post("/api/auth/signup", json={"email": f"Ärger-{tag}@Example.com", "password": "password123",
+                                           "nickname": "ä"})
+    assert r.status_code == 201, r.text
+    stored = r.json()["email"]
+    assert stored == api.sql("SELECT lower(%s)", (f"Ärger-{tag}@example.com",))[0][0]
+    for variant in (f"ÄRGER-{tag}@EXAMPLE.COM", f"ärger-{tag}@example.com", stored):
+        login = api.post("/api/auth/login", json={"email": variant, "password": "password123"})
+        assert login.status_code == 200, (variant, login.text)
+        again = api.post("/api/auth/signup", json={"email": variant, "password": "password123", "nickname": "x"})
+        expect_error(again, 409, "conflict")
+    assert api.sql("SELECT count(*) FROM users WHERE email = %s", (stored,))[0][0] == 1
+
+
 def test_concurrent_signups_of_one_email_create_one_user(api):
     from concurrent.futures import ThreadPoolExecutor
     import requests

@@ -16,7 +16,7 @@ import psycopg
 import redis as redis_lib
 import requests
 
-from conftest import Chatd, make_stack, tail, wait_for
+from conftest import Chatd, make_stack, share_logs, tail, unshare_logs, wait_for
 
 # Seeded message ids: (partition << 40) | (SEED_OFFSET_BASE + n). Real offsets in a test run
 # stay far below this, so seeded and pipeline-stored ids never collide.
@@ -119,6 +119,7 @@ def rest_env(tmp_path_factory, env: dict | None = None, args=()):
     root = tmp_path_factory.mktemp("rest-stack")
     stack = make_stack(root)
     node = None
+    names: list[str] = []
     try:
         db = stack.create_database("rest_" + uuid.uuid4().hex[:10])
         e = dict(stack.env())
@@ -126,10 +127,12 @@ def rest_env(tmp_path_factory, env: dict | None = None, args=()):
         e["CHATD_PASSWORD_COST"] = "minimum"
         e.update(env or {})
         node = Chatd(root, e, list(args), "chatd-rest")
+        names = share_logs("rest stack:", {**stack.log_paths(), node.name: node.log_path})
         node.start()
         node.wait_ready()
         yield RestEnv(stack, db, node)
     finally:
+        unshare_logs(names)
         if node is not None:
             node.stop()
         stack.stop_all()

@@ -34,7 +34,7 @@ _chatctl() {
     case "$prev" in
         -o|--output)
             COMPREPLY=($(compgen -W "table json jsonl" -- "$cur")); return ;;
-        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key)
+        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size)
             return ;;
     esac
 
@@ -43,7 +43,7 @@ _chatctl() {
     for ((i = 1; i < cword; i++)); do
         w="${words[i]}"
         case "$w" in
-            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key)
+            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size)
                 ((i++)); continue ;;
             -*) continue ;;
         esac
@@ -77,7 +77,7 @@ _chatctl() {
         send)
             flags="--no-wait --key"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         history)
-            flags="--limit --before --all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+            flags="--limit --before --all --page-size"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         read)
             flags="--up-to --no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         unread)

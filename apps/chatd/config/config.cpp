@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include "redis/redis_client.hpp"
 #include "version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -154,7 +155,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
 
   std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", typing = "1s",
               presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
-              retry_backoff = "1s", dedup_ttl = "24h", http_request_timeout = "30s",
+              retry_backoff = "1s", dedup_ttl = "1h", http_request_timeout = "30s",
               login_failure_window = "5m";
   app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")->envname(env("MAX_FRAME_BYTES"))->check(CLI::Range(1024, 16 * 1024 * 1024))->capture_default_str();
   app.add_option("--max-content-chars", cfg.max_content_chars, "Longest message content, in characters")->envname(env("MAX_CONTENT_CHARS"))->check(CLI::Range(1, 1000000))->capture_default_str();
@@ -239,7 +240,13 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   if (cfg.kafka_session_timeout.count() < 1000) {
     return fail("--kafka-session-timeout (CHATD_KAFKA_SESSION_TIMEOUT): must be at least 1s");
   }
+  if (cfg.write_stall_timeout.count() < 100) {
+    return fail("--write-stall-timeout (CHATD_WRITE_STALL_TIMEOUT): must be at least 100ms");
+  }
   cfg.handshake_timeout = ms_of(handshake);
+  if (cfg.handshake_timeout.count() < 100) {
+    return fail("--handshake-timeout (CHATD_HANDSHAKE_TIMEOUT): must be at least 100ms");
+  }
   cfg.http_request_timeout = ms_of(http_request_timeout);
   if (cfg.http_request_timeout.count() < 100) {
     return fail("--http-request-timeout (CHATD_HTTP_REQUEST_TIMEOUT): must be at least 100ms");
@@ -280,8 +287,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   if (cfg.database_url.rfind("postgresql://", 0) != 0 && cfg.database_url.rfind("postgres://", 0) != 0) {
     return fail("--database-url (CHATD_DATABASE_URL): expected postgresql://user:password@host:port/db");
   }
-  if (cfg.redis_url.rfind("redis://", 0) != 0) {
-    return fail("--redis-url (CHATD_REDIS_URL): expected redis://[:password@]host:port[/db]");
+  // Checked here with the parser every Redis user calls: a URL it cannot read must stop the
+  // start, not fall back to a default address.
+  if (!redis::parse_url(cfg.redis_url)) {
+    return fail("--redis-url (CHATD_REDIS_URL): expected redis://[:password@]host[:port][/db]");
   }
   if (cfg.kafka_brokers.empty()) return fail("--kafka-brokers (CHATD_KAFKA_BROKERS) must not be empty");
 

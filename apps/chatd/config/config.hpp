@@ -75,7 +75,7 @@ struct config {
   int consumer_retries = 3;
   std::chrono::milliseconds consumer_retry_backoff{1000};
   std::string infra_failure_policy = "block";  // block | dead-letter (PostgreSQL down)
-  std::chrono::seconds dedup_ttl{24 * 3600};
+  std::chrono::seconds dedup_ttl{3600};
 
   // accounts
   std::string password_cost = "interactive";  // interactive | moderate | minimum

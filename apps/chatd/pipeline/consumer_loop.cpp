@@ -207,6 +207,7 @@ void consumer_loop::process_batch() {
       if (attempts == 1) first_failure = started;
       if (attempts == 1 || attempts % log_every_attempts == 0) {
         log::warn("batch failed, retrying", {{"group", options_.group},
+                                             {"topic", batch_.front().topic()},
                                              {"error", retry_reason},
                                              {"records", static_cast<std::int64_t>(batch_.size())},
                                              {"partition", batch_.front().partition()},

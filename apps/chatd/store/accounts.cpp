@@ -24,8 +24,11 @@ std::optional<user_record> first_user(const pqxx::result& r) {
 
 }  // namespace
 
+// Emails are stored as lower(email) (the users_email_lower CHECK). The API lowers ASCII
+// letters itself; lower($1) here does the rest (Ä -> ä) with the database's own rules, so
+// lookups, sign-up and the CHECK always agree and the UNIQUE index is still used.
 std::optional<user_record> find_user_by_email(pqxx::connection& conn, const std::string& email) {
-  static const std::string sql = std::string("SELECT ") + user_columns + " FROM users WHERE email = $1";
+  static const std::string sql = std::string("SELECT ") + user_columns + " FROM users WHERE email = lower($1)";
   pqxx::nontransaction tx(conn);
   return first_user(tx.exec_params(sql, email));
 }
@@ -38,13 +41,13 @@ std::optional<user_record> find_user_by_id(pqxx::connection& conn, std::int64_t 
 
 bool email_registered(pqxx::connection& conn, const std::string& email) {
   pqxx::nontransaction tx(conn);
-  return !tx.exec_params("SELECT 1 FROM users WHERE email = $1", email).empty();
+  return !tx.exec_params("SELECT 1 FROM users WHERE email = lower($1)", email).empty();
 }
 
 std::optional<user_record> insert_user(pqxx::connection& conn, const std::string& email,
                                        const std::string& password_hash, const std::string& nickname) {
   static const std::string sql = std::string(
-                                     "INSERT INTO users (email, password_hash, nickname) VALUES ($1, $2, $3) "
+                                     "INSERT INTO users (email, password_hash, nickname) VALUES (lower($1), $2, $3) "
                                      "ON CONFLICT (email) DO NOTHING RETURNING ") +
                                  user_columns;
   pqxx::nontransaction tx(conn);  // one statement: autocommit

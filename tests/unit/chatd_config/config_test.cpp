@@ -97,6 +97,14 @@ TEST(Config, BadValuesExitTwo) {
   EXPECT_EQ(parse({db}).exit_code, 2);                              // no secret
   EXPECT_EQ(parse({"--database-url=mysql://x", secret}).exit_code, 2);
   EXPECT_FALSE(parse({db, secret, "--http-port=0"}).cfg.has_value());
+  // A Redis URL that the Redis clients could not read used to start chatd against 127.0.0.1:6379.
+  EXPECT_EQ(parse({db, secret, "--redis-url=redis://h:99999"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--redis-url=redis://h:1/x"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--redis-url=redis://"}).exit_code, 2);
+  EXPECT_TRUE(parse({db, secret, "--redis-url=redis://:pw@cache:6380/2"}).cfg.has_value());
+  // A zero timeout would end every session at once.
+  EXPECT_EQ(parse({db, secret, "--handshake-timeout=0"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--write-stall-timeout=0s"}).exit_code, 2);
 }
 
 TEST(Config, DevModeAllowsMissingSecret) {
