@@ -633,6 +633,24 @@ def test_no_heart_beats_when_client_offers_none(stack, database, chatd_factory):
     assert c.heartbeats == 0 and not c.closed
 
 
+def test_idle_timeout_closes_a_silent_session_without_heart_beats(stack, database, chatd_factory):
+    node = chatd_factory(stack, database_url=database, env={"CHATD_IDLE_TIMEOUT": "1s"})
+    a = create_user(database)
+    silent = RawStomp.tcp(node.stomp_port)
+    silent.connect(make_token(a), heart_beat="0,0")
+    chatty = RawStomp.ws(node.http_port)
+    chatty.connect(make_token(a), heart_beat="0,0")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 2.5:
+        chatty.heartbeat()  # any input keeps a session without negotiated heart-beats alive
+        time.sleep(0.3)  # the client's own cadence, not synchronisation
+    f = silent.expect("ERROR", timeout=10)
+    assert f.headers["message"] == "idle timeout"
+    assert silent.wait_closed(5)
+    assert not chatty.closed
+    subscribe(chatty, "/topic/presence", "still-here")
+
+
 # --------------------------------------------------------------------------- typing
 
 def test_typing_is_relayed_between_nodes_and_throttled(stack, database, chatd_factory):

@@ -153,7 +153,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_flag("--dev", cfg.dev, "Development mode: a random JWT secret when none is configured")->envname(env("DEV"));
   app.add_option("--node-id", cfg.node_id, "Name of this node in logs and Kafka headers (default host-pid)")->envname(env("NODE_ID"));
 
-  std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", typing = "1s",
+  std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", idle = "10m", typing = "1s",
               presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
               retry_backoff = "1s", dedup_ttl = "1h", http_request_timeout = "30s",
               login_failure_window = "5m";
@@ -169,6 +169,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_option("--max-sessions-per-user", cfg.max_sessions_per_user, "Open STOMP sessions per user on this node")->envname(env("MAX_SESSIONS_PER_USER"))->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--max-subscriptions", cfg.max_subscriptions, "Subscriptions per session")->envname(env("MAX_SUBSCRIPTIONS"))->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")->envname(env("HANDSHAKE_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--idle-timeout", idle, "A session without client heart-beats that receives nothing this long is closed (0 = never)")->envname(env("IDLE_TIMEOUT"))->check(duration_validator())->capture_default_str();
   app.add_option("--http-request-timeout", http_request_timeout, "An HTTP request (REST or the /ws upgrade) must arrive complete within this, also the first one of a new connection")->envname(env("HTTP_REQUEST_TIMEOUT"))->check(duration_validator())->capture_default_str();
   app.add_option("--max-http-handshakes", cfg.max_http_handshakes, "HTTP connections still waiting for their first request; past it the oldest is closed")->envname(env("MAX_HTTP_HANDSHAKES"))->check(CLI::Range(1, 1000000))->capture_default_str();
   app.add_option("--max-stomp-handshakes", cfg.max_stomp_handshakes, "STOMP sessions still waiting for CONNECT, over TCP and WebSocket together (one shared cap); past it the oldest gets ERROR and is closed")->envname(env("MAX_STOMP_HANDSHAKES"))->check(CLI::Range(1, 1000000))->capture_default_str();
@@ -246,6 +247,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   cfg.handshake_timeout = ms_of(handshake);
   if (cfg.handshake_timeout.count() < 100) {
     return fail("--handshake-timeout (CHATD_HANDSHAKE_TIMEOUT): must be at least 100ms");
+  }
+  cfg.idle_timeout = ms_of(idle);
+  if (cfg.idle_timeout.count() != 0 && cfg.idle_timeout.count() < 1000) {
+    return fail("--idle-timeout (CHATD_IDLE_TIMEOUT): 0 (never) or at least 1s");
   }
   cfg.http_request_timeout = ms_of(http_request_timeout);
   if (cfg.http_request_timeout.count() < 100) {

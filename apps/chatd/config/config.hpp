@@ -56,6 +56,9 @@ struct config {
   int max_sessions_per_user = 20;
   int max_subscriptions = 200;
   std::chrono::milliseconds handshake_timeout{10000};  // TCP/WS connect -> STOMP CONNECT
+  // A session whose client sends no heart-beats (offered 0, or the server wants none) and
+  // nothing else for this long is closed (ERROR "idle timeout"); 0 = never.
+  std::chrono::milliseconds idle_timeout{600000};
   // HTTP (REST and the /ws upgrade): a request must arrive complete within this (also the
   // first one of a new connection, so it bounds a half-open HTTP connection).
   std::chrono::milliseconds http_request_timeout{30000};

@@ -35,6 +35,7 @@ session_settings settings_of(const chatd::config& cfg) {
   s.write_stall_timeout = cfg.write_stall_timeout;
   s.max_subscriptions = static_cast<std::size_t>(cfg.max_subscriptions);
   s.handshake_timeout = cfg.handshake_timeout;
+  s.idle_timeout = cfg.idle_timeout;
   s.send_timeout = cfg.send_timeout;
   s.jwt_secret = cfg.jwt_secret;
   s.server_name = "chatd/" + std::string(chatd::chatd_version);

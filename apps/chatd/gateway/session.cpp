@@ -948,6 +948,13 @@ void session::on_timer() {
         env_->stats.heartbeat_timeouts.fetch_add(1, std::memory_order_relaxed);
         return send_error("heart-beat timeout", "nothing received for more than twice the heart-beat interval");
       }
+      // Without heart-beats from the client, silence is bounded by the idle timeout instead
+      // (a vanished peer behind a NAT would otherwise hold its session for ever).
+      if (expect.count() == 0 && settings.idle_timeout.count() > 0 && t - last_input_ >= settings.idle_timeout) {
+        env_->stats.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+        return send_error("idle timeout",
+                          "nothing received for the idle timeout; negotiate heart-beats to stay connected while idle");
+      }
       if (!pending_sends_.empty() && t >= pending_sends_.front().deadline) {
         const auto receipt = pending_sends_.front().receipt;
         pending_sends_.pop_front();
@@ -996,6 +1003,8 @@ void session::schedule_next() {
     case phase::disconnecting:
       if (heart_beat_.expect_every_ms > 0) {
         consider(last_input_ + 2 * std::chrono::milliseconds(heart_beat_.expect_every_ms) + 1ms);
+      } else if (settings.idle_timeout.count() > 0) {
+        consider(last_input_ + settings.idle_timeout);
       }
       if (heart_beat_.send_every_ms > 0) consider(last_output_ + std::chrono::milliseconds(heart_beat_.send_every_ms));
       if (!pending_sends_.empty()) consider(pending_sends_.front().deadline);

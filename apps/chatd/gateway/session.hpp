@@ -69,6 +69,7 @@ struct session_settings {
   std::chrono::milliseconds write_stall_timeout{20000};
   std::size_t max_subscriptions = 200;
   std::chrono::milliseconds handshake_timeout{10000};  // connect -> CONNECTED
+  std::chrono::milliseconds idle_timeout{600000};      // no client heart-beats: silence limit; 0 = none
   std::chrono::milliseconds send_timeout{10000};       // SEND -> Kafka ack
   std::string jwt_secret;
   std::string server_name = "chatd";  // CONNECTED server: header
@@ -96,6 +97,7 @@ struct gateway_stats {
   std::atomic<std::uint64_t> rate_limit_disconnects{0};
   std::atomic<std::uint64_t> slow_consumer_disconnects{0};
   std::atomic<std::uint64_t> heartbeat_timeouts{0};
+  std::atomic<std::uint64_t> idle_timeouts{0};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::uint64_t> forbidden{0};

@@ -675,6 +675,51 @@ TEST(session_output, fanout_backlog_past_its_bound_disconnects_the_session) {
   EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
 }
 
+// No heart-beats from the client: silence is bounded by the idle timeout; any frame (or a
+// heart-beat EOL) restarts it.
+TEST(session_output, idle_timeout_without_client_heart_beats) {
+  auto settings = harness::defaults();
+  settings.idle_timeout = 60s;
+  harness h(settings);
+  auto c = h.connect(1);
+  ASSERT_TRUE(c.t->deadline);
+  EXPECT_LE(*c.t->deadline, h.clock.now() + 60s) << "a timer is due by the idle deadline";
+  h.clock.advance(59s);
+  c.feed("\n");  // an EOL counts as input
+  h.clock.advance(59s);
+  c.s->on_timer();
+  EXPECT_TRUE(c.t->frames.empty());
+  h.clock.advance(1s);
+  c.s->on_timer();
+  const auto e = c.next();
+  EXPECT_EQ(header(e, "message"), "idle timeout");
+  EXPECT_TRUE(c.t->flushing_close);
+  EXPECT_EQ(h.stats.idle_timeouts, 1u);
+}
+
+TEST(session_output, no_idle_timeout_when_off_or_heart_beats_guard_the_session) {
+  auto off = harness::defaults();
+  off.idle_timeout = 0s;
+  harness h(off);
+  auto c = h.connect(1);
+  h.clock.advance(24h);
+  c.s->on_timer();
+  EXPECT_TRUE(c.t->frames.empty());
+
+  auto beats = harness::defaults();
+  beats.heartbeat_receive_ms = 100;
+  beats.idle_timeout = 1s;
+  harness g(beats);
+  auto d = g.connect(1, "100,0");  // heart-beats expected: their own rule applies
+  for (int i = 0; i < 20; ++i) {
+    g.clock.advance(150ms);
+    d.feed("\n");
+    d.s->on_timer();
+  }
+  EXPECT_TRUE(d.t->frames.empty());
+  EXPECT_EQ(g.stats.idle_timeouts, 0u);
+}
+
 TEST(session_output, stalled_write_is_aborted) {
   harness h;
   auto c = h.connect(1);
