@@ -837,7 +837,13 @@ void session::send_receipt(std::string_view receipt_id) {
 
 void session::send_error(std::string_view message, std::string_view detail, const std::optional<std::string>& receipt) {
   if (phase_ == phase::closing || phase_ == phase::closed) return;
-  log::info("stomp error", {{"session", id_}, {"user", user_id_}, {"message", message}, {"detail", detail}});
+  if (const auto left_out = env_->stats.session_log.admit(seconds_now()); left_out >= 0) {
+    log::info("stomp error", {{"session", id_},
+                              {"user", user_id_},
+                              {"message", message},
+                              {"detail", detail},
+                              {"suppressed_before", left_out}});
+  }
   stomp::frame e{stomp::command::error, {{"message", std::string(message)}}, std::string(detail)};
   if (receipt) e.headers.push_back({"receipt-id", *receipt});
   e.headers.push_back({"content-type", "text/plain"});
@@ -889,7 +895,10 @@ void session::begin_close() {
 
 void session::abort(std::string_view why) {
   if (phase_ == phase::closed) return;
-  log::info("stomp session aborted", {{"session", id_}, {"user", user_id_}, {"reason", why}});
+  if (const auto left_out = env_->stats.session_log.admit(seconds_now()); left_out >= 0) {
+    log::info("stomp session aborted",
+              {{"session", id_}, {"user", user_id_}, {"reason", why}, {"suppressed_before", left_out}});
+  }
   set_phase(phase::closing);
   inbox_.clear();
   if (transport_ != nullptr) transport_->abort();

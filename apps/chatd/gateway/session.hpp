@@ -24,6 +24,7 @@
 // the backlog of posted work cannot grow without limit.
 #include "core/message_log.hpp"
 #include "gateway/fanout_hub.hpp"
+#include "gateway/log_throttle.hpp"
 #include "gateway/ports.hpp"
 #include "gateway/transport.hpp"
 #include "gateway/user_registry.hpp"
@@ -98,6 +99,8 @@ struct gateway_stats {
   std::atomic<std::uint64_t> slow_consumer_disconnects{0};
   std::atomic<std::uint64_t> heartbeat_timeouts{0};
   std::atomic<std::uint64_t> idle_timeouts{0};
+  // "stomp error" and "stomp session aborted" lines: at most 50 a second per node.
+  log_throttle session_log{50};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::uint64_t> forbidden{0};
@@ -270,6 +273,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   bool escaping() const noexcept { return version_ != stomp::version::v1_0; }
   std::optional<std::string> receipt_of(const stomp::frame& f) const;
   time_point now() const { return env_->clock.now(); }
+  std::int64_t seconds_now() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
+  }
 
   const boost::asio::any_io_executor strand_;
   const std::shared_ptr<const session_env> env_;
