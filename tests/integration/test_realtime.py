@@ -761,3 +761,62 @@ def test_same_message_key_via_stomp_and_kafka_is_stored_and_delivered_once(stack
         del kafka_out  # its producer goes now, not at exit after the stack is gone
         for live in [*receivers, tx1, tx2]:
             live.close()
+
+
+def test_redis_restart_mid_conversation_live_delivery_resumes_and_history_is_complete(own_stack, chatd_factory):
+    """Issue 4: Redis restarted while two STOMP users chat. Sends keep being accepted (Kafka
+    has them); live delivery stops, then resumes through the same sessions once the node's
+    Redis subscriber is back; history holds every receipted message once."""
+    db = own_stack.create_database("rt_redis_restart")
+    node = chatd_factory(own_stack, database_url=db, env={"CHATD_CONSUMER_RETRY_BACKOFF": "500ms"})
+    a, b = create_user(db, nickname="ann"), create_user(db, nickname="ben")
+    room = create_room(db, [a, b])
+    tx, rx = RawStomp.tcp(node.stomp_port), RawStomp.ws(node.http_port)
+    tx.connect(make_token(a))
+    rx.connect(make_token(b))
+    rx.send("SUBSCRIBE", {"id": "r", "destination": f"/topic/room.{room}", "receipt": "sub"})
+    rx.expect("RECEIPT", receipt_id="sub")
+
+    receipted: list[str] = []
+
+    def send(content: str) -> str:
+        key = str(uuid.uuid4())
+        chat_send(tx, room, content, key)
+        f = tx.expect("RECEIPT", timeout=30)
+        assert f.headers["receipt-id"] == key
+        receipted.append(key)
+        return key
+
+    before = send("before the restart")
+    rx.recv_until(lambda f: f.command == "MESSAGE" and f.json()["messageKey"] == before, timeout=30)
+
+    own_stack.stop("redis")
+    during = [send(f"while Redis is down {i}") for i in range(3)]  # accepted: Kafka has them
+    own_stack.start("redis")
+
+    # Live delivery resumes on the same session: a message sent after the restart arrives.
+    seen: set[str] = set()
+
+    def a_new_message_arrives():
+        key = send("after the restart")
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            try:
+                f = rx.recv(max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            if f.command == "MESSAGE":
+                seen.add(f.json()["messageKey"])
+                if key in seen:
+                    return True
+        return False
+
+    # (A record published just before Redis lost its dedup keys may be published once more:
+    # docs/pipeline.md. So this checks that delivery resumes, not exactly-once across the loss.)
+    wait_for(a_new_message_arrives, 90, interval=0.1, what="live delivery after the Redis restart")
+    # History is complete: every receipted message once, in the order they were sent.
+    wait_for(lambda: [m["messageKey"] for m in history(node, a, room)] == receipted, 60,
+             what="every receipted message in history, once, in order")
+    assert set(during) <= set(receipted)
+    for c in (tx, rx):
+        c.close()
