@@ -3,39 +3,38 @@
 #include <cstdint>
 
 namespace chat::common {
-namespace {
 
-// Decodes one sequence starting at s[i]; returns its length or 0 when malformed.
-std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
-  const std::uint8_t b0 = byte(i);
-  if (b0 < 0x80) return 1;
+std::size_t utf8_decode(std::string_view s, std::size_t i, char32_t& cp) noexcept {
+  const auto b0 = static_cast<std::uint8_t>(s[i]);
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  }
   std::size_t len;
-  std::uint32_t cp;
+  char32_t value;
   if (b0 >= 0xC2 && b0 <= 0xDF) {
     len = 2;
-    cp = b0 & 0x1Fu;
+    value = b0 & 0x1Fu;
   } else if (b0 >= 0xE0 && b0 <= 0xEF) {
     len = 3;
-    cp = b0 & 0x0Fu;
+    value = b0 & 0x0Fu;
   } else if (b0 >= 0xF0 && b0 <= 0xF4) {
     len = 4;
-    cp = b0 & 0x07u;
+    value = b0 & 0x07u;
   } else {
     return 0;  // continuation byte as lead, 0xC0/0xC1 overlong leads, or > 0xF4
   }
-  if (i + len > s.size()) return 0;
+  if (s.size() - i < len) return 0;
   for (std::size_t k = 1; k < len; ++k) {
-    const std::uint8_t b = byte(i + k);
+    const auto b = static_cast<std::uint8_t>(s[i + k]);
     if ((b & 0xC0u) != 0x80u) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
+    value = (value << 6) | (b & 0x3Fu);
   }
-  if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return 0;
-  if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return 0;
+  if (len == 3 && (value < 0x800 || (value >= 0xD800 && value <= 0xDFFF))) return 0;
+  if (len == 4 && (value < 0x10000 || value > 0x10FFFF)) return 0;
+  cp = value;
   return len;
 }
-
-}  // namespace
 
 std::optional<std::size_t> utf8_length(std::string_view s) noexcept {
   std::size_t count = 0;
@@ -47,7 +46,8 @@ std::optional<std::size_t> utf8_length(std::string_view s) noexcept {
       ++count;
       continue;
     }
-    const std::size_t n = sequence_length(s, i);
+    char32_t cp = 0;
+    const std::size_t n = utf8_decode(s, i, cp);
     if (n == 0) return std::nullopt;
     i += n;
     ++count;

@@ -1,6 +1,6 @@
 #include <chat/proto/json.hpp>
 
-#include "text.hpp"
+#include <chat/common/utf8.hpp>
 
 #include <charconv>
 
@@ -23,7 +23,7 @@ void append_json_string(std::string_view text, std::string& out) {
     }
     if (c >= 0x80) {
       char32_t cp;
-      const std::size_t n = detail::utf8_sequence(text, i, cp);
+      const std::size_t n = common::utf8_decode(text, i, cp);
       if (n != 0) {
         i += n;
         continue;

@@ -5,10 +5,6 @@
 
 namespace chat::proto::detail {
 
-// Length of the well-formed UTF-8 sequence starting at s[i] (1–4), or 0 when malformed.
-// Stores the code point in `cp`.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexcept;
-
 constexpr bool is_ascii_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
