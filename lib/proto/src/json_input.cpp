@@ -146,6 +146,43 @@ validation_error read_id_array(const json& value, const char* name, std::size_t 
   return {};
 }
 
+validation_error read_optional_int64(const json& object, const char* name, std::int64_t min,
+                                     std::int64_t& out) {
+  if (find_member(object, name, /*null_is_absent=*/true) == nullptr) return {};
+  return read_int64(object, name, min, out);
+}
+
+validation_error read_bool(const json& object, const char* name, bool& out) {
+  const json* value = find_member(object, name);
+  if (value == nullptr)
+    return make_error(errc::missing_field, name, std::string(name) + " is required");
+  if (!value->is_boolean())
+    return make_error(errc::wrong_type, name, std::string(name) + " must be true or false");
+  out = value->get<bool>();
+  return {};
+}
+
+validation_error read_nullable_string(const json& object, const char* name,
+                                      std::optional<std::string>& out) {
+  const std::string* text = nullptr;
+  if (auto error = read_optional_string(object, name, text)) return error;
+  if (text == nullptr) {
+    out.reset();
+  } else {
+    out = *text;
+  }
+  return {};
+}
+
+validation_error nested(validation_error error, std::string_view prefix) {
+  if (error.field.empty()) {
+    error.field = std::string(prefix);
+  } else {
+    error.field = std::string(prefix) + "." + error.field;
+  }
+  return error;
+}
+
 validation_error check_max_code_points(std::string_view value, const char* name,
                                        std::size_t max_code_points) {
   const auto length = common::utf8_length(value);

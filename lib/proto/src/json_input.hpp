@@ -2,11 +2,13 @@
 // Reading validated members out of a nlohmann::json DOM (internal to chat_proto). Every
 // function reports problems as a validation_error naming the member; none throws.
 #include <chat/proto/error.hpp>
+#include <chat/proto/message.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +47,25 @@ validation_error check_uuid(const std::string& value, const char* name, std::str
 // else, so a huge array costs nothing), de-duplicated keeping the first occurrence.
 validation_error read_id_array(const json& value, const char* name, std::size_t max_count,
                                std::vector<std::int64_t>& out);
+
+// Optional integer member >= `min`: absent or null leaves `out` as it is.
+validation_error read_optional_int64(const json& object, const char* name, std::int64_t min,
+                                     std::int64_t& out);
+
+// Required boolean member.
+validation_error read_bool(const json& object, const char* name, bool& out);
+
+// A string member that may be null or absent (both nullopt), e.g. a DIRECT room's name.
+validation_error read_nullable_string(const json& object, const char* name,
+                                      std::optional<std::string>& out);
+
+// `error` with its field placed under `prefix` ("members[2]" + "userId" →
+// "members[2].userId"), for members of nested objects.
+validation_error nested(validation_error error, std::string_view prefix);
+
+// A §2 message held in a JSON object (see parse_chat_message).
+validation_error read_chat_message(const json& object, chat_message& out,
+                                   std::size_t max_content_code_points);
 
 // A string of at most `max_code_points` code points (valid UTF-8 is a precondition: nlohmann
 // rejects anything else while parsing).

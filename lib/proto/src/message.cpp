@@ -47,34 +47,43 @@ void append_json(const chat_message& m, std::string& out) {
   out.append("\"}");
 }
 
+namespace detail {
+
+validation_error read_chat_message(const json& doc, chat_message& out,
+                                   std::size_t max_content_code_points) {
+  if (!doc.is_object()) return make_error(errc::wrong_type, {}, "a message must be a JSON object");
+  chat_message m;
+  if (find_member(doc, "id", /*null_is_absent=*/true) != nullptr) {
+    if (auto error = read_int64(doc, "id", 0, m.id)) return error;
+  }
+  const std::string* text = nullptr;
+  if (auto error = read_string(doc, "messageKey", text)) return error;
+  if (auto error = check_uuid(*text, "messageKey", m.message_key)) return error;
+  if (auto error = read_int64(doc, "roomId", 1, m.room_id)) return error;
+  if (auto error = read_int64(doc, "senderId", 1, m.sender_id)) return error;
+  if (auto error = read_string(doc, "senderNickname", text)) return error;
+  m.sender_nickname = *text;
+  if (auto error = read_string(doc, "content", text)) return error;
+  if (auto error = check_max_code_points(*text, "content", max_content_code_points))
+    return error;
+  m.content = *text;
+  if (auto error = read_string(doc, "type", text)) return error;
+  const auto type = parse_message_type(*text);
+  if (!type) return make_error(errc::bad_format, "type", "type must be TEXT or SYSTEM");
+  m.type = *type;
+  if (auto error = read_timestamp(doc, "createdAt", m.created_at_ms)) return error;
+
+  out = std::move(m);
+  return {};
+}
+
+}  // namespace detail
+
 validation_error parse_chat_message(std::string_view json, chat_message& out,
                                     std::size_t max_content_code_points) {
   detail::json doc;
   if (auto error = detail::parse_object(json, doc)) return error;
-
-  chat_message m;
-  if (detail::find_member(doc, "id", /*null_is_absent=*/true) != nullptr) {
-    if (auto error = detail::read_int64(doc, "id", 0, m.id)) return error;
-  }
-  const std::string* text = nullptr;
-  if (auto error = detail::read_string(doc, "messageKey", text)) return error;
-  if (auto error = detail::check_uuid(*text, "messageKey", m.message_key)) return error;
-  if (auto error = detail::read_int64(doc, "roomId", 1, m.room_id)) return error;
-  if (auto error = detail::read_int64(doc, "senderId", 1, m.sender_id)) return error;
-  if (auto error = detail::read_string(doc, "senderNickname", text)) return error;
-  m.sender_nickname = *text;
-  if (auto error = detail::read_string(doc, "content", text)) return error;
-  if (auto error = detail::check_max_code_points(*text, "content", max_content_code_points))
-    return error;
-  m.content = *text;
-  if (auto error = detail::read_string(doc, "type", text)) return error;
-  const auto type = parse_message_type(*text);
-  if (!type) return detail::make_error(errc::bad_format, "type", "type must be TEXT or SYSTEM");
-  m.type = *type;
-  if (auto error = detail::read_timestamp(doc, "createdAt", m.created_at_ms)) return error;
-
-  out = std::move(m);
-  return {};
+  return detail::read_chat_message(doc, out, max_content_code_points);
 }
 
 namespace {

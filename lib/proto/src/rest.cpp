@@ -3,7 +3,10 @@
 #include "json_input.hpp"
 #include "text.hpp"
 
+#include <chat/common/time.hpp>
 #include <chat/common/utf8.hpp>
+
+#include <limits>
 
 namespace chat::proto {
 namespace {
@@ -31,7 +34,7 @@ validation_error read_display_name(const detail::json& doc, const char* name,
   return {};
 }
 
-void append_id_array(const std::vector<std::int64_t>& ids, std::string& out) {
+void append_id_array(std::span<const std::int64_t> ids, std::string& out) {
   out.push_back('[');
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i != 0) out.push_back(',');
@@ -218,6 +221,431 @@ void append_json(const mark_read_request& request, std::string& out) {
   out.append(R"({"lastReadMessageId":)");
   append_json_int(request.last_read_message_id, out);
   out.push_back('}');
+}
+
+// ---- Answers ------------------------------------------------------------------------------
+
+namespace {
+
+// Client-side reading of answers: content as long as the server chose to store it.
+constexpr std::size_t any_content_length = std::numeric_limits<std::size_t>::max();
+
+void append_timestamp(std::int64_t unix_ms, std::string& out) {
+  out.push_back('"');
+  common::append_iso8601_ms(unix_ms, out);
+  out.push_back('"');
+}
+
+void append_nullable_string(const std::optional<std::string>& text, std::string& out) {
+  if (text) {
+    append_json_string(*text, out);
+  } else {
+    out.append("null");
+  }
+}
+
+validation_error read_room_type(const detail::json& doc, room_type& out) {
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "type", text)) return error;
+  const auto type = parse_room_type(*text);
+  if (!type) return detail::make_error(errc::bad_format, "type", "type must be DIRECT or GROUP");
+  out = *type;
+  return {};
+}
+
+// Positive ids in their order (no de-duplication: the server's list is shown as it is).
+validation_error read_user_ids(const detail::json& value, const char* name,
+                               std::vector<std::int64_t>& out) {
+  if (!value.is_array())
+    return detail::make_error(errc::wrong_type, name, std::string(name) + " must be an array");
+  std::vector<std::int64_t> ids;
+  ids.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const std::string element = std::string(name) + "[" + std::to_string(i) + "]";
+    if (!value[i].is_number_integer()) {
+      return detail::make_error(errc::wrong_type, element, element + " must be an integer id");
+    }
+    // nlohmann keeps non-negative literals unsigned: check the range before converting.
+    const bool positive_int64 =
+        value[i].is_number_unsigned()
+            ? value[i].get<std::uint64_t>() - 1 <
+                  static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+            : value[i].get<std::int64_t>() >= 1;
+    if (!positive_int64) {
+      return detail::make_error(errc::out_of_range, element, element + " must be a positive id");
+    }
+    ids.push_back(value[i].get<std::int64_t>());
+  }
+  out = std::move(ids);
+  return {};
+}
+
+validation_error read_room_object(const detail::json& doc, room& out) {
+  room value;
+  if (auto error = detail::read_int64(doc, "id", 1, value.id)) return error;
+  if (auto error = read_room_type(doc, value.type)) return error;
+  if (auto error = detail::read_nullable_string(doc, "name", value.name)) return error;
+  if (auto error = detail::read_optional_int64(doc, "createdBy", 1, value.created_by)) return error;
+  if (detail::find_member(doc, "createdAt", /*null_is_absent=*/true) != nullptr) {
+    if (auto error = detail::read_timestamp(doc, "createdAt", value.created_at_ms)) return error;
+  }
+  if (const auto* members = detail::find_member(doc, "members", /*null_is_absent=*/true)) {
+    if (!members->is_array())
+      return detail::make_error(errc::wrong_type, "members", "members must be an array");
+    value.members.reserve(members->size());
+    for (std::size_t i = 0; i < members->size(); ++i) {
+      const auto& item = (*members)[i];
+      const std::string where = "members[" + std::to_string(i) + "]";
+      if (!item.is_object())
+        return detail::make_error(errc::wrong_type, where, where + " must be an object");
+      room_member member;
+      const std::string* nickname = nullptr;
+      if (auto error = detail::read_int64(item, "userId", 1, member.user_id))
+        return detail::nested(std::move(error), where);
+      if (auto error = detail::read_string(item, "nickname", nickname))
+        return detail::nested(std::move(error), where);
+      member.nickname = *nickname;
+      value.members.push_back(std::move(member));
+    }
+  }
+  out = std::move(value);
+  return {};
+}
+
+// The room object without its closing brace, so that invite_result may add "added".
+void append_room_open(const room& value, std::string& out) {
+  out.append(R"({"id":)");
+  append_json_int(value.id, out);
+  out.append(R"(,"type":")");
+  out.append(to_string(value.type));
+  out.append(R"(","name":)");
+  append_nullable_string(value.name, out);
+  out.append(R"(,"createdBy":)");
+  append_json_int(value.created_by, out);
+  out.append(R"(,"createdAt":)");
+  append_timestamp(value.created_at_ms, out);
+  out.append(R"(,"members":[)");
+  for (std::size_t i = 0; i < value.members.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    append_json(value.members[i], out);
+  }
+  out.push_back(']');
+}
+
+validation_error read_room_summary(const detail::json& doc, room_summary& out) {
+  if (!doc.is_object()) return detail::make_error(errc::wrong_type, {}, "a room must be a JSON object");
+  room_summary value;
+  if (auto error = detail::read_int64(doc, "id", 1, value.id)) return error;
+  if (auto error = read_room_type(doc, value.type)) return error;
+  if (auto error = detail::read_nullable_string(doc, "name", value.name)) return error;
+  if (auto error = detail::read_int64(doc, "memberCount", 0, value.member_count)) return error;
+  if (auto error = detail::read_int64(doc, "unreadCount", 0, value.unread_count)) return error;
+  if (const auto* last = detail::find_member(doc, "lastMessage", /*null_is_absent=*/true)) {
+    chat_message message;
+    if (auto error = detail::read_chat_message(*last, message, any_content_length))
+      return detail::nested(std::move(error), "lastMessage");
+    value.last_message = std::move(message);
+  }
+  out = std::move(value);
+  return {};
+}
+
+}  // namespace
+
+void append_json(const api_error& error, std::string& out) {
+  out.append(error_body(error.code, error.message));
+}
+
+validation_error parse_api_error(std::string_view json, api_error& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const auto* body = detail::find_member(doc, "error");
+  if (body == nullptr) return detail::make_error(errc::missing_field, "error", "error is required");
+  if (!body->is_object())
+    return detail::make_error(errc::wrong_type, "error", "error must be an object");
+  api_error value;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(*body, "code", text)) return detail::nested(std::move(error), "error");
+  value.code = *text;
+  if (auto error = detail::read_string(*body, "message", text))
+    return detail::nested(std::move(error), "error");
+  value.message = *text;
+  out = std::move(value);
+  return {};
+}
+
+void append_json(const session& value, std::string& out) {
+  out.append(R"({"token":)");
+  append_json_string(value.token, out);
+  out.append(R"(,"userId":)");
+  append_json_int(value.user_id, out);
+  out.append(R"(,"email":)");
+  append_json_string(value.email, out);
+  out.append(R"(,"nickname":)");
+  append_json_string(value.nickname, out);
+  out.push_back('}');
+}
+
+validation_error parse_session(std::string_view json, session& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  session value;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "token", text)) return error;
+  value.token = *text;
+  if (auto error = detail::read_int64(doc, "userId", 1, value.user_id)) return error;
+  if (auto error = detail::read_string(doc, "email", text)) return error;
+  value.email = *text;
+  if (auto error = detail::read_string(doc, "nickname", text)) return error;
+  value.nickname = *text;
+  out = std::move(value);
+  return {};
+}
+
+void append_json(const user& value, std::string& out) {
+  out.append(R"({"id":)");
+  append_json_int(value.id, out);
+  out.append(R"(,"email":)");
+  append_json_string(value.email, out);
+  out.append(R"(,"nickname":)");
+  append_json_string(value.nickname, out);
+  out.append(R"(,"createdAt":)");
+  append_timestamp(value.created_at_ms, out);
+  out.push_back('}');
+}
+
+validation_error parse_user(std::string_view json, user& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  user value;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_int64(doc, "id", 1, value.id)) return error;
+  if (auto error = detail::read_string(doc, "email", text)) return error;
+  value.email = *text;
+  if (auto error = detail::read_string(doc, "nickname", text)) return error;
+  value.nickname = *text;
+  if (auto error = detail::read_timestamp(doc, "createdAt", value.created_at_ms)) return error;
+  out = std::move(value);
+  return {};
+}
+
+void append_json(const user_ref& value, std::string& out) {
+  out.append(R"({"id":)");
+  append_json_int(value.id, out);
+  out.append(R"(,"nickname":)");
+  append_json_string(value.nickname, out);
+  out.push_back('}');
+}
+
+validation_error parse_user_ref(std::string_view json, user_ref& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  user_ref value;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_int64(doc, "id", 1, value.id)) return error;
+  if (auto error = detail::read_string(doc, "nickname", text)) return error;
+  value.nickname = *text;
+  out = std::move(value);
+  return {};
+}
+
+std::string_view to_string(room_type type) noexcept {
+  switch (type) {
+    case room_type::direct: return "DIRECT";
+    case room_type::group: return "GROUP";
+  }
+  return "GROUP";
+}
+
+std::optional<room_type> parse_room_type(std::string_view text) noexcept {
+  if (text == "DIRECT") return room_type::direct;
+  if (text == "GROUP") return room_type::group;
+  return std::nullopt;
+}
+
+void append_json(const room_member& value, std::string& out) {
+  out.append(R"({"userId":)");
+  append_json_int(value.user_id, out);
+  out.append(R"(,"nickname":)");
+  append_json_string(value.nickname, out);
+  out.push_back('}');
+}
+
+void append_json(const room& value, std::string& out) {
+  append_room_open(value, out);
+  out.push_back('}');
+}
+
+validation_error parse_room(std::string_view json, room& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  return read_room_object(doc, out);
+}
+
+void append_json(const invite_result& value, std::string& out) {
+  append_room_open(value.state, out);
+  out.append(R"(,"added":)");
+  append_json(std::span<const std::int64_t>(value.added), out);
+  out.push_back('}');
+}
+
+validation_error parse_invite_result(std::string_view json, invite_result& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  invite_result value;
+  if (auto error = read_room_object(doc, value.state)) return error;
+  const auto* added = detail::find_member(doc, "added");
+  if (added == nullptr) return detail::make_error(errc::missing_field, "added", "added is required");
+  if (auto error = read_user_ids(*added, "added", value.added)) return error;
+  out = std::move(value);
+  return {};
+}
+
+void append_json(const room_summary& value, std::string& out) {
+  out.append(R"({"id":)");
+  append_json_int(value.id, out);
+  out.append(R"(,"type":")");
+  out.append(to_string(value.type));
+  out.append(R"(","name":)");
+  append_nullable_string(value.name, out);
+  out.append(R"(,"memberCount":)");
+  append_json_int(value.member_count, out);
+  out.append(R"(,"unreadCount":)");
+  append_json_int(value.unread_count, out);
+  out.append(R"(,"lastMessage":)");
+  if (value.last_message) {
+    append_json(*value.last_message, out);
+  } else {
+    out.append("null");
+  }
+  out.push_back('}');
+}
+
+void append_json(std::span<const room_summary> rooms, std::string& out) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    append_json(rooms[i], out);
+  }
+  out.push_back(']');
+}
+
+validation_error parse_room_summary(std::string_view json, room_summary& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  return read_room_summary(doc, out);
+}
+
+validation_error parse_room_list(std::string_view json, std::vector<room_summary>& out) {
+  const detail::json doc = detail::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return detail::make_error(errc::invalid_json, {}, "body is not valid JSON");
+  if (!doc.is_array()) return detail::make_error(errc::wrong_type, {}, "body must be a JSON array");
+  std::vector<room_summary> rooms;
+  rooms.reserve(doc.size());
+  for (std::size_t i = 0; i < doc.size(); ++i) {
+    room_summary value;
+    if (auto error = read_room_summary(doc[i], value))
+      return detail::nested(std::move(error), "[" + std::to_string(i) + "]");
+    rooms.push_back(std::move(value));
+  }
+  out = std::move(rooms);
+  return {};
+}
+
+void append_history_page_json(std::span<const chat_message> messages, bool has_more,
+                              std::optional<std::int64_t> next_cursor, std::string& out) {
+  out.append(R"({"messages":[)");
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    append_json(messages[i], out);
+  }
+  out.append(R"(],"hasMore":)");
+  out.append(has_more ? "true" : "false");
+  out.append(R"(,"nextCursor":)");
+  if (next_cursor) {
+    append_json_int(*next_cursor, out);
+  } else {
+    out.append("null");
+  }
+  out.push_back('}');
+}
+
+void append_json(const history_page& value, std::string& out) {
+  append_history_page_json(value.messages, value.has_more, value.next_cursor, out);
+}
+
+validation_error parse_history_page(std::string_view json, history_page& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  history_page value;
+  const auto* messages = detail::find_member(doc, "messages");
+  if (messages == nullptr)
+    return detail::make_error(errc::missing_field, "messages", "messages is required");
+  if (!messages->is_array())
+    return detail::make_error(errc::wrong_type, "messages", "messages must be an array");
+  value.messages.reserve(messages->size());
+  for (std::size_t i = 0; i < messages->size(); ++i) {
+    chat_message message;
+    if (auto error = detail::read_chat_message((*messages)[i], message, any_content_length))
+      return detail::nested(std::move(error), "messages[" + std::to_string(i) + "]");
+    value.messages.push_back(std::move(message));
+  }
+  if (auto error = detail::read_bool(doc, "hasMore", value.has_more)) return error;
+  if (detail::find_member(doc, "nextCursor", /*null_is_absent=*/true) != nullptr) {
+    std::int64_t cursor = 0;
+    if (auto error = detail::read_int64(doc, "nextCursor", 0, cursor)) return error;
+    value.next_cursor = cursor;
+  }
+  out = std::move(value);
+  return {};
+}
+
+void append_json(const unread_state& value, std::string& out) {
+  out.append(R"({"unreadCount":)");
+  append_json_int(value.unread_count, out);
+  out.append(R"(,"lastReadMessageId":)");
+  append_json_int(value.last_read_message_id, out);
+  out.push_back('}');
+}
+
+validation_error parse_unread_state(std::string_view json, unread_state& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  unread_state value;
+  if (auto error = detail::read_int64(doc, "unreadCount", 0, value.unread_count)) return error;
+  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, value.last_read_message_id))
+    return error;
+  out = value;
+  return {};
+}
+
+void append_json(const read_accepted& value, std::string& out) {
+  out.append(R"({"roomId":)");
+  append_json_int(value.room_id, out);
+  out.append(R"(,"lastReadMessageId":)");
+  append_json_int(value.last_read_message_id, out);
+  out.push_back('}');
+}
+
+validation_error parse_read_accepted(std::string_view json, read_accepted& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  read_accepted value;
+  if (auto error = detail::read_int64(doc, "roomId", 1, value.room_id)) return error;
+  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, value.last_read_message_id))
+    return error;
+  out = value;
+  return {};
+}
+
+void append_json(std::span<const std::int64_t> user_ids, std::string& out) {
+  append_id_array(user_ids, out);
+}
+
+validation_error parse_user_ids(std::string_view json, std::vector<std::int64_t>& out) {
+  const detail::json doc = detail::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return detail::make_error(errc::invalid_json, {}, "body is not valid JSON");
+  return read_user_ids(doc, "userIds", out);
 }
 
 }  // namespace chat::proto

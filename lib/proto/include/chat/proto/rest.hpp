@@ -1,12 +1,18 @@
 #pragma once
-// Request bodies of the REST API (§3) with their validation rules, and the error body.
-// Every parser answers wrong JSON types, non-object bodies and broken JSON with a
-// validation_error (HTTP 400), never an exception.
+// Every body of the REST API (§3): the requests with their validation rules, the answers and
+// the error body. Each type has append_json (to_json(x) for a fresh string) and a parse_…
+// from JSON text that answers wrong JSON types, missing members, non-object bodies and broken
+// JSON (invalid UTF-8 included) with a validation_error, never an exception. chatd encodes
+// the answers, lib/client and chatctl parse them: one schema on both sides of the wire.
+// Unknown members are ignored when parsing (forward compatibility).
 #include <chat/proto/error.hpp>
 #include <chat/proto/json.hpp>
+#include <chat/proto/message.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,5 +105,160 @@ struct mark_read_request {
 
 validation_error parse_mark_read_request(std::string_view json, mark_read_request& out);
 void append_json(const mark_read_request& request, std::string& out);
+
+// ---- Answers ------------------------------------------------------------------------------
+
+// {"error":{"code","message"}}: the body of every 4xx/5xx answer (error_body() writes one).
+struct api_error {
+  std::string code;
+  std::string message;
+
+  friend bool operator==(const api_error&, const api_error&) = default;
+};
+
+void append_json(const api_error& error, std::string& out);
+validation_error parse_api_error(std::string_view json, api_error& out);
+
+// signup, login: {"token","userId","email","nickname"}
+struct session {
+  std::string token;
+  std::int64_t user_id = 0;
+  std::string email;
+  std::string nickname;
+
+  friend bool operator==(const session&, const session&) = default;
+};
+
+void append_json(const session& value, std::string& out);
+validation_error parse_session(std::string_view json, session& out);
+
+// GET /api/users/me: {"id","email","nickname","createdAt"}
+struct user {
+  std::int64_t id = 0;
+  std::string email;
+  std::string nickname;
+  std::int64_t created_at_ms = 0;  // "createdAt", ISO-8601 UTC with milliseconds
+
+  friend bool operator==(const user&, const user&) = default;
+};
+
+void append_json(const user& value, std::string& out);
+validation_error parse_user(std::string_view json, user& out);
+
+// GET /api/users?email=: {"id","nickname"}
+struct user_ref {
+  std::int64_t id = 0;
+  std::string nickname;
+
+  friend bool operator==(const user_ref&, const user_ref&) = default;
+};
+
+void append_json(const user_ref& value, std::string& out);
+validation_error parse_user_ref(std::string_view json, user_ref& out);
+
+enum class room_type { direct, group };
+
+std::string_view to_string(room_type type) noexcept;  // "DIRECT" / "GROUP"
+std::optional<room_type> parse_room_type(std::string_view text) noexcept;  // exact case
+
+// {"userId","nickname"}
+struct room_member {
+  std::int64_t user_id = 0;
+  std::string nickname;
+
+  friend bool operator==(const room_member&, const room_member&) = default;
+};
+
+void append_json(const room_member& value, std::string& out);
+
+// A room (POST /api/rooms/direct, /group, GET /api/rooms/{id}):
+// {"id","type","name"|null,"createdBy","createdAt","members":[room_member…]}.
+// The parser requires id and type; createdBy, createdAt (0 when absent) and members (empty
+// when absent) may be left out, as chatctl's room view leaves out createdAt.
+struct room {
+  std::int64_t id = 0;
+  room_type type = room_type::group;
+  std::optional<std::string> name;  // null for DIRECT rooms
+  std::int64_t created_by = 0;
+  std::int64_t created_at_ms = 0;
+  std::vector<room_member> members;  // in joining order
+
+  friend bool operator==(const room&, const room&) = default;
+};
+
+void append_json(const room& value, std::string& out);
+validation_error parse_room(std::string_view json, room& out);
+
+// POST /api/rooms/{id}/members: the room after the change plus "added":[userId…] (the users
+// actually added), as the last member of the same object.
+struct invite_result {
+  room state;
+  std::vector<std::int64_t> added;
+
+  friend bool operator==(const invite_result&, const invite_result&) = default;
+};
+
+void append_json(const invite_result& value, std::string& out);
+validation_error parse_invite_result(std::string_view json, invite_result& out);
+
+// One entry of GET /api/rooms:
+// {"id","type","name"|null,"memberCount","unreadCount","lastMessage":§2 message|null}
+struct room_summary {
+  std::int64_t id = 0;
+  room_type type = room_type::group;
+  std::optional<std::string> name;
+  std::int64_t member_count = 0;
+  std::int64_t unread_count = 0;  // the caller's
+  std::optional<chat_message> last_message;
+
+  friend bool operator==(const room_summary&, const room_summary&) = default;
+};
+
+void append_json(const room_summary& value, std::string& out);
+// GET /api/rooms: a JSON array of room_summary.
+void append_json(std::span<const room_summary> rooms, std::string& out);
+validation_error parse_room_summary(std::string_view json, room_summary& out);
+validation_error parse_room_list(std::string_view json, std::vector<room_summary>& out);
+
+// GET /api/rooms/{id}/messages: {"messages":[§2…],"hasMore":bool,"nextCursor":id|null}
+struct history_page {
+  std::vector<chat_message> messages;  // newest first
+  bool has_more = false;
+  std::optional<std::int64_t> next_cursor;  // the id to pass as ?cursor= for the next page
+
+  friend bool operator==(const history_page&, const history_page&) = default;
+};
+
+void append_json(const history_page& value, std::string& out);
+// The same JSON for messages held elsewhere (no copy into a history_page).
+void append_history_page_json(std::span<const chat_message> messages, bool has_more,
+                              std::optional<std::int64_t> next_cursor, std::string& out);
+validation_error parse_history_page(std::string_view json, history_page& out);
+
+// GET /api/rooms/{id}/unread: {"unreadCount","lastReadMessageId"}
+struct unread_state {
+  std::int64_t unread_count = 0;
+  std::int64_t last_read_message_id = 0;
+
+  friend bool operator==(const unread_state&, const unread_state&) = default;
+};
+
+void append_json(const unread_state& value, std::string& out);
+validation_error parse_unread_state(std::string_view json, unread_state& out);
+
+// POST /api/rooms/{id}/read answers 202 {"roomId","lastReadMessageId"}
+struct read_accepted {
+  std::int64_t room_id = 0;
+  std::int64_t last_read_message_id = 0;
+
+  friend bool operator==(const read_accepted&, const read_accepted&) = default;
+};
+
+void append_json(const read_accepted& value, std::string& out);
+validation_error parse_read_accepted(std::string_view json, read_accepted& out);
+
+// GET /api/rooms/{id}/members/online: [userId…], positive ids in the server's order.
+void append_json(std::span<const std::int64_t> user_ids, std::string& out);
+validation_error parse_user_ids(std::string_view json, std::vector<std::int64_t>& out);
 
 }  // namespace chat::proto
