@@ -3,6 +3,7 @@ scripts/devstack.py) in temp dirs on free ports, starts chatd nodes, and stops o
 what it started. On a failing test the tail of every involved server log is printed."""
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import signal
@@ -57,17 +58,19 @@ class Chatd:
     """One chatd process started by a test."""
 
     def __init__(self, workdir: pathlib.Path, env: dict, args: list[str], name: str):
-        self.http_port = free_port()
-        self.stomp_port = free_port()
         self.name = name
         self.log_path = workdir / f"{name}.log"
+        # chatd binds port 0 and reports what it bound in the ports file: no test races
+        # another process for a "free" port.
+        self.ports_path = workdir / f"{name}.ports.json"
+        self._ports: dict | None = None
         self.env = dict(os.environ)
-        self.env.update(env)
         self.env.update({
             "CHATD_HTTP_HOST": "127.0.0.1",
-            "CHATD_HTTP_PORT": str(self.http_port),
+            "CHATD_HTTP_PORT": "0",
             "CHATD_STOMP_HOST": "127.0.0.1",
-            "CHATD_STOMP_PORT": str(self.stomp_port),
+            "CHATD_STOMP_PORT": "0",
+            "CHATD_PORTS_FILE": str(self.ports_path),
             "CHATD_NODE_ID": name,
             "CHATD_HEALTH_INTERVAL": "200ms",
             "CHATD_DEPENDENCY_TIMEOUT": "1s",
@@ -76,15 +79,40 @@ class Chatd:
             "CHATD_KAFKA_SESSION_TIMEOUT": "6s",
             "CHATD_PASSWORD_COST": "minimum",
         })
+        self.env.update(env)  # a test's own settings win over the harness defaults
         self.env.setdefault("CHATD_JWT_SECRET", JWT_SECRET)
         self.args = args
         self.proc: subprocess.Popen | None = None
+
+    def bound_ports(self, timeout: float = 60) -> dict:
+        """{"http": N, "stomp": N} from the ports file chatd writes once it listens."""
+        if self._ports is None:
+            deadline = time.monotonic() + timeout
+            while not self.ports_path.exists():
+                if self.proc is None or self.proc.poll() is not None:
+                    code = None if self.proc is None else self.proc.returncode
+                    raise AssertionError(f"{self.name} exited ({code}) before listening:\n{tail(self.log_path)}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.name} wrote no {self.ports_path} in {timeout}s")
+                time.sleep(0.02)
+            self._ports = json.loads(self.ports_path.read_text())
+        return self._ports
+
+    @property
+    def http_port(self) -> int:
+        return self.bound_ports()["http"]
+
+    @property
+    def stomp_port(self) -> int:
+        return self.bound_ports()["stomp"]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self):
+        self.ports_path.unlink(missing_ok=True)
+        self._ports = None
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(CHATD), *self.args], env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

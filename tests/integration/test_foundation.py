@@ -118,7 +118,7 @@ def test_bad_settings_exit_2_naming_the_setting(stack, database):
         assert name in p.stderr, (args, p.stderr)
 
     # the same through the environment
-    env_bad = dict(env, CHATD_HTTP_PORT="0")
+    env_bad = dict(env, CHATD_HTTP_PORT="65536")
     p = run_chatd([], env_bad)
     assert p.returncode == 2 and "--http-port" in p.stderr, p.stderr
 

@@ -98,6 +98,27 @@ double count_open_fds() {
   return n - 1;  // the iterator's own descriptor
 }
 
+// Writes {"http":N,"stomp":N} (stomp 0 without the gateway role) to `path` atomically: a
+// reader polling for the file never sees it half-written.
+bool write_ports_file(const std::string& path, std::uint16_t http_port, std::uint16_t stomp_port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"http\":" << http_port << ",\"stomp\":" << stomp_port << "}\n";
+    if (!out.flush()) {
+      log::error("cannot write --ports-file", {{"path", tmp}});
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    log::error("cannot write --ports-file", {{"path", path}, {"error", ec.message()}});
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 struct app::impl {
@@ -121,6 +142,14 @@ struct app::impl {
   std::unique_ptr<api::rest_api> rest;  // the §3 routes; uses pool and kafka_log
 
   explicit impl(config c) : cfg(std::move(c)), ioc(cfg.io_threads) {}
+  // The health thread runs checks that read the consumers, the gateway and the pool. Members
+  // are destroyed in reverse order, `health` after those it reads, so it is stopped first:
+  // on every exit path, including an early `return 1` (a port in use) while it runs.
+  ~impl() {
+    if (health) health->stop();
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 
   bool migrate(clock::time_point deadline) {
     return retry_until(deadline, "postgres", [&](std::string& error) {
@@ -407,7 +436,11 @@ int app::run() {
     log::error("cannot listen", {{"address", cfg.http_host}, {"port", cfg.http_port}, {"error", e.what()}});
     return 1;
   }
-  log::info("listening", {{"http", cfg.http_host + ":" + std::to_string(cfg.http_port)}});
+  const std::uint16_t http_port = s.http_server->local_endpoint().port();
+  const std::uint16_t stomp_port = s.stomp_gateway ? s.stomp_gateway->stomp_port() : 0;
+  log::info("listening", {{"http", cfg.http_host + ":" + std::to_string(http_port)},
+                          {"http_port", http_port}, {"stomp_port", stomp_port}});
+  if (!cfg.ports_file.empty() && !write_ports_file(cfg.ports_file, http_port, stomp_port)) return 1;
 
   net::signal_set signals(s.ioc, SIGINT, SIGTERM);
   std::thread shutdown_thread;

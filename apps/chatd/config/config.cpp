@@ -125,9 +125,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   std::string jwt_secret_file;
 
   app.add_option("--http-host", cfg.http_host, "Address for HTTP, REST and WebSocket")->envname(env("HTTP_HOST"))->capture_default_str();
-  app.add_option("--http-port", cfg.http_port, "Port for HTTP, REST and WebSocket (/ws)")->envname(env("HTTP_PORT"))->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--http-port", cfg.http_port, "Port for HTTP, REST and WebSocket (/ws); 0 picks a free one (see --ports-file)")->envname(env("HTTP_PORT"))->check(CLI::Range(0, 65535))->capture_default_str();
   app.add_option("--stomp-host", cfg.stomp_host, "Address for plain-TCP STOMP")->envname(env("STOMP_HOST"))->capture_default_str();
-  app.add_option("--stomp-port", cfg.stomp_port, "Port for plain-TCP STOMP")->envname(env("STOMP_PORT"))->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--stomp-port", cfg.stomp_port, "Port for plain-TCP STOMP; 0 picks a free one (see --ports-file)")->envname(env("STOMP_PORT"))->check(CLI::Range(0, 65535))->capture_default_str();
+  app.add_option("--ports-file", cfg.ports_file, "Once listening, write the bound ports here as JSON {\"http\":N,\"stomp\":N} (written to a temporary name, then renamed)")->envname(env("PORTS_FILE"));
   app.add_option("--io-threads", cfg.io_threads, "Network I/O threads")->envname(env("IO_THREADS"))->check(CLI::Range(1, 256))->capture_default_str();
 
   app.add_option("--database-url", cfg.database_url, "PostgreSQL URL, e.g. postgresql://chat:pw@127.0.0.1:5432/chat (required)")->envname(env("DATABASE_URL"));

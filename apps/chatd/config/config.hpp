@@ -22,6 +22,7 @@ struct config {
   std::uint16_t http_port = 8080;
   std::string stomp_host = "0.0.0.0";
   std::uint16_t stomp_port = 61613;
+  std::string ports_file;  // empty: none; else {"http":N,"stomp":N} once both listeners are bound
   int io_threads = 2;
 
   // dependencies

@@ -85,8 +85,19 @@ TEST(Config, LoginFailureLimit) {
   EXPECT_EQ(parse({db, secret, "--login-failure-window=soon"}).exit_code, 2);
 }
 
+// Port 0 asks the kernel for a free port; --ports-file reports what was bound (tests use it
+// instead of racing for a "free" port).
+TEST(Config, PortZeroAndPortsFile) {
+  const auto out = parse({db, secret, "--http-port=0", "--stomp-port=0", "--ports-file=/tmp/p.json"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->http_port, 0);
+  EXPECT_EQ(out.cfg->stomp_port, 0);
+  EXPECT_EQ(out.cfg->ports_file, "/tmp/p.json");
+}
+
 TEST(Config, BadValuesExitTwo) {
-  EXPECT_EQ(parse({db, secret, "--http-port=0"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--http-port=65536"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--stomp-port=-1"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--roles=nope"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--heartbeat=abc"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--heartbeat=10,"}).exit_code, 2);
@@ -96,7 +107,7 @@ TEST(Config, BadValuesExitTwo) {
   EXPECT_EQ(parse({secret}).exit_code, 2);                          // no database
   EXPECT_EQ(parse({db}).exit_code, 2);                              // no secret
   EXPECT_EQ(parse({"--database-url=mysql://x", secret}).exit_code, 2);
-  EXPECT_FALSE(parse({db, secret, "--http-port=0"}).cfg.has_value());
+  EXPECT_FALSE(parse({db, secret, "--http-port=65536"}).cfg.has_value());
   // A Redis URL that the Redis clients could not read used to start chatd against 127.0.0.1:6379.
   EXPECT_EQ(parse({db, secret, "--redis-url=redis://h:99999"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--redis-url=redis://h:1/x"}).exit_code, 2);

@@ -12,6 +12,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <chat_test/eventually.hpp>
+
 #include <set>
 #include <thread>
 
@@ -21,15 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds timeout) {
-  const auto deadline = clock::now() + timeout;
-  while (!done()) {
-    if (clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
+using chat::test::eventually;
 
 struct position {
   std::int32_t partition;

@@ -10,6 +10,7 @@
 #include <utility>  // before Asio: boost/asio/awaitable.hpp of 1.74 uses std::exchange
 
 #include <chat/client/url.hpp>
+#include <chat_test/eventually.hpp>
 #include <chat/stomp/decoder.hpp>
 #include <chat/stomp/encoder.hpp>
 
@@ -58,16 +59,7 @@ bool run_until(net::io_context& ioc, Pred pred, std::chrono::milliseconds limit 
   return true;
 }
 
-// Polls pred() (a condition other threads make true) until it holds or `limit` passes.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 30000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using ::chat::test::eventually;
 
 // frame_of(cmd, body, "name", "value", ...): builds a frame without braced initializer lists,
 // which g++ 12 miscompiles inside coroutines ("array used as initializer").

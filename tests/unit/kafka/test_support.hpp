@@ -4,6 +4,7 @@
 #include <chat/kafka/consumer.hpp>
 #include <chat/kafka/producer.hpp>
 
+#include <chat_test/eventually.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,16 +20,7 @@ namespace chat::kafka::test {
 
 using namespace std::chrono_literals;
 
-// Polls `done` every 10 ms until it returns true or `timeout` passes.
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
+using ::chat::test::eventually;
 
 // Collects delivery reports from the producer's poll thread.
 class delivery_log {
