@@ -19,6 +19,10 @@ Used two ways:
 
 Standard library only; run it with the system Python (/usr/bin/python3).
 
+Each service (Postgres, Redis, KafkaDev) is one class with the same small interface
+(Service: start, stop, is_running, healthy, env, describe, log_path); Stack composes them
+and owns what concerns two of them (the dev broker's log against the stored messages).
+
 Layout of ROOT:
   stack.json            state: ports, pids (+ start times), passwords (mode 0600)
   logs/<service>.log    each service's stdout/stderr (appended across restarts)
@@ -28,7 +32,10 @@ Layout of ROOT:
   kafka/info.json       written by chat-kafka-dev once ready
   env                   KEY=VALUE file written by `up`
 
-PostgreSQL data survives `down`/`up` of the same directory; Redis and Kafka start empty.
+A new cluster is a copy of a template that initdb made once per machine, user and
+PostgreSQL major version (PgTemplate; $CHAT_PG_TEMPLATE_DIR, default
+<tmp>/chat-pg-template-<major>-<uid>). PostgreSQL data survives `down`/`up` of the same
+directory; Redis and Kafka start empty.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from typing import Callable, Iterator
@@ -66,8 +74,9 @@ STOP_TIMEOUT = 15.0
 LOG_TAIL_LINES = 40
 PORT_RETRIES = 3
 
-DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+PG_TEMPLATE_ENV = "CHAT_PG_TEMPLATE_DIR"
 
+DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 class StackError(RuntimeError):
     """A service could not be started, stopped or reached."""
@@ -148,6 +157,18 @@ def newest_pg_bindir() -> pathlib.Path:
     return max(candidates)[1]
 
 
+def pg_major_version(bindir: pathlib.Path) -> str:
+    """"15" for /usr/lib/postgresql/15/bin; else from `postgres --version`."""
+    if bindir.parent.name.isdigit():
+        return bindir.parent.name
+    out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True,
+                         timeout=10).stdout
+    match = re.search(r"\) (\d+)", out)
+    if not match:
+        raise StackError(f"cannot tell the version of {bindir / 'postgres'} from {out.strip()!r}")
+    return match.group(1)
+
+
 def find_kafka_binary(repo: pathlib.Path | None = None) -> pathlib.Path | None:
     """chat-kafka-dev from $CHAT_KAFKA_DEV, the newest build dir of the repo, or PATH."""
     env = os.environ.get("CHAT_KAFKA_DEV")
@@ -187,15 +208,649 @@ def control_request(address: str, command: str, timeout: float = 10.0) -> str:
     return data.decode("utf-8", "replace").strip()
 
 
+def pg_os_user() -> str | None:
+    """Run PostgreSQL as `postgres` when we are root (it refuses root), else as us."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def chown_to(path: pathlib.Path, user: str | None) -> None:
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def as_user(user: str | None) -> dict:
+    """subprocess keyword arguments that run a child as `user` (None: as us)."""
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
+def make_traversable(path: pathlib.Path, user: str | None, log: Callable[[str], object]) -> None:
+    """PostgreSQL runs as another user: every ancestor of its directories must be
+    searchable by it (mkdtemp makes 0700 directories)."""
+    if user is None:
+        return
+    for directory in [path, *path.parents]:
+        mode = directory.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(directory, (mode & 0o7777) | 0o001)
+            log(f"postgres: chmod o+x {directory} (so the postgres user can reach its data)")
+
+
+def write_private(path: pathlib.Path, text: str) -> None:
+    """Writes a file readable by its owner only, atomically."""
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- services
+
+
+class Workspace:
+    """What the services of one stack share: its directory, its state file, its log."""
+
+    def __init__(self, root: pathlib.Path, state: dict, log: Callable[[str], object]) -> None:
+        self.root = root
+        self.state = state
+        self.log = log
+
+    def save(self) -> None:
+        write_private(self.root / STATE_FILE, json.dumps(self.state, indent=2, sort_keys=True) + "\n")
+
+    def log_path(self, service: str) -> pathlib.Path:
+        return self.root / "logs" / f"{service}.log"
+
+
+class Service:
+    """One server process of a stack, started in its own session with its output in
+    logs/<name>.log; its pid and start time are kept in the state so that another process
+    (the CLI) can tell whether the pid still names the process this stack started.
+
+    A subclass says how to start its process (`_launch`), how to recognise it in /proc
+    (`_owns`), whether it answers (`_answers`) and what a client needs (`env`)."""
+
+    name = ""
+    stop_signal = signal.SIGTERM
+    stop_timeout = STOP_TIMEOUT
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._proc: subprocess.Popen | None = None
+
+    # ------------------------------------------------------------------ the interface
+
+    @property
+    def state(self) -> dict:
+        return self.ws.state["services"][self.name]
+
+    @property
+    def log_path(self) -> pathlib.Path:
+        return self.ws.log_path(self.name)
+
+    def start(self) -> bool:
+        """Starts the service unless it runs; whether it started it."""
+        if self.is_running():
+            self.ws.log(f"{self.name}: already running (pid {self.state['pid']})")
+            return False
+        t0 = time.monotonic()
+        self._launch()
+        self.ws.log(f"{self.name}: {self.describe()} (pid {self.state['pid']}, {time.monotonic() - t0:.1f}s)")
+        return True
+
+    def stop(self) -> None:
+        pid = self.state.get("pid")
+        if not pid:
+            return
+        if not self.is_running():
+            self.ws.log(f"{self.name}: pid {pid} is gone or no longer ours; forgetting it")
+        else:
+            self._terminate(pid, self.stop_signal, self.stop_timeout)
+            self.ws.log(f"{self.name}: stopped (pid {pid})")
+        self.state["pid"] = None
+        self.state["start_time"] = None
+        self._proc = None
+        self._stopped()
+        self.ws.save()
+
+    def is_running(self) -> bool:
+        """The recorded pid is alive and is still the process this stack started."""
+        pid = self.state.get("pid")
+        if not pid:
+            return False
+        if self._proc is not None and self._proc.poll() is not None:
+            return False
+        start_time = proc_start_time(pid)
+        if start_time is None or start_time != self.state.get("start_time"):
+            return False
+        return self._owns(proc_cmdline(pid))
+
+    def healthy(self) -> bool:
+        return self.is_running() and self._answers()
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def describe(self) -> str:
+        return f"{HOST}:{self.state.get('port')}"
+
+    # ------------------------------------------------------------------ for subclasses
+
+    def _launch(self) -> None:
+        raise NotImplementedError
+
+    def _owns(self, cmdline: str) -> bool:
+        raise NotImplementedError
+
+    def _answers(self) -> bool:
+        raise NotImplementedError
+
+    def _stopped(self) -> None:
+        """Cleans up after the process ended."""
+
+    def _spawn(self, argv: list[str], *, user: str | None = None,
+               cwd: pathlib.Path | None = None) -> subprocess.Popen:
+        with open(self.log_path, "ab") as logf:
+            logf.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting: {' '.join(argv)}\n".encode())
+            logf.flush()
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                cwd=str(cwd) if cwd else None,
+                # Own session: a Ctrl-C meant for the caller does not reach the services;
+                # they are stopped in order through stop()/stop_all().
+                start_new_session=True,
+                close_fds=True,
+                **as_user(user),
+            )
+        self._proc = proc
+        self.state["pid"] = proc.pid
+        self.state["start_time"] = None
+        for _ in range(100):  # /proc entry appears with the fork; retry briefly
+            self.state["start_time"] = proc_start_time(proc.pid)
+            if self.state["start_time"] is not None or proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        self.ws.save()
+        return proc
+
+    def _terminate(self, pid: int, sig: int, timeout: float) -> None:
+        start_time = self.state.get("start_time")
+        proc = self._proc
+
+        def alive() -> bool:
+            if proc is not None:
+                return proc.poll() is None
+            return proc_start_time(pid) == start_time
+
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if alive():
+            self.ws.log(f"{self.name}: pid {pid} did not stop within {timeout:.0f}s; sending SIGKILL")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if alive():
+                raise StackError(f"{self.name}: pid {pid} survived SIGKILL")
+
+    def _fail(self, message: str) -> StackError:
+        return StackError(f"{self.name}: {message}\n--- last lines of {self.log_path}:\n{log_tail(self.log_path)}")
+
+    def _wait_ready(self, proc: subprocess.Popen, ready: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise self._fail(f"exited with status {proc.returncode} during start")
+            if ready():
+                return
+            if time.monotonic() > deadline:
+                self._terminate(proc.pid, signal.SIGKILL, 5)
+                self.state["pid"] = None
+                self.ws.save()
+                raise self._fail(f"not ready within {timeout:.0f}s")
+            time.sleep(0.05)
+
+    def _pick_port(self) -> int:
+        """The service's port: kept from before, or a new free one on first start."""
+        if not self.state.get("port"):
+            self.state["port"] = free_port()
+            self.ws.save()
+        return self.state["port"]
+
+    def _retry_on_port_clash(self, start_once: Callable[[int], None]) -> None:
+        """Runs start_once(port); when another process took an auto-chosen port between
+        choosing and binding (several stacks start at once), picks another and retries.
+        Ports are kept across restarts, so a test may stop a service and start it again at
+        the same address."""
+        svc = self.state
+        for attempt in range(PORT_RETRIES):
+            port = self._pick_port()
+            if not port_is_free(port):
+                if svc.get("port_fixed") or svc.get("port_used"):
+                    raise StackError(f"{self.name}: port {port} on {HOST} is in use by another process")
+                svc["port"] = None
+                continue
+            try:
+                start_once(port)
+            except StackError as e:
+                clash = "in use" in str(e) or "Address already in use" in str(e)
+                if clash and not svc.get("port_fixed") and not svc.get("port_used") \
+                        and attempt + 1 < PORT_RETRIES:
+                    self.ws.log(f"{self.name}: port {port} was taken meanwhile; trying another")
+                    svc["port"] = None
+                    continue
+                raise
+            svc["port_used"] = True
+            self.ws.save()
+            return
+        raise StackError(f"{self.name}: could not find a free port")
+
+
+class PgTemplate:
+    """A cluster that initdb made once per machine, user and PostgreSQL major version, with
+    the superuser password it was made with. New stacks copy it (a fraction of a second)
+    instead of running initdb (seconds), which matters when every pytest worker starts
+    stacks. Made under a file lock (several workers start stacks at the same moment) in a
+    temporary directory that is renamed when complete, so a half-made template is never
+    found. Its manifest (template.json, 0600) holds the password, the version and the number
+    of entries, so that a template that a temp-dir cleaner thinned out is made again; so is
+    a deleted one."""
+
+    MANIFEST = "template.json"
+
+    def __init__(self, path: pathlib.Path, manifest: dict) -> None:
+        self.path = path
+        self.data = path / "data"
+        self.admin_password: str = manifest["admin_password"]
+
+    @staticmethod
+    def location(major: str) -> pathlib.Path:
+        override = os.environ.get(PG_TEMPLATE_ENV)
+        if override:
+            return pathlib.Path(override).absolute()
+        return pathlib.Path(tempfile.gettempdir()) / f"chat-pg-template-{major}-{os.getuid()}"
+
+    @classmethod
+    def ensure(cls, bindir: pathlib.Path, log: Callable[[str], object]) -> "PgTemplate":
+        major = pg_major_version(bindir)
+        path = cls.location(major)
+        found = cls._existing(path, major)
+        if found is not None:
+            return found
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            found = cls._existing(path, major)
+            if found is not None:
+                return found
+            if path.exists():
+                log(f"postgres: {path} is not a complete template of PostgreSQL {major}; making it again")
+                shutil.rmtree(path)
+            for leftover in path.parent.glob(path.name + ".tmp-*"):
+                shutil.rmtree(leftover, ignore_errors=True)  # a maker that died; we hold the lock
+            cls._make(path, bindir, major, log)
+            found = cls._existing(path, major)
+            if found is None:
+                raise StackError(f"postgres: the template {path} just made does not check out")
+            return found
+
+    @staticmethod
+    def _count_entries(data: pathlib.Path) -> int:
+        return sum(len(dirs) + len(files) for _, dirs, files in os.walk(data))
+
+    @classmethod
+    def _existing(cls, path: pathlib.Path, major: str) -> "PgTemplate | None":
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        # The default lives in the shared temp dir: use only a directory of our own.
+        if os.path.islink(path) or not path.is_dir() or st.st_uid != os.getuid():
+            raise StackError(f"postgres: {path} is not a directory of uid {os.getuid()}; remove it "
+                             f"or set {PG_TEMPLATE_ENV}")
+        try:
+            manifest = json.loads((path / cls.MANIFEST).read_text())
+            version = (path / "data" / "PG_VERSION").read_text().strip()
+        except (OSError, ValueError):
+            return None
+        if version != major or manifest.get("pg_version") != major \
+                or manifest.get("entries") != cls._count_entries(path / "data"):
+            return None
+        return cls(path, manifest)
+
+    @classmethod
+    def _make(cls, path: pathlib.Path, bindir: pathlib.Path, major: str, log: Callable[[str], object]) -> None:
+        t0 = time.monotonic()
+        user = pg_os_user()
+        tmp = pathlib.Path(tempfile.mkdtemp(prefix=path.name + ".tmp-", dir=path.parent))
+        try:
+            os.chmod(tmp, 0o711)  # the postgres user enters it to write data/
+            make_traversable(tmp, user, log)
+            password = secrets.token_hex(16)
+            data = tmp / "data"
+            data.mkdir(mode=0o700)
+            chown_to(data, user)
+            pwfile = tmp / "initdb.pw"
+            write_private(pwfile, password + "\n")
+            chown_to(pwfile, user)
+
+            def run(argv: list[str]) -> None:
+                try:
+                    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                          cwd=tmp, timeout=PG_INIT_TIMEOUT, **as_user(user))
+                except subprocess.TimeoutExpired as e:
+                    raise StackError(f"postgres: {argv[0]} did not finish within {PG_INIT_TIMEOUT:.0f}s") from e
+                if proc.returncode != 0:
+                    raise StackError(f"postgres: {' '.join(argv)} failed with status {proc.returncode}:\n"
+                                     f"{proc.stdout}{proc.stderr}")
+
+            # --no-sync, then one --sync-only once the configuration is complete: the
+            # template is flushed once, when made.
+            run([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={pwfile}",
+                 "--auth-local=peer", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
+                 "--no-sync"])
+            pwfile.unlink()
+            with open(data / "postgresql.conf", "a") as f:
+                f.write("\n# Settings of the dev stack (port, sockets, durability) live here:\n"
+                        "include_if_exists = 'chat-stack.conf'\n")
+            run([str(bindir / "initdb"), "--sync-only", "-D", str(data)])
+            manifest = {"admin_password": password, "pg_version": major, "entries": cls._count_entries(data)}
+            write_private(tmp / cls.MANIFEST, json.dumps(manifest) + "\n")
+            os.rename(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        log(f"postgres: made the cluster template {path} ({time.monotonic() - t0:.1f}s)")
+
+
+class Postgres(Service):
+    """The distribution's PostgreSQL, one cluster per stack with role and database `chat`.
+
+    Its superuser (`postgres`, over TCP with a password) is how the stack administers it."""
+
+    name = "postgres"
+    stop_signal = signal.SIGINT  # "fast" shutdown: aborts sessions, no waiting for clients
+    stop_timeout = PG_STOP_TIMEOUT
+
+    def __init__(self, ws: Workspace, fast: bool) -> None:
+        super().__init__(ws)
+        self.fast = fast
+        self.base = ws.root / "postgres"
+        self.data = self.base / "data"
+        self.run_dir = self.base / "run"
+        self.os_user = pg_os_user()
+
+    def env(self) -> dict[str, str]:
+        return {"CHATD_DATABASE_URL": self.url("chat")} if self.state.get("port") else {}
+
+    def url(self, dbname: str) -> str:
+        password = urllib.parse.quote(self.state["password"], safe="")
+        return f"postgresql://chat:{password}@{HOST}:{self.state['port']}/{dbname}"
+
+    def bin(self, name: str) -> str:
+        if not self.state.get("bindir") or not (pathlib.Path(self.state["bindir"]) / name).exists():
+            self.state["bindir"] = str(newest_pg_bindir())
+        return str(pathlib.Path(self.state["bindir"]) / name)
+
+    def psql(self, *statements: str, dbname: str = "postgres", password: str | None = None) -> str:
+        """Runs the statements as the superuser, each on its own (a CREATE DATABASE cannot
+        share a transaction); their output rows, unaligned."""
+        env = dict(os.environ, PGPASSWORD=password or self.state["admin_password"], PGCONNECT_TIMEOUT="5")
+        argv = [self.bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
+                "-h", HOST, "-p", str(self.state["port"]), "-U", "postgres", "-d", dbname]
+        for sql in statements:
+            argv += ["-c", sql]
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                              timeout=60)
+        if proc.returncode != 0:
+            shown = statements[0] if len(statements) == 1 else "; ".join(statements)
+            raise StackError(f"postgres: {shown!r} failed: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def _owns(self, cmdline: str) -> bool:
+        return "postgres" in cmdline and str(self.ws.root) in cmdline
+
+    def _answers(self) -> bool:
+        return self._isready(self.state["port"])
+
+    def _isready(self, port: int) -> bool:
+        try:
+            return subprocess.run(
+                [self.bin("pg_isready"), "-q", "-h", HOST, "-p", str(port), "-t", "1"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                timeout=5,
+            ).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    def _launch(self) -> None:
+        if not (self.data / "PG_VERSION").exists():
+            if self.data.exists():
+                shutil.rmtree(self.data)  # left by a failed copy of an older version
+            self._create_cluster()
+        self.run_dir.mkdir(exist_ok=True)
+        chown_to(self.run_dir, self.os_user)
+        make_traversable(self.run_dir, self.os_user, self.ws.log)
+        # A postmaster.pid left behind by a killed server whose pid is now unused: remove
+        # it so the new server does not refuse to start. Never when ours is running.
+        pidfile = self.data / "postmaster.pid"
+        if pidfile.exists():
+            try:
+                old = int(pidfile.read_text().split()[0])
+            except (ValueError, IndexError, OSError):
+                old = 0
+            if old and proc_start_time(old) is not None and "postgres" in proc_cmdline(old):
+                raise StackError(f"postgres: a server (pid {old}) already runs on {self.data}")
+            pidfile.unlink(missing_ok=True)
+
+        def start_once(port: int) -> None:
+            self._write_conf(port)
+            proc = self._spawn([self.bin("postgres"), "-D", str(self.data)], user=self.os_user, cwd=self.base)
+            self._wait_ready(proc, lambda: self._isready(port), PG_START_TIMEOUT)
+
+        self._retry_on_port_clash(start_once)
+        if not self.state.get("bootstrapped"):
+            self._bootstrap()
+        self.ws.save()
+
+    def _create_cluster(self) -> None:
+        """data/ as a copy of the template; the superuser keeps the template's password until
+        _bootstrap() gives it this stack's own."""
+        template = PgTemplate.ensure(pathlib.Path(self.bin("initdb")).parent, self.ws.log)
+        self.base.mkdir(exist_ok=True)
+        os.chmod(self.base, 0o755)
+        make_traversable(self.base, self.os_user, self.ws.log)
+        partial = self.base / "data.partial"
+        if partial.exists():
+            shutil.rmtree(partial)
+        t0 = time.monotonic()
+        # -a keeps the owner (the postgres user when we are root) and the 0700 modes.
+        subprocess.run(["cp", "-a", "--reflink=auto", str(template.data), str(partial)], check=True,
+                       stdin=subprocess.DEVNULL)
+        if not self.fast:
+            # The template was flushed once; this copy is not yet (initdb flushes its own).
+            subprocess.run([self.bin("initdb"), "--sync-only", "-D", str(partial)], check=True,
+                           stdin=subprocess.DEVNULL, capture_output=True, **as_user(self.os_user))
+        os.rename(partial, self.data)
+        self.state["bootstrap_password"] = template.admin_password
+        self.state["bootstrapped"] = False
+        self.ws.save()
+        self.ws.log(f"postgres: {self.data} copied from {template.path} ({time.monotonic() - t0:.1f}s)")
+
+    def _bootstrap(self) -> None:
+        chat_password = self.state["password"].replace("'", "''")
+        admin_password = self.state["admin_password"].replace("'", "''")
+        # One psql: role and database `chat`, then the superuser's password of this stack
+        # (last, so a failure before it leaves the template's password, which is still
+        # recorded, working).
+        self.psql(f"CREATE ROLE chat LOGIN CREATEDB PASSWORD '{chat_password}'",
+                  "CREATE DATABASE chat OWNER chat",
+                  f"ALTER ROLE postgres PASSWORD '{admin_password}'",
+                  password=self.state.get("bootstrap_password"))
+        self.state.pop("bootstrap_password", None)
+        self.state["bootstrapped"] = True
+        self.ws.save()
+
+    def _write_conf(self, port: int) -> None:
+        lines = [
+            "# Rewritten by scripts/devstack.py at every start.",
+            f"listen_addresses = '{HOST}'",
+            f"port = {port}",
+            f"unix_socket_directories = '{self.run_dir}'",
+            "logging_collector = off",
+            "log_line_prefix = '%m [%p] %q%u@%d '",
+        ]
+        if self.fast:
+            lines += [
+                "# fast=True (tests): durability off, data may be lost on a crash",
+                "fsync = off",
+                "synchronous_commit = off",
+                "full_page_writes = off",
+            ]
+        target = self.data / "chat-stack.conf"
+        target.write_text("\n".join(lines) + "\n")
+        chown_to(target, self.os_user)
+
+
+class Redis(Service):
+    """redis-server without persistence: every start is empty."""
+
+    name = "redis"
+
+    def env(self) -> dict[str, str]:
+        return {"CHATD_REDIS_URL": f"redis://{HOST}:{self.state['port']}"} if self.state.get("port") else {}
+
+    def _owns(self, cmdline: str) -> bool:
+        return "redis-server" in cmdline
+
+    def _answers(self) -> bool:
+        return redis_ping(self.state["port"])
+
+    def _launch(self) -> None:
+        workdir = self.ws.root / "redis"
+        workdir.mkdir(exist_ok=True)
+        redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+        def start_once(port: int) -> None:
+            argv = [
+                redis_server, "--port", str(port), "--bind", HOST, "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", str(workdir),
+                "--logfile", "", "--protected-mode", "yes",
+            ]
+            proc = self._spawn(argv, cwd=workdir)
+            self._wait_ready(proc, lambda: redis_ping(port), REDIS_START_TIMEOUT)
+
+        self._retry_on_port_clash(start_once)
+
+
+class KafkaDev(Service):
+    """chat-kafka-dev: a Kafka broker (or several) in memory, so every start begins with
+    empty logs. Its binary, broker count and topics are settings of the stack (top level
+    of the state)."""
+
+    name = "kafka"
+
+    def env(self) -> dict[str, str]:
+        out = {}
+        if self.state.get("bootstrap"):
+            out["CHATD_KAFKA_BROKERS"] = self.state["bootstrap"]
+        if self.state.get("control"):
+            out["CHAT_KAFKA_CONTROL"] = self.state["control"]
+        return out
+
+    def describe(self) -> str:
+        return f"bootstrap {self.state.get('bootstrap')}, control {self.state.get('control')}"
+
+    def control(self, cmd: str) -> str:
+        """Sends one control line; returns its "ok ..." reply."""
+        address = self.state.get("control")
+        if not address or not self.is_running():
+            raise StackError("kafka is not running")
+        try:
+            reply = control_request(address, cmd)
+        except OSError as e:
+            raise StackError(f"kafka control {address}: {e}") from e
+        if not reply.startswith("ok"):
+            raise StackError(f"kafka control {cmd!r}: {reply or 'no reply'}")
+        return reply
+
+    def _owns(self, cmdline: str) -> bool:
+        return "chat-kafka-dev" in cmdline and str(self.ws.root) in cmdline
+
+    def _answers(self) -> bool:
+        try:
+            return control_request(self.state["control"], "ping", timeout=3).startswith("ok")
+        except OSError:
+            return False
+
+    def _stopped(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.ws.root / "kafka" / "info.json").unlink()
+
+    def _launch(self) -> None:
+        binary = self.ws.state.get("kafka_binary")
+        if not binary:
+            raise StackError("kafka: no chat-kafka-dev binary given (build it: ninja chat-kafka-dev)")
+        if not os.access(binary, os.X_OK):
+            raise StackError(f"kafka: {binary} is not an executable (build it: ninja chat-kafka-dev)")
+        workdir = self.ws.root / "kafka"
+        workdir.mkdir(exist_ok=True)
+        info_path = workdir / "info.json"
+        info_path.unlink(missing_ok=True)
+        # Keep the control address across restarts when the port is still free; the
+        # brokers' ports are picked by the mock cluster and change on every start.
+        control_port = 0
+        if self.state.get("control"):
+            previous = int(self.state["control"].rsplit(":", 1)[1])
+            if port_is_free(previous):
+                control_port = previous
+        argv = [binary, "--info-file", str(info_path), "--control-port", str(control_port),
+                "--brokers", str(self.ws.state.get("kafka_brokers", 1))]
+        for topic in self.ws.state.get("kafka_topics") or []:
+            argv += ["--topic", topic]
+        proc = self._spawn(argv, cwd=workdir)
+        info: dict = {}
+
+        def ready() -> bool:
+            nonlocal info
+            if not info_path.exists():
+                return False
+            info = json.loads(info_path.read_text())
+            return True
+
+        self._wait_ready(proc, ready, KAFKA_START_TIMEOUT)
+        if info.get("pid") != proc.pid:
+            raise self._fail(f"info file names pid {info.get('pid')}, started {proc.pid}")
+        self.state["bootstrap"] = info["bootstrap"]
+        self.state["control"] = info["control"]
+        self.state["topics"] = info.get("topics", {})
+        self.ws.save()
+
+
 # --------------------------------------------------------------------------- the stack
 
 
 class Stack:
     """PostgreSQL, Redis and chat-kafka-dev for one directory.
 
-    Ports are chosen once (given or free) and kept across restarts of a service, so a
-    test may stop Redis and start it again at the same address. Not thread-safe; one
-    process at a time should drive one ROOT (the CLI takes a lock file).
+    Ports are chosen once (given or free) and kept across restarts of a service. Not
+    thread-safe; one process at a time should drive one ROOT (the CLI takes a lock file).
     """
 
     def __init__(
@@ -211,7 +866,6 @@ class Stack:
     ) -> None:
         self.root = pathlib.Path(root).absolute()
         self.log = log
-        self._procs: dict[str, subprocess.Popen] = {}
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "logs").mkdir(exist_ok=True)
         previous = self._read_state()
@@ -234,7 +888,12 @@ class Stack:
         if redis_port is not None:
             services["redis"]["port"] = int(redis_port)
             services["redis"]["port_fixed"] = True
-        self._save_state()
+        self._ws = Workspace(self.root, self.state, lambda msg: self.log(msg))
+        self.postgres = Postgres(self._ws, fast=bool(fast))
+        self.redis = Redis(self._ws)
+        self.kafka = KafkaDev(self._ws)
+        self._services: dict[str, Service] = {"postgres": self.postgres, "redis": self.redis, "kafka": self.kafka}
+        self._ws.save()
 
     @classmethod
     def load(cls, root: pathlib.Path, log: Callable[[str], object] = print) -> "Stack":
@@ -287,14 +946,8 @@ class Stack:
             raise StackError("; ".join(errors))
 
     def start(self, service: str) -> None:
-        self._check_service(service)
-        if self.is_running(service):
-            self.log(f"{service}: already running (pid {self._svc(service)['pid']})")
+        if not self._service(service).start():
             return
-        t0 = time.monotonic()
-        getattr(self, f"_start_{service}")()
-        self.log(f"{service}: {self._describe(service)} (pid {self._svc(service)['pid']}, "
-                 f"{time.monotonic() - t0:.1f}s)")
         if service == "kafka" and self.is_running("postgres"):
             self._forget_messages_of_an_earlier_log()
 
@@ -303,97 +956,45 @@ class Stack:
         at offset 0. Message ids are Kafka positions (SPEC §2), so the messages the `chat`
         database stored from the earlier log would share ids with new ones (chatd refuses to
         start then). Users and rooms stay; messages and read positions go."""
+        psql = self.postgres.psql
         try:
-            exists = self._psql("SELECT to_regclass('public.messages') IS NOT NULL", dbname="chat").strip()
+            exists = psql("SELECT to_regclass('public.messages') IS NOT NULL", dbname="chat").strip()
         except StackError as e:
             self.log(f"kafka: could not look for messages of an earlier log in database 'chat': {e}")
             return
-        if exists != "t" or self._psql("SELECT EXISTS (SELECT 1 FROM messages)", dbname="chat").strip() != "t":
+        if exists != "t" or psql("SELECT EXISTS (SELECT 1 FROM messages)", dbname="chat").strip() != "t":
             return
-        self._psql("BEGIN; TRUNCATE messages; "
-                   "UPDATE chat_room_members SET last_read_message_id = 0, unread_count = 0; COMMIT;", dbname="chat")
+        psql("BEGIN; TRUNCATE messages; "
+             "UPDATE chat_room_members SET last_read_message_id = 0, unread_count = 0; COMMIT;", dbname="chat")
         self.log("kafka: the dev broker started with an empty log, so the messages of database 'chat' from its "
                  "previous log were deleted (message ids are Kafka positions); users and rooms are kept")
 
     def stop(self, service: str) -> None:
-        self._check_service(service)
-        svc = self._svc(service)
-        pid = svc.get("pid")
-        if not pid:
-            return
-        if not self._is_ours(service):
-            self.log(f"{service}: pid {pid} is gone or no longer ours; forgetting it")
-        else:
-            sig = signal.SIGINT if service == "postgres" else signal.SIGTERM
-            timeout = PG_STOP_TIMEOUT if service == "postgres" else STOP_TIMEOUT
-            self._terminate(service, pid, sig, timeout)
-            self.log(f"{service}: stopped (pid {pid})")
-        svc["pid"] = None
-        svc["start_time"] = None
-        self._procs.pop(service, None)
-        if service == "kafka":
-            with contextlib.suppress(FileNotFoundError):
-                (self.root / "kafka" / "info.json").unlink()
-        self._save_state()
+        self._service(service).stop()
 
     def is_running(self, service: str) -> bool:
-        self._check_service(service)
-        return self._is_ours(service)
+        return self._service(service).is_running()
 
     def healthy(self, service: str) -> bool:
         """Running and answering (pg_isready / PING / control ping)."""
-        if not self.is_running(service):
-            return False
-        svc = self._svc(service)
-        if service == "postgres":
-            return self._pg_isready(svc["port"]) == 0
-        if service == "redis":
-            return redis_ping(svc["port"])
-        try:
-            return control_request(svc["control"], "ping", timeout=3).startswith("ok")
-        except OSError:
-            return False
+        return self._service(service).healthy()
 
     def env(self) -> dict[str, str]:
-        services = self.state["services"]
         out: dict[str, str] = {}
-        pg = services["postgres"]
-        if pg.get("port"):
-            out["CHATD_DATABASE_URL"] = self._db_url("chat")
-        if services["redis"].get("port"):
-            out["CHATD_REDIS_URL"] = f"redis://{HOST}:{services['redis']['port']}"
-        kafka = services["kafka"]
-        if kafka.get("bootstrap"):
-            out["CHATD_KAFKA_BROKERS"] = kafka["bootstrap"]
-        if kafka.get("control"):
-            out["CHAT_KAFKA_CONTROL"] = kafka["control"]
+        for service in self._services.values():
+            out.update(service.env())
         return out
 
     def write_env_file(self, path: pathlib.Path) -> None:
-        path = pathlib.Path(path)
         lines = [
             "# Written by scripts/devstack.py; load into a shell with: set -a; . FILE; set +a",
             *(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env().items())),
         ]
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_private(pathlib.Path(path), "\n".join(lines) + "\n")
 
     def kafka_control(self, cmd: str) -> str:
         """Sends one control line to chat-kafka-dev; returns its "ok ..." reply."""
-        address = self._svc("kafka").get("control")
-        if not address or not self.is_running("kafka"):
-            raise StackError("kafka is not running")
-        try:
-            reply = control_request(address, cmd)
-        except OSError as e:
-            raise StackError(f"kafka control {address}: {e}") from e
-        if not reply.startswith("ok"):
-            raise StackError(f"kafka control {cmd!r}: {reply or 'no reply'}")
-        return reply
+        return self.kafka.control(cmd)
 
     def create_database(self, name: str) -> str:
         """Creates a fresh database owned by role chat and returns its URL."""
@@ -401,19 +1002,32 @@ class Stack:
             raise StackError(f"bad database name {name!r} (letters, digits, _; max 63)")
         if not self.is_running("postgres"):
             raise StackError("postgres is not running")
-        self._psql(f'CREATE DATABASE "{name}" OWNER chat')
-        return self._db_url(name)
+        self.postgres.psql(f'CREATE DATABASE "{name}" OWNER chat')
+        return self.postgres.url(name)
 
     def drop_database(self, name: str) -> None:
         """Drops a database made by create_database(), disconnecting its sessions."""
         if not DB_NAME_RE.match(name) or name in ("chat", "postgres", "template0", "template1"):
             raise StackError(f"refusing to drop database {name!r}")
-        self._psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def log_paths(self) -> dict[str, pathlib.Path]:
-        return {name: self._log_path(name) for name in SERVICES}
+        return {name: service.log_path for name, service in self._services.items()}
+
+    # ------------------------------------------------------------------ kept for callers of the old names
+
+    def _psql(self, sql: str, dbname: str = "postgres") -> str:
+        return self.postgres.psql(sql, dbname=dbname)
+
+    def _svc(self, service: str) -> dict:
+        return self._service(service).state
 
     # ------------------------------------------------------------------ state
+
+    def _service(self, name: str) -> Service:
+        if name not in SERVICES:
+            raise StackError(f"unknown service {name!r} (one of {', '.join(SERVICES)})")
+        return self._services[name]
 
     def _read_state(self) -> dict | None:
         path = self.root / STATE_FILE
@@ -423,386 +1037,6 @@ class Stack:
         if state.get("version") != STATE_VERSION:
             raise StackError(f"{path}: unsupported state version {state.get('version')}")
         return state
-
-    def _save_state(self) -> None:
-        path = self.root / STATE_FILE
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.state, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-
-    def _svc(self, service: str) -> dict:
-        return self.state["services"][service]
-
-    @staticmethod
-    def _check_service(service: str) -> None:
-        if service not in SERVICES:
-            raise StackError(f"unknown service {service!r} (one of {', '.join(SERVICES)})")
-
-    def _log_path(self, service: str) -> pathlib.Path:
-        return self.root / "logs" / f"{service}.log"
-
-    def _describe(self, service: str) -> str:
-        svc = self._svc(service)
-        if service == "kafka":
-            return f"bootstrap {svc.get('bootstrap')}, control {svc.get('control')}"
-        return f"{HOST}:{svc.get('port')}"
-
-    def _db_url(self, dbname: str) -> str:
-        pg = self._svc("postgres")
-        password = urllib.parse.quote(pg["password"], safe="")
-        return f"postgresql://chat:{password}@{HOST}:{pg['port']}/{dbname}"
-
-    # ------------------------------------------------------------------ processes
-
-    def _spawn(self, service: str, argv: list[str], *, user: str | None = None,
-               cwd: pathlib.Path | None = None, env: dict | None = None) -> subprocess.Popen:
-        log_path = self._log_path(service)
-        with open(log_path, "ab") as logf:
-            logf.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} starting: "
-                       f"{' '.join(argv)}\n".encode())
-            logf.flush()
-            kwargs: dict = {}
-            if user is not None:
-                kwargs.update(user=user, group=pwd.getpwnam(user).pw_gid, extra_groups=[])
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=logf,
-                stderr=subprocess.STDOUT,
-                cwd=str(cwd) if cwd else None,
-                env=env,
-                # Own session: a Ctrl-C meant for the caller does not reach the services;
-                # they are stopped in order through stop()/stop_all().
-                start_new_session=True,
-                close_fds=True,
-                **kwargs,
-            )
-        self._procs[service] = proc
-        svc = self._svc(service)
-        svc["pid"] = proc.pid
-        svc["start_time"] = None
-        for _ in range(100):  # /proc entry appears with the fork; retry briefly
-            svc["start_time"] = proc_start_time(proc.pid)
-            if svc["start_time"] is not None or proc.poll() is not None:
-                break
-            time.sleep(0.01)
-        self._save_state()
-        return proc
-
-    def _is_ours(self, service: str) -> bool:
-        """The recorded pid is alive and is still the process this stack started."""
-        svc = self._svc(service)
-        pid = svc.get("pid")
-        if not pid:
-            return False
-        proc = self._procs.get(service)
-        if proc is not None and proc.poll() is not None:
-            return False
-        start_time = proc_start_time(pid)
-        if start_time is None or start_time != svc.get("start_time"):
-            return False
-        cmdline = proc_cmdline(pid)
-        if service == "postgres":
-            return "postgres" in cmdline and str(self.root) in cmdline
-        if service == "redis":
-            return "redis-server" in cmdline
-        return "chat-kafka-dev" in cmdline and str(self.root) in cmdline
-
-    def _terminate(self, service: str, pid: int, sig: int, timeout: float) -> None:
-        start_time = self._svc(service).get("start_time")
-        proc = self._procs.get(service)
-
-        def alive() -> bool:
-            if proc is not None:
-                return proc.poll() is None
-            return proc_start_time(pid) == start_time
-
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + timeout
-        while alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if alive():
-            self.log(f"{service}: pid {pid} did not stop within {timeout:.0f}s; sending SIGKILL")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while alive() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if alive():
-                raise StackError(f"{service}: pid {pid} survived SIGKILL")
-
-    def _fail(self, service: str, message: str) -> StackError:
-        path = self._log_path(service)
-        return StackError(f"{service}: {message}\n--- last lines of {path}:\n{log_tail(path)}")
-
-    def _wait_ready(self, service: str, proc: subprocess.Popen, ready: Callable[[], bool],
-                    timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise self._fail(service, f"exited with status {proc.returncode} during start")
-            if ready():
-                return
-            if time.monotonic() > deadline:
-                self._terminate(service, proc.pid, signal.SIGKILL, 5)
-                self._svc(service)["pid"] = None
-                self._save_state()
-                raise self._fail(service, f"not ready within {timeout:.0f}s")
-            time.sleep(0.05)
-
-    def _pick_port(self, service: str) -> int:
-        """The service's port: kept from before, or a new free one on first start."""
-        svc = self._svc(service)
-        if not svc.get("port"):
-            svc["port"] = free_port()
-            self._save_state()
-        return svc["port"]
-
-    def _retry_on_port_clash(self, service: str, start_once: Callable[[int], None]) -> None:
-        """Runs start_once(port); when another process took an auto-chosen port between
-        choosing and binding (several stacks start at once), picks another and retries."""
-        svc = self._svc(service)
-        for attempt in range(PORT_RETRIES):
-            port = self._pick_port(service)
-            if not port_is_free(port):
-                if svc.get("port_fixed") or svc.get("port_used"):
-                    raise StackError(f"{service}: port {port} on {HOST} is in use by another process")
-                svc["port"] = None
-                continue
-            try:
-                start_once(port)
-            except StackError as e:
-                clash = "in use" in str(e) or "Address already in use" in str(e)
-                if clash and not svc.get("port_fixed") and not svc.get("port_used") \
-                        and attempt + 1 < PORT_RETRIES:
-                    self.log(f"{service}: port {port} was taken meanwhile; trying another")
-                    svc["port"] = None
-                    continue
-                raise
-            svc["port_used"] = True
-            self._save_state()
-            return
-        raise StackError(f"{service}: could not find a free port")
-
-    # ------------------------------------------------------------------ postgres
-
-    def _pg_paths(self) -> dict[str, pathlib.Path]:
-        base = self.root / "postgres"
-        return {"base": base, "data": base / "data", "run": base / "run"}
-
-    def _pg_user(self) -> str | None:
-        """Run PostgreSQL as `postgres` when we are root (it refuses root), else as us."""
-        return "postgres" if os.geteuid() == 0 else None
-
-    def _make_traversable(self, path: pathlib.Path) -> None:
-        """PostgreSQL runs as another user: every ancestor of its directories must be
-        searchable by it (mkdtemp makes 0700 directories)."""
-        if self._pg_user() is None:
-            return
-        for directory in [path, *path.parents]:
-            mode = directory.stat().st_mode
-            if not mode & 0o001:
-                os.chmod(directory, (mode & 0o7777) | 0o001)
-                self.log(f"postgres: chmod o+x {directory} (so the postgres user can reach its data)")
-
-    def _pg_bin(self, name: str) -> str:
-        pg = self._svc("postgres")
-        if not pg.get("bindir") or not (pathlib.Path(pg["bindir"]) / name).exists():
-            pg["bindir"] = str(newest_pg_bindir())
-        return str(pathlib.Path(pg["bindir"]) / name)
-
-    def _chown_pg(self, path: pathlib.Path) -> None:
-        user = self._pg_user()
-        if user is not None:
-            pw = pwd.getpwnam(user)
-            os.chown(path, pw.pw_uid, pw.pw_gid)
-
-    def _pg_initdb(self) -> None:
-        paths = self._pg_paths()
-        pg = self._svc("postgres")
-        paths["base"].mkdir(exist_ok=True)
-        os.chmod(paths["base"], 0o755)
-        self._make_traversable(paths["base"])
-        paths["data"].mkdir(mode=0o700)
-        self._chown_pg(paths["data"])
-        pwfile = paths["base"] / "initdb.pw"
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(pg["admin_password"] + "\n")
-        self._chown_pg(pwfile)
-        argv = [
-            self._pg_bin("initdb"), "-D", str(paths["data"]), "-U", "postgres",
-            f"--pwfile={pwfile}", "--auth-local=peer", "--auth-host=scram-sha-256",
-            "--encoding=UTF8", "--locale=C.UTF-8",
-        ]
-        if self.state.get("fast"):
-            argv.append("--no-sync")
-        self.log(f"postgres: initdb {paths['data']}")
-        try:
-            proc = self._spawn("postgres", argv, user=self._pg_user(), cwd=paths["base"])
-            try:
-                rc = proc.wait(timeout=PG_INIT_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                raise self._fail("postgres", f"initdb did not finish within {PG_INIT_TIMEOUT:.0f}s")
-        finally:
-            pwfile.unlink(missing_ok=True)
-            pg["pid"] = None
-            self._procs.pop("postgres", None)
-        if rc != 0:
-            shutil.rmtree(paths["data"], ignore_errors=True)
-            raise self._fail("postgres", f"initdb failed with status {rc}")
-        conf = paths["data"] / "postgresql.conf"
-        with open(conf, "a") as f:
-            f.write("\n# Settings of the dev stack (port, sockets, durability) live here:\n"
-                    "include_if_exists = 'chat-stack.conf'\n")
-        pg["bootstrapped"] = False
-        self._save_state()
-
-    def _pg_write_conf(self, port: int) -> None:
-        paths = self._pg_paths()
-        lines = [
-            "# Rewritten by scripts/devstack.py at every start.",
-            f"listen_addresses = '{HOST}'",
-            f"port = {port}",
-            f"unix_socket_directories = '{paths['run']}'",
-            "logging_collector = off",
-            "log_line_prefix = '%m [%p] %q%u@%d '",
-        ]
-        if self.state.get("fast"):
-            lines += [
-                "# fast=True (tests): durability off, data may be lost on a crash",
-                "fsync = off",
-                "synchronous_commit = off",
-                "full_page_writes = off",
-            ]
-        target = paths["data"] / "chat-stack.conf"
-        target.write_text("\n".join(lines) + "\n")
-        self._chown_pg(target)
-
-    def _pg_isready(self, port: int) -> int:
-        try:
-            return subprocess.run(
-                [self._pg_bin("pg_isready"), "-q", "-h", HOST, "-p", str(port), "-t", "1"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                timeout=5,
-            ).returncode
-        except subprocess.TimeoutExpired:
-            return 2
-
-    def _psql(self, sql: str, dbname: str = "postgres") -> str:
-        pg = self._svc("postgres")
-        env = dict(os.environ, PGPASSWORD=pg["admin_password"], PGCONNECT_TIMEOUT="5")
-        proc = subprocess.run(
-            [self._pg_bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-             "-h", HOST, "-p", str(pg["port"]), "-U", "postgres", "-d", dbname, "-c", sql],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60,
-        )
-        if proc.returncode != 0:
-            raise StackError(f"postgres: {sql!r} failed: {proc.stderr.strip()}")
-        return proc.stdout
-
-    def _start_postgres(self) -> None:
-        paths = self._pg_paths()
-        pg = self._svc("postgres")
-        if not (paths["data"] / "PG_VERSION").exists():
-            if paths["data"].exists():
-                shutil.rmtree(paths["data"])  # a failed initdb leaves a partial directory
-            self._pg_initdb()
-        paths["run"].mkdir(exist_ok=True)
-        self._chown_pg(paths["run"])
-        self._make_traversable(paths["run"])
-        # A postmaster.pid left behind by a killed server whose pid is now unused: remove
-        # it so the new server does not refuse to start. Never when ours is running.
-        pidfile = paths["data"] / "postmaster.pid"
-        if pidfile.exists():
-            try:
-                old = int(pidfile.read_text().split()[0])
-            except (ValueError, IndexError, OSError):
-                old = 0
-            if old and proc_start_time(old) is not None and "postgres" in proc_cmdline(old):
-                raise StackError(f"postgres: a server (pid {old}) already runs on {paths['data']}")
-            pidfile.unlink(missing_ok=True)
-
-        def start_once(port: int) -> None:
-            self._pg_write_conf(port)
-            proc = self._spawn("postgres", [self._pg_bin("postgres"), "-D", str(paths["data"])],
-                               user=self._pg_user(), cwd=paths["base"])
-            self._wait_ready("postgres", proc, lambda: self._pg_isready(port) == 0,
-                             PG_START_TIMEOUT)
-
-        self._retry_on_port_clash("postgres", start_once)
-        if not pg.get("bootstrapped"):
-            password = pg["password"].replace("'", "''")
-            self._psql(f"CREATE ROLE chat LOGIN CREATEDB PASSWORD '{password}'")
-            self._psql("CREATE DATABASE chat OWNER chat")
-            pg["bootstrapped"] = True
-        self._save_state()
-
-    # ------------------------------------------------------------------ redis
-
-    def _start_redis(self) -> None:
-        workdir = self.root / "redis"
-        workdir.mkdir(exist_ok=True)
-        redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-        def start_once(port: int) -> None:
-            argv = [
-                redis_server, "--port", str(port), "--bind", HOST, "--save", "",
-                "--appendonly", "no", "--daemonize", "no", "--dir", str(workdir),
-                "--logfile", "", "--protected-mode", "yes",
-            ]
-            proc = self._spawn("redis", argv, cwd=workdir)
-            self._wait_ready("redis", proc, lambda: redis_ping(port), REDIS_START_TIMEOUT)
-
-        self._retry_on_port_clash("redis", start_once)
-
-    # ------------------------------------------------------------------ kafka
-
-    def _start_kafka(self) -> None:
-        binary = self.state.get("kafka_binary")
-        if not binary:
-            raise StackError("kafka: no chat-kafka-dev binary given (build it: ninja chat-kafka-dev)")
-        if not os.access(binary, os.X_OK):
-            raise StackError(f"kafka: {binary} is not an executable (build it: ninja chat-kafka-dev)")
-        kafka = self._svc("kafka")
-        workdir = self.root / "kafka"
-        workdir.mkdir(exist_ok=True)
-        info_path = workdir / "info.json"
-        info_path.unlink(missing_ok=True)
-        # Keep the control address across restarts when the port is still free; the
-        # brokers' ports are picked by the mock cluster and change on every start.
-        control_port = 0
-        if kafka.get("control"):
-            previous = int(kafka["control"].rsplit(":", 1)[1])
-            if port_is_free(previous):
-                control_port = previous
-        argv = [binary, "--info-file", str(info_path), "--control-port", str(control_port),
-                "--brokers", str(self.state.get("kafka_brokers", 1))]
-        for topic in self.state.get("kafka_topics") or []:
-            argv += ["--topic", topic]
-        proc = self._spawn("kafka", argv, cwd=workdir)
-        info: dict = {}
-
-        def ready() -> bool:
-            nonlocal info
-            if not info_path.exists():
-                return False
-            info = json.loads(info_path.read_text())
-            return True
-
-        self._wait_ready("kafka", proc, ready, KAFKA_START_TIMEOUT)
-        if info.get("pid") != proc.pid:
-            raise self._fail("kafka", f"info file names pid {info.get('pid')}, started {proc.pid}")
-        kafka["bootstrap"] = info["bootstrap"]
-        kafka["control"] = info["control"]
-        kafka["topics"] = info.get("topics", {})
-        self._save_state()
 
 
 # --------------------------------------------------------------------------- CLI
@@ -828,14 +1062,13 @@ def _stderr_log(msg: str) -> None:
 def _print_status(stack: Stack) -> bool:
     all_ok = True
     for name in SERVICES:
-        svc = stack.state["services"][name]
-        running = stack.is_running(name)
-        healthy = running and stack.healthy(name)
+        service = stack._service(name)
+        running = service.is_running()
+        healthy = running and service.healthy()
         all_ok = all_ok and healthy
-        where = stack._describe(name)
         state = "up" if healthy else ("running, not answering" if running else "stopped")
-        pid = f" pid {svc.get('pid')}" if running else ""
-        print(f"{name:9} {state:22} {where}{pid}")
+        pid = f" pid {service.state.get('pid')}" if running else ""
+        print(f"{name:9} {state:22} {service.describe()}{pid}")
     return all_ok
 
 
@@ -932,7 +1165,7 @@ def main(argv: list[str] | None = None) -> int:
                 url = stack.env().get("CHATD_DATABASE_URL")
                 if not url:
                     raise StackError("postgres was never started")
-                psql_bin = stack._pg_bin("psql")
+                psql_bin = stack.postgres.bin("psql")
                 os.execve(psql_bin, [psql_bin, url, *extra], env)
     except StackError as e:
         print(f"devstack: error: {e}", file=sys.stderr)
