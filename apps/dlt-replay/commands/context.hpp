@@ -6,6 +6,7 @@
 #include "core/render.hpp"
 
 #include <chat/kafka/settings.hpp>
+#include <chat/proto/names.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -36,7 +37,7 @@ class command_error : public std::runtime_error {
 struct global_options {
   std::string brokers = "127.0.0.1:9092";
   std::vector<std::string> properties;  // -X key=value
-  std::string topic = "chat.messages.dlt";
+  std::string topic{chat::proto::topics::messages_dlt};
   std::string output = "table";
   double timeout_s = 30;
 };

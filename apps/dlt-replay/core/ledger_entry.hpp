@@ -10,6 +10,8 @@
 // The key makes the topic compactable: the latest entry per dead letter is all a run needs.
 #include "core/dead_letter.hpp"
 
+#include <chat/proto/names.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -19,7 +21,7 @@
 namespace dlt_replay {
 
 // Where progress is recorded unless --ledger-topic says otherwise.
-inline constexpr std::string_view default_ledger_topic = "dlt-replay.ledger";
+inline constexpr std::string_view default_ledger_topic = chat::proto::topics::dlt_replay_ledger;
 
 enum class ledger_action { replayed, parked };
 

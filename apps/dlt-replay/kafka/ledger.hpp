@@ -1,6 +1,7 @@
 #pragma once
 // The replay ledger on Kafka (format: core/ledger_entry.hpp). A compacted topic, by default
-// "dlt-replay.ledger", shared by every SRE and machine that replays from the cluster.
+// chat::proto::topics::dlt_replay_ledger, shared by every SRE and machine that replays from the
+// cluster.
 #include "core/ledger_entry.hpp"
 #include "kafka/topic_scan.hpp"
 

@@ -14,6 +14,8 @@ inline constexpr std::string_view read_receipts = "chat.read-receipts";
 inline constexpr std::string_view messages_dlt = "chat.messages.dlt";
 inline constexpr std::string_view read_receipts_dlt = "chat.read-receipts.dlt";
 inline constexpr std::string_view dlt_suffix = ".dlt";
+// dlt-replay's progress: one compacted record per dead letter it replayed or parked.
+inline constexpr std::string_view dlt_replay_ledger = "dlt-replay.ledger";
 }  // namespace topics
 
 // "<topic>.dlt": where records of `topic` go when no retry can process them.
