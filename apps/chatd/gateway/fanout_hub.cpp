@@ -4,6 +4,7 @@
 #include <chat/log/log.hpp>
 #include <chat/proto/message.hpp>
 #include <chat/proto/names.hpp>
+#include <chat/stomp/encoder.hpp>
 
 #include <charconv>
 
@@ -40,17 +41,15 @@ std::optional<channel_key> parse_channel_name(std::string_view channel) noexcept
 }
 
 std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, json.size()).ptr;
   auto tail = std::make_shared<std::string>();
   tail->reserve(destination.size() + json.size() + 80);
-  tail->append("destination:");
-  tail->append(destination);
-  tail->append("\ncontent-type:application/json\ncontent-length:");
-  tail->append(digits, end);
-  tail->append("\n\n");
-  tail->append(json);
-  tail->push_back('\0');
+  // Shared by STOMP 1.0 and 1.2 sessions alike, so written literally: destinations hold no
+  // octet that 1.2 escapes.
+  stomp::frame_writer::continuation(*tail, {.escape = false})
+      .header("destination", destination)
+      .header("content-type", "application/json")
+      .content_length(json.size())
+      .finish(json);
   return tail;
 }
 

@@ -27,15 +27,13 @@ std::string decimal(std::uint64_t n) {
   return std::string(digits, end);
 }
 
-void append_header(std::string& out, std::string_view name, std::string_view value, bool escape) {
-  out.append(name);
-  out.push_back(':');
-  if (escape) {
-    stomp::append_escaped(out, value);
-  } else {
-    out.append(value);
-  }
-  out.push_back('\n');
+// The per-session prefix of a fan-out MESSAGE; the shared tail (make_json_tail) completes it.
+void write_message_head(std::string& out, std::string_view sub_id, std::string_view message_id, bool with_ack,
+                        bool escape) {
+  out.reserve(48 + sub_id.size() + 2 * message_id.size());
+  stomp::frame_writer w(out, stomp::command::message, {.escape = escape});
+  w.header("subscription", sub_id).header("message-id", message_id);
+  if (with_ack) w.header("ack", message_id);
 }
 
 // Runs f(chat_metrics&) when metrics are attached.
@@ -787,11 +785,7 @@ void session::deliver_on_strand(const fanout_event& event) {
     const auto sub = subs_.find(sub_id);
     if (sub == subs_.end()) continue;
     outbound_item item;
-    item.head.reserve(48 + sub_id.size() + 2 * event.message_id.size());
-    item.head.append("MESSAGE\n");
-    append_header(item.head, "subscription", sub_id, escape);
-    append_header(item.head, "message-id", event.message_id, escape);
-    if (sub->second.ack != ack_mode::auto_) append_header(item.head, "ack", event.message_id, escape);
+    write_message_head(item.head, sub_id, event.message_id, sub->second.ack != ack_mode::auto_, escape);
     item.shared = event.tail;
     item.sent_at_ms = event.sent_at_ms;
     if (!enqueue(std::move(item))) return;
@@ -870,11 +864,8 @@ void session::send_soft_error(std::string_view code, std::string_view message, s
   const bool escape = escaping();
   for (const auto& sub_id : error_subs_) {
     outbound_item item;
-    item.head.append("MESSAGE\n");
-    append_header(item.head, "subscription", sub_id, escape);
-    append_header(item.head, "message-id", message_id, escape);
     const auto sub = subs_.find(sub_id);
-    if (sub != subs_.end() && sub->second.ack != ack_mode::auto_) append_header(item.head, "ack", message_id, escape);
+    write_message_head(item.head, sub_id, message_id, sub != subs_.end() && sub->second.ack != ack_mode::auto_, escape);
     item.shared = tail;
     if (!enqueue(std::move(item))) return;
   }

@@ -102,38 +102,37 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
   std::error_code subscribe(std::string_view destination, std::string_view id, std::span<const header_view> headers,
                             std::string_view receipt) override {
     if (!sendable()) return errc::not_connected;
-    const auto mark = begin_frame("SUBSCRIBE");
-    header("destination", destination);
-    header("id", id);
+    auto f = begin_frame(stomp::command::subscribe);
+    f.writer.header("destination", destination).header("id", id);
     if (std::none_of(headers.begin(), headers.end(), [](const header_view& h) { return h.name == "ack"; })) {
-      header("ack", "auto");
+      f.writer.header("ack", "auto");
     }
-    for (const auto& h : headers) header(h.name, h.value);
-    if (!receipt.empty()) header("receipt", receipt);
-    return end_frame(mark, {});
+    for (const auto& h : headers) f.writer.header(h.name, h.value);
+    if (!receipt.empty()) f.writer.header("receipt", receipt);
+    return end_frame(f, {});
   }
 
   std::error_code unsubscribe(std::string_view id, std::string_view receipt) override {
     if (!sendable()) return errc::not_connected;
-    const auto mark = begin_frame("UNSUBSCRIBE");
-    header("id", id);
-    if (!receipt.empty()) header("receipt", receipt);
-    return end_frame(mark, {});
+    auto f = begin_frame(stomp::command::unsubscribe);
+    f.writer.header("id", id);
+    if (!receipt.empty()) f.writer.header("receipt", receipt);
+    return end_frame(f, {});
   }
 
   std::error_code send(std::string_view destination, std::string_view body, std::span<const header_view> headers,
                        std::string_view receipt) override {
     if (!sendable()) return errc::not_connected;
-    const auto mark = begin_frame("SEND");
-    header("destination", destination);
+    auto f = begin_frame(stomp::command::send);
+    f.writer.header("destination", destination);
     bool have_length = false;
     for (const auto& h : headers) {
       have_length = have_length || h.name == "content-length";
-      header(h.name, h.value);
+      f.writer.header(h.name, h.value);
     }
-    if (!receipt.empty()) header("receipt", receipt);
-    if (!have_length) content_length(body.size());
-    return end_frame(mark, body);
+    if (!receipt.empty()) f.writer.header("receipt", receipt);
+    if (!have_length) f.writer.content_length(body.size());
+    return end_frame(f, body);
   }
 
   std::error_code send_frame(stomp::command cmd, std::span<const header_view> headers,
@@ -142,17 +141,17 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
     if (cmd == stomp::command::connect || cmd == stomp::command::stomp || cmd == stomp::command::disconnect) {
       return errc::protocol_error;  // the session sends those itself
     }
-    const auto mark = begin_frame(stomp::to_string(cmd));
-    for (const auto& h : headers) header(h.name, h.value);
-    if (!body.empty()) content_length(body.size());
-    return end_frame(mark, body);
+    auto f = begin_frame(cmd);
+    for (const auto& h : headers) f.writer.header(h.name, h.value);
+    if (!body.empty()) f.writer.content_length(body.size());
+    return end_frame(f, body);
   }
 
   std::error_code disconnect(std::string_view receipt) override {
     if (state_ != state::connected) return errc::not_connected;
-    const auto mark = begin_frame("DISCONNECT");
-    if (!receipt.empty()) header("receipt", receipt);
-    if (const auto ec = end_frame(mark, {})) return ec;
+    auto f = begin_frame(stomp::command::disconnect);
+    if (!receipt.empty()) f.writer.header("receipt", receipt);
+    if (const auto ec = end_frame(f, {})) return ec;
     state_ = state::disconnecting;
     disconnect_receipt_.assign(receipt);
     close_after_flush_ = receipt.empty();
@@ -195,25 +194,21 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
   void on_handshake(const boost::system::error_code& ec) {
     if (state_ != state::connecting) return;
     if (ec) return finish(connect_error(ec));
-    // CONNECT headers are never escaped (STOMP 1.2 §Value Encoding).
-    const auto mark = begin_frame("CONNECT");
-    raw_header("accept-version", options_.accept_version);
-    raw_header("host", options_.virtual_host.empty() ? std::string_view(options_.server.host)
+    // The writer leaves CONNECT headers unescaped (STOMP 1.2 §Value Encoding).
+    auto f = begin_frame(stomp::command::connect);
+    f.writer.header("accept-version", options_.accept_version)
+        .header("host", options_.virtual_host.empty() ? std::string_view(options_.server.host)
                                                       : std::string_view(options_.virtual_host));
     std::string beat;
     append_decimal(beat, options_.heart_beat.cx);
     beat.push_back(',');
     append_decimal(beat, options_.heart_beat.cy);
-    raw_header("heart-beat", beat);
-    if (!options_.token.empty()) {
-      pending_ += "Authorization:Bearer ";
-      pending_ += options_.token;
-      pending_.push_back('\n');
-    }
-    if (!options_.login.empty()) raw_header("login", options_.login);
-    if (!options_.passcode.empty()) raw_header("passcode", options_.passcode);
-    for (const auto& h : options_.connect_headers) raw_header(h.name, h.value);
-    if (const auto e = end_frame(mark, {}, true)) return finish(e);
+    f.writer.header("heart-beat", beat);
+    if (!options_.token.empty()) f.writer.header("Authorization", "Bearer " + options_.token);
+    if (!options_.login.empty()) f.writer.header("login", options_.login);
+    if (!options_.passcode.empty()) f.writer.header("passcode", options_.passcode);
+    for (const auto& h : options_.connect_headers) f.writer.header(h.name, h.value);
+    if (const auto e = end_frame(f, {}, true)) return finish(e);
     do_read();
   }
 
@@ -309,41 +304,21 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
   bool sendable() const noexcept { return state_ == state::connected; }
 
   // Frames are encoded straight into pending_; a frame that does not fit the bound is cut off
-  // again, so a refused send leaves no trace.
-  std::size_t begin_frame(std::string_view command) {
+  // again (back to `mark`), so a refused send leaves no trace.
+  struct pending_frame {
+    std::size_t mark;
+    stomp::frame_writer writer;
+  };
+
+  pending_frame begin_frame(stomp::command cmd) {
     const std::size_t mark = pending_.size();
-    pending_ += command;
-    pending_.push_back('\n');
-    return mark;
+    return {mark, stomp::frame_writer(pending_, cmd, {.escape = escape_})};
   }
 
-  void raw_header(std::string_view name, std::string_view value) {
-    pending_ += name;
-    pending_.push_back(':');
-    pending_ += value;
-    pending_.push_back('\n');
-  }
-
-  void header(std::string_view name, std::string_view value) {
-    if (!escape_) return raw_header(name, value);
-    stomp::append_escaped(pending_, name);
-    pending_.push_back(':');
-    stomp::append_escaped(pending_, value);
-    pending_.push_back('\n');
-  }
-
-  void content_length(std::size_t n) {
-    pending_ += "content-length:";
-    append_decimal(pending_, n);
-    pending_.push_back('\n');
-  }
-
-  std::error_code end_frame(std::size_t mark, std::string_view body, bool unbounded = false) {
-    pending_.push_back('\n');
-    pending_ += body;
-    pending_.push_back('\0');
+  std::error_code end_frame(pending_frame& f, std::string_view body, bool unbounded = false) {
+    f.writer.finish(body);
     if (!unbounded && outbound_bytes() > options_.max_outbound_bytes) {
-      pending_.resize(mark);
+      pending_.resize(f.mark);
       return errc::queue_full;
     }
     if constexpr (Transport::message_per_frame) pending_ends_.push_back(pending_.size());
@@ -352,7 +327,7 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
   }
 
   void enqueue_heartbeat() {
-    pending_.push_back('\n');
+    stomp::encode_heartbeat(pending_);
     if constexpr (Transport::message_per_frame) pending_ends_.push_back(pending_.size());
     start_write();
   }

@@ -36,38 +36,52 @@ void append_escaped(std::string& out, std::string_view text) {
   }
 }
 
-void encode(const frame& f, std::string& out, encode_options options) {
-  const bool escape = options.escape && !is_escape_exempt(f.cmd);
-  const std::string_view cmd = to_string(f.cmd);
+frame_writer::frame_writer(std::string& out, command cmd, encode_options options)
+    : out_(out), escape_(options.escape && !is_escape_exempt(cmd)) {
+  out_.append(to_string(cmd));
+  out_.push_back('\n');
+}
 
+frame_writer& frame_writer::header(std::string_view name, std::string_view value) {
+  append_header_part(out_, name, escape_);
+  out_.push_back(':');
+  append_header_part(out_, value, escape_);
+  out_.push_back('\n');
+  return *this;
+}
+
+frame_writer& frame_writer::content_length(std::size_t body_size) {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, body_size);
+  (void)ec;  // 24 digits hold any size_t
+  out_.append(content_length_name);
+  out_.push_back(':');
+  out_.append(digits, end);
+  out_.push_back('\n');
+  return *this;
+}
+
+void frame_writer::finish(std::string_view body) {
+  out_.push_back('\n');
+  out_.append(body);
+  out_.push_back('\0');
+}
+
+void encode(const frame& f, std::string& out, encode_options options) {
   // One allocation in the common case: escapes are rare, so the unescaped size is a good
   // estimate (+32 covers an added content-length header).
-  std::size_t estimate = cmd.size() + 2 + f.body.size() + 1 + 32;
+  std::size_t estimate = to_string(f.cmd).size() + 2 + f.body.size() + 1 + 32;
   for (const header& h : f.headers) estimate += h.name.size() + h.value.size() + 2;
   out.reserve(out.size() + estimate);
 
-  out.append(cmd);
-  out.push_back('\n');
+  frame_writer w(out, f.cmd, options);
   bool has_content_length = false;
   for (const header& h : f.headers) {
     has_content_length = has_content_length || h.name == content_length_name;
-    append_header_part(out, h.name, escape);
-    out.push_back(':');
-    append_header_part(out, h.value, escape);
-    out.push_back('\n');
+    w.header(h.name, h.value);
   }
-  if (!f.body.empty() && !has_content_length) {
-    char digits[24];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, f.body.size());
-    (void)ec;  // 24 digits hold any size_t
-    out.append(content_length_name);
-    out.push_back(':');
-    out.append(digits, end);
-    out.push_back('\n');
-  }
-  out.push_back('\n');
-  out.append(f.body);
-  out.push_back('\0');
+  if (!f.body.empty() && !has_content_length) w.content_length(f.body.size());
+  w.finish(f.body);
 }
 
 std::string encode(const frame& f, encode_options options) {
