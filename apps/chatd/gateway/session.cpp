@@ -92,7 +92,8 @@ session::session(net::any_io_executor strand, std::shared_ptr<const session_env>
       env_(std::move(env)),
       id_(std::move(id)),
       kind_(kind),
-      decoder_(env_->settings.decoder_limits) {}
+      decoder_(env_->settings.decoder_limits),
+      outbound_(env_->settings.max_outbound_bytes) {}
 
 session::~session() { on_transport_closed(); }
 
@@ -123,8 +124,8 @@ void session::on_transport_closed() {
   phase_ = phase::closed;
   transport_ = nullptr;
   auto& env = *env_;
-  for (const auto& [key, ids] : by_channel_) env.hub.leave(key, this);
-  by_channel_.clear();
+  for (const auto& key : subs_.channels()) env.hub.leave(key, this);
+  subs_.clear();
   if (!watched_.empty()) env.hub.unwatch(watched_, this);
   watched_.clear();
   if (presence_opened_) env.presence.session_closed(user_id_);
@@ -445,28 +446,22 @@ void session::handle_subscribe(stomp::frame& f) {
 
 void session::add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt) {
   if (phase_ != phase::connected) return;
-  subs_.emplace(sub_id, sub);
-  switch (sub.dest.kind) {
-    case proto::destination_kind::room:
-    case proto::destination_kind::room_typing: {
-      const channel_key key{sub.dest.kind == proto::destination_kind::room ? channel_kind::room : channel_kind::typing,
-                            sub.dest.room_id};
-      auto& ids = by_channel_[key];
-      ids.push_back(std::move(sub_id));
-      const bool waiting = std::any_of(arming_.begin(), arming_.end(), [&](const auto& a) { return a.key == key; });
-      if (ids.size() == 1 || waiting) {
-        // The RECEIPT says "live delivery is on": it waits (bounded) for the bus to confirm.
-        if (receipt) arming_.push_back({key, std::move(*receipt), now() + env_->settings.arm_wait});
-        if (ids.size() == 1) env_->hub.join(key, shared_from_this());
-        schedule_next();
-      } else if (receipt) {
-        send_receipt(*receipt);
-      }
-      return;
+  const auto members = subs_.add(std::move(sub_id), sub);
+  if (const auto key = channel_of(sub.dest)) {
+    const bool waiting = std::any_of(arming_.begin(), arming_.end(), [&](const auto& a) { return a.key == *key; });
+    if (members == 1 || waiting) {
+      // The RECEIPT says "live delivery is on": it waits (bounded) for the bus to confirm.
+      if (receipt) arming_.push_back({*key, std::move(*receipt), now() + env_->settings.arm_wait});
+      if (members == 1) env_->hub.join(*key, shared_from_this());
+      schedule_next();
+    } else if (receipt) {
+      send_receipt(*receipt);
     }
+    return;
+  }
+  switch (sub.dest.kind) {
     case proto::destination_kind::presence:
-      presence_subs_.push_back(std::move(sub_id));
-      if (presence_subs_.size() == 1 && !contacts_loading_) {
+      if (members == 1 && !contacts_loading_) {
         contacts_loading_ = true;
         env_->dir.contacts(user_id_, on_strand([receipt](session& s, lookup_status status, std::vector<std::int64_t> ids) {
                              s.on_contacts(status, std::move(ids), receipt);
@@ -476,9 +471,10 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
       }
       return;
     case proto::destination_kind::user_errors:
-      error_subs_.push_back(std::move(sub_id));
       if (receipt) send_receipt(*receipt);
       return;
+    case proto::destination_kind::room:
+    case proto::destination_kind::room_typing:   // channels, above
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
     case proto::destination_kind::app_typing: return;  // refused by handle_subscribe
@@ -494,7 +490,7 @@ void session::on_contacts(lookup_status status, std::vector<std::int64_t> contac
     // Keep what we have; try again in a few seconds.
     contacts_loaded_ = now() - settings.contacts_refresh + std::min<std::chrono::milliseconds>(5s, settings.contacts_refresh);
     log::warn("presence contacts unavailable", {{"session", id_}, {"user", user_id_}});
-  } else if (!presence_subs_.empty()) {
+  } else if (!subs_.presence().empty()) {
     std::sort(contacts.begin(), contacts.end());
     contacts.erase(std::unique(contacts.begin(), contacts.end()), contacts.end());
     std::vector<std::int64_t> gone;
@@ -518,61 +514,26 @@ void session::handle_unsubscribe(stomp::frame& f) {
     env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("missing id", "UNSUBSCRIBE requires an id header", receipt);
   }
-  if (const auto it = subs_.find(std::string(*id)); it != subs_.end()) remove_subscription(it);
+  remove_subscription(std::string(*id));
   if (receipt) send_receipt(*receipt);
 }
 
-void session::remove_subscription(std::unordered_map<std::string, subscription>::iterator it) {
-  const std::string sub_id = it->first;
-  const subscription sub = it->second;
-  subs_.erase(it);
-  const auto drop = [&](std::vector<std::string>& ids) { std::erase(ids, sub_id); };
-  switch (sub.dest.kind) {
-    case proto::destination_kind::room:
-    case proto::destination_kind::room_typing: {
-      const channel_key key{sub.dest.kind == proto::destination_kind::room ? channel_kind::room : channel_kind::typing,
-                            sub.dest.room_id};
-      const auto ch = by_channel_.find(key);
-      if (ch != by_channel_.end()) {
-        drop(ch->second);
-        if (ch->second.empty()) {
-          by_channel_.erase(ch);
-          env_->hub.leave(key, this);
-          std::erase_if(arming_, [&](const arming_wait& a) { return a.key == key; });
-        }
-      }
-      break;
-    }
-    case proto::destination_kind::presence:
-      drop(presence_subs_);
-      if (presence_subs_.empty() && !watched_.empty()) {
-        env_->hub.unwatch(watched_, this);
-        watched_.clear();
-      }
-      break;
-    case proto::destination_kind::user_errors: drop(error_subs_); break;
-    case proto::destination_kind::app_send:
-    case proto::destination_kind::app_read:
-    case proto::destination_kind::app_typing: break;
+void session::remove_subscription(const std::string& id) {
+  const auto removed = subs_.remove(id);
+  if (!removed || !removed->group_emptied) return;
+  if (const auto key = channel_of(removed->sub.dest)) {
+    env_->hub.leave(*key, this);
+    std::erase_if(arming_, [&](const arming_wait& a) { return a.key == *key; });
+  } else if (removed->sub.dest.kind == proto::destination_kind::presence && !watched_.empty()) {
+    env_->hub.unwatch(watched_, this);
+    watched_.clear();
   }
 }
 
 void session::left_room(std::int64_t room_id) {
   member_cache_.erase(room_id);
   member_verified_ms_.erase(room_id);
-  for (auto it = subs_.begin(); it != subs_.end();) {
-    const auto& dest = it->second.dest;
-    const bool of_room = (dest.kind == proto::destination_kind::room ||
-                          dest.kind == proto::destination_kind::room_typing) &&
-                         dest.room_id == room_id;
-    if (of_room) {
-      auto next = std::next(it);
-      remove_subscription(it);
-      it = next;
-    } else {
-      ++it;
-    }
-  }
+  for (const auto& id : subs_.ids_of_room(room_id)) remove_subscription(id);
   log::info("left room: its subscriptions ended", {{"session", id_}, {"user", user_id_}, {"room", room_id}});
 }
 
@@ -591,7 +552,7 @@ void session::handle_send(stomp::frame& f) {
   const std::string destination(*dest_text);
 
   const auto invalid = [&](const proto::validation_error& error) {
-    if (!error_subs_.empty()) {
+    if (!subs_.errors().empty()) {
       return send_soft_error(error.wire_code(), error.message, destination, receipt);
     }
     send_error("invalid message", error.message, receipt);
@@ -663,9 +624,8 @@ void session::send_chat_message(proto::send_request request, std::optional<std::
   message.content = std::move(request.content);
   message.type = proto::message_type::text;
   message.created_at_ms = env_->clock.unix_ms();
-  const auto seq = next_send_seq_++;
-  pending_sends_.push_back(
-      {seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt)});
+  const auto seq = next_seq_++;
+  pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt));
   env_->log.publish_message(message, on_strand([seq](session& s, const chatd::publish_result& result) {
                               s.on_published(seq, result, true);
                             }));
@@ -674,9 +634,8 @@ void session::send_chat_message(proto::send_request request, std::optional<std::
 
 void session::send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt) {
   const proto::read_receipt rr{request.room_id, user_id_, request.last_read_message_id, env_->clock.unix_ms()};
-  const auto seq = next_send_seq_++;
-  pending_sends_.push_back(
-      {seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt)});
+  const auto seq = next_seq_++;
+  pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt));
   env_->log.publish_read_receipt(rr, on_strand([seq](session& s, const chatd::publish_result& result) {
                                    s.on_published(seq, result, false);
                                  }));
@@ -691,11 +650,9 @@ void session::send_typing(std::int64_t room_id, std::optional<std::string> recei
 }
 
 void session::on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message) {
-  const auto it = std::find_if(pending_sends_.begin(), pending_sends_.end(),
-                               [seq](const pending_send& p) { return p.seq == seq; });
-  if (it == pending_sends_.end()) return;  // timed out already
-  const auto receipt = std::move(it->receipt);
-  pending_sends_.erase(it);
+  auto settled = pending_sends_.settle(seq);
+  if (!settled) return;  // timed out already
+  const auto receipt = std::move(settled->receipt);
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
   if (result.ok) {
     if (is_message) {
@@ -773,19 +730,18 @@ void session::deliver_on_strand(const fanout_event& event) {
     case event_kind::room:
     case event_kind::typing: {
       const channel_key key{event.kind == event_kind::room ? channel_kind::room : channel_kind::typing, event.room_id};
-      const auto it = by_channel_.find(key);
-      if (it == by_channel_.end()) return;
-      ids = &it->second;
+      ids = subs_.of_channel(key);
+      if (ids == nullptr) return;
       break;
     }
-    case event_kind::presence: ids = &presence_subs_; break;
+    case event_kind::presence: ids = &subs_.presence(); break;
   }
   const bool escape = escaping();
   for (const auto& sub_id : *ids) {
-    const auto sub = subs_.find(sub_id);
-    if (sub == subs_.end()) continue;
+    const auto* sub = subs_.find(sub_id);
+    if (sub == nullptr) continue;
     outbound_item item;
-    write_message_head(item.head, sub_id, event.message_id, sub->second.ack != ack_mode::auto_, escape);
+    write_message_head(item.head, sub_id, event.message_id, sub->ack != ack_mode::auto_, escape);
     item.shared = event.tail;
     item.sent_at_ms = event.sent_at_ms;
     if (!enqueue(std::move(item))) return;
@@ -805,15 +761,12 @@ void session::deliver_on_strand(const fanout_event& event) {
 
 bool session::enqueue(outbound_item item) {
   if (transport_ == nullptr || phase_ == phase::closed) return false;
-  const auto size = item.size();
-  if (outbound_bytes_ + size > env_->settings.max_outbound_bytes) {
+  if (!outbound_.push(std::move(item))) {
     env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
     with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
     abort("slow consumer: outbound queue full");
     return false;
   }
-  outbound_bytes_ += size;
-  outbound_.push_back(std::move(item));
   last_output_ = now();
   transport_->output_ready();
   return true;
@@ -847,7 +800,7 @@ void session::send_error(std::string_view message, std::string_view detail, cons
 
 void session::send_soft_error(std::string_view code, std::string_view message, std::string_view destination,
                               const std::optional<std::string>& receipt) {
-  if (error_subs_.empty()) return;  // nobody listens: the SEND is dropped silently
+  if (subs_.errors().empty()) return;  // nobody listens: the SEND is dropped silently
   std::string json = R"({"code":)";
   proto::append_json_string(code, json);
   json.append(R"(,"message":)");
@@ -860,12 +813,12 @@ void session::send_soft_error(std::string_view code, std::string_view message, s
   }
   json.push_back('}');
   const auto tail = make_json_tail(proto::destinations::user_errors, json);
-  const std::string message_id = "e" + decimal(next_send_seq_++);
+  const std::string message_id = "e" + decimal(next_seq_++);
   const bool escape = escaping();
-  for (const auto& sub_id : error_subs_) {
+  for (const auto& sub_id : subs_.errors()) {
     outbound_item item;
-    const auto sub = subs_.find(sub_id);
-    write_message_head(item.head, sub_id, message_id, sub != subs_.end() && sub->second.ack != ack_mode::auto_, escape);
+    const auto* sub = subs_.find(sub_id);
+    write_message_head(item.head, sub_id, message_id, sub != nullptr && sub->ack != ack_mode::auto_, escape);
     item.shared = tail;
     if (!enqueue(std::move(item))) return;
   }
@@ -896,31 +849,19 @@ void session::abort(std::string_view why) {
 }
 
 std::size_t session::collect_output(std::vector<net::const_buffer>& out, std::size_t max_frames) {
-  std::size_t n = 0;
-  for (auto it = outbound_.begin(); it != outbound_.end() && n < max_frames; ++it, ++n) {
-    out.push_back(net::buffer(it->head));
-    if (it->shared) out.push_back(net::buffer(*it->shared));
-  }
-  if (n > 0 && !writing_since_) {
-    writing_since_ = now();
-    schedule_next();
-  }
+  const std::size_t n = outbound_.collect(out, max_frames);
+  if (n > 0 && outbound_.start_write_clock(now())) schedule_next();
   return n;
 }
 
 void session::on_output_written(std::size_t frames) {
   auto* m = env_->stats.metrics.load(std::memory_order_acquire);
   std::int64_t written_at_ms = 0;
-  for (std::size_t i = 0; i < frames && !outbound_.empty(); ++i) {
-    const auto& item = outbound_.front();
-    if (m != nullptr && item.sent_at_ms > 0) {
-      if (written_at_ms == 0) written_at_ms = env_->clock.unix_ms();
-      m->delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms)) / 1000.0);
-    }
-    outbound_bytes_ -= item.size();
-    outbound_.pop_front();
-  }
-  writing_since_.reset();
+  outbound_.pop_written(frames, [&](const outbound_item& item) {
+    if (m == nullptr || item.sent_at_ms <= 0) return;
+    if (written_at_ms == 0) written_at_ms = env_->clock.unix_ms();
+    m->delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms)) / 1000.0);
+  });
 }
 
 // ---- timers ---------------------------------------------------------------------------------
@@ -929,7 +870,7 @@ void session::on_timer() {
   if (phase_ == phase::closed) return;
   const auto t = now();
   const auto& settings = env_->settings;
-  if (writing_since_ && t - *writing_since_ > settings.write_stall_timeout) {
+  if (const auto since = outbound_.writing_since(); since && t - *since > settings.write_stall_timeout) {
     env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
     with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
     return abort("slow consumer: write stalled");
@@ -955,9 +896,8 @@ void session::on_timer() {
         return send_error("idle timeout",
                           "nothing received for the idle timeout; negotiate heart-beats to stay connected while idle");
       }
-      if (!pending_sends_.empty() && t >= pending_sends_.front().deadline) {
-        const auto receipt = pending_sends_.front().receipt;
-        pending_sends_.pop_front();
+      if (auto expired = pending_sends_.take_expired(t)) {
+        const auto receipt = std::move(expired->receipt);
         env_->stats.send_failures.fetch_add(1, std::memory_order_relaxed);
         return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
       }
@@ -968,7 +908,7 @@ void session::on_timer() {
         return true;
       });
       for (const auto& r : late) send_receipt(r);
-      if (!presence_subs_.empty() && !contacts_loading_ && t - contacts_loaded_ >= settings.contacts_refresh) {
+      if (!subs_.presence().empty() && !contacts_loading_ && t - contacts_loaded_ >= settings.contacts_refresh) {
         contacts_loading_ = true;
         env_->dir.contacts(user_id_, on_strand([](session& s, lookup_status status, std::vector<std::int64_t> ids) {
                              s.on_contacts(status, std::move(ids), std::nullopt);
@@ -995,7 +935,7 @@ void session::schedule_next() {
   const auto consider = [&](time_point t) {
     if (!next || t < *next) next = t;
   };
-  if (writing_since_) consider(*writing_since_ + settings.write_stall_timeout + 1ms);
+  if (const auto since = outbound_.writing_since()) consider(*since + settings.write_stall_timeout + 1ms);
   switch (phase_) {
     case phase::awaiting_connect:
     case phase::authenticating: consider(opened_at_ + settings.handshake_timeout); break;
@@ -1007,9 +947,9 @@ void session::schedule_next() {
         consider(last_input_ + settings.idle_timeout);
       }
       if (heart_beat_.send_every_ms > 0) consider(last_output_ + std::chrono::milliseconds(heart_beat_.send_every_ms));
-      if (!pending_sends_.empty()) consider(pending_sends_.front().deadline);
+      if (const auto deadline = pending_sends_.next_deadline()) consider(*deadline);
       for (const auto& a : arming_) consider(a.deadline);
-      if (!presence_subs_.empty() && !contacts_loading_) consider(contacts_loaded_ + settings.contacts_refresh);
+      if (!subs_.presence().empty() && !contacts_loading_) consider(contacts_loaded_ + settings.contacts_refresh);
       break;
     case phase::closing:
     case phase::closed: break;

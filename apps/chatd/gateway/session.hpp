@@ -25,7 +25,10 @@
 #include "core/message_log.hpp"
 #include "gateway/fanout_hub.hpp"
 #include "gateway/log_throttle.hpp"
+#include "gateway/outbound_queue.hpp"
 #include "gateway/ports.hpp"
+#include "gateway/publish_tracker.hpp"
+#include "gateway/subscription_table.hpp"
 #include "gateway/transport.hpp"
 #include "gateway/user_registry.hpp"
 
@@ -199,26 +202,6 @@ class session final : public fanout_target, public std::enable_shared_from_this<
     closed,
   };
 
-  enum class ack_mode { auto_, client, client_individual };
-
-  struct subscription {
-    proto::destination dest;
-    ack_mode ack = ack_mode::auto_;
-  };
-
-  struct outbound_item {
-    std::string head;                          // this session's octets
-    std::shared_ptr<const std::string> shared;  // octets shared with other sessions, or null
-    std::int64_t sent_at_ms = 0;               // a chat message's createdAt: delivery latency
-    std::size_t size() const noexcept { return head.size() + (shared ? shared->size() : 0); }
-  };
-
-  struct pending_send {
-    std::uint64_t seq = 0;
-    time_point deadline;
-    std::optional<std::string> receipt;
-  };
-
   struct arming_wait {
     channel_key key;
     std::string receipt;
@@ -232,7 +215,8 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void on_nickname(lookup_status status, std::string nickname);
   void handle_subscribe(stomp::frame& f);
   void handle_unsubscribe(stomp::frame& f);
-  void remove_subscription(std::unordered_map<std::string, subscription>::iterator it);
+  // Removes subscription `id` (if any) and leaves what it was the last one of.
+  void remove_subscription(const std::string& id);
   // The user left `room_id` (their SYSTEM notice arrived): ends this session's subscriptions
   // of the room and its typing topic, and forgets the cached membership.
   void left_room(std::int64_t room_id);
@@ -300,10 +284,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   bool presence_opened_ = false;  // told presence_sink
 
   // subscriptions
-  std::unordered_map<std::string, subscription> subs_;  // by subscription id
-  std::unordered_map<channel_key, std::vector<std::string>, channel_key_hash> by_channel_;
-  std::vector<std::string> presence_subs_;
-  std::vector<std::string> error_subs_;
+  subscription_table subs_;
   std::vector<std::int64_t> watched_;  // contacts watched for /topic/presence
   time_point contacts_loaded_{};
   bool contacts_loading_ = false;
@@ -311,19 +292,16 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   std::unordered_map<std::int64_t, time_point> member_cache_;  // room -> verified at
   std::unordered_map<std::int64_t, std::int64_t> member_verified_ms_;  // room -> wall clock of the latest verification
 
-  // SENDs in flight to Kafka, oldest first
-  std::deque<pending_send> pending_sends_;
-  std::uint64_t next_send_seq_ = 1;
+  // SENDs in flight to Kafka. One sequence numbers them and the soft errors' message ids.
+  publish_tracker pending_sends_;
+  std::uint64_t next_seq_ = 1;
   std::optional<std::string> disconnect_receipt_;
 
   // fan-out posted to the strand and not yet run (written by any thread in deliver())
   std::atomic<std::size_t> posted_fanout_bytes_{0};
   std::atomic<bool> fanout_overflow_{false};
 
-  // output
-  std::deque<outbound_item> outbound_;
-  std::size_t outbound_bytes_ = 0;
-  std::optional<time_point> writing_since_;
+  outbound_queue outbound_;
 
   // clocks
   time_point opened_at_{};

@@ -1,0 +1,33 @@
+#include "gateway/publish_tracker.hpp"
+
+#include <algorithm>
+
+namespace chat::gateway {
+
+void publish_tracker::add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt) {
+  pending_.push_back({seq, deadline, std::move(receipt)});
+}
+
+std::optional<publish_tracker::settled> publish_tracker::settle(std::uint64_t seq) {
+  const auto it = std::find_if(pending_.begin(), pending_.end(), [seq](const pending& p) { return p.seq == seq; });
+  if (it == pending_.end()) return std::nullopt;
+  settled out{std::move(it->receipt)};
+  pending_.erase(it);
+  return out;
+}
+
+std::optional<publish_tracker::settled> publish_tracker::take_expired(time_point now) {
+  // Deadlines grow with the sequence (a fixed timeout after each publish): only the oldest
+  // can be the first to expire.
+  if (pending_.empty() || now < pending_.front().deadline) return std::nullopt;
+  settled out{std::move(pending_.front().receipt)};
+  pending_.pop_front();
+  return out;
+}
+
+std::optional<time_point> publish_tracker::next_deadline() const {
+  if (pending_.empty()) return std::nullopt;
+  return pending_.front().deadline;
+}
+
+}  // namespace chat::gateway
