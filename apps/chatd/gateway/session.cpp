@@ -36,12 +36,6 @@ void write_message_head(std::string& out, std::string_view sub_id, std::string_v
   if (with_ack) w.header("ack", message_id);
 }
 
-// Runs f(chat_metrics&) when metrics are attached.
-template <class F>
-void with_metrics(const gateway_stats& stats, F&& f) {
-  if (auto* m = stats.metrics.load(std::memory_order_acquire)) f(*m);
-}
-
 }  // namespace
 
 // ---- session_set ----------------------------------------------------------------------------
@@ -112,7 +106,6 @@ void session::start(transport& t) {
   transport_ = &t;
   opened_at_ = last_input_ = last_output_ = now();
   env_->sessions.add(shared_from_this());
-  env_->stats.sessions_total.fetch_add(1, std::memory_order_relaxed);
   schedule_next();
 }
 
@@ -132,10 +125,7 @@ void session::on_transport_closed() {
   presence_opened_ = false;
   if (user_slot_) {
     env.users.close_session(user_id_, env.clock.now());
-    env.stats.sessions_open.fetch_sub(1, std::memory_order_relaxed);
-    with_metrics(env.stats, [this](metrics::chat_metrics& m) {
-      (kind_ == transport_kind::websocket ? m.websocket_sessions : m.tcp_sessions).add(-1);
-    });
+    count_open_session(-1);
   }
   user_slot_ = false;
   env.sessions.remove(this);
@@ -198,7 +188,6 @@ void session::process_inbox() {
   }
   if (suspended_) return;
   if (decode_error_ && !reading_stopped_ && (phase_ == phase::awaiting_connect || phase_ == phase::connected)) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     send_error(decode_error_.message(), "malformed frame: " + decode_error_.message());
     return;
   }
@@ -221,11 +210,9 @@ std::optional<std::string> session::receipt_of(const stomp::frame& f) const {
 void session::dispatch(stomp::frame& f) {
   if (f.cmd == stomp::command::connect || f.cmd == stomp::command::stomp) {
     if (phase_ == phase::awaiting_connect) return handle_connect(f);
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("already connected", "CONNECT may only be sent once", receipt_of(f));
   }
   if (phase_ == phase::awaiting_connect) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("not connected", "the first frame must be CONNECT or STOMP");
   }
   switch (f.cmd) {
@@ -241,13 +228,11 @@ void session::dispatch(stomp::frame& f) {
     case stomp::command::begin:
     case stomp::command::commit:
     case stomp::command::abort:
-      env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
       return send_error("transactions are not supported", "BEGIN, COMMIT and ABORT are not supported", receipt_of(f));
     case stomp::command::connected:
     case stomp::command::message:
     case stomp::command::receipt:
     case stomp::command::error:
-      env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
       return send_error("unexpected frame", std::string(stomp::to_string(f.cmd)) + " is a server frame", receipt_of(f));
     case stomp::command::connect:
     case stomp::command::stomp: return;  // handled above
@@ -257,7 +242,6 @@ void session::dispatch(stomp::frame& f) {
 void session::handle_connect(stomp::frame& f) {
   const auto version = stomp::negotiate_version(f.get("accept-version"));
   if (!version) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     stomp::frame e{stomp::command::error,
                    {{"version", "1.0,1.1,1.2"}, {"message", "unsupported protocol version"}, {"content-type", "text/plain"}},
                    "Supported protocol versions are 1.0, 1.1 and 1.2"};
@@ -270,7 +254,6 @@ void session::handle_connect(stomp::frame& f) {
     if (const auto hb = f.get("heart-beat")) {
       const auto parsed = stomp::parse_heart_beat(*hb);
       if (!parsed) {
-        env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
         return send_error("invalid heart-beat header", "heart-beat must be two integers, e.g. 10000,10000");
       }
       client_hb = *parsed;
@@ -323,10 +306,7 @@ void session::on_nickname(lookup_status status, std::string nickname) {
     return send_error("too many sessions", "this user has too many open sessions on this node");
   }
   user_slot_ = true;
-  env_->stats.sessions_open.fetch_add(1, std::memory_order_relaxed);
-  with_metrics(env_->stats, [this](metrics::chat_metrics& m) {
-    (kind_ == transport_kind::websocket ? m.websocket_sessions : m.tcp_sessions).add(1);
-  });
+  count_open_session(1);
   set_phase(phase::connected);
 
   const auto& settings = env_->settings;
@@ -389,7 +369,6 @@ void session::handle_subscribe(stomp::frame& f) {
   auto receipt = receipt_of(f);
   const auto dest_text = f.get("destination");
   if (!dest_text) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("missing destination", "SUBSCRIBE requires a destination header", receipt);
   }
   std::string sub_id;
@@ -398,11 +377,9 @@ void session::handle_subscribe(stomp::frame& f) {
   } else if (version_ == stomp::version::v1_0) {
     sub_id = std::string(*dest_text);
   } else {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("missing id", "SUBSCRIBE requires an id header", receipt);
   }
   if (subs_.contains(sub_id)) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("subscription id in use", "subscription " + sub_id + " already exists", receipt);
   }
   if (subs_.size() >= env_->settings.max_subscriptions) {
@@ -418,7 +395,6 @@ void session::handle_subscribe(stomp::frame& f) {
     } else if (*ack == "client-individual") {
       sub.ack = ack_mode::client_individual;
     } else {
-      env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
       return send_error("invalid ack mode", "ack must be auto, client or client-individual", receipt);
     }
   }
@@ -511,7 +487,6 @@ void session::handle_unsubscribe(stomp::frame& f) {
   std::optional<std::string_view> id = f.get("id");
   if (!id && version_ == stomp::version::v1_0) id = f.get("destination");
   if (!id) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("missing id", "UNSUBSCRIBE requires an id header", receipt);
   }
   remove_subscription(std::string(*id));
@@ -541,7 +516,6 @@ void session::handle_send(stomp::frame& f) {
   auto receipt = receipt_of(f);
   const auto dest_text = f.get("destination");
   if (!dest_text) {
-    env_->stats.protocol_errors.fetch_add(1, std::memory_order_relaxed);
     return send_error("missing destination", "SEND requires a destination header", receipt);
   }
   if (f.get("transaction")) {
@@ -578,12 +552,10 @@ void session::handle_send(stomp::frame& f) {
   switch (env_->users.take_send(user_id_, now())) {
     case send_verdict::allowed: break;
     case send_verdict::limited:
-      env_->stats.rate_limited.fetch_add(1, std::memory_order_relaxed);
-      with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.rate_limited.inc(); });
+      if (auto* m = attached_metrics()) m->rate_limited.inc();
       return send_soft_error("rate_limited", "too many messages; this one was not delivered", destination, receipt);
     case send_verdict::disconnect:
-      env_->stats.rate_limited.fetch_add(1, std::memory_order_relaxed);
-      with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.rate_limited.inc(); });
+      if (auto* m = attached_metrics()) m->rate_limited.inc();
       env_->stats.rate_limit_disconnects.fetch_add(1, std::memory_order_relaxed);
       log::info("rate limit: disconnecting", {{"session", id_}, {"user", user_id_}});
       return send_error("rate limit exceeded", "far too many messages; disconnected", receipt);
@@ -655,13 +627,9 @@ void session::on_published(std::uint64_t seq, const chatd::publish_result& resul
   const auto receipt = std::move(settled->receipt);
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
   if (result.ok) {
-    if (is_message) {
-      env_->stats.messages_sent.fetch_add(1, std::memory_order_relaxed);
-      with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.messages_sent.inc(); });
-    }
+    if (auto* m = attached_metrics(); m != nullptr && is_message) m->messages_sent.inc();
     if (receipt) send_receipt(*receipt);
   } else {
-    env_->stats.send_failures.fetch_add(1, std::memory_order_relaxed);
     log::warn("publish failed", {{"session", id_}, {"user", user_id_}, {"error", result.error}});
     return send_error(result.overloaded ? "server overloaded" : "message not accepted",
                       "the message log refused the message: " + result.error, receipt);
@@ -697,9 +665,7 @@ void session::deliver(std::shared_ptr<const fanout_event> event) {
     if (!fanout_overflow_.exchange(true)) {
       net::post(strand_, [self = shared_from_this()] {
         if (self->phase_ == phase::closing || self->phase_ == phase::closed) return;
-        self->env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-        with_metrics(self->env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
-        self->abort("slow consumer: fan-out backlog full");
+        self->disconnect_slow_consumer("slow consumer: fan-out backlog full");
       });
     }
     return;
@@ -745,7 +711,6 @@ void session::deliver_on_strand(const fanout_event& event) {
     item.shared = event.tail;
     item.sent_at_ms = event.sent_at_ms;
     if (!enqueue(std::move(item))) return;
-    env_->stats.messages_delivered.fetch_add(1, std::memory_order_relaxed);
   }
   // The member's own "left" notice is the last of the room they get: what follows it in the
   // room's order is no longer theirs (membership is checked again on a new SUBSCRIBE).
@@ -762,9 +727,7 @@ void session::deliver_on_strand(const fanout_event& event) {
 bool session::enqueue(outbound_item item) {
   if (transport_ == nullptr || phase_ == phase::closed) return false;
   if (!outbound_.push(std::move(item))) {
-    env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-    with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
-    abort("slow consumer: outbound queue full");
+    disconnect_slow_consumer("slow consumer: outbound queue full");
     return false;
   }
   last_output_ = now();
@@ -848,6 +811,15 @@ void session::abort(std::string_view why) {
   if (transport_ != nullptr) transport_->abort();
 }
 
+void session::disconnect_slow_consumer(std::string_view why) {
+  if (auto* m = attached_metrics()) m->slow_consumer_disconnects.inc();
+  abort(why);
+}
+
+void session::count_open_session(int delta) {
+  if (auto* m = attached_metrics()) (kind_ == transport_kind::websocket ? m->websocket_sessions : m->tcp_sessions).add(delta);
+}
+
 std::size_t session::collect_output(std::vector<net::const_buffer>& out, std::size_t max_frames) {
   const std::size_t n = outbound_.collect(out, max_frames);
   if (n > 0 && outbound_.start_write_clock(now())) schedule_next();
@@ -855,7 +827,7 @@ std::size_t session::collect_output(std::vector<net::const_buffer>& out, std::si
 }
 
 void session::on_output_written(std::size_t frames) {
-  auto* m = env_->stats.metrics.load(std::memory_order_acquire);
+  auto* m = attached_metrics();
   std::int64_t written_at_ms = 0;
   outbound_.pop_written(frames, [&](const outbound_item& item) {
     if (m == nullptr || item.sent_at_ms <= 0) return;
@@ -871,9 +843,7 @@ void session::on_timer() {
   const auto t = now();
   const auto& settings = env_->settings;
   if (const auto since = outbound_.writing_since(); since && t - *since > settings.write_stall_timeout) {
-    env_->stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
-    with_metrics(env_->stats, [](metrics::chat_metrics& m) { m.slow_consumer_disconnects.inc(); });
-    return abort("slow consumer: write stalled");
+    return disconnect_slow_consumer("slow consumer: write stalled");
   }
   switch (phase_) {
     case phase::awaiting_connect:
@@ -886,7 +856,6 @@ void session::on_timer() {
     case phase::disconnecting: {
       const auto expect = std::chrono::milliseconds(heart_beat_.expect_every_ms);
       if (expect.count() > 0 && t - last_input_ > 2 * expect) {
-        env_->stats.heartbeat_timeouts.fetch_add(1, std::memory_order_relaxed);
         return send_error("heart-beat timeout", "nothing received for more than twice the heart-beat interval");
       }
       // Without heart-beats from the client, silence is bounded by the idle timeout instead
@@ -898,8 +867,7 @@ void session::on_timer() {
       }
       if (auto expired = pending_sends_.take_expired(t)) {
         const auto receipt = std::move(expired->receipt);
-        env_->stats.send_failures.fetch_add(1, std::memory_order_relaxed);
-        return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
+            return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
       }
       std::vector<std::string> late;
       std::erase_if(arming_, [&](arming_wait& a) {

@@ -86,28 +86,21 @@ struct session_settings {
   std::size_t max_pending_frames = 32;         // decoded, not yet processed: pause reading
 };
 
-// Counters for tests and logs, and the SPEC §8 metrics they feed. Thread-safe.
+// What the sessions of a node count. An event with a SPEC §8 metric is counted in that
+// metric only (chat_websocket_sessions{transport}, chat_messages_sent_total,
+// chat_rate_limited_total, chat_slow_consumer_disconnects_total,
+// chat_delivery_latency_seconds): one count per event, and /metrics is its one reader. The
+// counters below are events without a metric of their own. Thread-safe.
 struct gateway_stats {
-  // Where the §8 metrics go (chat_websocket_sessions{transport}, chat_messages_sent_total,
-  // chat_rate_limited_total, chat_slow_consumer_disconnects_total,
-  // chat_delivery_latency_seconds); null = nowhere. Cleared before the metrics die.
+  // Where the §8 metrics go; null = nowhere. Cleared before the metrics die.
   std::atomic<metrics::chat_metrics*> metrics{nullptr};
 
-  std::atomic<std::int64_t> sessions_open{0};
-  std::atomic<std::uint64_t> sessions_total{0};
-  std::atomic<std::uint64_t> messages_sent{0};  // SENDs acknowledged by Kafka
-  std::atomic<std::uint64_t> send_failures{0};
-  std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> rate_limit_disconnects{0};
-  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
-  std::atomic<std::uint64_t> heartbeat_timeouts{0};
   std::atomic<std::uint64_t> idle_timeouts{0};
-  // "stomp error" and "stomp session aborted" lines: at most 50 a second per node.
-  log_throttle session_log{50};
-  std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> auth_failures{0};
   std::atomic<std::uint64_t> forbidden{0};
-  std::atomic<std::uint64_t> messages_delivered{0};  // MESSAGE frames queued to sessions
+  // "stomp error" and "stomp session aborted" lines: at most 50 a second per node.
+  log_throttle session_log{50};
 };
 
 class session;
@@ -248,6 +241,11 @@ class session final : public fanout_target, public std::enable_shared_from_this<
                        const std::optional<std::string>& receipt);
   void begin_close();
   void abort(std::string_view why);
+  // Counts chat_slow_consumer_disconnects_total and aborts.
+  void disconnect_slow_consumer(std::string_view why);
+  // chat_websocket_sessions{transport} of this session's transport moves by `delta`.
+  void count_open_session(int delta);
+  metrics::chat_metrics* attached_metrics() const noexcept { return env_->stats.metrics.load(std::memory_order_acquire); }
   // Every phase change but the final one goes through here: leaving awaiting_connect is
   // reported to the transport (transport::handshake_finished()), once.
   void set_phase(phase next);

@@ -7,6 +7,7 @@
 #include "gateway/session.hpp"
 #include "gateway/transport.hpp"
 #include "gateway/user_registry.hpp"
+#include "metrics/chat_metrics.hpp"
 
 #include <chat/auth/jwt.hpp>
 #include <chat/stomp/decoder.hpp>
@@ -213,6 +214,9 @@ struct harness {
   fanout_hub hub;
   user_registry users;
   session_set sessions;
+  // What /metrics would show: the one place sessions count what has a metric.
+  metrics::registry registry;
+  metrics::chat_metrics node_metrics{registry};
   gateway_stats stats;
   std::shared_ptr<session_env> env;
   boost::asio::io_context ioc;  // last: destroyed first, with any handler still holding a session
@@ -220,6 +224,7 @@ struct harness {
   explicit harness(session_settings settings = defaults(), user_limits limits = {})
       : users(limits) {
     settings.jwt_secret = std::string(secret);
+    stats.metrics = &node_metrics;
     env = std::make_shared<session_env>(
         session_env{settings, clock, dir, log, hub, users, presence, presence, sessions, stats, nullptr});
     hub.set_control(&control);

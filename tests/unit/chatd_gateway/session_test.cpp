@@ -46,10 +46,10 @@ TEST(session_connect, connected_frame_and_presence) {
   EXPECT_EQ(header(f, "heart-beat"), "0,0");
   ASSERT_EQ(h.presence.events.size(), 1u);
   EXPECT_EQ(h.presence.events[0], (std::pair<std::string, std::int64_t>{"open", 1}));
-  EXPECT_EQ(h.stats.sessions_open, 1);
+  EXPECT_EQ(h.node_metrics.tcp_sessions.value(), 1.0);
   c.s->on_transport_closed();
   EXPECT_EQ(h.presence.events.back(), (std::pair<std::string, std::int64_t>{"close", 1}));
-  EXPECT_EQ(h.stats.sessions_open, 0);
+  EXPECT_EQ(h.node_metrics.tcp_sessions.value(), 0.0);
   EXPECT_EQ(h.users.sessions_of(1), 0);
 }
 
@@ -227,7 +227,7 @@ TEST(session_send, receipt_only_after_the_log_acknowledged) {
   const auto r = c.next();
   EXPECT_EQ(r.cmd, command::receipt);
   EXPECT_EQ(header(r, "receipt-id"), "r1");
-  EXPECT_EQ(h.stats.messages_sent, 1u);
+  EXPECT_EQ(h.node_metrics.messages_sent.value(), 1u);
 }
 
 TEST(session_send, plain_text_to_the_room_topic_with_a_generated_key) {
@@ -383,7 +383,7 @@ TEST(session_send, rate_limit_soft_then_disconnect) {
   c.send(command::send, {{"destination", "/topic/room.10"}}, "m");
   EXPECT_EQ(header(c.next(), "message"), "rate limit exceeded");
   EXPECT_TRUE(c.t->flushing_close);
-  EXPECT_EQ(h.stats.rate_limited, 4u);
+  EXPECT_EQ(h.node_metrics.rate_limited.value(), 4u);
   EXPECT_EQ(h.stats.rate_limit_disconnects, 1u);
 }
 
@@ -562,7 +562,7 @@ TEST(session_output, slow_consumer_is_aborted) {
   EXPECT_TRUE(slow.t->aborted);
   EXPECT_FALSE(fast.t->aborted);
   EXPECT_EQ(fast.t->frames.size(), 20u);
-  EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
+  EXPECT_EQ(h.node_metrics.slow_consumer_disconnects.value(), 1u);
 }
 
 // The I/O threads fall behind (nothing runs the strands here): fan-out posted to a session
@@ -654,7 +654,7 @@ TEST(session_output, fanout_backlog_past_its_bound_disconnects_the_session) {
   EXPECT_FALSE(c.t->aborted) << "nothing ran yet";
   h.poll();
   EXPECT_TRUE(c.t->aborted);
-  EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
+  EXPECT_EQ(h.node_metrics.slow_consumer_disconnects.value(), 1u);
   // What was posted before the bound was delivered, in order; nothing after it.
   std::size_t delivered = 0;
   std::int64_t last = 0;
@@ -672,7 +672,7 @@ TEST(session_output, fanout_backlog_past_its_bound_disconnects_the_session) {
   h.hub.on_room_message(10, room_message(10, 101));
   h.poll();
   EXPECT_TRUE(c.t->frames.empty());
-  EXPECT_EQ(h.stats.slow_consumer_disconnects, 1u);
+  EXPECT_EQ(h.node_metrics.slow_consumer_disconnects.value(), 1u);
 }
 
 // No heart-beats from the client: silence is bounded by the idle timeout; any frame (or a
