@@ -172,8 +172,8 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                  {"message_bytes", o.message_bytes},
                  {"connect_rate", o.connect_rate},
                  {"io_threads", o.io_threads},
-                 {"send_dest", o.generic ? o.send_dest : std::string("/app/chat.send")},
-                 {"sub_dest", o.generic ? o.sub_dest : std::string("/topic/room.{room}")},
+                 {"send_dest", o.generic ? o.send_dest : std::string(chatd_send_destination())},
+                 {"sub_dest", o.generic ? o.sub_dest : room_destination_template()},
                  {"fixture", o.fixture_path}};
   j["setup"] = {{"source", r.setup_source},
                 {"seconds", r.setup_s},

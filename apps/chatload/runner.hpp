@@ -3,6 +3,10 @@
 // generic mode), one STOMP session per user, the send schedule (open model: fixed arrival
 // rate with an optional linear ramp; sessions model: each session sends its next message after
 // the RECEIPT of its previous one), delivery accounting, self-monitoring, and the results.
+// The options and results of a run; the parts are setup.hpp, session_pool.hpp,
+// destinations.hpp (chatd or generic STOMP), traffic.hpp, load_driver.hpp (open_model.hpp,
+// sessions_model.hpp) and progress.hpp.
+#include "destinations.hpp"
 #include "fixture.hpp"
 #include "histogram.hpp"
 #include "intervals.hpp"
@@ -31,20 +35,20 @@ struct run_options {
   std::uint32_t rooms = 4;
   std::uint32_t members = 5;
   load_model model = load_model::open;
-  double rate = 50;                                 // open model: SENDs per second after the ramp
-  std::chrono::milliseconds ramp_up{0};             // arrival rate grows linearly from 0 to rate
-  std::chrono::milliseconds duration{5000};         // of the measured phase
+  double rate = 50;                          // open model: SENDs per second after the ramp
+  std::chrono::milliseconds ramp_up{0};      // arrival rate grows linearly from 0 to rate
+  std::chrono::milliseconds duration{5000};  // of the measured phase
   // Sending at the full rate before `duration`: those messages are checked for loss,
   // duplicates and order but left out of the latency histograms (per_second shows them).
   // Messages planned during the ramp-up are treated the same way.
   std::chrono::milliseconds warmup{0};
-  std::chrono::milliseconds drain{5000};            // longest wait for the last deliveries
-  std::chrono::milliseconds late_limit{1000};       // open model: a SEND later than this is dropped
-  std::chrono::milliseconds think{0};               // sessions model: pause after a RECEIPT
-  std::chrono::milliseconds receipt_timeout{10000}; // sessions model: give up waiting, send on
-  std::chrono::milliseconds setup_timeout{120000};  // connect + subscribe of every session
-  std::size_t message_bytes = 64;                   // content length (at least the payload header)
-  double connect_rate = 500;                        // new sessions per second
+  std::chrono::milliseconds drain{5000};             // longest wait for the last deliveries
+  std::chrono::milliseconds late_limit{1000};        // open model: a SEND later than this is dropped
+  std::chrono::milliseconds think{0};                // sessions model: pause after a RECEIPT
+  std::chrono::milliseconds receipt_timeout{10000};  // sessions model: give up waiting, send on
+  std::chrono::milliseconds setup_timeout{120000};   // connect + subscribe of every session
+  std::size_t message_bytes = 64;                    // content length (at least the payload header)
+  double connect_rate = 500;                         // new sessions per second
   unsigned io_threads = 2;
   unsigned setup_threads = 4;  // parallel REST clients during set-up
   std::string password = "chatload-password-1";
@@ -53,8 +57,8 @@ struct run_options {
   // Generic STOMP mode: no REST; destinations from templates ({room} = room id or index,
   // {user} = user index), CONNECT with login/passcode (templates too).
   bool generic = false;
-  std::string send_dest = "/topic/room.{room}";
-  std::string sub_dest = "/topic/room.{room}";
+  std::string send_dest = room_destination_template();
+  std::string sub_dest = room_destination_template();
   std::string login;
   std::string passcode;
   std::string vhost;  // CONNECT host header; empty = the server's host name
@@ -107,10 +111,9 @@ struct run_result {
 };
 
 // Runs the whole scenario. Throws std::runtime_error when set-up fails (REST errors, sessions
-// that do not connect or subscribe in time, a fixture the server does not know).
+// that do not connect or subscribe in time, a fixture the server does not know); an exception
+// of the load model or of a session's handler ends the run and is thrown as well, after every
+// thread of the run has stopped.
 run_result run(const run_options& options);
-
-// Substitutes {room} and {user} in a destination or credential template.
-std::string expand_template(std::string_view tmpl, std::string_view room, std::string_view user);
 
 }  // namespace chatload

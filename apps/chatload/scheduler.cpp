@@ -1,5 +1,6 @@
 #include "scheduler.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -8,16 +9,19 @@ namespace chatload {
 namespace {
 class steady_clock_impl final : public sched_clock {
  public:
-  std::int64_t now_ns() override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
+  std::int64_t now_ns() override { return steady_now_ns(); }
+  // Sleeps in slices of at most 50 ms, so that a stop request ends a long wait (slow rates).
   void sleep_until_ns(std::int64_t t) override {
-    const auto wait = t - now_ns();
+    const auto wait = std::min<std::int64_t>(t - now_ns(), 50'000'000);
     if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
   }
 };
 }  // namespace
+
+std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 sched_clock& steady_sched_clock() {
   static steady_clock_impl c;

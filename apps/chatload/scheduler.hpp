@@ -22,6 +22,8 @@ class sched_clock {
 
 // std::chrono::steady_clock and std::this_thread::sleep_for.
 sched_clock& steady_sched_clock();
+// std::chrono::steady_clock::now() in ns since its epoch: the time base of planned send times.
+std::int64_t steady_now_ns() noexcept;
 
 class send_scheduler {
  public:

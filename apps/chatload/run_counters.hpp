@@ -1,0 +1,62 @@
+#pragma once
+// The counts one run shares between its threads: the I/O threads (sessions), the open model's
+// scheduler thread and the runner thread (progress, drain, results). Every member may be
+// touched from any thread.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace chatload {
+
+// Errors by kind ("send: ...", "receipt_timeout", "session_closed: ..."), as the report lists them.
+class error_counter {
+ public:
+  void count(std::string kind) {
+    std::lock_guard lock(mutex_);
+    ++by_kind_[std::move(kind)];
+    ++total_;
+  }
+  std::uint64_t total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+  std::map<std::string, std::uint64_t> by_kind() const {
+    std::lock_guard lock(mutex_);
+    return by_kind_;
+  }
+  // "kind (n); kind (n)": why set-up failed.
+  std::string summary() const {
+    std::lock_guard lock(mutex_);
+    std::string kinds;
+    for (const auto& [k, v] : by_kind_) kinds += (kinds.empty() ? "" : "; ") + k + " (" + std::to_string(v) + ")";
+    return kinds;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::uint64_t> by_kind_;
+  std::uint64_t total_ = 0;
+};
+
+struct run_counters {
+  // Sessions.
+  std::atomic<std::uint64_t> ready{0};  // connected and every SUBSCRIBE receipted
+  std::atomic<std::uint64_t> closed{0};
+  std::atomic<std::uint64_t> failed{0};         // closed before the run ended
+  std::atomic<std::uint64_t> sessions_done{0};  // sessions model: sent their last message
+  // Messages.
+  std::atomic<std::uint64_t> sent{0};
+  std::atomic<std::uint64_t> dropped{0};  // open model: later than --late-limit, not sent
+  std::atomic<std::uint64_t> send_errors{0};
+  std::atomic<std::uint64_t> receipts{0};
+  std::atomic<std::uint64_t> delivered{0};  // first delivery to each receiver
+  std::atomic<std::uint64_t> receipt_timeouts{0};
+  error_counter errors;
+
+  // Open model: sends whose fate is known (a planned send is sent, dropped or failed).
+  std::uint64_t accounted_sends() const noexcept { return sent + dropped + send_errors; }
+};
+
+}  // namespace chatload

@@ -1,0 +1,130 @@
+#include "traffic.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <chrono>
+
+namespace chatload {
+
+namespace {
+
+std::uint64_t to_us(std::int64_t ns) noexcept { return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns / 1000); }
+
+// Parses the decimal digits of `s` (no sign); nullopt when empty or not all digits.
+std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+traffic::traffic(const run_options& o, const plan& p, std::uint64_t nonce, std::uint64_t max_sends,
+                 const stomp_dialect& dialect, run_counters& counters)
+    : opt_(o),
+      plan_(p),
+      nonce_(nonce),
+      dialect_(dialect),
+      counters_(counters),
+      measure_start_ns_(std::chrono::nanoseconds(o.ramp_up + o.warmup).count()),
+      end_offset_ns_(std::chrono::nanoseconds(o.ramp_up + o.warmup + o.duration).count()),
+      ledger_(p, max_sends) {}
+
+std::error_code traffic::send(session& s, subscription& sub, std::uint64_t g, std::int64_t planned_ns,
+                              std::int64_t now) {
+  const std::int64_t offset = planned_ns - t0_ns();
+  encode_payload(s.payload, nonce_, g, offset, opt_.message_bytes);
+  char seq[24], planned_text[24], receipt[24];
+  *std::to_chars(seq, seq + sizeof seq - 1, plan_.seq_of(g)).ptr = '\0';
+  *std::to_chars(planned_text, planned_text + sizeof planned_text - 1, planned_ns).ptr = '\0';
+  receipt[0] = 's';
+  *std::to_chars(receipt + 1, receipt + sizeof receipt - 1, g).ptr = '\0';
+  const chat::client::header_view headers[] = {
+      {"chatload-seq", seq}, {"chatload-session", s.session_id}, {"chatload-planned-ns", planned_text}};
+  char key[36];
+  if (!dialect_.is_generic()) format_message_key(key, nonce_, g);
+  const std::string_view body = dialect_.send_body(s.body, s.payload, sub.room_id, std::string_view(key, sizeof key));
+  const std::string_view destination =
+      dialect_.is_generic() ? std::string_view(sub.send_dest) : chatd_send_destination();
+  if (const auto ec = s.client->send(destination, body, headers, receipt)) {
+    ++counters_.send_errors;
+    counters_.errors.count("send: " + ec.message());
+    return ec;
+  }
+  ledger_.mark_issued(g);
+  ++counters_.sent;
+  auto& stats = this_worker_stats();
+  stats.per_second.count_sent(offset);
+  stats.send_lag.record(to_us(now - planned_ns));
+  return {};
+}
+
+void traffic::send_planned(session& s, std::uint64_t g, std::int64_t planned_ns) {
+  const auto now = steady_now_ns();
+  if (now - planned_ns > std::chrono::nanoseconds(opt_.late_limit).count()) {
+    ++counters_.dropped;
+    this_worker_stats().send_lag.record(to_us(now - planned_ns));
+    return;
+  }
+  const std::uint32_t room = plan_.room_of(g);
+  for (auto& sub : s.subs) {
+    if (sub.room == room) {
+      (void)send(s, sub, g, planned_ns, now);
+      return;
+    }
+  }
+}
+
+void traffic::record_receipt(std::int64_t planned_ns, std::int64_t now) {
+  const auto offset = planned_ns - t0_ns();
+  const auto us = to_us(now - planned_ns);
+  auto& stats = this_worker_stats();
+  if (offset >= measure_start_ns_) stats.receipt.record(us);
+  stats.per_second.record_receipt(offset, us);
+}
+
+std::optional<std::uint64_t> traffic::count_receipt(std::string_view id) {
+  if (!id.starts_with("s")) return std::nullopt;
+  const auto g = parse_u64(id.substr(1));
+  if (!g || *g >= ledger_.max_sends()) return std::nullopt;
+  ++counters_.receipts;
+  return g;
+}
+
+void traffic::on_message(session& s, chat::stomp::frame& f) {
+  const auto now = steady_now_ns();
+  const auto sub = f.get("subscription").value_or("");
+  if (sub == "err") {
+    auto j = nlohmann::json::parse(f.body, nullptr, false);
+    std::string code = j.is_object() && j.contains("code") && j["code"].is_string() ? j["code"].get<std::string>()
+                                                                                    : std::string("unknown");
+    counters_.errors.count("soft_error: " + code);
+    return;
+  }
+  bool foreign = false;
+  const auto id = find_payload(f.body, nonce_, &foreign);
+  if (!id) {
+    counters_.errors.count(foreign ? "foreign_message" : "message_without_payload");
+    return;
+  }
+  if (id->g >= ledger_.max_sends()) {
+    counters_.errors.count("foreign_message");
+    return;
+  }
+  const auto k = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
+  if (!k || *k >= s.subs.size() || s.subs[*k].room != plan_.room_of(id->g)) {
+    counters_.errors.count("message_in_wrong_room");
+    return;
+  }
+  const auto d = ledger_.deliver(id->g, s.subs[*k].slot);
+  if (d == delivery::duplicate) return;
+  ++counters_.delivered;
+  const auto us = to_us(now - (t0_ns() + id->planned_offset_ns));
+  auto& stats = this_worker_stats();
+  if (id->planned_offset_ns >= measure_start_ns_) stats.delivery.record(us);
+  stats.per_second.record_delivery(id->planned_offset_ns, us);
+}
+
+}  // namespace chatload
