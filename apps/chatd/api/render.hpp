@@ -1,6 +1,6 @@
 #pragma once
-// JSON bodies of the REST API's answers (SPEC §3, camelCase, timestamps ISO-8601 UTC with
-// milliseconds). Hand-written into one buffer, no DOM; pure, unit-tested.
+// JSON bodies of the REST API's answers (SPEC §3): store records mapped onto the chat::proto
+// answer types, whose encoders write the bytes (the same ones lib/client parses). Pure.
 #include "store/accounts.hpp"
 #include "store/history.hpp"
 #include "store/read_state.hpp"
