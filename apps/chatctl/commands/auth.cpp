@@ -89,7 +89,7 @@ void whoami(context& ctx) {
   if (out.fmt() == format::table) {
     out.table({"USER ID", "EMAIL", "NICKNAME", "SERVER"}, {{std::to_string(u.id), u.email, u.nickname, ctx.server_text()}});
   } else {
-    out.document({{"id", u.id}, {"email", u.email}, {"nickname", u.nickname}, {"createdAt", u.created_at}});
+    out.document_text(chat::proto::to_json(u));
   }
 }
 

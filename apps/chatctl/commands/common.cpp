@@ -66,42 +66,35 @@ client::room_info fetch_room(context& ctx, std::int64_t room_id) {
   return std::move(*r.value);
 }
 
-json to_json(const proto::chat_message& m) { return json::parse(proto::to_json(m)); }
-
-json to_json(const client::room_info& room) {
+std::string room_view_json(const client::room_info& room) {
   json members = json::array();
   for (const auto& m : room.members) members.push_back({{"userId", m.user_id}, {"nickname", m.nickname}});
-  return {{"id", room.id},
-          {"type", room.type},
-          {"name", room.name ? json(*room.name) : json(nullptr)},
-          {"createdBy", room.created_by},
-          {"members", std::move(members)}};
+  return compact_json({{"id", room.id},
+                       {"type", proto::to_string(room.type)},
+                       {"name", room.name ? json(*room.name) : json(nullptr)},
+                       {"createdBy", room.created_by},
+                       {"members", std::move(members)}});
 }
 
-json to_json(const client::room_summary& room) {
-  return {{"id", room.id},
-          {"type", room.type},
-          {"name", room.name ? json(*room.name) : json(nullptr)},
-          {"memberCount", room.member_count},
-          {"unreadCount", room.unread_count},
-          {"lastMessage", room.last_message ? to_json(*room.last_message) : json(nullptr)}};
-}
-
-std::string display_name(const std::optional<std::string>& name, const std::string& type) {
+std::string display_name(const std::optional<std::string>& name, proto::room_type type) {
   if (name) return *name;
-  return type == "DIRECT" ? "(direct)" : "-";
+  switch (type) {
+    case proto::room_type::direct: return "(direct)";
+    case proto::room_type::group: return "-";
+  }
+  return "-";
 }
 
 void print_room(context& ctx, const client::room_info& room) {
   auto& out = ctx.out();
-  if (out.fmt() != format::table) return out.document(to_json(room));
+  if (out.fmt() != format::table) return out.document_text(room_view_json(room));
   std::string members;
   for (const auto& m : room.members) {
     if (!members.empty()) members += ", ";
     members += m.nickname + " (" + std::to_string(m.user_id) + ")";
   }
   out.fields({{"ID", std::to_string(room.id)},
-              {"TYPE", room.type},
+              {"TYPE", std::string(proto::to_string(room.type))},
               {"NAME", display_name(room.name, room.type)},
               {"CREATED BY", std::to_string(room.created_by)},
               {"MEMBERS", members}});

@@ -5,6 +5,7 @@
 
 #include <chat/client/rest_client.hpp>
 #include <chat/proto/message.hpp>
+#include <chat/proto/rest.hpp>
 
 #include <CLI/App.hpp>
 #include <nlohmann/json.hpp>
@@ -34,10 +35,9 @@ std::vector<std::int64_t> resolve_users(context& ctx, const std::vector<std::str
 // GET /api/rooms/{id}, failing with the matching exit code (3, 4, 5, 7).
 chat::client::room_info fetch_room(context& ctx, std::int64_t room_id);
 
-// JSON forms (field names as in SPEC §2/§3).
-nlohmann::ordered_json to_json(const chat::proto::chat_message& m);
-nlohmann::ordered_json to_json(const chat::client::room_info& room);
-nlohmann::ordered_json to_json(const chat::client::room_summary& room);
+// chatctl's JSON view of a room (docs/chatctl.md): the §3 room without createdAt. Messages,
+// room summaries, users and members print as chat::proto encodes them (proto::to_json).
+std::string room_view_json(const chat::client::room_info& room);
 
 // Prints one room (room direct/group/show/invite) in the selected format.
 void print_room(context& ctx, const chat::client::room_info& room);
@@ -47,6 +47,6 @@ void print_message_row(context& ctx, const chat::proto::chat_message& m);
 // "2026-11-21T12:00:00.123Z" -> "2026-11-21 12:00:00" (table only).
 std::string short_time(const chat::proto::chat_message& m);
 
-std::string display_name(const std::optional<std::string>& name, const std::string& type);
+std::string display_name(const std::optional<std::string>& name, chat::proto::room_type type);
 
 }  // namespace chatctl

@@ -60,7 +60,7 @@ void history(context& ctx, const history_options& o) {
       if (out.fmt() == format::table) {
         print_message_row(ctx, m);
       } else {
-        out.list_item(to_json(m));
+        out.list_item_text(chat::proto::to_json(m));
       }
       if (remaining > 0) --remaining;
     }

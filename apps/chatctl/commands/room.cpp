@@ -41,16 +41,17 @@ void list(context& ctx) {
   if (!r) fail_response(r.http, "cannot list rooms", ctx.server_text());
   auto& out = ctx.out();
   if (out.fmt() != format::table) {
-    std::vector<json> items;
-    for (const auto& room : *r.value) items.push_back(to_json(room));
-    return out.list(items);
+    std::vector<std::string> items;
+    items.reserve(r.value->size());
+    for (const auto& room : *r.value) items.push_back(chat::proto::to_json(room));
+    return out.list_text(items);
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& room : *r.value) {
     std::string last;
     if (room.last_message) last = room.last_message->sender_nickname + ": " + room.last_message->content;
     if (out.terminal()) last = truncate_display(sanitize(last), 60);
-    rows.push_back({std::to_string(room.id), room.type, display_name(room.name, room.type),
+    rows.push_back({std::to_string(room.id), std::string(chat::proto::to_string(room.type)), display_name(room.name, room.type),
                     std::to_string(room.member_count), std::to_string(room.unread_count), last});
   }
   out.table({"ID", "TYPE", "NAME", "MEMBERS", "UNREAD", "LAST MESSAGE"}, rows);
@@ -62,9 +63,10 @@ void members(context& ctx, const room_options& o) {
   const auto room = fetch_room(ctx, resolve_room(ctx, o.room));
   auto& out = ctx.out();
   if (out.fmt() != format::table) {
-    std::vector<json> items;
-    for (const auto& m : room.members) items.push_back({{"userId", m.user_id}, {"nickname", m.nickname}});
-    return out.list(items);
+    std::vector<std::string> items;
+    items.reserve(room.members.size());
+    for (const auto& m : room.members) items.push_back(chat::proto::to_json(m));
+    return out.list_text(items);
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : room.members) rows.push_back({std::to_string(m.user_id), m.nickname});

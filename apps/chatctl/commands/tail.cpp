@@ -61,7 +61,7 @@ void tail(context& ctx, const tail_options& o) {
     if (out.fmt() == format::table) {
       print_message_row(ctx, m);
     } else {
-      out.line(to_json(m).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+      out.line(chat::proto::to_json(m));
     }
     ++seen;
   }

@@ -53,6 +53,60 @@ std::string sanitize(std::string_view text) {
   return out;
 }
 
+std::string indent_json(std::string_view compact, std::size_t indent) {
+  std::string out;
+  out.reserve(compact.size() * 2);
+  std::size_t depth = 0;
+  const auto new_line = [&] {
+    out.push_back('\n');
+    out.append(depth * indent, ' ');
+  };
+  bool in_string = false;
+  for (std::size_t i = 0; i < compact.size(); ++i) {
+    const char c = compact[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < compact.size()) {
+        out.push_back(compact[++i]);  // an escaped character, '"' included, stays in the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out.push_back(c);
+        break;
+      case '{':
+      case '[':
+        out.push_back(c);
+        if (i + 1 < compact.size() && compact[i + 1] == (c == '{' ? '}' : ']')) {
+          out.push_back(compact[++i]);  // empty: {} and [] stay on one line
+        } else {
+          ++depth;
+          new_line();
+        }
+        break;
+      case '}':
+      case ']':
+        if (depth > 0) --depth;
+        new_line();
+        out.push_back(c);
+        break;
+      case ',':
+        out.push_back(c);
+        new_line();
+        break;
+      case ':': out += ": "; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string compact_json(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::size_t display_width(std::string_view text) noexcept {
   std::size_t width = 0;
   for (const char ch : text) {
@@ -157,22 +211,37 @@ void output::line(std::string_view text) {
   flush();
 }
 
-void output::document(const json& value) {
+void output::document_text(std::string_view json_text) {
   if (format_ == format::json) {
-    os_ << value.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    os_ << indent_json(json_text, 2) << '\n';
   } else {
-    os_ << value.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+    os_ << json_text << '\n';
   }
   flush();
 }
 
-void output::list(const std::vector<json>& items) {
+void output::list_text(const std::vector<std::string>& json_items) {
   if (format_ == format::json) {
-    document(json(items));
+    std::string array = "[";
+    for (std::size_t i = 0; i < json_items.size(); ++i) {
+      if (i != 0) array.push_back(',');
+      array += json_items[i];
+    }
+    array.push_back(']');
+    document_text(array);
     return;
   }
-  for (const auto& item : items) os_ << item.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+  for (const auto& item : json_items) os_ << item << '\n';
   flush();
+}
+
+void output::document(const json& value) { document_text(compact_json(value)); }
+
+void output::list(const std::vector<json>& items) {
+  std::vector<std::string> texts;
+  texts.reserve(items.size());
+  for (const auto& item : items) texts.push_back(compact_json(item));
+  list_text(texts);
 }
 
 void output::begin_list() {
@@ -181,21 +250,22 @@ void output::begin_list() {
   if (format_ == format::json) os_ << '[';
 }
 
-void output::list_item(const json& item) {
-  const auto text = item.dump(format_ == format::json ? 2 : -1, ' ', false, json::error_handler_t::replace);
+void output::list_item_text(std::string_view json_text) {
   if (format_ == format::json) {
     // Indent the item's lines by two spaces inside the array.
     os_ << (list_first_ ? "\n  " : ",\n  ");
-    for (const char c : text) {
+    for (const char c : indent_json(json_text, 2)) {
       os_ << c;
       if (c == '\n') os_ << "  ";
     }
   } else {
-    os_ << text << '\n';
+    os_ << json_text << '\n';
   }
   list_first_ = false;
   flush();
 }
+
+void output::list_item(const json& item) { list_item_text(compact_json(item)); }
 
 void output::end_list() {
   if (!list_open_) return;

@@ -34,6 +34,13 @@ std::string sanitize(std::string_view text);
 // Code points of valid UTF-8 (each invalid byte counts one): the column width used to align.
 std::size_t display_width(std::string_view text) noexcept;
 
+// Compact JSON text (no white space outside strings) as nlohmann's dump(indent) lays it out:
+// one member or element per line, `indent` spaces a level, "key": value, {} and [] when empty.
+std::string indent_json(std::string_view compact, std::size_t indent);
+
+// Compact JSON text of a value; invalid UTF-8 in its strings becomes U+FFFD.
+std::string compact_json(const nlohmann::ordered_json& value);
+
 // At most `width` code points of `text`, ending in "..." when cut (never inside a UTF-8 sequence).
 std::string truncate_display(std::string_view text, std::size_t width);
 
@@ -49,13 +56,17 @@ class output {
   void fields(const std::vector<std::pair<std::string, std::string>>& pairs);
   void line(std::string_view text);
 
-  // json and jsonl formats
+  // json and jsonl formats. The *_text forms take compact JSON text, such as chat::proto's
+  // encoders write; the others take chatctl's own shapes built as JSON values.
+  void document_text(std::string_view json_text);
+  void list_text(const std::vector<std::string>& json_items);
   void document(const nlohmann::ordered_json& value);
   void list(const std::vector<nlohmann::ordered_json>& items);
 
   // A list printed as it arrives (history --all, tail): json streams one array, jsonl lines,
   // table one row per item via row().
   void begin_list();
+  void list_item_text(std::string_view json_text);
   void list_item(const nlohmann::ordered_json& item);
   void end_list();
   // One table row of a streamed list: tab-separated when not a terminal; on a terminal the

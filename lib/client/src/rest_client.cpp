@@ -20,7 +20,6 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
-using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -91,58 +90,24 @@ std::string percent_encode(std::string_view text) {
 }
 
 void fill_api_error(response& r, std::string_view reason) {
-  if (r.json.is_object()) {
-    const auto e = r.json.find("error");
-    if (e != r.json.end() && e->is_object()) {
-      const auto code = e->find("code");
-      const auto message = e->find("message");
-      if (code != e->end() && code->is_string()) r.api.code = code->get<std::string>();
-      if (message != e->end() && message->is_string()) r.api.message = message->get<std::string>();
-    }
-  }
-  if (r.api.code.empty()) r.api.code = "http_" + std::to_string(r.status);
-  if (r.api.message.empty()) {
-    std::string_view first_line = std::string_view(r.body).substr(0, r.body.find('\n'));
-    if (first_line.size() > 200) first_line = first_line.substr(0, 200);
-    r.api.message = first_line.empty() || r.json.is_object() ? std::string(reason) : std::string(first_line);
-  }
+  const auto error = proto::parse_api_error(r.body, r.api);
+  if (!error) return;
+  r.api.code = "http_" + std::to_string(r.status);
+  // A JSON object of another shape says nothing a person could read: the reason phrase then.
+  const bool json_object = error.code != proto::errc::invalid_json && error.code != proto::errc::not_an_object;
+  std::string_view first_line = std::string_view(r.body).substr(0, r.body.find('\n'));
+  if (first_line.size() > 200) first_line = first_line.substr(0, 200);
+  r.api.message = first_line.empty() || json_object ? std::string(reason) : std::string(first_line);
 }
 
-// ---- JSON field access without exceptions ----
-
-bool get_int(const json& j, const char* key, std::int64_t& out) {
-  const auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return false;
-  out = it->get<std::int64_t>();
-  return true;
-}
-
-bool get_string(const json& j, const char* key, std::string& out) {
-  const auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return false;
-  out = it->get<std::string>();
-  return true;
-}
-
-// Absent or null → nullopt; a string → its value; anything else → false.
-bool get_optional_string(const json& j, const char* key, std::optional<std::string>& out) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    out.reset();
-    return true;
-  }
-  if (!it->is_string()) return false;
-  out = it->get<std::string>();
-  return true;
-}
-
-template <class T, class Parse>
-result<T> typed(response r, Parse parse) {
+// The typed value of a 2xx answer, read by chat::proto's parser of T.
+template <class T>
+result<T> typed(response r, proto::validation_error (*parse)(std::string_view, T&)) {
   result<T> out;
   out.http = std::move(r);
   if (!out.http.ok()) return out;
   T value{};
-  if (!parse(out.http.json, value)) {
+  if (parse(out.http.body, value)) {
     out.http.error = errc::bad_response;
     return out;
   }
@@ -150,95 +115,17 @@ result<T> typed(response r, Parse parse) {
   return out;
 }
 
+result<room_info> typed_room(response r) {
+  result<room_info> out;
+  auto room = typed<proto::room>(std::move(r), proto::parse_room);
+  out.http = std::move(room.http);
+  if (room.value) out.value = room_info{std::move(*room.value), out.http.status == 201};
+  return out;
+}
+
 std::string id_text(std::int64_t id) { return std::to_string(id); }
 
 }  // namespace
-
-// ---- parsers ----------------------------------------------------------------------------------
-
-bool parse_message(const json& j, proto::chat_message& out) {
-  if (!j.is_object()) return false;
-  return !proto::parse_chat_message(j.dump(), out, static_cast<std::size_t>(-1));
-}
-
-bool parse_session_info(const json& j, session_info& out) {
-  return j.is_object() && get_string(j, "token", out.token) && get_int(j, "userId", out.user_id) &&
-         get_string(j, "email", out.email) && get_string(j, "nickname", out.nickname);
-}
-
-bool parse_user_info(const json& j, user_info& out) {
-  if (!j.is_object() || !get_int(j, "id", out.id) || !get_string(j, "email", out.email) ||
-      !get_string(j, "nickname", out.nickname)) {
-    return false;
-  }
-  get_string(j, "createdAt", out.created_at);  // optional
-  return true;
-}
-
-bool parse_user_ref(const json& j, user_ref& out) {
-  return j.is_object() && get_int(j, "id", out.id) && get_string(j, "nickname", out.nickname);
-}
-
-bool parse_room_info(const json& j, room_info& out) {
-  if (!j.is_object() || !get_int(j, "id", out.id) || !get_string(j, "type", out.type) ||
-      !get_optional_string(j, "name", out.name)) {
-    return false;
-  }
-  get_int(j, "createdBy", out.created_by);
-  out.members.clear();
-  if (const auto m = j.find("members"); m != j.end()) {
-    if (!m->is_array()) return false;
-    for (const auto& item : *m) {
-      room_member member;
-      if (!item.is_object() || !get_int(item, "userId", member.user_id)) return false;
-      get_string(item, "nickname", member.nickname);
-      out.members.push_back(std::move(member));
-    }
-  }
-  return true;
-}
-
-bool parse_room_summary(const json& j, room_summary& out) {
-  if (!j.is_object() || !get_int(j, "id", out.id) || !get_string(j, "type", out.type) ||
-      !get_optional_string(j, "name", out.name)) {
-    return false;
-  }
-  get_int(j, "memberCount", out.member_count);
-  get_int(j, "unreadCount", out.unread_count);
-  out.last_message.reset();
-  if (const auto m = j.find("lastMessage"); m != j.end() && !m->is_null()) {
-    proto::chat_message message;
-    if (!parse_message(*m, message)) return false;
-    out.last_message = std::move(message);
-  }
-  return true;
-}
-
-bool parse_history_page(const json& j, history_page& out) {
-  if (!j.is_object()) return false;
-  const auto m = j.find("messages");
-  if (m == j.end() || !m->is_array()) return false;
-  out.messages.clear();
-  out.messages.reserve(m->size());
-  for (const auto& item : *m) {
-    proto::chat_message message;
-    if (!parse_message(item, message)) return false;
-    out.messages.push_back(std::move(message));
-  }
-  const auto more = j.find("hasMore");
-  out.has_more = more != j.end() && more->is_boolean() && more->get<bool>();
-  out.next_cursor.reset();
-  if (const auto c = j.find("nextCursor"); c != j.end() && c->is_number_integer()) {
-    out.next_cursor = c->get<std::int64_t>();
-  }
-  return true;
-}
-
-bool parse_unread_info(const json& j, unread_info& out) {
-  if (!j.is_object() || !get_int(j, "unreadCount", out.unread_count)) return false;
-  get_int(j, "lastReadMessageId", out.last_read_message_id);
-  return true;
-}
 
 // ---- the client -------------------------------------------------------------------------------
 
@@ -388,10 +275,6 @@ struct rest_client::impl {
       auto res = parser.release();
       out.status = res.result_int();
       out.body = std::move(res.body());
-      if (!out.body.empty()) {
-        out.json = json::parse(out.body, nullptr, false);
-        if (out.json.is_discarded()) out.json = nullptr;
-      }
       if (out.status >= 400) fill_api_error(out, std::string_view(res.reason().data(), res.reason().size()));
       if (!res.keep_alive()) close();
       return out;
@@ -418,59 +301,45 @@ response rest_client::request(http_method method, std::string_view target, std::
 
 result<session_info> rest_client::signup(std::string_view email, std::string_view password,
                                          std::string_view nickname) {
-  const json body = {{"email", email}, {"password", password}, {"nickname", nickname}};
-  return typed<session_info>(request(http_method::post, "/api/auth/signup", body.dump()), parse_session_info);
+  const auto body = proto::to_json(
+      proto::signup_request{std::string(email), std::string(password), std::string(nickname)});
+  return typed(request(http_method::post, "/api/auth/signup", body), proto::parse_session);
 }
 
 result<session_info> rest_client::login(std::string_view email, std::string_view password) {
-  const json body = {{"email", email}, {"password", password}};
-  return typed<session_info>(request(http_method::post, "/api/auth/login", body.dump()), parse_session_info);
+  const auto body = proto::to_json(proto::login_request{std::string(email), std::string(password)});
+  return typed(request(http_method::post, "/api/auth/login", body), proto::parse_session);
 }
 
-result<user_info> rest_client::me() {
-  return typed<user_info>(request(http_method::get, "/api/users/me"), parse_user_info);
-}
+result<user_info> rest_client::me() { return typed(request(http_method::get, "/api/users/me"), proto::parse_user); }
 
 result<user_ref> rest_client::user_by_email(std::string_view email) {
-  return typed<user_ref>(request(http_method::get, "/api/users?email=" + percent_encode(email)), parse_user_ref);
+  return typed(request(http_method::get, "/api/users?email=" + percent_encode(email)), proto::parse_user_ref);
 }
 
 result<room_info> rest_client::create_direct(std::int64_t target_user_id) {
-  const json body = {{"targetUserId", target_user_id}};
-  auto r = typed<room_info>(request(http_method::post, "/api/rooms/direct", body.dump()), parse_room_info);
-  if (r.value) r.value->created = r.http.status == 201;
-  return r;
+  const auto body = proto::to_json(proto::direct_room_request{target_user_id});
+  return typed_room(request(http_method::post, "/api/rooms/direct", body));
 }
 
 result<room_info> rest_client::create_group(std::string_view name, std::span<const std::int64_t> member_ids) {
-  const json body = {{"name", name}, {"memberIds", std::vector<std::int64_t>(member_ids.begin(), member_ids.end())}};
-  auto r = typed<room_info>(request(http_method::post, "/api/rooms/group", body.dump()), parse_room_info);
-  if (r.value) r.value->created = r.http.status == 201;
-  return r;
+  const auto body = proto::to_json(
+      proto::group_room_request{std::string(name), std::vector<std::int64_t>(member_ids.begin(), member_ids.end())});
+  return typed_room(request(http_method::post, "/api/rooms/group", body));
 }
 
 result<std::vector<room_summary>> rest_client::list_rooms() {
-  return typed<std::vector<room_summary>>(request(http_method::get, "/api/rooms"),
-                                          [](const json& j, std::vector<room_summary>& out) {
-                                            if (!j.is_array()) return false;
-                                            out.reserve(j.size());
-                                            for (const auto& item : j) {
-                                              room_summary room;
-                                              if (!parse_room_summary(item, room)) return false;
-                                              out.push_back(std::move(room));
-                                            }
-                                            return true;
-                                          });
+  return typed(request(http_method::get, "/api/rooms"), proto::parse_room_list);
 }
 
 result<room_info> rest_client::room(std::int64_t room_id) {
-  return typed<room_info>(request(http_method::get, "/api/rooms/" + id_text(room_id)), parse_room_info);
+  return typed_room(request(http_method::get, "/api/rooms/" + id_text(room_id)));
 }
 
 result<room_info> rest_client::add_members(std::int64_t room_id, std::span<const std::int64_t> user_ids) {
-  const json body = {{"userIds", std::vector<std::int64_t>(user_ids.begin(), user_ids.end())}};
-  return typed<room_info>(request(http_method::post, "/api/rooms/" + id_text(room_id) + "/members", body.dump()),
-                          parse_room_info);
+  const auto body =
+      proto::to_json(proto::add_members_request{std::vector<std::int64_t>(user_ids.begin(), user_ids.end())});
+  return typed_room(request(http_method::post, "/api/rooms/" + id_text(room_id) + "/members", body));
 }
 
 response rest_client::leave(std::int64_t room_id) {
@@ -480,29 +349,21 @@ response rest_client::leave(std::int64_t room_id) {
 result<history_page> rest_client::history(std::int64_t room_id, std::optional<std::int64_t> cursor, int size) {
   std::string target = "/api/rooms/" + id_text(room_id) + "/messages?size=" + std::to_string(size);
   if (cursor) target += "&cursor=" + id_text(*cursor);
-  return typed<history_page>(request(http_method::get, target), parse_history_page);
+  return typed(request(http_method::get, target), proto::parse_history_page);
 }
 
 response rest_client::mark_read(std::int64_t room_id, std::int64_t last_read_message_id) {
-  const json body = {{"lastReadMessageId", last_read_message_id}};
-  return request(http_method::post, "/api/rooms/" + id_text(room_id) + "/read", body.dump());
+  const auto body = proto::to_json(proto::mark_read_request{last_read_message_id});
+  return request(http_method::post, "/api/rooms/" + id_text(room_id) + "/read", body);
 }
 
 result<unread_info> rest_client::unread(std::int64_t room_id) {
-  return typed<unread_info>(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/unread"),
-                            parse_unread_info);
+  return typed(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/unread"), proto::parse_unread_state);
 }
 
 result<std::vector<std::int64_t>> rest_client::online_members(std::int64_t room_id) {
-  return typed<std::vector<std::int64_t>>(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/members/online"),
-                                          [](const json& j, std::vector<std::int64_t>& out) {
-                                            if (!j.is_array()) return false;
-                                            for (const auto& item : j) {
-                                              if (!item.is_number_integer()) return false;
-                                              out.push_back(item.get<std::int64_t>());
-                                            }
-                                            return true;
-                                          });
+  return typed(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/members/online"),
+               proto::parse_user_ids);
 }
 
 }  // namespace chat::client

@@ -2,8 +2,10 @@
 
 #include <chat/client/errc.hpp>
 #include <chat/client/rest_client.hpp>
+#include <chat/proto/rest.hpp>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace chat::client {
 namespace {
@@ -51,7 +53,7 @@ TEST(RestClient, TokenBecomesABearerHeader) {
   api.set_token("abc.def.ghi");
   const auto r = api.me();
   ASSERT_TRUE(r);
-  EXPECT_EQ(r.value->created_at, "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ(r.value->created_at_ms, 1767225600000);  // 2026-01-01T00:00:00.000Z
   EXPECT_EQ(server.requests().at(0)[bhttp::field::authorization], "Bearer abc.def.ghi");
 }
 
@@ -265,19 +267,60 @@ TEST(RestClient, BasePathPrefixesTargets) {
   EXPECT_EQ(server.requests().at(0).target(), "/chat/api/rooms");
 }
 
+// The client reads answers with chat::proto's parsers (the types chatd encodes).
 TEST(RestParsers, RoomWithoutMembersArrayIsStillARoom) {
-  room_info room;
-  EXPECT_TRUE(parse_room_info(nlohmann::json::parse(R"({"id":1,"type":"GROUP","name":"x"})"), room));
-  EXPECT_FALSE(parse_room_info(nlohmann::json::parse(R"({"id":"1","type":"GROUP"})"), room));
-  EXPECT_FALSE(parse_room_info(nlohmann::json::parse(R"({"id":1,"type":"GROUP","name":3})"), room));
-  EXPECT_FALSE(parse_room_info(nlohmann::json::parse("[]"), room));
+  proto::room room;
+  EXPECT_FALSE(proto::parse_room(R"({"id":1,"type":"GROUP","name":"x"})", room));
+  EXPECT_TRUE(proto::parse_room(R"({"id":"1","type":"GROUP"})", room));
+  EXPECT_TRUE(proto::parse_room(R"({"id":1,"type":"GROUP","name":3})", room));
+  EXPECT_TRUE(proto::parse_room("[]", room));
 }
 
 TEST(RestParsers, MessageIsValidated) {
   proto::chat_message m;
-  EXPECT_TRUE(parse_message(nlohmann::json::parse(message_json(5)), m));
+  EXPECT_FALSE(proto::parse_chat_message(message_json(5), m));
   EXPECT_EQ(m.id, 5);
-  EXPECT_FALSE(parse_message(nlohmann::json::parse(R"({"id":5,"content":"x"})"), m));
+  EXPECT_TRUE(proto::parse_chat_message(R"({"id":5,"content":"x"})", m));
+}
+
+TEST(RestClient, ChatdsOwnEncodingParsesBack) {
+  proto::room room{4, proto::room_type::group, "ops", 7, 1763726400123, {{7, "ann"}}};
+  fake_http_server server([&](const request_type&) { return json_response(201, proto::to_json(room)); });
+  auto api = client_for(server);
+  const auto r = api.create_group("ops", {});
+  ASSERT_TRUE(r) << r.http.error.message();
+  EXPECT_EQ(static_cast<const proto::room&>(*r.value), room);
+  EXPECT_TRUE(r.value->created);
+}
+
+TEST(RestClient, InvalidAnswersAreBadResponses) {
+  // Each answer breaks one rule of its type: a wrong type, a missing member, invalid UTF-8.
+  fake_http_server server([](const request_type& req) {
+    const std::string target(req.target());
+    if (target == "/api/rooms") return json_response(200, R"([{"id":4,"type":"DIRECT","name":null}])");
+    if (target == "/api/rooms/4/unread") return json_response(200, R"({"unreadCount":"3","lastReadMessageId":11})");
+    if (target == "/api/rooms/4/members/online") return json_response(200, "[7,-8]");
+    if (target == "/api/rooms/4") return json_response(200, "{\"id\":4,\"type\":\"GROUP\",\"name\":\"\xFF\"}");
+    return json_response(200, R"({"messages":[],"hasMore":1})");
+  });
+  auto api = client_for(server);
+  const auto rooms = api.list_rooms();
+  EXPECT_FALSE(rooms);
+  EXPECT_EQ(rooms.http.error, errc::bad_response);
+  EXPECT_EQ(rooms.http.status, 200u);
+  EXPECT_EQ(api.unread(4).http.error, errc::bad_response);
+  EXPECT_EQ(api.online_members(4).http.error, errc::bad_response);
+  EXPECT_EQ(api.room(4).http.error, errc::bad_response);
+  EXPECT_EQ(api.history(4, std::nullopt).http.error, errc::bad_response);
+}
+
+TEST(RestClient, ErrorBodyOfAnotherShapeGetsTheReasonPhrase) {
+  fake_http_server server([](const request_type&) { return json_response(409, R"({"error":{"code":7}})"); });
+  auto api = client_for(server);
+  const auto r = api.me();
+  EXPECT_EQ(r.http.status, 409u);
+  EXPECT_EQ(r.http.api.code, "http_409");
+  EXPECT_EQ(r.http.api.message, "Conflict");
 }
 
 }  // namespace

@@ -9,8 +9,7 @@
 //   auto rooms = api.list_rooms();
 #include <chat/client/url.hpp>
 #include <chat/proto/message.hpp>
-
-#include <nlohmann/json.hpp>
+#include <chat/proto/rest.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -26,10 +25,7 @@ namespace chat::client {
 
 // The §3 error body {"error":{"code","message"}}. When an error status comes without such a
 // body, code is "http_<status>" and message the reason phrase or the body's first line.
-struct api_error {
-  std::string code;
-  std::string message;
-};
+using api_error = proto::api_error;
 
 // What one request produced: either no answer (error set: errc::unreachable, errc::timeout,
 // errc::connection_lost, errc::bad_response, ...) or an HTTP answer (status set).
@@ -37,7 +33,6 @@ struct response {
   std::error_code error;  // set when there is no usable HTTP answer
   unsigned status = 0;    // HTTP status; 0 without an answer
   std::string body;       // raw body
-  nlohmann::json json;    // the body parsed, when it is JSON; null otherwise
   api_error api;          // for status >= 400
 
   // An HTTP answer with a 2xx status.
@@ -45,7 +40,8 @@ struct response {
 };
 
 // A response plus the typed value of a 2xx answer. `value` is empty when !http.ok(), or when
-// the body lacks a field the type needs (then http.error = errc::bad_response).
+// the body is not what chat::proto's parser of the type accepts (then http.error =
+// errc::bad_response).
 template <class T>
 struct result {
   response http;
@@ -54,59 +50,18 @@ struct result {
   explicit operator bool() const noexcept { return value.has_value(); }
 };
 
-// ---- §3 answer types. Unknown JSON members are ignored (forward compatibility). -----------
+// ---- §3 answer types: those of chat::proto (chat/proto/rest.hpp), which chatd encodes. ----
 
-struct session_info {  // signup, login
-  std::string token;
-  std::int64_t user_id = 0;
-  std::string email;
-  std::string nickname;
-};
+using session_info = proto::session;  // signup, login
+using user_info = proto::user;        // GET /api/users/me
+using user_ref = proto::user_ref;     // GET /api/users?email=
+using room_member = proto::room_member;
+using room_summary = proto::room_summary;  // GET /api/rooms
+using history_page = proto::history_page;  // GET /api/rooms/{id}/messages
+using unread_info = proto::unread_state;   // GET /api/rooms/{id}/unread
 
-struct user_info {  // GET /api/users/me
-  std::int64_t id = 0;
-  std::string email;
-  std::string nickname;
-  std::string created_at;  // ISO-8601 as sent
-};
-
-struct user_ref {  // GET /api/users?email=
-  std::int64_t id = 0;
-  std::string nickname;
-};
-
-struct room_member {
-  std::int64_t user_id = 0;
-  std::string nickname;
-};
-
-struct room_info {  // room detail: direct, group, GET /api/rooms/{id}, invite
-  std::int64_t id = 0;
-  std::string type;                 // "DIRECT" | "GROUP"
-  std::optional<std::string> name;  // null for direct rooms
-  std::int64_t created_by = 0;
-  std::vector<room_member> members;
+struct room_info : proto::room {  // room detail: direct, group, GET /api/rooms/{id}, invite
   bool created = false;  // POST /api/rooms/direct answered 201 (new) rather than 200 (existing)
-};
-
-struct room_summary {  // GET /api/rooms
-  std::int64_t id = 0;
-  std::string type;
-  std::optional<std::string> name;
-  std::int64_t member_count = 0;
-  std::int64_t unread_count = 0;
-  std::optional<proto::chat_message> last_message;
-};
-
-struct history_page {  // GET /api/rooms/{id}/messages
-  std::vector<proto::chat_message> messages;  // newest first
-  bool has_more = false;
-  std::optional<std::int64_t> next_cursor;
-};
-
-struct unread_info {  // GET /api/rooms/{id}/unread
-  std::int64_t unread_count = 0;
-  std::int64_t last_read_message_id = 0;
 };
 
 struct rest_options {
@@ -164,17 +119,5 @@ class rest_client {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// ---- JSON → typed values, shared with tools that read the same shapes (e.g. from a file).
-// Each returns false when a required member is missing or has the wrong type.
-bool parse_session_info(const nlohmann::json& j, session_info& out);
-bool parse_user_info(const nlohmann::json& j, user_info& out);
-bool parse_user_ref(const nlohmann::json& j, user_ref& out);
-bool parse_room_info(const nlohmann::json& j, room_info& out);
-bool parse_room_summary(const nlohmann::json& j, room_summary& out);
-bool parse_history_page(const nlohmann::json& j, history_page& out);
-bool parse_unread_info(const nlohmann::json& j, unread_info& out);
-// A §2 message object (validated by chat::proto::parse_chat_message).
-bool parse_message(const nlohmann::json& j, proto::chat_message& out);
 
 }  // namespace chat::client
