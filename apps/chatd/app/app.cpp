@@ -2,6 +2,7 @@
 
 #include "api/rest_api.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway_adapters/make_gateway.hpp"
 #include "health/health_monitor.hpp"
 #include "metrics/chat_metrics.hpp"
 #include "http/server.hpp"
@@ -401,7 +402,7 @@ int app::run() {
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;
   if (cfg.roles.gateway) {
-    s.stomp_gateway = std::make_unique<gateway::gateway>(s.ioc, cfg, *s.pool, *s.kafka_log, &s.metrics);
+    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.kafka_log, &s.metrics);
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {

@@ -1,15 +1,11 @@
 #include "gateway/gateway.hpp"
 
-#include "gateway/db_directory.hpp"
 #include "gateway/fanout_hub.hpp"
 #include "gateway/handshake_gate.hpp"
-#include "gateway/presence_service.hpp"
-#include "gateway/redis_subscriber.hpp"
 #include "gateway/session.hpp"
 #include "gateway/tcp_transport.hpp"
 #include "gateway/user_registry.hpp"
 #include "gateway/ws_transport.hpp"
-#include "version.hpp"
 
 #include <chat/log/log.hpp>
 
@@ -23,30 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-session_settings settings_of(const chatd::config& cfg) {
-  session_settings s;
-  s.decoder_limits.max_frame_bytes = cfg.max_frame_bytes;
-  s.decoder_limits.max_headers = cfg.max_headers;
-  s.decoder_limits.max_header_line = std::min<std::size_t>(s.decoder_limits.max_header_line, cfg.max_frame_bytes);
-  s.max_content_chars = cfg.max_content_chars;
-  s.heartbeat_send_ms = cfg.heartbeat_send_ms;
-  s.heartbeat_receive_ms = cfg.heartbeat_receive_ms;
-  s.max_outbound_bytes = cfg.max_outbound_bytes;
-  s.write_stall_timeout = cfg.write_stall_timeout;
-  s.max_subscriptions = static_cast<std::size_t>(cfg.max_subscriptions);
-  s.handshake_timeout = cfg.handshake_timeout;
-  s.idle_timeout = cfg.idle_timeout;
-  s.send_timeout = cfg.send_timeout;
-  s.jwt_secret = cfg.jwt_secret;
-  s.server_name = "chatd/" + std::string(chatd::chatd_version);
-  return s;
-}
-
-user_limits limits_of(const chatd::config& cfg) {
-  return user_limits{cfg.max_sessions_per_user, cfg.rate_limit_per_s, cfg.rate_limit_burst,
-                     cfg.rate_limit_disconnect_factor, cfg.typing_interval};
-}
-
 constexpr auto sweep_every = 30s;
 
 }  // namespace
@@ -54,37 +26,27 @@ constexpr auto sweep_every = 30s;
 // Everything the sessions share. Sessions hold it through their env (an aliasing
 // shared_ptr), so it outlives the last of them whatever the order of destruction.
 struct gateway::node {
-  node(net::io_context& ioc, const chatd::config& cfg, store::db_pool& pool, chatd::message_log& log)
-      : redis_ep(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{})),
-        node_id(cfg.node_id),
-        users(limits_of(cfg)),
-        dir(pool),
-        presence(redis_ep, cfg.dependency_timeout, presence_options{cfg.node_id, cfg.presence_ttl, cfg.presence_refresh},
-                 clock),
-        subscriber(redis_ep, cfg.dependency_timeout, hub, clock,
-                   [this](std::int64_t user) { presence.on_key_expired(user); }),
-        env{settings_of(cfg), clock, dir, log, hub, users, presence, presence, sessions, stats, nullptr},
+  node(net::io_context& ioc, gateway_options options, chatd::message_log& log, const node_services_factory& make_services)
+      : node_id(std::move(options.node_id)),
+        users(options.users),
+        services(make_services(hub, clock)),
+        env{std::move(options.session), clock, services->dir(), log, hub, users, services->presence(),
+            services->typing(), sessions, stats, nullptr},
         sweep(ioc),
-        stomp_endpoint(net::ip::make_address(cfg.stomp_host), cfg.stomp_port),
-        handshakes(std::make_shared<handshake_gate>(static_cast<std::size_t>(cfg.max_stomp_handshakes))),
-        ws(ws_options{cfg.handshake_timeout}) {
-    hub.set_control(&subscriber);
+        stomp_endpoint(options.stomp_endpoint),
+        handshakes(std::make_shared<handshake_gate>(options.max_stomp_handshakes)),
+        ws(options.ws) {
+    hub.set_control(&services->bus());
   }
 
-  ~node() {
-    subscriber.stop();
-    presence.stop();
-  }
+  ~node() { services->stop(); }
 
-  const redis::endpoint redis_ep;
   const std::string node_id;
   system_clock_source clock;
   gateway_stats stats;
   fanout_hub hub;
   user_registry users;
-  db_directory dir;
-  presence_service presence;
-  redis_subscriber subscriber;
+  std::unique_ptr<node_services> services;
   session_set sessions;
   session_env env;
   net::steady_timer sweep;
@@ -97,9 +59,9 @@ struct gateway::node {
   std::atomic<std::uint64_t> next_session{1};
 };
 
-gateway::gateway(net::io_context& ioc, const chatd::config& cfg, store::db_pool& pool, chatd::message_log& log,
-                 metrics::chat_metrics* metrics)
-    : ioc_(ioc), node_(std::make_shared<node>(ioc, cfg, pool, log)) {
+gateway::gateway(net::io_context& ioc, gateway_options options, chatd::message_log& log,
+                 const node_services_factory& make_services, metrics::chat_metrics* metrics)
+    : ioc_(ioc), node_(std::make_shared<node>(ioc, std::move(options), log, make_services)) {
   node_->stats.metrics.store(metrics, std::memory_order_release);
 }
 
@@ -108,14 +70,12 @@ gateway::~gateway() {
   // do not.
   node_->stats.metrics.store(nullptr, std::memory_order_release);
   if (node_->listener) node_->listener->stop();
-  node_->subscriber.stop();
-  node_->presence.stop();
+  node_->services->stop();
 }
 
 void gateway::start() {
   auto& n = *node_;
-  n.presence.start();
-  n.subscriber.start();
+  n.services->start();
   std::weak_ptr<node> weak = node_;
   session_factory factory = [weak](const net::any_io_executor& strand) -> std::shared_ptr<session> {
     auto n = weak.lock();
@@ -182,8 +142,7 @@ void gateway::shutdown(std::chrono::milliseconds budget) {
     for (const auto& s : left) net::post(s->executor(), [s] { s->force_close(); });
     n.sessions.wait_empty(std::min(deadline, steady_clock::now() + 1s));
   }
-  n.subscriber.stop();
-  n.presence.stop();
+  n.services->stop();
 }
 
 std::uint16_t gateway::stomp_port() const {

@@ -1,9 +1,11 @@
 #pragma once
 // The STOMP gateway of one chatd node (SPEC §4): listeners (TCP, WebSocket upgrade), the
-// session core, the per-node fan-out and presence. app.cpp wires it:
+// session core, the per-node fan-out and presence. Its outside services (database lookups,
+// Redis presence and bus) come in through node_services (ports.hpp);
+// gateway_adapters/make_gateway.hpp builds it from chatd's configuration. app.cpp runs it:
 //
-//   gateway gw(ioc, cfg, pool, message_log);
-//   gw.start();                                   // threads, TCP listener (throws if the port is taken)
+//   auto gw = make_gateway(ioc, cfg, pool, message_log, &metrics);
+//   gw->start();                                   // threads, TCP listener (throws if the port is taken)
 //   http::server(..., gw.ws_upgrade_handler());   // /ws
 //   ... SIGTERM:
 //   gw.stop_accepting();                          // no new connections, no new frames
@@ -13,12 +15,15 @@
 // Threads: the I/O threads run the sessions (one strand each); one Redis subscriber thread
 // (redis_subscriber); one presence/typing writer thread (presence_service); database
 // lookups on the shared db_pool.
-#include "config/config.hpp"
 #include "core/message_log.hpp"
+#include "gateway/ports.hpp"
+#include "gateway/session.hpp"
+#include "gateway/user_registry.hpp"
+#include "gateway/ws_transport.hpp"
 #include "http/server.hpp"
-#include "store/db_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -30,13 +35,21 @@ struct chat_metrics;
 
 namespace chat::gateway {
 
-struct gateway_stats;
+struct gateway_options {
+  std::string node_id;
+  session_settings session;
+  user_limits users;
+  boost::asio::ip::tcp::endpoint stomp_endpoint;  // --stomp-host, --stomp-port
+  std::size_t max_stomp_handshakes = 0;           // --max-stomp-handshakes
+  ws_options ws;
+};
 
 class gateway {
  public:
-  // `metrics` (may be null) must outlive this object; sessions stop using it when it dies.
-  gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool, chatd::message_log& log,
-          metrics::chat_metrics* metrics = nullptr);
+  // `make_services` runs once, here. `metrics` (may be null) must outlive this object;
+  // sessions stop using it when it dies.
+  gateway(boost::asio::io_context& ioc, gateway_options options, chatd::message_log& log,
+          const node_services_factory& make_services, metrics::chat_metrics* metrics = nullptr);
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;

@@ -1,13 +1,15 @@
 #pragma once
 // Ports of the STOMP gateway core (SPEC §4): what a session needs from the rest of chatd.
-// Adapters implement them over PostgreSQL (db_directory) and Redis (presence_service,
-// redis_subscriber); the unit tests in tests/unit/chatd_gateway implement them with fakes.
-// No vendor type appears here.
+// Adapters implement them over PostgreSQL (gateway/db_directory) and Redis
+// (gateway_adapters/: presence_service, redis_subscriber) in the chatd::gateway_adapters
+// target; the unit tests in tests/unit/chatd_gateway implement them with fakes. The core
+// (chatd::gateway) links no database or Redis client. No vendor type appears here.
 #include <chat/proto/events.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,5 +80,26 @@ class channel_control {
   virtual void subscribe(const std::string& channel) = 0;
   virtual void unsubscribe(const std::string& channel) = 0;
 };
+
+class fanout_hub;
+
+// A node's outside services as one unit: the ports above over real databases, with the
+// threads behind them. The gateway builds them once around its own hub and clock (the bus
+// subscriber feeds that hub and the hub drives bus()), and owns them.
+class node_services {
+ public:
+  virtual ~node_services() = default;
+  virtual directory& dir() = 0;
+  virtual presence_sink& presence() = 0;
+  virtual typing_sink& typing() = 0;
+  virtual channel_control& bus() = 0;
+  // Starts their threads (gateway::start()).
+  virtual void start() = 0;
+  // Stops the bus subscription, then presence (which withdraws this node from Redis).
+  // Idempotent; the destructor does it too.
+  virtual void stop() = 0;
+};
+
+using node_services_factory = std::function<std::unique_ptr<node_services>(fanout_hub& hub, const clock_source& clock)>;
 
 }  // namespace chat::gateway

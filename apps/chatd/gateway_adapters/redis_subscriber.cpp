@@ -1,4 +1,4 @@
-#include "gateway/redis_subscriber.hpp"
+#include "gateway_adapters/redis_subscriber.hpp"
 
 #include <chat/log/log.hpp>
 #include <chat/proto/ids.hpp>

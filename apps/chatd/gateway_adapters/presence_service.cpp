@@ -1,4 +1,4 @@
-#include "gateway/presence_service.hpp"
+#include "gateway_adapters/presence_service.hpp"
 
 #include <chat/log/log.hpp>
 #include <chat/proto/names.hpp>

@@ -1,0 +1,31 @@
+#pragma once
+// chatd's STOMP gateway on its real services: user and membership lookups in PostgreSQL
+// (gateway/db_directory, on the store's worker pool), presence and the typing relay in
+// Redis (presence_service) and the fan-out bus subscription (redis_subscriber). The one
+// place that turns chatd's configuration into gateway options.
+#include "config/config.hpp"
+#include "core/message_log.hpp"
+#include "gateway/gateway.hpp"
+#include "store/db_pool.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+
+namespace chat::metrics {
+struct chat_metrics;
+}
+
+namespace chat::gateway {
+
+// Throws std::exception for a --stomp-host that is not an IP address.
+gateway_options options_of(const chatd::config& cfg);
+
+// The node's services over cfg.redis_url and `pool`, which must outlive them.
+node_services_factory redis_and_postgres_services(const chatd::config& cfg, store::db_pool& pool);
+
+// The gateway of this node (not started). `metrics` as in gateway::gateway().
+std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
+                                      chatd::message_log& log, metrics::chat_metrics* metrics);
+
+}  // namespace chat::gateway
