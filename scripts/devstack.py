@@ -11,6 +11,8 @@ Used two ways:
                        [--env-file PATH] [--fast]
         devstack.py down|status|env [--dir D]
         devstack.py stop|start SERVICE [--dir D]
+        devstack.py check-messages [--dir D] [-q]     (exit 3: messages of an earlier log)
+        devstack.py reset-messages [--dir D]
         devstack.py kafka-control [--dir D] COMMAND...
         devstack.py psql [--dir D] [PSQL ARGS...]
   * as a module, by the pytest harness:
@@ -35,7 +37,9 @@ Layout of ROOT:
 A new cluster is a copy of a template that initdb made once per machine, user and
 PostgreSQL major version (PgTemplate; $CHAT_PG_TEMPLATE_DIR, default
 <tmp>/chat-pg-template-<major>-<uid>). PostgreSQL data survives `down`/`up` of the same
-directory; Redis and Kafka start empty.
+directory; Redis and Kafka start empty. When the broker starts with an empty log while
+database `chat` holds messages, the stack says so (chatd refuses to start then) and leaves
+the rows alone; `reset-messages` deletes them on request.
 """
 
 from __future__ import annotations
@@ -76,7 +80,17 @@ PORT_RETRIES = 3
 
 PG_TEMPLATE_ENV = "CHAT_PG_TEMPLATE_DIR"
 
+# Exit status of `check-messages` when database `chat` holds messages of an earlier log
+# (1 is any other failure of the command).
+EXIT_EARLIER_LOG = 3
+
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# What reset_messages() runs in database `chat`: the rows whose ids (Kafka positions) a new
+# log would hand out again, and the read positions that point at them.
+RESET_MESSAGES_SQL = ("BEGIN; TRUNCATE messages; "
+                      "UPDATE chat_room_members SET last_read_message_id = 0, unread_count = 0; COMMIT;")
+
 
 class StackError(RuntimeError):
     """A service could not be started, stopped or reached."""
@@ -463,11 +477,14 @@ class PgTemplate:
     instead of running initdb (seconds), which matters when every pytest worker starts
     stacks. Made under a file lock (several workers start stacks at the same moment) in a
     temporary directory that is renamed when complete, so a half-made template is never
-    found. Its manifest (template.json, 0600) holds the password, the version and the number
-    of entries, so that a template that a temp-dir cleaner thinned out is made again; so is
-    a deleted one."""
+    found. It has role and database `chat` already (without a password): CREATE DATABASE
+    in every stack would copy a database inside the server once more. Its manifest
+    (template.json, 0600) holds the superuser's password, the version, the layout and the
+    number of entries, so that a template that a temp-dir cleaner thinned out is made again;
+    so is a deleted one."""
 
     MANIFEST = "template.json"
+    LAYOUT = 2  # 2: with role and database `chat`
 
     def __init__(self, path: pathlib.Path, manifest: dict) -> None:
         self.path = path
@@ -524,7 +541,7 @@ class PgTemplate:
             version = (path / "data" / "PG_VERSION").read_text().strip()
         except (OSError, ValueError):
             return None
-        if version != major or manifest.get("pg_version") != major \
+        if version != major or manifest.get("pg_version") != major or manifest.get("layout") != cls.LAYOUT \
                 or manifest.get("entries") != cls._count_entries(path / "data"):
             return None
         return cls(path, manifest)
@@ -545,13 +562,15 @@ class PgTemplate:
             write_private(pwfile, password + "\n")
             chown_to(pwfile, user)
 
-            def run(argv: list[str]) -> None:
+            def run(argv: list[str], sql: str = "") -> None:
                 try:
-                    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                          cwd=tmp, timeout=PG_INIT_TIMEOUT, **as_user(user))
+                    proc = subprocess.run(argv, input=sql, capture_output=True, text=True, cwd=tmp,
+                                          timeout=PG_INIT_TIMEOUT, **as_user(user))
                 except subprocess.TimeoutExpired as e:
                     raise StackError(f"postgres: {argv[0]} did not finish within {PG_INIT_TIMEOUT:.0f}s") from e
-                if proc.returncode != 0:
+                # A single-user backend reports a failed statement and goes on with status 0.
+                failed = re.search(r"\b(ERROR|FATAL|PANIC):", proc.stdout + proc.stderr) if sql else None
+                if proc.returncode != 0 or failed:
                     raise StackError(f"postgres: {' '.join(argv)} failed with status {proc.returncode}:\n"
                                      f"{proc.stdout}{proc.stderr}")
 
@@ -564,8 +583,12 @@ class PgTemplate:
             with open(data / "postgresql.conf", "a") as f:
                 f.write("\n# Settings of the dev stack (port, sockets, durability) live here:\n"
                         "include_if_exists = 'chat-stack.conf'\n")
+            # One statement per line; -F: no fsync until the --sync-only below.
+            run([str(bindir / "postgres"), "--single", "-F", "-D", str(data), "postgres"],
+                "CREATE ROLE chat LOGIN CREATEDB\nCREATE DATABASE chat OWNER chat\n")
             run([str(bindir / "initdb"), "--sync-only", "-D", str(data)])
-            manifest = {"admin_password": password, "pg_version": major, "entries": cls._count_entries(data)}
+            manifest = {"admin_password": password, "pg_version": major, "layout": cls.LAYOUT,
+                        "entries": cls._count_entries(data)}
             write_private(tmp / cls.MANIFEST, json.dumps(manifest) + "\n")
             os.rename(tmp, path)
         except BaseException:
@@ -608,19 +631,15 @@ class Postgres(Service):
             self.state["bindir"] = str(newest_pg_bindir())
         return str(pathlib.Path(self.state["bindir"]) / name)
 
-    def psql(self, *statements: str, dbname: str = "postgres", password: str | None = None) -> str:
-        """Runs the statements as the superuser, each on its own (a CREATE DATABASE cannot
-        share a transaction); their output rows, unaligned."""
+    def psql(self, sql: str, dbname: str = "postgres", password: str | None = None) -> str:
+        """Runs SQL as the superuser; its output rows, unaligned. The text goes to psql's
+        standard input, so it may hold several statements and psql meta-commands."""
         env = dict(os.environ, PGPASSWORD=password or self.state["admin_password"], PGCONNECT_TIMEOUT="5")
         argv = [self.bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-                "-h", HOST, "-p", str(self.state["port"]), "-U", "postgres", "-d", dbname]
-        for sql in statements:
-            argv += ["-c", sql]
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-                              timeout=60)
+                "-h", HOST, "-p", str(self.state["port"]), "-U", "postgres", "-d", dbname, "-f", "-"]
+        proc = subprocess.run(argv, input=sql, capture_output=True, text=True, env=env, timeout=60)
         if proc.returncode != 0:
-            shown = statements[0] if len(statements) == 1 else "; ".join(statements)
-            raise StackError(f"postgres: {shown!r} failed: {proc.stderr.strip()}")
+            raise StackError(f"postgres: {sql!r} failed: {proc.stderr.strip()}")
         return proc.stdout
 
     def _owns(self, cmdline: str) -> bool:
@@ -694,14 +713,17 @@ class Postgres(Service):
         self.ws.log(f"postgres: {self.data} copied from {template.path} ({time.monotonic() - t0:.1f}s)")
 
     def _bootstrap(self) -> None:
+        """This stack's passwords for `chat` and the superuser; role and database `chat`
+        where the cluster lacks them (made by initdb before the template had them). The
+        superuser's password comes last: until then the recorded one still works."""
         chat_password = self.state["password"].replace("'", "''")
         admin_password = self.state["admin_password"].replace("'", "''")
-        # One psql: role and database `chat`, then the superuser's password of this stack
-        # (last, so a failure before it leaves the template's password, which is still
-        # recorded, working).
-        self.psql(f"CREATE ROLE chat LOGIN CREATEDB PASSWORD '{chat_password}'",
-                  "CREATE DATABASE chat OWNER chat",
-                  f"ALTER ROLE postgres PASSWORD '{admin_password}'",
+        self.psql("SELECT 'CREATE ROLE chat LOGIN CREATEDB' WHERE NOT EXISTS "
+                  "(SELECT FROM pg_roles WHERE rolname = 'chat') \\gexec\n"
+                  f"ALTER ROLE chat PASSWORD '{chat_password}';\n"
+                  "SELECT 'CREATE DATABASE chat OWNER chat' WHERE NOT EXISTS "
+                  "(SELECT FROM pg_database WHERE datname = 'chat') \\gexec\n"
+                  f"ALTER ROLE postgres PASSWORD '{admin_password}';\n",
                   password=self.state.get("bootstrap_password"))
         self.state.pop("bootstrap_password", None)
         self.state["bootstrapped"] = True
@@ -948,26 +970,13 @@ class Stack:
     def start(self, service: str) -> None:
         if not self._service(service).start():
             return
-        if service == "kafka" and self.is_running("postgres"):
-            self._forget_messages_of_an_earlier_log()
-
-    def _forget_messages_of_an_earlier_log(self) -> None:
-        """The dev broker keeps its log in memory: once restarted, chat.messages starts again
-        at offset 0. Message ids are Kafka positions (SPEC §2), so the messages the `chat`
-        database stored from the earlier log would share ids with new ones (chatd refuses to
-        start then). Users and rooms stay; messages and read positions go."""
-        psql = self.postgres.psql
-        try:
-            exists = psql("SELECT to_regclass('public.messages') IS NOT NULL", dbname="chat").strip()
-        except StackError as e:
-            self.log(f"kafka: could not look for messages of an earlier log in database 'chat': {e}")
-            return
-        if exists != "t" or psql("SELECT EXISTS (SELECT 1 FROM messages)", dbname="chat").strip() != "t":
-            return
-        psql("BEGIN; TRUNCATE messages; "
-             "UPDATE chat_room_members SET last_read_message_id = 0, unread_count = 0; COMMIT;", dbname="chat")
-        self.log("kafka: the dev broker started with an empty log, so the messages of database 'chat' from its "
-                 "previous log were deleted (message ids are Kafka positions); users and rooms are kept")
+        if service == "kafka":
+            # The dev broker's log begins empty: compare it with database `chat` (now, or
+            # when PostgreSQL runs again).
+            self.state["message_log_checked"] = False
+            self._ws.save()
+        if not self.state.get("message_log_checked", True):
+            self._check_message_log()
 
     def stop(self, service: str) -> None:
         self._service(service).stop()
@@ -1013,6 +1022,92 @@ class Stack:
 
     def log_paths(self) -> dict[str, pathlib.Path]:
         return {name: service.log_path for name, service in self._services.items()}
+
+    def messages_of_an_earlier_log(self) -> dict | None:
+        """What database `chat` held of the broker's previous log when the broker started
+        again with an empty one: {"messages": N, "stored_end_offsets": {partition: end}},
+        or None. Recorded until reset_messages(), or until the database has no messages."""
+        if not self.state.get("message_log_checked", True):
+            self._check_message_log()
+        found = self.state.get("messages_of_an_earlier_log")
+        if found and self.is_running("postgres"):
+            try:
+                if not self._stored_log_ends():  # emptied by hand
+                    self.state.pop("messages_of_an_earlier_log", None)
+                    self._ws.save()
+                    return None
+            except StackError:
+                pass
+        return found
+
+    def explain_earlier_log(self, found: dict, command: str = "scripts/stack reset-messages") -> str:
+        ends = sorted(found["stored_end_offsets"].items(), key=lambda kv: int(kv[0]))
+        where = ", ".join(f"{p} up to offset {end - 1}" for p, end in ends)
+        return (f"the dev Kafka broker keeps its log in memory and started with an empty one, but database "
+                f"'chat' still holds {found['messages']} message(s) of its previous log (chat.messages "
+                f"partition{'s' if len(ends) > 1 else ''} {where}). Message ids are Kafka positions, so new "
+                f"messages would get the ids of stored ones: chatd with the persist or broadcast role refuses "
+                f"to start ('chat.messages starts over where PostgreSQL already has messages'). To go on, run "
+                f"`{command}`: it deletes every message and read position (last_read_message_id, "
+                f"unread_count) of database 'chat'; users and rooms stay.")
+
+    def reset_messages(self) -> int:
+        """Deletes every message of database `chat` and resets its read positions (users and
+        rooms stay): what a broker whose log started over needs. Returns how many messages
+        there were."""
+        if not self.is_running("postgres"):
+            raise StackError("postgres is not running (scripts/stack start postgres)")
+        count = 0
+        if self._messages_table_exists():
+            count = int(self.postgres.psql("SELECT count(*) FROM messages", dbname="chat").strip())
+            self.postgres.psql(RESET_MESSAGES_SQL, dbname="chat")
+        self.state.pop("messages_of_an_earlier_log", None)
+        self._ws.save()
+        self.log(f"postgres: deleted {count} message(s) and every read position of database 'chat'; "
+                 f"users and rooms are kept")
+        return count
+
+    # ------------------------------------------------------------------ the broker's log against the database
+
+    def _messages_table_exists(self) -> bool:
+        return self.postgres.psql("SELECT to_regclass('public.messages') IS NOT NULL", dbname="chat").strip() == "t"
+
+    def _stored_log_ends(self) -> dict[str, tuple[int, int]]:
+        """partition -> (messages, newest offset + 1) stored in database `chat`; ids are
+        (partition << 40) | offset (SPEC §2), as chatd reads them."""
+        if not self._messages_table_exists():
+            return {}
+        rows = self.postgres.psql("SELECT id >> 40, count(*), max(id & 1099511627775) + 1 "
+                                  "FROM messages GROUP BY 1 ORDER BY 1", dbname="chat")
+        out = {}
+        for line in rows.splitlines():
+            partition, count, end = line.split("|")
+            out[partition] = (int(count), int(end))
+        return out
+
+    def _check_message_log(self) -> None:
+        """Called once the broker started with an empty log and both it and PostgreSQL run:
+        every message stored in `chat` then belongs to an earlier log."""
+        if not (self.is_running("postgres") and self.is_running("kafka")):
+            return
+        try:
+            ends = self._stored_log_ends()
+        except StackError as e:
+            self.log(f"kafka: could not look for messages of an earlier log in database 'chat': {e}")
+            return
+        self.state["message_log_checked"] = True
+        if ends:
+            found = {"messages": sum(count for count, _ in ends.values()),
+                     "stored_end_offsets": {p: end for p, (_, end) in ends.items()}}
+            self.state["messages_of_an_earlier_log"] = found
+            self.log(f"kafka: {self.explain_earlier_log(found, self._reset_command())}")
+        else:
+            self.state.pop("messages_of_an_earlier_log", None)
+        self._ws.save()
+
+    def _reset_command(self) -> str:
+        default = _default_dir()
+        return "scripts/stack reset-messages" + ("" if self.root == default else f" --dir {shlex.quote(str(self.root))}")
 
     # ------------------------------------------------------------------ kept for callers of the old names
 
@@ -1069,6 +1164,10 @@ def _print_status(stack: Stack) -> bool:
         state = "up" if healthy else ("running, not answering" if running else "stopped")
         pid = f" pid {service.state.get('pid')}" if running else ""
         print(f"{name:9} {state:22} {service.describe()}{pid}")
+    found = stack.messages_of_an_earlier_log()
+    if found:
+        print(f"{'messages':9} {'of an earlier log':22} {found['messages']} in database 'chat'; chatd refuses "
+              f"to start; see `scripts/stack check-messages`")
     return all_ok
 
 
@@ -1101,6 +1200,14 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=f"{name} one service")
         add_dir(p)
         p.add_argument("service", choices=SERVICES)
+    check = sub.add_parser("check-messages",
+                           help=f"exit {EXIT_EARLIER_LOG} (and say why) when database chat holds messages of the "
+                                "dev broker's previous log, so that chatd would refuse to start")
+    add_dir(check)
+    check.add_argument("-q", "--quiet", action="store_true", help="only the exit status")
+    add_dir(sub.add_parser("reset-messages",
+                           help="delete every message and read position of database chat (users and rooms "
+                                "stay), e.g. after the dev broker started again with an empty log"))
     ctl = sub.add_parser("kafka-control", help="send a control command to chat-kafka-dev")
     add_dir(ctl)
     ctl.add_argument("words", nargs="+")
@@ -1137,7 +1244,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.command in ("down",):
                     _stderr_log(f"no stack at {root}")
                     return 0
-                if args.command == "status":
+                if args.command in ("status", "check-messages"):
                     print(f"no stack at {root}")
                     return 1
             stack = Stack.load(root, log=_stderr_log)
@@ -1156,6 +1263,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             if args.command == "stop":
                 stack.stop(args.service)
+                return 0
+            if args.command == "check-messages":
+                found = stack.messages_of_an_earlier_log()
+                if found and not args.quiet:
+                    _stderr_log(stack.explain_earlier_log(found, stack._reset_command()))
+                return EXIT_EARLIER_LOG if found else 0
+            if args.command == "reset-messages":
+                stack.reset_messages()
                 return 0
             if args.command == "kafka-control":
                 print(stack.kafka_control(" ".join(args.words)))

@@ -247,12 +247,13 @@ def test_logs_are_json_lines_without_secrets(chatd):
     assert pw not in text
 
 
-def test_a_message_log_that_starts_over_stops_the_start_and_the_dev_stack_resets_its_messages(own_stack,
-                                                                                               chatd_factory):
+def test_a_message_log_that_starts_over_stops_the_start_and_the_dev_stack_resets_messages_only_when_told(
+        own_stack, chatd_factory):
     """Message ids are Kafka positions: a chat.messages that ends before what PostgreSQL has
-    stored (Kafka lost its log) would hand out stored ids again. chatd refuses to start then;
-    the dev stack, whose broker is in memory, forgets the stored messages when it starts the
-    broker again."""
+    stored (Kafka lost its log) would hand out stored ids again. chatd refuses to start then.
+    The dev stack, whose broker is in memory, notices when the broker starts again while
+    database `chat` holds messages, says so, and deletes them only when told to
+    (`scripts/stack reset-messages`)."""
     from chatlib import create_room, create_user, message_id
     db = own_stack.env()["CHATD_DATABASE_URL"]  # the stack's own `chat` database
     chatd_factory(own_stack).stop()  # migrated
@@ -263,19 +264,41 @@ def test_a_message_log_that_starts_over_stops_the_start_and_the_dev_stack_resets
                      "kafka_partition, kafka_offset, created_at) "
                      "VALUES (%s, gen_random_uuid(), %s, %s, 'n', 'from an earlier log', 'TEXT', 2, 500, now())",
                      (message_id(2, 500), room, user))
+        conn.execute("UPDATE chat_room_members SET last_read_message_id = %s", (message_id(2, 500),))
 
-    refused = chatd_factory(own_stack, ready=False, name="refused")
-    assert refused.proc.wait(timeout=90) == 1
-    lines = [json.loads(x) for x in refused.log_path.read_text().splitlines() if x.startswith("{")]
-    (why,) = [x for x in lines if x["msg"].startswith("chat.messages starts over")]
-    assert (why["partition"], why["kafka_end_offset"], why["stored_end_offset"]) == (2, 0, 501), why
+    def refuses(name):
+        node = chatd_factory(own_stack, ready=False, name=name)
+        assert node.proc.wait(timeout=90) == 1
+        lines = [json.loads(x) for x in node.log_path.read_text().splitlines() if x.startswith("{")]
+        (why,) = [x for x in lines if x["msg"].startswith("chat.messages starts over")]
+        assert (why["partition"], why["kafka_end_offset"], why["stored_end_offset"]) == (2, 0, 501), why
 
+    refuses("refused")
     # A gateway-only node assigns no ids and starts.
     chatd_factory(own_stack, args=["--roles", "gateway"], name="gateway-only").stop()
 
+    stack_cli = [str(REPO / "scripts" / "stack")]
+    where = ["--dir", str(own_stack.root)]
     own_stack.stop("kafka")
-    own_stack.start("kafka")
+    own_stack.start("kafka")  # its log is empty again
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 1  # kept
+    assert own_stack.messages_of_an_earlier_log() == {"messages": 1, "stored_end_offsets": {"2": 501}}
+    check = subprocess.run([*stack_cli, "check-messages", *where], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 3, check
+    for words in ("1 message(s) of its previous log", "partition 2 up to offset 500", "refuses to start",
+                  f"scripts/stack reset-messages --dir {own_stack.root}", "users and rooms stay"):
+        assert words in check.stderr, check.stderr
+    status = subprocess.run([*stack_cli, "status", *where], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and "of an earlier log" in status.stdout, status
+    refuses("refused-again")
+
+    reset = subprocess.run([*stack_cli, "reset-messages", *where], capture_output=True, text=True, timeout=60)
+    assert reset.returncode == 0 and "deleted 1 message(s)" in reset.stderr, reset
     with psycopg.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM chat_room_members").fetchone()[0] == 1  # rooms stay
+        assert conn.execute("SELECT count(*), max(last_read_message_id) FROM chat_room_members").fetchone() == (1, 0)
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 1  # users and rooms stay
+    assert own_stack.messages_of_an_earlier_log() is None
+    assert subprocess.run([*stack_cli, "check-messages", *where], capture_output=True, timeout=60).returncode == 0
     chatd_factory(own_stack, name="after-reset")  # ready
