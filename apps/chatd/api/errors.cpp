@@ -2,8 +2,6 @@
 
 #include <chat/log/log.hpp>
 
-#include <pqxx/pqxx>
-
 namespace chat::chatd::api {
 
 http::response bad_request(const proto::validation_error& error) {
@@ -48,53 +46,20 @@ http::response access_denied(store::room_access access) {
   return internal_error();
 }
 
-namespace {
-
-bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-}  // namespace
-
-http::response database_failure(std::string_view route) noexcept {
-  try {
-    try {
-      throw;
-    } catch (const pqxx::broken_connection& e) {
-      log::warn("database connection lost", {{"route", route}, {"error", e.what()}});
+http::response database_failure(std::string_view route, const store::error& error) {
+  switch (error.code) {
+    case store::errc::unavailable:
+      log::warn("database temporarily failing",
+                {{"route", route}, {"sqlstate", error.sqlstate}, {"error", error.message}});
       return unavailable("database unavailable");
-    } catch (const pqxx::in_doubt_error& e) {
-      log::warn("database commit outcome unknown", {{"route", route}, {"error", e.what()}});
-      return unavailable("database unavailable");
-    } catch (const pqxx::unique_violation&) {
-      return conflict("conflicts with existing data");
-    } catch (const pqxx::foreign_key_violation&) {
-      return not_found("a referenced user or room does not exist");
-    } catch (const pqxx::check_violation&) {
-      return bad_request("a value was rejected by the database");
-    } catch (const pqxx::data_exception&) {
-      return bad_request("a value was rejected by the database");
-    } catch (const pqxx::sql_error& e) {
-      const std::string& state = e.sqlstate();
-      // 08 connection exception, 53 insufficient resources, 57 operator intervention
-      // (shutdown), 40 transaction rollback (serialization failure, deadlock): retryable.
-      if (starts_with(state, "08") || starts_with(state, "53") || starts_with(state, "57") ||
-          starts_with(state, "40")) {
-        log::warn("database temporarily failing", {{"route", route}, {"sqlstate", state}, {"error", e.what()}});
-        return unavailable("database unavailable");
-      }
-      log::error("database error", {{"route", route}, {"sqlstate", state}, {"error", e.what()}});
+    case store::errc::conflict: return conflict("conflicts with existing data");
+    case store::errc::not_found: return not_found("a referenced user or room does not exist");
+    case store::errc::rejected: return bad_request("a value was rejected by the database");
+    case store::errc::internal:
+      log::error("database error", {{"route", route}, {"sqlstate", error.sqlstate}, {"error", error.message}});
       return internal_error();
-    } catch (const std::exception& e) {
-      log::error("request failed", {{"route", route}, {"error", e.what()}});
-      return internal_error();
-    } catch (...) {
-      log::error("request failed", {{"route", route}, {"error", "unknown exception"}});
-      return internal_error();
-    }
-  } catch (...) {
-    // Building the answer itself failed (std::bad_alloc): a bare 500.
-    http::response res{http::status::internal_server_error, 11};
-    return res;
   }
+  return internal_error();
 }
 
 }  // namespace chat::chatd::api

@@ -2,6 +2,7 @@
 // The REST API's error answers (SPEC §3): every one carries proto::error_body
 // {"error":{"code":…,"message":…}}. Messages are safe to show a client: no SQL, no internals.
 #include "http/types.hpp"
+#include "store/error.hpp"
 #include "store/rooms.hpp"
 
 #include <chat/proto/error.hpp>
@@ -35,9 +36,10 @@ http::response internal_error();
 // 404 for no_such_room, 403 for not_a_member. Precondition: access != granted.
 http::response access_denied(store::room_access access);
 
-// Call only inside a catch block: maps the exception being handled. Lost connections and
-// other transient database states -> 503; data the database refused (bad encoding,
-// a CHECK) -> 400; a unique violation -> 409; anything else -> 500, logged with `route`.
-http::response database_failure(std::string_view route) noexcept;
+// The answer to a failed store call. Lost connections and other transient database states
+// -> 503; data the database refused (bad encoding, a CHECK) -> 400; a unique violation
+// -> 409; a missing referenced row -> 404; anything else -> 500. 503 and 500 are logged
+// with `route`.
+http::response database_failure(std::string_view route, const store::error& error);
 
 }  // namespace chat::chatd::api

@@ -30,8 +30,10 @@ void rest_api::history(const http::request& req, const http::path_params& params
   history_query query;
   if (auto error = parse_history_query(req.target(), query)) return respond(bad_request(error));
   run_db_job(pool_, "GET /api/rooms/{id}/messages", respond,
-             [room_id, caller = who.user_id, query](pqxx::connection& pg, store::db_context&) {
-               const auto page = store::load_history(pg, room_id, caller, query.before, query.size);
+             [room_id, caller = who.user_id, query](store::session& db, store::db_context&) -> job_result {
+               auto loaded = store::load_history(db, room_id, caller, query.before, query.size);
+               if (!loaded) return failed(loaded);
+               const auto& page = *loaded;
                if (page.access != store::room_access::granted) return access_denied(page.access);
                return http::json_response(http::status::ok, render_history(page));
              });
@@ -46,9 +48,10 @@ void rest_api::mark_read(const http::request& req, const http::path_params& para
   run_db_job_deferred(
       pool_, "POST /api/rooms/{id}/read", respond,
       [this, room_id, caller = who.user_id, last_read = body.last_read_message_id](
-          pqxx::connection& pg, store::db_context&, http::responder& reply) -> std::optional<http::response> {
-        const auto access = store::access_of(pg, room_id, caller);
-        if (access != store::room_access::granted) return access_denied(access);
+          store::session& db, store::db_context&, http::responder& reply) -> deferred_job_result {
+        auto access = store::access_of(db, room_id, caller);
+        if (!access) return failed(access);
+        if (*access != store::room_access::granted) return access_denied(*access);
         proto::read_receipt receipt;
         receipt.room_id = room_id;
         receipt.user_id = caller;
@@ -66,7 +69,7 @@ void rest_api::mark_read(const http::request& req, const http::path_params& para
           log::warn("read receipt not published", {{"room", room_id}, {"user", caller}, {"error", result.error}});
           reply(unavailable(result.overloaded ? "server overloaded, try again" : "message log unavailable"));
         });
-        return std::nullopt;
+        return std::optional<http::response>();
       });
 }
 
@@ -82,23 +85,19 @@ void rest_api::unread(const http::request&, const http::path_params& params, con
       respond(http::json_response(http::status::ok, render_unread(*cached)));
       return;
     }
-    if (ctx.pg == nullptr) {
+    if (ctx.db == nullptr) {
       respond(unavailable("database unavailable"));
       return;
     }
-    http::response res;
-    try {
-      const auto lookup = store::unread_from_db(*ctx.pg, room_id, caller);
-      if (lookup.access == store::room_access::granted) {
-        store::fill_unread_cache(ctx.redis, room_id, caller, lookup.state, unread_cache_ttl);
-        res = http::json_response(http::status::ok, render_unread(lookup.state));
-      } else {
-        res = access_denied(lookup.access);
-      }
-    } catch (...) {
-      res = database_failure("GET /api/rooms/{id}/unread");
+    const auto lookup = store::unread_from_db(*ctx.db, room_id, caller);
+    if (!lookup) {
+      respond(database_failure("GET /api/rooms/{id}/unread", lookup.error()));
+    } else if (lookup->access == store::room_access::granted) {
+      store::fill_unread_cache(ctx.redis, room_id, caller, lookup->state, unread_cache_ttl);
+      respond(http::json_response(http::status::ok, render_unread(lookup->state)));
+    } else {
+      respond(access_denied(lookup->access));
     }
-    respond(std::move(res));
   };
   if (!pool_.submit(std::move(job))) respond(unavailable("server overloaded, try again"));
 }
@@ -108,8 +107,10 @@ void rest_api::online(const http::request&, const http::path_params& params, con
   std::int64_t room_id = 0;
   if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
   run_db_job(pool_, "GET /api/rooms/{id}/members/online", respond,
-             [room_id, caller = who.user_id](pqxx::connection& pg, store::db_context& ctx) {
-               const auto members = store::member_ids(pg, room_id, caller);
+             [room_id, caller = who.user_id](store::session& db, store::db_context& ctx) -> job_result {
+               auto found = store::member_ids(db, room_id, caller);
+               if (!found) return failed(found);
+               const auto& members = *found;
                if (members.access != store::room_access::granted) return access_denied(members.access);
                const auto online = online_users(ctx.redis, members.user_ids);
                if (!online) return unavailable("presence store unavailable");

@@ -35,53 +35,57 @@ void rest_api::open_direct(const http::request& req, const http::path_params&, c
   proto::direct_room_request body;
   if (auto error = proto::parse_direct_room_request(req.body(), body)) return respond(bad_request(error));
   if (body.target_user_id == who.user_id) return respond(bad_request("cannot open a direct room with yourself"));
-  run_db_job(pool_, "POST /api/rooms/direct", respond,
-             [this, caller = who.user_id, target = body.target_user_id](pqxx::connection& pg, store::db_context&) {
-               using status = store::direct_room_outcome::status;
-               const auto outcome = store::open_direct_room(pg, caller, target);
-               switch (outcome.st) {
-                 case status::created:
-                   log::info("direct room created", {{"room", outcome.room.id}, {"user", caller}});
-                   if (room_created_) room_created_();
-                   return http::json_response(http::status::created, render_room(outcome.room));
-                 case status::existing:
-                   return http::json_response(http::status::ok, render_room(outcome.room));
-                 case status::no_such_caller:
-                   return unauthorized(auth_failure::invalid);
-                 case status::no_such_target:
-                   return not_found("no such user");
-               }
-               return internal_error();
-             });
+  run_db_job(
+      pool_, "POST /api/rooms/direct", respond,
+      [this, caller = who.user_id, target = body.target_user_id](store::session& db, store::db_context&) -> job_result {
+        using status = store::direct_room_outcome::status;
+        auto opened = store::open_direct_room(db, caller, target);
+        if (!opened) return failed(opened);
+        const auto& outcome = *opened;
+        switch (outcome.st) {
+          case status::created:
+            log::info("direct room created", {{"room", outcome.room.id}, {"user", caller}});
+            if (room_created_) room_created_();
+            return http::json_response(http::status::created, render_room(outcome.room));
+          case status::existing: return http::json_response(http::status::ok, render_room(outcome.room));
+          case status::no_such_caller: return unauthorized(auth_failure::invalid);
+          case status::no_such_target: return not_found("no such user");
+        }
+        return internal_error();
+      });
 }
 
 void rest_api::create_group(const http::request& req, const http::path_params&, const caller& who,
                             http::responder respond) {
   proto::group_room_request body;
   if (auto error = proto::parse_group_room_request(req.body(), body)) return respond(bad_request(error));
-  run_db_job(pool_, "POST /api/rooms/group", respond,
-             [this, caller = who.user_id, body = std::move(body)](pqxx::connection& pg, store::db_context&) {
-               using status = store::group_room_outcome::status;
-               const auto outcome = store::create_group_room(pg, caller, body.name, body.member_ids);
-               switch (outcome.st) {
-                 case status::created:
-                   log::info("group room created", {{"room", outcome.room.id}, {"user", caller}});
-                   if (room_created_) room_created_();
-                   return http::json_response(http::status::created, render_room(outcome.room));
-                 case status::no_such_caller:
-                   return unauthorized(auth_failure::invalid);
-                 case status::unknown_users:
-                   return unknown_users(outcome.unknown);
-               }
-               return internal_error();
-             });
+  run_db_job(
+      pool_, "POST /api/rooms/group", respond,
+      [this, caller = who.user_id, body = std::move(body)](store::session& db, store::db_context&) -> job_result {
+        using status = store::group_room_outcome::status;
+        auto created = store::create_group_room(db, caller, body.name, body.member_ids);
+        if (!created) return failed(created);
+        const auto& outcome = *created;
+        switch (outcome.st) {
+          case status::created:
+            log::info("group room created", {{"room", outcome.room.id}, {"user", caller}});
+            if (room_created_) room_created_();
+            return http::json_response(http::status::created, render_room(outcome.room));
+          case status::no_such_caller: return unauthorized(auth_failure::invalid);
+          case status::unknown_users: return unknown_users(outcome.unknown);
+        }
+        return internal_error();
+      });
 }
 
 void rest_api::list_rooms(const http::request&, const http::path_params&, const caller& who,
                           http::responder respond) {
-  run_db_job(pool_, "GET /api/rooms", respond, [caller = who.user_id](pqxx::connection& pg, store::db_context&) {
-    return http::json_response(http::status::ok, render_room_list(store::list_rooms(pg, caller)));
-  });
+  run_db_job(pool_, "GET /api/rooms", respond,
+             [caller = who.user_id](store::session& db, store::db_context&) -> job_result {
+               auto rooms = store::list_rooms(db, caller);
+               if (!rooms) return failed(rooms);
+               return http::json_response(http::status::ok, render_room_list(*rooms));
+             });
 }
 
 void rest_api::room_detail(const http::request&, const http::path_params& params, const caller& who,
@@ -89,8 +93,10 @@ void rest_api::room_detail(const http::request&, const http::path_params& params
   std::int64_t room_id = 0;
   if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
   run_db_job(pool_, "GET /api/rooms/{id}", respond,
-             [room_id, caller = who.user_id](pqxx::connection& pg, store::db_context&) {
-               const auto outcome = store::load_room(pg, room_id, caller);
+             [room_id, caller = who.user_id](store::session& db, store::db_context&) -> job_result {
+               auto loaded = store::load_room(db, room_id, caller);
+               if (!loaded) return failed(loaded);
+               const auto& outcome = *loaded;
                if (outcome.access != store::room_access::granted) return access_denied(outcome.access);
                return http::json_response(http::status::ok, render_room(outcome.room));
              });
@@ -103,9 +109,12 @@ void rest_api::invite(const http::request& req, const http::path_params& params,
   proto::add_members_request body;
   if (auto error = proto::parse_add_members_request(req.body(), body)) return respond(bad_request(error));
   run_db_job(pool_, "POST /api/rooms/{id}/members", respond,
-             [this, room_id, caller = who.user_id, body = std::move(body)](pqxx::connection& pg, store::db_context&) {
+             [this, room_id, caller = who.user_id, body = std::move(body)](store::session& db,
+                                                                           store::db_context&) -> job_result {
                using status = store::add_members_outcome::status;
-               const auto outcome = store::add_members(pg, room_id, caller, body.user_ids);
+               auto changed = store::add_members(db, room_id, caller, body.user_ids);
+               if (!changed) return failed(changed);
+               const auto& outcome = *changed;
                switch (outcome.st) {
                  case status::added:
                    // Committed: announce each new member. Existing members were skipped.
@@ -132,9 +141,11 @@ void rest_api::leave(const http::request&, const http::path_params& params, cons
   std::int64_t room_id = 0;
   if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
   run_db_job(pool_, "DELETE /api/rooms/{id}/members/me", respond,
-             [this, room_id, caller = who.user_id](pqxx::connection& pg, store::db_context& ctx) {
+             [this, room_id, caller = who.user_id](store::session& db, store::db_context& ctx) -> job_result {
                using status = store::leave_outcome::status;
-               const auto outcome = store::leave_room(pg, room_id, caller);
+               auto left = store::leave_room(db, room_id, caller);
+               if (!left) return failed(left);
+               const auto& outcome = *left;
                switch (outcome.st) {
                  case status::left: {
                    log::info("member left", {{"room", room_id}, {"user", caller}});

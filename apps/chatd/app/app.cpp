@@ -155,8 +155,7 @@ struct app::impl {
   bool migrate(clock::time_point deadline) {
     return retry_until(deadline, "postgres", [&](std::string& error) {
       try {
-        auto conn = store::connect(cfg.database_url, 2);
-        const auto result = store::apply_migrations(*conn);
+        const auto result = store::apply_migrations(cfg.database_url, 2);
         log::info("schema migrated",
                   {{"applied", static_cast<std::int64_t>(result.applied.size())}, {"version", result.current_version}});
         return true;
@@ -202,8 +201,7 @@ struct app::impl {
     std::vector<std::int64_t> stored;
     if (!retry_until(deadline, "postgres", [&](std::string& error) {
           try {
-            auto conn = store::connect(cfg.database_url, 2);
-            stored = store::stored_log_ends(*conn, cfg.kafka_partitions);
+            stored = store::stored_log_ends(cfg.database_url, 2, cfg.kafka_partitions);
             return true;
           } catch (const std::exception& e) {
             error = e.what();

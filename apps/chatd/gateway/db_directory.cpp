@@ -10,21 +10,20 @@ namespace chat::gateway {
 
 namespace {
 
-// Submits `work(conn)` -> R; calls done(status, R). Exactly once, whatever happens: the job
-// is shared between the queue and the refusal path so that a refused submit can still
-// answer.
+// Submits `work(session)` -> store::result<pair<lookup_status, R>>; calls done(status, R).
+// Exactly once, whatever happens: the job is shared between the queue and the refusal path
+// so that a refused submit can still answer. A store error answers `unavailable`.
 template <class R, class Work, class Done>
 void run_lookup(store::db_pool& pool, std::string_view what, Work work, Done done) {
   auto shared_done = std::make_shared<Done>(std::move(done));
   const bool queued = pool.submit([shared_done, work = std::move(work), what](store::db_context& ctx) {
-    if (ctx.pg == nullptr) return (*shared_done)(lookup_status::unavailable, R{});
-    try {
-      auto [status, value] = work(*ctx.pg);
-      (*shared_done)(status, std::move(value));
-    } catch (const std::exception& e) {
-      log::warn("gateway lookup failed", {{"lookup", what}, {"error", e.what()}});
-      (*shared_done)(lookup_status::unavailable, R{});
+    if (ctx.db == nullptr) return (*shared_done)(lookup_status::unavailable, R{});
+    auto found = work(*ctx.db);
+    if (!found) {
+      log::warn("gateway lookup failed", {{"lookup", what}, {"error", found.error().message}});
+      return (*shared_done)(lookup_status::unavailable, R{});
     }
+    (*shared_done)(found->first, std::move(found->second));
   });
   if (!queued) (*shared_done)(lookup_status::unavailable, R{});
 }
@@ -34,9 +33,10 @@ void run_lookup(store::db_pool& pool, std::string_view what, Work work, Done don
 void db_directory::nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) {
   run_lookup<std::string>(
       pool_, "nickname",
-      [user_id](pqxx::connection& conn) {
-        auto nick = store::nickname_of(conn, user_id);
-        return std::pair{nick ? lookup_status::found : lookup_status::not_found, nick.value_or(std::string{})};
+      [user_id](store::session& db) -> store::result<std::pair<lookup_status, std::string>> {
+        auto nick = store::nickname_of(db, user_id);
+        if (!nick) return chat::unexpected(std::move(nick.error()));
+        return std::pair{*nick ? lookup_status::found : lookup_status::not_found, nick->value_or(std::string{})};
       },
       std::move(done));
 }
@@ -44,8 +44,10 @@ void db_directory::nickname(std::int64_t user_id, std::function<void(lookup_stat
 void db_directory::membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) {
   run_lookup<int>(
       pool_, "membership",
-      [room_id, user_id](pqxx::connection& conn) {
-        return std::pair{store::is_member(conn, room_id, user_id) ? lookup_status::found : lookup_status::not_found, 0};
+      [room_id, user_id](store::session& db) -> store::result<std::pair<lookup_status, int>> {
+        auto member = store::is_member(db, room_id, user_id);
+        if (!member) return chat::unexpected(std::move(member.error()));
+        return std::pair{*member ? lookup_status::found : lookup_status::not_found, 0};
       },
       [done = std::move(done)](lookup_status status, int) { done(status); });
 }
@@ -54,7 +56,11 @@ void db_directory::contacts(std::int64_t user_id,
                             std::function<void(lookup_status, std::vector<std::int64_t>)> done) {
   run_lookup<std::vector<std::int64_t>>(
       pool_, "contacts",
-      [user_id](pqxx::connection& conn) { return std::pair{lookup_status::found, store::contacts_of_user(conn, user_id)}; },
+      [user_id](store::session& db) -> store::result<std::pair<lookup_status, std::vector<std::int64_t>>> {
+        auto contacts = store::contacts_of_user(db, user_id);
+        if (!contacts) return chat::unexpected(std::move(contacts.error()));
+        return std::pair{lookup_status::found, std::move(*contacts)};
+      },
       std::move(done));
 }
 

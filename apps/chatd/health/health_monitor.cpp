@@ -1,12 +1,14 @@
 #include "health/health_monitor.hpp"
 
 #include "redis/redis_client.hpp"
-#include "store/db_pool.hpp"
+#include "store/connection.hpp"
 
 #include <chat/kafka/admin.hpp>
 #include <chat/log/log.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 namespace chat::chatd {
 namespace {
@@ -24,6 +26,8 @@ health_monitor::health_monitor(const config& cfg) : cfg_(cfg) {
   kafka_ = std::make_unique<kafka::admin>(settings);
   auto ep = redis::parse_url(cfg.redis_url);
   redis_ = std::make_unique<redis::client>(ep.value_or(redis::endpoint{}), cfg.dependency_timeout);
+  const int secs = static_cast<int>(std::max<std::int64_t>(1, cfg.dependency_timeout.count() / 1000));
+  pg_ = std::make_unique<store::connection>(cfg.database_url, secs);
 }
 
 health_monitor::~health_monitor() { stop(); }
@@ -101,19 +105,10 @@ void health_monitor::add_check(std::string name, std::function<component_status(
 component_status health_monitor::check_postgres() {
   component_status st;
   st.checked_at_ms = now_ms();
-  try {
-    if (!pg_ || !pg_->is_open()) {
-      const int secs = static_cast<int>(std::max<std::int64_t>(1, cfg_.dependency_timeout.count() / 1000));
-      pg_ = store::connect(cfg_.database_url, secs);
-    }
-    pqxx::nontransaction tx(*pg_);
-    tx.exec("SELECT 1");
+  if (auto pinged = pg_->ping(); pinged) {
     st.up = true;
-  } catch (const std::exception& e) {
-    pg_.reset();
-    st.error = e.what();
-    // libpq messages end in newlines; keep the JSON tidy.
-    while (!st.error.empty() && (st.error.back() == '\n' || st.error.back() == ' ')) st.error.pop_back();
+  } else {
+    st.error = std::move(pinged.error().message);
   }
   return st;
 }

@@ -3,8 +3,6 @@
 // latest result, so /readyz answers from memory and never blocks an I/O thread.
 #include "config/config.hpp"
 
-#include <pqxx/connection>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -22,6 +20,9 @@ class admin;
 }
 namespace chat::redis {
 class client;
+}
+namespace chat::store {
+class connection;
 }
 
 namespace chat::chatd {
@@ -66,7 +67,7 @@ class health_monitor {
   const config& cfg_;
   std::unique_ptr<kafka::admin> kafka_;
   std::unique_ptr<redis::client> redis_;
-  std::unique_ptr<pqxx::connection> pg_;
+  std::unique_ptr<store::connection> pg_;
 
   std::mutex checks_mutex_;
   std::vector<std::pair<std::string, std::function<component_status()>>> extra_checks_;  // by checks_mutex_

@@ -1,7 +1,5 @@
 #include "pipeline/pg_support.hpp"
 
-#include "store/db_pool.hpp"
-
 #include <algorithm>
 
 namespace chat::chatd::pipeline {
@@ -84,7 +82,12 @@ pqxx::connection* pg_session::get(std::string& error) {
   if (conn_ && !conn_->is_open()) conn_.reset();
   if (conn_) return conn_.get();
   try {
-    conn_ = store::connect(url_, connect_timeout_s_);
+    std::string conninfo = url_;
+    if (conninfo.find("connect_timeout=") == std::string::npos) {
+      conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
+      conninfo += "connect_timeout=" + std::to_string(connect_timeout_s_);
+    }
+    conn_ = std::make_unique<pqxx::connection>(conninfo);
   } catch (const std::exception& e) {
     error = e.what();
     while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();

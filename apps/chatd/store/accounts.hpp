@@ -1,8 +1,9 @@
 #pragma once
 // Accounts repository: users by email or id, sign-up insert, password-hash upgrade.
-// Runs on db_pool workers only. Throws pqxx exceptions on database errors; the REST layer
-// maps them (api/errors.hpp). Emails are passed in their normalized (lower-case) form.
-#include <pqxx/pqxx>
+// Runs on db_pool workers only. Database failures come back as store::error (the REST
+// layer maps them, api/errors.hpp). Emails are passed in their normalized (lower-case) form.
+#include "store/error.hpp"
+#include "store/session.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -18,16 +19,16 @@ struct user_record {
   std::int64_t created_at_ms = 0;
 };
 
-std::optional<user_record> find_user_by_email(pqxx::connection& conn, const std::string& email);
-std::optional<user_record> find_user_by_id(pqxx::connection& conn, std::int64_t user_id);
+result<std::optional<user_record>> find_user_by_email(session& db, const std::string& email);
+result<std::optional<user_record>> find_user_by_id(session& db, std::int64_t user_id);
 
-bool email_registered(pqxx::connection& conn, const std::string& email);
+result<bool> email_registered(session& db, const std::string& email);
 
 // INSERT … ON CONFLICT (email) DO NOTHING: nullopt when the email is already registered
 // (also when a concurrent sign-up won the race).
-std::optional<user_record> insert_user(pqxx::connection& conn, const std::string& email,
-                                       const std::string& password_hash, const std::string& nickname);
+result<std::optional<user_record>> insert_user(session& db, const std::string& email, const std::string& password_hash,
+                                               const std::string& nickname);
 
-void update_password_hash(pqxx::connection& conn, std::int64_t user_id, const std::string& password_hash);
+result<void> update_password_hash(session& db, std::int64_t user_id, const std::string& password_hash);
 
 }  // namespace chat::store

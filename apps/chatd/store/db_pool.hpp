@@ -4,8 +4,7 @@
 // callers submit a job and the job posts its result back to whatever executor the
 // caller owns.
 #include "redis/redis_client.hpp"
-
-#include <pqxx/pqxx>
+#include "store/session.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -19,11 +18,11 @@
 
 namespace chat::store {
 
-// What a job gets: the worker's connections. `pg` is nullptr when PostgreSQL cannot be
+// What a job gets: the worker's connections. `db` is nullptr when PostgreSQL cannot be
 // reached right now (the job answers 503 or retries). `redis` reconnects by itself;
 // its commands return nullopt while Redis is down.
 struct db_context {
-  pqxx::connection* pg;
+  session* db;
   redis::client& redis;
 };
 
@@ -62,8 +61,5 @@ class db_pool {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };
-
-// Opens a connection with a connect timeout; throws pqxx::broken_connection.
-std::unique_ptr<pqxx::connection> connect(const std::string& url, int connect_timeout_s);
 
 }  // namespace chat::store

@@ -1,11 +1,9 @@
 #pragma once
 // Message history: keyset pagination over message ids (SPEC §2), newest first, using the
-// messages(room_id, id DESC) index. Runs on db_pool workers only; throws pqxx exceptions.
+// messages(room_id, id DESC) index. Runs on db_pool workers only.
 #include "store/rooms.hpp"
 
 #include <chat/proto/message.hpp>
-
-#include <pqxx/pqxx>
 
 #include <cstdint>
 #include <limits>
@@ -22,7 +20,7 @@ struct history_page {
 // Messages of `room_id` with id < `before`, newest first. Fetches size+1 rows to learn
 // whether there is more (no COUNT). Membership is checked in the same statement; only an
 // empty answer costs a second query (to tell 404 from 403).
-history_page load_history(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
-                          std::int64_t before = std::numeric_limits<std::int64_t>::max(), int size = 20);
+result<history_page> load_history(session& db, std::int64_t room_id, std::int64_t caller,
+                                  std::int64_t before = std::numeric_limits<std::int64_t>::max(), int size = 20);
 
 }  // namespace chat::store

@@ -1,7 +1,8 @@
 #pragma once
 // Membership queries shared by the REST API and the gateway. Run on db_pool workers
-// only; they throw pqxx exceptions on database errors (callers map them to 503).
-#include <pqxx/pqxx>
+// only; database failures come back as store::error.
+#include "store/error.hpp"
+#include "store/session.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -10,13 +11,13 @@
 
 namespace chat::store {
 
-bool is_member(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id);
-bool room_exists(pqxx::connection& conn, std::int64_t room_id);
+result<bool> is_member(session& db, std::int64_t room_id, std::int64_t user_id);
+result<bool> room_exists(session& db, std::int64_t room_id);
 // Ids of the rooms `user_id` belongs to.
-std::vector<std::int64_t> rooms_of_user(pqxx::connection& conn, std::int64_t user_id);
+result<std::vector<std::int64_t>> rooms_of_user(session& db, std::int64_t user_id);
 // Ids of every user who shares at least one room with `user_id` (excluding them).
-std::vector<std::int64_t> contacts_of_user(pqxx::connection& conn, std::int64_t user_id);
-std::vector<std::int64_t> members_of_room(pqxx::connection& conn, std::int64_t room_id);
-std::optional<std::string> nickname_of(pqxx::connection& conn, std::int64_t user_id);
+result<std::vector<std::int64_t>> contacts_of_user(session& db, std::int64_t user_id);
+result<std::vector<std::int64_t>> members_of_room(session& db, std::int64_t room_id);
+result<std::optional<std::string>> nickname_of(session& db, std::int64_t user_id);
 
 }  // namespace chat::store

@@ -1,20 +1,35 @@
 #include "store/migrations.hpp"
 
+#include "store/connection.hpp"
+#include "store/sql_util.hpp"
+
 #include <chat/proto/ids.hpp>
+
+#include <pqxx/pqxx>
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 
 namespace chat::store {
 
 namespace {
 // Arbitrary constant: the advisory lock that serialises migrations across nodes.
 constexpr long long migration_lock_key = 0x63686174'6d696772LL;  // "chatmigr"
+
+pqxx::connection& connected(connection& db) {
+  std::string error;
+  session* s = db.get(error);
+  if (s == nullptr) throw std::runtime_error(error);
+  return s->native<pqxx::connection>();
+}
+
 }  // namespace
 
-migrate_result apply_migrations(pqxx::connection& conn) {
+migrate_result apply_migrations(const std::string& database_url, int connect_timeout_s) {
+  connection db(database_url, connect_timeout_s);
   migrate_result result;
-  pqxx::work tx(conn);
+  pqxx::work tx(connected(db));
   tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock_key);
   tx.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -36,13 +51,10 @@ migrate_result apply_migrations(pqxx::connection& conn) {
   return result;
 }
 
-}  // namespace chat::store
-
-namespace chat::store {
-
-std::vector<std::int64_t> stored_log_ends(pqxx::connection& conn, int partitions) {
+std::vector<std::int64_t> stored_log_ends(const std::string& database_url, int connect_timeout_s, int partitions) {
+  connection db(database_url, connect_timeout_s);
   std::vector<std::int64_t> ends(static_cast<std::size_t>(std::max(partitions, 0)), 0);
-  pqxx::read_transaction tx(conn);
+  pqxx::read_transaction tx(connected(db));
   for (int p = 0; p < partitions; ++p) {
     const auto first = proto::make_message_id(p, 0);
     const auto last = proto::make_message_id(p, proto::max_message_id_offset);

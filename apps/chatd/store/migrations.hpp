@@ -3,8 +3,6 @@
 // applied in order inside one transaction under an advisory lock, so that several nodes
 // starting together apply each migration once. Applied versions are recorded in
 // schema_migrations; applying twice changes nothing.
-#include <pqxx/pqxx>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,13 +23,14 @@ struct migrate_result {
   int current_version = 0;
 };
 
-// Throws pqxx exceptions on database errors (start-up code only).
-migrate_result apply_migrations(pqxx::connection& conn);
+// Start-up code only: connects to `database_url` for this call and throws std::exception
+// (the database's message) when it cannot connect or a migration fails.
+migrate_result apply_migrations(const std::string& database_url, int connect_timeout_s);
 
 // For each partition 0..partitions-1 of chat.messages: the offset after the newest message
 // stored from it (0 when none), read from the ids (SPEC §2: (partition << 40) | offset)
-// through the primary key, one index probe per partition. Start-up code only; throws pqxx
-// exceptions.
-std::vector<std::int64_t> stored_log_ends(pqxx::connection& conn, int partitions);
+// through the primary key, one index probe per partition. Start-up code only; connects and
+// throws as apply_migrations.
+std::vector<std::int64_t> stored_log_ends(const std::string& database_url, int connect_timeout_s, int partitions);
 
 }  // namespace chat::store

@@ -1,9 +1,12 @@
 #include "store/read_state.hpp"
 
+#include "store/sql_util.hpp"
+
 #include <chat/proto/json.hpp>
 #include <chat/proto/names.hpp>
 
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 namespace chat::store {
 
@@ -29,22 +32,24 @@ std::optional<unread_state> decode_unread(std::string_view value) noexcept {
   return state;
 }
 
-unread_lookup unread_from_db(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id) {
-  unread_lookup out;
-  pqxx::nontransaction tx(conn);
-  // Always exactly one row: NULL member columns = not a member (of an existing room or not).
-  const auto r = tx.exec_params(
-      "SELECT m.unread_count, m.last_read_message_id, EXISTS (SELECT 1 FROM chat_rooms WHERE id = $1) "
-      "FROM (VALUES (1)) AS one(x) "
-      "LEFT JOIN chat_room_members m ON m.room_id = $1 AND m.user_id = $2",
-      room_id, user_id);
-  const auto& row = r[0];
-  if (row[0].is_null()) {
-    out.access = row[2].as<bool>() ? room_access::not_a_member : room_access::no_such_room;
+result<unread_lookup> unread_from_db(session& db, std::int64_t room_id, std::int64_t user_id) {
+  return detail::guarded([&] {
+    unread_lookup out;
+    pqxx::nontransaction tx(db.native<pqxx::connection>());
+    // Always exactly one row: NULL member columns = not a member (of an existing room or not).
+    const auto r = tx.exec_params(
+        "SELECT m.unread_count, m.last_read_message_id, EXISTS (SELECT 1 FROM chat_rooms WHERE id = $1) "
+        "FROM (VALUES (1)) AS one(x) "
+        "LEFT JOIN chat_room_members m ON m.room_id = $1 AND m.user_id = $2",
+        room_id, user_id);
+    const auto& row = r[0];
+    if (row[0].is_null()) {
+      out.access = row[2].as<bool>() ? room_access::not_a_member : room_access::no_such_room;
+      return out;
+    }
+    out.state = {row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
     return out;
-  }
-  out.state = {row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
-  return out;
+  });
 }
 
 std::optional<unread_state> unread_from_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id) {

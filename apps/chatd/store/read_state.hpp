@@ -9,8 +9,6 @@
 #include "redis/redis_client.hpp"
 #include "store/rooms.hpp"
 
-#include <pqxx/pqxx>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -36,8 +34,8 @@ struct unread_lookup {
   unread_state state;  // granted
 };
 
-// From chat_room_members; access as in rooms.hpp. Throws pqxx exceptions.
-unread_lookup unread_from_db(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id);
+// From chat_room_members; access as in rooms.hpp.
+result<unread_lookup> unread_from_db(session& db, std::int64_t room_id, std::int64_t user_id);
 
 // The cached value, or nullopt on a miss, an unreadable value or Redis being down.
 std::optional<unread_state> unread_from_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id);

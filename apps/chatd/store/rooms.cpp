@@ -2,6 +2,8 @@
 
 #include "store/sql_util.hpp"
 
+#include <pqxx/pqxx>
+
 #include <algorithm>
 #include <optional>
 
@@ -76,8 +78,8 @@ std::string_view to_string(room_type type) noexcept {
   return "GROUP";
 }
 
-room_access access_of(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id) {
-  pqxx::nontransaction tx(conn);
+room_access detail::query_access(session& db, std::int64_t room_id, std::int64_t user_id) {
+  pqxx::nontransaction tx(db.native<pqxx::connection>());
   const auto r = tx.exec_params(
       "SELECT EXISTS (SELECT 1 FROM chat_room_members WHERE room_id = $1 AND user_id = $2), "
       "       EXISTS (SELECT 1 FROM chat_rooms WHERE id = $1)",
@@ -86,81 +88,91 @@ room_access access_of(pqxx::connection& conn, std::int64_t room_id, std::int64_t
   return r[0][1].as<bool>() ? room_access::not_a_member : room_access::no_such_room;
 }
 
-direct_room_outcome open_direct_room(pqxx::connection& conn, std::int64_t caller, std::int64_t target) {
-  direct_room_outcome out;
-  const std::int64_t low = std::min(caller, target);
-  const std::int64_t high = std::max(caller, target);
-  pqxx::work tx(conn);
-  const auto missing = unknown_users(tx, {caller, target});
-  if (std::find(missing.begin(), missing.end(), caller) != missing.end()) {
-    out.st = direct_room_outcome::status::no_such_caller;
-    return out;
-  }
-  if (!missing.empty()) {
-    out.st = direct_room_outcome::status::no_such_target;
-    return out;
-  }
-  std::int64_t room_id = 0;
-  // Look first (the common case: the room exists), insert only when missing. Under READ
-  // COMMITTED, ON CONFLICT waits for a concurrent inserter of the same pair and then does
-  // nothing; the next SELECT (a new snapshot) sees its committed row.
-  for (int attempt = 0; attempt < 3 && room_id == 0; ++attempt) {
-    const auto existing =
-        tx.exec_params("SELECT id FROM chat_rooms WHERE direct_low = $1 AND direct_high = $2", low, high);
-    if (!existing.empty()) {
-      room_id = existing[0][0].as<std::int64_t>();
-      out.st = direct_room_outcome::status::existing;
-      break;
-    }
-    const auto inserted = tx.exec_params(
-        "INSERT INTO chat_rooms (type, name, created_by, direct_low, direct_high) "
-        "VALUES ('DIRECT', NULL, $1, $2, $3) ON CONFLICT (direct_low, direct_high) DO NOTHING RETURNING id",
-        caller, low, high);
-    if (!inserted.empty()) {
-      room_id = inserted[0][0].as<std::int64_t>();
-      tx.exec_params("INSERT INTO chat_room_members (room_id, user_id) VALUES ($1, $2), ($1, $3)", room_id, low,
-                     high);
-      out.st = direct_room_outcome::status::created;
-    }
-  }
-  if (room_id == 0) throw pqxx::failure("direct room neither inserted nor found");
-  out.room = load_with_members(tx, room_id, caller).room;
-  tx.commit();
-  return out;
+result<room_access> access_of(session& db, std::int64_t room_id, std::int64_t user_id) {
+  return detail::guarded([&] { return detail::query_access(db, room_id, user_id); });
 }
 
-group_room_outcome create_group_room(pqxx::connection& conn, std::int64_t caller, const std::string& name,
-                                     const std::vector<std::int64_t>& member_ids) {
-  group_room_outcome out;
-  std::vector<std::int64_t> members{caller};  // the creator first
-  members.reserve(member_ids.size() + 1);
-  for (const auto id : member_ids) {
-    if (id != caller) members.push_back(id);  // the parser already removed duplicates
-  }
-  pqxx::work tx(conn);
-  auto missing = unknown_users(tx, members);
-  if (!missing.empty() && missing.front() == caller) {
-    out.st = group_room_outcome::status::no_such_caller;
+result<direct_room_outcome> open_direct_room(session& db, std::int64_t caller, std::int64_t target) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    direct_room_outcome out;
+    const std::int64_t low = std::min(caller, target);
+    const std::int64_t high = std::max(caller, target);
+    pqxx::work tx(conn);
+    const auto missing = unknown_users(tx, {caller, target});
+    if (std::find(missing.begin(), missing.end(), caller) != missing.end()) {
+      out.st = direct_room_outcome::status::no_such_caller;
+      return out;
+    }
+    if (!missing.empty()) {
+      out.st = direct_room_outcome::status::no_such_target;
+      return out;
+    }
+    std::int64_t room_id = 0;
+    // Look first (the common case: the room exists), insert only when missing. Under READ
+    // COMMITTED, ON CONFLICT waits for a concurrent inserter of the same pair and then does
+    // nothing; the next SELECT (a new snapshot) sees its committed row.
+    for (int attempt = 0; attempt < 3 && room_id == 0; ++attempt) {
+      const auto existing =
+          tx.exec_params("SELECT id FROM chat_rooms WHERE direct_low = $1 AND direct_high = $2", low, high);
+      if (!existing.empty()) {
+        room_id = existing[0][0].as<std::int64_t>();
+        out.st = direct_room_outcome::status::existing;
+        break;
+      }
+      const auto inserted = tx.exec_params(
+          "INSERT INTO chat_rooms (type, name, created_by, direct_low, direct_high) "
+          "VALUES ('DIRECT', NULL, $1, $2, $3) ON CONFLICT (direct_low, direct_high) DO NOTHING RETURNING id",
+          caller, low, high);
+      if (!inserted.empty()) {
+        room_id = inserted[0][0].as<std::int64_t>();
+        tx.exec_params("INSERT INTO chat_room_members (room_id, user_id) VALUES ($1, $2), ($1, $3)", room_id, low,
+                       high);
+        out.st = direct_room_outcome::status::created;
+      }
+    }
+    if (room_id == 0) throw pqxx::failure("direct room neither inserted nor found");
+    out.room = load_with_members(tx, room_id, caller).room;
+    tx.commit();
     return out;
-  }
-  if (!missing.empty()) {
-    out.st = group_room_outcome::status::unknown_users;
-    out.unknown = std::move(missing);
+  });
+}
+
+result<group_room_outcome> create_group_room(session& db, std::int64_t caller, const std::string& name,
+                                             const std::vector<std::int64_t>& member_ids) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    group_room_outcome out;
+    std::vector<std::int64_t> members{caller};  // the creator first
+    members.reserve(member_ids.size() + 1);
+    for (const auto id : member_ids) {
+      if (id != caller) members.push_back(id);  // the parser already removed duplicates
+    }
+    pqxx::work tx(conn);
+    auto missing = unknown_users(tx, members);
+    if (!missing.empty() && missing.front() == caller) {
+      out.st = group_room_outcome::status::no_such_caller;
+      return out;
+    }
+    if (!missing.empty()) {
+      out.st = group_room_outcome::status::unknown_users;
+      out.unknown = std::move(missing);
+      return out;
+    }
+    const auto room_id =
+        tx.exec_params("INSERT INTO chat_rooms (type, name, created_by) VALUES ('GROUP', $1, $2) RETURNING id", name,
+                       caller)[0][0]
+            .as<std::int64_t>();
+    // One statement for all members; WITH ORDINALITY keeps the joining order of the request.
+    tx.exec_params(
+        "INSERT INTO chat_room_members (room_id, user_id, joined_at) "
+        "SELECT $1, x.id, clock_timestamp() FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, pos) ORDER BY x.pos "
+        "ON CONFLICT DO NOTHING",
+        room_id, detail::bigint_array(members));
+    out.room = load_with_members(tx, room_id, caller).room;
+    tx.commit();
     return out;
-  }
-  const auto room_id =
-      tx.exec_params("INSERT INTO chat_rooms (type, name, created_by) VALUES ('GROUP', $1, $2) RETURNING id", name,
-                     caller)[0][0]
-          .as<std::int64_t>();
-  // One statement for all members; WITH ORDINALITY keeps the joining order of the request.
-  tx.exec_params(
-      "INSERT INTO chat_room_members (room_id, user_id, joined_at) "
-      "SELECT $1, x.id, clock_timestamp() FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, pos) ORDER BY x.pos "
-      "ON CONFLICT DO NOTHING",
-      room_id, detail::bigint_array(members));
-  out.room = load_with_members(tx, room_id, caller).room;
-  tx.commit();
-  return out;
+  });
 }
 
 // Newest-message lookups (here, in add_members and in history.cpp) pin the room with
@@ -170,50 +182,56 @@ group_room_outcome create_group_room(pqxx::connection& conn, std::int64_t caller
 // it does so when one busy room dominates the statistics, and for a quiet room that plan
 // reads the whole table. The range keeps room_id in the sort key, so only the composite
 // index delivers the order, and btree still positions on (room, id) (both bounds inclusive).
-std::vector<room_summary> list_rooms(pqxx::connection& conn, std::int64_t user_id) {
-  static const std::string name = "chat_list_rooms";
-  static const std::string sql =
-      "SELECT r.id, r.type, r.name, "
-      "       (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id), "
-      "       me.unread_count, " CHAT_SQL_MESSAGE_COLUMNS("lm") " "
-      "FROM chat_room_members me "
-      "JOIN chat_rooms r ON r.id = me.room_id "
-      "LEFT JOIN LATERAL ("
-      "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at "
-      "  FROM messages m WHERE m.room_id >= me.room_id AND m.room_id <= me.room_id "
-      "  ORDER BY m.room_id, m.id DESC LIMIT 1) lm ON true "
-      "WHERE me.user_id = $1 "
-      "ORDER BY COALESCE(lm.created_at, r.created_at) DESC, r.id DESC";
-  detail::define(conn, name, sql);
-  pqxx::nontransaction tx(conn);
-  const auto r = tx.exec_prepared(name, user_id);
-  std::vector<room_summary> out;
-  out.reserve(static_cast<std::size_t>(r.size()));
-  for (const auto& row : r) {
-    room_summary s;
-    s.id = row[0].as<std::int64_t>();
-    s.type = parse_room_type(detail::text_of(row[1]));
-    s.name = optional_text(row[2]);
-    s.member_count = row[3].as<std::int64_t>();
-    s.unread_count = row[4].as<std::int64_t>();
-    if (!row[5].is_null()) s.last_message = detail::read_message(row, 5);
-    out.push_back(std::move(s));
-  }
-  return out;
+result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    static const std::string name = "chat_list_rooms";
+    static const std::string sql =
+        "SELECT r.id, r.type, r.name, "
+        "       (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id), "
+        "       me.unread_count, " CHAT_SQL_MESSAGE_COLUMNS("lm") " "
+        "FROM chat_room_members me "
+        "JOIN chat_rooms r ON r.id = me.room_id "
+        "LEFT JOIN LATERAL ("
+        "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at "
+        "  FROM messages m WHERE m.room_id >= me.room_id AND m.room_id <= me.room_id "
+        "  ORDER BY m.room_id, m.id DESC LIMIT 1) lm ON true "
+        "WHERE me.user_id = $1 "
+        "ORDER BY COALESCE(lm.created_at, r.created_at) DESC, r.id DESC";
+    detail::define(conn, name, sql);
+    pqxx::nontransaction tx(conn);
+    const auto r = tx.exec_prepared(name, user_id);
+    std::vector<room_summary> out;
+    out.reserve(static_cast<std::size_t>(r.size()));
+    for (const auto& row : r) {
+      room_summary s;
+      s.id = row[0].as<std::int64_t>();
+      s.type = parse_room_type(detail::text_of(row[1]));
+      s.name = optional_text(row[2]);
+      s.member_count = row[3].as<std::int64_t>();
+      s.unread_count = row[4].as<std::int64_t>();
+      if (!row[5].is_null()) s.last_message = detail::read_message(row, 5);
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
 }
 
-room_detail_outcome load_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller) {
-  room_detail_outcome out;
-  pqxx::nontransaction tx(conn);
-  auto loaded = load_with_members(tx, room_id, caller);
-  if (!loaded.exists) {
-    out.access = room_access::no_such_room;
-  } else if (!loaded.caller_is_member) {
-    out.access = room_access::not_a_member;
-  } else {
-    out.room = std::move(loaded.room);
-  }
-  return out;
+result<room_detail_outcome> load_room(session& db, std::int64_t room_id, std::int64_t caller) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    room_detail_outcome out;
+    pqxx::nontransaction tx(conn);
+    auto loaded = load_with_members(tx, room_id, caller);
+    if (!loaded.exists) {
+      out.access = room_access::no_such_room;
+    } else if (!loaded.caller_is_member) {
+      out.access = room_access::not_a_member;
+    } else {
+      out.room = std::move(loaded.room);
+    }
+    return out;
+  });
 }
 
 namespace {
@@ -234,76 +252,85 @@ std::optional<Status> membership_change_refused(pqxx::work& tx, std::int64_t roo
 
 }  // namespace
 
-add_members_outcome add_members(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
-                                const std::vector<std::int64_t>& user_ids) {
-  add_members_outcome out;
-  pqxx::work tx(conn);
-  if (const auto refused = membership_change_refused<add_members_outcome::status>(tx, room_id, caller)) {
-    out.st = *refused;
+result<add_members_outcome> add_members(session& db, std::int64_t room_id, std::int64_t caller,
+                                        const std::vector<std::int64_t>& user_ids) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    add_members_outcome out;
+    pqxx::work tx(conn);
+    if (const auto refused = membership_change_refused<add_members_outcome::status>(tx, room_id, caller)) {
+      out.st = *refused;
+      return out;
+    }
+    auto missing = unknown_users(tx, user_ids);
+    if (!missing.empty()) {
+      out.st = add_members_outcome::status::unknown_users;
+      out.unknown = std::move(missing);
+      return out;
+    }
+    const auto added = tx.exec_params(
+        "WITH ins AS ("
+        "  INSERT INTO chat_room_members (room_id, user_id, joined_at, last_read_message_id) "
+        "  SELECT $1, x.id, clock_timestamp(), "
+        "         COALESCE((SELECT id FROM messages WHERE room_id >= $1 AND room_id <= $1 "
+        "                   ORDER BY room_id, id DESC LIMIT 1), 0) "
+        "  FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, pos) ORDER BY x.pos "
+        "  ON CONFLICT DO NOTHING RETURNING user_id, joined_at) "
+        "SELECT ins.user_id, u.nickname FROM ins JOIN users u ON u.id = ins.user_id ORDER BY ins.joined_at",
+        room_id, detail::bigint_array(user_ids));
+    for (const auto& row : added) out.added.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>()});
+    out.room = load_with_members(tx, room_id, caller).room;
+    tx.commit();
     return out;
-  }
-  auto missing = unknown_users(tx, user_ids);
-  if (!missing.empty()) {
-    out.st = add_members_outcome::status::unknown_users;
-    out.unknown = std::move(missing);
-    return out;
-  }
-  const auto added = tx.exec_params(
-      "WITH ins AS ("
-      "  INSERT INTO chat_room_members (room_id, user_id, joined_at, last_read_message_id) "
-      "  SELECT $1, x.id, clock_timestamp(), "
-      "         COALESCE((SELECT id FROM messages WHERE room_id >= $1 AND room_id <= $1 "
-      "                   ORDER BY room_id, id DESC LIMIT 1), 0) "
-      "  FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, pos) ORDER BY x.pos "
-      "  ON CONFLICT DO NOTHING RETURNING user_id, joined_at) "
-      "SELECT ins.user_id, u.nickname FROM ins JOIN users u ON u.id = ins.user_id ORDER BY ins.joined_at",
-      room_id, detail::bigint_array(user_ids));
-  for (const auto& row : added) out.added.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>()});
-  out.room = load_with_members(tx, room_id, caller).room;
-  tx.commit();
-  return out;
+  });
 }
 
-leave_outcome leave_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller) {
-  leave_outcome out;
-  pqxx::work tx(conn);
-  if (const auto refused = membership_change_refused<leave_outcome::status>(tx, room_id, caller)) {
-    out.st = *refused;
+result<leave_outcome> leave_room(session& db, std::int64_t room_id, std::int64_t caller) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    leave_outcome out;
+    pqxx::work tx(conn);
+    if (const auto refused = membership_change_refused<leave_outcome::status>(tx, room_id, caller)) {
+      out.st = *refused;
+      return out;
+    }
+    const auto deleted = tx.exec_params(
+        "DELETE FROM chat_room_members m USING users u "
+        "WHERE m.room_id = $1 AND m.user_id = $2 AND u.id = m.user_id RETURNING u.nickname",
+        room_id, caller);
+    if (deleted.empty()) {  // a concurrent leave of the same user won
+      out.st = leave_outcome::status::not_a_member;
+      return out;
+    }
+    out.nickname = deleted[0][0].as<std::string>();
+    tx.commit();
     return out;
-  }
-  const auto deleted = tx.exec_params(
-      "DELETE FROM chat_room_members m USING users u "
-      "WHERE m.room_id = $1 AND m.user_id = $2 AND u.id = m.user_id RETURNING u.nickname",
-      room_id, caller);
-  if (deleted.empty()) {  // a concurrent leave of the same user won
-    out.st = leave_outcome::status::not_a_member;
-    return out;
-  }
-  out.nickname = deleted[0][0].as<std::string>();
-  tx.commit();
-  return out;
+  });
 }
 
-members_outcome member_ids(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller) {
-  members_outcome out;
-  pqxx::nontransaction tx(conn);
-  const auto r = tx.exec_params(
-      "SELECT EXISTS (SELECT 1 FROM chat_room_members x WHERE x.room_id = r.id AND x.user_id = $2), m.user_id "
-      "FROM chat_rooms r LEFT JOIN chat_room_members m ON m.room_id = r.id "
-      "WHERE r.id = $1 ORDER BY m.user_id",
-      room_id, caller);
-  if (r.empty()) {
-    out.access = room_access::no_such_room;
+result<members_outcome> member_ids(session& db, std::int64_t room_id, std::int64_t caller) {
+  return detail::guarded([&] {
+    auto& conn = db.native<pqxx::connection>();
+    members_outcome out;
+    pqxx::nontransaction tx(conn);
+    const auto r = tx.exec_params(
+        "SELECT EXISTS (SELECT 1 FROM chat_room_members x WHERE x.room_id = r.id AND x.user_id = $2), m.user_id "
+        "FROM chat_rooms r LEFT JOIN chat_room_members m ON m.room_id = r.id "
+        "WHERE r.id = $1 ORDER BY m.user_id",
+        room_id, caller);
+    if (r.empty()) {
+      out.access = room_access::no_such_room;
+      return out;
+    }
+    if (!r[0][0].as<bool>()) {
+      out.access = room_access::not_a_member;
+      return out;
+    }
+    for (const auto& row : r) {
+      if (!row[1].is_null()) out.user_ids.push_back(row[1].as<std::int64_t>());
+    }
     return out;
-  }
-  if (!r[0][0].as<bool>()) {
-    out.access = room_access::not_a_member;
-    return out;
-  }
-  for (const auto& row : r) {
-    if (!row[1].is_null()) out.user_ids.push_back(row[1].as<std::int64_t>());
-  }
-  return out;
+  });
 }
 
 }  // namespace chat::store

@@ -1,11 +1,12 @@
 #pragma once
 // Rooms repository: direct and group rooms, the caller's room list, room detail,
-// invitations and leaving. Runs on db_pool workers only; throws pqxx exceptions on database
-// errors (the REST layer maps them). Every function checks access itself, in the same
+// invitations and leaving. Runs on db_pool workers only; database failures come back as
+// store::error (the REST layer maps them). Every function checks access itself, in the same
 // round trip as the data where it can, and reports it as a room_access value.
-#include <chat/proto/message.hpp>
+#include "store/error.hpp"
+#include "store/session.hpp"
 
-#include <pqxx/pqxx>
+#include <chat/proto/message.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -50,7 +51,7 @@ struct room_summary {
 };
 
 // Whether `user_id` may act on `room_id`, in one round trip.
-room_access access_of(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id);
+result<room_access> access_of(session& db, std::int64_t room_id, std::int64_t user_id);
 
 // ---- POST /api/rooms/direct
 struct direct_room_outcome {
@@ -61,7 +62,7 @@ struct direct_room_outcome {
 // The DIRECT room of the pair (caller, target), created when missing. The UNIQUE
 // (direct_low, direct_high) constraint with INSERT … ON CONFLICT DO NOTHING makes racing
 // calls (A->B and B->A) end in one room. Precondition: caller != target.
-direct_room_outcome open_direct_room(pqxx::connection& conn, std::int64_t caller, std::int64_t target);
+result<direct_room_outcome> open_direct_room(session& db, std::int64_t caller, std::int64_t target);
 
 // ---- POST /api/rooms/group
 struct group_room_outcome {
@@ -71,19 +72,19 @@ struct group_room_outcome {
 };
 
 // A GROUP room with the caller and `member_ids` (duplicates and the caller ignored).
-group_room_outcome create_group_room(pqxx::connection& conn, std::int64_t caller, const std::string& name,
-                                     const std::vector<std::int64_t>& member_ids);
+result<group_room_outcome> create_group_room(session& db, std::int64_t caller, const std::string& name,
+                                             const std::vector<std::int64_t>& member_ids);
 
 // ---- GET /api/rooms: one statement for any number of rooms (member counts, the caller's
 // unread count and the newest message through a LATERAL join). Most recent activity first.
-std::vector<room_summary> list_rooms(pqxx::connection& conn, std::int64_t user_id);
+result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id);
 
 // ---- GET /api/rooms/{id}
 struct room_detail_outcome {
   room_access access = room_access::granted;
   room_detail room;  // granted
 };
-room_detail_outcome load_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller);
+result<room_detail_outcome> load_room(session& db, std::int64_t room_id, std::int64_t caller);
 
 // ---- POST /api/rooms/{id}/members
 struct add_members_outcome {
@@ -94,21 +95,21 @@ struct add_members_outcome {
 };
 // New members start with last_read_message_id = the room's newest stored message, so they
 // do not inherit the whole history as unread.
-add_members_outcome add_members(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller,
-                                const std::vector<std::int64_t>& user_ids);
+result<add_members_outcome> add_members(session& db, std::int64_t room_id, std::int64_t caller,
+                                        const std::vector<std::int64_t>& user_ids);
 
 // ---- DELETE /api/rooms/{id}/members/me
 struct leave_outcome {
   enum class status { left, no_such_room, not_a_member, direct_room } st = status::left;
   std::string nickname;  // left: of the leaving user
 };
-leave_outcome leave_room(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller);
+result<leave_outcome> leave_room(session& db, std::int64_t room_id, std::int64_t caller);
 
 // ---- GET /api/rooms/{id}/members/online (the member list; presence comes from Redis)
 struct members_outcome {
   room_access access = room_access::granted;
   std::vector<std::int64_t> user_ids;  // granted, ascending
 };
-members_outcome member_ids(pqxx::connection& conn, std::int64_t room_id, std::int64_t caller);
+result<members_outcome> member_ids(session& db, std::int64_t room_id, std::int64_t caller);
 
 }  // namespace chat::store

@@ -1,33 +1,61 @@
 #pragma once
-// Small helpers shared by the SQL repositories (store/*.cpp). Internal to store/.
+// Internal to store/: what the PostgreSQL adapter's translation units (store/*.cpp) share.
+// Nothing here names the vendor library: row and connection types are template
+// parameters, and a session carries its connection type-erased, so that this header (like
+// every header) compiles without the client library; each store/*.cpp includes it itself.
+#include "store/error.hpp"
+#include "store/rooms.hpp"
+#include "store/session.hpp"
+
 #include <chat/proto/message.hpp>
 
-#include <pqxx/pqxx>
-
+#include <any>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
-namespace chat::store::detail {
+namespace chat::store {
+
+// Defined here so the adapter's translation units can reach the connection; callers
+// outside store/ only hold references to it (session.hpp).
+class session {
+ public:
+  template <class Connection>
+  explicit session(Connection& conn) : native_(&conn) {}
+
+  // The adapter's connection object; Connection must be the type the session was made
+  // from (std::bad_any_cast otherwise: a bug in the adapter, not a runtime condition).
+  template <class Connection>
+  Connection& native() const {
+    return *std::any_cast<Connection*>(native_);
+  }
+
+ private:
+  std::any native_;
+};
+
+namespace detail {
 
 // Epoch milliseconds of a timestamptz column, truncated toward the past (as
 // format_iso8601_ms expects); a SQL fragment for string-literal concatenation.
 #define CHAT_SQL_MS(col) "floor(extract(epoch FROM " col ") * 1000)::bigint"
 
-inline std::string_view text_of(const pqxx::field& f) { return {f.c_str(), f.size()}; }
+template <class Field>
+std::string_view text_of(const Field& f) {
+  return {f.c_str(), f.size()};
+}
 
 // A PostgreSQL array literal "{1,2,3}" for a `$n::bigint[]` parameter. Built from integers
 // only, so no quoting is needed.
-inline std::string bigint_array(const std::vector<std::int64_t>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i != 0) out.push_back(',');
-    out += std::to_string(ids[i]);
-  }
-  out.push_back('}');
-  return out;
-}
+std::string bigint_array(const std::vector<std::int64_t>& ids);
+
+// {"a","b\"c"}: every element double-quoted, '"' and '\' escaped, so any text (commas,
+// braces, the word NULL, empty strings) stays one element. Text must not contain NUL
+// (PostgreSQL text cannot hold it).
+std::string text_array(const std::vector<std::string_view>& values);
 
 // The message columns in the order read_message() expects, for a table alias `m`.
 #define CHAT_SQL_MESSAGE_COLUMNS(m)                                                              \
@@ -36,24 +64,49 @@ inline std::string bigint_array(const std::vector<std::int64_t>& ids) {
 inline constexpr int message_column_count = 8;
 
 // A §2 message from the CHAT_SQL_MESSAGE_COLUMNS starting at column `first`.
-inline proto::chat_message read_message(const pqxx::row& row, int first) {
+template <class Row>
+proto::chat_message read_message(const Row& row, int first) {
   proto::chat_message m;
-  m.id = row[first].as<std::int64_t>();
+  m.id = row[first].template as<std::int64_t>();
   m.message_key.assign(row[first + 1].c_str(), row[first + 1].size());
-  m.room_id = row[first + 2].as<std::int64_t>();
-  m.sender_id = row[first + 3].as<std::int64_t>();
+  m.room_id = row[first + 2].template as<std::int64_t>();
+  m.sender_id = row[first + 3].template as<std::int64_t>();
   m.sender_nickname.assign(row[first + 4].c_str(), row[first + 4].size());
   m.content.assign(row[first + 5].c_str(), row[first + 5].size());
   m.type = proto::parse_message_type(text_of(row[first + 6])).value_or(proto::message_type::text);
-  m.created_at_ms = row[first + 7].as<std::int64_t>();
+  m.created_at_ms = row[first + 7].template as<std::int64_t>();
   return m;
 }
 
-// Prepared statements are defined per connection; libpqxx 6 prepares them on the server
+// Prepared statements are defined per connection; the client library prepares them on the server
 // lazily at first use and ignores a re-definition with identical text, so calling this
 // before every exec_prepared is cheap and survives the pool replacing a broken connection.
-inline void define(pqxx::connection& conn, const std::string& name, const std::string& sql) {
+template <class Connection>
+void define(Connection& conn, const std::string& name, const std::string& sql) {
   conn.prepare(name, sql);
 }
 
-}  // namespace chat::store::detail
+// access_of without the guard, for statements that already run inside one (rooms.cpp).
+room_access query_access(session& db, std::int64_t room_id, std::int64_t user_id);
+
+// The store error for an exception thrown by the client library (or anything else: internal).
+error failure_of(std::exception_ptr e) noexcept;
+
+// Runs `work()` and returns what it returns, or the error for what it threw. The one place
+// where the adapter turns the client library's exceptions into results.
+template <class Work>
+auto guarded(Work&& work) -> result<std::invoke_result_t<Work&>> {
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<Work&>>) {
+      work();
+      return {};
+    } else {
+      return work();
+    }
+  } catch (...) {
+    return chat::unexpected(failure_of(std::current_exception()));
+  }
+}
+
+}  // namespace detail
+}  // namespace chat::store

@@ -45,9 +45,16 @@ validation_error make_error(errc code, std::string_view field, std::string messa
   return {make_error_code(code), std::string(field), std::move(message)};
 }
 
-validation_error parse_object(std::string_view text, json& out) {
+validation_error parse_value(std::string_view text, json& out) {
   json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return make_error(errc::invalid_json, {}, "body is not valid JSON");
+  out = std::move(parsed);
+  return {};
+}
+
+validation_error parse_object(std::string_view text, json& out) {
+  json parsed;
+  if (auto error = parse_value(text, parsed)) return error;
   if (!parsed.is_object()) return make_error(errc::not_an_object, {}, "body must be a JSON object");
   out = std::move(parsed);
   return {};

@@ -19,6 +19,9 @@ using json = nlohmann::json;
 
 validation_error make_error(errc code, std::string_view field, std::string message);
 
+// Parses `text` (no exceptions); only broken JSON is an error.
+validation_error parse_value(std::string_view text, json& out);
+
 // Parses `text` (no exceptions); anything but a JSON object is an error.
 validation_error parse_object(std::string_view text, json& out);
 

@@ -244,13 +244,16 @@ void append_nullable_string(const std::optional<std::string>& text, std::string&
   }
 }
 
-validation_error read_room_type(const detail::json& doc, room_type& out) {
+// "id", "type" and "name" of a room or room summary.
+validation_error read_room_head(const detail::json& doc, std::int64_t& id, room_type& type,
+                                std::optional<std::string>& name) {
+  if (auto error = detail::read_int64(doc, "id", 1, id)) return error;
   const std::string* text = nullptr;
   if (auto error = detail::read_string(doc, "type", text)) return error;
-  const auto type = parse_room_type(*text);
-  if (!type) return detail::make_error(errc::bad_format, "type", "type must be DIRECT or GROUP");
-  out = *type;
-  return {};
+  const auto parsed = parse_room_type(*text);
+  if (!parsed) return detail::make_error(errc::bad_format, "type", "type must be DIRECT or GROUP");
+  type = *parsed;
+  return detail::read_nullable_string(doc, "name", name);
 }
 
 // Positive ids in their order (no de-duplication: the server's list is shown as it is).
@@ -282,9 +285,7 @@ validation_error read_user_ids(const detail::json& value, const char* name,
 
 validation_error read_room_object(const detail::json& doc, room& out) {
   room value;
-  if (auto error = detail::read_int64(doc, "id", 1, value.id)) return error;
-  if (auto error = read_room_type(doc, value.type)) return error;
-  if (auto error = detail::read_nullable_string(doc, "name", value.name)) return error;
+  if (auto error = read_room_head(doc, value.id, value.type, value.name)) return error;
   if (auto error = detail::read_optional_int64(doc, "createdBy", 1, value.created_by)) return error;
   if (detail::find_member(doc, "createdAt", /*null_is_absent=*/true) != nullptr) {
     if (auto error = detail::read_timestamp(doc, "createdAt", value.created_at_ms)) return error;
@@ -312,14 +313,20 @@ validation_error read_room_object(const detail::json& doc, room& out) {
   return {};
 }
 
+// {"id","type","name" of a room or room summary, without the closing brace.
+void append_room_head(std::int64_t id, room_type type, const std::optional<std::string>& name,
+                      std::string& out) {
+  out.append(R"({"id":)");
+  append_json_int(id, out);
+  out.append(R"(,"type":")");
+  out.append(to_string(type));
+  out.append(R"(","name":)");
+  append_nullable_string(name, out);
+}
+
 // The room object without its closing brace, so that invite_result may add "added".
 void append_room_open(const room& value, std::string& out) {
-  out.append(R"({"id":)");
-  append_json_int(value.id, out);
-  out.append(R"(,"type":")");
-  out.append(to_string(value.type));
-  out.append(R"(","name":)");
-  append_nullable_string(value.name, out);
+  append_room_head(value.id, value.type, value.name, out);
   out.append(R"(,"createdBy":)");
   append_json_int(value.created_by, out);
   out.append(R"(,"createdAt":)");
@@ -335,9 +342,7 @@ void append_room_open(const room& value, std::string& out) {
 validation_error read_room_summary(const detail::json& doc, room_summary& out) {
   if (!doc.is_object()) return detail::make_error(errc::wrong_type, {}, "a room must be a JSON object");
   room_summary value;
-  if (auto error = detail::read_int64(doc, "id", 1, value.id)) return error;
-  if (auto error = read_room_type(doc, value.type)) return error;
-  if (auto error = detail::read_nullable_string(doc, "name", value.name)) return error;
+  if (auto error = read_room_head(doc, value.id, value.type, value.name)) return error;
   if (auto error = detail::read_int64(doc, "memberCount", 0, value.member_count)) return error;
   if (auto error = detail::read_int64(doc, "unreadCount", 0, value.unread_count)) return error;
   if (const auto* last = detail::find_member(doc, "lastMessage", /*null_is_absent=*/true)) {
@@ -502,12 +507,7 @@ validation_error parse_invite_result(std::string_view json, invite_result& out) 
 }
 
 void append_json(const room_summary& value, std::string& out) {
-  out.append(R"({"id":)");
-  append_json_int(value.id, out);
-  out.append(R"(,"type":")");
-  out.append(to_string(value.type));
-  out.append(R"(","name":)");
-  append_nullable_string(value.name, out);
+  append_room_head(value.id, value.type, value.name, out);
   out.append(R"(,"memberCount":)");
   append_json_int(value.member_count, out);
   out.append(R"(,"unreadCount":)");
@@ -537,8 +537,8 @@ validation_error parse_room_summary(std::string_view json, room_summary& out) {
 }
 
 validation_error parse_room_list(std::string_view json, std::vector<room_summary>& out) {
-  const detail::json doc = detail::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return detail::make_error(errc::invalid_json, {}, "body is not valid JSON");
+  detail::json doc;
+  if (auto error = detail::parse_value(json, doc)) return error;
   if (!doc.is_array()) return detail::make_error(errc::wrong_type, {}, "body must be a JSON array");
   std::vector<room_summary> rooms;
   rooms.reserve(doc.size());
@@ -643,8 +643,8 @@ void append_json(std::span<const std::int64_t> user_ids, std::string& out) {
 }
 
 validation_error parse_user_ids(std::string_view json, std::vector<std::int64_t>& out) {
-  const detail::json doc = detail::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return detail::make_error(errc::invalid_json, {}, "body is not valid JSON");
+  detail::json doc;
+  if (auto error = detail::parse_value(json, doc)) return error;
   return read_user_ids(doc, "userIds", out);
 }
 
