@@ -1,7 +1,7 @@
 #pragma once
 // Consumer group chat-persistence (SPEC §1, §7): chat.messages -> PostgreSQL.
 //
-// Per batch, in ONE transaction:
+// Per batch, in ONE transaction (store::message_writer; the SQL is in store/):
 //   1. which rooms and senders of the batch exist (a message of an unknown room or sender
 //      is poison);
 //   2. INSERT all messages from unnest() arrays ... ON CONFLICT (message_key) DO NOTHING
@@ -21,16 +21,33 @@
 // lost, server down, deadlock) is an infrastructure failure: the loop retries the batch.
 #include "config/config.hpp"
 #include "pipeline/batch_handler.hpp"
-#include "pipeline/pg_support.hpp"
 #include "pipeline/records.hpp"
 #include "pipeline/unread_cache.hpp"
 #include "redis/redis_client.hpp"
+#include "store/message_writer.hpp"
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace chat::chatd::pipeline {
+
+// What storing the decoded records of a batch came to.
+struct persist_report {
+  std::optional<std::string> infra_error;  // set: nothing of the batch counts as done
+  std::vector<record_failure> failures;    // records refused (poison), by batch index
+  std::size_t inserted = 0;
+  std::vector<unread_entry> unread;  // for the unread cache, after the Kafka commit
+};
+
+// The store half of a batch: `records` (decoded, one per messageKey) in one write; when
+// the database refuses the batch because of some record's data, record by record, so only
+// the offending records become poison. Any other failure is an infrastructure failure.
+// Precondition: `records` is not empty.
+persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records);
 
 struct persistence_stats {
   std::atomic<std::uint64_t> inserted{0};    // new rows in messages
@@ -39,7 +56,9 @@ struct persistence_stats {
 
 class persistence_handler final : public batch_handler {
  public:
+  // Stores through the PostgreSQL writer (store::make_pg_message_writer).
   explicit persistence_handler(const config& cfg);
+  persistence_handler(const config& cfg, std::unique_ptr<store::message_writer> writer);
 
   batch_outcome handle(std::span<const kafka::record> batch) override;
   void after_commit() override;
@@ -48,17 +67,8 @@ class persistence_handler final : public batch_handler {
   const persistence_stats& stats() const noexcept { return stats_; }
 
  private:
-  struct stored {
-    std::vector<std::size_t> unknown_room;  // positions in the rows given to store()
-    std::vector<std::size_t> unknown_sender;
-    std::size_t inserted = 0;
-    std::vector<unread_entry> unread;
-  };
-  // One transaction for `rows`; throws what libpqxx throws.
-  static stored store(pqxx::connection& conn, const std::vector<const message_record*>& rows);
-
   std::size_t max_content_chars_;
-  pg_session pg_;
+  std::unique_ptr<store::message_writer> writer_;
   redis::client redis_;
   unread_cache cache_;
   std::vector<unread_entry> cache_updates_;  // from the last handled batch

@@ -1,35 +1,12 @@
 #include "pipeline/receipts_handler.hpp"
 
-#include "pipeline/records.hpp"
-
-#include <algorithm>
 #include <map>
 
 namespace chat::chatd::pipeline {
 
 namespace {
 
-constexpr const char* lock_sql =
-    "SELECT m.room_id FROM chat_room_members m "
-    "JOIN unnest($1::bigint[], $2::bigint[]) AS r(room_id, user_id) "
-    "  ON m.room_id = r.room_id AND m.user_id = r.user_id "
-    "ORDER BY m.room_id, m.user_id FOR UPDATE OF m";
-
-// SET expressions see the row as it was before this UPDATE, so GREATEST(...) is the new
-// last-read in both places.
-const std::string update_sql =
-    std::string(
-        "UPDATE chat_room_members m "
-        "SET last_read_message_id = GREATEST(m.last_read_message_id, r.last_read), "
-        "    unread_count = (SELECT count(*) FROM messages msg "
-        "                    WHERE msg.room_id = m.room_id AND msg.sender_id <> m.user_id "
-        "                      AND msg.id > GREATEST(m.last_read_message_id, r.last_read))::int "
-        "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(room_id, user_id, last_read) "
-        "WHERE m.room_id = r.room_id AND m.user_id = r.user_id "
-        "RETURNING m.room_id, m.user_id, m.unread_count, m.last_read_message_id, ") +
-    unread_version_sql;
-
-std::string first_line(const char* what) {
+std::string first_line(std::string_view what) {
   std::string s(what);
   if (const auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
   return s;
@@ -37,8 +14,70 @@ std::string first_line(const char* what) {
 
 }  // namespace
 
+receipts_report apply_receipts(store::read_mark_writer& writer, const std::vector<receipt_update>& updates) {
+  receipts_report report;
+  std::vector<store::read_mark> marks;
+  marks.reserve(updates.size());
+  for (const auto& u : updates) marks.push_back({u.room_id, u.user_id, u.last_read_message_id});
+
+  std::map<std::pair<std::int64_t, std::int64_t>, unread_entry> changed;
+  auto take = [&changed](const std::vector<store::unread_change>& rows) {
+    for (const auto& c : rows) {
+      changed[{c.room_id, c.user_id}] = {c.room_id, c.user_id, c.unread_count, c.last_read_message_id, c.version};
+    }
+  };
+  auto infra = [&report](const store::error& e) {
+    report.infra_error = "postgres: " + first_line(e.message);
+    report.failures.clear();
+    report.unread.clear();
+    return report;
+  };
+
+  std::vector<bool> refused(updates.size(), false);
+  const auto all = writer.apply(marks);
+  if (all) {
+    take(*all);
+  } else if (!all.error().about_the_data()) {
+    return infra(all.error());
+  } else {
+    // Refused because of some receipt's values: find which, one transaction each.
+    for (std::size_t i = 0; i < marks.size(); ++i) {
+      const auto one = writer.apply(std::span(&marks[i], 1));
+      if (one) {
+        take(*one);
+        continue;
+      }
+      if (!one.error().about_the_data()) return infra(one.error());
+      for (const std::size_t index : updates[i].indexes) {
+        report.failures.push_back({index, failure_kind::poison, "sql_error", first_line(one.error().message)});
+      }
+      refused[i] = true;
+    }
+  }
+
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const auto& u = updates[i];
+    const auto it = changed.find({u.room_id, u.user_id});
+    if (it != changed.end()) {
+      report.unread.push_back(it->second);
+      continue;
+    }
+    if (refused[i]) continue;
+    for (const std::size_t index : u.indexes) {
+      report.failures.push_back({index, failure_kind::poison, "not_a_member",
+                                 "user " + std::to_string(u.user_id) + " is not a member of room " +
+                                     std::to_string(u.room_id) + " (or the room does not exist)"});
+    }
+  }
+  return report;
+}
+
 receipts_handler::receipts_handler(const config& cfg)
-    : pg_(cfg.database_url, "chatd-receipts-" + cfg.node_id, cfg.dependency_timeout),
+    : receipts_handler(cfg, store::make_pg_read_mark_writer(cfg.database_url, "chatd-receipts-" + cfg.node_id,
+                                                            cfg.dependency_timeout)) {}
+
+receipts_handler::receipts_handler(const config& cfg, std::unique_ptr<store::read_mark_writer> writer)
+    : writer_(std::move(writer)),
       redis_(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.dependency_timeout) {}
 
 batch_outcome receipts_handler::handle(std::span<const kafka::record> batch) {
@@ -57,72 +96,11 @@ batch_outcome receipts_handler::handle(std::span<const kafka::record> batch) {
   const auto updates = merge_receipts(receipts);
   if (updates.empty()) return outcome;
 
-  std::string error;
-  pqxx::connection* conn = pg_.get(error);
-  if (conn == nullptr) return batch_outcome::infra("postgres: " + error);
-
-  using changes = std::map<std::pair<std::int64_t, std::int64_t>, unread_entry>;
-  // One transaction for `subset`; throws what libpqxx throws.
-  auto apply = [&](const std::vector<const receipt_update*>& subset, changes& changed) {
-    std::vector<std::int64_t> rooms, users, last_reads;
-    for (const auto* u : subset) {
-      rooms.push_back(u->room_id);
-      users.push_back(u->user_id);
-      last_reads.push_back(u->last_read_message_id);
-    }
-    pqxx::work tx(*conn);
-    tx.exec_params(lock_sql, pg_int_array(rooms), pg_int_array(users));
-    for (const auto& row :
-         tx.exec_params(update_sql, pg_int_array(rooms), pg_int_array(users), pg_int_array(last_reads))) {
-      unread_entry e{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
-                     row[3].as<std::int64_t>(), row[4].as<std::int64_t>()};
-      changed[{e.room_id, e.user_id}] = e;
-    }
-    tx.commit();
-  };
-
-  std::vector<const receipt_update*> all;
-  for (const auto& u : updates) all.push_back(&u);
-  changes changed;
-  std::vector<const receipt_update*> refused;
-  try {
-    apply(all, changed);
-  } catch (const std::exception& e) {
-    if (classify_pg_error(e) == pg_failure::infrastructure) {
-      pg_.reset();
-      return batch_outcome::infra("postgres: " + first_line(e.what()));
-    }
-    // Refused because of some receipt's values: find which, one transaction each.
-    changed.clear();
-    for (const auto* u : all) {
-      try {
-        apply({u}, changed);
-      } catch (const std::exception& e1) {
-        if (classify_pg_error(e1) == pg_failure::infrastructure) {
-          pg_.reset();
-          return batch_outcome::infra("postgres: " + first_line(e1.what()));
-        }
-        for (const std::size_t i : u->indexes) {
-          outcome.failures.push_back({i, failure_kind::poison, "sql_error", first_line(e1.what())});
-        }
-        refused.push_back(u);
-      }
-    }
-  }
-
-  for (const auto& u : updates) {
-    const auto it = changed.find({u.room_id, u.user_id});
-    if (it != changed.end()) {
-      cache_updates_.push_back(it->second);
-      continue;
-    }
-    if (std::find(refused.begin(), refused.end(), &u) != refused.end()) continue;
-    for (const std::size_t i : u.indexes) {
-      outcome.failures.push_back({i, failure_kind::poison, "not_a_member",
-                                  "user " + std::to_string(u.user_id) + " is not a member of room " +
-                                      std::to_string(u.room_id) + " (or the room does not exist)"});
-    }
-  }
+  auto report = apply_receipts(*writer_, updates);
+  if (report.infra_error) return batch_outcome::infra(std::move(*report.infra_error));
+  outcome.failures.insert(outcome.failures.end(), std::make_move_iterator(report.failures.begin()),
+                          std::make_move_iterator(report.failures.end()));
+  cache_updates_ = std::move(report.unread);
   return outcome;
 }
 

@@ -5,29 +5,49 @@
 // Per batch, receipts of the same (room, user) are merged (the largest lastReadMessageId),
 // then in ONE transaction the member rows are locked in (room, user) order and one UPDATE
 // moves last_read_message_id forwards only (GREATEST) and recomputes unread_count = the
-// room's messages after it that others sent. A receipt of a non-member or an unknown room
-// changes no row and is poison (logged and skipped). After the Kafka commit the new
-// values go to the unread cache (unread_cache.hpp).
+// room's messages after it that others sent (store::read_mark_writer; the SQL is in
+// store/). A receipt of a non-member or an unknown room changes no row and is poison
+// (logged and skipped). After the Kafka commit the new values go to the unread cache
+// (unread_cache.hpp).
 #include "config/config.hpp"
 #include "pipeline/batch_handler.hpp"
-#include "pipeline/pg_support.hpp"
+#include "pipeline/records.hpp"
 #include "pipeline/unread_cache.hpp"
 #include "redis/redis_client.hpp"
+#include "store/message_writer.hpp"
 
+#include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace chat::chatd::pipeline {
 
+// What applying the merged receipts of a batch came to.
+struct receipts_report {
+  std::optional<std::string> infra_error;  // set: nothing of the batch counts as done
+  std::vector<record_failure> failures;    // by batch index: refused values, non-members
+  std::vector<unread_entry> unread;        // in the order of `updates`
+};
+
+// The store half of a batch: `updates` in one write; when the database refuses it because
+// of some receipt's values, one write per update, so only those become poison. An update
+// that changed no row (not a member, no such room) is poison too. Precondition: `updates`
+// is not empty.
+receipts_report apply_receipts(store::read_mark_writer& writer, const std::vector<receipt_update>& updates);
+
 class receipts_handler final : public batch_handler {
  public:
+  // Writes through the PostgreSQL writer (store::make_pg_read_mark_writer).
   explicit receipts_handler(const config& cfg);
+  receipts_handler(const config& cfg, std::unique_ptr<store::read_mark_writer> writer);
 
   batch_outcome handle(std::span<const kafka::record> batch) override;
   void after_commit() override;
   void on_idle() override;
 
  private:
-  pg_session pg_;
+  std::unique_ptr<store::read_mark_writer> writer_;
   redis::client redis_;
   unread_cache cache_;
   std::vector<unread_entry> cache_updates_;
