@@ -49,13 +49,7 @@ void tcp_connection::on_start() {
 
 bool tcp_connection::evict_handshake() {
   if (closed_) return false;
-  // Set first: the ERROR's write may complete and half-close before evict_handshake() returns.
-  linger_ = false;
-  if (!core_->evict_handshake()) {
-    linger_ = true;  // it sent CONNECT after all, in the meantime: not evicted
-    return false;
-  }
-  return true;
+  return evict_without_linger(*core_, linger_);
 }
 
 void tcp_connection::do_wait_read() {

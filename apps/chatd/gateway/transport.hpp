@@ -40,4 +40,16 @@ class transport {
   virtual void handshake_finished() {}
 };
 
+// A transport's half of an eviction by the handshake gate: `linger` (whether the close
+// waits for the peer) is cleared before the session is asked, because the ERROR's write may
+// complete and start the close before evict_handshake() returns; it is set again when the
+// session declines (its CONNECT arrived in the meantime). True when evicted.
+template <class Session>
+bool evict_without_linger(Session& core, bool& linger) {
+  linger = false;
+  if (core.evict_handshake()) return true;
+  linger = true;
+  return false;
+}
+
 }  // namespace chat::gateway

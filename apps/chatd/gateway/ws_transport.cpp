@@ -93,13 +93,7 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
  private:
   bool evict_handshake() override {
     if (closed_) return false;
-    // Set first: the ERROR's write may complete and start the close before this returns.
-    linger_ = false;
-    if (!core_->evict_handshake()) {
-      linger_ = true;  // it sent CONNECT after all, in the meantime: not evicted
-      return false;
-    }
-    return true;
+    return evict_without_linger(*core_, linger_);
   }
 
   net::any_io_executor handshake_strand() override { return ws_.get_executor(); }
