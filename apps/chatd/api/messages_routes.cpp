@@ -2,11 +2,11 @@
 // GET /api/rooms/{id}/members/online
 #include "api/db_job.hpp"
 #include "api/errors.hpp"
-#include "api/presence.hpp"
 #include "api/query.hpp"
 #include "api/render.hpp"
 #include "api/rest_api.hpp"
 #include "store/history.hpp"
+#include "store/presence.hpp"
 #include "store/read_state.hpp"
 #include "store/rooms.hpp"
 
@@ -112,7 +112,7 @@ void rest_api::online(const http::request&, const http::path_params& params, con
                if (!found) return failed(found);
                const auto& members = *found;
                if (members.access != store::room_access::granted) return access_denied(members.access);
-               const auto online = online_users(ctx.redis, members.user_ids);
+               const auto online = store::online_users(ctx.redis, members.user_ids);
                if (!online) return unavailable("presence store unavailable");
                return http::json_response(http::status::ok, render_ids(*online));
              });

@@ -1,11 +1,11 @@
-#include "api/presence.hpp"
+#include "store/presence.hpp"
 
 #include <chat/proto/names.hpp>
 
 #include <string>
 #include <string_view>
 
-namespace chat::chatd::api {
+namespace chat::store {
 namespace {
 
 constexpr std::string_view exists_each_script =
@@ -13,7 +13,7 @@ constexpr std::string_view exists_each_script =
 
 }  // namespace
 
-std::optional<std::vector<std::int64_t>> online_users(redis::client& redis, const std::vector<std::int64_t>& user_ids) {
+result<std::vector<std::int64_t>> online_users(redis::client& redis, const std::vector<std::int64_t>& user_ids) {
   std::vector<std::int64_t> online;
   if (user_ids.empty()) return online;
   std::vector<std::string> keys;
@@ -23,8 +23,9 @@ std::optional<std::vector<std::int64_t>> online_users(redis::client& redis, cons
   std::vector<std::string_view> args{"EVAL", exists_each_script, count};
   args.insert(args.end(), keys.begin(), keys.end());
   const auto reply = redis.command(args);
-  if (!reply || reply->type != redis::reply::kind::array || reply->elements.size() != user_ids.size()) {
-    return std::nullopt;
+  if (!reply) return chat::unexpected(error{errc::unavailable, {}, redis.last_error()});
+  if (reply->type != redis::reply::kind::array || reply->elements.size() != user_ids.size()) {
+    return chat::unexpected(error{errc::unavailable, {}, "unexpected presence reply"});
   }
   for (std::size_t i = 0; i < user_ids.size(); ++i) {
     const auto& e = reply->elements[i];
@@ -33,4 +34,4 @@ std::optional<std::vector<std::int64_t>> online_users(redis::client& redis, cons
   return online;
 }
 
-}  // namespace chat::chatd::api
+}  // namespace chat::store
