@@ -93,7 +93,7 @@ result<room_access> access_of(session& db, std::int64_t room_id, std::int64_t us
 }
 
 result<direct_room_outcome> open_direct_room(session& db, std::int64_t caller, std::int64_t target) {
-  return detail::guarded([&] {
+  return detail::guarded([&]() -> result<direct_room_outcome> {
     auto& conn = db.native<pqxx::connection>();
     direct_room_outcome out;
     const std::int64_t low = std::min(caller, target);
@@ -131,7 +131,10 @@ result<direct_room_outcome> open_direct_room(session& db, std::int64_t caller, s
         out.st = direct_room_outcome::status::created;
       }
     }
-    if (room_id == 0) throw pqxx::failure("direct room neither inserted nor found");
+    if (room_id == 0) {
+      // Three rounds found no row and inserted none: not a state the constraints allow.
+      return chat::unexpected(error{errc::internal, {}, "direct room neither inserted nor found"});
+    }
     out.room = load_with_members(tx, room_id, caller).room;
     tx.commit();
     return out;

@@ -92,10 +92,19 @@ room_access query_access(session& db, std::int64_t room_id, std::int64_t user_id
 // The store error for an exception thrown by the client library (or anything else: internal).
 error failure_of(std::exception_ptr e) noexcept;
 
-// Runs `work()` and returns what it returns, or the error for what it threw. The one place
-// where the adapter turns the client library's exceptions into results.
+template <class T>
+inline constexpr bool is_result = false;
+template <class T>
+inline constexpr bool is_result<result<T>> = true;
+
+template <class R>
+using guarded_result = std::conditional_t<is_result<R>, R, result<R>>;
+
+// Runs `work()` and returns what it returns (work may return a result<T> itself, to report
+// an error of its own), or the error for what it threw. The one place where the adapter
+// turns the client library's exceptions into results.
 template <class Work>
-auto guarded(Work&& work) -> result<std::invoke_result_t<Work&>> {
+auto guarded(Work&& work) -> guarded_result<std::invoke_result_t<Work&>> {
   try {
     if constexpr (std::is_void_v<std::invoke_result_t<Work&>>) {
       work();

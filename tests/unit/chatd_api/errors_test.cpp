@@ -91,4 +91,12 @@ TEST(StoreErrors, GuardedTurnsAThrowIntoAResult) {
   EXPECT_TRUE(done);
 }
 
+TEST(StoreErrors, GuardedPassesOnAnErrorTheWorkReportsItself) {
+  const chat::store::result<int> refused = chat::store::detail::guarded([]() -> chat::store::result<int> {
+    return chat::unexpected(chat::store::error{errc::internal, {}, "impossible state"});
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "impossible state");
+}
+
 }  // namespace
