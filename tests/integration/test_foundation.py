@@ -302,3 +302,22 @@ def test_a_message_log_that_starts_over_stops_the_start_and_the_dev_stack_resets
     assert own_stack.messages_of_an_earlier_log() is None
     assert subprocess.run([*stack_cli, "check-messages", *where], capture_output=True, timeout=60).returncode == 0
     chatd_factory(own_stack, name="after-reset")  # ready
+
+
+def test_a_start_that_fails_at_the_last_step_stops_its_health_thread_first(stack, database, chatd_factory):
+    """chatd exits 1 when its HTTP port is taken. By then the consumers, the Kafka producer and
+    the health thread run, and the health thread's checks read the consumers: it must stop
+    before they are destroyed (it used to outlive them: a null or dangling read at exit)."""
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for attempt in range(3):
+            node = chatd_factory(stack, database_url=database, ready=False, name=f"port-taken-{attempt}",
+                                 env={"CHATD_HTTP_PORT": str(port), "CHATD_HEALTH_INTERVAL": "50ms"})
+            rc = node.proc.wait(timeout=90)
+            log = node.log_path.read_text(errors="replace")
+            assert rc == 1, f"exit {rc}:\n{log[-3000:]}"
+            assert '"cannot listen"' in log and f'"port":{port}' in log, log[-3000:]
+            assert "AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
