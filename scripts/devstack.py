@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Local development stack: PostgreSQL, Redis and the development Kafka broker.
 
-For machines without Docker (SPEC §12). Starts the distribution's PostgreSQL and Redis and
+For machines without Docker (docs/deployment.md). Starts the distribution's PostgreSQL and Redis and
 `chat-kafka-dev` (librdkafka's mock cluster, in memory) on free or given ports inside one
 directory, records what it started in ROOT/stack.json, and stops only those processes.
 
@@ -1074,7 +1074,7 @@ class Stack:
 
     def _stored_log_ends(self) -> dict[str, tuple[int, int]]:
         """partition -> (messages, newest offset + 1) stored in database `chat`; ids are
-        (partition << 40) | offset (SPEC §2), as chatd reads them."""
+        (partition << 40) | offset (docs/events.md), as chatd reads them."""
         if not self._messages_table_exists():
             return {}
         rows = self.postgres.psql("SELECT id >> 40, count(*), max(id & 1099511627775) + 1 "

@@ -1,4 +1,4 @@
--- Initial schema (SPEC §7). Applied by `chatd --migrate` and at start; see
+-- Initial schema (docs/schema.md). Applied by `chatd --migrate` and at start; see
 -- apps/chatd/store/migrations.hpp. Never edit an applied migration: add a new file.
 
 CREATE TABLE users (
@@ -35,7 +35,7 @@ CREATE TABLE chat_room_members (
     room_id              BIGINT      NOT NULL REFERENCES chat_rooms (id) ON DELETE CASCADE,
     user_id              BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     joined_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
-    -- Message id (SPEC §2) of the newest message the member has read; only moves forward.
+    -- Message id (docs/events.md) of the newest message the member has read; only moves forward.
     last_read_message_id BIGINT      NOT NULL DEFAULT 0,
     unread_count         INTEGER     NOT NULL DEFAULT 0,
     CONSTRAINT chat_room_members_pkey PRIMARY KEY (room_id, user_id),

@@ -1,4 +1,4 @@
-// chatctl: the scriptable command line of the chat system (SPEC §9). This file only builds the
+// chatctl: the scriptable command line of the chat system (docs/chatctl.md). This file only builds the
 // command tree, parses, and dispatches; each command lives in commands/.
 #include "commands/commands.hpp"
 #include "core/context.hpp"

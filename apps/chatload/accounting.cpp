@@ -11,16 +11,20 @@ std::int64_t plan::planned_offset_ns(std::uint64_t g) const noexcept {
   const double x = static_cast<double>(g);
   const double ramp_sends = rate * ramp_s / 2;
   double t;
-  if (ramp_s > 0 && x < ramp_sends) t = std::sqrt(2.0 * ramp_s * x / rate);
-  else t = ramp_s + (x - (ramp_s > 0 ? ramp_sends : 0)) / rate;
+  if (ramp_s > 0 && x < ramp_sends)
+    t = std::sqrt(2.0 * ramp_s * x / rate);
+  else
+    t = ramp_s + (x - (ramp_s > 0 ? ramp_sends : 0)) / rate;
   return static_cast<std::int64_t>(t * 1e9);
 }
 
 std::uint64_t plan::sends_in(double seconds) const noexcept {
   if (seconds <= 0) return 0;
   double n;
-  if (ramp_s > 0 && seconds <= ramp_s) n = rate * seconds * seconds / (2 * ramp_s);
-  else n = rate * ramp_s / 2 + rate * (seconds - ramp_s);
+  if (ramp_s > 0 && seconds <= ramp_s)
+    n = rate * seconds * seconds / (2 * ramp_s);
+  else
+    n = rate * ramp_s / 2 + rate * (seconds - ramp_s);
   // g is planned before `seconds` when g < n (g = 0 at t = 0); guard against 249.99999.
   return static_cast<std::uint64_t>(std::ceil(n - 1e-9));
 }
@@ -34,12 +38,11 @@ std::string message_key(std::uint64_t nonce, std::uint64_t g) {
 void format_message_key(char* out36, std::uint64_t nonce, std::uint64_t g) noexcept {
   // nonce: 60 bits → digits 0-7, 9-12, 15-17 (after the version '4'), 20-22 (after variant '8')
   char buf[37];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
-                static_cast<unsigned long long>((nonce >> 28) & 0xffffffffULL),
-                static_cast<unsigned long long>((nonce >> 12) & 0xffffULL),
-                static_cast<unsigned long long>(nonce & 0xfffULL),
-                static_cast<unsigned long long>((nonce >> 60) & 0xfULL),
-                static_cast<unsigned long long>(g & 0xffffffffffffULL));
+  std::snprintf(
+      buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
+      static_cast<unsigned long long>((nonce >> 28) & 0xffffffffULL),
+      static_cast<unsigned long long>((nonce >> 12) & 0xffffULL), static_cast<unsigned long long>(nonce & 0xfffULL),
+      static_cast<unsigned long long>((nonce >> 60) & 0xfULL), static_cast<unsigned long long>(g & 0xffffffffffffULL));
   std::memcpy(out36, buf, 36);
 }
 
@@ -50,9 +53,12 @@ std::optional<std::uint64_t> parse_message_key(std::string_view key, std::uint64
   std::uint64_t g = 0;
   for (char c : key.substr(24)) {
     g <<= 4;
-    if (c >= '0' && c <= '9') g |= static_cast<std::uint64_t>(c - '0');
-    else if (c >= 'a' && c <= 'f') g |= static_cast<std::uint64_t>(c - 'a' + 10);
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      g |= static_cast<std::uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      g |= static_cast<std::uint64_t>(c - 'a' + 10);
+    else
+      return std::nullopt;
   }
   return g;
 }
@@ -172,8 +178,10 @@ ledger::totals ledger::summarize() const {
       if (!c->issued[i]) continue;
       for (std::uint32_t s = 0; s < plan_.members; ++s) {
         ++t.expected;
-        if (c->counts[i * plan_.members + s] != 0) ++t.delivered;
-        else ++t.lost;
+        if (c->counts[i * plan_.members + s] != 0)
+          ++t.delivered;
+        else
+          ++t.lost;
       }
     }
   }

@@ -8,11 +8,18 @@
 namespace chatload {
 
 const std::vector<std::string_view>& assertion_metrics() {
-  static const std::vector<std::string_view> names{
-      "p50",         "p90",         "p99",         "p999",         "max",         "receipt_p50",
-      "receipt_p90", "receipt_p99", "receipt_p999", "receipt_max", "lost",        "duplicated",
-      "reordered",   "errors",      "dropped_sends", "sent",        "delivered",   "receipts",
-      "error_rate",  "dropped_rate", "lost_rate",   "duplicated_rate", "reordered_rate"};
+  static const std::vector<std::string_view> names{"p50",           "p90",
+                                                   "p99",           "p999",
+                                                   "max",           "receipt_p50",
+                                                   "receipt_p90",   "receipt_p99",
+                                                   "receipt_p999",  "receipt_max",
+                                                   "lost",          "duplicated",
+                                                   "reordered",     "errors",
+                                                   "dropped_sends", "sent",
+                                                   "delivered",     "receipts",
+                                                   "error_rate",    "dropped_rate",
+                                                   "lost_rate",     "duplicated_rate",
+                                                   "reordered_rate"};
   return names;
 }
 
@@ -40,12 +47,14 @@ std::optional<assertion> parse_assertion(std::string_view text, std::string& why
   a.text = std::string(trim(text));
   a.metric = std::string(trim(text.substr(0, op_pos)));
   // "p99.9" is how the summary table and most people write it.
-  if (a.metric == "p99.9") a.metric = "p999";
-  else if (a.metric == "receipt_p99.9") a.metric = "receipt_p999";
+  if (a.metric == "p99.9")
+    a.metric = "p999";
+  else if (a.metric == "receipt_p99.9")
+    a.metric = "receipt_p999";
   std::string_view rest = text.substr(op_pos);
-  static constexpr std::pair<std::string_view, compare_op> ops[] = {
-      {"<=", compare_op::le}, {">=", compare_op::ge}, {"==", compare_op::eq},
-      {"!=", compare_op::ne}, {"<", compare_op::lt},  {">", compare_op::gt}};
+  static constexpr std::pair<std::string_view, compare_op> ops[] = {{"<=", compare_op::le}, {">=", compare_op::ge},
+                                                                    {"==", compare_op::eq}, {"!=", compare_op::ne},
+                                                                    {"<", compare_op::lt},  {">", compare_op::gt}};
   bool found = false;
   for (const auto& [tok, op] : ops) {
     if (rest.starts_with(tok)) {
@@ -75,17 +84,23 @@ std::optional<assertion> parse_assertion(std::string_view text, std::string& why
   }
   const std::string_view unit = trim(std::string_view(end, static_cast<std::size_t>(rest.data() + rest.size() - end)));
   if (is_latency_metric(a.metric)) {
-    if (unit.empty() || unit == "ms") a.threshold = value;
-    else if (unit == "s") a.threshold = value * 1e3;
-    else if (unit == "us" || unit == "µs") a.threshold = value / 1e3;
-    else if (unit == "ns") a.threshold = value / 1e6;
+    if (unit.empty() || unit == "ms")
+      a.threshold = value;
+    else if (unit == "s")
+      a.threshold = value * 1e3;
+    else if (unit == "us" || unit == "µs")
+      a.threshold = value / 1e3;
+    else if (unit == "ns")
+      a.threshold = value / 1e6;
     else {
       why = "assertion '" + std::string(text) + "': unknown unit '" + std::string(unit) + "' (ns, us, ms, s)";
       return std::nullopt;
     }
   } else if (is_rate_metric(a.metric)) {
-    if (unit.empty()) a.threshold = value;
-    else if (unit == "%") a.threshold = value / 100;
+    if (unit.empty())
+      a.threshold = value;
+    else if (unit == "%")
+      a.threshold = value / 100;
     else {
       why = "assertion '" + std::string(text) + "': " + a.metric + " is a fraction (0.001) or a percentage (0.1%)";
       return std::nullopt;

@@ -84,8 +84,10 @@ std::optional<compare_result> compare_reports(const nlohmann::json& base, const 
     compare_row row{d.name, v[0], v[1], d.direction, false};
     const double worse = d.direction == better::lower ? v[1] - v[0] : v[0] - v[1];
     if (worse > 0) {
-      if (d.per && v[0] == 0) row.regressed = true;
-      else row.regressed = worse > tol * std::fabs(v[0]) && (!d.latency || worse > slack_ms);
+      if (d.per && v[0] == 0)
+        row.regressed = true;
+      else
+        row.regressed = worse > tol * std::fabs(v[0]) && (!d.latency || worse > slack_ms);
     }
     out.regressed = out.regressed || row.regressed;
     out.rows.push_back(std::move(row));
@@ -113,12 +115,18 @@ void print_comparison(std::ostream& out, const compare_result& r, double tol) {
   out << line;
   for (const auto& row : r.rows) {
     char change[32];
-    if (row.base != 0) std::snprintf(change, sizeof change, "%+.1f%%", (row.next - row.base) / std::fabs(row.base) * 100);
-    else if (row.next == 0) std::snprintf(change, sizeof change, "=");
-    else std::snprintf(change, sizeof change, "new");
+    if (row.base != 0)
+      std::snprintf(change, sizeof change, "%+.1f%%", (row.next - row.base) / std::fabs(row.base) * 100);
+    else if (row.next == 0)
+      std::snprintf(change, sizeof change, "=");
+    else
+      std::snprintf(change, sizeof change, "new");
     const bool is_worse = row.direction == better::lower ? row.next > row.base : row.next < row.base;
     const bool is_better = row.direction == better::lower ? row.next < row.base : row.next > row.base;
-    const char* verdict = row.regressed ? "REGRESSED" : is_worse ? "worse (within tolerance)" : is_better ? "better" : "same";
+    const char* verdict = row.regressed ? "REGRESSED"
+                          : is_worse    ? "worse (within tolerance)"
+                          : is_better   ? "better"
+                                        : "same";
     std::snprintf(line, sizeof line, "%-16s %14.6g %14.6g %10s  %s\n", row.metric.c_str(), row.base, row.next, change,
                   verdict);
     out << line;

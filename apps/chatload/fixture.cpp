@@ -19,7 +19,8 @@ nlohmann::json to_json(const fixture& f) {
   j["members"] = f.members;
   j["password"] = f.password;
   j["accounts"] = nlohmann::json::array();
-  for (const auto& a : f.accounts) j["accounts"].push_back({{"email", a.email}, {"user_id", a.user_id}, {"token", a.token}});
+  for (const auto& a : f.accounts)
+    j["accounts"].push_back({{"email", a.email}, {"user_id", a.user_id}, {"token", a.token}});
   j["room_ids"] = f.room_ids;
   return j;
 }
@@ -61,7 +62,8 @@ std::optional<fixture> parse_fixture(const nlohmann::json& j, std::string& why) 
       why = "account " + std::to_string(f.accounts.size()) + " needs \"email\", a positive \"user_id\" and \"token\"";
       return std::nullopt;
     }
-    f.accounts.push_back({a["email"].get<std::string>(), a["user_id"].get<std::int64_t>(), a["token"].get<std::string>()});
+    f.accounts.push_back(
+        {a["email"].get<std::string>(), a["user_id"].get<std::int64_t>(), a["token"].get<std::string>()});
   }
   if (!j.contains("room_ids") || !j["room_ids"].is_array() || j["room_ids"].size() != f.rooms) {
     why = "\"room_ids\" must be an array of \"rooms\" (" + std::to_string(f.rooms) + ") ids";

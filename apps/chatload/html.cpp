@@ -122,8 +122,10 @@ void write_html(std::ostream& out, const nlohmann::json& report) {
   std::string safe;
   safe.reserve(data.size());
   for (char c : data) {
-    if (c == '<') safe += "\\u003c";
-    else safe += c;
+    if (c == '<')
+      safe += "\\u003c";
+    else
+      safe += c;
   }
   out << page_head << safe << page_tail;
 }

@@ -1,4 +1,4 @@
-// chatload (SPEC §10, issue 7): parses options, runs the scenario, prints and checks the results;
+// chatload (docs/chatload.md, issue 7): parses options, runs the scenario, prints and checks the results;
 // `chatload compare BASE.json NEW.json` compares two reports.
 // Exit codes (docs/chatload.md): 0 ok, 1 the run failed (set-up, connections, writing a
 // report) — for compare: NEW regressed, 2 usage, 3 invalid run (the generator was overloaded),
@@ -27,8 +27,9 @@ constexpr int exit_usage = 2;
 constexpr int exit_invalid = 3;
 constexpr int exit_assertion = 99;
 
-std::chrono::milliseconds seconds_to_ms(double s) { return std::chrono::milliseconds(static_cast<long long>(s * 1000)); }
-
+std::chrono::milliseconds seconds_to_ms(double s) {
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
 
 int run_compare(const std::string& base_path, const std::string& new_path, const std::string& tolerance_text,
                 double slack_ms) {
@@ -69,56 +70,109 @@ bool write_file(const std::string& path, Write&& write) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"chatload: multi-session load generator and benchmark gate for chatd and STOMP brokers (SPEC §10)"};
+  CLI::App app{
+      "chatload: multi-session load generator and benchmark gate for chatd and STOMP brokers (docs/chatload.md)"};
   chatload::run_options o;
   std::string url = "http://127.0.0.1:8080", stomp_url, json_path, html_path, hgrm_path, mode = "open";
   double duration_s = 10, drain_s = 5, warmup_s = 0, ramp_s = 0, think_s = 0, receipt_timeout_s = 10;
   std::vector<std::string> assert_texts;
   bool quiet = false;
   app.add_option("--url", url, "chatd REST base URL")->capture_default_str();
-  app.add_option("--stomp-url", stomp_url, "STOMP endpoint: ws://host:port/ws or tcp://host:port (default: the --url's /ws)");
-  app.add_option("--users", o.users, "users (one STOMP session each)")->check(CLI::Range(1u, 1000000u))->capture_default_str();
+  app.add_option("--stomp-url", stomp_url,
+                 "STOMP endpoint: ws://host:port/ws or tcp://host:port (default: the --url's /ws)");
+  app.add_option("--users", o.users, "users (one STOMP session each)")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
   app.add_option("--rooms", o.rooms, "rooms")->check(CLI::Range(1u, 1000000u))->capture_default_str();
-  app.add_option("--members", o.members, "members per room (<= users)")->check(CLI::Range(1u, 1000u))->capture_default_str();
+  app.add_option("--members", o.members, "members per room (<= users)")
+      ->check(CLI::Range(1u, 1000u))
+      ->capture_default_str();
   app.add_option("--mode", mode, "open (fixed arrival rate) or sessions (closed: next send after the RECEIPT)")
       ->check(CLI::IsMember({"open", "sessions"}))
       ->capture_default_str();
-  app.add_option("--rate", o.rate, "open model: SENDs per second, all rooms together")->check(CLI::Range(0.01, 1e7))->capture_default_str();
-  app.add_option("--ramp-up", ramp_s, "seconds over which the arrival rate grows linearly from 0 to --rate (sessions: over which sessions start)")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
-  app.add_option("--duration", duration_s, "seconds of measured sending")->check(CLI::Range(0.1, 86400.0))->capture_default_str();
-  app.add_option("--warmup", warmup_s, "seconds of sending after the ramp-up, before --duration, left out of the latency figures")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
-  app.add_option("--drain", drain_s, "longest wait in seconds for outstanding deliveries")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
-  app.add_option("--think", think_s, "sessions model: seconds between a RECEIPT and the session's next SEND")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
-  app.add_option("--receipt-timeout", receipt_timeout_s, "sessions model: seconds to wait for a RECEIPT before sending on")->check(CLI::Range(0.001, 3600.0))->capture_default_str();
-  app.add_option("--message-bytes", o.message_bytes, "content length (at least the ~50-byte identity header)")->check(CLI::Range(1, 60000))->capture_default_str();
-  app.add_option("--connect-rate", o.connect_rate, "new sessions per second")->check(CLI::Range(1.0, 1e6))->capture_default_str();
-  app.add_option("--io-threads", o.io_threads, "threads running the sessions")->check(CLI::Range(1u, 64u))->capture_default_str();
-  app.add_option("--setup-threads", o.setup_threads, "parallel REST clients for set-up")->check(CLI::Range(1u, 64u))->capture_default_str();
+  app.add_option("--rate", o.rate, "open model: SENDs per second, all rooms together")
+      ->check(CLI::Range(0.01, 1e7))
+      ->capture_default_str();
+  app.add_option(
+         "--ramp-up", ramp_s,
+         "seconds over which the arrival rate grows linearly from 0 to --rate (sessions: over which sessions start)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--duration", duration_s, "seconds of measured sending")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  app.add_option("--warmup", warmup_s,
+                 "seconds of sending after the ramp-up, before --duration, left out of the latency figures")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--drain", drain_s, "longest wait in seconds for outstanding deliveries")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--think", think_s, "sessions model: seconds between a RECEIPT and the session's next SEND")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--receipt-timeout", receipt_timeout_s,
+                 "sessions model: seconds to wait for a RECEIPT before sending on")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  app.add_option("--message-bytes", o.message_bytes, "content length (at least the ~50-byte identity header)")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  app.add_option("--connect-rate", o.connect_rate, "new sessions per second")
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--io-threads", o.io_threads, "threads running the sessions")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  app.add_option("--setup-threads", o.setup_threads, "parallel REST clients for set-up")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
   app.add_option("--password", o.password, "password of the created users");
-  app.add_option("--fixture", o.fixture_path, "reuse the users and rooms recorded in FILE, or create them and write FILE");
+  app.add_option("--fixture", o.fixture_path,
+                 "reuse the users and rooms recorded in FILE, or create them and write FILE");
   app.add_flag("--generic", o.generic, "generic STOMP mode: no REST, destination templates, login/passcode");
-  app.add_option("--send-dest", o.send_dest, "generic: SEND destination template ({room}, {user})")->capture_default_str();
-  app.add_option("--sub-dest", o.sub_dest, "generic: SUBSCRIBE destination template ({room}, {user})")->capture_default_str();
+  app.add_option("--send-dest", o.send_dest, "generic: SEND destination template ({room}, {user})")
+      ->capture_default_str();
+  app.add_option("--sub-dest", o.sub_dest, "generic: SUBSCRIBE destination template ({room}, {user})")
+      ->capture_default_str();
   app.add_option("--login", o.login, "generic: CONNECT login ({user} = user index; default: the fixture's email)");
   app.add_option("--passcode", o.passcode, "generic: CONNECT passcode ({user}; default: the fixture's token)");
-  app.add_option("--vhost", o.vhost, "CONNECT host header (RabbitMQ: the virtual host, e.g. /); default: the server's host");
-  app.add_option("--max-lag-ms", o.bounds.max_lag_p99_ms, "self-monitor: largest p99 send lag (planned -> SEND queued) of a valid run")->check(CLI::Range(0.0, 1e9))->capture_default_str();
-  app.add_option("--max-cpu", o.bounds.max_cpu_fraction, "self-monitor: largest CPU use of a valid run, as a fraction of the usable cores")->check(CLI::Range(0.0, 64.0))->capture_default_str();
-  app.add_option("--max-dropped", o.bounds.max_dropped_fraction, "self-monitor: largest dropped_sends/planned of a valid run")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  app.add_option("--max-messages", o.max_messages, "sessions model: most messages tracked")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))->capture_default_str();
+  app.add_option("--vhost", o.vhost,
+                 "CONNECT host header (RabbitMQ: the virtual host, e.g. /); default: the server's host");
+  app.add_option("--max-lag-ms", o.bounds.max_lag_p99_ms,
+                 "self-monitor: largest p99 send lag (planned -> SEND queued) of a valid run")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  app.add_option("--max-cpu", o.bounds.max_cpu_fraction,
+                 "self-monitor: largest CPU use of a valid run, as a fraction of the usable cores")
+      ->check(CLI::Range(0.0, 64.0))
+      ->capture_default_str();
+  app.add_option("--max-dropped", o.bounds.max_dropped_fraction,
+                 "self-monitor: largest dropped_sends/planned of a valid run")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--max-messages", o.max_messages, "sessions model: most messages tracked")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--json", json_path, "write the JSON report (docs/chatload.md) to FILE");
   app.add_option("--html", html_path, "write a self-contained HTML report with plots to FILE");
-  app.add_option("--hgrm", hgrm_path, "write the HdrHistogram percentile distribution of delivery latency (ms) to FILE");
-  app.add_option("--assert", assert_texts, "threshold, e.g. 'p99<50ms', 'lost==0', 'error_rate<0.1%' (repeatable; docs/chatload.md lists every metric)");
+  app.add_option("--hgrm", hgrm_path,
+                 "write the HdrHistogram percentile distribution of delivery latency (ms) to FILE");
+  app.add_option(
+      "--assert", assert_texts,
+      "threshold, e.g. 'p99<50ms', 'lost==0', 'error_rate<0.1%' (repeatable; docs/chatload.md lists every metric)");
   app.add_flag("--quiet", quiet, "no progress on stderr");
 
-  auto* cmp = app.add_subcommand("compare", "compare two --json reports; exit 1 when NEW is worse than BASE beyond the tolerance");
+  auto* cmp = app.add_subcommand("compare",
+                                 "compare two --json reports; exit 1 when NEW is worse than BASE beyond the tolerance");
   std::string base_path, new_path, tolerance = "10%";
   double slack_ms = 0;
   cmp->add_option("BASE", base_path, "baseline report")->required();
   cmp->add_option("NEW", new_path, "new report")->required();
   cmp->add_option("--tolerance", tolerance, "allowed relative worsening, e.g. 10% or 0.1")->capture_default_str();
-  cmp->add_option("--slack-ms", slack_ms, "latencies must also worsen by more than this many ms")->check(CLI::Range(0.0, 1e9))->capture_default_str();
+  cmp->add_option("--slack-ms", slack_ms, "latencies must also worsen by more than this many ms")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -199,7 +253,8 @@ int main(int argc, char** argv) {
   const auto report = chatload::to_json(o, r, outcomes);
   bool written = true;
   if (!json_path.empty()) written &= write_file(json_path, [&](std::ostream& f) { f << report.dump(2) << "\n"; });
-  if (!hgrm_path.empty()) written &= write_file(hgrm_path, [&](std::ostream& f) { chatload::write_hgrm(f, r.delivery); });
+  if (!hgrm_path.empty())
+    written &= write_file(hgrm_path, [&](std::ostream& f) { chatload::write_hgrm(f, r.delivery); });
   if (!html_path.empty()) written &= write_file(html_path, [&](std::ostream& f) { chatload::write_html(f, report); });
   bool violated = false;
   for (const auto& oc : outcomes) {

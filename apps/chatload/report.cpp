@@ -13,10 +13,14 @@ double ms(std::uint64_t us) { return static_cast<double>(us) / 1e3; }
 
 template <class H>
 nlohmann::json latency_json(const H& h) {
-  return {{"count", h.count()},          {"min", ms(h.min())},
-          {"mean", h.mean() / 1e3},      {"p50", ms(h.percentile(50))},
-          {"p90", ms(h.percentile(90))}, {"p99", ms(h.percentile(99))},
-          {"p999", ms(h.percentile(99.9))}, {"max", ms(h.max())}};
+  return {{"count", h.count()},
+          {"min", ms(h.min())},
+          {"mean", h.mean() / 1e3},
+          {"p50", ms(h.percentile(50))},
+          {"p90", ms(h.percentile(90))},
+          {"p99", ms(h.percentile(99))},
+          {"p999", ms(h.percentile(99.9))},
+          {"max", ms(h.max())}};
 }
 
 double latency_metric(const histogram& h, std::string_view m) {
@@ -181,10 +185,10 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                 {"sessions_per_s", r.sessions_s > 0 ? static_cast<double>(r.sessions) / r.sessions_s : 0.0}};
   j["elapsed_s"] = r.elapsed_s;
   j["sessions"] = r.sessions;
-  j["counts"] = {{"planned", r.planned},       {"sent", r.sent},         {"dropped_sends", r.dropped_sends},
-                 {"send_errors", r.send_errors}, {"receipts", r.receipts}, {"receipt_timeouts", r.receipt_timeouts},
-                 {"expected", r.expected},     {"delivered", r.delivered}, {"lost", r.lost},
-                 {"duplicated", r.duplicated}, {"reordered", r.reordered}, {"errors", r.errors}};
+  j["counts"] = {{"planned", r.planned},         {"sent", r.sent},           {"dropped_sends", r.dropped_sends},
+                 {"send_errors", r.send_errors}, {"receipts", r.receipts},   {"receipt_timeouts", r.receipt_timeouts},
+                 {"expected", r.expected},       {"delivered", r.delivered}, {"lost", r.lost},
+                 {"duplicated", r.duplicated},   {"reordered", r.reordered}, {"errors", r.errors}};
   j["throughput"] = {{"sent_per_s", static_cast<double>(r.sent) / secs},
                      {"delivered_per_s", static_cast<double>(r.delivered) / secs}};
   j["latency_ms"] = {{"delivery", latency_json(r.delivery)},
@@ -193,12 +197,16 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                      {"subscribe", latency_json(r.subscribe)}};
   j["percentile_curve"] = nlohmann::json::array();
   for (const auto& p : percentile_distribution(r.delivery))
-    j["percentile_curve"].push_back({{"value_ms", ms(p.value_us)}, {"percentile", p.percentile}, {"count", p.total_count}});
+    j["percentile_curve"].push_back(
+        {{"value_ms", ms(p.value_us)}, {"percentile", p.percentile}, {"count", p.total_count}});
   j["errors"] = nlohmann::json::object();
   for (const auto& [k, v] : r.errors_by_kind) j["errors"][k] = v;
   j["timeline"] = nlohmann::json::array();
   for (const auto& p : r.timeline)
-    j["timeline"].push_back({{"t", p.t}, {"sent", p.sent}, {"delivered", p.delivered}, {"receipts", p.receipts},
+    j["timeline"].push_back({{"t", p.t},
+                             {"sent", p.sent},
+                             {"delivered", p.delivered},
+                             {"receipts", p.receipts},
                              {"cpu_cores", p.cpu_cores}});
   j["per_second"] = per_second_json(r.per_second);
   const auto& g = r.generator;

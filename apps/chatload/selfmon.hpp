@@ -11,8 +11,8 @@
 namespace chatload {
 
 struct selfmon_bounds {
-  double max_lag_p99_ms = 50;   // p99 of planned → SEND handed to the session
-  double max_cpu_fraction = 0.9;  // of the cores the generator can use (see usable_cores)
+  double max_lag_p99_ms = 50;          // p99 of planned → SEND handed to the session
+  double max_cpu_fraction = 0.9;       // of the cores the generator can use (see usable_cores)
   double max_dropped_fraction = 0.01;  // dropped_sends / planned
 };
 

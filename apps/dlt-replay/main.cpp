@@ -1,4 +1,4 @@
-// dlt-replay: inspect, export, edit and re-publish dead-lettered Kafka records (SPEC §11,
+// dlt-replay: inspect, export, edit and re-publish dead-lettered Kafka records (docs/dlt-replay.md,
 // docs/dlt-replay.md). This file parses and dispatches; the commands live in commands/.
 #include "commands/cli.hpp"
 #include "commands/context.hpp"

@@ -36,8 +36,7 @@ struct outcome {
   std::abort();
 }
 
-outcome run(std::string_view input, const std::vector<std::size_t>& cuts, const limits& lim,
-            bool escaping) {
+outcome run(std::string_view input, const std::vector<std::size_t>& cuts, const limits& lim, bool escaping) {
   decoder d(lim);
   d.set_escaping(escaping);
   outcome out;
@@ -90,9 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const bool escaping = (config & 1) == 0;
   // Small limits let the fuzzer reach every limit check with short inputs.
-  const limits lim = (config & 2)
-                         ? limits{.max_frame_bytes = 200, .max_headers = 4, .max_header_line = 40}
-                         : limits{};
+  const limits lim = (config & 2) ? limits{.max_frame_bytes = 200, .max_headers = 4, .max_header_line = 40} : limits{};
 
   const outcome whole = run(input, {}, lim, escaping);
 

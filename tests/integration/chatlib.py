@@ -60,5 +60,5 @@ def create_room(db_url: str, members: list[int], name: str | None = "room", dire
 
 
 def message_id(partition: int, offset: int) -> int:
-    """SPEC §2: the id of the record at (partition, offset) of chat.messages."""
+    """docs/events.md: the id of the record at (partition, offset) of chat.messages."""
     return (partition << 40) | offset

@@ -2,7 +2,7 @@
 
 Every test drives the real binary as a script would: separate config directories per user
 (XDG_CONFIG_HOME), passwords on stdin, data on stdout, diagnostics on stderr, exit codes as
-SPEC §9. Waits are polls with deadlines, never sleeps."""
+docs/chatctl.md. Waits are polls with deadlines, never sleeps."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""chatload (SPEC §10, issue 7) against a real chatd: set-up through REST or a fixture file,
+"""chatload (docs/chatload.md, issue 7) against a real chatd: set-up through REST or a fixture file,
 one STOMP session per user, open-model and closed sessions-model sends, generic STOMP mode,
 the --assert / --json / --html / --hgrm contract, compare, self-monitoring and a fault that
 must show up (docs/chatload.md)."""

@@ -1,5 +1,5 @@
-"""dlt-replay (issue 8, SPEC §5, §11) against the development broker, with dead letters this
-module produces itself (confluent-kafka): this project's dlt-* headers exactly as §5 and
+"""dlt-replay (issue 8, docs/topics.md, docs/dlt-replay.md) against the development broker, with dead letters this
+module produces itself (confluent-kafka): this project's dlt-* headers exactly as docs/topics.md and
 docs/dlt-replay.md define them, and Spring Kafka and Kafka Connect fixtures.
 
 Isolation: every test uses its own dead-letter, target and ledger topics (unique names on
@@ -140,7 +140,7 @@ def header(msg, name: str) -> bytes | None:
 def chat_dlt_headers(topic: str, partition: int, offset: int, error_class: str, message: str,
                      group: str = "chat-persistence", failed_at: int = 1763726460000, attempts: int = 1,
                      replay_count: int | None = None, message_key: str | None = None):
-    """The §5 headers exactly as chatd writes them (docs/dlt-replay.md): the original
+    """The docs/topics.md headers exactly as chatd writes them (docs/dlt-replay.md): the original
     record's headers first, then dlt-* as UTF-8 text, numbers decimal, times Unix ms."""
     hs = []
     if message_key:

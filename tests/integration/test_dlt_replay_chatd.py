@@ -1,5 +1,5 @@
 """dlt-replay end to end through chatd (issue 8): a poison record produced into
-chat.messages reaches chat.messages.dlt through chatd's consumers (SPEC §5), dlt-replay
+chat.messages reaches chat.messages.dlt through chatd's consumers (docs/topics.md), dlt-replay
 lists and shows it with the right origin and error, and after the payload is fixed in an
 export file the replayed message is stored once and delivered live once; a second run sends
 nothing, and a forced re-send (--restart) of a message already in history stores and
@@ -66,10 +66,10 @@ def test_poison_reaches_the_dlt_through_chatd_and_the_fixed_message_is_stored_on
         return [r for r in rows if r["origin"]["consumerGroup"] == "chat-persistence"]
 
     (row,) = wait_for(persistence_dead_letter, 60, interval=0.5,
-                      what="chatd to dead-letter the poison record into chat.messages.dlt with the §5 headers "
+                      what="chatd to dead-letter the poison record into chat.messages.dlt with the docs/topics.md headers "
                            "(chatd's DLT routing, apps/chatd/pipeline)")
     assert row["dlt"]["topic"] == "chat.messages.dlt"
-    assert row["dlt"]["partition"] == p["partition"]  # §5: same partition
+    assert row["dlt"]["partition"] == p["partition"]  # docs/topics.md: same partition
     assert row["origin"]["offset"] == p["offset"]
     assert row["error"]["class"] == "invalid_json"
     assert row["error"]["message"]
@@ -80,7 +80,7 @@ def test_poison_reaches_the_dlt_through_chatd_and_the_fixed_message_is_stored_on
     assert doc["dialect"] == "chat" and not doc.get("problems"), doc
     assert doc["value"] == poison and doc["valueFormat"] == "text"  # the original value, unchanged
     names = {h["name"] for h in doc["headers"]}
-    assert SECTION_5_HEADERS <= names, f"missing §5 headers: {SECTION_5_HEADERS - names}"
+    assert SECTION_5_HEADERS <= names, f"missing docs/topics.md headers: {SECTION_5_HEADERS - names}"
     assert doc["error"]["attempts"] >= 1 and doc["error"]["failedAt"] is not None
     assert doc["origin"]["timestamp"] is not None
     assert "message-key" in names, "the original record's headers are kept on the dead letter"
@@ -127,7 +127,7 @@ def live_messages(client: RawStomp, until_key: str, timeout: float = 60) -> list
 
 def test_a_fixed_dead_letter_replayed_from_a_file_is_stored_and_delivered_once_by_chatd(own_stack, chatd_factory,
                                                                                          tmp_path):
-    """The replay half on its own: the dead letter is produced here exactly as §5 says (so
+    """The replay half on its own: the dead letter is produced here exactly as docs/topics.md says (so
     this does not depend on chatd's DLT routing), fixed in an export file and replayed into
     chat.messages, where chatd stores it once and delivers it live once; replaying it again on
     purpose (--restart) reaches Kafka but neither a second row nor a second live delivery."""

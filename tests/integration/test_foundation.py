@@ -178,7 +178,7 @@ def test_migrate_twice_changes_nothing(stack, database):
     names = {t for t, _, _ in tables}
     assert {"users", "chat_rooms", "chat_room_members", "messages", "schema_migrations"} <= names
     defs = "\n".join(d for _, d in indexes)
-    # the five indexes of SPEC §7
+    # the five indexes of docs/schema.md
     assert "ON public.messages USING btree (room_id, id DESC)" in defs
     assert "ON public.messages USING btree (message_key)" in defs
     assert "ON public.chat_room_members USING btree (room_id, user_id)" in defs

@@ -1,4 +1,4 @@
-"""The Kafka consumers inside chatd (SPEC §1, §2, §5, §6, §7): chat-persistence,
+"""The Kafka consumers inside chatd (docs/architecture.md, docs/events.md, docs/topics.md, docs/topics.md, docs/schema.md): chat-persistence,
 chat-broadcast and chat-read-receipts, driven by records produced straight to Kafka with
 confluent-kafka and checked in PostgreSQL (psycopg) and Redis (redis-py).
 
@@ -50,7 +50,7 @@ def message_value(room: int, sender: int, content: str, key: str | None = None, 
 
 
 class KafkaOut:
-    """Produces like chatd's gateway (acks=all, idempotent, key = roomId, §5 headers) and
+    """Produces like chatd's gateway (acks=all, idempotent, key = roomId, docs/topics.md headers) and
     records where every record landed."""
 
     def __init__(self, stack):

@@ -1,4 +1,4 @@
-"""The consumers when PostgreSQL or Redis go away under a stream of records (SPEC §1:
+"""The consumers when PostgreSQL or Redis go away under a stream of records (docs/architecture.md:
 "if it is down, the persistence consumer retries and does not commit its Kafka offsets;
 when it returns, the backlog is stored, in order, each message once"; "if Redis is down,
 live delivery stops and resumes when Redis returns"). Each test has its own stack."""

@@ -1,5 +1,5 @@
-"""Issue 5, chatd in production (SPEC §4 limits, §5 dead letters, §8 operations): dead
-letters with their §5 headers between good messages, the block-and-retry and dead-letter
+"""Issue 5, chatd in production (docs/stomp.md limits, docs/topics.md dead letters, docs/operations.md operations): dead
+letters with their docs/topics.md headers between good messages, the block-and-retry and dead-letter
 policies through a PostgreSQL outage, /metrics moving with traffic (and parsing as the
 Prometheus text format), SIGTERM under a steady stream of SENDs, and floods of half-open
 connections on both listeners (closed by the timeouts, and evicted oldest-first by
@@ -292,7 +292,7 @@ def test_poison_records_are_dead_lettered_per_group_with_section_5_headers_betwe
     originals = {m.offset(): m for m in read_partition(stack, MESSAGES, partition)
                  if m.offset() in (poison["offset"], ghost["offset"])}
 
-    # §5: the unparseable record is dead-lettered by both groups that read chat.messages;
+    # docs/topics.md: the unparseable record is dead-lettered by both groups that read chat.messages;
     # the unknown room only matters to persistence (broadcast has no database).
     letters = wait_for(lambda: (d := dead_letters_of(stack, partition, poison["offset"])) and len(d) == 2 and d, 30,
                        what="the poison record dead-lettered by both groups")

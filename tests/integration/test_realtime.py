@@ -1,4 +1,4 @@
-"""Real-time guarantees end to end, through STOMP (SPEC §1, §2, §4, §5, §7):
+"""Real-time guarantees end to end, through STOMP (docs/architecture.md, docs/events.md, docs/stomp.md, docs/topics.md, docs/schema.md):
 
 - one order per room: every receiver, on every node and over either transport, sees a
   room's messages in the same order as history, with the same ids;
@@ -44,7 +44,7 @@ JS_DIR = REPO / "tests" / "js"
 
 def kafka_partition(key: str, partitions: int = 6) -> int:
     """The partition of a record key under Kafka's default partitioner (murmur2, which
-    chatd's producer uses too: SPEC §5, key = roomId)."""
+    chatd's producer uses too: docs/topics.md, key = roomId)."""
     data = key.encode()
     m, h = 0x5BD1E995, (0x9747B28C ^ len(data)) & 0xFFFFFFFF
     for i in range(0, len(data) - len(data) % 4, 4):
@@ -111,7 +111,7 @@ class Live(threading.Thread):
                     try:
                         self.messages.append((f.headers, f.json(), time.monotonic()))
                     except ValueError:
-                        self.errors.append(f)  # a body that is not the §2 JSON
+                        self.errors.append(f)  # a body that is not the docs/events.md JSON
                 elif f.command == "RECEIPT":
                     self.receipts[f.headers["receipt-id"]] = time.monotonic()
                 else:
@@ -171,7 +171,7 @@ class PyLive(stomp.ConnectionListener):
             try:
                 self.messages.append((dict(frame.headers), json.loads(frame.body), time.monotonic()))
             except ValueError:
-                self.errors.append((frame.headers, frame.body))  # not the §2 JSON
+                self.errors.append((frame.headers, frame.body))  # not the docs/events.md JSON
 
     def on_receipt(self, frame):
         with self.cond:
@@ -196,7 +196,7 @@ class PyLive(stomp.ConnectionListener):
 
 
 def check_live_frames(receiver, room: int):
-    """Every MESSAGE of the room: headers agree with the body (§4)."""
+    """Every MESSAGE of the room: headers agree with the body (docs/stomp.md)."""
     with receiver.cond:
         frames = [(h, b) for h, b, _ in receiver.messages if b["roomId"] == room]
     for headers, body in frames:

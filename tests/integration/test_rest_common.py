@@ -25,7 +25,7 @@ _seed_counter = itertools.count()
 
 
 def mid(partition: int, offset: int) -> int:
-    """SPEC §2: the id of the record at (partition, offset) of chat.messages."""
+    """docs/events.md: the id of the record at (partition, offset) of chat.messages."""
     return (partition << 40) | offset
 
 
@@ -144,7 +144,7 @@ def failed(request) -> bool:
 
 
 def error_of(r: requests.Response) -> str:
-    """The §3 error code of a response, asserting the body has exactly that shape."""
+    """The docs/rest.md error code of a response, asserting the body has exactly that shape."""
     assert r.headers.get("Content-Type", "").startswith("application/json"), (r.status_code, r.headers, r.text)
     body = r.json()
     assert set(body) == {"error"}, body

@@ -251,7 +251,7 @@ def test_room_actions_of_a_non_member_are_forbidden(chatd, users, dest):
 
 
 def test_leaving_a_room_ends_its_subscriptions_on_every_session_of_the_leaver(stack, database, chatd_factory):
-    """§4: membership is checked on every room action, and a subscription does not outlive the
+    """docs/stomp.md: membership is checked on every room action, and a subscription does not outlive the
     membership: after DELETE /members/me the leaver's sessions (both nodes, both transports) get
     the "left" notice and nothing of the room after it; the other member keeps chatting."""
     n1 = chatd_factory(stack, database_url=database)

@@ -1,4 +1,4 @@
-"""Issue 4 (gateway x Kafka, SPEC §1/§4): a SEND's RECEIPT waits for the broker's
+"""Issue 4 (gateway x Kafka, docs/architecture.md/docs/stomp.md): a SEND's RECEIPT waits for the broker's
 acknowledgement; a refused or timed-out record gets ERROR with the SEND's receipt-id.
 Faults are injected through the development broker's control port (own stack)."""
 from __future__ import annotations

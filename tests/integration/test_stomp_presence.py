@@ -1,4 +1,4 @@
-"""Issue 4 (presence, SPEC §4/§6): a user is ONLINE while at least one of their sessions is
+"""Issue 4 (presence, docs/stomp.md/docs/topics.md): a user is ONLINE while at least one of their sessions is
 open on any node; /topic/presence subscribers hear about the users they share a room with;
 a crashed node's users go OFFLINE within the presence TTL."""
 from __future__ import annotations

@@ -20,20 +20,34 @@ struct named_value {
 
 // Kafka protocol API keys, as in the Kafka protocol guide.
 constexpr std::array api_keys{
-    named_value{"Produce", 0},          named_value{"Fetch", 1},
-    named_value{"ListOffsets", 2},      named_value{"Metadata", 3},
-    named_value{"OffsetCommit", 8},     named_value{"OffsetFetch", 9},
-    named_value{"FindCoordinator", 10}, named_value{"JoinGroup", 11},
-    named_value{"Heartbeat", 12},       named_value{"LeaveGroup", 13},
-    named_value{"SyncGroup", 14},       named_value{"DescribeGroups", 15},
-    named_value{"ListGroups", 16},      named_value{"SaslHandshake", 17},
-    named_value{"ApiVersions", 18},     named_value{"CreateTopics", 19},
-    named_value{"DeleteTopics", 20},    named_value{"DeleteRecords", 21},
-    named_value{"InitProducerId", 22},  named_value{"OffsetForLeaderEpoch", 23},
-    named_value{"AddPartitionsToTxn", 24}, named_value{"AddOffsetsToTxn", 25},
-    named_value{"EndTxn", 26},          named_value{"TxnOffsetCommit", 28},
-    named_value{"DescribeConfigs", 32}, named_value{"AlterConfigs", 33},
-    named_value{"CreatePartitions", 37}, named_value{"DeleteGroups", 42},
+    named_value{"Produce", 0},
+    named_value{"Fetch", 1},
+    named_value{"ListOffsets", 2},
+    named_value{"Metadata", 3},
+    named_value{"OffsetCommit", 8},
+    named_value{"OffsetFetch", 9},
+    named_value{"FindCoordinator", 10},
+    named_value{"JoinGroup", 11},
+    named_value{"Heartbeat", 12},
+    named_value{"LeaveGroup", 13},
+    named_value{"SyncGroup", 14},
+    named_value{"DescribeGroups", 15},
+    named_value{"ListGroups", 16},
+    named_value{"SaslHandshake", 17},
+    named_value{"ApiVersions", 18},
+    named_value{"CreateTopics", 19},
+    named_value{"DeleteTopics", 20},
+    named_value{"DeleteRecords", 21},
+    named_value{"InitProducerId", 22},
+    named_value{"OffsetForLeaderEpoch", 23},
+    named_value{"AddPartitionsToTxn", 24},
+    named_value{"AddOffsetsToTxn", 25},
+    named_value{"EndTxn", 26},
+    named_value{"TxnOffsetCommit", 28},
+    named_value{"DescribeConfigs", 32},
+    named_value{"AlterConfigs", 33},
+    named_value{"CreatePartitions", 37},
+    named_value{"DeleteGroups", 42},
 };
 
 // Names newer Kafka versions use for codes that librdkafka 2.0 spells differently.
@@ -150,8 +164,7 @@ std::optional<int> parse_error_code(std::string_view text) {
   return std::nullopt;
 }
 
-control_commands::control_commands(mock_cluster& cluster,
-                                   std::function<std::string()> info_json)
+control_commands::control_commands(mock_cluster& cluster, std::function<std::string()> info_json)
     : cluster_(cluster), info_json_(std::move(info_json)) {}
 
 std::string control_commands::execute(std::string_view line) {
@@ -193,8 +206,7 @@ std::string control_commands::execute(std::string_view line) {
     }
     const auto failure = cluster_.set_broker_rtt(*id, *ms);
     if (failure.empty()) {
-      log(log_level::info,
-          "broker " + std::to_string(*id) + " rtt " + std::to_string(*ms) + " ms");
+      log(log_level::info, "broker " + std::to_string(*id) + " rtt " + std::to_string(*ms) + " ms");
     }
     return result(failure);
   }
@@ -218,8 +230,8 @@ std::string control_commands::execute(std::string_view line) {
     }
     const auto failure = cluster_.push_request_errors(*key, codes);
     if (failure.empty()) {
-      log(log_level::info, "api key " + std::to_string(*key) + ": next " +
-                               std::to_string(codes.size()) + " requests fail with " + names);
+      log(log_level::info, "api key " + std::to_string(*key) + ": next " + std::to_string(codes.size()) +
+                               " requests fail with " + names);
     }
     return result(failure, std::to_string(codes.size()) + " " + names);
   }
@@ -240,8 +252,7 @@ std::string control_commands::execute(std::string_view line) {
     const std::string name(words[1]);
     const auto failure = cluster_.create_topic(name, *partitions);
     if (failure.empty()) {
-      log(log_level::info, "topic " + name + " created with " + std::to_string(*partitions) +
-                               " partitions");
+      log(log_level::info, "topic " + name + " created with " + std::to_string(*partitions) + " partitions");
     }
     return result(failure);
   }
@@ -269,8 +280,8 @@ std::string control_commands::execute(std::string_view line) {
     const std::string topic(words[1]);
     const auto failure = cluster_.set_partition_leader(topic, *partition, *id);
     if (failure.empty()) {
-      log(log_level::info, "topic " + topic + " partition " + std::to_string(*partition) +
-                               " leader " + std::to_string(*id));
+      log(log_level::info,
+          "topic " + topic + " partition " + std::to_string(*partition) + " leader " + std::to_string(*id));
     }
     return result(failure);
   }

@@ -23,9 +23,7 @@ struct client {
   std::string buffer;
 };
 
-std::runtime_error sys_error(const std::string& what) {
-  return std::runtime_error(what + ": " + std::strerror(errno));
-}
+std::runtime_error sys_error(const std::string& what) { return std::runtime_error(what + ": " + std::strerror(errno)); }
 
 // Blocking send of the whole reply; control replies are short and clients are local.
 bool send_all(int fd, std::string_view data) {
@@ -44,8 +42,7 @@ bool send_all(int fd, std::string_view data) {
 
 }  // namespace
 
-control_server::control_server(uint16_t port, handler on_line)
-    : on_line_(std::move(on_line)) {
+control_server::control_server(uint16_t port, handler on_line) : on_line_(std::move(on_line)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) {
     throw sys_error("control socket");
@@ -83,7 +80,9 @@ control_server::~control_server() {
   ::close(wake_pipe_[1]);
 }
 
-void control_server::start() { thread_ = std::thread([this] { run(); }); }
+void control_server::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void control_server::stop() {
   if (!thread_.joinable()) {
@@ -164,13 +163,11 @@ void control_server::run() {
     if ((fds[1].revents & POLLIN) != 0) {
       sockaddr_in peer{};
       socklen_t len = sizeof peer;
-      const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len,
-                               SOCK_CLOEXEC);
+      const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
       if (fd >= 0) {
         char host[INET_ADDRSTRLEN] = "?";
         ::inet_ntop(AF_INET, &peer.sin_addr, host, sizeof host);
-        clients.push_back({fd, std::string(host) + ":" + std::to_string(ntohs(peer.sin_port)),
-                           {}});
+        clients.push_back({fd, std::string(host) + ":" + std::to_string(ntohs(peer.sin_port)), {}});
       }
     }
   }

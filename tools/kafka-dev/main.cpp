@@ -1,5 +1,5 @@
 // chat-kafka-dev: a development Kafka broker built from librdkafka's mock cluster
-// (rdkafka_mock.h), for machines without Docker (SPEC §12). NOT FOR PRODUCTION.
+// (rdkafka_mock.h), for machines without Docker (docs/deployment.md). NOT FOR PRODUCTION.
 //
 // It speaks the Kafka wire protocol, so chatd, kcat and confluent-kafka connect to it as to
 // a real cluster: produce (acks=all, idempotent), fetch, consumer groups with committed
@@ -15,7 +15,7 @@
 //   - unknown topics are auto-created with 4 partitions when a client asks for them.
 // Measured details and advice for clients: README.md next to this file.
 //
-// It creates the project's topics (SPEC §5) explicitly at start, writes an info file once
+// It creates the project's topics (docs/topics.md) explicitly at start, writes an info file once
 // ready, and offers a line-based control port for fault injection in tests (see
 // control_commands.hpp). Stops on SIGTERM/SIGINT, removes the info file, exits 0.
 //
@@ -46,7 +46,7 @@ namespace {
 using kafka_dev::log;
 using kafka_dev::log_level;
 
-// The four topics of SPEC §5, six partitions each.
+// The four topics of docs/topics.md, six partitions each.
 const std::vector<std::string> default_topics = [] {
   namespace t = chat::proto::topics;
   std::vector<std::string> out;
@@ -124,27 +124,22 @@ std::pair<std::string, int> parse_topic_spec(const std::string& spec) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Development Kafka broker (librdkafka mock cluster, in memory, not for production)",
-               "chat-kafka-dev"};
+  CLI::App app{"Development Kafka broker (librdkafka mock cluster, in memory, not for production)", "chat-kafka-dev"};
   int brokers = 1;
   std::vector<std::string> topic_specs;
   std::string info_file;
   uint16_t control_port = 0;
   std::string level = "info";
-  app.add_option("--brokers", brokers, "Number of brokers (ids 1..N)")
-      ->check(CLI::Range(1, 16))
-      ->capture_default_str();
+  app.add_option("--brokers", brokers, "Number of brokers (ids 1..N)")->check(CLI::Range(1, 16))->capture_default_str();
   app.add_option("--topic", topic_specs,
                  "Topic to create as NAME:PARTITIONS (repeatable; default: the four chat topics "
                  "with 6 partitions)");
-  app.add_option("--info-file", info_file,
-                 "Write {bootstrap,control,pid,brokers,topics} JSON here once ready");
-  app.add_option("--control-port", control_port, "Control port on 127.0.0.1 (0 = any free)")
-      ->capture_default_str();
+  app.add_option("--info-file", info_file, "Write {bootstrap,control,pid,brokers,topics} JSON here once ready");
+  app.add_option("--control-port", control_port, "Control port on 127.0.0.1 (0 = any free)")->capture_default_str();
   app.add_option("--log-level", level, "Lowest level logged to stderr")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  // Usage errors exit with 2, like the project's other programs (SPEC §8).
+  // Usage errors exit with 2, like the project's other programs (docs/operations.md).
   auto usage_exit = [&app](const CLI::Error& e) { return app.exit(e) == 0 ? 0 : 2; };
   try {
     app.parse(argc, argv);
@@ -161,10 +156,8 @@ int main(int argc, char** argv) {
     return usage_exit(e);
   }
 
-  const std::map<std::string, log_level> levels{{"debug", log_level::debug},
-                                                {"info", log_level::info},
-                                                {"warn", log_level::warn},
-                                                {"error", log_level::error}};
+  const std::map<std::string, log_level> levels{
+      {"debug", log_level::debug}, {"info", log_level::info}, {"warn", log_level::warn}, {"error", log_level::error}};
   kafka_dev::set_log_threshold(levels.at(level));
 
   // Block the stop signals before any thread exists, so every thread inherits the mask
@@ -186,15 +179,14 @@ int main(int argc, char** argv) {
         throw std::runtime_error("cannot create topic " + name + ": " + failure);
       }
       log(log_level::info, "topic " + name + " created with " + std::to_string(partitions) +
-                               " partitions, replication factor " +
-                               std::to_string(cluster.replication_factor()));
+                               " partitions, replication factor " + std::to_string(cluster.replication_factor()));
     }
 
     uint16_t bound_control_port = 0;
     kafka_dev::control_commands commands(
         cluster, [&cluster, &bound_control_port] { return info_json(cluster, bound_control_port); });
-    kafka_dev::control_server control(
-        control_port, [&commands](std::string_view line) { return commands.execute(line); });
+    kafka_dev::control_server control(control_port,
+                                      [&commands](std::string_view line) { return commands.execute(line); });
     bound_control_port = control.port();
     control.start();
 
@@ -202,15 +194,13 @@ int main(int argc, char** argv) {
       write_file_atomically(info_path, info_json(cluster, bound_control_port));
       info_written = true;
     }
-    log(log_level::info, "ready: bootstrap " + cluster.bootstraps() + ", control 127.0.0.1:" +
-                             std::to_string(bound_control_port) + ", " +
-                             std::to_string(brokers) + " broker(s), pid " +
-                             std::to_string(::getpid()));
+    log(log_level::info, "ready: bootstrap " + cluster.bootstraps() +
+                             ", control 127.0.0.1:" + std::to_string(bound_control_port) + ", " +
+                             std::to_string(brokers) + " broker(s), pid " + std::to_string(::getpid()));
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    log(log_level::info, std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
-                             ", shutting down");
+    log(log_level::info, std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
     control.stop();
     // `cluster` is destroyed when the scope ends: brokers close their listeners.
   } catch (const std::exception& e) {

@@ -49,8 +49,7 @@ struct mock_cluster::handles {
   rd_kafka_mock_cluster_t* mcluster = nullptr;
 };
 
-mock_cluster::mock_cluster(int broker_count)
-    : handles_(std::make_unique<handles>()), broker_count_(broker_count) {
+mock_cluster::mock_cluster(int broker_count) : handles_(std::make_unique<handles>()), broker_count_(broker_count) {
   if (broker_count < 1) {
     throw std::runtime_error("broker count must be at least 1");
   }
@@ -83,9 +82,7 @@ mock_cluster::~mock_cluster() {
   rd_kafka_destroy(handles_->rk);
 }
 
-std::string mock_cluster::bootstraps() const {
-  return rd_kafka_mock_cluster_bootstraps(handles_->mcluster);
-}
+std::string mock_cluster::bootstraps() const { return rd_kafka_mock_cluster_bootstraps(handles_->mcluster); }
 
 int mock_cluster::replication_factor() const { return std::min(broker_count_, 3); }
 
@@ -96,8 +93,7 @@ std::string mock_cluster::create_topic(const std::string& name, int partitions) 
   if (partitions < 1) {
     return "partition count must be at least 1";
   }
-  const auto err = rd_kafka_mock_topic_create(handles_->mcluster, name.c_str(), partitions,
-                                              replication_factor());
+  const auto err = rd_kafka_mock_topic_create(handles_->mcluster, name.c_str(), partitions, replication_factor());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return describe(err);
   }
@@ -110,8 +106,7 @@ std::string mock_cluster::set_topic_error(const std::string& name, int error_cod
   if (name.empty()) {
     return "empty topic name";
   }
-  rd_kafka_mock_topic_set_error(handles_->mcluster, name.c_str(),
-                                static_cast<rd_kafka_resp_err_t>(error_code));
+  rd_kafka_mock_topic_set_error(handles_->mcluster, name.c_str(), static_cast<rd_kafka_resp_err_t>(error_code));
   return {};
 }
 
@@ -130,15 +125,12 @@ std::string mock_cluster::set_broker_rtt(int32_t broker_id, int rtt_ms) {
   return err == RD_KAFKA_RESP_ERR_NO_ERROR ? std::string() : describe(err);
 }
 
-std::string mock_cluster::set_partition_leader(const std::string& topic, int32_t partition,
-                                               int32_t broker_id) {
-  const auto err = rd_kafka_mock_partition_set_leader(handles_->mcluster, topic.c_str(),
-                                                      partition, broker_id);
+std::string mock_cluster::set_partition_leader(const std::string& topic, int32_t partition, int32_t broker_id) {
+  const auto err = rd_kafka_mock_partition_set_leader(handles_->mcluster, topic.c_str(), partition, broker_id);
   return err == RD_KAFKA_RESP_ERR_NO_ERROR ? std::string() : describe(err);
 }
 
-std::string mock_cluster::push_request_errors(int16_t api_key,
-                                              const std::vector<int>& error_codes) {
+std::string mock_cluster::push_request_errors(int16_t api_key, const std::vector<int>& error_codes) {
   if (error_codes.empty()) {
     return "no error codes given";
   }
@@ -147,8 +139,7 @@ std::string mock_cluster::push_request_errors(int16_t api_key,
   for (const int code : error_codes) {
     errs.push_back(static_cast<rd_kafka_resp_err_t>(code));
   }
-  rd_kafka_mock_push_request_errors_array(handles_->mcluster, api_key, errs.size(),
-                                          errs.data());
+  rd_kafka_mock_push_request_errors_array(handles_->mcluster, api_key, errs.size(), errs.data());
   return {};
 }
 
@@ -161,8 +152,6 @@ std::map<std::string, int> mock_cluster::topics() const {
   return topics_;
 }
 
-std::string error_name(int error_code) {
-  return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(error_code));
-}
+std::string error_name(int error_code) { return rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(error_code)); }
 
 }  // namespace kafka_dev

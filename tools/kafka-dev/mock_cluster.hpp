@@ -32,8 +32,7 @@ class mock_cluster {
   std::string set_broker_down(int32_t broker_id);
   std::string set_broker_up(int32_t broker_id);
   std::string set_broker_rtt(int32_t broker_id, int rtt_ms);
-  std::string set_partition_leader(const std::string& topic, int32_t partition,
-                                   int32_t broker_id);
+  std::string set_partition_leader(const std::string& topic, int32_t partition, int32_t broker_id);
   std::string push_request_errors(int16_t api_key, const std::vector<int>& error_codes);
   void clear_request_errors(int16_t api_key);
 

@@ -87,7 +87,8 @@ void whoami(context& ctx) {
   const auto& u = *r.value;
   auto& out = ctx.out();
   if (out.fmt() == format::table) {
-    out.table({"USER ID", "EMAIL", "NICKNAME", "SERVER"}, {{std::to_string(u.id), u.email, u.nickname, ctx.server_text()}});
+    out.table({"USER ID", "EMAIL", "NICKNAME", "SERVER"},
+              {{std::to_string(u.id), u.email, u.nickname, ctx.server_text()}});
   } else {
     out.document_text(chat::proto::to_json(u));
   }
@@ -126,7 +127,8 @@ void add_auth_commands(CLI::App& app, context& ctx) {
     sub->add_option("--email", o->email, "email address")->required();
     sub->add_flag("--password-stdin", o->password_stdin, "read the password from the first line of stdin");
     sub->footer(examples({"chatctl auth login --email ann@example.com",
-                          "chatctl --server http://chat:8080 --profile prod auth login --email ann@example.com --password-stdin < pw.txt"}));
+                          "chatctl --server http://chat:8080 --profile prod auth login --email ann@example.com "
+                          "--password-stdin < pw.txt"}));
     on_run(sub, ctx, o, login);
   }
   {

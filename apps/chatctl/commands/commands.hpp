@@ -9,11 +9,11 @@
 namespace chatctl {
 
 void add_global_options(CLI::App& app, context& ctx);
-void add_auth_commands(CLI::App& app, context& ctx);      // auth signup|login|logout|whoami|token
-void add_room_commands(CLI::App& app, context& ctx);      // room direct|group|list|show|members|invite|leave
-void add_send_command(CLI::App& app, context& ctx);       // send
-void add_history_commands(CLI::App& app, context& ctx);   // history, read, unread
-void add_presence_command(CLI::App& app, context& ctx);   // presence
-void add_tail_command(CLI::App& app, context& ctx);       // tail
+void add_auth_commands(CLI::App& app, context& ctx);     // auth signup|login|logout|whoami|token
+void add_room_commands(CLI::App& app, context& ctx);     // room direct|group|list|show|members|invite|leave
+void add_send_command(CLI::App& app, context& ctx);      // send
+void add_history_commands(CLI::App& app, context& ctx);  // history, read, unread
+void add_presence_command(CLI::App& app, context& ctx);  // presence
+void add_tail_command(CLI::App& app, context& ctx);      // tail
 
 }  // namespace chatctl

@@ -35,7 +35,7 @@ std::vector<std::int64_t> resolve_users(context& ctx, const std::vector<std::str
 // GET /api/rooms/{id}, failing with the matching exit code (3, 4, 5, 7).
 chat::client::room_info fetch_room(context& ctx, std::int64_t room_id);
 
-// chatctl's JSON view of a room (docs/chatctl.md): the §3 room without createdAt. Messages,
+// chatctl's JSON view of a room (docs/chatctl.md): the docs/rest.md room without createdAt. Messages,
 // room summaries, users and members print as chat::proto encodes them (proto::to_json).
 std::string room_view_json(const chat::client::room_info& room);
 

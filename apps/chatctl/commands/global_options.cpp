@@ -7,8 +7,9 @@ namespace chatctl {
 
 void add_global_options(CLI::App& app, context& ctx) {
   auto& o = ctx.opts;
-  app.add_option("--server", o.server, "chatd REST URL, e.g. http://127.0.0.1:8080 (default: the profile's, else " +
-                                           std::string(default_server) + ")")
+  app.add_option("--server", o.server,
+                 "chatd REST URL, e.g. http://127.0.0.1:8080 (default: the profile's, else " +
+                     std::string(default_server) + ")")
       ->envname("CHAT_SERVER")
       ->type_name("URL");
   app.add_option("--token", o.token, "JWT to use instead of the profile's (visible in ps: prefer CHAT_TOKEN)")
@@ -17,7 +18,8 @@ void add_global_options(CLI::App& app, context& ctx) {
   app.add_option("--profile", o.profile, "profile in the configuration file (default: default)")
       ->envname("CHAT_PROFILE")
       ->type_name("NAME");
-  app.add_option("--stomp-url", o.stomp, "STOMP endpoint for send/tail (default: ws://<server>/ws; tcp://host:61613 works too)")
+  app.add_option("--stomp-url", o.stomp,
+                 "STOMP endpoint for send/tail (default: ws://<server>/ws; tcp://host:61613 works too)")
       ->envname("CHAT_STOMP_URL")
       ->type_name("URL");
   app.add_option("-o,--output", o.output, "output format: table (default), json or jsonl")

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr int max_page_size = 100;  // SPEC §3
+constexpr int max_page_size = 100;  // docs/rest.md
 
 struct history_options {
   std::string room;
@@ -47,12 +47,14 @@ void history(context& ctx, const history_options& o) {
   while (remaining != 0) {
     const int size = remaining < 0 ? o.page_size : static_cast<int>(std::min<long long>(remaining, o.page_size));
     auto page = api.history(room_id, cursor, size);
-    if (!page) fail_response(page.http, "cannot read the history of room " + std::to_string(room_id), ctx.server_text());
+    if (!page)
+      fail_response(page.http, "cannot read the history of room " + std::to_string(room_id), ctx.server_text());
     if (!started) {
       started = true;
       if (out.fmt() == format::json) out.begin_list();
       if (out.fmt() == format::table && out.terminal() && !page.value->messages.empty()) {
-        out.row({"ID", "TIME", "FROM", "MESSAGE"}, {13, 19, 12, 0}, {style::bold, style::bold, style::bold, style::bold});
+        out.row({"ID", "TIME", "FROM", "MESSAGE"}, {13, 19, 12, 0},
+                {style::bold, style::bold, style::bold, style::bold});
       }
     }
     for (const auto& m : page.value->messages) {
@@ -95,7 +97,8 @@ void read(context& ctx, const read_options& o) {
   std::int64_t target = o.up_to;
   if (target <= 0) {
     auto page = api.history(room_id, std::nullopt, 1);
-    if (!page) fail_response(page.http, "cannot find the newest message of room " + std::to_string(room_id), ctx.server_text());
+    if (!page)
+      fail_response(page.http, "cannot find the newest message of room " + std::to_string(room_id), ctx.server_text());
     if (page.value->messages.empty()) {
       ctx.note("room " + std::to_string(room_id) + " has no messages");
       return print_unread(ctx, room_id, fetch_unread(ctx, room_id));
@@ -134,7 +137,9 @@ void add_history_commands(CLI::App& app, context& ctx) {
     auto* sub = app.add_subcommand("history", "Show a room's messages, newest first");
     sub->add_option("ROOM", o->room, "room id, or the name of one of your group rooms")->required();
     sub->add_option("--limit", o->limit, "at most N messages (default 20)")->check(CLI::PositiveNumber)->type_name("N");
-    sub->add_option("--before", o->before, "only messages older than this id")->check(CLI::PositiveNumber)->type_name("ID");
+    sub->add_option("--before", o->before, "only messages older than this id")
+        ->check(CLI::PositiveNumber)
+        ->type_name("ID");
     sub->add_flag("--all", o->all, "every message, streamed page by page")->excludes("--limit");
     sub->add_option("--page-size", o->page_size, "messages per request, 1-100 (default 100)")
         ->check(CLI::Range(1, max_page_size))

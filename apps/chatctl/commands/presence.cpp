@@ -1,4 +1,4 @@
-// presence ROOM: who of the room's members is online (SPEC §3 /members/online)
+// presence ROOM: who of the room's members is online (docs/rest.md /members/online)
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "core/exit_codes.hpp"
@@ -32,7 +32,8 @@ void presence(context& ctx, const presence_options& o) {
     if (!is_online && !o.all) continue;
     const char* status = is_online ? "ONLINE" : "OFFLINE";
     items.push_back({{"userId", m.user_id}, {"nickname", m.nickname}, {"status", status}});
-    rows.push_back({std::to_string(m.user_id), m.nickname, ctx.out().styled(status, is_online ? style::green : style::dim)});
+    rows.push_back(
+        {std::to_string(m.user_id), m.nickname, ctx.out().styled(status, is_online ? style::green : style::dim)});
   }
   // Online users the room listing did not name (joined a moment ago).
   for (const auto id : *online.value) {

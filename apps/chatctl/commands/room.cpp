@@ -51,8 +51,9 @@ void list(context& ctx) {
     std::string last;
     if (room.last_message) last = room.last_message->sender_nickname + ": " + room.last_message->content;
     if (out.terminal()) last = truncate_display(sanitize(last), 60);
-    rows.push_back({std::to_string(room.id), std::string(chat::proto::to_string(room.type)), display_name(room.name, room.type),
-                    std::to_string(room.member_count), std::to_string(room.unread_count), last});
+    rows.push_back({std::to_string(room.id), std::string(chat::proto::to_string(room.type)),
+                    display_name(room.name, room.type), std::to_string(room.member_count),
+                    std::to_string(room.unread_count), last});
   }
   out.table({"ID", "TYPE", "NAME", "MEMBERS", "UNREAD", "LAST MESSAGE"}, rows);
 }
@@ -105,7 +106,8 @@ void add_room_commands(CLI::App& app, context& ctx) {
     auto o = std::make_shared<room_options>();
     auto* sub = room->add_subcommand("direct", "Open (or find) the direct room with a user");
     sub->add_option("--user", o->user, "user id or email")->required()->type_name("ID|EMAIL");
-    sub->footer(examples({"chatctl room direct --user bo@example.com", "chatctl room direct --user 12 -o json | jq .id"}));
+    sub->footer(
+        examples({"chatctl room direct --user bo@example.com", "chatctl room direct --user 12 -o json | jq .id"}));
     on_run(sub, ctx, o, direct);
   }
   {

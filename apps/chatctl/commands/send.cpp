@@ -1,7 +1,7 @@
 // send ROOM [TEXT...]: over STOMP (/app/chat.send), one message per stdin line without TEXT.
 //
-// By default each message waits for its RECEIPT (= Kafka accepted it, SPEC §4) and chatctl
-// prints its id. The id (§2) is assigned from the message's Kafka position, which the RECEIPT
+// By default each message waits for its RECEIPT (= Kafka accepted it, docs/stomp.md) and chatctl
+// prints its id. The id (docs/events.md) is assigned from the message's Kafka position, which the RECEIPT
 // does not carry, so chatctl also subscribes to the room and takes the id from the live copy
 // of its own message (matched by the messageKey it generated). Rate-limited messages (a soft
 // error on /user/queue/errors) are re-sent with the same messageKey after a pause, so a long
@@ -305,8 +305,9 @@ void add_send_command(CLI::App& app, context& ctx) {
   auto* sub = app.add_subcommand("send", "Send a message (or one per line of stdin) and print its id");
   sub->add_option("ROOM", o->room, "room id, or the name of one of your group rooms")->required();
   sub->add_option("TEXT", o->text, "message text (words are joined by spaces); without it, stdin is read");
-  sub->add_flag("--no-wait", o->no_wait,
-                "do not wait for each RECEIPT (prints messageKeys; the session still ends with a confirmed DISCONNECT)");
+  sub->add_flag(
+      "--no-wait", o->no_wait,
+      "do not wait for each RECEIPT (prints messageKeys; the session still ends with a confirmed DISCONNECT)");
   sub->add_option("--key", o->key, "messageKey (UUID) for an idempotent retry of one message")->type_name("UUID");
   sub->footer(examples({"chatctl send 42 'deploy finished'", "git log --oneline -5 | chatctl send ops",
                         "chatctl send 42 hello -o json | jq .id"}));

@@ -88,7 +88,8 @@ std::optional<profile> config_file::get(const std::string& name) const {
   p.token = string_member(*it, "token");
   p.email = string_member(*it, "email");
   p.nickname = string_member(*it, "nickname");
-  if (const auto id = it->find("userId"); id != it->end() && id->is_number_integer()) p.user_id = id->get<std::int64_t>();
+  if (const auto id = it->find("userId"); id != it->end() && id->is_number_integer())
+    p.user_id = id->get<std::int64_t>();
   return p;
 }
 

@@ -13,9 +13,7 @@ namespace client = chat::client;
 
 context::context() = default;
 
-std::string context::profile_name() const {
-  return opts.profile.empty() ? std::string(default_profile) : opts.profile;
-}
+std::string context::profile_name() const { return opts.profile.empty() ? std::string(default_profile) : opts.profile; }
 
 config_file& context::config() {
   if (!config_) {
@@ -61,8 +59,8 @@ const client::url& context::server() {
     std::string why;
     auto parsed = client::parse_url(text, &why);
     if (!parsed || parsed->kind != client::scheme::http) {
-      fail(exit_code::usage, "bad server URL '" + text + "' (" + origin + "): " +
-                                 (parsed ? std::string("expected http://host:port") : why));
+      fail(exit_code::usage, "bad server URL '" + text + "' (" + origin +
+                                 "): " + (parsed ? std::string("expected http://host:port") : why));
     }
     server_ = std::move(parsed);
   }
@@ -78,14 +76,14 @@ std::string context::token() {
 
 client::rest_client& context::api(bool require_token) {
   if (!api_) {
-    api_ = std::make_unique<client::rest_client>(server(), client::rest_options{.timeout = timeout(),
-                                                                                .user_agent = "chatctl"});
+    api_ = std::make_unique<client::rest_client>(server(),
+                                                 client::rest_options{.timeout = timeout(), .user_agent = "chatctl"});
   }
   if (require_token) {
     const auto t = token();
     if (t.empty()) {
-      fail(exit_code::unauthorized, "not logged in (profile " + profile_name() +
-                                        "): run chatctl auth login, or pass --token / CHAT_TOKEN");
+      fail(exit_code::unauthorized,
+           "not logged in (profile " + profile_name() + "): run chatctl auth login, or pass --token / CHAT_TOKEN");
     }
     api_->set_token(t);
   } else {
@@ -96,7 +94,8 @@ client::rest_client& context::api(bool require_token) {
 
 std::chrono::milliseconds context::timeout() {
   const auto parsed = parse_duration(opts.timeout);
-  if (!parsed) fail(exit_code::usage, "--timeout: expected a duration such as 10s or 500ms, got '" + opts.timeout + "'");
+  if (!parsed)
+    fail(exit_code::usage, "--timeout: expected a duration such as 10s or 500ms, got '" + opts.timeout + "'");
   return *parsed;
 }
 
@@ -108,15 +107,15 @@ client::stomp_options context::stomp_options() {
     std::string why;
     auto parsed = client::parse_url(opts.stomp, &why);
     if (!parsed || parsed->kind == client::scheme::http) {
-      fail(exit_code::usage, "bad --stomp-url '" + opts.stomp + "': " +
-                                 (parsed ? std::string("expected ws://host:port/ws or tcp://host:port") : why));
+      fail(exit_code::usage, "bad --stomp-url '" + opts.stomp +
+                                 "': " + (parsed ? std::string("expected ws://host:port/ws or tcp://host:port") : why));
     }
     o.server = std::move(*parsed);
   }
   o.token = token();
   if (o.token.empty()) {
-    fail(exit_code::unauthorized, "not logged in (profile " + profile_name() +
-                                      "): run chatctl auth login, or pass --token / CHAT_TOKEN");
+    fail(exit_code::unauthorized,
+         "not logged in (profile " + profile_name() + "): run chatctl auth login, or pass --token / CHAT_TOKEN");
   }
   o.connect_timeout = timeout();
   o.disconnect_timeout = timeout();

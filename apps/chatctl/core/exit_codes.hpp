@@ -1,5 +1,5 @@
 #pragma once
-// chatctl's exit statuses (SPEC §9) and the one exception type commands fail with.
+// chatctl's exit statuses (docs/chatctl.md) and the one exception type commands fail with.
 #include <chat/client/rest_client.hpp>
 #include <chat/stomp/frame.hpp>
 

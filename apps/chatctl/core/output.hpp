@@ -4,7 +4,7 @@
 //          not a terminal, tab-separated rows without header or colour (for cut/awk);
 //   json   one pretty-printed JSON document (a list command prints one array);
 //   jsonl  one compact JSON value per line (a list command prints one line per item).
-// Field names in json/jsonl are those of the REST API (SPEC §2, §3) and are stable.
+// Field names in json/jsonl are those of the REST API (docs/events.md, docs/rest.md) and are stable.
 #include <nlohmann/json.hpp>
 
 #include <iosfwd>

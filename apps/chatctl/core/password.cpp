@@ -55,7 +55,8 @@ class tty {
   std::string read_hidden(const std::string& prompt) const {
     struct termios saved {};
     const bool is_term = ::tcgetattr(fd_, &saved) == 0;
-    struct sigaction old_int {}, old_term {}, old_hup {}, act {};
+    struct sigaction old_int {
+    }, old_term{}, old_hup{}, act{};
     if (is_term) {
       g_tty_fd = fd_;
       g_saved = saved;

@@ -1,6 +1,6 @@
 #pragma once
 // Running the chosen command and turning every failure into a message on stderr and an exit
-// status (SPEC §9): 0 ok, 1 error, 2 usage, 3 unauthorized, 4 not found, 5 forbidden,
+// status (docs/chatctl.md): 0 ok, 1 error, 2 usage, 3 unauthorized, 4 not found, 5 forbidden,
 // 6 conflict, 7 server unreachable or unavailable.
 #include "core/context.hpp"
 

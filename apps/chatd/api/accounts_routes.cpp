@@ -19,9 +19,9 @@ http::response invalid_credentials() {
 }
 
 http::response login_locked(std::chrono::seconds remaining) {
-  auto res = http::error_response(http::status::too_many_requests, codes::rate_limited,
-                                  "too many failed logins for this email; try again in " +
-                                      std::to_string(remaining.count()) + " s");
+  auto res = http::error_response(
+      http::status::too_many_requests, codes::rate_limited,
+      "too many failed logins for this email; try again in " + std::to_string(remaining.count()) + " s");
   res.set(http::bhttp::field::retry_after, std::to_string(remaining.count()));
   return res;
 }
@@ -108,8 +108,7 @@ void rest_api::me(const http::request&, const http::path_params&, const caller& 
              });
 }
 
-void rest_api::find_user(const http::request& req, const http::path_params&, const caller&,
-                         http::responder respond) {
+void rest_api::find_user(const http::request& req, const http::path_params&, const caller&, http::responder respond) {
   std::optional<std::string> raw;
   if (auto error = query_param(req.target(), "email", raw)) return respond(bad_request(error));
   if (!raw || raw->empty()) return respond(bad_request("query parameter email is required"));

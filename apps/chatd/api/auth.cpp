@@ -33,8 +33,7 @@ http::response unauthorized(auth_failure failure) {
   std::string_view challenge = R"(Bearer realm="chat")";
   switch (failure) {
     case auth_failure::none:
-    case auth_failure::missing:
-      break;
+    case auth_failure::missing: break;
     case auth_failure::malformed:
       message = "the Authorization header must be 'Bearer <token>'";
       challenge = R"(Bearer realm="chat", error="invalid_request")";

@@ -1,5 +1,5 @@
 #pragma once
-// Bearer-token authentication of REST requests (SPEC §3): every route but signup, login
+// Bearer-token authentication of REST requests (docs/rest.md): every route but signup, login
 // and health. Pure: no I/O, runs on the I/O thread.
 #include "http/types.hpp"
 

@@ -36,12 +36,9 @@ http::response internal_error() {
 
 http::response access_denied(store::room_access access) {
   switch (access) {
-    case store::room_access::no_such_room:
-      return not_found("no such room");
-    case store::room_access::not_a_member:
-      return forbidden();
-    case store::room_access::granted:
-      break;
+    case store::room_access::no_such_room: return not_found("no such room");
+    case store::room_access::not_a_member: return forbidden();
+    case store::room_access::granted: break;
   }
   return internal_error();
 }

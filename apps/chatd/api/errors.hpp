@@ -1,5 +1,5 @@
 #pragma once
-// The REST API's error answers (SPEC §3): every one carries proto::error_body
+// The REST API's error answers (docs/rest.md): every one carries proto::error_body
 // {"error":{"code":…,"message":…}}. Messages are safe to show a client: no SQL, no internals.
 #include "http/types.hpp"
 #include "store/error.hpp"

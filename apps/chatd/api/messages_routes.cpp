@@ -60,15 +60,15 @@ void rest_api::mark_read(const http::request& req, const http::path_params& para
         // The receipts consumer applies it (forward only) and refreshes the unread cache.
         // 202 once Kafka acknowledged the record; the callback runs on the producer thread
         // and the responder posts the answer to the connection's strand.
-        log_.publish_read_receipt(receipt, [reply = std::move(reply), room_id, caller,
-                                            last_read](const publish_result& result) {
-          if (result.ok) {
-            reply(http::json_response(http::status::accepted, render_read_accepted(room_id, last_read)));
-            return;
-          }
-          log::warn("read receipt not published", {{"room", room_id}, {"user", caller}, {"error", result.error}});
-          reply(unavailable(result.overloaded ? "server overloaded, try again" : "message log unavailable"));
-        });
+        log_.publish_read_receipt(
+            receipt, [reply = std::move(reply), room_id, caller, last_read](const publish_result& result) {
+              if (result.ok) {
+                reply(http::json_response(http::status::accepted, render_read_accepted(room_id, last_read)));
+                return;
+              }
+              log::warn("read receipt not published", {{"room", room_id}, {"user", caller}, {"error", result.error}});
+              reply(unavailable(result.overloaded ? "server overloaded, try again" : "message log unavailable"));
+            });
         return std::optional<http::response>();
       });
 }

@@ -1,5 +1,5 @@
 #pragma once
-// JSON bodies of the REST API's answers (SPEC §3): store records mapped onto the chat::proto
+// JSON bodies of the REST API's answers (docs/rest.md): store records mapped onto the chat::proto
 // answer types, whose encoders write the bytes (the same ones lib/client parses). Pure.
 #include "store/accounts.hpp"
 #include "store/history.hpp"
@@ -23,9 +23,9 @@ std::string render_user_ref(const store::user_record& user);
 std::string render_room(const store::room_detail& room);
 // The room as above plus "added":[userId…] (POST /api/rooms/{id}/members).
 std::string render_room_after_invite(const store::room_detail& room, const std::vector<store::room_member>& added);
-// [{"id","type","name","memberCount","unreadCount","lastMessage":§2 message|null}]
+// [{"id","type","name","memberCount","unreadCount","lastMessage":docs/events.md message|null}]
 std::string render_room_list(const std::vector<store::room_summary>& rooms);
-// {"messages":[§2…],"hasMore":bool,"nextCursor":id|null}: nextCursor is the last id when hasMore
+// {"messages":[docs/events.md…],"hasMore":bool,"nextCursor":id|null}: nextCursor is the last id when hasMore
 std::string render_history(const store::history_page& page);
 // {"unreadCount","lastReadMessageId"}
 std::string render_unread(const store::unread_state& state);

@@ -41,8 +41,10 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
       log_(log) {}
 
 void rest_api::add_public(http::router& routes, http::verb method, const char* pattern, public_handler h) {
-  routes.add(method, pattern, [this, h](const http::request& req, const http::path_params& params,
-                                        http::responder respond) { (this->*h)(req, params, std::move(respond)); });
+  routes.add(method, pattern,
+             [this, h](const http::request& req, const http::path_params& params, http::responder respond) {
+               (this->*h)(req, params, std::move(respond));
+             });
 }
 
 void rest_api::add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h) {

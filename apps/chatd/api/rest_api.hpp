@@ -1,8 +1,8 @@
 #pragma once
-// The REST API of SPEC §3 on the HTTP router: accounts, rooms, history, read state and
+// The REST API of docs/rest.md on the HTTP router: accounts, rooms, history, read state and
 // presence lookup. Handlers run on I/O threads and never block: they authenticate, parse
 // and validate there, then hand SQL, Redis and password hashing to the db_pool; the pool's
-// worker answers through the responder. Decisions beyond the SPEC are in docs/rest.md.
+// worker answers through the responder. The contract is docs/rest.md.
 #include "api/auth.hpp"
 #include "config/config.hpp"
 #include "core/message_log.hpp"
@@ -30,7 +30,7 @@ class rest_api {
   // configured cost (the login path verifies against it for unknown emails).
   rest_api(const config& cfg, store::db_pool& pool, message_log& log);
 
-  // Adds every route of §3 except /healthz, /readyz and /metrics.
+  // Adds every route of docs/rest.md except /healthz, /readyz and /metrics.
   void register_routes(http::router& routes);
 
   // Called once per room created (direct or group), from pool workers; e.g. to count
@@ -52,8 +52,7 @@ class rest_api {
   void signup(const http::request& req, const http::path_params& params, http::responder respond);
   void login(const http::request& req, const http::path_params& params, http::responder respond);
   void me(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
-  void find_user(const http::request& req, const http::path_params& params, const caller& who,
-                 http::responder respond);
+  void find_user(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
   // rooms (rooms_routes.cpp)
   void open_direct(const http::request& req, const http::path_params& params, const caller& who,
@@ -64,19 +63,14 @@ class rest_api {
                   http::responder respond);
   void room_detail(const http::request& req, const http::path_params& params, const caller& who,
                    http::responder respond);
-  void invite(const http::request& req, const http::path_params& params, const caller& who,
-              http::responder respond);
+  void invite(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void leave(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
   // messages and read state (messages_routes.cpp)
-  void history(const http::request& req, const http::path_params& params, const caller& who,
-               http::responder respond);
-  void mark_read(const http::request& req, const http::path_params& params, const caller& who,
-                 http::responder respond);
-  void unread(const http::request& req, const http::path_params& params, const caller& who,
-              http::responder respond);
-  void online(const http::request& req, const http::path_params& params, const caller& who,
-              http::responder respond);
+  void history(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void mark_read(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void unread(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void online(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
   std::string issue_token(std::int64_t user_id, const std::string& email) const;
   // proto::membership_notice ("<nickname> joined" / "<nickname> left") through the log. Best

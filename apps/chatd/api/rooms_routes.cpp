@@ -78,8 +78,7 @@ void rest_api::create_group(const http::request& req, const http::path_params&, 
       });
 }
 
-void rest_api::list_rooms(const http::request&, const http::path_params&, const caller& who,
-                          http::responder respond) {
+void rest_api::list_rooms(const http::request&, const http::path_params&, const caller& who, http::responder respond) {
   run_db_job(pool_, "GET /api/rooms", respond,
              [caller = who.user_id](store::session& db, store::db_context&) -> job_result {
                auto rooms = store::list_rooms(db, caller);
@@ -123,14 +122,10 @@ void rest_api::invite(const http::request& req, const http::path_params& params,
                      publish_system_message(room_id, m.user_id, m.nickname, proto::membership_change::joined);
                    }
                    return http::json_response(http::status::ok, render_room_after_invite(outcome.room, outcome.added));
-                 case status::no_such_room:
-                   return access_denied(store::room_access::no_such_room);
-                 case status::not_a_member:
-                   return access_denied(store::room_access::not_a_member);
-                 case status::direct_room:
-                   return bad_request("members cannot be added to a direct room");
-                 case status::unknown_users:
-                   return unknown_users(outcome.unknown);
+                 case status::no_such_room: return access_denied(store::room_access::no_such_room);
+                 case status::not_a_member: return access_denied(store::room_access::not_a_member);
+                 case status::direct_room: return bad_request("members cannot be added to a direct room");
+                 case status::unknown_users: return unknown_users(outcome.unknown);
                }
                return internal_error();
              });
@@ -154,12 +149,9 @@ void rest_api::leave(const http::request&, const http::path_params& params, cons
                    http::response res{http::status::no_content, 11};
                    return res;
                  }
-                 case status::no_such_room:
-                   return access_denied(store::room_access::no_such_room);
-                 case status::not_a_member:
-                   return access_denied(store::room_access::not_a_member);
-                 case status::direct_room:
-                   return bad_request("a direct room cannot be left");
+                 case status::no_such_room: return access_denied(store::room_access::no_such_room);
+                 case status::not_a_member: return access_denied(store::room_access::not_a_member);
+                 case status::direct_room: return bad_request("a direct room cannot be left");
                }
                return internal_error();
              });

@@ -80,9 +80,9 @@ std::uint64_t raise_open_files_limit() {
     raised.rlim_cur = target;
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
-  log::info("open files limit", {{"soft", static_cast<std::int64_t>(lim.rlim_cur)},
-                                 {"hard", lim.rlim_max == RLIM_INFINITY ? std::int64_t{-1}
-                                                                        : static_cast<std::int64_t>(lim.rlim_max)}});
+  log::info("open files limit",
+            {{"soft", static_cast<std::int64_t>(lim.rlim_cur)},
+             {"hard", lim.rlim_max == RLIM_INFINITY ? std::int64_t{-1} : static_cast<std::int64_t>(lim.rlim_max)}});
   return lim.rlim_cur == RLIM_INFINITY ? 0 : static_cast<std::uint64_t>(lim.rlim_cur);
 }
 
@@ -131,7 +131,7 @@ struct app::impl {
   std::shared_ptr<http::server> http_server;
   std::unique_ptr<kafka_message_log> kafka_log;  // the Kafka producer shared by every publisher
   metrics::registry metrics_registry;
-  metrics::chat_metrics metrics{metrics_registry};  // SPEC §8; outlives every component
+  metrics::chat_metrics metrics{metrics_registry};  // docs/operations.md; outlives every component
 
   // ---- pipeline (pipeline/): consumers ----
   std::unique_ptr<pipeline::consumer_set> consumers;  // by role; own threads and connections
@@ -140,7 +140,7 @@ struct app::impl {
   std::unique_ptr<gateway::gateway> stomp_gateway;  // null unless --roles has gateway
 
   // ---- REST (api/) ----
-  std::unique_ptr<api::rest_api> rest;  // the §3 routes; uses pool and kafka_log
+  std::unique_ptr<api::rest_api> rest;  // the docs/rest.md routes; uses pool and kafka_log
 
   explicit impl(config c) : cfg(std::move(c)), ioc(cfg.io_threads) {}
   // The health thread runs checks that read the consumers, the gateway and the pool. Members
@@ -190,7 +190,7 @@ struct app::impl {
     });
   }
 
-  // Message ids are positions in chat.messages (SPEC §2). If that log starts over (a Kafka
+  // Message ids are positions in chat.messages (docs/events.md). If that log starts over (a Kafka
   // whose data was lost, the topic deleted and re-created) while PostgreSQL keeps its rows,
   // new records would get the ids of stored messages: persistence could not store them and
   // live delivery would reuse ids. A node that assigns ids (persist, broadcast) refuses to
@@ -231,22 +231,22 @@ struct app::impl {
                     {"partition", p},
                     {"kafka_end_offset", w.high},
                     {"stored_end_offset", stored_end},
-                    {"why", "message ids are (partition << 40) | offset; new records would reuse the ids of stored "
-                            "messages"},
-                    {"fix", "restore Kafka's data, or start from an empty database (docs/operations.md, "
-                            "'Kafka lost its log')"}});
+                    {"why",
+                     "message ids are (partition << 40) | offset; new records would reuse the ids of stored "
+                     "messages"},
+                    {"fix",
+                     "restore Kafka's data, or start from an empty database (docs/operations.md, "
+                     "'Kafka lost its log')"}});
         return 1;
       }
     }
     return 0;
   }
 
-  // Graceful shutdown (SPEC §8), on its own thread; ends by stopping the I/O loop.
+  // Graceful shutdown (docs/operations.md), on its own thread; ends by stopping the I/O loop.
   void shutdown() {
     const auto deadline = clock::now() + cfg.shutdown_timeout;
-    auto left = [&] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    };
+    auto left = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()); };
     http_server->stop();
     // ---- gateway: stop accepting and stop reading frames (no new SENDs) here ----
     if (stomp_gateway) stomp_gateway->stop_accepting();
@@ -311,9 +311,9 @@ int app::run() {
   if (cfg.kafka_create_topics && !s.ensure_topics(deadline)) return 1;
   if ((cfg.roles.persist || cfg.roles.broadcast) && s.check_message_log(deadline) != 0) return 1;
 
-  s.pool = std::make_unique<store::db_pool>(cfg.database_url, redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}),
-                                           cfg.db_pool_size, static_cast<std::size_t>(cfg.db_queue_limit),
-                                           cfg.dependency_timeout);
+  s.pool = std::make_unique<store::db_pool>(
+      cfg.database_url, redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.db_pool_size,
+      static_cast<std::size_t>(cfg.db_queue_limit), cfg.dependency_timeout);
   s.pool->start();
   s.health = std::make_unique<health_monitor>(cfg);
   s.health->check_now();
@@ -363,7 +363,8 @@ int app::run() {
         if (done > before.records) s.metrics.consumed(group).inc(done - before.records);
         before.records = done;
         const std::uint64_t failed = stats.failed_attempts.load(std::memory_order_relaxed);
-        if (failed > before.failed_attempts) s.metrics.consumer_failed_attempts(group).inc(failed - before.failed_attempts);
+        if (failed > before.failed_attempts)
+          s.metrics.consumer_failed_attempts(group).inc(failed - before.failed_attempts);
         before.failed_attempts = failed;
         s.metrics.consumer_blocked(group).set(stats.blocked.load(std::memory_order_relaxed) ? 1 : 0);
         std::int64_t lag = 0;
@@ -379,17 +380,18 @@ int app::run() {
   // Ready only once every consumer of this node has joined its group (a first assignment,
   // even an empty one): before that, messages are accepted but not yet stored or delivered
   // by this node. Later rebalances do not make the node unready.
-  if (!s.consumers->loops().empty()) s.health->add_check("consumers", [&s]() {
-    component_status st;
-    std::string waiting;
-    for (const auto& loop : s.consumers->loops()) {
-      if (loop->stats().joined.load(std::memory_order_acquire)) continue;
-      waiting += (waiting.empty() ? "" : ", ") + std::string(loop->group());
-    }
-    st.up = waiting.empty();
-    if (!st.up) st.error = "waiting for the first partition assignment of " + waiting;
-    return st;
-  });
+  if (!s.consumers->loops().empty())
+    s.health->add_check("consumers", [&s]() {
+      component_status st;
+      std::string waiting;
+      for (const auto& loop : s.consumers->loops()) {
+        if (loop->stats().joined.load(std::memory_order_acquire)) continue;
+        waiting += (waiting.empty() ? "" : ", ") + std::string(loop->group());
+      }
+      st.up = waiting.empty();
+      if (!st.up) st.error = "waiting for the first partition assignment of " + waiting;
+      return st;
+    });
 
   // ---- REST: register routes on s.routes here ----
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
@@ -438,7 +440,8 @@ int app::run() {
   const std::uint16_t http_port = s.http_server->local_endpoint().port();
   const std::uint16_t stomp_port = s.stomp_gateway ? s.stomp_gateway->stomp_port() : 0;
   log::info("listening", {{"http", cfg.http_host + ":" + std::to_string(http_port)},
-                          {"http_port", http_port}, {"stomp_port", stomp_port}});
+                          {"http_port", http_port},
+                          {"stomp_port", stomp_port}});
   if (!cfg.ports_file.empty() && !write_ports_file(cfg.ports_file, http_port, stomp_port)) return 1;
 
   net::signal_set signals(s.ioc, SIGINT, SIGTERM);

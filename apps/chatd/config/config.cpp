@@ -124,80 +124,254 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   std::string roles_text = "gateway,persist,broadcast,receipts";
   std::string jwt_secret_file;
 
-  app.add_option("--http-host", cfg.http_host, "Address for HTTP, REST and WebSocket")->envname(env("HTTP_HOST"))->capture_default_str();
-  app.add_option("--http-port", cfg.http_port, "Port for HTTP, REST and WebSocket (/ws); 0 picks a free one (see --ports-file)")->envname(env("HTTP_PORT"))->check(CLI::Range(0, 65535))->capture_default_str();
-  app.add_option("--stomp-host", cfg.stomp_host, "Address for plain-TCP STOMP")->envname(env("STOMP_HOST"))->capture_default_str();
-  app.add_option("--stomp-port", cfg.stomp_port, "Port for plain-TCP STOMP; 0 picks a free one (see --ports-file)")->envname(env("STOMP_PORT"))->check(CLI::Range(0, 65535))->capture_default_str();
-  app.add_option("--ports-file", cfg.ports_file, "Once listening, write the bound ports here as JSON {\"http\":N,\"stomp\":N} (written to a temporary name, then renamed)")->envname(env("PORTS_FILE"));
-  app.add_option("--io-threads", cfg.io_threads, "Network I/O threads")->envname(env("IO_THREADS"))->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--http-host", cfg.http_host, "Address for HTTP, REST and WebSocket")
+      ->envname(env("HTTP_HOST"))
+      ->capture_default_str();
+  app.add_option("--http-port", cfg.http_port,
+                 "Port for HTTP, REST and WebSocket (/ws); 0 picks a free one (see --ports-file)")
+      ->envname(env("HTTP_PORT"))
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--stomp-host", cfg.stomp_host, "Address for plain-TCP STOMP")
+      ->envname(env("STOMP_HOST"))
+      ->capture_default_str();
+  app.add_option("--stomp-port", cfg.stomp_port, "Port for plain-TCP STOMP; 0 picks a free one (see --ports-file)")
+      ->envname(env("STOMP_PORT"))
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--ports-file", cfg.ports_file,
+                 "Once listening, write the bound ports here as JSON {\"http\":N,\"stomp\":N} (written to a temporary "
+                 "name, then renamed)")
+      ->envname(env("PORTS_FILE"));
+  app.add_option("--io-threads", cfg.io_threads, "Network I/O threads")
+      ->envname(env("IO_THREADS"))
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
 
-  app.add_option("--database-url", cfg.database_url, "PostgreSQL URL, e.g. postgresql://chat:pw@127.0.0.1:5432/chat (required)")->envname(env("DATABASE_URL"));
-  app.add_option("--db-pool-size", cfg.db_pool_size, "PostgreSQL connections and worker threads (0 = twice the number of cores)")->envname(env("DB_POOL_SIZE"))->check(CLI::Range(0, 256))->capture_default_str();
-  app.add_option("--db-queue-limit", cfg.db_queue_limit, "Queued database jobs before requests get 503")->envname(env("DB_QUEUE_LIMIT"))->check(CLI::Range(1, 1000000))->capture_default_str();
-  app.add_option("--redis-url", cfg.redis_url, "Redis URL: redis://[:password@]host:port[/db]")->envname(env("REDIS_URL"))->capture_default_str();
-  app.add_option("--kafka-brokers", cfg.kafka_brokers, "Kafka bootstrap servers (host:port,...)")->envname(env("KAFKA_BROKERS"))->capture_default_str();
+  app.add_option("--database-url", cfg.database_url,
+                 "PostgreSQL URL, e.g. postgresql://chat:pw@127.0.0.1:5432/chat (required)")
+      ->envname(env("DATABASE_URL"));
+  app.add_option("--db-pool-size", cfg.db_pool_size,
+                 "PostgreSQL connections and worker threads (0 = twice the number of cores)")
+      ->envname(env("DB_POOL_SIZE"))
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_option("--db-queue-limit", cfg.db_queue_limit, "Queued database jobs before requests get 503")
+      ->envname(env("DB_QUEUE_LIMIT"))
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--redis-url", cfg.redis_url, "Redis URL: redis://[:password@]host:port[/db]")
+      ->envname(env("REDIS_URL"))
+      ->capture_default_str();
+  app.add_option("--kafka-brokers", cfg.kafka_brokers, "Kafka bootstrap servers (host:port,...)")
+      ->envname(env("KAFKA_BROKERS"))
+      ->capture_default_str();
   app.add_option("--kafka-property", cfg.kafka_properties, "Extra librdkafka setting key=value (repeatable; SASL/TLS)")
       ->envname(env("KAFKA_PROPERTY"))
-      ->check(CLI::Validator([](std::string& s) -> std::string {
-        const auto eq = s.find('=');
-        return eq == std::string::npos || eq == 0 ? "expected key=value: " + s : std::string{};
-      }, "KEY=VALUE"));
-  app.add_option("--kafka-partitions", cfg.kafka_partitions, "Partitions of chat.messages and the other topics (fixed for a deployment: message ids derive from it)")->envname(env("KAFKA_PARTITIONS"))->check(CLI::Range(1, 1024))->capture_default_str();
-  app.add_option("--kafka-replication-factor", cfg.kafka_replication_factor, "Replication factor of created topics")->envname(env("KAFKA_REPLICATION_FACTOR"))->check(CLI::Range(1, 16))->capture_default_str();
-  app.add_option("--kafka-create-topics", cfg.kafka_create_topics, "Create missing topics at start")->envname(env("KAFKA_CREATE_TOPICS"))->capture_default_str();
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            const auto eq = s.find('=');
+            return eq == std::string::npos || eq == 0 ? "expected key=value: " + s : std::string{};
+          },
+          "KEY=VALUE"));
+  app.add_option(
+         "--kafka-partitions", cfg.kafka_partitions,
+         "Partitions of chat.messages and the other topics (fixed for a deployment: message ids derive from it)")
+      ->envname(env("KAFKA_PARTITIONS"))
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--kafka-replication-factor", cfg.kafka_replication_factor, "Replication factor of created topics")
+      ->envname(env("KAFKA_REPLICATION_FACTOR"))
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_option("--kafka-create-topics", cfg.kafka_create_topics, "Create missing topics at start")
+      ->envname(env("KAFKA_CREATE_TOPICS"))
+      ->capture_default_str();
 
   std::string session_timeout = "10s";
-  app.add_option("--kafka-session-timeout", session_timeout, "Consumer group session timeout (a dead node's partitions move after it)")->envname(env("KAFKA_SESSION_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--jwt-secret", cfg.jwt_secret, "HS256 secret, at least 32 bytes (prefer the env var or --jwt-secret-file: flags show in ps)")->envname(env("JWT_SECRET"));
-  app.add_option("--jwt-secret-file", jwt_secret_file, "Read the JWT secret from this file")->envname(env("JWT_SECRET_FILE"))->check(CLI::ExistingFile);
-  app.add_option("--jwt-ttl", jwt_ttl, "Lifetime of issued tokens")->envname(env("JWT_TTL"))->check(duration_validator())->capture_default_str();
+  app.add_option("--kafka-session-timeout", session_timeout,
+                 "Consumer group session timeout (a dead node's partitions move after it)")
+      ->envname(env("KAFKA_SESSION_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--jwt-secret", cfg.jwt_secret,
+                 "HS256 secret, at least 32 bytes (prefer the env var or --jwt-secret-file: flags show in ps)")
+      ->envname(env("JWT_SECRET"));
+  app.add_option("--jwt-secret-file", jwt_secret_file, "Read the JWT secret from this file")
+      ->envname(env("JWT_SECRET_FILE"))
+      ->check(CLI::ExistingFile);
+  app.add_option("--jwt-ttl", jwt_ttl, "Lifetime of issued tokens")
+      ->envname(env("JWT_TTL"))
+      ->check(duration_validator())
+      ->capture_default_str();
   app.add_flag("--dev", cfg.dev, "Development mode: a random JWT secret when none is configured")->envname(env("DEV"));
-  app.add_option("--node-id", cfg.node_id, "Name of this node in logs and Kafka headers (default host-pid)")->envname(env("NODE_ID"));
+  app.add_option("--node-id", cfg.node_id, "Name of this node in logs and Kafka headers (default host-pid)")
+      ->envname(env("NODE_ID"));
 
   std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", idle = "10m", typing = "1s",
               presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
-              retry_backoff = "1s", dedup_ttl = "1h", http_request_timeout = "30s",
-              login_failure_window = "5m";
-  app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")->envname(env("MAX_FRAME_BYTES"))->check(CLI::Range(1024, 16 * 1024 * 1024))->capture_default_str();
-  app.add_option("--max-content-chars", cfg.max_content_chars, "Longest message content, in characters")->envname(env("MAX_CONTENT_CHARS"))->check(CLI::Range(1, 1000000))->capture_default_str();
-  app.add_option("--max-headers", cfg.max_headers, "Most headers in one STOMP frame")->envname(env("MAX_HEADERS"))->check(CLI::Range(1, 1000))->capture_default_str();
-  app.add_option("--heartbeat", heartbeat, "STOMP heart-beat the server offers: send-ms,receive-ms")->envname(env("HEARTBEAT"))->capture_default_str();
-  app.add_option("--rate-limit", cfg.rate_limit_per_s, "SENDs per second per user, sustained")->envname(env("RATE_LIMIT"))->check(CLI::Range(0.1, 1e6))->capture_default_str();
-  app.add_option("--rate-burst", cfg.rate_limit_burst, "SEND burst per user")->envname(env("RATE_BURST"))->check(CLI::Range(1.0, 1e6))->capture_default_str();
-  app.add_option("--rate-disconnect-factor", cfg.rate_limit_disconnect_factor, "A user sending this many times the limit is disconnected")->envname(env("RATE_DISCONNECT_FACTOR"))->check(CLI::Range(1.0, 1e6))->capture_default_str();
-  app.add_option("--max-outbound-bytes", cfg.max_outbound_bytes, "Per-session outbound buffer; past it the slow consumer is disconnected")->envname(env("MAX_OUTBOUND_BYTES"))->check(CLI::Range(4096, 1 << 30))->capture_default_str();
-  app.add_option("--write-stall-timeout", write_stall, "A write stalled this long disconnects the session")->envname(env("WRITE_STALL_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--max-sessions-per-user", cfg.max_sessions_per_user, "Open STOMP sessions per user on this node")->envname(env("MAX_SESSIONS_PER_USER"))->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--max-subscriptions", cfg.max_subscriptions, "Subscriptions per session")->envname(env("MAX_SUBSCRIPTIONS"))->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")->envname(env("HANDSHAKE_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--idle-timeout", idle, "A session without client heart-beats that receives nothing this long is closed (0 = never)")->envname(env("IDLE_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--http-request-timeout", http_request_timeout, "An HTTP request (REST or the /ws upgrade) must arrive complete within this, also the first one of a new connection")->envname(env("HTTP_REQUEST_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--max-http-handshakes", cfg.max_http_handshakes, "HTTP connections still waiting for their first request; past it the oldest is closed")->envname(env("MAX_HTTP_HANDSHAKES"))->check(CLI::Range(1, 1000000))->capture_default_str();
-  app.add_option("--max-stomp-handshakes", cfg.max_stomp_handshakes, "STOMP sessions still waiting for CONNECT, over TCP and WebSocket together (one shared cap); past it the oldest gets ERROR and is closed")->envname(env("MAX_STOMP_HANDSHAKES"))->check(CLI::Range(1, 1000000))->capture_default_str();
-  app.add_option("--typing-interval", typing, "At most one typing notice per user and room per interval")->envname(env("TYPING_INTERVAL"))->check(duration_validator())->capture_default_str();
-  app.add_option("--presence-ttl", presence_ttl, "TTL of user:presence:{id}; a crashed node's users go OFFLINE within it")->envname(env("PRESENCE_TTL"))->check(duration_validator())->capture_default_str();
-  app.add_option("--presence-refresh", presence_refresh, "How often live sessions refresh their presence key")->envname(env("PRESENCE_REFRESH"))->check(duration_validator())->capture_default_str();
-  app.add_option("--send-timeout", send_timeout, "SEND -> Kafka acknowledgement; past it the client gets an ERROR")->envname(env("SEND_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--persist-batch-size", cfg.persist_batch_size, "Most records per PostgreSQL transaction")->envname(env("PERSIST_BATCH_SIZE"))->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--persist-batch-wait", batch_wait, "How long a consumer waits to fill a batch")->envname(env("PERSIST_BATCH_WAIT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--consumer-retries", cfg.consumer_retries, "Retries of a failing record before the dead-letter topic")->envname(env("CONSUMER_RETRIES"))->check(CLI::Range(0, 1000))->capture_default_str();
-  app.add_option("--consumer-retry-backoff", retry_backoff, "Pause between retries of a failing record")->envname(env("CONSUMER_RETRY_BACKOFF"))->check(duration_validator())->capture_default_str();
-  app.add_option("--infra-failure-policy", cfg.infra_failure_policy, "When PostgreSQL/Redis is down: block (retry until back, nothing dead-lettered) or dead-letter (after the retries)")->envname(env("INFRA_FAILURE_POLICY"))->check(CLI::IsMember({"block", "dead-letter"}))->capture_default_str();
-  app.add_option("--dedup-ttl", dedup_ttl, "How long a messageKey is remembered for live de-duplication")->envname(env("DEDUP_TTL"))->check(duration_validator())->capture_default_str();
-  app.add_option("--login-failure-limit", cfg.login_failure_limit, "Failed logins for one email within --login-failure-window before its logins are refused with 429 (0: no limit)")->envname(env("LOGIN_FAILURE_LIMIT"))->check(CLI::Range(0, 1000000))->capture_default_str();
-  app.add_option("--login-failure-window", login_failure_window, "Window of --login-failure-limit, from the first failure")->envname(env("LOGIN_FAILURE_WINDOW"))->check(duration_validator())->capture_default_str();
-  app.add_option("--password-cost", cfg.password_cost, "Argon2id cost: interactive, moderate or minimum (tests only)")->envname(env("PASSWORD_COST"))->check(CLI::IsMember({"interactive", "moderate", "minimum"}))->capture_default_str();
+              retry_backoff = "1s", dedup_ttl = "1h", http_request_timeout = "30s", login_failure_window = "5m";
+  app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")
+      ->envname(env("MAX_FRAME_BYTES"))
+      ->check(CLI::Range(1024, 16 * 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--max-content-chars", cfg.max_content_chars, "Longest message content, in characters")
+      ->envname(env("MAX_CONTENT_CHARS"))
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-headers", cfg.max_headers, "Most headers in one STOMP frame")
+      ->envname(env("MAX_HEADERS"))
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--heartbeat", heartbeat, "STOMP heart-beat the server offers: send-ms,receive-ms")
+      ->envname(env("HEARTBEAT"))
+      ->capture_default_str();
+  app.add_option("--rate-limit", cfg.rate_limit_per_s, "SENDs per second per user, sustained")
+      ->envname(env("RATE_LIMIT"))
+      ->check(CLI::Range(0.1, 1e6))
+      ->capture_default_str();
+  app.add_option("--rate-burst", cfg.rate_limit_burst, "SEND burst per user")
+      ->envname(env("RATE_BURST"))
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--rate-disconnect-factor", cfg.rate_limit_disconnect_factor,
+                 "A user sending this many times the limit is disconnected")
+      ->envname(env("RATE_DISCONNECT_FACTOR"))
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--max-outbound-bytes", cfg.max_outbound_bytes,
+                 "Per-session outbound buffer; past it the slow consumer is disconnected")
+      ->envname(env("MAX_OUTBOUND_BYTES"))
+      ->check(CLI::Range(4096, 1 << 30))
+      ->capture_default_str();
+  app.add_option("--write-stall-timeout", write_stall, "A write stalled this long disconnects the session")
+      ->envname(env("WRITE_STALL_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--max-sessions-per-user", cfg.max_sessions_per_user, "Open STOMP sessions per user on this node")
+      ->envname(env("MAX_SESSIONS_PER_USER"))
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--max-subscriptions", cfg.max_subscriptions, "Subscriptions per session")
+      ->envname(env("MAX_SUBSCRIPTIONS"))
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")
+      ->envname(env("HANDSHAKE_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--idle-timeout", idle,
+                 "A session without client heart-beats that receives nothing this long is closed (0 = never)")
+      ->envname(env("IDLE_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--http-request-timeout", http_request_timeout,
+                 "An HTTP request (REST or the /ws upgrade) must arrive complete within this, also the first one of a "
+                 "new connection")
+      ->envname(env("HTTP_REQUEST_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--max-http-handshakes", cfg.max_http_handshakes,
+                 "HTTP connections still waiting for their first request; past it the oldest is closed")
+      ->envname(env("MAX_HTTP_HANDSHAKES"))
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-stomp-handshakes", cfg.max_stomp_handshakes,
+                 "STOMP sessions still waiting for CONNECT, over TCP and WebSocket together (one shared cap); past it "
+                 "the oldest gets ERROR and is closed")
+      ->envname(env("MAX_STOMP_HANDSHAKES"))
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--typing-interval", typing, "At most one typing notice per user and room per interval")
+      ->envname(env("TYPING_INTERVAL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--presence-ttl", presence_ttl,
+                 "TTL of user:presence:{id}; a crashed node's users go OFFLINE within it")
+      ->envname(env("PRESENCE_TTL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--presence-refresh", presence_refresh, "How often live sessions refresh their presence key")
+      ->envname(env("PRESENCE_REFRESH"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--send-timeout", send_timeout, "SEND -> Kafka acknowledgement; past it the client gets an ERROR")
+      ->envname(env("SEND_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--persist-batch-size", cfg.persist_batch_size, "Most records per PostgreSQL transaction")
+      ->envname(env("PERSIST_BATCH_SIZE"))
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--persist-batch-wait", batch_wait, "How long a consumer waits to fill a batch")
+      ->envname(env("PERSIST_BATCH_WAIT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--consumer-retries", cfg.consumer_retries, "Retries of a failing record before the dead-letter topic")
+      ->envname(env("CONSUMER_RETRIES"))
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--consumer-retry-backoff", retry_backoff, "Pause between retries of a failing record")
+      ->envname(env("CONSUMER_RETRY_BACKOFF"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--infra-failure-policy", cfg.infra_failure_policy,
+                 "When PostgreSQL/Redis is down: block (retry until back, nothing dead-lettered) or dead-letter (after "
+                 "the retries)")
+      ->envname(env("INFRA_FAILURE_POLICY"))
+      ->check(CLI::IsMember({"block", "dead-letter"}))
+      ->capture_default_str();
+  app.add_option("--dedup-ttl", dedup_ttl, "How long a messageKey is remembered for live de-duplication")
+      ->envname(env("DEDUP_TTL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--login-failure-limit", cfg.login_failure_limit,
+                 "Failed logins for one email within --login-failure-window before its logins are refused with 429 (0: "
+                 "no limit)")
+      ->envname(env("LOGIN_FAILURE_LIMIT"))
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--login-failure-window", login_failure_window,
+                 "Window of --login-failure-limit, from the first failure")
+      ->envname(env("LOGIN_FAILURE_WINDOW"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--password-cost", cfg.password_cost, "Argon2id cost: interactive, moderate or minimum (tests only)")
+      ->envname(env("PASSWORD_COST"))
+      ->check(CLI::IsMember({"interactive", "moderate", "minimum"}))
+      ->capture_default_str();
 
-  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")->envname(env("ROLES"))->capture_default_str();
-  app.add_option("--health-interval", health_interval, "How often dependencies are checked for /readyz")->envname(env("HEALTH_INTERVAL"))->check(duration_validator())->capture_default_str();
-  app.add_option("--dependency-timeout", dep_timeout, "Timeout of one dependency check or connect")->envname(env("DEPENDENCY_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--shutdown-timeout", shutdown_timeout, "Longest graceful shutdown")->envname(env("SHUTDOWN_TIMEOUT"))->check(duration_validator())->capture_default_str();
-  app.add_option("--startup-timeout", startup_timeout, "How long start-up waits for PostgreSQL and Kafka")->envname(env("STARTUP_TIMEOUT"))->check(duration_validator())->capture_default_str();
+  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")
+      ->envname(env("ROLES"))
+      ->capture_default_str();
+  app.add_option("--health-interval", health_interval, "How often dependencies are checked for /readyz")
+      ->envname(env("HEALTH_INTERVAL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--dependency-timeout", dep_timeout, "Timeout of one dependency check or connect")
+      ->envname(env("DEPENDENCY_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--shutdown-timeout", shutdown_timeout, "Longest graceful shutdown")
+      ->envname(env("SHUTDOWN_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--startup-timeout", startup_timeout, "How long start-up waits for PostgreSQL and Kafka")
+      ->envname(env("STARTUP_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
   app.add_flag("--migrate", cfg.migrate_only, "Apply database migrations and exit");
-  app.add_flag("--skip-migrations", cfg.skip_migrations, "Do not apply migrations at start")->envname(env("SKIP_MIGRATIONS"));
+  app.add_flag("--skip-migrations", cfg.skip_migrations, "Do not apply migrations at start")
+      ->envname(env("SKIP_MIGRATIONS"));
 
-  app.add_option("--log-format", cfg.log_format, "json (one object per line) or text")->envname(env("LOG_FORMAT"))->check(CLI::IsMember({"json", "text"}))->capture_default_str();
-  app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")->envname(env("LOG_LEVEL"))->check(CLI::IsMember({"debug", "info", "warn", "error"}))->capture_default_str();
+  app.add_option("--log-format", cfg.log_format, "json (one object per line) or text")
+      ->envname(env("LOG_FORMAT"))
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")
+      ->envname(env("LOG_LEVEL"))
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -310,7 +484,8 @@ parse_outcome parse_config(int argc, const char* const* argv) {
     }
   }
   if (cfg.jwt_secret.empty() && !cfg.dev && !cfg.migrate_only) {
-    return fail("--jwt-secret (CHATD_JWT_SECRET) is required (or --jwt-secret-file; --dev generates one for development)");
+    return fail(
+        "--jwt-secret (CHATD_JWT_SECRET) is required (or --jwt-secret-file; --dev generates one for development)");
   }
   if (!cfg.jwt_secret.empty() && cfg.jwt_secret.size() < 32) {
     return fail("--jwt-secret (CHATD_JWT_SECRET): must be at least 32 bytes");

@@ -43,7 +43,7 @@ struct config {
   bool dev = false;
   std::string node_id;
 
-  // gateway limits (SPEC §4)
+  // gateway limits (docs/stomp.md)
   std::size_t max_frame_bytes = 64 * 1024;
   std::size_t max_content_chars = 4000;
   std::size_t max_headers = 50;
@@ -73,7 +73,7 @@ struct config {
   std::chrono::seconds presence_refresh{20};
   std::chrono::milliseconds send_timeout{10000};  // SEND -> Kafka ack, else ERROR
 
-  // pipeline (SPEC §5)
+  // pipeline (docs/topics.md)
   int persist_batch_size = 500;
   std::chrono::milliseconds persist_batch_wait{10};
   int consumer_retries = 3;

@@ -12,9 +12,9 @@
 namespace chat::chatd {
 
 struct publish_result {
-  bool ok = false;       // the broker acknowledged the record (acks=all)
+  bool ok = false;          // the broker acknowledged the record (acks=all)
   bool overloaded = false;  // refused locally because the producer queue is full
-  std::string error;     // why not, for logs and ERROR frames
+  std::string error;        // why not, for logs and ERROR frames
   std::int32_t partition = -1;
   std::int64_t offset = -1;
 };
@@ -27,7 +27,7 @@ class message_log {
  public:
   virtual ~message_log() = default;
 
-  // chat.messages, key = roomId, value = §2 JSON without id, headers message-key,
+  // chat.messages, key = roomId, value = docs/events.md JSON without id, headers message-key,
   // sent-at, origin-node. Thread-safe, never blocks.
   virtual void publish_message(const proto::chat_message& message, publish_callback cb) = 0;
 

@@ -52,8 +52,7 @@ void db_directory::membership(std::int64_t room_id, std::int64_t user_id, std::f
       [done = std::move(done)](lookup_status status, int) { done(status); });
 }
 
-void db_directory::contacts(std::int64_t user_id,
-                            std::function<void(lookup_status, std::vector<std::int64_t>)> done) {
+void db_directory::contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) {
   run_lookup<std::vector<std::int64_t>>(
       pool_, "contacts",
       [user_id](store::session& db) -> store::result<std::pair<lookup_status, std::vector<std::int64_t>>> {

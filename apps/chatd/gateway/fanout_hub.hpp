@@ -55,9 +55,9 @@ enum class event_kind { room, typing, presence };
 
 struct fanout_event {
   event_kind kind = event_kind::room;
-  std::int64_t room_id = 0;  // room, typing
-  std::int64_t user_id = 0;  // presence
-  std::string message_id;    // the MESSAGE frame's message-id (room: the §2 id)
+  std::int64_t room_id = 0;     // room, typing
+  std::int64_t user_id = 0;     // presence
+  std::string message_id;       // the MESSAGE frame's message-id (room: the docs/events.md id)
   std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
   // room: the SYSTEM notice that this user left the room (proto::departed_member): their
   // sessions get it and then lose their subscriptions of the room. 0 otherwise.
@@ -107,7 +107,7 @@ class fanout_hub {
   void on_armed(std::string_view channel);
   // The bus connection was lost: no channel is armed until it is back.
   void on_disconnected();
-  // A §2 message JSON published on chat:room:{room_id}. Malformed payloads are dropped.
+  // A docs/events.md message JSON published on chat:room:{room_id}. Malformed payloads are dropped.
   void on_room_message(std::int64_t room_id, std::string_view json);
   // A typing_event JSON published on chat:typing:{room_id}.
   void on_typing(std::int64_t room_id, std::string_view json);

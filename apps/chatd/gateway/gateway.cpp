@@ -26,12 +26,13 @@ constexpr auto sweep_every = 30s;
 // Everything the sessions share. Sessions hold it through their env (an aliasing
 // shared_ptr), so it outlives the last of them whatever the order of destruction.
 struct gateway::node {
-  node(net::io_context& ioc, gateway_options options, chatd::message_log& log, const node_services_factory& make_services)
+  node(net::io_context& ioc, gateway_options options, chatd::message_log& log,
+       const node_services_factory& make_services)
       : node_id(std::move(options.node_id)),
         users(options.users),
         services(make_services(hub, clock)),
-        env{std::move(options.session), clock, services->dir(), log, hub, users, services->presence(),
-            services->typing(), sessions, stats, nullptr},
+        env{std::move(options.session), clock,    services->dir(), log,    hub, users, services->presence(),
+            services->typing(),         sessions, stats,           nullptr},
         sweep(ioc),
         stomp_endpoint(options.stomp_endpoint),
         handshakes(std::make_shared<handshake_gate>(options.max_stomp_handshakes)),
@@ -99,8 +100,8 @@ void gateway::start() {
   };
   n.sweep.expires_after(sweep_every);
   n.sweep.async_wait(sweeper{weak});
-  log::info("stomp listening", {{"stomp", n.stomp_endpoint.address().to_string() + ":" + std::to_string(stomp_port())},
-                                {"ws", "/ws"}});
+  log::info("stomp listening",
+            {{"stomp", n.stomp_endpoint.address().to_string() + ":" + std::to_string(stomp_port())}, {"ws", "/ws"}});
 }
 
 http::upgrade_handler gateway::ws_upgrade_handler() {
@@ -138,16 +139,15 @@ void gateway::shutdown(std::chrono::milliseconds budget) {
   log::info("stomp sessions closing", {{"sessions", static_cast<std::int64_t>(sessions.size())}});
   if (!n.sessions.wait_empty(drain_deadline)) {
     const auto left = n.sessions.snapshot();
-    log::warn("stomp sessions did not close in time; aborting them", {{"sessions", static_cast<std::int64_t>(left.size())}});
+    log::warn("stomp sessions did not close in time; aborting them",
+              {{"sessions", static_cast<std::int64_t>(left.size())}});
     for (const auto& s : left) net::post(s->executor(), [s] { s->force_close(); });
     n.sessions.wait_empty(std::min(deadline, steady_clock::now() + 1s));
   }
   n.services->stop();
 }
 
-std::uint16_t gateway::stomp_port() const {
-  return node_->listener ? node_->listener->local_endpoint().port() : 0;
-}
+std::uint16_t gateway::stomp_port() const { return node_->listener ? node_->listener->local_endpoint().port() : 0; }
 
 std::size_t gateway::open_sessions() const { return node_->sessions.size(); }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The STOMP gateway of one chatd node (SPEC §4): listeners (TCP, WebSocket upgrade), the
+// The STOMP gateway of one chatd node (docs/stomp.md): listeners (TCP, WebSocket upgrade), the
 // session core, the per-node fan-out and presence. Its outside services (database lookups,
 // Redis presence and bus) come in through node_services (ports.hpp);
 // gateway_adapters/make_gateway.hpp builds it from chatd's configuration. app.cpp runs it:

@@ -2,7 +2,7 @@
 // A session's write queue: frames waiting for the transport, in order, bounded in bytes
 // (settings.max_outbound_bytes), and the clock of the write in flight.
 //
-// Slow-consumer policy (SPEC §4): a frame that would pass the bound is refused (push()
+// Slow-consumer policy (docs/stomp.md): a frame that would pass the bound is refused (push()
 // returns false) and the session disconnects; nothing waits for a slow reader and nothing
 // is dropped silently. The session also disconnects when a write stays in flight longer
 // than its stall timeout (writing_since()).

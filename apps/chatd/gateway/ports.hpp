@@ -1,5 +1,5 @@
 #pragma once
-// Ports of the STOMP gateway core (SPEC §4): what a session needs from the rest of chatd.
+// Ports of the STOMP gateway core (docs/stomp.md): what a session needs from the rest of chatd.
 // Adapters implement them over PostgreSQL (gateway/db_directory) and Redis
 // (gateway_adapters/: presence_service, redis_subscriber) in the chatd::gateway_adapters
 // target; the unit tests in tests/unit/chatd_gateway implement them with fakes. The core
@@ -22,7 +22,7 @@ using time_point = steady_clock::time_point;
 class clock_source {
  public:
   virtual ~clock_source() = default;
-  virtual time_point now() const = 0;       // monotonic: deadlines, rate limits
+  virtual time_point now() const = 0;        // monotonic: deadlines, rate limits
   virtual std::int64_t unix_ms() const = 0;  // wall clock: createdAt, JWT expiry, "at"
 };
 
@@ -30,8 +30,7 @@ class system_clock_source final : public clock_source {
  public:
   time_point now() const override { return steady_clock::now(); }
   std::int64_t unix_ms() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
 };
@@ -51,11 +50,10 @@ class directory {
   virtual void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) = 0;
   virtual void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) = 0;
   // Users who share at least one room with `user_id`.
-  virtual void contacts(std::int64_t user_id,
-                        std::function<void(lookup_status, std::vector<std::int64_t>)> done) = 0;
+  virtual void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) = 0;
 };
 
-// Presence bookkeeping (SPEC §4 "Presence"): told when a user's session on this node opens
+// Presence bookkeeping (docs/stomp.md "Presence"): told when a user's session on this node opens
 // and closes. Thread-safe, never blocks.
 class presence_sink {
  public:

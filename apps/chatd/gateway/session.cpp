@@ -242,9 +242,10 @@ void session::dispatch(stomp::frame& f) {
 void session::handle_connect(stomp::frame& f) {
   const auto version = stomp::negotiate_version(f.get("accept-version"));
   if (!version) {
-    stomp::frame e{stomp::command::error,
-                   {{"version", "1.0,1.1,1.2"}, {"message", "unsupported protocol version"}, {"content-type", "text/plain"}},
-                   "Supported protocol versions are 1.0, 1.1 and 1.2"};
+    stomp::frame e{
+        stomp::command::error,
+        {{"version", "1.0,1.1,1.2"}, {"message", "unsupported protocol version"}, {"content-type", "text/plain"}},
+        "Supported protocol versions are 1.0, 1.1 and 1.2"};
     send_frame(e);
     return begin_close();
   }
@@ -278,8 +279,7 @@ void session::handle_connect(stomp::frame& f) {
     }
   }
   auth::claims claims;
-  if (!token || token->empty() ||
-      auth::verify_jwt(*token, settings.jwt_secret, env_->clock.unix_ms() / 1000, claims)) {
+  if (!token || token->empty() || auth::verify_jwt(*token, settings.jwt_secret, env_->clock.unix_ms() / 1000, claims)) {
     env_->stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
     return send_error("unauthorized", "a valid token is required: header Authorization: Bearer <jwt>, or passcode");
   }
@@ -322,10 +322,11 @@ void session::on_nickname(lookup_status status, std::string nickname) {
   env_->presence.session_opened(user_id_);
   presence_opened_ = true;
   last_input_ = now();
-  log::debug("stomp session connected", {{"session", id_}, {"user", user_id_},
-                                          {"version", stomp::to_string(version_)},
-                                          {"hb_send_ms", heart_beat_.send_every_ms},
-                                          {"hb_expect_ms", heart_beat_.expect_every_ms}});
+  log::debug("stomp session connected", {{"session", id_},
+                                         {"user", user_id_},
+                                         {"version", stomp::to_string(version_)},
+                                         {"hb_send_ms", heart_beat_.send_every_ms},
+                                         {"hb_expect_ms", heart_beat_.expect_every_ms}});
   schedule_next();
   resume();
 }
@@ -338,8 +339,7 @@ void session::with_membership(std::int64_t room_id, const std::optional<std::str
   }
   suspend();
   env_->dir.membership(
-      room_id, user_id_,
-      on_strand([room_id, receipt, then = std::move(then)](session& s, lookup_status status) {
+      room_id, user_id_, on_strand([room_id, receipt, then = std::move(then)](session& s, lookup_status status) {
         if (s.phase_ != phase::connected) return s.resume();
         switch (status) {
           case lookup_status::found:
@@ -406,13 +406,11 @@ void session::handle_subscribe(stomp::frame& f) {
   switch (dest->kind) {
     case proto::destination_kind::room:
     case proto::destination_kind::room_typing:
-      return with_membership(dest->room_id, receipt,
-                             [this, sub_id = std::move(sub_id), sub, receipt]() mutable {
-                               add_subscription(std::move(sub_id), sub, std::move(receipt));
-                             });
+      return with_membership(dest->room_id, receipt, [this, sub_id = std::move(sub_id), sub, receipt]() mutable {
+        add_subscription(std::move(sub_id), sub, std::move(receipt));
+      });
     case proto::destination_kind::presence:
-    case proto::destination_kind::user_errors:
-      return add_subscription(std::move(sub_id), sub, std::move(receipt));
+    case proto::destination_kind::user_errors: return add_subscription(std::move(sub_id), sub, std::move(receipt));
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
     case proto::destination_kind::app_typing:
@@ -439,7 +437,8 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
     case proto::destination_kind::presence:
       if (members == 1 && !contacts_loading_) {
         contacts_loading_ = true;
-        env_->dir.contacts(user_id_, on_strand([receipt](session& s, lookup_status status, std::vector<std::int64_t> ids) {
+        env_->dir.contacts(user_id_,
+                           on_strand([receipt](session& s, lookup_status status, std::vector<std::int64_t> ids) {
                              s.on_contacts(status, std::move(ids), receipt);
                            }));
       } else if (receipt) {
@@ -450,7 +449,7 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
       if (receipt) send_receipt(*receipt);
       return;
     case proto::destination_kind::room:
-    case proto::destination_kind::room_typing:   // channels, above
+    case proto::destination_kind::room_typing:  // channels, above
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
     case proto::destination_kind::app_typing: return;  // refused by handle_subscribe
@@ -464,7 +463,8 @@ void session::on_contacts(lookup_status status, std::vector<std::int64_t> contac
   const auto& settings = env_->settings;
   if (status == lookup_status::unavailable) {
     // Keep what we have; try again in a few seconds.
-    contacts_loaded_ = now() - settings.contacts_refresh + std::min<std::chrono::milliseconds>(5s, settings.contacts_refresh);
+    contacts_loaded_ =
+        now() - settings.contacts_refresh + std::min<std::chrono::milliseconds>(5s, settings.contacts_refresh);
     log::warn("presence contacts unavailable", {{"session", id_}, {"user", user_id_}});
   } else if (!subs_.presence().empty()) {
     std::sort(contacts.begin(), contacts.end());
@@ -540,9 +540,8 @@ void session::handle_send(stomp::frame& f) {
     case proto::destination_kind::app_typing: {
       proto::typing_request request;
       if (auto error = proto::parse_typing_request(f.body, request)) return invalid(error);
-      return with_membership(request.room_id, receipt, [this, room = request.room_id, receipt] {
-        send_typing(room, receipt);
-      });
+      return with_membership(request.room_id, receipt,
+                             [this, room = request.room_id, receipt] { send_typing(room, receipt); });
     }
     case proto::destination_kind::app_send:
     case proto::destination_kind::room:
@@ -578,7 +577,8 @@ void session::handle_send(stomp::frame& f) {
     case proto::destination_kind::app_read: {
       proto::read_request request;
       if (auto error = proto::parse_read_request(f.body, request)) return invalid(error);
-      return with_membership(request.room_id, receipt, [this, request, receipt] { send_read_receipt(request, receipt); });
+      return with_membership(request.room_id, receipt,
+                             [this, request, receipt] { send_read_receipt(request, receipt); });
     }
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
@@ -608,9 +608,8 @@ void session::send_read_receipt(const proto::read_request& request, std::optiona
   const proto::read_receipt rr{request.room_id, user_id_, request.last_read_message_id, env_->clock.unix_ms()};
   const auto seq = next_seq_++;
   pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt));
-  env_->log.publish_read_receipt(rr, on_strand([seq](session& s, const chatd::publish_result& result) {
-                                   s.on_published(seq, result, false);
-                                 }));
+  env_->log.publish_read_receipt(
+      rr, on_strand([seq](session& s, const chatd::publish_result& result) { s.on_published(seq, result, false); }));
   schedule_next();
 }
 
@@ -659,7 +658,7 @@ void session::deliver(std::shared_ptr<const fanout_event> event) {
   // What the strand will have to queue: the shared tail plus the per-subscription head.
   const std::size_t cost = (event->tail ? event->tail->size() : 0) + 64 + event->message_id.size();
   const std::size_t cap = env_->settings.max_pending_fanout_bytes != 0 ? env_->settings.max_pending_fanout_bytes
-                                                                        : 4 * env_->settings.max_outbound_bytes;
+                                                                       : 4 * env_->settings.max_outbound_bytes;
   if (posted_fanout_bytes_.fetch_add(cost, std::memory_order_relaxed) + cost > cap) {
     posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed);
     if (!fanout_overflow_.exchange(true)) {
@@ -817,7 +816,8 @@ void session::disconnect_slow_consumer(std::string_view why) {
 }
 
 void session::count_open_session(int delta) {
-  if (auto* m = attached_metrics()) (kind_ == transport_kind::websocket ? m->websocket_sessions : m->tcp_sessions).add(delta);
+  if (auto* m = attached_metrics())
+    (kind_ == transport_kind::websocket ? m->websocket_sessions : m->tcp_sessions).add(delta);
 }
 
 std::size_t session::collect_output(std::vector<net::const_buffer>& out, std::size_t max_frames) {
@@ -832,7 +832,8 @@ void session::on_output_written(std::size_t frames) {
   outbound_.pop_written(frames, [&](const outbound_item& item) {
     if (m == nullptr || item.sent_at_ms <= 0) return;
     if (written_at_ms == 0) written_at_ms = env_->clock.unix_ms();
-    m->delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms)) / 1000.0);
+    m->delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms)) /
+                                1000.0);
   });
 }
 
@@ -867,7 +868,7 @@ void session::on_timer() {
       }
       if (auto expired = pending_sends_.take_expired(t)) {
         const auto receipt = std::move(expired->receipt);
-            return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
+        return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
       }
       std::vector<std::string> late;
       std::erase_if(arming_, [&](arming_wait& a) {

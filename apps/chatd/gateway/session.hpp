@@ -1,5 +1,5 @@
 #pragma once
-// The STOMP session core (SPEC §4): one per connection, behind both transports. It is fed
+// The STOMP session core (docs/stomp.md): one per connection, behind both transports. It is fed
 // octets, decodes frames, applies the protocol and its limits, and queues outgoing frames;
 // it owns no socket (see transport.hpp).
 //
@@ -63,9 +63,9 @@ namespace chat::gateway {
 enum class transport_kind { tcp, websocket };
 
 struct session_settings {
-  stomp::limits decoder_limits;               // --max-frame-bytes, --max-headers
-  std::size_t max_content_chars = 4000;       // --max-content-chars
-  std::uint32_t heartbeat_send_ms = 10000;    // --heartbeat (what the server offers: sx)
+  stomp::limits decoder_limits;                // --max-frame-bytes, --max-headers
+  std::size_t max_content_chars = 4000;        // --max-content-chars
+  std::uint32_t heartbeat_send_ms = 10000;     // --heartbeat (what the server offers: sx)
   std::uint32_t heartbeat_receive_ms = 10000;  //             (what it wants: sy)
   std::size_t max_outbound_bytes = 512 * 1024;
   // Posted fan-out not yet run on the strand; 0 = 4 x max_outbound_bytes.
@@ -81,18 +81,18 @@ struct session_settings {
   // Not settings of their own (yet): fixed policy, named here.
   std::chrono::milliseconds membership_cache_ttl{30000};  // positive checks only
   std::chrono::milliseconds contacts_refresh{60000};      // /topic/presence watch list
-  std::chrono::milliseconds arm_wait{2000};   // SUBSCRIBE receipt waits this long for the bus
-  std::chrono::milliseconds send_grace{2000};  // past send_timeout: the producer never answered
-  std::size_t max_pending_frames = 32;         // decoded, not yet processed: pause reading
+  std::chrono::milliseconds arm_wait{2000};               // SUBSCRIBE receipt waits this long for the bus
+  std::chrono::milliseconds send_grace{2000};             // past send_timeout: the producer never answered
+  std::size_t max_pending_frames = 32;                    // decoded, not yet processed: pause reading
 };
 
-// What the sessions of a node count. An event with a SPEC §8 metric is counted in that
+// What the sessions of a node count. An event with a docs/operations.md metric is counted in that
 // metric only (chat_websocket_sessions{transport}, chat_messages_sent_total,
 // chat_rate_limited_total, chat_slow_consumer_disconnects_total,
 // chat_delivery_latency_seconds): one count per event, and /metrics is its one reader. The
 // counters below are events without a metric of their own. Thread-safe.
 struct gateway_stats {
-  // Where the §8 metrics go; null = nowhere. Cleared before the metrics die.
+  // Where the docs/operations.md metrics go; null = nowhere. Cleared before the metrics die.
   std::atomic<metrics::chat_metrics*> metrics{nullptr};
 
   std::atomic<std::uint64_t> rate_limit_disconnects{0};
@@ -245,7 +245,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void disconnect_slow_consumer(std::string_view why);
   // chat_websocket_sessions{transport} of this session's transport moves by `delta`.
   void count_open_session(int delta);
-  metrics::chat_metrics* attached_metrics() const noexcept { return env_->stats.metrics.load(std::memory_order_acquire); }
+  metrics::chat_metrics* attached_metrics() const noexcept {
+    return env_->stats.metrics.load(std::memory_order_acquire);
+  }
   // Every phase change but the final one goes through here: leaving awaiting_connect is
   // reported to the transport (transport::handshake_finished()), once.
   void set_phase(phase next);
@@ -278,7 +280,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   stomp::heart_beat_plan heart_beat_{0, 0};
   std::int64_t user_id_ = 0;
   std::string nickname_;
-  bool user_slot_ = false;       // counted in user_registry
+  bool user_slot_ = false;        // counted in user_registry
   bool presence_opened_ = false;  // told presence_sink
 
   // subscriptions
@@ -287,7 +289,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   time_point contacts_loaded_{};
   bool contacts_loading_ = false;
   std::vector<arming_wait> arming_;
-  std::unordered_map<std::int64_t, time_point> member_cache_;  // room -> verified at
+  std::unordered_map<std::int64_t, time_point> member_cache_;          // room -> verified at
   std::unordered_map<std::int64_t, std::int64_t> member_verified_ms_;  // room -> wall clock of the latest verification
 
   // SENDs in flight to Kafka. One sequence numbers them and the soft errors' message ids.

@@ -1,5 +1,5 @@
 #pragma once
-// A session's subscriptions (SPEC §4 SUBSCRIBE/UNSUBSCRIBE), indexed the three ways the
+// A session's subscriptions (docs/stomp.md SUBSCRIBE/UNSUBSCRIBE), indexed the three ways the
 // session needs them: by subscription id (UNSUBSCRIBE, the ack mode of a delivery), by
 // fan-out channel (room and typing events), and the /topic/presence and /user/queue/errors
 // lists. Bookkeeping only: joining the hub, arming receipts and loading contacts stay with

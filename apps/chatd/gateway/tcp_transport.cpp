@@ -25,7 +25,10 @@ constexpr std::size_t read_chunk = 16 * 1024;
 // ---- connection -----------------------------------------------------------------------------
 
 tcp_connection::tcp_connection(tcp::socket socket, std::shared_ptr<session> core, std::shared_ptr<handshake_gate> gate)
-    : gated_transport(std::move(gate)), socket_(std::move(socket)), core_(std::move(core)), timer_(socket_.get_executor()) {}
+    : gated_transport(std::move(gate)),
+      socket_(std::move(socket)),
+      core_(std::move(core)),
+      timer_(socket_.get_executor()) {}
 
 void tcp_connection::start() {
   // Tracked here, on the listener's strand: in accept order, and before the session runs
@@ -56,9 +59,8 @@ void tcp_connection::do_wait_read() {
   if (read_waiting_ || closed_) return;
   if (!closing_ && !core_->wants_bytes()) return;
   read_waiting_ = true;
-  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
-    self->on_readable(ec);
-  });
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
 }
 
 void tcp_connection::on_readable(const boost::system::error_code& ec) {
@@ -93,8 +95,9 @@ void tcp_connection::do_write() {
     return;
   }
   writing_ = true;
-  net::async_write(socket_, write_buffers_,
-                   [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
+  net::async_write(
+      socket_, write_buffers_,
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); });
 }
 
 void tcp_connection::on_write(const boost::system::error_code& ec) {
@@ -183,23 +186,23 @@ tcp::endpoint tcp_listener::local_endpoint() const {
 }
 
 void tcp_listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                              tcp::socket socket) {
-    if (self->stopped_ || ec == net::error::operation_aborted) return;
-    if (ec) {
-      // EMFILE and friends: log, pause briefly (no busy loop), keep accepting.
-      log::warn("stomp accept failed", {{"error", ec.message()}});
-      self->backoff_.expires_after(std::chrono::milliseconds(100));
-      self->backoff_.async_wait([self](const boost::system::error_code&) {
-        if (!self->stopped_) self->do_accept();
+  acceptor_.async_accept(
+      net::make_strand(ioc_), [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+        if (self->stopped_ || ec == net::error::operation_aborted) return;
+        if (ec) {
+          // EMFILE and friends: log, pause briefly (no busy loop), keep accepting.
+          log::warn("stomp accept failed", {{"error", ec.message()}});
+          self->backoff_.expires_after(std::chrono::milliseconds(100));
+          self->backoff_.async_wait([self](const boost::system::error_code&) {
+            if (!self->stopped_) self->do_accept();
+          });
+          return;
+        } else {
+          auto core = self->make_session_(socket.get_executor());
+          if (core) std::make_shared<tcp_connection>(std::move(socket), std::move(core), self->gate_)->start();
+        }
+        self->do_accept();
       });
-      return;
-    } else {
-      auto core = self->make_session_(socket.get_executor());
-      if (core) std::make_shared<tcp_connection>(std::move(socket), std::move(core), self->gate_)->start();
-    }
-    self->do_accept();
-  });
 }
 
 }  // namespace chat::gateway

@@ -1,5 +1,5 @@
 #pragma once
-// STOMP over plain TCP (SPEC §4, port 61613 by convention).
+// STOMP over plain TCP (docs/stomp.md, port 61613 by convention).
 //
 // tcp_connection owns the socket of one session. It waits for readability instead of
 // keeping a read buffer per connection (an idle session holds no buffer), then reads into

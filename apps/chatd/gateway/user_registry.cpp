@@ -23,8 +23,8 @@ user_registry::user_state& user_registry::state_of(std::int64_t user_id, time_po
   auto [it, inserted] = users_.try_emplace(user_id);
   if (inserted) {
     it->second.sends = token_bucket(limits_.rate_per_s, limits_.burst, now);
-    it->second.hard = token_bucket(limits_.rate_per_s * limits_.disconnect_factor,
-                                   limits_.burst * limits_.disconnect_factor, now);
+    it->second.hard =
+        token_bucket(limits_.rate_per_s * limits_.disconnect_factor, limits_.burst * limits_.disconnect_factor, now);
   }
   return it->second;
 }

@@ -4,7 +4,7 @@
 // --rate-disconnect-factor) and the typing throttle (--typing-interval). Thread-safe.
 //
 // Limits are per node: a user connected to two nodes gets the budget twice. That keeps the
-// hot path free of Redis round trips; SPEC §4 names the limits, not where they are counted.
+// hot path free of Redis round trips; docs/stomp.md names the limits, not where they are counted.
 #include "gateway/ports.hpp"
 
 #include <cstdint>

@@ -102,10 +102,9 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
     if (reading_ || closed_) return;
     if (!closing_ && !core_->wants_bytes()) return;
     reading_ = true;
-    ws_.async_read_some(buffer_, read_limit,
-                        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                          self->on_read(ec, n);
-                        });
+    ws_.async_read_some(
+        buffer_, read_limit,
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t) {
@@ -190,8 +189,8 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
 };
 
 // Answers an upgrade request that will not be served with a JSON error, then closes.
-void answer_and_close(beast::tcp_stream&& stream, const http::request& req, http::status status,
-                      std::string_view code, std::string_view message) {
+void answer_and_close(beast::tcp_stream&& stream, const http::request& req, http::status status, std::string_view code,
+                      std::string_view message) {
   auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
   auto res = std::make_shared<http::response>(http::error_response(status, code, message));
   res->version(req.version());
@@ -211,8 +210,7 @@ void reject(beast::tcp_stream&& stream, const http::request& req) {
 }
 
 void unavailable(beast::tcp_stream&& stream, const http::request& req) {
-  answer_and_close(std::move(stream), req, http::status::service_unavailable, "shutting_down",
-                   "server shutting down");
+  answer_and_close(std::move(stream), req, http::status::service_unavailable, "shutting_down", "server shutting down");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 #pragma once
-// STOMP over WebSocket at /ws (SPEC §4), subprotocols v12.stomp, v11.stomp, v10.stomp.
+// STOMP over WebSocket at /ws (docs/stomp.md), subprotocols v12.stomp, v11.stomp, v10.stomp.
 //
 // The HTTP server hands over the connection of an upgrade request (http::upgrade_handler);
 // ws_upgrade() checks the target, picks the client's best STOMP subprotocol, completes

@@ -84,7 +84,9 @@ presence_service::presence_service(redis::endpoint ep, std::chrono::milliseconds
 
 presence_service::~presence_service() { stop(); }
 
-void presence_service::start() { worker_ = std::thread([this] { run(); }); }
+void presence_service::start() {
+  worker_ = std::thread([this] { run(); });
+}
 
 void presence_service::stop() {
   {
@@ -156,8 +158,7 @@ void presence_service::run() {
     const auto r = redis.command({"EVAL", count_script, "1", key, options_.node_id, n, ttl, node_alive_key_prefix,
                                   proto::redis_names::presence_channel, online, offline});
     if (!ok(r)) {
-      log::warn("presence update failed",
-                {{"user", user_id}, {"error", r ? r->str : redis.last_error()}});
+      log::warn("presence update failed", {{"user", user_id}, {"error", r ? r->str : redis.last_error()}});
       return false;
     }
     return true;
@@ -204,7 +205,8 @@ void presence_service::run() {
     {
       std::unique_lock lock(mutex_);
       const auto wake = std::min(next_refresh, retry_at);
-      cv_.wait_until(lock, wake, [&] { return stopping_ || !delta_.empty() || !expired_.empty() || !publishes_.empty(); });
+      cv_.wait_until(lock, wake,
+                     [&] { return stopping_ || !delta_.empty() || !expired_.empty() || !publishes_.empty(); });
       delta.swap(delta_);
       expired.swap(expired_);
       publishes.swap(publishes_);

@@ -1,5 +1,5 @@
 #pragma once
-// Presence (SPEC §4, §6) and the typing relay: the gateway's Redis writer, one thread.
+// Presence (docs/stomp.md, docs/topics.md) and the typing relay: the gateway's Redis writer, one thread.
 //
 // A user is ONLINE while at least one of their sessions is open on any node:
 //   user:presence:{id}   HASH  field = node id, value = that node's open sessions of the user

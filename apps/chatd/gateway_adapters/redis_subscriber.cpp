@@ -36,7 +36,8 @@ reply_ptr run_command(redisContext* c, const std::vector<std::string_view>& args
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  return reply_ptr(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+  return reply_ptr(
+      static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
 }
 
 bool append_command(redisContext* c, std::string_view verb, const std::vector<std::string>& args) {
@@ -88,7 +89,9 @@ redis_subscriber::~redis_subscriber() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void redis_subscriber::start() { thread_ = std::thread([this] { run(); }); }
+void redis_subscriber::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void redis_subscriber::stop() {
   stopping_ = true;
@@ -171,9 +174,10 @@ void redis_subscriber::serve(context& ctx) {
       const auto set = run_command(c, {"CONFIG", "SET", "notify-keyspace-events", flags});
       if ((!set || set->type == REDIS_REPLY_ERROR) && !keyspace_warned_) {
         keyspace_warned_ = true;
-        log::warn("cannot enable Redis keyspace notifications; a crashed node's users stay ONLINE in "
-                  "/topic/presence until they reconnect elsewhere",
-                  {{"error", set ? std::string(set->str, set->len) : std::string(c->errstr)}});
+        log::warn(
+            "cannot enable Redis keyspace notifications; a crashed node's users stay ONLINE in "
+            "/topic/presence until they reconnect elsewhere",
+            {{"error", set ? std::string(set->str, set->len) : std::string(c->errstr)}});
       }
     }
   } else if (!keyspace_warned_) {
@@ -192,8 +196,9 @@ void redis_subscriber::serve(context& ctx) {
   channels.push_back(std::string(proto::redis_names::presence_channel));
   channels.push_back(keyevent_channel_);
   for (std::size_t begin = 0; begin < channels.size(); begin += channels_per_command) {
-    const std::vector<std::string> chunk(channels.begin() + static_cast<std::ptrdiff_t>(begin),
-                                         channels.begin() + static_cast<std::ptrdiff_t>(std::min(channels.size(), begin + channels_per_command)));
+    const std::vector<std::string> chunk(
+        channels.begin() + static_cast<std::ptrdiff_t>(begin),
+        channels.begin() + static_cast<std::ptrdiff_t>(std::min(channels.size(), begin + channels_per_command)));
     if (!append_command(c, "SUBSCRIBE", chunk)) return;
     for (const auto& ch : chunk) ++in_flight[ch];
   }

@@ -1,5 +1,5 @@
 #pragma once
-// The node's one Redis subscriber connection (SPEC §6): its own thread, a hiredis context in
+// The node's one Redis subscriber connection (docs/topics.md): its own thread, a hiredis context in
 // subscribe mode, woken by poll() on the socket and on an eventfd for (un)subscribe requests.
 //
 // Subscribed to: chat:presence, __keyevent@<db>__:expired (presence keys of dead nodes), and
@@ -29,8 +29,8 @@ class redis_subscriber final : public channel_control {
  public:
   // `on_presence_expired(user)` runs on the subscriber thread when user:presence:{user}
   // expired (after the hub got its OFFLINE).
-  redis_subscriber(redis::endpoint ep, std::chrono::milliseconds timeout, fanout_hub& hub,
-                   const clock_source& clock, std::function<void(std::int64_t)> on_presence_expired);
+  redis_subscriber(redis::endpoint ep, std::chrono::milliseconds timeout, fanout_hub& hub, const clock_source& clock,
+                   std::function<void(std::int64_t)> on_presence_expired);
   ~redis_subscriber() override;
   redis_subscriber(const redis_subscriber&) = delete;
   redis_subscriber& operator=(const redis_subscriber&) = delete;

@@ -49,10 +49,15 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, const router& routes, const server_limits& limits, const upgrade_handler& on_upgrade,
           std::weak_ptr<handshake_queue> pending)
-      : stream_(std::move(socket)), routes_(routes), limits_(limits), on_upgrade_(on_upgrade),
+      : stream_(std::move(socket)),
+        routes_(routes),
+        limits_(limits),
+        on_upgrade_(on_upgrade),
         pending_(std::move(pending)) {}
 
-  void run() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); }); }
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
 
   // Closes a connection that was still waiting for its first request. Any thread.
   void evict() {
@@ -121,12 +126,11 @@ class session : public std::enable_shared_from_this<session> {
     auto shared = std::make_shared<response>(std::move(res));
     if (!head) shared->prepare_payload();
     stream_.expires_after(limits_.request_timeout);
-    bhttp::async_write(stream_, *shared,
-                       [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
-                         if (ec) return self->close();
-                         if (!shared->keep_alive()) return self->close();
-                         self->do_read();
-                       });
+    bhttp::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      if (!shared->keep_alive()) return self->close();
+      self->do_read();
+    });
   }
 
   void write_error_and_close(status st, std::string_view code, std::string message) {

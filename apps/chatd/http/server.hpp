@@ -16,10 +16,10 @@
 namespace chat::http {
 
 struct server_limits {
-  std::size_t max_body_bytes = 64 * 1024;             // larger -> 413
-  std::size_t max_header_bytes = 16 * 1024;           // larger -> 431
-  std::chrono::milliseconds request_timeout{30000};   // a request (the first one too) must arrive within this
-  std::chrono::milliseconds idle_timeout{75000};      // keep-alive connection idle limit
+  std::size_t max_body_bytes = 64 * 1024;            // larger -> 413
+  std::size_t max_header_bytes = 16 * 1024;          // larger -> 431
+  std::chrono::milliseconds request_timeout{30000};  // a request (the first one too) must arrive within this
+  std::chrono::milliseconds idle_timeout{75000};     // keep-alive connection idle limit
   // Connections whose first request has not arrived yet ("handshakes": a REST call or the
   // /ws upgrade). Past this many the oldest of them is closed to admit the new one, so a
   // flood of half-open connections costs bounded memory and cannot lock out real clients,
@@ -34,8 +34,8 @@ using upgrade_handler = std::function<void(boost::beast::tcp_stream&&, request&&
 
 class server : public std::enable_shared_from_this<server> {
  public:
-  server(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint ep, const router& routes,
-         server_limits limits, upgrade_handler on_upgrade);
+  server(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint ep, const router& routes, server_limits limits,
+         upgrade_handler on_upgrade);
 
   // Binds and listens; throws boost::system::system_error when the port is taken.
   void start();

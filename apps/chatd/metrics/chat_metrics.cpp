@@ -5,8 +5,8 @@ namespace chat::metrics {
 chat_metrics::chat_metrics(registry& r)
     : reg(r),
       messages_sent(r.get_counter("chat_messages_sent_total", "Chat messages accepted (acknowledged by Kafka)")),
-      websocket_sessions(r.get_gauge("chat_websocket_sessions", "Open STOMP sessions on this node",
-                                     {{"transport", "websocket"}})),
+      websocket_sessions(
+          r.get_gauge("chat_websocket_sessions", "Open STOMP sessions on this node", {{"transport", "websocket"}})),
       tcp_sessions(r.get_gauge("chat_websocket_sessions", "Open STOMP sessions on this node", {{"transport", "tcp"}})),
       rooms_created(r.get_counter("chat_rooms_created_total", "Rooms created")),
       delivery_latency(r.get_histogram("chat_delivery_latency_seconds",
@@ -14,10 +14,11 @@ chat_metrics::chat_metrics(registry& r)
       rate_limited(r.get_counter("chat_rate_limited_total", "SENDs refused by the per-user rate limit")),
       logins_locked(r.get_counter("chat_logins_locked_total",
                                   "Logins refused with 429 because of too many recent failures for the email")),
-      slow_consumer_disconnects(r.get_counter("chat_slow_consumer_disconnects_total",
-                                              "Sessions disconnected as slow consumers")),
-      http_pending_handshakes(r.get_gauge("chat_http_pending_handshakes",
-                                          "HTTP connections whose first request (REST or /ws upgrade) has not arrived")),
+      slow_consumer_disconnects(
+          r.get_counter("chat_slow_consumer_disconnects_total", "Sessions disconnected as slow consumers")),
+      http_pending_handshakes(
+          r.get_gauge("chat_http_pending_handshakes",
+                      "HTTP connections whose first request (REST or /ws upgrade) has not arrived")),
       http_handshakes_evicted(r.get_counter("chat_http_handshakes_evicted_total",
                                             "HTTP connections closed without a request because --max-http-handshakes "
                                             "was reached")),

@@ -1,5 +1,5 @@
 #pragma once
-// The metrics of SPEC §8, registered once at start-up and handed to the components
+// The metrics of docs/operations.md, registered once at start-up and handed to the components
 // that update them (by reference; the registry outlives them all).
 #include "metrics/metrics.hpp"
 
@@ -11,28 +11,28 @@ struct chat_metrics {
   explicit chat_metrics(registry& r);
 
   registry& reg;
-  counter& messages_sent;                 // chat_messages_sent_total: SENDs acknowledged by Kafka
-  gauge& websocket_sessions;              // chat_websocket_sessions{transport="websocket"}
-  gauge& tcp_sessions;                    // chat_websocket_sessions{transport="tcp"}
-  counter& rooms_created;                 // chat_rooms_created_total
-  histogram& delivery_latency;            // chat_delivery_latency_seconds: sent-at -> written to socket
-  counter& rate_limited;                  // chat_rate_limited_total
-  counter& logins_locked;                 // chat_logins_locked_total: logins refused by --login-failure-limit
-  counter& slow_consumer_disconnects;     // chat_slow_consumer_disconnects_total
-  gauge& http_pending_handshakes;         // chat_http_pending_handshakes: connections without a first request
-  counter& http_handshakes_evicted;       // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
-  gauge& stomp_pending_handshakes;        // chat_stomp_pending_handshakes: STOMP/TCP connections without CONNECT
-  counter& stomp_handshakes_evicted;      // chat_stomp_handshakes_evicted_total: closed by --max-stomp-handshakes
-  gauge& open_fds;                        // process_open_fds (the Prometheus process-collector names)
-  gauge& max_fds;                         // process_max_fds: the soft RLIMIT_NOFILE
+  counter& messages_sent;              // chat_messages_sent_total: SENDs acknowledged by Kafka
+  gauge& websocket_sessions;           // chat_websocket_sessions{transport="websocket"}
+  gauge& tcp_sessions;                 // chat_websocket_sessions{transport="tcp"}
+  counter& rooms_created;              // chat_rooms_created_total
+  histogram& delivery_latency;         // chat_delivery_latency_seconds: sent-at -> written to socket
+  counter& rate_limited;               // chat_rate_limited_total
+  counter& logins_locked;              // chat_logins_locked_total: logins refused by --login-failure-limit
+  counter& slow_consumer_disconnects;  // chat_slow_consumer_disconnects_total
+  gauge& http_pending_handshakes;      // chat_http_pending_handshakes: connections without a first request
+  counter& http_handshakes_evicted;    // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
+  gauge& stomp_pending_handshakes;     // chat_stomp_pending_handshakes: STOMP/TCP connections without CONNECT
+  counter& stomp_handshakes_evicted;   // chat_stomp_handshakes_evicted_total: closed by --max-stomp-handshakes
+  gauge& open_fds;                     // process_open_fds (the Prometheus process-collector names)
+  gauge& max_fds;                      // process_max_fds: the soft RLIMIT_NOFILE
 
   // Per consumer group / topic series.
-  counter& consumed(const std::string& group);                // chat_messages_consumed_total{group}
-  histogram& consume_duration(const std::string& group);      // chat_message_consume_duration_seconds{group}
-  gauge& consumer_lag(const std::string& group);              // chat_consumer_lag{group}
-  gauge& consumer_blocked(const std::string& group);          // chat_consumer_blocked{group}: 1 while retrying a batch
+  counter& consumed(const std::string& group);            // chat_messages_consumed_total{group}
+  histogram& consume_duration(const std::string& group);  // chat_message_consume_duration_seconds{group}
+  gauge& consumer_lag(const std::string& group);          // chat_consumer_lag{group}
+  gauge& consumer_blocked(const std::string& group);      // chat_consumer_blocked{group}: 1 while retrying a batch
   counter& consumer_failed_attempts(const std::string& group);  // chat_consumer_failed_attempts_total{group}
-  counter& dlt_records(const std::string& topic);             // chat_dlt_records_total{topic}
+  counter& dlt_records(const std::string& topic);               // chat_dlt_records_total{topic}
 };
 
 }  // namespace chat::metrics

@@ -85,7 +85,8 @@ std::string render_labels(const labels& l) {
 
 registry::family& registry::family_for(const std::string& name, const std::string& help, kind type) {
   auto [it, inserted] = families_.try_emplace(name, family{type, help, {}, {}, {}});
-  if (!inserted && it->second.type != type) throw std::logic_error("metric " + name + " registered twice with different types");
+  if (!inserted && it->second.type != type)
+    throw std::logic_error("metric " + name + " registered twice with different types");
   return it->second;
 }
 

@@ -52,7 +52,7 @@ class histogram {
  private:
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // bounds_.size() + 1
-  std::atomic<std::uint64_t> sum_micros_{0};  // sum in millionths, for lock-free adds
+  std::atomic<std::uint64_t> sum_micros_{0};               // sum in millionths, for lock-free adds
 };
 
 // Latency buckets in seconds: 0.5 ms .. 10 s.

@@ -16,7 +16,7 @@
 
 namespace chat::chatd::pipeline {
 
-// How a single record failed. The seam for the dead-letter topics (SPEC §5): a poison
+// How a single record failed. The seam for the dead-letter topics (docs/topics.md): a poison
 // record goes to the poison sink (today: logged and skipped; later: <topic>.dlt), a
 // retryable one is retried with the batch.
 enum class failure_kind {

@@ -1,6 +1,6 @@
 #pragma once
-// Consumer group chat-broadcast (SPEC §1, §6): chat.messages -> Redis PUBLISH
-// chat:room:{roomId}, the §2 JSON with its id, which every chatd node's gateway delivers
+// Consumer group chat-broadcast (docs/architecture.md, docs/topics.md): chat.messages -> Redis PUBLISH
+// chat:room:{roomId}, the docs/events.md JSON with its id, which every chatd node's gateway delivers
 // to its subscribers.
 //
 // Live delivery happens once per messageKey: one Lua script call per batch (split into

@@ -1,6 +1,6 @@
 #pragma once
 // One Kafka consumer-group member on its own thread: poll a batch, hand it to a
-// batch_handler, commit the offsets after the handler's work is done (SPEC §5).
+// batch_handler, commit the offsets after the handler's work is done (docs/topics.md).
 //
 // Rules, in the order the loop applies them:
 //   - Batches: up to max_batch records; once the first record is there, the loop waits at

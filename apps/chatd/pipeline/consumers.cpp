@@ -39,7 +39,7 @@ loop_options base_options(const config& cfg, std::string_view group, std::string
 }  // namespace
 
 consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
-  // Records no retry can fix go to <topic>.dlt on the same partition (SPEC §5).
+  // Records no retry can fix go to <topic>.dlt on the same partition (docs/topics.md).
   auto dlt_sink = [&](std::string_view group) {
     auto settings = kafka_settings(cfg);
     settings.emplace_back("client.id", "chatd-" + cfg.node_id + "-" + std::string(group) + "-dlt");
@@ -54,10 +54,9 @@ consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
     const auto group = proto::consumer_groups::persistence;
     auto handler = std::make_unique<persistence_handler>(cfg);
     persistence_ = &handler->stats();
-    loops_.push_back(
-        std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
-                                        options_of(group, proto::topics::messages, cfg.persist_batch_wait),
-                                        std::move(handler), dlt_sink(group)));
+    loops_.push_back(std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
+                                                     options_of(group, proto::topics::messages, cfg.persist_batch_wait),
+                                                     std::move(handler), dlt_sink(group)));
   }
   if (cfg.roles.broadcast) {
     // Live delivery: no waiting to fill a batch; whatever has been fetched goes in one
@@ -65,17 +64,16 @@ consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
     const auto group = proto::consumer_groups::broadcast;
     auto handler = std::make_unique<broadcast_handler>(cfg);
     broadcast_ = &handler->stats();
-    loops_.push_back(
-        std::make_unique<consumer_loop>(consumer_settings(cfg, group, broadcast_fetch_wait),
-                                        options_of(group, proto::topics::messages, std::chrono::milliseconds(0)),
-                                        std::move(handler), dlt_sink(group)));
+    loops_.push_back(std::make_unique<consumer_loop>(
+        consumer_settings(cfg, group, broadcast_fetch_wait),
+        options_of(group, proto::topics::messages, std::chrono::milliseconds(0)), std::move(handler), dlt_sink(group)));
   }
   if (cfg.roles.receipts) {
     const auto group = proto::consumer_groups::read_receipts;
-    loops_.push_back(std::make_unique<consumer_loop>(
-        consumer_settings(cfg, group, default_fetch_wait),
-        options_of(group, proto::topics::read_receipts, cfg.persist_batch_wait),
-        std::make_unique<receipts_handler>(cfg), dlt_sink(group)));
+    loops_.push_back(
+        std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
+                                        options_of(group, proto::topics::read_receipts, cfg.persist_batch_wait),
+                                        std::make_unique<receipts_handler>(cfg), dlt_sink(group)));
   }
 }
 

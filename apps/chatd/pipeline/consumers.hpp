@@ -52,7 +52,7 @@ class consumer_set {
   consumer_set& operator=(const consumer_set&) = delete;
 
   void start();
-  // Graceful stop (SPEC §8): every consumer finishes and commits its batch in hand,
+  // Graceful stop (docs/operations.md): every consumer finishes and commits its batch in hand,
   // retrying a failing one until `deadline`, then leaves its group. All stop in parallel.
   // Idempotent.
   void stop(std::chrono::steady_clock::time_point deadline);

@@ -16,9 +16,9 @@ namespace h = proto::kafka_headers;
 // The headers this sink sets; copies of them on the original record are replaced.
 bool is_own_header(std::string_view name) {
   static constexpr std::array<std::string_view, 9> own = {
-      h::dlt_original_topic, h::dlt_original_partition, h::dlt_original_offset,
-      h::dlt_original_timestamp, h::dlt_consumer_group, h::dlt_exception_class,
-      h::dlt_exception_message, h::dlt_attempts, h::dlt_failed_at};
+      h::dlt_original_topic,     h::dlt_original_partition, h::dlt_original_offset,
+      h::dlt_original_timestamp, h::dlt_consumer_group,     h::dlt_exception_class,
+      h::dlt_exception_message,  h::dlt_attempts,           h::dlt_failed_at};
   for (auto n : own) {
     if (n == name) return true;
   }
@@ -77,22 +77,28 @@ bool dlt_poison_sink::accept(const kafka::record& r, const record_failure& failu
   }
   const std::error_code ec = producer_->produce(dlt_topic, r.partition(), r.key(), r.value(), headers, cookie);
   if (ec) {
-    log::error("dead-letter produce refused", {{"group", group_}, {"topic", dlt_topic}, {"partition", r.partition()},
-                                               {"offset", r.offset()}, {"error", ec.message()}});
+    log::error("dead-letter produce refused", {{"group", group_},
+                                               {"topic", dlt_topic},
+                                               {"partition", r.partition()},
+                                               {"offset", r.offset()},
+                                               {"error", ec.message()}});
     return false;
   }
   kafka::delivery_report report;
   {
     std::unique_lock lock(mutex_);
-    const bool arrived = cv_.wait_for(lock, timeout_ + std::chrono::seconds(2),
-                                      [&] { return done_.count(cookie) != 0; });
+    const bool arrived =
+        cv_.wait_for(lock, timeout_ + std::chrono::seconds(2), [&] { return done_.count(cookie) != 0; });
     if (!arrived) return false;  // the report still comes later; it is dropped then
     report = std::move(done_.at(cookie));
     done_.erase(cookie);
   }
   if (!report.ok) {
-    log::error("dead-letter write failed", {{"group", group_}, {"topic", dlt_topic}, {"partition", r.partition()},
-                                            {"offset", r.offset()}, {"error", report.error}});
+    log::error("dead-letter write failed", {{"group", group_},
+                                            {"topic", dlt_topic},
+                                            {"partition", r.partition()},
+                                            {"offset", r.offset()},
+                                            {"error", report.error}});
     return false;
   }
   log::warn("record dead-lettered", {{"group", group_},

@@ -1,5 +1,5 @@
 #pragma once
-// The durable poison sink (SPEC §5): writes a record that no retry can process to
+// The durable poison sink (docs/topics.md): writes a record that no retry can process to
 // <topic>.dlt on the same partition, with the same key and value, its original headers
 // (so a replayed record that fails again keeps its dlt-replay-count) and the dlt-*
 // headers: original topic/partition/offset/timestamp, consumer group, exception class

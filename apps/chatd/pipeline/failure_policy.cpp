@@ -10,12 +10,10 @@ std::optional<infra_policy> parse_infra_policy(std::string_view text) noexcept {
 
 failure_action failure_policy::decide(failure_kind kind, int attempts) const noexcept {
   switch (kind) {
-    case failure_kind::poison:
-      return failure_action::dead_letter;
+    case failure_kind::poison: return failure_action::dead_letter;
     case failure_kind::retryable:
       switch (policy) {
-        case infra_policy::block:
-          return failure_action::retry;
+        case infra_policy::block: return failure_action::retry;
         case infra_policy::dead_letter:
           return durable_sink && attempts > max_retries ? failure_action::dead_letter : failure_action::retry;
       }

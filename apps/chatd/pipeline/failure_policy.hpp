@@ -1,5 +1,5 @@
 #pragma once
-// What the consumer loop does with a record that failed (SPEC §5, --infra-failure-policy,
+// What the consumer loop does with a record that failed (docs/topics.md, --infra-failure-policy,
 // --consumer-retries). Pure decision, no I/O.
 #include "pipeline/batch_handler.hpp"
 

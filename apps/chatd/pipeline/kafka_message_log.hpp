@@ -28,8 +28,8 @@ class kafka_message_log final : public message_log {
   std::size_t in_flight() const;
 
  private:
-  void produce(std::string_view topic, std::int64_t room_id, std::string_view value,
-               std::string_view message_key, std::int64_t sent_at_ms, publish_callback cb);
+  void produce(std::string_view topic, std::int64_t room_id, std::string_view value, std::string_view message_key,
+               std::int64_t sent_at_ms, publish_callback cb);
   void on_delivery(const kafka::delivery_report& report);
 
   std::string node_id_;

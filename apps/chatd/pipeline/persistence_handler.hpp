@@ -1,5 +1,5 @@
 #pragma once
-// Consumer group chat-persistence (SPEC §1, §7): chat.messages -> PostgreSQL.
+// Consumer group chat-persistence (docs/architecture.md, docs/schema.md): chat.messages -> PostgreSQL.
 //
 // Per batch, in ONE transaction (store::message_writer; the SQL is in store/):
 //   1. which rooms and senders of the batch exist (a message of an unknown room or sender

@@ -3,7 +3,7 @@
 //
 // Today's sink logs the record (topic/partition/offset, group, error) and lets the
 // partition move on. The dead-letter issue adds a sink that writes the record unchanged
-// to <topic>.dlt on the same partition with the dlt-* headers (SPEC §5); that sink is
+// to <topic>.dlt on the same partition with the dlt-* headers (docs/topics.md); that sink is
 // `durable()`, which also enables --infra-failure-policy=dead-letter (see
 // consumer_loop.hpp).
 #include "pipeline/batch_handler.hpp"

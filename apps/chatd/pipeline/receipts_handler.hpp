@@ -1,5 +1,5 @@
 #pragma once
-// Consumer group chat-read-receipts (SPEC §3 POST /rooms/{id}/read, §5):
+// Consumer group chat-read-receipts (docs/rest.md POST /rooms/{id}/read, docs/topics.md):
 // chat.read-receipts -> chat_room_members, then the Redis unread cache.
 //
 // Per batch, receipts of the same (room, user) are merged (the largest lastReadMessageId),

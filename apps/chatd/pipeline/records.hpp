@@ -15,7 +15,7 @@
 
 namespace chat::chatd::pipeline {
 
-// A chat.messages record that decoded: the §2 message with its id = (partition << 40) |
+// A chat.messages record that decoded: the docs/events.md message with its id = (partition << 40) |
 // offset (proto::make_message_id), identical for every consumer group.
 struct message_record {
   std::size_t index = 0;  // position in the batch
@@ -24,7 +24,7 @@ struct message_record {
   proto::chat_message message;  // message.id is set
 };
 
-// Decodes a chat.messages value. A failure is poison: not JSON or not a valid §2 message
+// Decodes a chat.messages value. A failure is poison: not JSON or not a valid docs/events.md message
 // (proto::parse_chat_message with `max_content_chars`), a position that does not fit a
 // message id, or text PostgreSQL cannot store (NUL characters). An "id" in the value is
 // ignored: the position decides.
@@ -32,7 +32,7 @@ std::optional<record_failure> decode_message(std::size_t index, std::int32_t par
                                              std::string_view value, std::size_t max_content_chars,
                                              message_record& out);
 
-// Appends the §2 JSON of a message whose id is assigned, "id" included even when it is 0
+// Appends the docs/events.md JSON of a message whose id is assigned, "id" included even when it is 0
 // (the record at partition 0, offset 0): proto::append_json omits an id of 0, which it
 // takes for "not assigned yet" (the Kafka value).
 void append_json_with_id(const proto::chat_message& message, std::string& out);

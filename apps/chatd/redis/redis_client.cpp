@@ -77,8 +77,7 @@ reply convert(const redisReply* r) {
       out.elements.reserve(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
       break;
-    default:
-      out.type = reply::kind::nil;
+    default: out.type = reply::kind::nil;
   }
   return out;
 }
@@ -146,8 +145,8 @@ std::optional<reply> client::command(const std::vector<std::string_view>& args) 
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!ensure_connected()) return std::nullopt;
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(impl_->ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    auto* r =
+        static_cast<redisReply*>(redisCommandArgv(impl_->ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
     if (r != nullptr) {
       reply out = convert(r);
       freeReplyObject(r);

@@ -1,5 +1,5 @@
 #pragma once
-// Message history: keyset pagination over message ids (SPEC §2), newest first, using the
+// Message history: keyset pagination over message ids (docs/events.md), newest first, using the
 // messages(room_id, id DESC) index. Runs on db_pool workers only.
 #include "store/rooms.hpp"
 

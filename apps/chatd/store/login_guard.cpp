@@ -33,8 +33,8 @@ std::string login_failures_key(std::string_view email) {
       'c', 'h', 'a', 't', 'd', '-', 'l', 'o', 'g', 'i', 'n', '-', 'f', 'a', 'i', 'l',
       'u', 'r', 'e', 's', '-', 'v', '1', '.', '.', '.', '.', '.', '.', '.', '.', '.'};
   std::array<unsigned char, 16> digest{};
-  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(email.data()),
-                     email.size(), hash_key.data(), hash_key.size());
+  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(email.data()), email.size(),
+                     hash_key.data(), hash_key.size());
   std::string key = "auth:login-failures:";
   static constexpr char hex[] = "0123456789abcdef";
   for (const unsigned char b : digest) {

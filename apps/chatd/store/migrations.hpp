@@ -28,7 +28,7 @@ struct migrate_result {
 migrate_result apply_migrations(const std::string& database_url, int connect_timeout_s);
 
 // For each partition 0..partitions-1 of chat.messages: the offset after the newest message
-// stored from it (0 when none), read from the ids (SPEC §2: (partition << 40) | offset)
+// stored from it (0 when none), read from the ids (docs/events.md: (partition << 40) | offset)
 // through the primary key, one index probe per partition. Start-up code only; connects and
 // throws as apply_migrations.
 std::vector<std::int64_t> stored_log_ends(const std::string& database_url, int connect_timeout_s, int partitions);

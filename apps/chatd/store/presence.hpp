@@ -1,6 +1,6 @@
 #pragma once
 // Presence lookup for the REST API: a user is online while the key user:presence:{id}
-// exists (the gateway keeps it alive, SPEC §4). Runs on db_pool workers (blocking Redis).
+// exists (the gateway keeps it alive, docs/stomp.md). Runs on db_pool workers (blocking Redis).
 #include "redis/redis_client.hpp"
 #include "store/error.hpp"
 

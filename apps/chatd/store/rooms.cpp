@@ -70,10 +70,8 @@ std::vector<std::int64_t> unknown_users(pqxx::transaction_base& tx, const std::v
 
 std::string_view to_string(room_type type) noexcept {
   switch (type) {
-    case room_type::direct:
-      return "DIRECT";
-    case room_type::group:
-      return "GROUP";
+    case room_type::direct: return "DIRECT";
+    case room_type::group: return "GROUP";
   }
   return "GROUP";
 }
@@ -239,7 +237,7 @@ result<room_detail_outcome> load_room(session& db, std::int64_t room_id, std::in
 
 namespace {
 
-// Whether `caller` may change the membership of group room `room_id` (SPEC §3: members
+// Whether `caller` may change the membership of group room `room_id` (docs/rest.md: members
 // only, never a DIRECT room), as the status of the route's outcome type.
 template <class Status>
 std::optional<Status> membership_change_refused(pqxx::work& tx, std::int64_t room_id, std::int64_t caller) {

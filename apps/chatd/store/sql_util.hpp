@@ -58,12 +58,12 @@ std::string bigint_array(const std::vector<std::int64_t>& ids);
 std::string text_array(const std::vector<std::string_view>& values);
 
 // The message columns in the order read_message() expects, for a table alias `m`.
-#define CHAT_SQL_MESSAGE_COLUMNS(m)                                                              \
-  m ".id, " m ".message_key::text, " m ".room_id, " m ".sender_id, " m ".sender_nickname, " m \
-  ".content, " m ".type, " CHAT_SQL_MS(m ".created_at")
+#define CHAT_SQL_MESSAGE_COLUMNS(m)                                                                          \
+  m ".id, " m ".message_key::text, " m ".room_id, " m ".sender_id, " m ".sender_nickname, " m ".content, " m \
+    ".type, " CHAT_SQL_MS(m ".created_at")
 inline constexpr int message_column_count = 8;
 
-// A §2 message from the CHAT_SQL_MESSAGE_COLUMNS starting at column `first`.
+// A docs/events.md message from the CHAT_SQL_MESSAGE_COLUMNS starting at column `first`.
 template <class Row>
 proto::chat_message read_message(const Row& row, int first) {
   proto::chat_message m;

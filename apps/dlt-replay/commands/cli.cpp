@@ -71,8 +71,7 @@ void build_cli(CLI::App& app, context& ctx) {
   add_filters(*replay, ctx.filters, true);
   replay->add_option("--from-file", r.from_file, "Replay the records of this export file (- for stdin)");
   replay->add_option("--to", r.to, "Send to this topic instead of each record's original topic");
-  replay->add_option("--max-replays", r.max_replays,
-                     "Refuse a record whose dlt-replay-count is already this high")
+  replay->add_option("--max-replays", r.max_replays, "Refuse a record whose dlt-replay-count is already this high")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   replay->add_option("--park-topic", r.park_topic, "Send records refused by --max-replays here instead");

@@ -22,15 +22,9 @@ int run_list(context& ctx) {
   scan_dead_letters(scanner, ctx.global.topic, f, ctx.filters.limit, [&](dead_letter&& d) {
     ++n;
     switch (format) {
-      case output_format::table:
-        write_list_row(std::cout, d);
-        break;
-      case output_format::json:
-        all.push_back(summary_json(d));
-        break;
-      case output_format::jsonl:
-        std::cout << summary_json(d).dump() << '\n';
-        break;
+      case output_format::table: write_list_row(std::cout, d); break;
+      case output_format::json: all.push_back(summary_json(d)); break;
+      case output_format::jsonl: std::cout << summary_json(d).dump() << '\n'; break;
     }
     return true;
   });
@@ -51,15 +45,9 @@ int run_show(context& ctx) {
   }
   const auto d = to_dead_letter(*r);
   switch (format) {
-    case output_format::table:
-      write_show(std::cout, d);
-      break;
-    case output_format::json:
-      std::cout << to_json(d).dump(2) << '\n';
-      break;
-    case output_format::jsonl:
-      std::cout << to_json(d).dump() << '\n';
-      break;
+    case output_format::table: write_show(std::cout, d); break;
+    case output_format::json: std::cout << to_json(d).dump(2) << '\n'; break;
+    case output_format::jsonl: std::cout << to_json(d).dump() << '\n'; break;
   }
   return exit_ok;
 }
@@ -74,15 +62,9 @@ int run_stats(context& ctx) {
     return true;
   });
   switch (format) {
-    case output_format::table:
-      write_stats(std::cout, stats);
-      break;
-    case output_format::json:
-      std::cout << stats_json(stats).dump(2) << '\n';
-      break;
-    case output_format::jsonl:
-      std::cout << stats_json(stats).dump() << '\n';
-      break;
+    case output_format::table: write_stats(std::cout, stats); break;
+    case output_format::json: std::cout << stats_json(stats).dump(2) << '\n'; break;
+    case output_format::jsonl: std::cout << stats_json(stats).dump() << '\n'; break;
   }
   return exit_ok;
 }

@@ -77,9 +77,13 @@ std::string targets_of(const std::vector<plan_item>& plan) {
   return out;
 }
 
-json position_json(const position& p) { return json{{"topic", p.topic}, {"partition", p.partition}, {"offset", p.offset}}; }
+json position_json(const position& p) {
+  return json{{"topic", p.topic}, {"partition", p.partition}, {"offset", p.offset}};
+}
 
-std::string where_text(const position& p) { return p.topic + ' ' + std::to_string(p.partition) + ':' + std::to_string(p.offset); }
+std::string where_text(const position& p) {
+  return p.topic + ' ' + std::to_string(p.partition) + ':' + std::to_string(p.offset);
+}
 
 }  // namespace
 
@@ -156,21 +160,13 @@ int run_replay(context& ctx) {
     json items = json::array();
     for (std::size_t i = 0; i < plan.size(); ++i) {
       switch (format) {
-        case output_format::table:
-          write_plan(std::cout, selected[i], plan[i]);
-          break;
-        case output_format::json:
-          items.push_back(plan_json(selected[i], plan[i]));
-          break;
-        case output_format::jsonl:
-          std::cout << plan_json(selected[i], plan[i]).dump() << '\n';
-          break;
+        case output_format::table: write_plan(std::cout, selected[i], plan[i]); break;
+        case output_format::json: items.push_back(plan_json(selected[i], plan[i])); break;
+        case output_format::jsonl: std::cout << plan_json(selected[i], plan[i]).dump() << '\n'; break;
       }
     }
     switch (format) {
-      case output_format::table:
-        write_replay_summary(std::cout, summary, true);
-        break;
+      case output_format::table: write_replay_summary(std::cout, summary, true); break;
       case output_format::json:
         std::cout << json{{"dryRun", true}, {"plan", items}, {"summary", replay_summary_json(summary)}}.dump(2) << '\n';
         break;
@@ -247,18 +243,12 @@ int run_replay(context& ctx) {
     } else {
       switch (item.action) {
         case replay_action::already_done:
-        case replay_action::same_origin:
-          status = "skipped";
-          break;
-        case replay_action::over_max_replays:
-          status = "refused";
-          break;
+        case replay_action::same_origin: status = "skipped"; break;
+        case replay_action::over_max_replays: status = "refused"; break;
         case replay_action::no_target:
         case replay_action::target_missing:
         case replay_action::send:
-        case replay_action::park:
-          status = "failed";
-          break;
+        case replay_action::park: status = "failed"; break;
       }
       r["reason"] = item.reason;
       line = where_text(d.dlt) + "  " + item.reason;
@@ -268,24 +258,16 @@ int run_replay(context& ctx) {
       case output_format::table:
         std::cout << status << std::string(status.size() < 10 ? 10 - status.size() : 1, ' ') << line << '\n';
         break;
-      case output_format::json:
-        results.push_back(std::move(r));
-        break;
-      case output_format::jsonl:
-        std::cout << r.dump() << '\n';
-        break;
+      case output_format::json: results.push_back(std::move(r)); break;
+      case output_format::jsonl: std::cout << r.dump() << '\n'; break;
     }
   }
   switch (format) {
-    case output_format::table:
-      write_replay_summary(std::cout, summary, false);
-      break;
+    case output_format::table: write_replay_summary(std::cout, summary, false); break;
     case output_format::json:
       std::cout << json{{"results", results}, {"summary", replay_summary_json(summary)}}.dump(2) << '\n';
       break;
-    case output_format::jsonl:
-      std::cout << json{{"summary", replay_summary_json(summary)}}.dump() << '\n';
-      break;
+    case output_format::jsonl: std::cout << json{{"summary", replay_summary_json(summary)}}.dump() << '\n'; break;
   }
   std::cout.flush();
   if (summary.unrecorded > 0) {

@@ -19,8 +19,7 @@ std::optional<position> parse_position(std::string_view text) {
   if (middle == std::string_view::npos || middle == 0) return std::nullopt;
   const auto partition = parse_decimal(text.substr(middle + 1, last - middle - 1));
   const auto offset = parse_decimal(text.substr(last + 1));
-  if (!partition || !offset || *partition < 0 || *partition > std::numeric_limits<std::int32_t>::max() ||
-      *offset < 0) {
+  if (!partition || !offset || *partition < 0 || *partition > std::numeric_limits<std::int32_t>::max() || *offset < 0) {
     return std::nullopt;
   }
   return position{std::string(text.substr(0, middle)), static_cast<std::int32_t>(*partition), *offset};
@@ -28,14 +27,10 @@ std::optional<position> parse_position(std::string_view text) {
 
 std::string_view to_string(dialect d) noexcept {
   switch (d) {
-    case dialect::chat:
-      return "chat";
-    case dialect::spring:
-      return "spring";
-    case dialect::connect:
-      return "connect";
-    case dialect::none:
-      return "none";
+    case dialect::chat: return "chat";
+    case dialect::spring: return "spring";
+    case dialect::connect: return "connect";
+    case dialect::none: return "none";
   }
   return "none";
 }

@@ -34,7 +34,7 @@ std::optional<position> parse_position(std::string_view text);
 
 // Who wrote the dead-letter headers.
 enum class dialect {
-  chat,     // this project: dlt-* (SPEC §5)
+  chat,     // this project: dlt-* (docs/topics.md)
   spring,   // Spring Kafka DeadLetterPublishingRecoverer: kafka_dlt-*
   connect,  // Kafka Connect errors.deadletterqueue: __connect.errors.*
   none,     // no dead-letter headers at all
@@ -78,12 +78,12 @@ struct dead_letter_info {
 
 // A record of a dead-letter topic, or one line of an export file.
 struct dead_letter {
-  position dlt;                     // where it sits in the dead-letter topic
-  std::int64_t timestamp_ms = -1;   // the dead-letter record's own timestamp; -1 unknown
-  std::optional<std::string> key;   // nullopt: no key
+  position dlt;                    // where it sits in the dead-letter topic
+  std::int64_t timestamp_ms = -1;  // the dead-letter record's own timestamp; -1 unknown
+  std::optional<std::string> key;  // nullopt: no key
   std::string value;
-  std::vector<header> headers;      // every header, in record order
-  dead_letter_info info;            // normalise(headers), possibly edited (export file)
+  std::vector<header> headers;  // every header, in record order
+  dead_letter_info info;        // normalise(headers), possibly edited (export file)
 
   // The time a dead letter is listed and filtered by: when it failed (failed-at header),
   // else when it was written to the dead-letter topic.

@@ -66,8 +66,8 @@ std::optional<std::int32_t> spring_int32(const std::string* v, std::string_view 
   if (const auto n = parse_decimal(*v); n && *n >= 0 && *n <= std::numeric_limits<std::int32_t>::max()) {
     return static_cast<std::int32_t>(*n);
   }
-  problems.push_back(std::string(name) + ": expected a 4-byte big-endian integer, got " +
-                     std::to_string(v->size()) + " bytes");
+  problems.push_back(std::string(name) + ": expected a 4-byte big-endian integer, got " + std::to_string(v->size()) +
+                     " bytes");
   return std::nullopt;
 }
 
@@ -76,8 +76,8 @@ std::optional<std::int64_t> spring_int64(const std::string* v, std::string_view 
   if (v == nullptr) return std::nullopt;
   if (const auto n = decode_be_int64(*v)) return n;
   if (const auto n = parse_decimal(*v)) return n;
-  problems.push_back(std::string(name) + ": expected an 8-byte big-endian integer, got " +
-                     std::to_string(v->size()) + " bytes");
+  problems.push_back(std::string(name) + ": expected an 8-byte big-endian integer, got " + std::to_string(v->size()) +
+                     " bytes");
   return std::nullopt;
 }
 
@@ -101,8 +101,8 @@ void read_chat(std::span<const header> hs, dead_letter_info& info) {
   auto& p = info.problems;
   const auto topic = find(hs, kh::dlt_original_topic);
   info.origin_topic = text_of(topic.first);
-  info.origin_partition = decimal_of<std::int32_t>(find(hs, kh::dlt_original_partition).first,
-                                                   kh::dlt_original_partition, p);
+  info.origin_partition =
+      decimal_of<std::int32_t>(find(hs, kh::dlt_original_partition).first, kh::dlt_original_partition, p);
   info.origin_offset = decimal_of<std::int64_t>(find(hs, kh::dlt_original_offset).first, kh::dlt_original_offset, p);
   info.origin_timestamp_ms = timestamp_of(find(hs, kh::dlt_original_timestamp).first, kh::dlt_original_timestamp, p);
   info.consumer_group = text_of(find(hs, kh::dlt_consumer_group).last);
@@ -125,8 +125,7 @@ void read_spring(std::span<const header> hs, dead_letter_info& info) {
   const auto fqcn = find(hs, sh::exception_fqcn);
   const bool key_failure = fqcn.last == nullptr && find(hs, sh::key_exception_fqcn).last != nullptr;
   info.error_class = text_of(key_failure ? find(hs, sh::key_exception_fqcn).last : fqcn.last);
-  info.error_message =
-      text_of(find(hs, key_failure ? sh::key_exception_message : sh::exception_message).last);
+  info.error_message = text_of(find(hs, key_failure ? sh::key_exception_message : sh::exception_message).last);
   info.stacktrace = text_of(find(hs, key_failure ? sh::key_exception_stacktrace : sh::exception_stacktrace).last);
   info.dead_letter_count = std::max(1, topic.count);
 }

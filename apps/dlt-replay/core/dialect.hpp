@@ -1,5 +1,5 @@
 #pragma once
-// The three dead-letter header dialects dlt-replay reads (SPEC §5, §11), normalised into
+// The three dead-letter header dialects dlt-replay reads (docs/topics.md, docs/dlt-replay.md), normalised into
 // one dead_letter_info. Header names come from chat/proto/names.hpp.
 //
 //   chat     dlt-original-topic / -partition / -offset / -timestamp, dlt-consumer-group,

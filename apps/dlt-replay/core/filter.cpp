@@ -13,7 +13,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -36,23 +37,12 @@ std::optional<std::int64_t> parse_age(std::string_view text) noexcept {
     for (std::size_t k = i; k < j; ++k) n = n * 10 + (text[k] - '0');
     std::int64_t unit = 0;
     switch (text[j]) {
-      case 's':
-        unit = 1'000;
-        break;
-      case 'm':
-        unit = 60'000;
-        break;
-      case 'h':
-        unit = 3'600'000;
-        break;
-      case 'd':
-        unit = 86'400'000;
-        break;
-      case 'w':
-        unit = 7 * 86'400'000LL;
-        break;
-      default:
-        return std::nullopt;
+      case 's': unit = 1'000; break;
+      case 'm': unit = 60'000; break;
+      case 'h': unit = 3'600'000; break;
+      case 'd': unit = 86'400'000; break;
+      case 'w': unit = 7 * 86'400'000LL; break;
+      default: return std::nullopt;
     }
     total += n * unit;
     i = j + 1;
@@ -164,8 +154,8 @@ bool filter::matches(const dead_letter& d) const {
 }
 
 bool filter::empty() const noexcept {
-  return !since_ms && !until_ms && !error && !origin_topic && !origin_partition && !origin_offsets &&
-         !consumer_group && !room;
+  return !since_ms && !until_ms && !error && !origin_topic && !origin_partition && !origin_offsets && !consumer_group &&
+         !room;
 }
 
 }  // namespace dlt_replay

@@ -38,12 +38,8 @@ std::string encode_ledger_entry(const ledger_entry& e) {
   json j;
   j["v"] = 1;
   switch (e.action) {
-    case ledger_action::replayed:
-      j["action"] = "replayed";
-      break;
-    case ledger_action::parked:
-      j["action"] = "parked";
-      break;
+    case ledger_action::replayed: j["action"] = "replayed"; break;
+    case ledger_action::parked: j["action"] = "parked"; break;
   }
   j["dlt"] = position_json(e.dlt);
   j["origin"] = e.origin ? position_json(*e.origin) : json(nullptr);

@@ -183,7 +183,8 @@ parsed_record from_json(const json& j) {
   d.dlt.topic = (*dlt)["topic"].get<std::string>();
   std::optional<std::int32_t> dlt_partition;
   std::optional<std::int64_t> dlt_offset;
-  if (!int_member(*dlt, "partition", dlt_partition, error, "dlt") || !int_member(*dlt, "offset", dlt_offset, error, "dlt"))
+  if (!int_member(*dlt, "partition", dlt_partition, error, "dlt") ||
+      !int_member(*dlt, "offset", dlt_offset, error, "dlt"))
     return out;
   if (!dlt_partition || !dlt_offset) {
     error = "dlt: partition and offset are required";

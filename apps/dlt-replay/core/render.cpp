@@ -189,8 +189,9 @@ void write_list_row(std::ostream& os, const dead_letter& d) {
 
 void write_show(std::ostream& os, const dead_letter& d) {
   const auto& i = d.info;
-  field(os, "dead letter", d.dlt.topic + ' ' + std::to_string(d.dlt.partition) + ':' + std::to_string(d.dlt.offset) +
-                               "  written " + time_text(d.timestamp_ms >= 0 ? std::optional(d.timestamp_ms) : std::nullopt));
+  field(os, "dead letter",
+        d.dlt.topic + ' ' + std::to_string(d.dlt.partition) + ':' + std::to_string(d.dlt.offset) + "  written " +
+            time_text(d.timestamp_ms >= 0 ? std::optional(d.timestamp_ms) : std::nullopt));
   field(os, "dialect", std::string(to_string(i.kind)));
   field(os, "origin", sanitize(origin_text(i)) + "  created " + time_text(i.origin_timestamp_ms));
   field(os, "consumer group", sanitize(group_text(i)));
@@ -202,8 +203,9 @@ void write_show(std::ostream& os, const dead_letter& d) {
   field(os, "attempts", i.attempts ? std::to_string(*i.attempts) : "-");
   field(os, "failed at", time_text(i.failed_at_ms));
   field(os, "dead-lettered", std::to_string(i.dead_letter_count) + (i.dead_letter_count == 1 ? " time" : " times"));
-  field(os, "replay count", std::to_string(i.replay_count) +
-                                (i.replayed_from ? "  (last replayed from " + sanitize(*i.replayed_from) + ")" : ""));
+  field(os, "replay count",
+        std::to_string(i.replay_count) +
+            (i.replayed_from ? "  (last replayed from " + sanitize(*i.replayed_from) + ")" : ""));
   for (const auto& p : i.problems) field(os, "problem", sanitize(p));
   field(os, "key", key_text(d.key));
   os << "headers (" << d.headers.size() << ")\n";
@@ -288,13 +290,14 @@ void write_plan(std::ostream& os, const dead_letter& d, const plan_item& item) {
      << (item.out.partition >= 0 ? std::to_string(item.out.partition) : std::string("by key")) << '\n';
   if (!item.reason.empty()) os << "    reason  " << sanitize(item.reason) << '\n';
   os << "    key     " << key_text(item.out.key) << '\n';
-  for (const auto& h : item.out.headers) os << "    header  " << sanitize(h.name) << ": " << header_value_text(h) << '\n';
+  for (const auto& h : item.out.headers)
+    os << "    header  " << sanitize(h.name) << ": " << header_value_text(h) << '\n';
   os << "    value   (" << item.out.value.size() << " bytes, " << value_format(item.out.value) << ")\n";
   write_payload(os, item.out.value, "      ");
 }
 
 json replay_summary_json(const replay_summary& s) {
-  return json{{"selected", s.selected}, {"replayed", s.replayed}, {"parked", s.parked},   {"skipped", s.skipped},
+  return json{{"selected", s.selected}, {"replayed", s.replayed}, {"parked", s.parked},        {"skipped", s.skipped},
               {"refused", s.refused},   {"failed", s.failed},     {"unrecorded", s.unrecorded}};
 }
 

@@ -10,20 +10,13 @@ namespace kh = chat::proto::kafka_headers;
 
 std::string_view to_string(replay_action a) noexcept {
   switch (a) {
-    case replay_action::send:
-      return "send";
-    case replay_action::park:
-      return "park";
-    case replay_action::already_done:
-      return "already-done";
-    case replay_action::same_origin:
-      return "same-origin";
-    case replay_action::over_max_replays:
-      return "over-max-replays";
-    case replay_action::no_target:
-      return "no-target";
-    case replay_action::target_missing:
-      return "target-missing";
+    case replay_action::send: return "send";
+    case replay_action::park: return "park";
+    case replay_action::already_done: return "already-done";
+    case replay_action::same_origin: return "same-origin";
+    case replay_action::over_max_replays: return "over-max-replays";
+    case replay_action::no_target: return "no-target";
+    case replay_action::target_missing: return "target-missing";
   }
   return "send";
 }
@@ -113,19 +106,12 @@ std::vector<header> park_headers(const dead_letter& d, std::int64_t now_ms) {
 void replay_summary::count(replay_action a) {
   switch (a) {
     case replay_action::send:
-    case replay_action::park:
-      break;  // counted when the broker answers
+    case replay_action::park: break;  // counted when the broker answers
     case replay_action::already_done:
-    case replay_action::same_origin:
-      ++skipped;
-      break;
-    case replay_action::over_max_replays:
-      ++refused;
-      break;
+    case replay_action::same_origin: ++skipped; break;
+    case replay_action::over_max_replays: ++refused; break;
     case replay_action::no_target:
-    case replay_action::target_missing:
-      ++failed;
-      break;
+    case replay_action::target_missing: ++failed; break;
   }
 }
 

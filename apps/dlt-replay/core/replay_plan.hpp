@@ -57,8 +57,7 @@ using partition_count_fn = std::function<int(const std::string& topic)>;
 // are replayed once.
 class replay_planner {
  public:
-  replay_planner(replay_options options, const ledger_view& ledger, partition_count_fn partitions,
-                 std::int64_t now_ms);
+  replay_planner(replay_options options, const ledger_view& ledger, partition_count_fn partitions, std::int64_t now_ms);
 
   plan_item plan(const dead_letter& d);
 

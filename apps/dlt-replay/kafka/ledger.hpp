@@ -13,8 +13,8 @@ namespace dlt_replay {
 
 struct loaded_ledger {
   ledger_view view;
-  std::size_t entries = 0;      // records read
-  std::size_t unreadable = 0;   // records that were not ledger entries (ignored)
+  std::size_t entries = 0;     // records read
+  std::size_t unreadable = 0;  // records that were not ledger entries (ignored)
   bool exists = false;
 };
 

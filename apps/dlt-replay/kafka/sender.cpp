@@ -21,8 +21,8 @@ std::vector<chat::kafka::header_view> views(const std::vector<header>& headers) 
 
 replay_sender::replay_sender(const chat::kafka::settings& s, std::string ledger_topic, std::size_t count)
     : ledger_topic_(std::move(ledger_topic)), outcomes_(count), entries_(count), ledger_keys_(count) {
-  producer_ = std::make_unique<chat::kafka::producer>(
-      s, [this](const chat::kafka::delivery_report& r) { on_delivery(r); });
+  producer_ =
+      std::make_unique<chat::kafka::producer>(s, [this](const chat::kafka::delivery_report& r) { on_delivery(r); });
 }
 
 replay_sender::~replay_sender() {
@@ -40,8 +40,8 @@ void replay_sender::send(std::size_t index, const outgoing_record& out, ledger_e
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     // An absent key is sent as no key (an empty view means none to the producer).
-    const auto ec = producer_->produce(out.topic, out.partition, out.key.value_or(std::string()), out.value, headers,
-                                       index);
+    const auto ec =
+        producer_->produce(out.topic, out.partition, out.key.value_or(std::string()), out.value, headers, index);
     if (!ec) return;
     if (ec == chat::kafka::errc::queue_full && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(queue_full_backoff);  // backpressure, not synchronisation

@@ -23,8 +23,7 @@ bool hmac_sha256(std::string_view secret, std::string_view data, mac& out) noexc
   const auto* key = secret.empty() ? &empty : reinterpret_cast<const unsigned char*>(secret.data());
   const auto* bytes = data.empty() ? &empty : reinterpret_cast<const unsigned char*>(data.data());
   unsigned int length = 0;
-  return HMAC(EVP_sha256(), key, static_cast<int>(secret.size()), bytes, data.size(), out.data(),
-              &length) != nullptr &&
+  return HMAC(EVP_sha256(), key, static_cast<int>(secret.size()), bytes, data.size(), out.data(), &length) != nullptr &&
          length == out.size();
 }
 
@@ -72,13 +71,11 @@ std::string sign_jwt(const claims& c, std::string_view secret) {
   mac signature{};
   if (!hmac_sha256(secret, token, signature)) return {};
   token += '.';
-  token += base64url_encode(
-      std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+  token += base64url_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
   return token;
 }
 
-std::error_code verify_jwt(std::string_view token, std::string_view secret, std::int64_t now_unix_s,
-                           claims& out) {
+std::error_code verify_jwt(std::string_view token, std::string_view secret, std::int64_t now_unix_s, claims& out) {
   if (token.empty() || token.size() > max_token_length) return errc::malformed;
   const std::size_t first_dot = token.find('.');
   if (first_dot == std::string_view::npos) return errc::malformed;
@@ -106,23 +103,20 @@ std::error_code verify_jwt(std::string_view token, std::string_view secret, std:
   }
 
   // Authenticated from here on.
-  const auto payload_text =
-      base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
+  const auto payload_text = base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
   if (!payload_text) return errc::malformed;
   const auto payload = nlohmann::json::parse(*payload_text, nullptr, false);
   if (!payload.is_object()) return errc::malformed;
 
   claims parsed;
   const auto sub = payload.find("sub");
-  if (sub == payload.end() || !sub->is_string() ||
-      !parse_subject(sub->get_ref<const std::string&>(), parsed.user_id)) {
+  if (sub == payload.end() || !sub->is_string() || !parse_subject(sub->get_ref<const std::string&>(), parsed.user_id)) {
     return errc::malformed;
   }
   const auto email = payload.find("email");
   if (email == payload.end() || !email->is_string()) return errc::malformed;
   parsed.email = email->get<std::string>();
-  if (!get_int64(payload, "iat", parsed.issued_at) ||
-      !get_int64(payload, "exp", parsed.expires_at)) {
+  if (!get_int64(payload, "iat", parsed.issued_at) || !get_int64(payload, "exp", parsed.expires_at)) {
     return errc::malformed;
   }
   std::int64_t not_before = 0;

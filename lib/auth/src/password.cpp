@@ -15,8 +15,7 @@ constexpr std::string_view argon2id_prefix = crypto_pwhash_argon2id_STRPREFIX;  
 
 // crypto_pwhash_str_* read a NUL-terminated string of at most crypto_pwhash_STRBYTES bytes.
 bool copy_hash(std::string_view stored_hash, char (&buffer)[crypto_pwhash_STRBYTES]) noexcept {
-  if (stored_hash.size() >= crypto_pwhash_STRBYTES ||
-      stored_hash.find('\0') != std::string_view::npos) {
+  if (stored_hash.size() >= crypto_pwhash_STRBYTES || stored_hash.find('\0') != std::string_view::npos) {
     return false;
   }
   stored_hash.copy(buffer, stored_hash.size());
@@ -30,16 +29,14 @@ password_cost password_cost::interactive() noexcept {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
 
-password_cost password_cost::minimum() noexcept {
-  return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-}
+password_cost password_cost::minimum() noexcept { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
 
 std::optional<std::string> hash_password(std::string_view password, password_cost cost) {
   if (!sodium_ready()) return std::nullopt;
   if (password.size() > crypto_pwhash_PASSWD_MAX) return std::nullopt;
   char buffer[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(buffer, password.empty() ? "" : password.data(), password.size(),
-                            cost.opslimit, cost.memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(buffer, password.empty() ? "" : password.data(), password.size(), cost.opslimit,
+                            cost.memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return std::nullopt;
   }
   std::string hash(buffer);
@@ -52,8 +49,7 @@ bool verify_password(std::string_view stored_hash, std::string_view password) {
   if (!sodium_ready()) return false;
   char buffer[crypto_pwhash_STRBYTES];
   if (!copy_hash(stored_hash, buffer)) return false;
-  return crypto_pwhash_str_verify(buffer, password.empty() ? "" : password.data(),
-                                  password.size()) == 0;
+  return crypto_pwhash_str_verify(buffer, password.empty() ? "" : password.data(), password.size()) == 0;
 }
 
 bool password_needs_rehash(std::string_view stored_hash, password_cost cost) {

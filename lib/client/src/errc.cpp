@@ -60,9 +60,8 @@ bool is_unreachable(std::error_code ec) noexcept {
   }
   // Socket errors arrive as boost::system::error_code converted to std::error_code (a
   // wrapper category), so compare through the portable conditions.
-  for (const auto condition : {std::errc::connection_refused, std::errc::connection_reset,
-                               std::errc::host_unreachable, std::errc::network_unreachable,
-                               std::errc::network_down, std::errc::timed_out,
+  for (const auto condition : {std::errc::connection_refused, std::errc::connection_reset, std::errc::host_unreachable,
+                               std::errc::network_unreachable, std::errc::network_down, std::errc::timed_out,
                                std::errc::address_not_available}) {
     if (ec == condition) return true;
   }

@@ -76,8 +76,8 @@ std::string percent_encode(std::string_view text) {
   out.reserve(text.size() * 3);
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '.' || c == '_' || c == '~';
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out.push_back(ch);
     } else {
@@ -299,10 +299,9 @@ response rest_client::request(http_method method, std::string_view target, std::
   return impl_->perform(method, target, json_body);
 }
 
-result<session_info> rest_client::signup(std::string_view email, std::string_view password,
-                                         std::string_view nickname) {
-  const auto body = proto::to_json(
-      proto::signup_request{std::string(email), std::string(password), std::string(nickname)});
+result<session_info> rest_client::signup(std::string_view email, std::string_view password, std::string_view nickname) {
+  const auto body =
+      proto::to_json(proto::signup_request{std::string(email), std::string(password), std::string(nickname)});
   return typed(request(http_method::post, "/api/auth/signup", body), proto::parse_session);
 }
 
@@ -362,8 +361,7 @@ result<unread_info> rest_client::unread(std::int64_t room_id) {
 }
 
 result<std::vector<std::int64_t>> rest_client::online_members(std::int64_t room_id) {
-  return typed(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/members/online"),
-               proto::parse_user_ids);
+  return typed(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/members/online"), proto::parse_user_ids);
 }
 
 }  // namespace chat::client

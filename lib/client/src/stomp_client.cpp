@@ -87,9 +87,8 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
     const auto address = net::ip::make_address(options_.server.host, ec);
     if (!ec) {
       const tcp::endpoint endpoint(address, options_.server.port);
-      transport_.socket().async_connect(endpoint, [self = this->shared_from_this()](const boost::system::error_code& e) {
-        self->on_connect(e);
-      });
+      transport_.socket().async_connect(
+          endpoint, [self = this->shared_from_this()](const boost::system::error_code& e) { self->on_connect(e); });
       return;
     }
     resolver_.async_resolve(options_.server.host, std::to_string(options_.server.port),
@@ -135,8 +134,7 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
     return end_frame(f, body);
   }
 
-  std::error_code send_frame(stomp::command cmd, std::span<const header_view> headers,
-                             std::string_view body) override {
+  std::error_code send_frame(stomp::command cmd, std::span<const header_view> headers, std::string_view body) override {
     if (!sendable()) return errc::not_connected;
     if (cmd == stomp::command::connect || cmd == stomp::command::stomp || cmd == stomp::command::disconnect) {
       return errc::protocol_error;  // the session sends those itself
@@ -185,10 +183,9 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
     if (ec) return finish(connect_error(ec));
     boost::system::error_code ignored;
     transport_.socket().set_option(tcp::no_delay(true), ignored);
-    transport_.async_handshake(options_.server, options_,
-                               [self = this->shared_from_this()](const boost::system::error_code& e) {
-                                 self->on_handshake(e);
-                               });
+    transport_.async_handshake(
+        options_.server, options_,
+        [self = this->shared_from_this()](const boost::system::error_code& e) { self->on_handshake(e); });
   }
 
   void on_handshake(const boost::system::error_code& ec) {
@@ -215,10 +212,11 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
   // ---- reading ----
 
   void do_read() {
-    transport_.async_read_some(net::mutable_buffer(read_buffer_.get(), std::max<std::size_t>(options_.read_buffer_bytes, 256)),
-                               [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                 self->on_read(ec, n);
-                               });
+    transport_.async_read_some(
+        net::mutable_buffer(read_buffer_.get(), std::max<std::size_t>(options_.read_buffer_bytes, 256)),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          self->on_read(ec, n);
+        });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {

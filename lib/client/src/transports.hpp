@@ -34,7 +34,8 @@ class tcp_transport {
 
   template <class Handler>
   void async_handshake(const url&, const stomp_options&, Handler&& handler) {
-    net::post(socket_.get_executor(), [h = std::forward<Handler>(handler)]() mutable { h(boost::system::error_code{}); });
+    net::post(socket_.get_executor(),
+              [h = std::forward<Handler>(handler)]() mutable { h(boost::system::error_code{}); });
   }
 
   template <class Handler>
@@ -52,7 +53,8 @@ class tcp_transport {
   void async_close(Handler&& handler) {
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    net::post(socket_.get_executor(), [h = std::forward<Handler>(handler)]() mutable { h(boost::system::error_code{}); });
+    net::post(socket_.get_executor(),
+              [h = std::forward<Handler>(handler)]() mutable { h(boost::system::error_code{}); });
   }
 
   void close() noexcept {

@@ -40,9 +40,7 @@ static_assert(days_from_civil(1970, 1, 1) == 0);
 static_assert(days_from_civil(0, 1, 1) * ms_per_day == min_iso8601_unix_ms);
 static_assert(days_from_civil(10000, 1, 1) * ms_per_day - 1 == max_iso8601_unix_ms);
 
-constexpr bool is_leap(std::int64_t y) noexcept {
-  return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
+constexpr bool is_leap(std::int64_t y) noexcept { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
 
 constexpr unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
   constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -120,20 +118,18 @@ void append_iso8601_ms(std::int64_t unix_ms, std::string& out) {
 std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) noexcept {
   std::size_t pos = 0;
   unsigned year, month, day, hour, minute, second;
-  if (!read_digits(text, pos, 4, year) || !read_char(text, pos, '-') ||
-      !read_digits(text, pos, 2, month) || !read_char(text, pos, '-') ||
-      !read_digits(text, pos, 2, day)) {
+  if (!read_digits(text, pos, 4, year) || !read_char(text, pos, '-') || !read_digits(text, pos, 2, month) ||
+      !read_char(text, pos, '-') || !read_digits(text, pos, 2, day)) {
     return std::nullopt;
   }
   if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) return std::nullopt;
   ++pos;
-  if (!read_digits(text, pos, 2, hour) || !read_char(text, pos, ':') ||
-      !read_digits(text, pos, 2, minute) || !read_char(text, pos, ':') ||
-      !read_digits(text, pos, 2, second)) {
+  if (!read_digits(text, pos, 2, hour) || !read_char(text, pos, ':') || !read_digits(text, pos, 2, minute) ||
+      !read_char(text, pos, ':') || !read_digits(text, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 59) {
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 59) {
     return std::nullopt;
   }
 
@@ -158,8 +154,8 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) noexcept {
     const bool negative = text[pos] == '-';
     ++pos;
     unsigned off_hour, off_minute;
-    if (!read_digits(text, pos, 2, off_hour) || !read_char(text, pos, ':') ||
-        !read_digits(text, pos, 2, off_minute) || off_hour > 23 || off_minute > 59) {
+    if (!read_digits(text, pos, 2, off_hour) || !read_char(text, pos, ':') || !read_digits(text, pos, 2, off_minute) ||
+        off_hour > 23 || off_minute > 59) {
       return std::nullopt;
     }
     offset_minutes = static_cast<std::int64_t>(off_hour) * 60 + off_minute;
@@ -171,8 +167,8 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) noexcept {
 
   const std::int64_t days = days_from_civil(year, month, day);
   const std::int64_t local_ms = days * ms_per_day + static_cast<std::int64_t>(hour) * 3'600'000 +
-                                static_cast<std::int64_t>(minute) * 60'000 +
-                                static_cast<std::int64_t>(second) * 1000 + millis;
+                                static_cast<std::int64_t>(minute) * 60'000 + static_cast<std::int64_t>(second) * 1000 +
+                                millis;
   return local_ms - offset_minutes * 60'000;
 }
 

@@ -67,7 +67,8 @@ int admin::request_topic(const std::string& topic, std::chrono::milliseconds tim
   struct topic_deleter {
     void operator()(rd_kafka_topic_t* t) const noexcept { rd_kafka_topic_destroy(t); }
   };
-  const std::unique_ptr<rd_kafka_topic_t, topic_deleter> rkt{rd_kafka_topic_new(impl_->rk.get(), topic.c_str(), nullptr)};
+  const std::unique_ptr<rd_kafka_topic_t, topic_deleter> rkt{
+      rd_kafka_topic_new(impl_->rk.get(), topic.c_str(), nullptr)};
   if (!rkt) return -1;
   const rd_kafka_metadata_t* raw = nullptr;
   const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, rkt.get(), &raw, timeout_ms(timeout));
@@ -123,7 +124,8 @@ std::vector<topic_outcome> admin::ensure_topics(const std::vector<topic_spec>& t
     if (!ev) {
       for (std::size_t i : new_index) out[i].error = "CreateTopics timed out";
     } else if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      for (std::size_t i : new_index) out[i].error = std::string("CreateTopics: ") + rd_kafka_event_error_string(ev.get());
+      for (std::size_t i : new_index)
+        out[i].error = std::string("CreateTopics: ") + rd_kafka_event_error_string(ev.get());
     } else if (const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev.get())) {
       std::size_t cnt = 0;
       const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(res, &cnt);
@@ -159,8 +161,8 @@ std::vector<topic_outcome> admin::ensure_topics(const std::vector<topic_spec>& t
     }
     out[i].partitions = it->second;
     if (it->second != topics[i].partitions) {
-      out[i].error = "topic has " + std::to_string(it->second) + " partitions, expected " +
-                     std::to_string(topics[i].partitions);
+      out[i].error =
+          "topic has " + std::to_string(it->second) + " partitions, expected " + std::to_string(topics[i].partitions);
       continue;
     }
     out[i].ok = true;

@@ -117,7 +117,8 @@ std::vector<header_view> record::headers() const {
   const void* v = nullptr;
   std::size_t size = 0;
   for (std::size_t i = 0; rd_kafka_header_get_all(hdrs, i, &n, &v, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-    out.push_back(header_view{n, v == nullptr ? std::string_view{} : std::string_view{static_cast<const char*>(v), size}});
+    out.push_back(
+        header_view{n, v == nullptr ? std::string_view{} : std::string_view{static_cast<const char*>(v), size}});
   }
   return out;
 }
@@ -140,8 +141,8 @@ struct consumer::impl {
                            void* opaque) noexcept;
 };
 
-void consumer::impl::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept {
+void consumer::impl::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                                  void* opaque) noexcept {
   auto* self = static_cast<impl*>(opaque);
   // Eager by default; the cooperative branch keeps partition.assignment.strategy=
   // cooperative-sticky in the settings working too.
@@ -199,7 +200,8 @@ std::vector<record> consumer::poll(std::size_t max, std::chrono::milliseconds ti
   while (out.size() < max) {
     int wait_ms = 0;
     if (out.empty()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       wait_ms = timeout_ms(left);
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), wait_ms);

@@ -57,9 +57,7 @@ const std::error_category& condition_category() noexcept {
   return instance;
 }
 
-std::error_condition make_error_condition(errc e) noexcept {
-  return {static_cast<int>(e), condition_category()};
-}
+std::error_condition make_error_condition(errc e) noexcept { return {static_cast<int>(e), condition_category()}; }
 
 std::error_code make_error_code(errc e) noexcept {
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;
@@ -77,23 +75,18 @@ std::error_code make_error_code(errc e) noexcept {
 errc classify(const std::error_code& ec) noexcept {
   if (ec.category() != error_category()) return errc::other;
   switch (static_cast<rd_kafka_resp_err_t>(ec.value())) {
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-      return errc::queue_full;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL: return errc::queue_full;
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-      return errc::unknown_topic;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: return errc::unknown_topic;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-      return errc::message_too_large;
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE: return errc::message_too_large;
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-      return errc::timed_out;
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT: return errc::timed_out;
     case RD_KAFKA_RESP_ERR__FATAL:
-    case RD_KAFKA_RESP_ERR__DESTROY:
-      return errc::fatal;
+    case RD_KAFKA_RESP_ERR__DESTROY: return errc::fatal;
     default:
       // rd_kafka_resp_err_t has ~200 values; the rest are one class.
       return errc::other;

@@ -105,8 +105,7 @@ producer::producer(const settings& s, delivery_handler on_delivery) : impl_(std:
 producer::~producer() { stop(std::chrono::milliseconds{0}); }
 
 std::error_code producer::produce(std::string_view topic, std::int32_t partition, std::string_view key,
-                                  std::string_view value, std::span<const header_view> headers,
-                                  std::uint64_t cookie) {
+                                  std::string_view value, std::span<const header_view> headers, std::uint64_t cookie) {
   if (topic.empty() || topic.size() > max_topic_length) {
     return detail::to_error_code(RD_KAFKA_RESP_ERR__INVALID_ARG);
   }
@@ -132,8 +131,7 @@ std::error_code producer::produce(std::string_view topic, std::int32_t partition
   impl_->in_flight.fetch_add(1, std::memory_order_acq_rel);
   const rd_kafka_resp_err_t err = rd_kafka_producev(
       impl_->rk.get(), RD_KAFKA_V_TOPIC(topic_name.data()),
-      RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(cookie))), RD_KAFKA_V_END);

@@ -75,7 +75,8 @@ std::vector<record> reader::poll(std::size_t max, std::chrono::milliseconds time
   while (out.size() < max) {
     int wait_ms = 0;
     if (nothing_yet()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       wait_ms = timeout_ms(left);
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), wait_ms);

@@ -46,8 +46,7 @@ validation_error read_send_members(const detail::json& doc, send_request& reques
 
 }  // namespace
 
-validation_error parse_send_request(std::string_view json, send_request& out,
-                                    std::size_t max_content_code_points) {
+validation_error parse_send_request(std::string_view json, send_request& out, std::size_t max_content_code_points) {
   detail::json doc;
   if (auto error = detail::parse_object(json, doc)) return error;
   send_request request;
@@ -57,8 +56,8 @@ validation_error parse_send_request(std::string_view json, send_request& out,
   return {};
 }
 
-validation_error parse_room_send_body(std::string_view body, std::int64_t room_id,
-                                      send_request& out, std::size_t max_content_code_points) {
+validation_error parse_room_send_body(std::string_view body, std::int64_t room_id, send_request& out,
+                                      std::size_t max_content_code_points) {
   send_request request;
   request.room_id = room_id;
   const std::string_view trimmed = detail::trim_ascii_space(body);

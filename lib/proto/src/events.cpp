@@ -70,8 +70,7 @@ validation_error parse_presence_event(std::string_view json, presence_event& out
   const std::string* text = nullptr;
   if (auto error = detail::read_string(doc, "status", text)) return error;
   const auto status = parse_presence_status(*text);
-  if (!status)
-    return detail::make_error(errc::bad_format, "status", "status must be ONLINE or OFFLINE");
+  if (!status) return detail::make_error(errc::bad_format, "status", "status must be ONLINE or OFFLINE");
   event.status = *status;
   if (auto error = detail::read_timestamp(doc, "at", event.at_ms)) return error;
   out = event;

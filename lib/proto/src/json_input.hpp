@@ -30,15 +30,13 @@ validation_error parse_object(std::string_view text, json& out);
 const json* find_member(const json& object, const char* name, bool null_is_absent = false);
 
 // Required integer member >= `min` (floats, bools, strings and null are wrong_type).
-validation_error read_int64(const json& object, const char* name, std::int64_t min,
-                            std::int64_t& out);
+validation_error read_int64(const json& object, const char* name, std::int64_t min, std::int64_t& out);
 
 // Required string member; `out` points into `object`.
 validation_error read_string(const json& object, const char* name, const std::string*& out);
 
 // Optional string member: `out` is nullptr when absent or null.
-validation_error read_optional_string(const json& object, const char* name,
-                                      const std::string*& out);
+validation_error read_optional_string(const json& object, const char* name, const std::string*& out);
 
 // Required ISO-8601 timestamp member, in Unix ms.
 validation_error read_timestamp(const json& object, const char* name, std::int64_t& out_ms);
@@ -52,27 +50,23 @@ validation_error read_id_array(const json& value, const char* name, std::size_t 
                                std::vector<std::int64_t>& out);
 
 // Optional integer member >= `min`: absent or null leaves `out` as it is.
-validation_error read_optional_int64(const json& object, const char* name, std::int64_t min,
-                                     std::int64_t& out);
+validation_error read_optional_int64(const json& object, const char* name, std::int64_t min, std::int64_t& out);
 
 // Required boolean member.
 validation_error read_bool(const json& object, const char* name, bool& out);
 
 // A string member that may be null or absent (both nullopt), e.g. a DIRECT room's name.
-validation_error read_nullable_string(const json& object, const char* name,
-                                      std::optional<std::string>& out);
+validation_error read_nullable_string(const json& object, const char* name, std::optional<std::string>& out);
 
 // `error` with its field placed under `prefix` ("members[2]" + "userId" →
 // "members[2].userId"), for members of nested objects.
 validation_error nested(validation_error error, std::string_view prefix);
 
-// A §2 message held in a JSON object (see parse_chat_message).
-validation_error read_chat_message(const json& object, chat_message& out,
-                                   std::size_t max_content_code_points);
+// A docs/events.md message held in a JSON object (see parse_chat_message).
+validation_error read_chat_message(const json& object, chat_message& out, std::size_t max_content_code_points);
 
 // A string of at most `max_code_points` code points (valid UTF-8 is a precondition: nlohmann
 // rejects anything else while parsing).
-validation_error check_max_code_points(std::string_view value, const char* name,
-                                       std::size_t max_code_points);
+validation_error check_max_code_points(std::string_view value, const char* name, std::size_t max_code_points);
 
 }  // namespace chat::proto::detail

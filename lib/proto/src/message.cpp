@@ -22,8 +22,7 @@ std::optional<message_type> parse_message_type(std::string_view text) noexcept {
 
 void append_json(const chat_message& m, std::string& out) {
   // Fixed part: names, punctuation, four int64s, the timestamp; strings are mostly copied.
-  out.reserve(out.size() + 200 + m.message_key.size() + m.sender_nickname.size() +
-              m.content.size());
+  out.reserve(out.size() + 200 + m.message_key.size() + m.sender_nickname.size() + m.content.size());
   out.push_back('{');
   if (m.id >= 0) {
     out.append(R"("id":)");
@@ -49,8 +48,7 @@ void append_json(const chat_message& m, std::string& out) {
 
 namespace detail {
 
-validation_error read_chat_message(const json& doc, chat_message& out,
-                                   std::size_t max_content_code_points) {
+validation_error read_chat_message(const json& doc, chat_message& out, std::size_t max_content_code_points) {
   if (!doc.is_object()) return make_error(errc::wrong_type, {}, "a message must be a JSON object");
   chat_message m;
   if (find_member(doc, "id", /*null_is_absent=*/true) != nullptr) {
@@ -64,8 +62,7 @@ validation_error read_chat_message(const json& doc, chat_message& out,
   if (auto error = read_string(doc, "senderNickname", text)) return error;
   m.sender_nickname = *text;
   if (auto error = read_string(doc, "content", text)) return error;
-  if (auto error = check_max_code_points(*text, "content", max_content_code_points))
-    return error;
+  if (auto error = check_max_code_points(*text, "content", max_content_code_points)) return error;
   m.content = *text;
   if (auto error = read_string(doc, "type", text)) return error;
   const auto type = parse_message_type(*text);
@@ -79,8 +76,7 @@ validation_error read_chat_message(const json& doc, chat_message& out,
 
 }  // namespace detail
 
-validation_error parse_chat_message(std::string_view json, chat_message& out,
-                                    std::size_t max_content_code_points) {
+validation_error parse_chat_message(std::string_view json, chat_message& out, std::size_t max_content_code_points) {
   detail::json doc;
   if (auto error = detail::parse_object(json, doc)) return error;
   return detail::read_chat_message(doc, out, max_content_code_points);

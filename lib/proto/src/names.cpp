@@ -32,27 +32,21 @@ std::optional<std::string_view> topic_of_dlt(std::string_view dlt_topic) noexcep
   return dlt_topic.substr(0, dlt_topic.size() - topics::dlt_suffix.size());
 }
 
-std::string room_channel(std::int64_t room_id) {
-  return with_id(redis_names::room_channel_prefix, room_id);
-}
+std::string room_channel(std::int64_t room_id) { return with_id(redis_names::room_channel_prefix, room_id); }
 
 std::optional<std::int64_t> parse_room_channel(std::string_view channel) noexcept {
   if (!channel.starts_with(redis_names::room_channel_prefix)) return std::nullopt;
   return parse_positive_id(channel.substr(redis_names::room_channel_prefix.size()));
 }
 
-std::string typing_channel(std::int64_t room_id) {
-  return with_id(redis_names::typing_channel_prefix, room_id);
-}
+std::string typing_channel(std::int64_t room_id) { return with_id(redis_names::typing_channel_prefix, room_id); }
 
 std::optional<std::int64_t> parse_typing_channel(std::string_view channel) noexcept {
   if (!channel.starts_with(redis_names::typing_channel_prefix)) return std::nullopt;
   return parse_positive_id(channel.substr(redis_names::typing_channel_prefix.size()));
 }
 
-std::string presence_key(std::int64_t user_id) {
-  return with_id(redis_names::presence_key_prefix, user_id);
-}
+std::string presence_key(std::int64_t user_id) { return with_id(redis_names::presence_key_prefix, user_id); }
 
 std::string unread_key(std::int64_t room_id, std::int64_t user_id) {
   std::string out = with_id(redis_names::unread_key_prefix, room_id, ":");
@@ -82,9 +76,7 @@ std::optional<destination> parse_destination(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-std::string room_destination(std::int64_t room_id) {
-  return with_id(destinations::room_prefix, room_id);
-}
+std::string room_destination(std::int64_t room_id) { return with_id(destinations::room_prefix, room_id); }
 
 std::string room_typing_destination(std::int64_t room_id) {
   return with_id(destinations::room_prefix, room_id, destinations::typing_suffix);

@@ -12,23 +12,19 @@ namespace chat::proto {
 namespace {
 
 // Nicknames and room names: trimmed, min..max code points, no control/bidi characters.
-validation_error read_display_name(const detail::json& doc, const char* name,
-                                   std::size_t max_code_points, std::string& out) {
+validation_error read_display_name(const detail::json& doc, const char* name, std::size_t max_code_points,
+                                   std::string& out) {
   const std::string* text = nullptr;
   if (auto error = detail::read_string(doc, name, text)) return error;
   const std::string_view trimmed = detail::trim_ascii_space(*text);
   const auto length = common::utf8_length(trimmed);
-  if (!length)
-    return detail::make_error(errc::bad_characters, name,
-                              std::string(name) + " must be valid UTF-8");
+  if (!length) return detail::make_error(errc::bad_characters, name, std::string(name) + " must be valid UTF-8");
   if (*length < 1 || *length > max_code_points) {
-    return detail::make_error(
-        errc::bad_length, name,
-        std::string(name) + " must be 1 to " + std::to_string(max_code_points) + " characters");
+    return detail::make_error(errc::bad_length, name,
+                              std::string(name) + " must be 1 to " + std::to_string(max_code_points) + " characters");
   }
   if (detail::has_forbidden_name_characters(trimmed)) {
-    return detail::make_error(errc::bad_characters, name,
-                              std::string(name) + " must not contain control characters");
+    return detail::make_error(errc::bad_characters, name, std::string(name) + " must not contain control characters");
   }
   out = std::string(trimmed);
   return {};
@@ -72,13 +68,12 @@ bool is_valid_email(std::string_view email) noexcept {
   }
   if (detail::has_forbidden_name_characters(email)) return false;  // C1, bidi, invalid UTF-8
   const std::size_t at = email.find('@');
-  if (at == std::string_view::npos || at == 0 ||
-      email.find('@', at + 1) != std::string_view::npos) {
+  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
   const std::string_view domain = email.substr(at + 1);
-  if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
-      domain.find('.') == std::string_view::npos || domain.find("..") != std::string_view::npos) {
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find('.') == std::string_view::npos ||
+      domain.find("..") != std::string_view::npos) {
     return false;
   }
   return true;
@@ -98,13 +93,11 @@ validation_error parse_signup_request(std::string_view json, signup_request& out
 
   if (auto error = detail::read_string(doc, "password", text)) return error;
   const auto length = common::utf8_length(*text);
-  if (!length)
-    return detail::make_error(errc::bad_characters, "password", "password must be valid UTF-8");
+  if (!length) return detail::make_error(errc::bad_characters, "password", "password must be valid UTF-8");
   if (*length < min_password_code_points || *length > max_password_code_points) {
     return detail::make_error(errc::bad_length, "password",
-                              "password must be " + std::to_string(min_password_code_points) +
-                                  " to " + std::to_string(max_password_code_points) +
-                                  " characters");
+                              "password must be " + std::to_string(min_password_code_points) + " to " +
+                                  std::to_string(max_password_code_points) + " characters");
   }
   request.password = *text;
 
@@ -165,8 +158,7 @@ validation_error parse_group_room_request(std::string_view json, group_room_requ
   detail::json doc;
   if (auto error = detail::parse_object(json, doc)) return error;
   group_room_request request;
-  if (auto error = read_display_name(doc, "name", max_room_name_code_points, request.name))
-    return error;
+  if (auto error = read_display_name(doc, "name", max_room_name_code_points, request.name)) return error;
   if (const auto* ids = detail::find_member(doc, "memberIds", /*null_is_absent=*/true)) {
     if (auto error = detail::read_id_array(*ids, "memberIds", max_member_ids, request.member_ids)) {
       return error;
@@ -189,10 +181,8 @@ validation_error parse_add_members_request(std::string_view json, add_members_re
   if (auto error = detail::parse_object(json, doc)) return error;
   add_members_request request;
   const auto* ids = detail::find_member(doc, "userIds");
-  if (ids == nullptr)
-    return detail::make_error(errc::missing_field, "userIds", "userIds is required");
-  if (auto error = detail::read_id_array(*ids, "userIds", max_member_ids, request.user_ids))
-    return error;
+  if (ids == nullptr) return detail::make_error(errc::missing_field, "userIds", "userIds is required");
+  if (auto error = detail::read_id_array(*ids, "userIds", max_member_ids, request.user_ids)) return error;
   if (request.user_ids.empty()) {
     return detail::make_error(errc::bad_length, "userIds", "userIds must not be empty");
   }
@@ -257,10 +247,8 @@ validation_error read_room_head(const detail::json& doc, std::int64_t& id, room_
 }
 
 // Positive ids in their order (no de-duplication: the server's list is shown as it is).
-validation_error read_user_ids(const detail::json& value, const char* name,
-                               std::vector<std::int64_t>& out) {
-  if (!value.is_array())
-    return detail::make_error(errc::wrong_type, name, std::string(name) + " must be an array");
+validation_error read_user_ids(const detail::json& value, const char* name, std::vector<std::int64_t>& out) {
+  if (!value.is_array()) return detail::make_error(errc::wrong_type, name, std::string(name) + " must be an array");
   std::vector<std::int64_t> ids;
   ids.reserve(value.size());
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -271,8 +259,7 @@ validation_error read_user_ids(const detail::json& value, const char* name,
     // nlohmann keeps non-negative literals unsigned: check the range before converting.
     const bool positive_int64 =
         value[i].is_number_unsigned()
-            ? value[i].get<std::uint64_t>() - 1 <
-                  static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+            ? value[i].get<std::uint64_t>() - 1 < static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
             : value[i].get<std::int64_t>() >= 1;
     if (!positive_int64) {
       return detail::make_error(errc::out_of_range, element, element + " must be a positive id");
@@ -291,20 +278,17 @@ validation_error read_room_object(const detail::json& doc, room& out) {
     if (auto error = detail::read_timestamp(doc, "createdAt", value.created_at_ms)) return error;
   }
   if (const auto* members = detail::find_member(doc, "members", /*null_is_absent=*/true)) {
-    if (!members->is_array())
-      return detail::make_error(errc::wrong_type, "members", "members must be an array");
+    if (!members->is_array()) return detail::make_error(errc::wrong_type, "members", "members must be an array");
     value.members.reserve(members->size());
     for (std::size_t i = 0; i < members->size(); ++i) {
       const auto& item = (*members)[i];
       const std::string where = "members[" + std::to_string(i) + "]";
-      if (!item.is_object())
-        return detail::make_error(errc::wrong_type, where, where + " must be an object");
+      if (!item.is_object()) return detail::make_error(errc::wrong_type, where, where + " must be an object");
       room_member member;
       const std::string* nickname = nullptr;
       if (auto error = detail::read_int64(item, "userId", 1, member.user_id))
         return detail::nested(std::move(error), where);
-      if (auto error = detail::read_string(item, "nickname", nickname))
-        return detail::nested(std::move(error), where);
+      if (auto error = detail::read_string(item, "nickname", nickname)) return detail::nested(std::move(error), where);
       member.nickname = *nickname;
       value.members.push_back(std::move(member));
     }
@@ -314,8 +298,7 @@ validation_error read_room_object(const detail::json& doc, room& out) {
 }
 
 // {"id","type","name" of a room or room summary, without the closing brace.
-void append_room_head(std::int64_t id, room_type type, const std::optional<std::string>& name,
-                      std::string& out) {
+void append_room_head(std::int64_t id, room_type type, const std::optional<std::string>& name, std::string& out) {
   out.append(R"({"id":)");
   append_json_int(id, out);
   out.append(R"(,"type":")");
@@ -357,23 +340,19 @@ validation_error read_room_summary(const detail::json& doc, room_summary& out) {
 
 }  // namespace
 
-void append_json(const api_error& error, std::string& out) {
-  out.append(error_body(error.code, error.message));
-}
+void append_json(const api_error& error, std::string& out) { out.append(error_body(error.code, error.message)); }
 
 validation_error parse_api_error(std::string_view json, api_error& out) {
   detail::json doc;
   if (auto error = detail::parse_object(json, doc)) return error;
   const auto* body = detail::find_member(doc, "error");
   if (body == nullptr) return detail::make_error(errc::missing_field, "error", "error is required");
-  if (!body->is_object())
-    return detail::make_error(errc::wrong_type, "error", "error must be an object");
+  if (!body->is_object()) return detail::make_error(errc::wrong_type, "error", "error must be an object");
   api_error value;
   const std::string* text = nullptr;
   if (auto error = detail::read_string(*body, "code", text)) return detail::nested(std::move(error), "error");
   value.code = *text;
-  if (auto error = detail::read_string(*body, "message", text))
-    return detail::nested(std::move(error), "error");
+  if (auto error = detail::read_string(*body, "message", text)) return detail::nested(std::move(error), "error");
   value.message = *text;
   out = std::move(value);
   return {};
@@ -579,10 +558,8 @@ validation_error parse_history_page(std::string_view json, history_page& out) {
   if (auto error = detail::parse_object(json, doc)) return error;
   history_page value;
   const auto* messages = detail::find_member(doc, "messages");
-  if (messages == nullptr)
-    return detail::make_error(errc::missing_field, "messages", "messages is required");
-  if (!messages->is_array())
-    return detail::make_error(errc::wrong_type, "messages", "messages must be an array");
+  if (messages == nullptr) return detail::make_error(errc::missing_field, "messages", "messages is required");
+  if (!messages->is_array()) return detail::make_error(errc::wrong_type, "messages", "messages must be an array");
   value.messages.reserve(messages->size());
   for (std::size_t i = 0; i < messages->size(); ++i) {
     chat_message message;
@@ -613,8 +590,7 @@ validation_error parse_unread_state(std::string_view json, unread_state& out) {
   if (auto error = detail::parse_object(json, doc)) return error;
   unread_state value;
   if (auto error = detail::read_int64(doc, "unreadCount", 0, value.unread_count)) return error;
-  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, value.last_read_message_id))
-    return error;
+  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, value.last_read_message_id)) return error;
   out = value;
   return {};
 }
@@ -632,15 +608,12 @@ validation_error parse_read_accepted(std::string_view json, read_accepted& out) 
   if (auto error = detail::parse_object(json, doc)) return error;
   read_accepted value;
   if (auto error = detail::read_int64(doc, "roomId", 1, value.room_id)) return error;
-  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, value.last_read_message_id))
-    return error;
+  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, value.last_read_message_id)) return error;
   out = value;
   return {};
 }
 
-void append_json(std::span<const std::int64_t> user_ids, std::string& out) {
-  append_id_array(user_ids, out);
-}
+void append_json(std::span<const std::int64_t> user_ids, std::string& out) { append_id_array(user_ids, out); }
 
 validation_error parse_user_ids(std::string_view json, std::vector<std::int64_t>& out) {
   detail::json doc;

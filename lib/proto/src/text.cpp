@@ -18,8 +18,8 @@ bool has_forbidden_name_characters(std::string_view s) noexcept {
     char32_t cp = 0;
     const std::size_t n = common::utf8_decode(s, i, cp);
     if (n == 0) return true;
-    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
-        (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069)) {
       return true;
     }
     i += n;

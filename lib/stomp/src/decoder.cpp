@@ -126,8 +126,7 @@ std::error_code decoder::feed_impl(std::string_view bytes, const sink& s) {
       case state::nul_terminated: {
         const std::size_t avail = static_cast<std::size_t>(end - p);
         const void* nul = std::memchr(p, '\0', avail);
-        const std::size_t take =
-            nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - p) : avail;
+        const std::size_t take = nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - p) : avail;
         if (take > limits_.max_frame_bytes - frame_bytes_) {
           fail(errc::frame_too_large);
           break;

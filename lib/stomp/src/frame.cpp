@@ -28,10 +28,9 @@ std::string_view to_string(command cmd) noexcept {
 
 std::optional<command> parse_command(std::string_view text) noexcept {
   static constexpr command all[] = {
-      command::connect,   command::stomp,       command::connected, command::send,
-      command::subscribe, command::unsubscribe, command::ack,       command::nack,
-      command::begin,     command::commit,      command::abort,     command::disconnect,
-      command::message,   command::receipt,     command::error,
+      command::connect,     command::stomp,      command::connected, command::send,    command::subscribe,
+      command::unsubscribe, command::ack,        command::nack,      command::begin,   command::commit,
+      command::abort,       command::disconnect, command::message,   command::receipt, command::error,
   };
   for (const command c : all) {
     if (to_string(c) == text) return c;
@@ -51,15 +50,13 @@ std::optional<std::string_view> frame::get(std::string_view name) const noexcept
 }
 
 void frame::set(std::string name, std::string value) {
-  const auto first =
-      std::find_if(headers.begin(), headers.end(), [&](const header& h) { return h.name == name; });
+  const auto first = std::find_if(headers.begin(), headers.end(), [&](const header& h) { return h.name == name; });
   if (first == headers.end()) {
     headers.push_back(header{std::move(name), std::move(value)});
     return;
   }
   first->value = std::move(value);
-  headers.erase(std::remove_if(std::next(first), headers.end(),
-                               [&](const header& h) { return h.name == first->name; }),
+  headers.erase(std::remove_if(std::next(first), headers.end(), [&](const header& h) { return h.name == first->name; }),
                 headers.end());
 }
 

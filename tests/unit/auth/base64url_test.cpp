@@ -32,8 +32,8 @@ TEST(Base64url, RoundTripsEveryLengthAndByte) {
 }
 
 TEST(Base64url, RejectsPaddingAndForeignCharacters) {
-  for (const char* bad : {"Zg==", "Zm8=", "Zm9v=", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n", "Zm9v.", "Z",
-                          "Zm9vY", "Zm9vYmFyY"}) {
+  for (const char* bad :
+       {"Zg==", "Zm8=", "Zm9v=", "Zm+v", "Zm/v", "Zm9 v", "Zm9v\n", "Zm9v.", "Z", "Zm9vY", "Zm9vYmFyY"}) {
     EXPECT_FALSE(base64url_decode(bad).has_value()) << bad;
   }
   EXPECT_FALSE(base64url_decode(std::string_view("Zm9\0", 4)).has_value());

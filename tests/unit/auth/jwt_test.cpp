@@ -46,15 +46,14 @@ claims alice() { return {42, "alice@example.com", issued, issued + 86'400}; }
 std::string hmac_b64(std::string_view key, std::string_view data) {
   unsigned char mac[32];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &length);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &length);
   return base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), length));
 }
 
 // A correctly signed token with arbitrary header and payload text, to reach the checks that
 // come after the signature.
-std::string forge(std::string_view header_json, std::string_view payload_json,
-                  std::string_view key = secret) {
+std::string forge(std::string_view header_json, std::string_view payload_json, std::string_view key = secret) {
   std::string signing_input = base64url_encode(header_json) + "." + base64url_encode(payload_json);
   return signing_input + "." + hmac_b64(key, signing_input);
 }
@@ -68,9 +67,7 @@ std::error_code verify(std::string_view token, std::int64_t now = issued + 10) {
 
 }  // namespace
 
-TEST(Jwt, SignMatchesIndependentlyComputedToken) {
-  EXPECT_EQ(sign_jwt(alice(), secret), known_token);
-}
+TEST(Jwt, SignMatchesIndependentlyComputedToken) { EXPECT_EQ(sign_jwt(alice(), secret), known_token); }
 
 TEST(Jwt, VerifiesIndependentlyComputedToken) {
   claims out;
@@ -116,8 +113,7 @@ TEST(Jwt, RejectsTamperedPayload) {
   // alice's header and signature around a payload that says user 1.
   const auto p1 = token.find('.'), p2 = token.rfind('.');
   const auto o1 = other.find('.'), o2 = other.rfind('.');
-  const std::string spliced =
-      token.substr(0, p1 + 1) + other.substr(o1 + 1, o2 - o1 - 1) + token.substr(p2);
+  const std::string spliced = token.substr(0, p1 + 1) + other.substr(o1 + 1, o2 - o1 - 1) + token.substr(p2);
   EXPECT_EQ(verify(spliced), errc::bad_signature);
 }
 
@@ -152,8 +148,7 @@ TEST(Jwt, RejectsEveryAlgorithmButHs256) {
   EXPECT_EQ(verify(forge(R"({"typ":"JWT"})", payload)), errc::bad_algorithm);
   EXPECT_EQ(verify(forge(R"({})", payload)), errc::bad_algorithm);
   // The classic "alg":"none" attack: no signature at all.
-  const std::string none =
-      base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(payload) + ".";
+  const std::string none = base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(payload) + ".";
   EXPECT_EQ(verify(none), errc::bad_algorithm);
   // Sanity: the same payload under HS256 passes.
   EXPECT_EQ(verify(forge(R"({"alg":"HS256"})", payload)), std::error_code{});
@@ -176,18 +171,18 @@ TEST(Jwt, ToleratesSmallClockSkewOnly) {
   const std::string token = sign_jwt(alice(), secret);
   EXPECT_EQ(verify(token, issued - max_clock_skew_s), std::error_code{});
   EXPECT_EQ(verify(token, issued - max_clock_skew_s - 1), errc::not_yet_valid);
-  const std::string with_nbf = forge(
-      hs256, R"({"sub":"42","email":"a@b.c","iat":1795262400,"nbf":1795263400,"exp":1795348800})");
+  const std::string with_nbf =
+      forge(hs256, R"({"sub":"42","email":"a@b.c","iat":1795262400,"nbf":1795263400,"exp":1795348800})");
   EXPECT_EQ(verify(with_nbf, 1'795'263'400 - max_clock_skew_s), std::error_code{});
   EXPECT_EQ(verify(with_nbf, 1'795'263'400 - max_clock_skew_s - 1), errc::not_yet_valid);
 }
 
 TEST(Jwt, ExtremeTimesDoNotOverflow) {
-  const std::string far_future = forge(
-      hs256, R"({"sub":"1","email":"a@b.c","iat":9223372036854775807,"exp":9223372036854775807})");
+  const std::string far_future =
+      forge(hs256, R"({"sub":"1","email":"a@b.c","iat":9223372036854775807,"exp":9223372036854775807})");
   EXPECT_EQ(verify(far_future, issued), errc::not_yet_valid);
-  const std::string far_past = forge(
-      hs256, R"({"sub":"1","email":"a@b.c","iat":-9223372036854775808,"exp":9223372036854775807})");
+  const std::string far_past =
+      forge(hs256, R"({"sub":"1","email":"a@b.c","iat":-9223372036854775808,"exp":9223372036854775807})");
   EXPECT_EQ(verify(far_past, issued), std::error_code{});
 }
 
@@ -227,14 +222,13 @@ TEST(Jwt, RejectsNonJsonOrNonObjectParts) {
   EXPECT_EQ(verify(forge(hs256, "not json")), errc::malformed);
   EXPECT_EQ(verify(forge(hs256, R"([1,2,3])")), errc::malformed);
   EXPECT_EQ(verify(forge(hs256, "")), errc::malformed);
-  EXPECT_EQ(
-      verify(forge(hs256, "{\"sub\":\"42\",\"email\":\"\xFF\",\"iat\":1,\"exp\":1795348800}")),
-      errc::malformed);  // invalid UTF-8 inside JSON
+  EXPECT_EQ(verify(forge(hs256, "{\"sub\":\"42\",\"email\":\"\xFF\",\"iat\":1,\"exp\":1795348800}")),
+            errc::malformed);  // invalid UTF-8 inside JSON
 }
 
 TEST(Jwt, RequiresWellTypedClaims) {
-  const auto with = [](std::string_view sub, std::string_view email = R"("a@b.c")",
-                       std::string_view iat = "1795262400", std::string_view exp = "1795348800") {
+  const auto with = [](std::string_view sub, std::string_view email = R"("a@b.c")", std::string_view iat = "1795262400",
+                       std::string_view exp = "1795348800") {
     std::string payload = "{";
     if (!sub.empty()) payload += "\"sub\":" + std::string(sub) + ",";
     if (!email.empty()) payload += "\"email\":" + std::string(email) + ",";
@@ -265,10 +259,8 @@ TEST(Jwt, RequiresWellTypedClaims) {
   EXPECT_EQ(with(R"("42")", R"("a@b.c")", "1795262400", ""), errc::malformed);  // missing exp
   EXPECT_EQ(with(R"("42")", R"("a@b.c")", "1795262400", "1e10"), errc::malformed);
   EXPECT_EQ(with(R"("42")", R"("a@b.c")", "1795262400", "18446744073709551615"), errc::malformed);
-  EXPECT_EQ(
-      verify(forge(hs256,
-                   R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800,"nbf":"x"})")),
-      errc::malformed);
+  EXPECT_EQ(verify(forge(hs256, R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800,"nbf":"x"})")),
+            errc::malformed);
 }
 
 TEST(Jwt, ErrorsHaveReadableMessages) {
@@ -289,8 +281,8 @@ TEST(BearerToken, ExtractsTheToken) {
 }
 
 TEST(BearerToken, RejectsEverythingElse) {
-  for (const char* bad : {"", "Bearer", "Bearer ", "Bearer    ", "Bearerabc", "Basic abc",
-                          "Token abc", "Bear abc", "Bearer a b", "abc", "Bearer a\x01"}) {
+  for (const char* bad : {"", "Bearer", "Bearer ", "Bearer    ", "Bearerabc", "Basic abc", "Token abc", "Bear abc",
+                          "Bearer a b", "abc", "Bearer a\x01"}) {
     EXPECT_FALSE(bearer_token(bad).has_value()) << bad;
   }
 }

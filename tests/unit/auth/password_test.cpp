@@ -91,6 +91,5 @@ TEST(Password, NeedsRehashWhenCostOrAlgorithmDiffers) {
                                   crypto_pwhash_argon2i_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2I13),
             0);
   EXPECT_TRUE(verify_password(argon2i, "pw"));
-  EXPECT_TRUE(password_needs_rehash(
-      argon2i, {crypto_pwhash_argon2i_OPSLIMIT_MIN, crypto_pwhash_argon2i_MEMLIMIT_MIN}));
+  EXPECT_TRUE(password_needs_rehash(argon2i, {crypto_pwhash_argon2i_OPSLIMIT_MIN, crypto_pwhash_argon2i_MEMLIMIT_MIN}));
 }

@@ -58,8 +58,8 @@ TEST(Authenticate, MalformedHeader) {
 }
 
 TEST(Authenticate, RefusesForgedExpiredAndUnsignedTokens) {
-  const auto forged = authenticate(with_auth("Bearer " + token(1, now, now + 60, "another-secret-0123456789abcdef01")),
-                                   secret, now);
+  const auto forged =
+      authenticate(with_auth("Bearer " + token(1, now, now + 60, "another-secret-0123456789abcdef01")), secret, now);
   EXPECT_FALSE(forged.who);
   EXPECT_EQ(forged.failure, auth_failure::invalid);
 
@@ -83,8 +83,8 @@ TEST(Authenticate, RefusesForgedExpiredAndUnsignedTokens) {
 }
 
 TEST(Unauthorized, IsA401WithTheErrorBodyAndAChallenge) {
-  for (const auto failure : {auth_failure::missing, auth_failure::malformed, auth_failure::invalid,
-                             auth_failure::expired}) {
+  for (const auto failure :
+       {auth_failure::missing, auth_failure::malformed, auth_failure::invalid, auth_failure::expired}) {
     const auto res = unauthorized(failure);
     EXPECT_EQ(res.result(), chat::http::status::unauthorized);
     EXPECT_EQ(res[chat::http::bhttp::field::content_type], "application/json");

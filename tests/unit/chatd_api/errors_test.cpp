@@ -1,4 +1,4 @@
-// What a failed store call answers (SPEC §3 error bodies): each store error kind maps to one
+// What a failed store call answers (docs/rest.md error bodies): each store error kind maps to one
 // status and body, and libpqxx's exceptions map to the kinds the REST API used to derive from
 // them directly.
 #include "api/errors.hpp"

@@ -21,9 +21,8 @@ TEST(UnreadCacheFormat, RoundTrips) {
 TEST(UnreadCacheFormat, TreatsForeignValuesAsAMiss) {
   for (const char* bad : {"", "3", "null", "[]", "{}", R"({"unreadCount":1})", R"({"lastReadMessageId":1})",
                           R"({"unreadCount":"1","lastReadMessageId":1})",
-                          R"({"unreadCount":1.5,"lastReadMessageId":1})",
-                          R"({"unreadCount":-1,"lastReadMessageId":1})", R"({"unreadCount":1,"lastReadMessageId":-2})",
-                          "{\"unreadCount\":1,", "\xff\xfe"}) {
+                          R"({"unreadCount":1.5,"lastReadMessageId":1})", R"({"unreadCount":-1,"lastReadMessageId":1})",
+                          R"({"unreadCount":1,"lastReadMessageId":-2})", "{\"unreadCount\":1,", "\xff\xfe"}) {
     EXPECT_EQ(decode_unread(bad), std::nullopt) << bad;
   }
   // Extra members are fine (forward compatible).

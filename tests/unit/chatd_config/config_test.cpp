@@ -11,7 +11,8 @@ using chat::chatd::parse_config;
 namespace {
 
 // Runs parse_config over argv with a clean CHATD_* environment plus `env`.
-chat::chatd::parse_outcome parse(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
+chat::chatd::parse_outcome parse(std::vector<std::string> args,
+                                 std::vector<std::pair<std::string, std::string>> env = {}) {
   for (const char* name : {"CHATD_DATABASE_URL", "CHATD_JWT_SECRET", "CHATD_HTTP_PORT", "CHATD_ROLES",
                            "CHATD_HEARTBEAT", "CHATD_LOG_FORMAT", "CHATD_PRESENCE_TTL", "CHATD_PRESENCE_REFRESH"}) {
     unsetenv(name);
@@ -55,7 +56,8 @@ TEST(Config, DefaultsMatchTheSpec) {
 }
 
 TEST(Config, EnvironmentAndFlags) {
-  auto out = parse({db, secret, "--roles=gateway,receipts"}, {{"CHATD_HTTP_PORT", "9090"}, {"CHATD_HEARTBEAT", "0,5000"}});
+  auto out =
+      parse({db, secret, "--roles=gateway,receipts"}, {{"CHATD_HTTP_PORT", "9090"}, {"CHATD_HEARTBEAT", "0,5000"}});
   ASSERT_TRUE(out.cfg.has_value());
   EXPECT_EQ(out.cfg->http_port, 9090);
   EXPECT_TRUE(out.cfg->roles.gateway);
@@ -67,8 +69,8 @@ TEST(Config, EnvironmentAndFlags) {
 }
 
 TEST(Config, DurationsAcceptUnits) {
-  auto out = parse({db, secret, "--jwt-ttl=2h", "--write-stall-timeout=1500ms", "--presence-ttl=3s",
-                    "--presence-refresh=1s"});
+  auto out =
+      parse({db, secret, "--jwt-ttl=2h", "--write-stall-timeout=1500ms", "--presence-ttl=3s", "--presence-refresh=1s"});
   ASSERT_TRUE(out.cfg.has_value());
   EXPECT_EQ(out.cfg->jwt_ttl.count(), 7200);
   EXPECT_EQ(out.cfg->write_stall_timeout.count(), 1500);
@@ -104,8 +106,8 @@ TEST(Config, BadValuesExitTwo) {
   EXPECT_EQ(parse({db, secret, "--jwt-ttl=10parsecs"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--presence-ttl=10s", "--presence-refresh=20s"}).exit_code, 2);
   EXPECT_EQ(parse({db, "--jwt-secret=short"}).exit_code, 2);
-  EXPECT_EQ(parse({secret}).exit_code, 2);                          // no database
-  EXPECT_EQ(parse({db}).exit_code, 2);                              // no secret
+  EXPECT_EQ(parse({secret}).exit_code, 2);  // no database
+  EXPECT_EQ(parse({db}).exit_code, 2);      // no secret
   EXPECT_EQ(parse({"--database-url=mysql://x", secret}).exit_code, 2);
   EXPECT_FALSE(parse({db, secret, "--http-port=65536"}).cfg.has_value());
   // A Redis URL that the Redis clients could not read used to start chatd against 127.0.0.1:6379.

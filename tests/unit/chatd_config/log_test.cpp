@@ -7,9 +7,8 @@ using chat::log::format;
 using chat::log::level;
 
 TEST(Log, JsonLineHasLevelTsMsgAndFields) {
-  const std::string line =
-      chat::log::render(format::json, level::warn, 1'763'726'400'123, "dependency \"down\"\n",
-                        {{"component", "redis"}, {"attempt", 3}, {"ok", false}});
+  const std::string line = chat::log::render(format::json, level::warn, 1'763'726'400'123, "dependency \"down\"\n",
+                                             {{"component", "redis"}, {"attempt", 3}, {"ok", false}});
   const auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["level"], "warn");
   EXPECT_EQ(j["ts"], "2025-11-21T12:00:00.123Z");

@@ -166,8 +166,9 @@ class fake_transport final : public transport {
   }
   void complete() {
     for (const auto& b : writes.back()) {
-      decoder_.feed(std::string_view(static_cast<const char*>(b.data()), b.size()),
-                    [this](stomp::frame&& f) { frames.push_back(std::move(f)); }, [this] { ++heartbeats; });
+      decoder_.feed(
+          std::string_view(static_cast<const char*>(b.data()), b.size()),
+          [this](stomp::frame&& f) { frames.push_back(std::move(f)); }, [this] { ++heartbeats; });
     }
     s_.on_output_written(in_flight_);
     in_flight_ = 0;
@@ -221,8 +222,7 @@ struct harness {
   std::shared_ptr<session_env> env;
   boost::asio::io_context ioc;  // last: destroyed first, with any handler still holding a session
 
-  explicit harness(session_settings settings = defaults(), user_limits limits = {})
-      : users(limits) {
+  explicit harness(session_settings settings = defaults(), user_limits limits = {}) : users(limits) {
     settings.jwt_secret = std::string(secret);
     stats.metrics = &node_metrics;
     env = std::make_shared<session_env>(

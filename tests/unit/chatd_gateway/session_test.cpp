@@ -404,7 +404,8 @@ TEST(session_send, disconnect_receipt_follows_pending_sends) {
 TEST(session_send, read_receipts_and_typing) {
   harness h;
   auto c = h.connect(1);
-  c.send(command::send, {{"destination", "/app/chat.read"}, {"receipt", "rd"}}, R"({"roomId":10,"lastReadMessageId":42})");
+  c.send(command::send, {{"destination", "/app/chat.read"}, {"receipt", "rd"}},
+         R"({"roomId":10,"lastReadMessageId":42})");
   ASSERT_EQ(h.log.receipts.size(), 1u);
   EXPECT_EQ(h.log.receipts[0].first.last_read_message_id, 42);
   EXPECT_EQ(h.log.receipts[0].first.user_id, 1);

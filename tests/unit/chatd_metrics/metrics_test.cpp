@@ -55,7 +55,8 @@ TEST(Metrics, HistogramCountMatchesTheInfBucketInEveryScrapeUnderConcurrentObser
   });
   auto value_after = [](const std::string& text, const std::string& prefix) {
     const auto at = text.find(prefix);
-    return at == std::string::npos ? std::string("missing") : text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
+    return at == std::string::npos ? std::string("missing")
+                                   : text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
   };
   while (h.cumulative().back() == 0) std::this_thread::yield();  // the writer is running
   for (int i = 0; i < 20000; ++i) {

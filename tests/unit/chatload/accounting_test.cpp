@@ -78,7 +78,8 @@ TEST(Plan, RampGrowsTheRateLinearly) {
   // 100/s after a 2 s ramp: 100 sends during the ramp (rate*ramp/2), the k-th at sqrt(2*ramp*k/rate).
   const plan p{10, 2, 5, 100, 2.0};
   EXPECT_EQ(p.planned_offset_ns(0), 0);
-  EXPECT_NEAR(static_cast<double>(p.planned_offset_ns(25)), 1e9, 1e3);   // a quarter of the ramp's sends at half its time
+  EXPECT_NEAR(static_cast<double>(p.planned_offset_ns(25)), 1e9,
+              1e3);  // a quarter of the ramp's sends at half its time
   EXPECT_NEAR(static_cast<double>(p.planned_offset_ns(100)), 2e9, 1e3);  // the ramp's end
   EXPECT_NEAR(static_cast<double>(p.planned_offset_ns(200)), 3e9, 1e3);  // then 100/s
   EXPECT_EQ(p.sends_in(1.0), 25u);

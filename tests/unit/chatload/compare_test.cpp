@@ -15,8 +15,13 @@ nlohmann::json report(double p99, double delivered_per_s, std::uint64_t lost, st
             {"receipt", {{"p99", 4.0}}}}},
           {"throughput", {{"sent_per_s", 100.0}, {"delivered_per_s", delivered_per_s}}},
           {"counts",
-           {{"planned", 1000}, {"expected", 10000}, {"lost", lost}, {"duplicated", 0}, {"reordered", 0},
-            {"errors", errors}, {"dropped_sends", 0}}}};
+           {{"planned", 1000},
+            {"expected", 10000},
+            {"lost", lost},
+            {"duplicated", 0},
+            {"reordered", 0},
+            {"errors", errors},
+            {"dropped_sends", 0}}}};
 }
 
 const compare_row& row(const compare_result& r, std::string_view name) {

@@ -73,7 +73,8 @@ TEST(IntervalHistogram, CompactWithinSixPercent) {
     ASSERT_LT(i, interval_histogram::bucket_count);
     EXPECT_LE(interval_histogram::lowest_equivalent(i), v) << v;
     EXPECT_GE(interval_histogram::highest_equivalent(i), v) << v;
-    EXPECT_LE(static_cast<double>(interval_histogram::highest_equivalent(i) - v), 0.0625 * static_cast<double>(v) + 1) << v;
+    EXPECT_LE(static_cast<double>(interval_histogram::highest_equivalent(i) - v), 0.0625 * static_cast<double>(v) + 1)
+        << v;
   }
 }
 

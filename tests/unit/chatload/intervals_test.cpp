@@ -9,7 +9,7 @@ TEST(IntervalSeries, RecordsBySecondOfPlannedTime) {
   s.count_sent(0);
   s.count_sent(999'999'999);
   s.count_sent(1'000'000'000);
-  s.record_delivery(500'000'000, 1'000);    // second 0, 1 ms
+  s.record_delivery(500'000'000, 1'000);     // second 0, 1 ms
   s.record_delivery(1'500'000'000, 80'000);  // second 1, 80 ms
   s.record_delivery(-5, 2'000);              // before the start: second 0
   s.record_delivery(9'000'000'000, 3'000);   // past the end: the last second
@@ -37,7 +37,8 @@ TEST(IntervalSeries, MergeAddsPerSecond) {
   for (std::size_t sec = 0; sec < 2; ++sec) {
     EXPECT_EQ(a[sec].delivery.count(), all[sec].delivery.count());
     EXPECT_EQ(a[sec].over_50ms, all[sec].over_50ms);
-    for (double p : {50.0, 90.0, 99.0, 100.0}) EXPECT_EQ(a[sec].delivery.percentile(p), all[sec].delivery.percentile(p));
+    for (double p : {50.0, 90.0, 99.0, 100.0})
+      EXPECT_EQ(a[sec].delivery.percentile(p), all[sec].delivery.percentile(p));
   }
 }
 

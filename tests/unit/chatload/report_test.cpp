@@ -76,8 +76,7 @@ TEST(Report, RatesAndCountsForAssertions) {
   EXPECT_DOUBLE_EQ(metric_value(r, "error_rate"), 1.0 / 30);
   EXPECT_DOUBLE_EQ(metric_value(r, "lost_rate"), 0);
   std::string why;
-  const std::vector<assertion> asserts{*parse_assertion("error_rate<5%", why),
-                                       *parse_assertion("error_rate<1%", why)};
+  const std::vector<assertion> asserts{*parse_assertion("error_rate<5%", why), *parse_assertion("error_rate<1%", why)};
   const auto out = evaluate(r, asserts);
   EXPECT_TRUE(out[0].ok);
   EXPECT_FALSE(out[1].ok);

@@ -42,7 +42,11 @@ TEST(Scheduler, IssuesEachSendAtItsPlannedTimeWithRamp) {
   std::vector<dispatched> got;
   std::atomic<bool> stop{false};
   const std::int64_t t0 = clock.now + 5'000'000;
-  EXPECT_EQ(sched.run(t0, stop, [&](std::uint64_t g, std::int64_t planned) { got.push_back({g, planned, clock.now}); }), n);
+  EXPECT_EQ(sched.run(t0, stop,
+                      [&](std::uint64_t g, std::int64_t planned) {
+                        got.push_back({g, planned, clock.now});
+                      }),
+            n);
   ASSERT_EQ(got.size(), n);
   for (std::uint64_t g = 0; g < n; ++g) {
     EXPECT_EQ(got[g].g, g);

@@ -36,7 +36,8 @@ TEST(BlockingStomp, ConnectSubscribeSendReceiveDisconnect) {
     auto sub = co_await p.read_frame();
     co_await p.receipt(header_of(sub, "receipt"));
     auto send = co_await p.read_frame();
-    const auto receipt = test::frame_of(stomp::command::receipt, "", "receipt-id", header_of(send, "receipt"), "x-id", "77");
+    const auto receipt =
+        test::frame_of(stomp::command::receipt, "", "receipt-id", header_of(send, "receipt"), "x-id", "77");
     co_await p.write_frame(receipt);
     for (int i = 0; i < 3; ++i) {
       co_await p.write_frame(test::frame_of(stomp::command::message, "m" + std::to_string(i), "destination", "/a"));

@@ -126,10 +126,10 @@ class peer {
   }
 
   net::awaitable<void> connected(std::string heart_beat = "0,0", std::string version = "1.2") {
-    stomp::frame f = version.empty()
-                         ? frame_of(stomp::command::connected, "", "heart-beat", heart_beat, "server", "fake/1")
-                         : frame_of(stomp::command::connected, "", "version", version, "heart-beat", heart_beat,
-                                    "server", "fake/1");
+    stomp::frame f =
+        version.empty()
+            ? frame_of(stomp::command::connected, "", "heart-beat", heart_beat, "server", "fake/1")
+            : frame_of(stomp::command::connected, "", "version", version, "heart-beat", heart_beat, "server", "fake/1");
     co_await write_frame(f, false);
   }
 
@@ -238,9 +238,8 @@ class fake_stomp_server {
       bhttp::request<bhttp::string_body> req;
       co_await bhttp::async_read(ws.next_layer(), buffer, req, net::use_awaitable);
       std::string offered(req[bhttp::field::sec_websocket_protocol]);
-      ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(bhttp::field::sec_websocket_protocol, "v12.stomp");
-      }));
+      ws.set_option(websocket::stream_base::decorator(
+          [](websocket::response_type& res) { res.set(bhttp::field::sec_websocket_protocol, "v12.stomp"); }));
       co_await ws.async_accept(req, net::use_awaitable);
       peer_ = std::make_unique<peer>(std::move(ws));
       peer_->subprotocol_offered = offered;
@@ -287,15 +286,17 @@ struct http_exchange {
 class fake_http_server {
  public:
   enum class mode {
-    keep_alive,        // answers and keeps the connection open
-    close_after,       // answers with Connection: close and closes
-    silent_close,      // answers (keep-alive headers) and then closes without saying so
-    never_answer,      // reads the request and sends nothing
+    keep_alive,    // answers and keeps the connection open
+    close_after,   // answers with Connection: close and closes
+    silent_close,  // answers (keep-alive headers) and then closes without saying so
+    never_answer,  // reads the request and sends nothing
   };
   using handler = std::function<bhttp::response<bhttp::string_body>(const bhttp::request<bhttp::string_body>&)>;
 
   explicit fake_http_server(handler h, mode m = mode::keep_alive)
-      : handler_(std::move(h)), mode_(m), acceptor_(thread_.context(), tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
+      : handler_(std::move(h)),
+        mode_(m),
+        acceptor_(thread_.context(), tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
     net::co_spawn(thread_.context(), accept_loop(), [](std::exception_ptr) {});
   }
 

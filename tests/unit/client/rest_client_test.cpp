@@ -19,7 +19,7 @@ const char* session_json = R"({"token":"t0k","userId":7,"email":"ann@example.com
 
 std::string message_json(int id) {
   return R"({"id":)" + std::to_string(id) +
-      R"(,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":3,"senderId":7,"senderNickname":"ann","content":"hi","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"})";
+         R"(,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":3,"senderId":7,"senderNickname":"ann","content":"hi","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"})";
 }
 
 rest_client client_for(const fake_http_server& server, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
@@ -47,7 +47,8 @@ TEST(RestClient, LoginSendsJsonAndParsesTheSession) {
 
 TEST(RestClient, TokenBecomesABearerHeader) {
   fake_http_server server([](const request_type&) {
-    return json_response(200, R"({"id":7,"email":"ann@example.com","nickname":"ann","createdAt":"2026-01-01T00:00:00.000Z"})");
+    return json_response(
+        200, R"({"id":7,"email":"ann@example.com","nickname":"ann","createdAt":"2026-01-01T00:00:00.000Z"})");
   });
   auto api = client_for(server);
   api.set_token("abc.def.ghi");
@@ -94,7 +95,7 @@ TEST(RestClient, KeepAliveReusesOneConnection) {
 
 TEST(RestClient, ConnectionCloseOpensANewConnectionEachTime) {
   fake_http_server server([](const request_type&) { return json_response(200, "[]"); },
-                         fake_http_server::mode::close_after);
+                          fake_http_server::mode::close_after);
   auto api = client_for(server);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(api.list_rooms()) << i;
   EXPECT_EQ(server.connections(), 3);
@@ -102,7 +103,7 @@ TEST(RestClient, ConnectionCloseOpensANewConnectionEachTime) {
 
 TEST(RestClient, ServerClosingAnIdleConnectionIsNoticedBeforeReuse) {
   fake_http_server server([](const request_type&) { return json_response(200, session_json); },
-                         fake_http_server::mode::silent_close);
+                          fake_http_server::mode::silent_close);
   auto api = client_for(server);
   ASSERT_TRUE(api.login("a@b.cd", "x"));
   // A POST is not retried blindly: the client must notice the closed connection first.
@@ -138,7 +139,7 @@ TEST(RestClient, UnknownHostIsUnreachable) {
 
 TEST(RestClient, NoAnswerTimesOut) {
   fake_http_server server([](const request_type&) { return json_response(200, "{}"); },
-                         fake_http_server::mode::never_answer);
+                          fake_http_server::mode::never_answer);
   auto api = client_for(server, std::chrono::milliseconds(200));
   const auto start = std::chrono::steady_clock::now();
   const auto r = api.me();
@@ -169,8 +170,8 @@ TEST(RestClient, NonJsonSuccessIsABadResponseForTypedCalls) {
 
 TEST(RestClient, HistoryQueryAndPage) {
   fake_http_server server([](const request_type&) {
-    return json_response(200, R"({"messages":[)" + message_json(9) + "," + message_json(8) +
-                                  R"(],"hasMore":true,"nextCursor":8})");
+    return json_response(
+        200, R"({"messages":[)" + message_json(9) + "," + message_json(8) + R"(],"hasMore":true,"nextCursor":8})");
   });
   auto api = client_for(server);
   const auto r = api.history(3, 10, 2);
@@ -198,15 +199,19 @@ TEST(RestClient, RouteShapes) {
   fake_http_server server([](const request_type& req) {
     const std::string target(req.target());
     if (target == "/api/rooms/direct") {
-      return json_response(201, R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"members":[{"userId":7,"nickname":"ann"},{"userId":8,"nickname":"bo"}]})");
+      return json_response(
+          201,
+          R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"members":[{"userId":7,"nickname":"ann"},{"userId":8,"nickname":"bo"}]})");
     }
     if (target == "/api/rooms/group" || target == "/api/rooms/4/members") {
       return json_response(target == "/api/rooms/group" ? 201 : 200,
                            R"({"id":5,"type":"GROUP","name":"ops","createdBy":7,"members":[]})");
     }
     if (target == "/api/rooms") {
-      return json_response(200, R"([{"id":4,"type":"DIRECT","name":null,"memberCount":2,"unreadCount":1,"lastMessage":)" +
-                                    message_json(1) + R"(},{"id":5,"type":"GROUP","name":"ops","memberCount":3,"unreadCount":0,"lastMessage":null}])");
+      return json_response(
+          200, R"([{"id":4,"type":"DIRECT","name":null,"memberCount":2,"unreadCount":1,"lastMessage":)" +
+                   message_json(1) +
+                   R"(},{"id":5,"type":"GROUP","name":"ops","memberCount":3,"unreadCount":0,"lastMessage":null}])");
     }
     if (target == "/api/rooms/4/unread") return json_response(200, R"({"unreadCount":3,"lastReadMessageId":11})");
     if (target == "/api/rooms/4/members/online") return json_response(200, "[7,8]");

@@ -250,7 +250,8 @@ TEST_P(StompClient, ErrorFrameEndsTheSession) {
   fake_stomp_server server(ioc, websocket());
   server.serve([&](peer& p) -> net::awaitable<void> {
     co_await p.read_frame();
-    co_await p.write_frame(test::frame_of(stomp::command::error, "a valid token is required", "message", "unauthorized"));
+    co_await p.write_frame(
+        test::frame_of(stomp::command::error, "a valid token is required", "message", "unauthorized"));
     co_await p.read_until_closed();
   });
   auto client = stomp_client::create(ioc.get_executor(), options_for(server), rec.handlers());

@@ -60,9 +60,8 @@ TEST(Iso8601, ParsesRfc3339Variants) {
 }
 
 TEST(Iso8601, RoundTripsAcrossTheRange) {
-  for (std::int64_t ms :
-       {min_iso8601_unix_ms, std::int64_t{-123'456'789'012}, std::int64_t{-1}, std::int64_t{0},
-        std::int64_t{1}, spec_example_ms, std::int64_t{4'102'444'800'000}, max_iso8601_unix_ms}) {
+  for (std::int64_t ms : {min_iso8601_unix_ms, std::int64_t{-123'456'789'012}, std::int64_t{-1}, std::int64_t{0},
+                          std::int64_t{1}, spec_example_ms, std::int64_t{4'102'444'800'000}, max_iso8601_unix_ms}) {
     EXPECT_EQ(parse_iso8601_ms(format_iso8601_ms(ms)), ms) << ms;
   }
   // Every day over several leap cycles, at an odd time of day.
@@ -112,13 +111,13 @@ TEST(Iso8601, RejectsEmbeddedNul) {
 }
 
 TEST(Iso8601, NowIsTheSystemClock) {
-  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto before =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   const std::int64_t now = now_unix_ms();
-  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const auto after =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   EXPECT_LE(before, now);
   EXPECT_LE(now, after);
 }

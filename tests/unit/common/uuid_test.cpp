@@ -92,8 +92,6 @@ TEST(Uuid, RejectsOtherForms) {
 }
 
 TEST(Uuid, NormalizeLowersOnlyLetters) {
-  EXPECT_EQ(normalize_uuid("3B241101-E2BB-4255-8CAF-4136C566A962"),
-            "3b241101-e2bb-4255-8caf-4136c566a962");
-  EXPECT_EQ(normalize_uuid("3b241101-e2bb-4255-8caf-4136c566a962"),
-            "3b241101-e2bb-4255-8caf-4136c566a962");
+  EXPECT_EQ(normalize_uuid("3B241101-E2BB-4255-8CAF-4136C566A962"), "3b241101-e2bb-4255-8caf-4136c566a962");
+  EXPECT_EQ(normalize_uuid("3b241101-e2bb-4255-8caf-4136c566a962"), "3b241101-e2bb-4255-8caf-4136c566a962");
 }

@@ -76,8 +76,9 @@ TEST(chat_dialect, replay_headers_alone_are_no_dialect) {
 }
 
 TEST(spring_dialect, decodes_big_endian_partition_offset_and_timestamp) {
-  const auto info = normalise(spring_headers("orders", 3, 1234, "org.springframework.kafka.support.serializer."
-                                                                "DeserializationException",
+  const auto info = normalise(spring_headers("orders", 3, 1234,
+                                             "org.springframework.kafka.support.serializer."
+                                             "DeserializationException",
                                              "failed to deserialize; nested exception is ..."));
   EXPECT_EQ(info.kind, dialect::spring);
   EXPECT_EQ(info.origin_topic, "orders");

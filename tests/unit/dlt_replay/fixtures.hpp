@@ -9,7 +9,7 @@
 
 namespace dlt_replay::test {
 
-// chatd's §5 headers (decimal text, Unix ms), after the original record's own headers.
+// chatd's docs/topics.md headers (decimal text, Unix ms), after the original record's own headers.
 inline std::vector<header> chat_headers(const std::string& topic = "chat.messages", int partition = 3,
                                         long long offset = 1234) {
   return {

@@ -45,7 +45,7 @@ TEST(record_json, compact_json_value_is_embedded_and_round_trips_exactly) {
 
 TEST(record_json, non_compact_json_and_poison_text_stay_text) {
   for (const std::string& value : {std::string(R"({"roomId": 42, "content": "spaced"})"), std::string("{not json"),
-                                  std::string(R"({"b":1,"a":2,"b":3})"), std::string("12"), std::string("")}) {
+                                   std::string(R"({"b":1,"a":2,"b":3})"), std::string("12"), std::string("")}) {
     const auto d = chat_dead_letter(value);
     EXPECT_EQ(to_json(d)["valueFormat"], "text") << value;
     expect_same_bytes(round_trip(d), d);

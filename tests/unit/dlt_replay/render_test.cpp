@@ -43,11 +43,11 @@ TEST(render, show_decodes_every_header_and_pretty_prints_the_payload) {
   std::ostringstream os;
   write_show(os, d);
   const auto text = os.str();
-  for (const char* part : {"spring", "orders 3:1234", "orders-service", "java.lang.IllegalStateException",
-                           "kafka_dlt-original-partition: 3  [4-byte big-endian]",
-                           "kafka_dlt-original-offset: 1234  [8-byte big-endian]",
-                           "kafka_dlt-original-timestamp: 1700000000000  (2023-11-14T22:13:20.000Z)",
-                           "\"content\": \"hi\"", "Listener.java:42"}) {
+  for (const char* part :
+       {"spring", "orders 3:1234", "orders-service", "java.lang.IllegalStateException",
+        "kafka_dlt-original-partition: 3  [4-byte big-endian]", "kafka_dlt-original-offset: 1234  [8-byte big-endian]",
+        "kafka_dlt-original-timestamp: 1700000000000  (2023-11-14T22:13:20.000Z)", "\"content\": \"hi\"",
+        "Listener.java:42"}) {
     EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
   }
 }
@@ -55,7 +55,8 @@ TEST(render, show_decodes_every_header_and_pretty_prints_the_payload) {
 TEST(render, dry_run_shows_target_headers_and_value) {
   const auto d = chat_dead_letter();
   ledger_view ledger;
-  replay_planner p({}, ledger, [](const std::string&) { return 6; }, 1763726500000);
+  replay_planner p(
+      {}, ledger, [](const std::string&) { return 6; }, 1763726500000);
   const auto item = p.plan(d);
   std::ostringstream os;
   write_plan(os, d, item);

@@ -252,9 +252,9 @@ TEST(replay_summary, exit_codes) {
 
 TEST(replay_summary, counts_planning_outcomes) {
   replay_summary s;
-  for (const auto a : {replay_action::send, replay_action::park, replay_action::already_done,
-                       replay_action::same_origin, replay_action::over_max_replays, replay_action::no_target,
-                       replay_action::target_missing}) {
+  for (const auto a :
+       {replay_action::send, replay_action::park, replay_action::already_done, replay_action::same_origin,
+        replay_action::over_max_replays, replay_action::no_target, replay_action::target_missing}) {
     s.count(a);
   }
   EXPECT_EQ(s.replayed + s.parked, 0U);

@@ -100,10 +100,13 @@ TEST_F(consumer_test, seek_delivers_records_again) {
   // librdkafka refuses a seek while the partition's fetcher is in a transient state (for
   // example validating a leader epoch after a metadata refresh): try again until it takes.
   std::error_code seek_error;
-  ASSERT_TRUE(eventually([&] {
-    seek_error = c.seek({"single", 0, 3});
-    return !seek_error;
-  }, 60s)) << seek_error.message();
+  ASSERT_TRUE(eventually(
+      [&] {
+        seek_error = c.seek({"single", 0, 3});
+        return !seek_error;
+      },
+      60s))
+      << seek_error.message();
   const auto again = consume(c, 7, 60s);
   ASSERT_EQ(again.size(), 7U);
   for (std::size_t i = 0; i < again.size(); ++i) {
@@ -117,10 +120,12 @@ TEST_F(consumer_test, seek_delivers_records_again) {
 TEST_F(consumer_test, pause_stops_delivery_and_resume_restarts_it) {
   consumer c(consumer_settings(), "pausers", {"single"});
   std::error_code ec;
-  ASSERT_TRUE(eventually([&] {
-    c.poll(10, 100ms, ec);
-    return !c.assignment().empty();
-  }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        c.poll(10, 100ms, ec);
+        return !c.assignment().empty();
+      },
+      60s));
   const auto assigned = c.assignment();
   c.pause(assigned);
   produce_values("single", 0, 5);
@@ -173,10 +178,12 @@ TEST_F(consumer_test, rebalance_callbacks_see_assigned_and_revoked_partitions) {
   c.on_assign([&](const std::vector<topic_partition>& p) { assigned = p; });
   c.on_revoke([&](const std::vector<topic_partition>& p) { revoked = p; });
   std::error_code ec;
-  ASSERT_TRUE(eventually([&] {
-    c.poll(10, 100ms, ec);
-    return !assigned.empty();
-  }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        c.poll(10, 100ms, ec);
+        return !assigned.empty();
+      },
+      60s));
   std::sort(assigned.begin(), assigned.end(), [](const auto& a, const auto& b) { return a.partition < b.partition; });
   ASSERT_EQ(assigned.size(), 3U);
   for (std::int32_t i = 0; i < 3; ++i) {
@@ -197,20 +204,23 @@ TEST_F(consumer_test, rebalance_callbacks_see_assigned_and_revoked_partitions) {
 TEST_F(consumer_test, two_members_split_the_partitions) {
   consumer a(consumer_settings(), "splitters", {"events"});
   std::error_code ec;
-  ASSERT_TRUE(eventually([&] {
-    a.poll(10, 50ms, ec);
-    return a.assignment().size() == 3;
-  }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        a.poll(10, 50ms, ec);
+        return a.assignment().size() == 3;
+      },
+      60s));
   std::size_t a_revocations = 0;
   a.on_revoke([&](const std::vector<topic_partition>&) { ++a_revocations; });
 
   consumer b(consumer_settings(), "splitters", {"events"});
-  ASSERT_TRUE(eventually([&] {
-    a.poll(10, 50ms, ec);
-    b.poll(10, 50ms, ec);
-    return a.assignment().size() + b.assignment().size() == 3 && !b.assignment().empty() &&
-           !a.assignment().empty();
-  }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        a.poll(10, 50ms, ec);
+        b.poll(10, 50ms, ec);
+        return a.assignment().size() + b.assignment().size() == 3 && !b.assignment().empty() && !a.assignment().empty();
+      },
+      60s));
   EXPECT_GE(a_revocations, 1U);
   std::set<std::int32_t> partitions;
   for (const auto& tp : a.assignment()) partitions.insert(tp.partition);
@@ -222,8 +232,7 @@ TEST_F(consumer_test, two_members_split_the_partitions) {
 TEST_F(consumer_test, cooperative_sticky_assignment_works_with_the_dev_broker) {
   produce_values("events", 0, 6);
   std::vector<topic_partition> revoked;
-  consumer c(consumer_settings({{"partition.assignment.strategy", "cooperative-sticky"}}), "cooperators",
-             {"events"});
+  consumer c(consumer_settings({{"partition.assignment.strategy", "cooperative-sticky"}}), "cooperators", {"events"});
   c.on_revoke([&](const std::vector<topic_partition>& p) { revoked = p; });
   const auto records = consume(c, 6, 60s);
   EXPECT_EQ(records.size(), 6U);

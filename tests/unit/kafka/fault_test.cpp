@@ -90,12 +90,14 @@ TEST_F(fault_test, consumer_reports_an_unknown_topic_through_poll) {
   ASSERT_EQ(broker_->control("topic-error ghost UNKNOWN_TOPIC_OR_PART").rfind("ok", 0), 0U);
   consumer c(consumer_settings(), "ghost-readers", {"ghost"});
   std::error_code seen;
-  ASSERT_TRUE(eventually([&] {
-    std::error_code ec;
-    c.poll(10, 100ms, ec);
-    if (ec) seen = ec;
-    return static_cast<bool>(seen);
-  }, 60s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::error_code ec;
+        c.poll(10, 100ms, ec);
+        if (ec) seen = ec;
+        return static_cast<bool>(seen);
+      },
+      60s));
   EXPECT_EQ(seen, errc::unknown_topic) << seen.message();
 }
 

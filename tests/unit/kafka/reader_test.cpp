@@ -83,7 +83,7 @@ TEST_F(reader_test, records_outlive_the_reader) {
 TEST_F(reader_test, admin_request_topic_creates_on_a_cluster_that_auto_creates) {
   admin a(client_settings());
   EXPECT_EQ(a.partition_count("fresh-topic", 5s), -1);  // asking for all topics creates nothing
-  EXPECT_EQ(a.request_topic("fresh-topic", 60s), 4);     // the development broker's default
+  EXPECT_EQ(a.request_topic("fresh-topic", 60s), 4);    // the development broker's default
   EXPECT_EQ(a.partition_count("fresh-topic", 5s), 4);
   EXPECT_EQ(a.request_topic("events", 60s), 3);
 }

@@ -30,20 +30,17 @@ TEST(SendRequest, ParsesMinimalAndFullBodies) {
   EXPECT_EQ(out, (send_request{5, "hi", std::nullopt}));
 
   ASSERT_FALSE(parse_send_request(
-      R"({"roomId":5,"content":"hi","type":"TEXT","messageKey":"3B241101-E2BB-4255-8CAF-4136C566A962"})",
-      out));
+      R"({"roomId":5,"content":"hi","type":"TEXT","messageKey":"3B241101-E2BB-4255-8CAF-4136C566A962"})", out));
   EXPECT_EQ(out, (send_request{5, "hi", std::string(key)}));
 
   // null counts as absent for the optional members.
-  ASSERT_FALSE(
-      parse_send_request(R"({"roomId":5,"content":"hi","type":null,"messageKey":null})", out));
+  ASSERT_FALSE(parse_send_request(R"({"roomId":5,"content":"hi","type":null,"messageKey":null})", out));
   EXPECT_EQ(out, (send_request{5, "hi", std::nullopt}));
 }
 
 TEST(SendRequest, RoundTrips) {
   for (const send_request& request :
-       {send_request{1, "x", std::nullopt},
-        send_request{INT64_MAX, "multi\nline \"quoted\"", std::string(key)}}) {
+       {send_request{1, "x", std::nullopt}, send_request{INT64_MAX, "multi\nline \"quoted\"", std::string(key)}}) {
     send_request back;
     ASSERT_FALSE(parse_send_request(to_json(request), back));
     EXPECT_EQ(back, request);
@@ -69,12 +66,9 @@ TEST(SendRequest, HostileContentRoundTrips) {
 }
 
 TEST(SendRequest, ClientsMayNotSendSystemMessages) {
-  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","type":"SYSTEM"})"), errc::not_allowed,
-                         "type"));
-  EXPECT_TRUE(
-      fails_with(send(R"({"roomId":5,"content":"hi","type":"text"})"), errc::bad_format, "type"));
-  EXPECT_TRUE(
-      fails_with(send(R"({"roomId":5,"content":"hi","type":1})"), errc::wrong_type, "type"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","type":"SYSTEM"})"), errc::not_allowed, "type"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","type":"text"})"), errc::bad_format, "type"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","type":1})"), errc::wrong_type, "type"));
 }
 
 TEST(SendRequest, ContentBoundaries) {
@@ -82,13 +76,10 @@ TEST(SendRequest, ContentBoundaries) {
   const nlohmann::json ok = repeat("\xF0\x9F\x98\x80", 4000);
   const nlohmann::json too_long = repeat("\xF0\x9F\x98\x80", 4001);
   EXPECT_FALSE(send(R"({"roomId":5,"content":)" + ok.dump() + "}"));
-  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":)" + too_long.dump() + "}"),
-                         errc::bad_length, "content"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":)" + too_long.dump() + "}"), errc::bad_length, "content"));
   EXPECT_FALSE(send(R"({"roomId":5,"content":")" + repeat("a", 4000) + "\"}"));
-  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":")" + repeat("a", 4001) + "\"}"),
-                         errc::bad_length, "content"));
-  EXPECT_TRUE(
-      fails_with(send(R"({"roomId":5,"content":"abcdef"})", 5), errc::bad_length, "content"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":")" + repeat("a", 4001) + "\"}"), errc::bad_length, "content"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"abcdef"})", 5), errc::bad_length, "content"));
   EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":""})"), errc::bad_length, "content"));
   EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":" \n\t "})"), errc::bad_length, "content"));
   EXPECT_FALSE(send(R"({"roomId":5,"content":" . "})"));
@@ -105,10 +96,8 @@ TEST(SendRequest, WrongTypesAreValidationErrors) {
   EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":42})"), errc::wrong_type, "content"));
   EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":["hi"]})"), errc::wrong_type, "content"));
   EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":null})"), errc::wrong_type, "content"));
-  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","messageKey":"nope"})"),
-                         errc::bad_format, "messageKey"));
-  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","messageKey":7})"), errc::wrong_type,
-                         "messageKey"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","messageKey":"nope"})"), errc::bad_format, "messageKey"));
+  EXPECT_TRUE(fails_with(send(R"({"roomId":5,"content":"hi","messageKey":7})"), errc::wrong_type, "messageKey"));
   EXPECT_TRUE(fails_with(send(R"([{"roomId":5,"content":"hi"}])"), errc::not_an_object, ""));
   EXPECT_TRUE(fails_with(send("hello"), errc::invalid_json, ""));
 }
@@ -127,17 +116,16 @@ TEST(RoomSendBody, PlainTextBecomesTheContent) {
 
 TEST(RoomSendBody, JsonWithContentIsUnwrapped) {
   send_request out;
-  ASSERT_FALSE(parse_room_send_body(
-      R"( {"content":"hi","messageKey":"3b241101-e2bb-4255-8caf-4136c566a962"} )", 7, out));
+  ASSERT_FALSE(
+      parse_room_send_body(R"( {"content":"hi","messageKey":"3b241101-e2bb-4255-8caf-4136c566a962"} )", 7, out));
   EXPECT_EQ(out, (send_request{7, "hi", std::string(key)}));
   // The destination decides the room, not the body.
   ASSERT_FALSE(parse_room_send_body(R"({"content":"hi","roomId":99})", 7, out));
   EXPECT_EQ(out.room_id, 7);
-  EXPECT_TRUE(fails_with([&] { return parse_room_send_body(R"({"content":5})", 7, out); }(),
-                         errc::wrong_type, "content"));
-  EXPECT_TRUE(fails_with(
-      [&] { return parse_room_send_body(R"({"content":"x","type":"SYSTEM"})", 7, out); }(),
-      errc::not_allowed, "type"));
+  EXPECT_TRUE(
+      fails_with([&] { return parse_room_send_body(R"({"content":5})", 7, out); }(), errc::wrong_type, "content"));
+  EXPECT_TRUE(fails_with([&] { return parse_room_send_body(R"({"content":"x","type":"SYSTEM"})", 7, out); }(),
+                         errc::not_allowed, "type"));
 }
 
 TEST(RoomSendBody, ValidatesPlainText) {
@@ -146,8 +134,7 @@ TEST(RoomSendBody, ValidatesPlainText) {
   EXPECT_TRUE(fails_with(parse_room_send_body("", 7, out), errc::bad_length, "content"));
   EXPECT_TRUE(fails_with(parse_room_send_body("  \r\n", 7, out), errc::bad_length, "content"));
   EXPECT_FALSE(parse_room_send_body(repeat("\xC3\xA9", 4000), 7, out));
-  EXPECT_TRUE(fails_with(parse_room_send_body(repeat("\xC3\xA9", 4001), 7, out), errc::bad_length,
-                         "content"));
+  EXPECT_TRUE(fails_with(parse_room_send_body(repeat("\xC3\xA9", 4001), 7, out), errc::bad_length, "content"));
 }
 
 TEST(ReadRequest, ParsesAndRoundTrips) {
@@ -162,14 +149,13 @@ TEST(ReadRequest, ParsesAndRoundTrips) {
 
 TEST(ReadRequest, Validates) {
   read_request out;
-  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":5,"lastReadMessageId":-1})", out),
-                         errc::out_of_range, "lastReadMessageId"));
-  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":5,"lastReadMessageId":"1"})", out),
-                         errc::wrong_type, "lastReadMessageId"));
-  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":5})", out), errc::missing_field,
+  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":5,"lastReadMessageId":-1})", out), errc::out_of_range,
                          "lastReadMessageId"));
-  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":-5,"lastReadMessageId":1})", out),
-                         errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":5,"lastReadMessageId":"1"})", out), errc::wrong_type,
+                         "lastReadMessageId"));
+  EXPECT_TRUE(fails_with(parse_read_request(R"({"roomId":5})", out), errc::missing_field, "lastReadMessageId"));
+  EXPECT_TRUE(
+      fails_with(parse_read_request(R"({"roomId":-5,"lastReadMessageId":1})", out), errc::out_of_range, "roomId"));
 }
 
 TEST(TypingRequest, ParsesAndRoundTrips) {
@@ -178,8 +164,7 @@ TEST(TypingRequest, ParsesAndRoundTrips) {
   EXPECT_EQ(out.room_id, 12);
   ASSERT_FALSE(parse_typing_request(to_json(typing_request{99}), out));
   EXPECT_EQ(out.room_id, 99);
-  EXPECT_TRUE(
-      fails_with(parse_typing_request(R"({"roomId":1.5})", out), errc::wrong_type, "roomId"));
+  EXPECT_TRUE(fails_with(parse_typing_request(R"({"roomId":1.5})", out), errc::wrong_type, "roomId"));
   EXPECT_TRUE(fails_with(parse_typing_request(R"({})", out), errc::missing_field, "roomId"));
   EXPECT_TRUE(fails_with(parse_typing_request(R"(true)", out), errc::not_an_object, ""));
 }

@@ -13,9 +13,8 @@ constexpr std::int64_t at = 1'795'262'400'123;  // 2026-11-21T12:00:00.123Z
 
 TEST(ReadReceipt, SerializesAndRoundTrips) {
   const read_receipt receipt{42, 7, 1'099'511'627'776, at};
-  EXPECT_EQ(
-      to_json(receipt),
-      R"({"roomId":42,"userId":7,"lastReadMessageId":1099511627776,"at":"2026-11-21T12:00:00.123Z"})");
+  EXPECT_EQ(to_json(receipt),
+            R"({"roomId":42,"userId":7,"lastReadMessageId":1099511627776,"at":"2026-11-21T12:00:00.123Z"})");
   read_receipt back;
   ASSERT_FALSE(parse_read_receipt(to_json(receipt), back));
   EXPECT_EQ(back, receipt);
@@ -26,21 +25,16 @@ TEST(ReadReceipt, SerializesAndRoundTrips) {
 
 TEST(ReadReceipt, Validates) {
   read_receipt out;
-  EXPECT_TRUE(
-      fails_with(parse_read_receipt(R"({"roomId":42,"userId":7,"lastReadMessageId":5})", out),
-                 errc::missing_field, "at"));
+  EXPECT_TRUE(fails_with(parse_read_receipt(R"({"roomId":42,"userId":7,"lastReadMessageId":5})", out),
+                         errc::missing_field, "at"));
   EXPECT_TRUE(fails_with(
-      parse_read_receipt(
-          R"({"roomId":42,"userId":0,"lastReadMessageId":5,"at":"2026-11-21T12:00:00.123Z"})", out),
+      parse_read_receipt(R"({"roomId":42,"userId":0,"lastReadMessageId":5,"at":"2026-11-21T12:00:00.123Z"})", out),
       errc::out_of_range, "userId"));
   EXPECT_TRUE(fails_with(
-      parse_read_receipt(
-          R"({"roomId":42,"userId":7,"lastReadMessageId":-5,"at":"2026-11-21T12:00:00.123Z"})",
-          out),
+      parse_read_receipt(R"({"roomId":42,"userId":7,"lastReadMessageId":-5,"at":"2026-11-21T12:00:00.123Z"})", out),
       errc::out_of_range, "lastReadMessageId"));
-  EXPECT_TRUE(fails_with(
-      parse_read_receipt(R"({"roomId":42,"userId":7,"lastReadMessageId":5,"at":12})", out),
-      errc::wrong_type, "at"));
+  EXPECT_TRUE(fails_with(parse_read_receipt(R"({"roomId":42,"userId":7,"lastReadMessageId":5,"at":12})", out),
+                         errc::wrong_type, "at"));
   EXPECT_TRUE(fails_with(parse_read_receipt("garbage", out), errc::invalid_json, ""));
 }
 
@@ -48,8 +42,7 @@ TEST(PresenceEvent, SerializesAndRoundTrips) {
   const presence_event online{7, presence_status::online, at};
   EXPECT_EQ(to_json(online), R"({"userId":7,"status":"ONLINE","at":"2026-11-21T12:00:00.123Z"})");
   const presence_event offline{INT64_MAX, presence_status::offline, 0};
-  EXPECT_EQ(to_json(offline),
-            R"({"userId":9223372036854775807,"status":"OFFLINE","at":"1970-01-01T00:00:00.000Z"})");
+  EXPECT_EQ(to_json(offline), R"({"userId":9223372036854775807,"status":"OFFLINE","at":"1970-01-01T00:00:00.000Z"})");
   for (const presence_event& event : {online, offline}) {
     presence_event back;
     ASSERT_FALSE(parse_presence_event(to_json(event), back));
@@ -59,26 +52,21 @@ TEST(PresenceEvent, SerializesAndRoundTrips) {
 
 TEST(PresenceEvent, Validates) {
   presence_event out;
-  EXPECT_TRUE(fails_with(
-      parse_presence_event(R"({"userId":7,"status":"AWAY","at":"2026-11-21T12:00:00Z"})", out),
-      errc::bad_format, "status"));
-  EXPECT_TRUE(fails_with(
-      parse_presence_event(R"({"userId":7,"status":"online","at":"2026-11-21T12:00:00Z"})", out),
-      errc::bad_format, "status"));
-  EXPECT_TRUE(fails_with(
-      parse_presence_event(R"({"userId":7,"status":true,"at":"2026-11-21T12:00:00Z"})", out),
-      errc::wrong_type, "status"));
-  EXPECT_TRUE(
-      fails_with(parse_presence_event(R"({"status":"ONLINE","at":"2026-11-21T12:00:00Z"})", out),
-                 errc::missing_field, "userId"));
+  EXPECT_TRUE(fails_with(parse_presence_event(R"({"userId":7,"status":"AWAY","at":"2026-11-21T12:00:00Z"})", out),
+                         errc::bad_format, "status"));
+  EXPECT_TRUE(fails_with(parse_presence_event(R"({"userId":7,"status":"online","at":"2026-11-21T12:00:00Z"})", out),
+                         errc::bad_format, "status"));
+  EXPECT_TRUE(fails_with(parse_presence_event(R"({"userId":7,"status":true,"at":"2026-11-21T12:00:00Z"})", out),
+                         errc::wrong_type, "status"));
+  EXPECT_TRUE(fails_with(parse_presence_event(R"({"status":"ONLINE","at":"2026-11-21T12:00:00Z"})", out),
+                         errc::missing_field, "userId"));
   EXPECT_EQ(parse_presence_status("OFFLINE"), presence_status::offline);
   EXPECT_EQ(to_string(presence_status::online), "ONLINE");
 }
 
 TEST(TypingEvent, SerializesAndRoundTrips) {
   const typing_event event{42, 7, "alice", at};
-  EXPECT_EQ(to_json(event),
-            R"({"roomId":42,"userId":7,"nickname":"alice","at":"2026-11-21T12:00:00.123Z"})");
+  EXPECT_EQ(to_json(event), R"({"roomId":42,"userId":7,"nickname":"alice","at":"2026-11-21T12:00:00.123Z"})");
   typing_event back;
   ASSERT_FALSE(parse_typing_event(to_json(event), back));
   EXPECT_EQ(back, event);
@@ -98,10 +86,8 @@ TEST(TypingEvent, HostileNicknamesSurvive) {
 TEST(TypingEvent, Validates) {
   typing_event out;
   EXPECT_TRUE(
-      fails_with(parse_typing_event(
-                     R"({"roomId":42,"userId":7,"nickname":5,"at":"2026-11-21T12:00:00Z"})", out),
+      fails_with(parse_typing_event(R"({"roomId":42,"userId":7,"nickname":5,"at":"2026-11-21T12:00:00Z"})", out),
                  errc::wrong_type, "nickname"));
-  EXPECT_TRUE(
-      fails_with(parse_typing_event(R"({"roomId":42,"userId":7,"at":"2026-11-21T12:00:00Z"})", out),
-                 errc::missing_field, "nickname"));
+  EXPECT_TRUE(fails_with(parse_typing_event(R"({"roomId":42,"userId":7,"at":"2026-11-21T12:00:00Z"})", out),
+                         errc::missing_field, "nickname"));
 }

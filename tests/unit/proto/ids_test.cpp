@@ -8,9 +8,8 @@ TEST(Ids, ParsesCanonicalPositiveIds) {
   EXPECT_EQ(parse_positive_id("1"), 1);
   EXPECT_EQ(parse_positive_id("1234567890"), 1234567890);
   EXPECT_EQ(parse_positive_id("9223372036854775807"), INT64_MAX);
-  for (const char* bad :
-       {"", "0", "00", "01", "-1", "+1", " 1", "1 ", "1.0", "1e3", "0x1", "9223372036854775808",
-        "18446744073709551616", "99999999999999999999", "12a"}) {
+  for (const char* bad : {"", "0", "00", "01", "-1", "+1", " 1", "1 ", "1.0", "1e3", "0x1", "9223372036854775808",
+                          "18446744073709551616", "99999999999999999999", "12a"}) {
     EXPECT_EQ(parse_positive_id(bad), std::nullopt) << bad;
   }
 }

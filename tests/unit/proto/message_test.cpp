@@ -48,10 +48,9 @@ validation_error parse(const std::string& json, std::size_t max = default_max_co
 TEST(ChatMessage, SerializesExactlyTheSpecShape) {
   chat_message m = sample();
   m.id = 1;
-  EXPECT_EQ(to_json(m),
-            R"({"id":1,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
-            R"("senderId":7,"senderNickname":"alice","content":"hello","type":"TEXT",)"
-            R"("createdAt":"2026-11-21T12:00:00.123Z"})");
+  EXPECT_EQ(to_json(m), R"({"id":1,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
+                        R"("senderId":7,"senderNickname":"alice","content":"hello","type":"TEXT",)"
+                        R"("createdAt":"2026-11-21T12:00:00.123Z"})");
 }
 
 TEST(ChatMessage, KeepsAnIdOfZero) {
@@ -64,10 +63,9 @@ TEST(ChatMessage, OmitsIdWhenNotYetAssigned) {
   chat_message m = sample();
   m.id = -1;
   m.type = message_type::system;
-  EXPECT_EQ(to_json(m),
-            R"({"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
-            R"("senderId":7,"senderNickname":"alice","content":"hello","type":"SYSTEM",)"
-            R"("createdAt":"2026-11-21T12:00:00.123Z"})");
+  EXPECT_EQ(to_json(m), R"({"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
+                        R"("senderId":7,"senderNickname":"alice","content":"hello","type":"SYSTEM",)"
+                        R"("createdAt":"2026-11-21T12:00:00.123Z"})");
 }
 
 TEST(ChatMessage, AppendsAfterExistingBytes) {
@@ -118,10 +116,8 @@ TEST(ChatMessage, InvalidUtf8InContentStillGivesValidJson) {
 
 TEST(ChatMessage, ParsesUnknownMembersAndNormalizesKey) {
   chat_message out;
-  const auto error =
-      parse_chat_message(with("messageKey", R"("3B241101-E2BB-4255-8CAF-4136C566A962")")
-                             .insert(1, R"("extra":[1,{}],)"),
-                         out);
+  const auto error = parse_chat_message(
+      with("messageKey", R"("3B241101-E2BB-4255-8CAF-4136C566A962")").insert(1, R"("extra":[1,{}],)"), out);
   ASSERT_FALSE(error) << error.message;
   EXPECT_EQ(out.message_key, "3b241101-e2bb-4255-8caf-4136c566a962");
 }
@@ -154,8 +150,7 @@ TEST(ChatMessage, ContentLengthBoundaryInCodePoints) {
 
 TEST(ChatMessage, ValidatesEveryField) {
   EXPECT_TRUE(fails_with(parse(with("messageKey", "")), errc::missing_field, "messageKey"));
-  EXPECT_TRUE(
-      fails_with(parse(with("messageKey", R"("not-a-uuid")")), errc::bad_format, "messageKey"));
+  EXPECT_TRUE(fails_with(parse(with("messageKey", R"("not-a-uuid")")), errc::bad_format, "messageKey"));
   EXPECT_TRUE(fails_with(parse(with("messageKey", "5")), errc::wrong_type, "messageKey"));
   EXPECT_TRUE(fails_with(parse(with("roomId", "")), errc::missing_field, "roomId"));
   EXPECT_TRUE(fails_with(parse(with("roomId", "0")), errc::out_of_range, "roomId"));
@@ -164,8 +159,7 @@ TEST(ChatMessage, ValidatesEveryField) {
   EXPECT_TRUE(fails_with(parse(with("roomId", R"("42")")), errc::wrong_type, "roomId"));
   EXPECT_TRUE(fails_with(parse(with("roomId", "true")), errc::wrong_type, "roomId"));
   EXPECT_TRUE(fails_with(parse(with("roomId", "null")), errc::wrong_type, "roomId"));
-  EXPECT_TRUE(
-      fails_with(parse(with("roomId", "9223372036854775808")), errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse(with("roomId", "9223372036854775808")), errc::out_of_range, "roomId"));
   EXPECT_TRUE(fails_with(parse(with("senderId", "0")), errc::out_of_range, "senderId"));
   EXPECT_TRUE(fails_with(parse(with("senderNickname", "")), errc::missing_field, "senderNickname"));
   EXPECT_TRUE(fails_with(parse(with("senderNickname", "[]")), errc::wrong_type, "senderNickname"));
@@ -176,10 +170,8 @@ TEST(ChatMessage, ValidatesEveryField) {
   EXPECT_TRUE(fails_with(parse(with("type", "1")), errc::wrong_type, "type"));
   EXPECT_TRUE(fails_with(parse(with("createdAt", "")), errc::missing_field, "createdAt"));
   EXPECT_TRUE(fails_with(parse(with("createdAt", "1795262400123")), errc::wrong_type, "createdAt"));
-  EXPECT_TRUE(
-      fails_with(parse(with("createdAt", R"("yesterday")")), errc::bad_format, "createdAt"));
-  EXPECT_TRUE(fails_with(parse(with("createdAt", R"("2026-02-30T00:00:00Z")")), errc::bad_format,
-                         "createdAt"));
+  EXPECT_TRUE(fails_with(parse(with("createdAt", R"("yesterday")")), errc::bad_format, "createdAt"));
+  EXPECT_TRUE(fails_with(parse(with("createdAt", R"("2026-02-30T00:00:00Z")")), errc::bad_format, "createdAt"));
 }
 
 TEST(ChatMessage, RejectsNonObjectsAndBrokenJson) {

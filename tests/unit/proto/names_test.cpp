@@ -29,12 +29,10 @@ TEST(Names, KafkaHeaders) {
   EXPECT_EQ(kafka_headers::sent_at, "sent-at");
   EXPECT_EQ(kafka_headers::origin_node, "origin-node");
   for (std::string_view name :
-       {kafka_headers::dlt_original_topic, kafka_headers::dlt_original_partition,
-        kafka_headers::dlt_original_offset, kafka_headers::dlt_original_timestamp,
-        kafka_headers::dlt_consumer_group, kafka_headers::dlt_exception_class,
-        kafka_headers::dlt_exception_message, kafka_headers::dlt_attempts,
-        kafka_headers::dlt_failed_at, kafka_headers::dlt_replayed_from,
-        kafka_headers::dlt_replay_count, kafka_headers::dlt_replayed_at}) {
+       {kafka_headers::dlt_original_topic, kafka_headers::dlt_original_partition, kafka_headers::dlt_original_offset,
+        kafka_headers::dlt_original_timestamp, kafka_headers::dlt_consumer_group, kafka_headers::dlt_exception_class,
+        kafka_headers::dlt_exception_message, kafka_headers::dlt_attempts, kafka_headers::dlt_failed_at,
+        kafka_headers::dlt_replayed_from, kafka_headers::dlt_replay_count, kafka_headers::dlt_replayed_at}) {
     EXPECT_TRUE(name.starts_with(kafka_headers::dlt_prefix)) << name;
   }
   EXPECT_EQ(kafka_headers::dlt_original_topic, "dlt-original-topic");
@@ -66,9 +64,7 @@ TEST(Names, DestinationBuilders) {
 
 namespace {
 std::optional<destination> room(std::int64_t id) { return destination{destination_kind::room, id}; }
-std::optional<destination> typing(std::int64_t id) {
-  return destination{destination_kind::room_typing, id};
-}
+std::optional<destination> typing(std::int64_t id) { return destination{destination_kind::room_typing, id}; }
 std::optional<destination> fixed(destination_kind kind) { return destination{kind, 0}; }
 }  // namespace
 
@@ -126,9 +122,8 @@ TEST(Names, ParsesEveryDestination) {
 }
 
 TEST(Names, FormatIsTheInverseOfParse) {
-  for (const char* text :
-       {"/topic/room.1", "/topic/room.77.typing", "/topic/presence", "/user/queue/errors",
-        "/app/chat.send", "/app/chat.read", "/app/chat.typing"}) {
+  for (const char* text : {"/topic/room.1", "/topic/room.77.typing", "/topic/presence", "/user/queue/errors",
+                           "/app/chat.send", "/app/chat.read", "/app/chat.typing"}) {
     const auto parsed = parse_destination(text);
     ASSERT_TRUE(parsed) << text;
     EXPECT_EQ(format_destination(*parsed), text);

@@ -1,4 +1,4 @@
-// The §3 answer bodies: exact bytes of the encoders (chatd's wire format), encode→parse round
+// The docs/rest.md answer bodies: exact bytes of the encoders (chatd's wire format), encode→parse round
 // trips, and parsers refusing wrong types, missing members and invalid UTF-8.
 #include <chat/proto/rest.hpp>
 
@@ -27,9 +27,7 @@ chat_message sample_message(std::int64_t id) {
   return m;
 }
 
-room sample_room() {
-  return room{4, room_type::group, "ops \xC3\xA9", 7, t0, {{7, "ann"}, {8, "bo\"b"}}};
-}
+room sample_room() { return room{4, room_type::group, "ops \xC3\xA9", 7, t0, {{7, "ann"}, {8, "bo\"b"}}}; }
 
 // to_json() for every answer type, also those that ADL cannot find (std::vector<std::int64_t>).
 template <class T>
@@ -68,9 +66,10 @@ TEST(RestAnswers, ExactBytes) {
       {4, room_type::direct, std::nullopt, 2, 1, sample_message(1)},
       {5, room_type::group, "ops", 3, 0, std::nullopt},
   };
-  EXPECT_EQ(to_json(rooms), R"([{"id":4,"type":"DIRECT","name":null,"memberCount":2,"unreadCount":1,"lastMessage":)" +
-                                to_json(sample_message(1)) +
-                                R"(},{"id":5,"type":"GROUP","name":"ops","memberCount":3,"unreadCount":0,"lastMessage":null}])");
+  EXPECT_EQ(to_json(rooms),
+            R"([{"id":4,"type":"DIRECT","name":null,"memberCount":2,"unreadCount":1,"lastMessage":)" +
+                to_json(sample_message(1)) +
+                R"(},{"id":5,"type":"GROUP","name":"ops","memberCount":3,"unreadCount":0,"lastMessage":null}])");
   EXPECT_EQ(to_json(std::vector<room_summary>{}), "[]");
   EXPECT_EQ(to_json(history_page{{sample_message(9), sample_message(8)}, true, 8}),
             R"({"messages":[)" + to_json(sample_message(9)) + "," + to_json(sample_message(8)) +
@@ -80,7 +79,8 @@ TEST(RestAnswers, ExactBytes) {
   EXPECT_EQ(to_json(read_accepted{4, 12}), R"({"roomId":4,"lastReadMessageId":12})");
   EXPECT_EQ(encode(std::vector<std::int64_t>{1, 2, 3}), "[1,2,3]");
   EXPECT_EQ(encode(std::vector<std::int64_t>{}), "[]");
-  EXPECT_EQ(to_json(api_error{"not_found", "no such room"}), R"({"error":{"code":"not_found","message":"no such room"}})");
+  EXPECT_EQ(to_json(api_error{"not_found", "no such room"}),
+            R"({"error":{"code":"not_found","message":"no such room"}})");
 }
 
 TEST(RestAnswers, HistoryPageJsonWithoutCopy) {
@@ -122,8 +122,8 @@ TEST(RestAnswers, RoomToleratesAbsentOptionalMembers) {
   ASSERT_FALSE(parse_room(R"({"id":1,"type":"GROUP","name":"x"})", out));
   EXPECT_EQ(out, (room{1, room_type::group, "x", 0, 0, {}}));
   // chatctl's room view: no createdAt
-  ASSERT_FALSE(parse_room(R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"members":[{"userId":7,"nickname":"a"}]})",
-                          out));
+  ASSERT_FALSE(
+      parse_room(R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"members":[{"userId":7,"nickname":"a"}]})", out));
   EXPECT_EQ(out, (room{4, room_type::direct, std::nullopt, 7, 0, {{7, "a"}}}));
   // unknown members are ignored
   ASSERT_FALSE(parse_room(R"({"id":2,"type":"GROUP","topic":{"x":[1]}})", out));
@@ -132,12 +132,12 @@ TEST(RestAnswers, RoomToleratesAbsentOptionalMembers) {
 
 TEST(RestAnswers, RejectWrongTypes) {
   session s;
-  EXPECT_TRUE(fails_with(parse_session(R"({"token":5,"userId":7,"email":"e","nickname":"n"})", s),
-                         errc::wrong_type, "token"));
-  EXPECT_TRUE(fails_with(parse_session(R"({"token":"t","userId":"7","email":"e","nickname":"n"})", s),
-                         errc::wrong_type, "userId"));
-  EXPECT_TRUE(fails_with(parse_session(R"({"token":"t","userId":7.5,"email":"e","nickname":"n"})", s),
-                         errc::wrong_type, "userId"));
+  EXPECT_TRUE(
+      fails_with(parse_session(R"({"token":5,"userId":7,"email":"e","nickname":"n"})", s), errc::wrong_type, "token"));
+  EXPECT_TRUE(fails_with(parse_session(R"({"token":"t","userId":"7","email":"e","nickname":"n"})", s), errc::wrong_type,
+                         "userId"));
+  EXPECT_TRUE(fails_with(parse_session(R"({"token":"t","userId":7.5,"email":"e","nickname":"n"})", s), errc::wrong_type,
+                         "userId"));
   user u;
   EXPECT_TRUE(fails_with(parse_user(R"({"id":7,"email":"e","nickname":"n","createdAt":"yesterday"})", u),
                          errc::bad_format, "createdAt"));
@@ -147,17 +147,25 @@ TEST(RestAnswers, RejectWrongTypes) {
   EXPECT_TRUE(fails_with(parse_room(R"({"id":1,"type":"CHANNEL"})", r), errc::bad_format, "type"));
   EXPECT_TRUE(fails_with(parse_room(R"({"id":1,"type":"GROUP","members":{}})", r), errc::wrong_type, "members"));
   EXPECT_TRUE(fails_with(parse_room(R"({"id":1,"type":"GROUP","members":[7]})", r), errc::wrong_type, "members[0]"));
-  EXPECT_TRUE(fails_with(parse_room(R"({"id":1,"type":"GROUP","members":[{"userId":7,"nickname":"a"},{"userId":true,"nickname":"b"}]})", r),
-                         errc::wrong_type, "members[1].userId"));
+  EXPECT_TRUE(fails_with(
+      parse_room(R"({"id":1,"type":"GROUP","members":[{"userId":7,"nickname":"a"},{"userId":true,"nickname":"b"}]})",
+                 r),
+      errc::wrong_type, "members[1].userId"));
   EXPECT_TRUE(fails_with(parse_room(R"({"id":1,"type":"GROUP","createdBy":0})", r), errc::out_of_range, "createdBy"));
   EXPECT_TRUE(fails_with(parse_room("[]", r), errc::not_an_object, ""));
   room_summary summary;
-  EXPECT_TRUE(fails_with(parse_room_summary(R"({"id":1,"type":"GROUP","name":null,"memberCount":-1,"unreadCount":0})", summary),
-                         errc::out_of_range, "memberCount"));
-  EXPECT_TRUE(fails_with(parse_room_summary(R"({"id":1,"type":"GROUP","name":null,"memberCount":1,"unreadCount":0,"lastMessage":{"id":5,"content":"x"}})", summary),
-                         errc::missing_field, "lastMessage.messageKey"));
-  EXPECT_TRUE(fails_with(parse_room_summary(R"({"id":1,"type":"GROUP","name":null,"memberCount":1,"unreadCount":0,"lastMessage":"hi"})", summary),
-                         errc::wrong_type, "lastMessage"));
+  EXPECT_TRUE(
+      fails_with(parse_room_summary(R"({"id":1,"type":"GROUP","name":null,"memberCount":-1,"unreadCount":0})", summary),
+                 errc::out_of_range, "memberCount"));
+  EXPECT_TRUE(fails_with(
+      parse_room_summary(
+          R"({"id":1,"type":"GROUP","name":null,"memberCount":1,"unreadCount":0,"lastMessage":{"id":5,"content":"x"}})",
+          summary),
+      errc::missing_field, "lastMessage.messageKey"));
+  EXPECT_TRUE(fails_with(
+      parse_room_summary(R"({"id":1,"type":"GROUP","name":null,"memberCount":1,"unreadCount":0,"lastMessage":"hi"})",
+                         summary),
+      errc::wrong_type, "lastMessage"));
   std::vector<room_summary> rooms;
   EXPECT_TRUE(fails_with(parse_room_list("{}", rooms), errc::wrong_type, ""));
   EXPECT_TRUE(fails_with(parse_room_list("[1]", rooms), errc::wrong_type, "[0]"));
@@ -176,7 +184,8 @@ TEST(RestAnswers, RejectWrongTypes) {
   EXPECT_TRUE(fails_with(parse_user_ids(R"({"0":1})", ids), errc::wrong_type, "userIds"));
   api_error e;
   EXPECT_TRUE(fails_with(parse_api_error(R"({"error":"boom"})", e), errc::wrong_type, "error"));
-  EXPECT_TRUE(fails_with(parse_api_error(R"({"error":{"code":404,"message":"m"}})", e), errc::wrong_type, "error.code"));
+  EXPECT_TRUE(
+      fails_with(parse_api_error(R"({"error":{"code":404,"message":"m"}})", e), errc::wrong_type, "error.code"));
 }
 
 TEST(RestAnswers, RejectMissingMembers) {

@@ -16,8 +16,7 @@ std::string repeat(std::string_view unit, std::size_t count) {
 }
 
 // A signup body; each argument is JSON text for its member ("" leaves the member out).
-std::string signup_json(std::string_view email, std::string_view password,
-                        std::string_view nickname) {
+std::string signup_json(std::string_view email, std::string_view password, std::string_view nickname) {
   std::string out = "{";
   const auto add = [&](std::string_view name, std::string_view value) {
     if (value.empty()) return;
@@ -32,8 +31,8 @@ std::string signup_json(std::string_view email, std::string_view password,
 
 std::string str(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
 
-validation_error signup(std::string_view email, std::string_view password,
-                        std::string_view nickname, signup_request* result = nullptr) {
+validation_error signup(std::string_view email, std::string_view password, std::string_view nickname,
+                        signup_request* result = nullptr) {
   signup_request out;
   auto error = parse_signup_request(signup_json(email, password, nickname), out);
   if (result != nullptr) *result = out;
@@ -48,8 +47,7 @@ const std::string good_nickname = str("Alice");
 
 TEST(Signup, AcceptsAndNormalizes) {
   signup_request out;
-  ASSERT_FALSE(signup(str("  Alice.Smith@Example.COM "), str(" pass word "),
-                      str("  Alice \xF0\x9F\x98\x80 "), &out));
+  ASSERT_FALSE(signup(str("  Alice.Smith@Example.COM "), str(" pass word "), str("  Alice \xF0\x9F\x98\x80 "), &out));
   EXPECT_EQ(out.email, "alice.smith@example.com");
   EXPECT_EQ(out.password, " pass word ");  // passwords are never trimmed
   EXPECT_EQ(out.nickname, "Alice \xF0\x9F\x98\x80");
@@ -63,35 +61,31 @@ TEST(Signup, RoundTrips) {
 }
 
 TEST(Signup, PasswordLengthBoundariesInCodePoints) {
-  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("a", 7)), good_nickname), errc::bad_length,
-                         "password"));
+  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("a", 7)), good_nickname), errc::bad_length, "password"));
   EXPECT_FALSE(signup(good_email, str(repeat("a", 8)), good_nickname));
   EXPECT_FALSE(signup(good_email, str(repeat("a", 128)), good_nickname));
-  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("a", 129)), good_nickname), errc::bad_length,
-                         "password"));
+  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("a", 129)), good_nickname), errc::bad_length, "password"));
   // Multibyte: 8 code points of 2 bytes each pass; 7 of 4 bytes (28 bytes) do not.
   EXPECT_FALSE(signup(good_email, str(repeat("\xC3\xA9", 8)), good_nickname));
-  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("\xF0\x9F\x98\x80", 7)), good_nickname),
-                         errc::bad_length, "password"));
+  EXPECT_TRUE(
+      fails_with(signup(good_email, str(repeat("\xF0\x9F\x98\x80", 7)), good_nickname), errc::bad_length, "password"));
   EXPECT_FALSE(signup(good_email, str(repeat("\xF0\x9F\x98\x80", 128)), good_nickname));
-  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("\xF0\x9F\x98\x80", 129)), good_nickname),
-                         errc::bad_length, "password"));
+  EXPECT_TRUE(fails_with(signup(good_email, str(repeat("\xF0\x9F\x98\x80", 129)), good_nickname), errc::bad_length,
+                         "password"));
 }
 
 TEST(Signup, NicknameLengthBoundariesInCodePoints) {
   EXPECT_FALSE(signup(good_email, good_password, str("A")));
-  EXPECT_FALSE(
-      signup(good_email, good_password, str(repeat("\xE4\xB8\xAD", 40))));  // 40 × 中 = 120 bytes
-  EXPECT_TRUE(fails_with(signup(good_email, good_password, str(repeat("\xE4\xB8\xAD", 41))),
-                         errc::bad_length, "nickname"));
+  EXPECT_FALSE(signup(good_email, good_password, str(repeat("\xE4\xB8\xAD", 40))));  // 40 × 中 = 120 bytes
+  EXPECT_TRUE(
+      fails_with(signup(good_email, good_password, str(repeat("\xE4\xB8\xAD", 41))), errc::bad_length, "nickname"));
   EXPECT_FALSE(signup(good_email, good_password, str(repeat("\xF0\x9F\x98\x80", 40))));
-  EXPECT_TRUE(fails_with(signup(good_email, good_password, str(repeat("\xF0\x9F\x98\x80", 41))),
-                         errc::bad_length, "nickname"));
+  EXPECT_TRUE(
+      fails_with(signup(good_email, good_password, str(repeat("\xF0\x9F\x98\x80", 41))), errc::bad_length, "nickname"));
   // Trimming happens before counting.
   EXPECT_FALSE(signup(good_email, good_password, str("   " + repeat("x", 40) + "   ")));
   EXPECT_TRUE(fails_with(signup(good_email, good_password, str("")), errc::bad_length, "nickname"));
-  EXPECT_TRUE(
-      fails_with(signup(good_email, good_password, str("   ")), errc::bad_length, "nickname"));
+  EXPECT_TRUE(fails_with(signup(good_email, good_password, str("   ")), errc::bad_length, "nickname"));
 }
 
 TEST(Signup, NicknameRejectsControlAndBidiCharacters) {
@@ -108,15 +102,11 @@ TEST(Signup, NicknameRejectsControlAndBidiCharacters) {
                           "b",
                           "a\xE2\x80\xA8"
                           "b"}) {
-    EXPECT_TRUE(
-        fails_with(signup(good_email, good_password, str(bad)), errc::bad_characters, "nickname"))
-        << bad;
+    EXPECT_TRUE(fails_with(signup(good_email, good_password, str(bad)), errc::bad_characters, "nickname")) << bad;
   }
-  EXPECT_TRUE(fails_with(signup(good_email, good_password, R"("a\u0000b")"), errc::bad_characters,
-                         "nickname"));
+  EXPECT_TRUE(fails_with(signup(good_email, good_password, R"("a\u0000b")"), errc::bad_characters, "nickname"));
   // Zero-width joiner sequences (family emoji) are fine.
-  EXPECT_FALSE(
-      signup(good_email, good_password, str("\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9")));
+  EXPECT_FALSE(signup(good_email, good_password, str("\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9")));
 }
 
 TEST(Signup, EmailRules) {
@@ -125,33 +115,27 @@ TEST(Signup, EmailRules) {
                          "cole.fr"}) {
     EXPECT_FALSE(signup(str(ok), good_password, good_nickname)) << ok;
   }
-  for (const char* bad :
-       {"", "   ", "plainaddress", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com",
-        "a b@example.com", "a@exa mple.com", "a@.example.com", "a@example.com.", "a@example..com",
-        "a\x01@example.com", "a@example.com\x7F", "a\xC2\x85@example.com"}) {
-    EXPECT_TRUE(
-        fails_with(signup(str(bad), good_password, good_nickname), errc::bad_format, "email"))
-        << bad;
+  for (const char* bad : {"", "   ", "plainaddress", "@example.com", "a@", "a@b", "a@@b.com", "a@b@c.com",
+                          "a b@example.com", "a@exa mple.com", "a@.example.com", "a@example.com.", "a@example..com",
+                          "a\x01@example.com", "a@example.com\x7F", "a\xC2\x85@example.com"}) {
+    EXPECT_TRUE(fails_with(signup(str(bad), good_password, good_nickname), errc::bad_format, "email")) << bad;
   }
   // 254 bytes is the limit, measured after trimming.
   const std::string domain = "@example.com";
   const std::string at_limit = repeat("a", 254 - domain.size()) + domain;
   ASSERT_EQ(at_limit.size(), 254u);
   EXPECT_FALSE(signup(str("  " + at_limit + "  "), good_password, good_nickname));
-  EXPECT_TRUE(fails_with(signup(str("a" + at_limit), good_password, good_nickname),
-                         errc::bad_format, "email"));
+  EXPECT_TRUE(fails_with(signup(str("a" + at_limit), good_password, good_nickname), errc::bad_format, "email"));
 }
 
 TEST(Signup, WrongTypesAndMissingMembers) {
   EXPECT_TRUE(fails_with(signup("", good_password, good_nickname), errc::missing_field, "email"));
   EXPECT_TRUE(fails_with(signup("42", good_password, good_nickname), errc::wrong_type, "email"));
   EXPECT_TRUE(fails_with(signup(good_email, "", good_nickname), errc::missing_field, "password"));
-  EXPECT_TRUE(
-      fails_with(signup(good_email, "12345678", good_nickname), errc::wrong_type, "password"));
+  EXPECT_TRUE(fails_with(signup(good_email, "12345678", good_nickname), errc::wrong_type, "password"));
   EXPECT_TRUE(fails_with(signup(good_email, "true", good_nickname), errc::wrong_type, "password"));
   EXPECT_TRUE(fails_with(signup(good_email, good_password, ""), errc::missing_field, "nickname"));
-  EXPECT_TRUE(
-      fails_with(signup(good_email, good_password, R"(["Alice"])"), errc::wrong_type, "nickname"));
+  EXPECT_TRUE(fails_with(signup(good_email, good_password, R"(["Alice"])"), errc::wrong_type, "nickname"));
   EXPECT_TRUE(fails_with(signup(good_email, good_password, "null"), errc::wrong_type, "nickname"));
   signup_request out;
   EXPECT_TRUE(fails_with(parse_signup_request("[]", out), errc::not_an_object, ""));
@@ -164,14 +148,11 @@ TEST(Login, OnlyPresenceAndTypeAreChecked) {
   ASSERT_FALSE(parse_login_request(R"({"email":" Alice@Example.com ","password":"x"})", out));
   EXPECT_EQ(out, (login_request{"alice@example.com", "x"}));
   ASSERT_FALSE(parse_login_request(R"({"email":"not an email","password":""})", out));
+  EXPECT_TRUE(fails_with(parse_login_request(R"({"password":"x"})", out), errc::missing_field, "email"));
+  EXPECT_TRUE(fails_with(parse_login_request(R"({"email":"a@b.c"})", out), errc::missing_field, "password"));
+  EXPECT_TRUE(fails_with(parse_login_request(R"({"email":1,"password":"x"})", out), errc::wrong_type, "email"));
   EXPECT_TRUE(
-      fails_with(parse_login_request(R"({"password":"x"})", out), errc::missing_field, "email"));
-  EXPECT_TRUE(fails_with(parse_login_request(R"({"email":"a@b.c"})", out), errc::missing_field,
-                         "password"));
-  EXPECT_TRUE(fails_with(parse_login_request(R"({"email":1,"password":"x"})", out),
-                         errc::wrong_type, "email"));
-  EXPECT_TRUE(fails_with(parse_login_request(R"({"email":"a@b.c","password":123})", out),
-                         errc::wrong_type, "password"));
+      fails_with(parse_login_request(R"({"email":"a@b.c","password":123})", out), errc::wrong_type, "password"));
   const login_request request{"a@b.c", "p\"w"};
   ASSERT_FALSE(parse_login_request(to_json(request), out));
   EXPECT_EQ(out, request);
@@ -183,22 +164,16 @@ TEST(DirectRoom, Validates) {
   EXPECT_EQ(out.target_user_id, 9);
   ASSERT_FALSE(parse_direct_room_request(to_json(direct_room_request{INT64_MAX}), out));
   EXPECT_EQ(out.target_user_id, INT64_MAX);
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":0})", out),
-                         errc::out_of_range, "targetUserId"));
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":-3})", out),
-                         errc::out_of_range, "targetUserId"));
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":9.5})", out),
-                         errc::wrong_type, "targetUserId"));
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":"9"})", out),
-                         errc::wrong_type, "targetUserId"));
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":true})", out),
-                         errc::wrong_type, "targetUserId"));
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":18446744073709551615})", out),
-                         errc::out_of_range, "targetUserId"));
-  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":1e300})", out),
-                         errc::wrong_type, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":0})", out), errc::out_of_range, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":-3})", out), errc::out_of_range, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":9.5})", out), errc::wrong_type, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":"9"})", out), errc::wrong_type, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":true})", out), errc::wrong_type, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({"targetUserId":18446744073709551615})", out), errc::out_of_range,
+                         "targetUserId"));
   EXPECT_TRUE(
-      fails_with(parse_direct_room_request(R"({})", out), errc::missing_field, "targetUserId"));
+      fails_with(parse_direct_room_request(R"({"targetUserId":1e300})", out), errc::wrong_type, "targetUserId"));
+  EXPECT_TRUE(fails_with(parse_direct_room_request(R"({})", out), errc::missing_field, "targetUserId"));
   EXPECT_TRUE(fails_with(parse_direct_room_request(R"([9])", out), errc::not_an_object, ""));
 }
 
@@ -218,17 +193,14 @@ TEST(GroupRoom, ParsesDeduplicatesAndRoundTrips) {
 
 TEST(GroupRoom, NameBoundaries) {
   group_room_request out;
-  const auto name = [&](const std::string& n) {
-    return parse_group_room_request(R"({"name":)" + str(n) + "}", out);
-  };
+  const auto name = [&](const std::string& n) { return parse_group_room_request(R"({"name":)" + str(n) + "}", out); };
   EXPECT_FALSE(name(repeat("\xC3\xA9", 100)));
   EXPECT_TRUE(fails_with(name(repeat("\xC3\xA9", 101)), errc::bad_length, "name"));
   EXPECT_TRUE(fails_with(name(""), errc::bad_length, "name"));
   EXPECT_TRUE(fails_with(name(" \t "), errc::bad_length, "name"));
   EXPECT_TRUE(fails_with(name("a\nb"), errc::bad_characters, "name"));
   EXPECT_TRUE(fails_with(parse_group_room_request(R"({"name":5})", out), errc::wrong_type, "name"));
-  EXPECT_TRUE(fails_with(parse_group_room_request(R"({"memberIds":[1]})", out), errc::missing_field,
-                         "name"));
+  EXPECT_TRUE(fails_with(parse_group_room_request(R"({"memberIds":[1]})", out), errc::missing_field, "name"));
 }
 
 TEST(GroupRoom, MemberIdRules) {
@@ -267,20 +239,16 @@ TEST(AddMembers, Rules) {
   add_members_request out;
   ASSERT_FALSE(parse_add_members_request(R"({"userIds":[4,4,5]})", out));
   EXPECT_EQ(out.user_ids, (std::vector<std::int64_t>{4, 5}));
-  EXPECT_TRUE(
-      fails_with(parse_add_members_request(R"({"userIds":[]})", out), errc::bad_length, "userIds"));
+  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":[]})", out), errc::bad_length, "userIds"));
   EXPECT_TRUE(fails_with(parse_add_members_request(R"({})", out), errc::missing_field, "userIds"));
-  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":null})", out), errc::wrong_type,
-                         "userIds"));
-  EXPECT_TRUE(
-      fails_with(parse_add_members_request(R"({"userIds":4})", out), errc::wrong_type, "userIds"));
-  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":[true]})", out), errc::wrong_type,
-                         "userIds[0]"));
+  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":null})", out), errc::wrong_type, "userIds"));
+  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":4})", out), errc::wrong_type, "userIds"));
+  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":[true]})", out), errc::wrong_type, "userIds[0]"));
   std::string too_many = "[";
   for (int i = 1; i <= 1001; ++i) too_many += std::to_string(i) + ",";
   too_many.back() = ']';
-  EXPECT_TRUE(fails_with(parse_add_members_request(R"({"userIds":)" + too_many + "}", out),
-                         errc::bad_length, "userIds"));
+  EXPECT_TRUE(
+      fails_with(parse_add_members_request(R"({"userIds":)" + too_many + "}", out), errc::bad_length, "userIds"));
   const add_members_request request{{1, 2, 3}};
   ASSERT_FALSE(parse_add_members_request(to_json(request), out));
   EXPECT_EQ(out, request);
@@ -293,12 +261,12 @@ TEST(MarkRead, Rules) {
   EXPECT_EQ(out.last_read_message_id, 0);
   ASSERT_FALSE(parse_mark_read_request(to_json(mark_read_request{1'099'511'627'777}), out));
   EXPECT_EQ(out.last_read_message_id, 1'099'511'627'777);
-  EXPECT_TRUE(fails_with(parse_mark_read_request(R"({"lastReadMessageId":-1})", out),
-                         errc::out_of_range, "lastReadMessageId"));
-  EXPECT_TRUE(fails_with(parse_mark_read_request(R"({"lastReadMessageId":1.0})", out),
-                         errc::wrong_type, "lastReadMessageId"));
-  EXPECT_TRUE(fails_with(parse_mark_read_request(R"({"lastReadMessageId":"1"})", out),
-                         errc::wrong_type, "lastReadMessageId"));
+  EXPECT_TRUE(
+      fails_with(parse_mark_read_request(R"({"lastReadMessageId":-1})", out), errc::out_of_range, "lastReadMessageId"));
+  EXPECT_TRUE(
+      fails_with(parse_mark_read_request(R"({"lastReadMessageId":1.0})", out), errc::wrong_type, "lastReadMessageId"));
+  EXPECT_TRUE(
+      fails_with(parse_mark_read_request(R"({"lastReadMessageId":"1"})", out), errc::wrong_type, "lastReadMessageId"));
 }
 
 TEST(Rest, HostileStringsSerializeToEquivalentJson) {
@@ -315,11 +283,10 @@ TEST(Rest, HostileStringsSerializeToEquivalentJson) {
 
 TEST(Rest, NeverThrowsOnArbitraryJson) {
   // Every parser against bodies of every JSON type.
-  for (const char* body :
-       {"", "null", "true", "1", "-1.5", "\"s\"", "[]", "{}", "[{}]", "{\"a\":{}}",
-        R"({"email":{},"password":[],"nickname":null,"targetUserId":{},"name":[],
+  for (const char* body : {"", "null", "true", "1", "-1.5", "\"s\"", "[]", "{}", "[{}]", "{\"a\":{}}",
+                           R"({"email":{},"password":[],"nickname":null,"targetUserId":{},"name":[],
                                "memberIds":{},"userIds":"x","lastReadMessageId":[]})",
-        "\xFF", "{\"email\":\"\xC3\"}"}) {
+                           "\xFF", "{\"email\":\"\xC3\"}"}) {
     signup_request a;
     login_request b;
     direct_room_request c;

@@ -42,13 +42,12 @@ inline nlohmann::json reparse(const std::string& text) {
   return nlohmann::json::parse(text);  // throws (failing the test) on invalid JSON
 }
 
-inline ::testing::AssertionResult fails_with(const validation_error& error, errc expected,
-                                             std::string_view field) {
+inline ::testing::AssertionResult fails_with(const validation_error& error, errc expected, std::string_view field) {
   if (!error) return ::testing::AssertionFailure() << "accepted, expected " << to_string(expected);
   if (error.code != expected || error.field != field) {
-    return ::testing::AssertionFailure()
-           << "got " << error.code.message() << " on '" << error.field << "' (" << error.message
-           << "), expected " << to_string(expected) << " on '" << field << "'";
+    return ::testing::AssertionFailure() << "got " << error.code.message() << " on '" << error.field << "' ("
+                                         << error.message << "), expected " << to_string(expected) << " on '" << field
+                                         << "'";
   }
   if (error.message.empty()) return ::testing::AssertionFailure() << "empty message";
   return ::testing::AssertionSuccess();

@@ -58,8 +58,7 @@ struct decode_config {
 };
 
 // Feeds `input` cut at the (sorted) positions in `cuts`.
-inline decoded decode_cut(std::string_view input, const std::vector<std::size_t>& cuts,
-                          decode_config cfg = {}) {
+inline decoded decode_cut(std::string_view input, const std::vector<std::size_t>& cuts, decode_config cfg = {}) {
   decoder d(cfg.lim);
   d.set_escaping(cfg.escaping);
   decoded out;
@@ -76,9 +75,7 @@ inline decoded decode_cut(std::string_view input, const std::vector<std::size_t>
   return out;
 }
 
-inline decoded decode_whole(std::string_view input, decode_config cfg = {}) {
-  return decode_cut(input, {}, cfg);
-}
+inline decoded decode_whole(std::string_view input, decode_config cfg = {}) { return decode_cut(input, {}, cfg); }
 
 inline decoded decode_bytewise(std::string_view input, decode_config cfg = {}) {
   std::vector<std::size_t> cuts;
@@ -86,8 +83,7 @@ inline decoded decode_bytewise(std::string_view input, decode_config cfg = {}) {
   return decode_cut(input, cuts, cfg);
 }
 
-inline decoded decode_random_cuts(std::string_view input, std::mt19937_64& rng,
-                                  decode_config cfg = {}) {
+inline decoded decode_random_cuts(std::string_view input, std::mt19937_64& rng, decode_config cfg = {}) {
   std::vector<std::size_t> cuts;
   if (input.size() > 1) {
     const std::size_t n = rng() % 8;

@@ -42,8 +42,7 @@ TEST(DecoderSpecExamples, Connect) {
 }
 
 TEST(DecoderSpecExamples, StompWithHeartBeat) {
-  const frame f =
-      decode_one("STOMP\naccept-version:1.1\nhost:stomp.github.org\nheart-beat:0,1000\n\n\0"_b);
+  const frame f = decode_one("STOMP\naccept-version:1.1\nhost:stomp.github.org\nheart-beat:0,1000\n\n\0"_b);
   EXPECT_EQ(f.cmd, command::stomp);
   EXPECT_EQ(f.get("heart-beat"), "0,1000");
 }
@@ -55,8 +54,7 @@ TEST(DecoderSpecExamples, Connected) {
 }
 
 TEST(DecoderSpecExamples, SendWithBody) {
-  const frame f =
-      decode_one("SEND\ndestination:/queue/a\ncontent-type:text/plain\n\nhello queue a\n\0"_b);
+  const frame f = decode_one("SEND\ndestination:/queue/a\ncontent-type:text/plain\n\nhello queue a\n\0"_b);
   EXPECT_EQ(f.cmd, command::send);
   EXPECT_EQ(f.get("destination"), "/queue/a");
   EXPECT_EQ(f.get("content-type"), "text/plain");
@@ -160,8 +158,7 @@ TEST(DecoderHeaders, Utf8InHeadersAndCommandOnlyAscii) {
 }
 
 TEST(DecoderHeaders, EveryEscapeIsDecoded) {
-  const frame f =
-      decode_one("SEND\na\\cb:1\\c2\ncr:x\\ry\nlf:x\\ny\nbs:x\\\\y\nall:\\\\\\n\\r\\c\n\n\0"_b);
+  const frame f = decode_one("SEND\na\\cb:1\\c2\ncr:x\\ry\nlf:x\\ny\nbs:x\\\\y\nall:\\\\\\n\\r\\c\n\n\0"_b);
   EXPECT_EQ(f.get("a:b"), "1:2");
   EXPECT_EQ(f.get("cr"), "x\ry");
   EXPECT_EQ(f.get("lf"), "x\ny");
@@ -217,9 +214,7 @@ TEST(DecoderLines, CrLfAndLfGiveTheSameFrame) {
   EXPECT_EQ(lf.get("x"), "y");  // no CR left on values
 }
 
-TEST(DecoderLines, CrLfInBodyIsKept) {
-  EXPECT_EQ(decode_one("SEND\r\n\r\na\r\nb\r\0"_b).body, "a\r\nb\r");
-}
+TEST(DecoderLines, CrLfInBodyIsKept) { EXPECT_EQ(decode_one("SEND\r\n\r\na\r\nb\r\0"_b).body, "a\r\nb\r"); }
 
 TEST(DecoderLines, HeartBeatsBetweenFrames) {
   const decoded d = decode_any_split("\n\r\nSEND\n\n\0\n\n\r\n\nSEND\n\na\0\r\n"_b);
@@ -303,8 +298,7 @@ TEST(DecoderBody, FirstContentLengthWins) {
 TEST(DecoderBody, LargeChunkWithManyFrames) {
   std::string wire;
   for (int i = 0; i < 1000; ++i) {
-    wire += "SEND\ndestination:/topic/room." + std::to_string(i) + "\ncontent-length:5\n\nhello"_b +
-            "\0\n"_b;
+    wire += "SEND\ndestination:/topic/room." + std::to_string(i) + "\ncontent-length:5\n\nhello"_b + "\0\n"_b;
   }
   decoder d;
   int frames = 0;
@@ -370,8 +364,7 @@ TEST(DecoderErrors, BadContentLength) {
   EXPECT_EQ(decode_error("SEND\ncontent-length:1 \n\nx\0"_b), errc::bad_content_length);
   EXPECT_EQ(decode_error("SEND\ncontent-length:1x\n\nx\0"_b), errc::bad_content_length);
   EXPECT_EQ(decode_error("SEND\ncontent-length:0x10\n\nx\0"_b), errc::bad_content_length);
-  EXPECT_EQ(decode_error("SEND\ncontent-length:99999999999999999999999\n\n\0"_b),
-            errc::bad_content_length);
+  EXPECT_EQ(decode_error("SEND\ncontent-length:99999999999999999999999\n\n\0"_b), errc::bad_content_length);
   // Larger than the frame limit: refused at once, before any body octet.
   EXPECT_EQ(decode_error("SEND\ncontent-length:65537\n\n"), errc::bad_content_length);
 }
@@ -438,8 +431,7 @@ TEST(DecoderErrors, FrameTooLargeCountsCommandHeadersAndBody) {
   // "SEND\n" 5 + "k:v\n" 4 + "\n" 1 + body 10 = 20: at the limit.
   EXPECT_FALSE(decode_error("SEND\nk:v\n\n0123456789\0"_b, cfg));
   // 5 + 4 + 17 + 1 = 27 octets with content-length 0.
-  EXPECT_FALSE(
-      decode_error("SEND\nk:v\ncontent-length:0\n\n\0"_b, {.lim = {.max_frame_bytes = 27}}));
+  EXPECT_FALSE(decode_error("SEND\nk:v\ncontent-length:0\n\n\0"_b, {.lim = {.max_frame_bytes = 27}}));
   EXPECT_EQ(decode_error("SEND\nk:v\ncontent-length:0\n\n\0"_b, {.lim = {.max_frame_bytes = 26}}),
             errc::frame_too_large);
   EXPECT_EQ(decode_error("SEND\nk:v\n\n0123456789A\0"_b, cfg), errc::frame_too_large);
@@ -544,8 +536,7 @@ TEST(DecoderErrors, ThrowingCallbackLeavesDecoderUsable) {
   std::vector<frame> frames;
   int beats = 0;
   const auto on_frame = [&](frame&& f) { frames.push_back(std::move(f)); };
-  EXPECT_THROW(d.feed("\r\nSEND\n\n\0"_b, on_frame, [] { throw std::runtime_error("beat"); }),
-               std::runtime_error);
+  EXPECT_THROW(d.feed("\r\nSEND\n\n\0"_b, on_frame, [] { throw std::runtime_error("beat"); }), std::runtime_error);
   EXPECT_FALSE(d.failed());
   EXPECT_TRUE(frames.empty());  // the rest of the chunk was not consumed
   EXPECT_FALSE(d.feed("SEND\nk:v\n\n\0\n"_b, on_frame, [&] { ++beats; }));
@@ -562,8 +553,7 @@ TEST(DecoderErrors, ThrowingCallbackLeavesDecoderUsable) {
 }
 
 TEST(DecoderErrors, MessagesAreFitForAnErrorFrame) {
-  for (int v = static_cast<int>(errc::frame_too_large); v <= static_cast<int>(errc::unexpected_nul);
-       ++v) {
+  for (int v = static_cast<int>(errc::frame_too_large); v <= static_cast<int>(errc::unexpected_nul); ++v) {
     const std::error_code ec = static_cast<errc>(v);
     SCOPED_TRACE(v);
     EXPECT_EQ(ec.category().name(), std::string("chat.stomp"));

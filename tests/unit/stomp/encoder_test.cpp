@@ -50,8 +50,7 @@ TEST(Encoder, EscapesEverySpecialOctet) {
 TEST(Encoder, ConnectAndConnectedAreNotEscaped) {
   EXPECT_EQ(encode(frame{command::connected, {{"server", "chatd/0.1:x\\y"}}, ""}),
             "CONNECTED\nserver:chatd/0.1:x\\y\n\n\0"_b);
-  EXPECT_EQ(encode(frame{command::connect, {{"passcode", "a:b"}}, ""}),
-            "CONNECT\npasscode:a:b\n\n\0"_b);
+  EXPECT_EQ(encode(frame{command::connect, {{"passcode", "a:b"}}, ""}), "CONNECT\npasscode:a:b\n\n\0"_b);
   EXPECT_EQ(encode(frame{command::stomp, {{"login", "d\\u"}}, ""}), "STOMP\nlogin:d\\u\n\n\0"_b);
 }
 
@@ -75,10 +74,9 @@ TEST(Encoder, DecoderReadsWhatEncoderWrote) {
 // ---- Randomized encode -> decode round trip ---------------------------------------------
 
 constexpr command all_commands[] = {
-    command::connect,   command::stomp,       command::connected, command::send,
-    command::subscribe, command::unsubscribe, command::ack,       command::nack,
-    command::begin,     command::commit,      command::abort,     command::disconnect,
-    command::message,   command::receipt,     command::error,
+    command::connect,     command::stomp,      command::connected, command::send,    command::subscribe,
+    command::unsubscribe, command::ack,        command::nack,      command::begin,   command::commit,
+    command::abort,       command::disconnect, command::message,   command::receipt, command::error,
 };
 
 // Valid UTF-8 text from a small alphabet that is rich in octets needing escapes.

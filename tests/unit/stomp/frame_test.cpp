@@ -7,21 +7,11 @@ namespace {
 
 TEST(Command, SpellingsRoundTrip) {
   const std::pair<command, std::string_view> table[] = {
-      {command::connect, "CONNECT"},
-      {command::stomp, "STOMP"},
-      {command::connected, "CONNECTED"},
-      {command::send, "SEND"},
-      {command::subscribe, "SUBSCRIBE"},
-      {command::unsubscribe, "UNSUBSCRIBE"},
-      {command::ack, "ACK"},
-      {command::nack, "NACK"},
-      {command::begin, "BEGIN"},
-      {command::commit, "COMMIT"},
-      {command::abort, "ABORT"},
-      {command::disconnect, "DISCONNECT"},
-      {command::message, "MESSAGE"},
-      {command::receipt, "RECEIPT"},
-      {command::error, "ERROR"},
+      {command::connect, "CONNECT"}, {command::stomp, "STOMP"},         {command::connected, "CONNECTED"},
+      {command::send, "SEND"},       {command::subscribe, "SUBSCRIBE"}, {command::unsubscribe, "UNSUBSCRIBE"},
+      {command::ack, "ACK"},         {command::nack, "NACK"},           {command::begin, "BEGIN"},
+      {command::commit, "COMMIT"},   {command::abort, "ABORT"},         {command::disconnect, "DISCONNECT"},
+      {command::message, "MESSAGE"}, {command::receipt, "RECEIPT"},     {command::error, "ERROR"},
   };
   for (const auto& [cmd, text] : table) {
     EXPECT_EQ(to_string(cmd), text);

@@ -119,8 +119,9 @@ TEST(FrameWriter, GatewayConnectedIsNeverEscaped) {
                          {"session", "node:a-1"},
                          {"user-name", "7"}},
                         ""};
-  EXPECT_EQ(encode(connected),
-            "CONNECTED\nversion:1.2\nheart-beat:10000,10000\nserver:chatd/1:x\\y\nsession:node:a-1\nuser-name:7\n\n\0"_b);
+  EXPECT_EQ(
+      encode(connected),
+      "CONNECTED\nversion:1.2\nheart-beat:10000,10000\nserver:chatd/1:x\\y\nsession:node:a-1\nuser-name:7\n\n\0"_b);
 }
 
 TEST(FrameWriter, GatewayReceiptAndErrorAsEncoded) {

@@ -102,9 +102,8 @@ TEST(HeartBeat, NegotiationTable) {
   };
   for (const row& r : table) {
     const heart_beat_plan got = negotiate_heart_beat(r.client, r.server);
-    EXPECT_EQ(got, r.expected) << "client " << r.client.cx << "," << r.client.cy << " server "
-                               << r.server.cx << "," << r.server.cy << " -> send "
-                               << got.send_every_ms << " expect " << got.expect_every_ms;
+    EXPECT_EQ(got, r.expected) << "client " << r.client.cx << "," << r.client.cy << " server " << r.server.cx << ","
+                               << r.server.cy << " -> send " << got.send_every_ms << " expect " << got.expect_every_ms;
   }
 }
 

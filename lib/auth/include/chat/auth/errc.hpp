@@ -17,9 +17,7 @@ enum class errc {
 
 const std::error_category& auth_category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), auth_category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), auth_category()}; }
 
 }  // namespace chat::auth
 

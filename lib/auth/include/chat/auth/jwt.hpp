@@ -1,5 +1,5 @@
 #pragma once
-// JSON Web Tokens, HS256 only (§3). The token is a JWS in compact serialization:
+// JSON Web Tokens, HS256 only (docs/rest.md). The token is a JWS in compact serialization:
 //   base64url({"alg":"HS256","typ":"JWT"}) "." base64url(payload) "." base64url(HMAC-SHA256)
 // with payload {"sub":"<userId>","email":"…","iat":<s>,"exp":<s>}.
 #include <chat/auth/errc.hpp>
@@ -21,7 +21,7 @@ inline constexpr std::int64_t max_clock_skew_s = 60;
 // Tokens longer than this are refused as malformed before any decoding work.
 inline constexpr std::size_t max_token_length = 8192;
 
-// Default lifetime of an issued token (§3: 24 h).
+// Default lifetime of an issued token (docs/rest.md: 24 h).
 inline constexpr std::int64_t default_token_lifetime_s = 24 * 60 * 60;
 
 struct claims {
@@ -34,7 +34,7 @@ struct claims {
 // Signs `c` with HMAC-SHA256 under `secret`. Never throws for any field value (an email that
 // is not valid UTF-8 has the bad bytes replaced by U+FFFD in the payload). Returns an empty
 // string only if OpenSSL's HMAC itself fails. verify_jwt() refuses every token when the secret
-// is empty, so callers must insist on a configured secret (§3).
+// is empty, so callers must insist on a configured secret (docs/rest.md).
 std::string sign_jwt(const claims& c, std::string_view secret);
 
 // Checks `token` and, on success, stores its claims in `out` (left untouched on failure).
@@ -42,8 +42,7 @@ std::string sign_jwt(const claims& c, std::string_view secret);
 // and only then is the payload parsed (malformed), followed by the time checks
 // (expired, not_yet_valid). Extra payload members are ignored; a header with "crit" is
 // refused as malformed (RFC 7515 §4.1.11: we implement no extensions). Never throws.
-std::error_code verify_jwt(std::string_view token, std::string_view secret, std::int64_t now_unix_s,
-                           claims& out);
+std::error_code verify_jwt(std::string_view token, std::string_view secret, std::int64_t now_unix_s, claims& out);
 
 // The token of an HTTP Authorization header value "Bearer <token>" (RFC 6750): the scheme is
 // case-insensitive, separated by one or more spaces; surrounding whitespace is ignored.

@@ -1,5 +1,5 @@
 #pragma once
-// Password storage with Argon2id (§3), through libsodium's crypto_pwhash_str. The stored
+// Password storage with Argon2id (docs/rest.md), through libsodium's crypto_pwhash_str. The stored
 // string is self-describing ("$argon2id$v=19$m=…,t=…,p=1$salt$hash"), so parameters can be
 // raised later: password_needs_rehash() tells the login path to re-hash on success.
 #include <cstddef>

@@ -1,5 +1,5 @@
 #pragma once
-// Synchronous client of chatd's REST API (SPEC §3): HTTP/1.1 over plain TCP (no TLS), JSON
+// Synchronous client of chatd's REST API (docs/rest.md): HTTP/1.1 over plain TCP (no TLS), JSON
 // bodies, one keep-alive connection reused across requests, a time limit per request.
 //
 //   chat::client::rest_client api(*chat::client::parse_url("http://127.0.0.1:8080"));
@@ -23,7 +23,7 @@
 
 namespace chat::client {
 
-// The §3 error body {"error":{"code","message"}}. When an error status comes without such a
+// The docs/rest.md error body {"error":{"code","message"}}. When an error status comes without such a
 // body, code is "http_<status>" and message the reason phrase or the body's first line.
 using api_error = proto::api_error;
 
@@ -50,7 +50,7 @@ struct result {
   explicit operator bool() const noexcept { return value.has_value(); }
 };
 
-// ---- §3 answer types: those of chat::proto (chat/proto/rest.hpp), which chatd encodes. ----
+// ---- docs/rest.md answer types: those of chat::proto (chat/proto/rest.hpp), which chatd encodes. ----
 
 using session_info = proto::session;  // signup, login
 using user_info = proto::user;        // GET /api/users/me
@@ -61,7 +61,7 @@ using history_page = proto::history_page;  // GET /api/rooms/{id}/messages
 using unread_info = proto::unread_state;   // GET /api/rooms/{id}/unread
 
 struct room_info : proto::room {  // room detail: direct, group, GET /api/rooms/{id}, invite
-  bool created = false;  // POST /api/rooms/direct answered 201 (new) rather than 200 (existing)
+  bool created = false;           // POST /api/rooms/direct answered 201 (new) rather than 200 (existing)
 };
 
 struct rest_options {
@@ -98,7 +98,7 @@ class rest_client {
   // Connections opened so far (keep-alive makes this 1 for a series of requests).
   std::uint64_t connections_opened() const noexcept;
 
-  // ---- one helper per §3 route ----
+  // ---- one helper per docs/rest.md route ----
   result<session_info> signup(std::string_view email, std::string_view password, std::string_view nickname);
   result<session_info> login(std::string_view email, std::string_view password);
   result<user_info> me();

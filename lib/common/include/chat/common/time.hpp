@@ -1,6 +1,6 @@
 #pragma once
 // Timestamps on the wire: ISO-8601 / RFC 3339 in UTC with exactly three fraction digits,
-// e.g. "2026-11-21T12:00:00.123Z" (§2 createdAt, §4 presence "at"). Internally a timestamp is
+// e.g. "2026-11-21T12:00:00.123Z" (docs/events.md createdAt, docs/stomp.md presence "at"). Internally a timestamp is
 // milliseconds since the Unix epoch in an std::int64_t.
 #include <cstddef>
 #include <cstdint>
@@ -14,10 +14,8 @@ namespace chat::common {
 inline constexpr std::size_t iso8601_ms_length = 24;
 
 // The range the four-digit year of the format can express. Inputs outside it are clamped.
-inline constexpr std::int64_t min_iso8601_unix_ms =
-    -62'167'219'200'000;  // 0000-01-01T00:00:00.000Z
-inline constexpr std::int64_t max_iso8601_unix_ms =
-    253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+inline constexpr std::int64_t min_iso8601_unix_ms = -62'167'219'200'000;  // 0000-01-01T00:00:00.000Z
+inline constexpr std::int64_t max_iso8601_unix_ms = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
 
 // "2026-11-21T12:00:00.123Z". Pure arithmetic: no locale, no time zone database, thread-safe.
 std::string format_iso8601_ms(std::int64_t unix_ms);

@@ -1,5 +1,5 @@
 #pragma once
-// UUIDs as used for messageKey (§2): canonical 8-4-4-4-12 hexadecimal text.
+// UUIDs as used for messageKey (docs/events.md): canonical 8-4-4-4-12 hexadecimal text.
 #include <string>
 #include <string_view>
 

@@ -40,8 +40,7 @@ class admin {
   // Creates the topics that do not exist (CreateTopics), then checks every topic's
   // partition count in the metadata. A topic that exists with another partition count
   // is reported as not ok: message ids depend on it (see docs/architecture.md).
-  std::vector<topic_outcome> ensure_topics(const std::vector<topic_spec>& topics,
-                                           std::chrono::milliseconds timeout);
+  std::vector<topic_outcome> ensure_topics(const std::vector<topic_spec>& topics, std::chrono::milliseconds timeout);
 
   // One metadata round trip to the cluster. Empty string when the cluster answered,
   // otherwise the reason.

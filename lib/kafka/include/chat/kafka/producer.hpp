@@ -18,12 +18,12 @@ namespace chat::kafka {
 
 // Outcome of one produce(), reported exactly once per accepted record.
 struct delivery_report {
-  std::uint64_t cookie = 0;    // as given to produce()
-  bool ok = false;             // the broker acknowledged the record (acks=all)
-  std::string error;           // librdkafka's description when !ok
-  std::int32_t partition = -1; // partition the record went to (-1 if never assigned)
-  std::int64_t offset = -1;    // its offset when ok, otherwise -1
-  std::error_code code;        // of error_category() when !ok; compare with errc
+  std::uint64_t cookie = 0;     // as given to produce()
+  bool ok = false;              // the broker acknowledged the record (acks=all)
+  std::string error;            // librdkafka's description when !ok
+  std::int32_t partition = -1;  // partition the record went to (-1 if never assigned)
+  std::int64_t offset = -1;     // its offset when ok, otherwise -1
+  std::error_code code;         // of error_category() when !ok; compare with errc
 };
 
 // Owns one librdkafka producer and the thread that serves its delivery reports.
@@ -59,9 +59,8 @@ class producer {
   //   errc::fatal          stop() was called, or a fatal idempotence error occurred.
   // A topic whose existence is not yet known is accepted; if it does not exist, the
   // delivery report fails with errc::unknown_topic (or timed_out).
-  std::error_code produce(std::string_view topic, std::int32_t partition, std::string_view key,
-                          std::string_view value, std::span<const header_view> headers,
-                          std::uint64_t cookie);
+  std::error_code produce(std::string_view topic, std::int32_t partition, std::string_view key, std::string_view value,
+                          std::span<const header_view> headers, std::uint64_t cookie);
 
   // Records accepted by produce() whose report has not been delivered yet.
   std::size_t in_flight() const;

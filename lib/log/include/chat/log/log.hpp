@@ -27,8 +27,8 @@ struct field {
   field(std::string_view k, bool v) : key(k), value(v) {}
   field(std::string_view k, double v) : key(k), value(v) {}
   template <class Int>
-    requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool>)
-  field(std::string_view k, Int v) : key(k), value(static_cast<std::int64_t>(v)) {}
+  requires(std::is_integral_v<Int> && !std::is_same_v<Int, bool>) field(std::string_view k, Int v)
+      : key(k), value(static_cast<std::int64_t>(v)) {}
 };
 
 using fields = std::initializer_list<field>;

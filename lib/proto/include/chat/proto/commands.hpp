@@ -1,5 +1,5 @@
 #pragma once
-// Bodies that STOMP clients SEND (§4). The sender is always the authenticated user, so none
+// Bodies that STOMP clients SEND (docs/stomp.md). The sender is always the authenticated user, so none
 // of these carries a user id. Parsers validate; serializers are for our own clients
 // (chatctl, chatload, tests).
 #include <chat/proto/error.hpp>
@@ -27,17 +27,15 @@ struct send_request {
 // `max_content_code_points` code points; type, when given, must be "TEXT" ("SYSTEM" is
 // not_allowed: only the server writes system messages); messageKey, when given, a UUID.
 // A null optional member counts as absent.
-validation_error parse_send_request(
-    std::string_view json, send_request& out,
-    std::size_t max_content_code_points = default_max_content_code_points);
+validation_error parse_send_request(std::string_view json, send_request& out,
+                                    std::size_t max_content_code_points = default_max_content_code_points);
 
-// A SEND to /topic/room.{room_id} (§4): the body is the content, either as plain text or as
+// A SEND to /topic/room.{room_id} (docs/stomp.md): the body is the content, either as plain text or as
 // a JSON object with a "content" member (and optionally "messageKey"). A body that is a JSON
 // object with a "content" member is read as JSON; any other body is plain text, which must
 // be valid UTF-8. Same content rules as parse_send_request().
-validation_error parse_room_send_body(
-    std::string_view body, std::int64_t room_id, send_request& out,
-    std::size_t max_content_code_points = default_max_content_code_points);
+validation_error parse_room_send_body(std::string_view body, std::int64_t room_id, send_request& out,
+                                      std::size_t max_content_code_points = default_max_content_code_points);
 
 // Emits {"roomId":…,"content":"…"[,"messageKey":"…"]} ("type" omitted: TEXT).
 void append_json(const send_request& request, std::string& out);

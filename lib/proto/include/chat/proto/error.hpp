@@ -28,14 +28,12 @@ enum class errc {
 
 const std::error_category& proto_category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), proto_category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), proto_category()}; }
 
 // Stable name of an errc value ("wrong_type"), e.g. for the dlt-exception-class header.
 std::string_view to_string(errc e) noexcept;
 
-// Error codes of §3 error bodies that this module's failures map to (HTTP 400 both).
+// Error codes of docs/rest.md error bodies that this module's failures map to (HTTP 400 both).
 inline constexpr std::string_view invalid_json_code = "invalid_json";
 inline constexpr std::string_view validation_error_code = "validation_error";
 

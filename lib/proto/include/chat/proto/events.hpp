@@ -11,7 +11,7 @@
 
 namespace chat::proto {
 
-// Kafka value of chat.read-receipts (§5):
+// Kafka value of chat.read-receipts (docs/topics.md):
 //   {"roomId":…,"userId":…,"lastReadMessageId":…,"at":"…"}
 struct read_receipt {
   std::int64_t room_id = 0;
@@ -26,7 +26,7 @@ void append_json(const read_receipt& receipt, std::string& out);
 // roomId, userId positive; lastReadMessageId >= 0; at ISO-8601.
 validation_error parse_read_receipt(std::string_view json, read_receipt& out);
 
-// Channel chat:presence and destination /topic/presence (§4):
+// Channel chat:presence and destination /topic/presence (docs/stomp.md):
 // {"userId":…,"status":"ONLINE"|"OFFLINE","at":"…"}
 enum class presence_status { online, offline };
 

@@ -1,5 +1,5 @@
 #pragma once
-// The chat message (§2): live MESSAGE body, history item and chat.messages Kafka value.
+// The chat message (docs/events.md): live MESSAGE body, history item and chat.messages Kafka value.
 #include <chat/proto/error.hpp>
 #include <chat/proto/ids.hpp>
 #include <chat/proto/json.hpp>
@@ -12,12 +12,12 @@
 
 namespace chat::proto {
 
-// §4: content is limited to 4000 characters (Unicode code points) by default; configurable.
+// docs/stomp.md: content is limited to 4000 characters (Unicode code points) by default; configurable.
 inline constexpr std::size_t default_max_content_code_points = 4000;
 
 enum class message_type { text, system };
 
-std::string_view to_string(message_type type) noexcept;  // "TEXT" / "SYSTEM"
+std::string_view to_string(message_type type) noexcept;                          // "TEXT" / "SYSTEM"
 std::optional<message_type> parse_message_type(std::string_view text) noexcept;  // exact case
 
 struct chat_message {
@@ -33,7 +33,7 @@ struct chat_message {
   friend bool operator==(const chat_message&, const chat_message&) = default;
 };
 
-// Appends the §2 JSON, fields in §2 order, "id" omitted when negative (unassigned):
+// Appends the docs/events.md JSON, fields in docs/events.md order, "id" omitted when negative (unassigned):
 //   {"id":…,"messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
 //    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"}
 // No DOM, one growth of `out` in the common case. Never throws except std::bad_alloc.
@@ -44,11 +44,10 @@ void append_json(const chat_message& message, std::string& out);
 // string, content a string of at most `max_content_code_points` code points, type
 // "TEXT"|"SYSTEM", createdAt an ISO-8601 timestamp; "id" optional (absent = -1, unassigned), otherwise
 // a non-negative integer. Unknown members are ignored (forward compatibility).
-validation_error parse_chat_message(
-    std::string_view json, chat_message& out,
-    std::size_t max_content_code_points = default_max_content_code_points);
+validation_error parse_chat_message(std::string_view json, chat_message& out,
+                                    std::size_t max_content_code_points = default_max_content_code_points);
 
-// SYSTEM notices of membership changes (§3), sent by the server through the pipeline like any
+// SYSTEM notices of membership changes (docs/rest.md), sent by the server through the pipeline like any
 // message: sender = the member, content "<nickname> joined" / "<nickname> left". Clients
 // cannot send SYSTEM messages, so a notice is the server's.
 enum class membership_change { joined, left };

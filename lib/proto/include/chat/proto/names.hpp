@@ -1,5 +1,6 @@
 #pragma once
-// Every name the system shares with Kafka, Redis and STOMP clients, defined once (§4, §5, §6).
+// Every name the system shares with Kafka, Redis and STOMP clients, defined once (docs/stomp.md, docs/topics.md,
+// docs/topics.md).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -7,7 +8,7 @@
 
 namespace chat::proto {
 
-// ---- Kafka topics (§5) ----------------------------------------------------------------------
+// ---- Kafka topics (docs/topics.md) ----------------------------------------------------------------------
 namespace topics {
 inline constexpr std::string_view messages = "chat.messages";
 inline constexpr std::string_view read_receipts = "chat.read-receipts";
@@ -64,7 +65,7 @@ inline constexpr std::string_view dlt_parked_from = "dlt-parked-from";
 inline constexpr std::string_view dlt_parked_at = "dlt-parked-at";
 }  // namespace kafka_headers
 
-// Dead-letter headers written by other frameworks, which dlt-replay also reads (§11).
+// Dead-letter headers written by other frameworks, which dlt-replay also reads (docs/dlt-replay.md).
 // Spring Kafka (DeadLetterPublishingRecoverer): partition is a 4-byte and offset and timestamp
 // 8-byte big-endian binary value; the rest are UTF-8 text.
 namespace spring_dlt_headers {
@@ -98,7 +99,7 @@ inline constexpr std::string_view exception_message = "__connect.errors.exceptio
 inline constexpr std::string_view exception_stacktrace = "__connect.errors.exception.stacktrace";
 }  // namespace connect_dlt_headers
 
-// ---- Redis (§6) -----------------------------------------------------------------------------
+// ---- Redis (docs/topics.md) -----------------------------------------------------------------------------
 namespace redis_names {
 inline constexpr std::string_view room_channel_prefix = "chat:room:";
 inline constexpr std::string_view room_channel_pattern = "chat:room:*";  // for PSUBSCRIBE
@@ -107,7 +108,7 @@ inline constexpr std::string_view presence_key_prefix = "user:presence:";
 inline constexpr std::string_view unread_key_prefix = "unread:";
 // + "{roomId}": typing notices relayed between chatd nodes (payload: typing_event JSON).
 inline constexpr std::string_view typing_channel_prefix = "chat:typing:";
-// Lifetime of user:presence:{id}; refreshed while a session lives (§4).
+// Lifetime of user:presence:{id}; refreshed while a session lives (docs/stomp.md).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names
 
@@ -118,7 +119,7 @@ std::string unread_key(std::int64_t room_id, std::int64_t user_id);  // "unread:
 std::string typing_channel(std::int64_t room_id);                    // "chat:typing:{id}"
 std::optional<std::int64_t> parse_typing_channel(std::string_view channel) noexcept;
 
-// ---- STOMP destinations (§4) ----------------------------------------------------------------
+// ---- STOMP destinations (docs/stomp.md) ----------------------------------------------------------------
 namespace destinations {
 inline constexpr std::string_view room_prefix = "/topic/room.";  // + "{roomId}"
 inline constexpr std::string_view typing_suffix = ".typing";     // "/topic/room.{id}.typing"

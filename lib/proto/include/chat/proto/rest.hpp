@@ -1,5 +1,5 @@
 #pragma once
-// Every body of the REST API (§3): the requests with their validation rules, the answers and
+// Every body of the REST API (docs/rest.md): the requests with their validation rules, the answers and
 // the error body. Each type has append_json (to_json(x) for a fresh string) and a parse_…
 // from JSON text that answers wrong JSON types, missing members, non-object bodies and broken
 // JSON (invalid UTF-8 included) with a validation_error, never an exception. chatd encodes
@@ -158,7 +158,7 @@ validation_error parse_user_ref(std::string_view json, user_ref& out);
 
 enum class room_type { direct, group };
 
-std::string_view to_string(room_type type) noexcept;  // "DIRECT" / "GROUP"
+std::string_view to_string(room_type type) noexcept;                       // "DIRECT" / "GROUP"
 std::optional<room_type> parse_room_type(std::string_view text) noexcept;  // exact case
 
 // {"userId","nickname"}
@@ -202,7 +202,7 @@ void append_json(const invite_result& value, std::string& out);
 validation_error parse_invite_result(std::string_view json, invite_result& out);
 
 // One entry of GET /api/rooms:
-// {"id","type","name"|null,"memberCount","unreadCount","lastMessage":§2 message|null}
+// {"id","type","name"|null,"memberCount","unreadCount","lastMessage":docs/events.md message|null}
 struct room_summary {
   std::int64_t id = 0;
   room_type type = room_type::group;
@@ -220,7 +220,7 @@ void append_json(std::span<const room_summary> rooms, std::string& out);
 validation_error parse_room_summary(std::string_view json, room_summary& out);
 validation_error parse_room_list(std::string_view json, std::vector<room_summary>& out);
 
-// GET /api/rooms/{id}/messages: {"messages":[§2…],"hasMore":bool,"nextCursor":id|null}
+// GET /api/rooms/{id}/messages: {"messages":[docs/events.md…],"hasMore":bool,"nextCursor":id|null}
 struct history_page {
   std::vector<chat_message> messages;  // newest first
   bool has_more = false;
