@@ -243,3 +243,15 @@ def chatd_factory(tmp_path, request):
 def chatd(stack, database, chatd_factory):
     """One ready chatd node on the shared stack with its own database."""
     return chatd_factory(stack, database_url=database)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """The REST modules' environment: a private stack, one database and one ready chatd for
+    the module (test_rest_common.RestEnv). Private because the REST tests publish SYSTEM
+    messages and read receipts: on a stack shared with other modules, another chatd of the
+    same consumer groups could consume them into its database. Its logs print on failure
+    (shared logs)."""
+    from test_rest_common import rest_env
+    with rest_env(tmp_path_factory) as env:
+        yield env

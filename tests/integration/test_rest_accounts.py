@@ -11,22 +11,9 @@ import requests
 
 from chatlib import make_token
 from conftest import Chatd, wait_for
-from test_rest_common import error_of, expect_error, failed, rest_env
+from test_rest_common import error_of, expect_error
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    with rest_env(tmp_path_factory) as env:
-        yield env
-
-
-@pytest.fixture(autouse=True)
-def _log_on_failure(request, api):
-    yield
-    if failed(request):
-        print(f"\n----- chatd log -----\n{api.log_tail()}")
 
 
 def b64(data: dict) -> str:

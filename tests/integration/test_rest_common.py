@@ -138,11 +138,6 @@ def rest_env(tmp_path_factory, env: dict | None = None, args=()):
         stack.stop_all()
 
 
-def failed(request) -> bool:
-    rep = getattr(request.node, "rep_call", None)
-    return rep is not None and rep.failed
-
-
 def error_of(r: requests.Response) -> str:
     """The docs/rest.md error code of a response, asserting the body has exactly that shape."""
     assert r.headers.get("Content-Type", "").startswith("application/json"), (r.status_code, r.headers, r.text)
@@ -162,4 +157,4 @@ def expect_error(r: requests.Response, status: int, code: str | None = None) -> 
     return r.json()
 
 
-__all__ = ["RestEnv", "User", "error_of", "expect_error", "failed", "mid", "rest_env", "wait_for"]
+__all__ = ["RestEnv", "User", "error_of", "expect_error", "mid", "rest_env", "wait_for"]

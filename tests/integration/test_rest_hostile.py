@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from test_rest_common import error_of, expect_error, failed, rest_env
+from test_rest_common import error_of, expect_error
 
 SQL = [
     "' OR '1'='1",
@@ -22,19 +22,6 @@ BIG = "A" * 10_240
 BIG_MULTIBYTE = "é" * 5_120  # 10 KB of two-byte characters
 NASTY_STRINGS = SQL + [BIG, BIG_MULTIBYTE, "\u0000", "\u202e", "\ufeff", ""]
 WRONG_TYPES = [None, True, 0, -1, 1.5, 2 ** 64, [], {}, ["x"], {"$gt": ""}, "1"]
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    with rest_env(tmp_path_factory) as env:
-        yield env
-
-
-@pytest.fixture(autouse=True)
-def _log_on_failure(request, api):
-    yield
-    if failed(request):
-        print(f"\n----- chatd log -----\n{api.log_tail()}")
 
 
 @pytest.fixture(scope="module")

@@ -10,23 +10,10 @@ import pytest
 import requests
 
 from conftest import Chatd
-from test_rest_common import expect_error, failed, mid, rest_env, wait_for
+from test_rest_common import expect_error, mid, wait_for
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 MESSAGE_KEYS = {"id", "messageKey", "roomId", "senderId", "senderNickname", "content", "type", "createdAt"}
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    with rest_env(tmp_path_factory) as env:
-        yield env
-
-
-@pytest.fixture(autouse=True)
-def _log_on_failure(request, api):
-    yield
-    if failed(request):
-        print(f"\n----- chatd log -----\n{api.log_tail()}")
 
 
 def page(api, user, room, **params):

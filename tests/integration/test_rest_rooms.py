@@ -14,22 +14,9 @@ import requests
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from conftest import Chatd
-from test_rest_common import expect_error, failed, rest_env, wait_for
+from test_rest_common import expect_error, wait_for
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    with rest_env(tmp_path_factory) as env:
-        yield env
-
-
-@pytest.fixture(autouse=True)
-def _log_on_failure(request, api):
-    yield
-    if failed(request):
-        print(f"\n----- chatd log -----\n{api.log_tail()}")
 
 
 def find_system_message(api, room: int, content: str, timeout: float = 20) -> dict:
