@@ -24,6 +24,8 @@ class sched_clock {
 sched_clock& steady_sched_clock();
 // std::chrono::steady_clock::now() in ns since its epoch: the time base of planned send times.
 std::int64_t steady_now_ns() noexcept;
+// A duration in ns as whole microseconds, the histograms' unit (negative -> 0).
+inline std::uint64_t to_us(std::int64_t ns) noexcept { return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns / 1000); }
 
 class send_scheduler {
  public:

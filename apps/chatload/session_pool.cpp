@@ -16,7 +16,6 @@ using chat::client::stomp_client;
 namespace {
 thread_local worker_stats* tls_stats = nullptr;
 
-std::uint64_t to_us(std::int64_t ns) noexcept { return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns / 1000); }
 }  // namespace
 
 worker_stats& this_worker_stats() noexcept { return *tls_stats; }

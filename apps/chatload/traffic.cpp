@@ -9,8 +9,6 @@ namespace chatload {
 
 namespace {
 
-std::uint64_t to_us(std::int64_t ns) noexcept { return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns / 1000); }
-
 // Parses the decimal digits of `s` (no sign); nullopt when empty or not all digits.
 std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
   std::uint64_t v = 0;

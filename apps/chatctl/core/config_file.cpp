@@ -14,13 +14,13 @@
 namespace chatctl {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using config_json = nlohmann::json;  // chatctl::json is the ordered one (output.hpp)
 
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-std::string string_member(const json& j, const char* key) {
+std::string string_member(const config_json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
@@ -68,7 +68,7 @@ config_file config_file::load(const fs::path& path) {
   buffer << in.rdbuf();
   const std::string text = buffer.str();
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return c;
-  c.doc_ = json::parse(text, nullptr, false);
+  c.doc_ = config_json::parse(text, nullptr, false);
   if (c.doc_.is_discarded() || !c.doc_.is_object()) {
     throw config_error(path.string() + " is not a JSON object; fix or remove it");
   }
@@ -94,8 +94,8 @@ std::optional<profile> config_file::get(const std::string& name) const {
 }
 
 void config_file::put(const std::string& name, const profile& p) {
-  json& entry = doc_["profiles"][name];
-  if (!entry.is_object()) entry = json::object();
+  config_json& entry = doc_["profiles"][name];
+  if (!entry.is_object()) entry = config_json::object();
   auto set_or_erase = [&entry](const char* key, const std::string& value) {
     if (value.empty()) {
       entry.erase(key);

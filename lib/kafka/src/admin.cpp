@@ -23,12 +23,13 @@ struct metadata_deleter {
 };
 using metadata_ptr = std::unique_ptr<const rd_kafka_metadata_t, metadata_deleter>;
 
-int timeout_ms(std::chrono::milliseconds t) { return static_cast<int>(std::max<std::int64_t>(1, t.count())); }
+// Admin requests need a positive timeout (0 would mean "do not wait").
+int admin_timeout_ms(std::chrono::milliseconds t) { return static_cast<int>(std::max<std::int64_t>(1, t.count())); }
 
 // Partition counts of every topic in the cluster, or an error string.
 std::string fetch_partition_counts(rd_kafka_t* rk, std::chrono::milliseconds timeout, std::map<std::string, int>& out) {
   const rd_kafka_metadata_t* raw = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, timeout_ms(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &raw, admin_timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return rd_kafka_err2str(err);
   metadata_ptr md{raw};
   for (int i = 0; i < md->topic_cnt; ++i) {
@@ -49,7 +50,7 @@ admin::~admin() = default;
 std::string admin::ping(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
   // all_topics=0 with no topic handle asks for brokers only: the cheapest round trip.
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &raw, timeout_ms(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &raw, admin_timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return rd_kafka_err2str(err);
   metadata_ptr md{raw};
   if (md->broker_cnt == 0) return "no brokers in metadata";
@@ -71,7 +72,7 @@ int admin::request_topic(const std::string& topic, std::chrono::milliseconds tim
       rd_kafka_topic_new(impl_->rk.get(), topic.c_str(), nullptr)};
   if (!rkt) return -1;
   const rd_kafka_metadata_t* raw = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, rkt.get(), &raw, timeout_ms(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, rkt.get(), &raw, admin_timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
   metadata_ptr md{raw};
   for (int i = 0; i < md->topic_cnt; ++i) {
@@ -114,13 +115,14 @@ std::vector<topic_outcome> admin::ensure_topics(const std::vector<topic_spec>& t
   if (!new_topics.empty()) {
     std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue{rd_kafka_queue_new(impl_->rk.get())};
     rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(impl_->rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms(timeout), errbuf, sizeof errbuf);
-    rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms(timeout), errbuf, sizeof errbuf);
+    rd_kafka_AdminOptions_set_operation_timeout(options, admin_timeout_ms(timeout), errbuf, sizeof errbuf);
+    rd_kafka_AdminOptions_set_request_timeout(options, admin_timeout_ms(timeout), errbuf, sizeof errbuf);
     rd_kafka_CreateTopics(impl_->rk.get(), new_topics.data(), new_topics.size(), options, queue.get());
     rd_kafka_AdminOptions_destroy(options);
     rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
 
-    std::unique_ptr<rd_kafka_event_t, event_deleter> ev{rd_kafka_queue_poll(queue.get(), timeout_ms(timeout) + 1000)};
+    std::unique_ptr<rd_kafka_event_t, event_deleter> ev{
+        rd_kafka_queue_poll(queue.get(), admin_timeout_ms(timeout) + 1000)};
     if (!ev) {
       for (std::size_t i : new_index) out[i].error = "CreateTopics timed out";
     } else if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {

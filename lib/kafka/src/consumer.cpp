@@ -24,10 +24,6 @@ const settings& consumer_defaults() {
   return defaults;
 }
 
-int timeout_ms(std::chrono::milliseconds t) {
-  return static_cast<int>(std::clamp<std::int64_t>(t.count(), 0, std::numeric_limits<int>::max()));
-}
-
 const rd_kafka_message_t* raw(const void* m) { return static_cast<const rd_kafka_message_t*>(m); }
 
 std::vector<topic_partition> to_vector(const rd_kafka_topic_partition_list_t* list) {
@@ -202,7 +198,7 @@ std::vector<record> consumer::poll(std::size_t max, std::chrono::milliseconds ti
     if (out.empty()) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      wait_ms = timeout_ms(left);
+      wait_ms = detail::timeout_ms(left);
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), wait_ms);
     if (m == nullptr) {

@@ -5,6 +5,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -31,6 +35,11 @@ struct error_deleter {
   void operator()(rd_kafka_error_t* e) const noexcept { rd_kafka_error_destroy(e); }
 };
 using error_ptr = std::unique_ptr<rd_kafka_error_t, error_deleter>;
+
+// A librdkafka timeout argument: milliseconds clamped to [0, INT_MAX].
+inline int timeout_ms(std::chrono::milliseconds t) {
+  return static_cast<int>(std::clamp<std::int64_t>(t.count(), 0, std::numeric_limits<int>::max()));
+}
 
 inline std::error_code to_error_code(rd_kafka_resp_err_t err) noexcept {
   return {static_cast<int>(err), error_category()};

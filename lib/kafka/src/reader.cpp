@@ -20,10 +20,6 @@ const settings& reader_defaults() {
   return defaults;
 }
 
-int timeout_ms(std::chrono::milliseconds t) {
-  return static_cast<int>(std::clamp<std::int64_t>(t.count(), 0, std::numeric_limits<int>::max()));
-}
-
 }  // namespace
 
 struct reader::impl {
@@ -44,8 +40,8 @@ std::error_code reader::query_watermarks(const std::string& topic, std::int32_t 
                                          std::chrono::milliseconds timeout) {
   std::int64_t low = -1;
   std::int64_t high = -1;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &low, &high, timeout_ms(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &low,
+                                                                   &high, detail::timeout_ms(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return detail::to_error_code(err);
   out = watermarks{low, high};
   return {};
@@ -77,7 +73,7 @@ std::vector<record> reader::poll(std::size_t max, std::chrono::milliseconds time
     if (nothing_yet()) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      wait_ms = timeout_ms(left);
+      wait_ms = detail::timeout_ms(left);
     }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(impl_->rk.get(), wait_ms);
     if (m == nullptr) {

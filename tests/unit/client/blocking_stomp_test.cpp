@@ -15,9 +15,7 @@ using namespace std::chrono_literals;
 
 auto in(std::chrono::milliseconds d) { return std::chrono::steady_clock::now() + d; }
 
-std::string header_of(const stomp::frame& f, std::string_view name) {
-  return std::string(f.get(name).value_or("<absent>"));
-}
+using test::header_of;
 
 stomp_options options_for(const fake_stomp_server& server) {
   stomp_options o;

@@ -61,6 +61,11 @@ bool run_until(net::io_context& ioc, Pred pred, std::chrono::milliseconds limit 
 
 using ::chat::test::eventually;
 
+// A header's value, or "<absent>" (for readable assertion messages).
+inline std::string header_of(const stomp::frame& f, std::string_view name) {
+  return std::string(f.get(name).value_or("<absent>"));
+}
+
 // frame_of(cmd, body, "name", "value", ...): builds a frame without braced initializer lists,
 // which g++ 12 miscompiles inside coroutines ("array used as initializer").
 inline void add_headers(stomp::frame&) {}

@@ -55,9 +55,7 @@ class StompClient : public ::testing::TestWithParam<bool> {
 INSTANTIATE_TEST_SUITE_P(Transports, StompClient, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "websocket" : "tcp"; });
 
-std::string header_of(const stomp::frame& f, std::string_view name) {
-  return std::string(f.get(name).value_or("<absent>"));
-}
+using test::header_of;
 
 TEST_P(StompClient, FullSessionRoundTrip) {
   fake_stomp_server server(ioc, websocket());

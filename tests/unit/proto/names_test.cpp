@@ -63,7 +63,7 @@ TEST(Names, DestinationBuilders) {
 }
 
 namespace {
-std::optional<destination> room(std::int64_t id) { return destination{destination_kind::room, id}; }
+std::optional<destination> room_dest(std::int64_t id) { return destination{destination_kind::room, id}; }
 std::optional<destination> typing(std::int64_t id) { return destination{destination_kind::room_typing, id}; }
 std::optional<destination> fixed(destination_kind kind) { return destination{kind, 0}; }
 }  // namespace
@@ -73,9 +73,9 @@ TEST(Names, ParsesEveryDestination) {
     const char* text;
     std::optional<destination> expected;
   } cases[] = {
-      {"/topic/room.1", room(1)},
-      {"/topic/room.42", room(42)},
-      {"/topic/room.9223372036854775807", room(INT64_MAX)},
+      {"/topic/room.1", room_dest(1)},
+      {"/topic/room.42", room_dest(42)},
+      {"/topic/room.9223372036854775807", room_dest(INT64_MAX)},
       {"/topic/room.42.typing", typing(42)},
       {"/topic/presence", fixed(destination_kind::presence)},
       {"/user/queue/errors", fixed(destination_kind::user_errors)},
