@@ -157,6 +157,17 @@ bool session::evict_handshake() {
 
 void session::shut_down() {
   if (phase_ == phase::closing || phase_ == phase::closed) return;
+  shutdown_requested_ = true;
+  if (phase_ != phase::connected && phase_ != phase::disconnecting) return say_goodbye();
+  // A SEND handed to the log before the goodbye still gets its RECEIPT (or ERROR) first: the
+  // producer flush may have returned before a SEND that was waiting for its membership lookup
+  // (or was already read) was published. One still waiting for its lookup is dropped unsent.
+  set_phase(phase::disconnecting);
+  inbox_.clear();
+  finish_disconnect_if_ready();
+}
+
+void session::say_goodbye() {
   send_error("server shutting down", "chatd is shutting down; reconnect to another node or retry shortly");
 }
 
@@ -645,6 +656,7 @@ void session::handle_disconnect(stomp::frame& f) {
 
 void session::finish_disconnect_if_ready() {
   if (phase_ != phase::disconnecting || !pending_sends_.empty()) return;
+  if (shutdown_requested_) return say_goodbye();
   // The RECEIPT of a DISCONNECT vouches for every frame before it: it follows the
   // RECEIPTs (or ERRORs) of all SENDs still in flight.
   if (disconnect_receipt_) send_receipt(*disconnect_receipt_);

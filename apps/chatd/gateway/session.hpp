@@ -221,6 +221,8 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt);
   void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message);
   void on_contacts(lookup_status status, std::vector<std::int64_t> contacts, std::optional<std::string> receipt);
+  // ERROR "server shutting down" and close (shut_down, once no SEND is in flight).
+  void say_goodbye();
   void finish_disconnect_if_ready();
 
   // Runs `then` once `room_id` is known to have this user as a member (now when cached,
@@ -296,6 +298,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   publish_tracker pending_sends_;
   std::uint64_t next_seq_ = 1;
   std::optional<std::string> disconnect_receipt_;
+  bool shutdown_requested_ = false;  // shut_down() ran: the goodbye ERROR follows pending SENDs
 
   // fan-out posted to the strand and not yet run (written by any thread in deliver())
   std::atomic<std::size_t> posted_fanout_bytes_{0};

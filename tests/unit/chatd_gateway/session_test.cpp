@@ -817,6 +817,33 @@ TEST(session_shutdown, stop_reading_then_error) {
   EXPECT_TRUE(c.t->flushing_close);
 }
 
+// The producer flush can return before a SEND that was read (or waited for its membership
+// lookup) just before stop_reading is published: its RECEIPT must still precede the goodbye,
+// or the client never learns that Kafka accepted it.
+TEST(session_shutdown, goodbye_waits_for_sends_already_handed_to_the_log) {
+  harness h;
+  auto c = h.connect(1);
+  c.send(command::send, {{"destination", "/topic/room.10"}, {"receipt", "late"}}, "m");
+  ASSERT_EQ(h.log.messages.size(), 1u);
+  c.s->stop_reading();
+  c.s->shut_down();
+  EXPECT_TRUE(c.t->frames.empty()) << "no goodbye while a SEND is in flight";
+  EXPECT_FALSE(c.t->closing());
+  h.log.ack(0);
+  h.poll();
+  EXPECT_EQ(header(c.next(), "receipt-id"), "late");
+  EXPECT_EQ(header(c.next(), "message"), "server shutting down");
+  EXPECT_TRUE(c.t->flushing_close);
+}
+
+TEST(session_shutdown, goodbye_at_once_without_sends_in_flight) {
+  harness h;
+  auto c = h.connect(1);
+  c.s->shut_down();
+  EXPECT_EQ(header(c.next(), "message"), "server shutting down");
+  EXPECT_TRUE(c.t->flushing_close);
+}
+
 }  // namespace
 }  // namespace chat::gateway::test
 
