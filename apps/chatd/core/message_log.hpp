@@ -19,8 +19,9 @@ struct publish_result {
   std::int64_t offset = -1;
 };
 
-// Runs exactly once, on the producer's delivery thread: keep it short and post the
-// result to the strand/executor that owns the caller's state.
+// Runs exactly once: on the producer's delivery thread, or on the caller's thread when the
+// producer refuses the record at once (queue full). Keep it short and post the result to
+// the strand/executor that owns the caller's state.
 using publish_callback = std::function<void(const publish_result&)>;
 
 class message_log {

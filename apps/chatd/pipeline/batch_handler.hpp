@@ -17,7 +17,7 @@
 namespace chat::chatd::pipeline {
 
 // How a single record failed. The seam for the dead-letter topics (docs/topics.md): a poison
-// record goes to the poison sink (today: logged and skipped; later: <topic>.dlt), a
+// record goes to the poison sink (dlt_poison_sink: <topic>.dlt with the dlt-* headers), a
 // retryable one is retried with the batch.
 enum class failure_kind {
   poison,     // no retry can fix it: unparseable, schema-invalid, unknown room or sender

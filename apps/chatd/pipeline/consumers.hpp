@@ -1,7 +1,7 @@
 #pragma once
 // The consumers of one chatd node, by role (--roles): persist -> chat-persistence,
 // broadcast -> chat-broadcast, receipts -> chat-read-receipts. Each is a consumer_loop
-// on its own thread with its own PostgreSQL and Redis connections.
+// on its own thread with its own connections (PostgreSQL and Redis; broadcast: Redis only).
 #include "config/config.hpp"
 #include "pipeline/broadcast_handler.hpp"
 #include "pipeline/consumer_loop.hpp"

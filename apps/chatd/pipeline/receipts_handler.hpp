@@ -7,7 +7,7 @@
 // moves last_read_message_id forwards only (GREATEST) and recomputes unread_count = the
 // room's messages after it that others sent (store::read_mark_writer; the SQL is in
 // store/). A receipt of a non-member or an unknown room changes no row and is poison
-// (logged and skipped). After the Kafka commit the new values go to the unread cache
+// (dead-lettered). After the Kafka commit the new values go to the unread cache
 // (unread_cache.hpp).
 #include "config/config.hpp"
 #include "pipeline/batch_handler.hpp"
