@@ -56,11 +56,12 @@ bool router::match(const route& r, const std::vector<std::string_view>& path, pa
   return true;
 }
 
-void router::dispatch(const request& req, responder respond) const {
+void router::dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const {
   const auto path = split_path(req.target());
   std::string allow;
   for (const auto& r : routes_) {
     path_params params;
+    params.set_peer(peer);
     if (!match(r, path, params)) continue;
     if (r.method == req.method() || (req.method() == verb::head && r.method == verb::get)) {
       r.h(req, params, std::move(respond));

@@ -4,6 +4,8 @@
 // method -> 405 with Allow, both as JSON error bodies.
 #include "http/types.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,9 +24,14 @@ class path_params {
     }
     return {};
   }
+  // The TCP peer of the request's connection (a proxy's address when one is in front);
+  // unspecified when unknown.
+  const boost::asio::ip::address& peer() const { return peer_; }
+  void set_peer(const boost::asio::ip::address& a) { peer_ = a; }
 
  private:
   std::vector<std::pair<std::string_view, std::string_view>> items_;
+  boost::asio::ip::address peer_;
 };
 
 // A handler runs on an I/O thread and must not block: database work goes to the pool,
@@ -34,7 +41,8 @@ using handler = std::function<void(const request&, const path_params&, responder
 class router {
  public:
   void add(verb method, std::string pattern, handler h);
-  void dispatch(const request& req, responder respond) const;
+  // `peer` is the connection's TCP peer, handed to the handler as path_params::peer().
+  void dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const;
 
  private:
   struct route {

@@ -53,7 +53,10 @@ class session : public std::enable_shared_from_this<session> {
         routes_(routes),
         limits_(limits),
         on_upgrade_(on_upgrade),
-        pending_(std::move(pending)) {}
+        pending_(std::move(pending)) {
+    beast::error_code ec;  // a peer that already left: unspecified address, the read fails anyway
+    peer_ = stream_.socket().remote_endpoint(ec).address();
+  }
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -119,7 +122,7 @@ class session : public std::enable_shared_from_this<session> {
         self->do_write(std::move(res), head);
       });
     };
-    routes_.dispatch(req, std::move(respond));
+    routes_.dispatch(req, peer_, std::move(respond));
   }
 
   void do_write(response&& res, bool head) {
@@ -152,6 +155,7 @@ class session : public std::enable_shared_from_this<session> {
   const server_limits& limits_;
   const upgrade_handler& on_upgrade_;
   std::weak_ptr<handshake_queue> pending_;
+  net::ip::address peer_;
   bool first_ = true;
 };
 
