@@ -1,5 +1,7 @@
 #include <chat/log/log.hpp>
 
+#include <chat/log/async_sink.hpp>
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -28,6 +30,11 @@ spdlog::logger& logger() {
   static const std::shared_ptr<spdlog::logger> instance = make_logger();
   return *instance;
 }
+
+// Set once by start_async() and never freed: a thread may still log while the process
+// exits, and after stop_async() the sink answers `stopped` (the caller writes itself).
+std::atomic<async_sink*> g_async{nullptr};
+std::mutex g_async_start;
 
 std::string_view level_name(level lvl) {
   switch (lvl) {
@@ -159,12 +166,61 @@ std::string render(format fmt, level lvl, std::int64_t unix_ms, std::string_view
   return out;
 }
 
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The writer thread's output: a batch of lines is one write to stderr.
+void write_batch(std::string_view lines, std::uint64_t newly_dropped) {
+  if (!lines.empty()) {
+    lines.remove_suffix(1);  // spdlog's pattern ends every message with a newline
+    logger().log(spdlog::level::info, "{}", lines);
+  }
+  if (newly_dropped != 0) {
+    const auto* sink = g_async.load();
+    const std::string line =
+        render(g_format.load(), level::warn, now_ms(), "log lines dropped: the log queue was full",
+               {{"dropped", newly_dropped}, {"dropped_total", sink != nullptr ? sink->dropped() : newly_dropped}});
+    logger().log(spdlog::level::info, "{}", line);
+  }
+}
+
+}  // namespace
+
+void start_async(std::size_t max_lines, std::size_t max_bytes) {
+  std::lock_guard lock(g_async_start);
+  if (g_async.load() != nullptr) return;
+  (void)logger();
+  g_async.store(new async_sink(async_limits{max_lines, max_bytes}, write_batch));
+}
+
+bool stop_async(std::chrono::milliseconds timeout) {
+  auto* sink = g_async.load();
+  if (sink == nullptr) return true;
+  const bool flushed = sink->flush(timeout);
+  // When stderr is stuck the flush gave up; stop() would wait for it just the same.
+  if (flushed) sink->stop();
+  return flushed;
+}
+
+std::uint64_t dropped_lines() noexcept {
+  const auto* sink = g_async.load();
+  return sink != nullptr ? sink->dropped() : 0;
+}
+
 void write(level lvl, std::string_view msg, fields f) {
   if (!enabled(lvl)) return;
-  const auto now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  const std::string line = render(g_format.load(), lvl, now, msg, f);
+  std::string line = render(g_format.load(), lvl, now_ms(), msg, f);
+  if (auto* sink = g_async.load(); sink != nullptr) {
+    switch (sink->push(std::move(line))) {
+      case async_sink::push_result::queued:
+      case async_sink::push_result::dropped: return;
+      case async_sink::push_result::stopped: break;
+    }
+  }
   logger().log(spdlog::level::info, "{}", line);
 }
 

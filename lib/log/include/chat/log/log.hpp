@@ -5,6 +5,8 @@
 //   chat::log::info("session opened", {{"session", id}, {"user", user_id}});
 //
 // Never pass secrets (passwords, tokens, JWT secret) as a message or field.
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -34,8 +36,21 @@ struct field {
 using fields = std::initializer_list<field>;
 
 // Configures the process-wide logger (stderr). Call once at start-up; before that,
-// the defaults are json + info.
+// the defaults are json + info. Lines are written synchronously by the thread that logs
+// until start_async().
 void init(format fmt, level min_level);
+
+// From now on lines are rendered by the thread that logs and written to stderr by a
+// writer thread through a bounded queue (async_sink.hpp): a full queue drops lines and
+// counts them (dropped_lines()), and the writer reports each run of drops with a warn
+// line. For servers whose I/O threads log (chatd); tools stay synchronous. Idempotent.
+void start_async(std::size_t max_lines = 8192, std::size_t max_bytes = 8 * 1024 * 1024);
+// Writes every queued line (waiting at most `timeout`) and returns to synchronous writing.
+// Call before the process exits, on every path (a queued line dies with the process).
+// Safe without start_async(). Any thread; returns true when nothing was left behind.
+bool stop_async(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+// Lines dropped by the asynchronous queue since start_async(). Any thread.
+std::uint64_t dropped_lines() noexcept;
 
 // Parses "json"/"text" and "debug"/"info"/"warn"/"error"; false when unknown.
 bool parse_format(std::string_view s, format& out);
