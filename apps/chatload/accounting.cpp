@@ -8,25 +8,59 @@
 namespace chatload {
 
 std::int64_t plan::planned_offset_ns(std::uint64_t g) const noexcept {
-  const double x = static_cast<double>(g);
-  const double ramp_sends = rate * ramp_s / 2;
-  double t;
-  if (ramp_s > 0 && x < ramp_sends)
-    t = std::sqrt(2.0 * ramp_s * x / rate);
-  else
-    t = ramp_s + (x - (ramp_s > 0 ? ramp_sends : 0)) / rate;
-  return static_cast<std::int64_t>(t * 1e9);
+  double x = static_cast<double>(g);
+  const double ramp_sends = ramp_s > 0 ? rate * ramp_s / 2 : 0;
+  if (ramp_s > 0 && x < ramp_sends) return static_cast<std::int64_t>(std::sqrt(2.0 * ramp_s * x / rate) * 1e9);
+  x -= ramp_sends;
+  double at = ramp_s;
+  for (const auto& seg : segments) {
+    const double n = seg.rate * seg.seconds;
+    if (x < n) return static_cast<std::int64_t>((at + x / seg.rate) * 1e9);
+    x -= n;
+    at += seg.seconds;
+  }
+  const double last = segments.empty() ? rate : segments.back().rate;
+  return static_cast<std::int64_t>((at + x / last) * 1e9);
+}
+
+double plan::arrivals_at(double seconds) const noexcept {
+  if (seconds <= 0) return 0;
+  if (ramp_s > 0 && seconds <= ramp_s) return rate * seconds * seconds / (2 * ramp_s);
+  double n = ramp_s > 0 ? rate * ramp_s / 2 : 0;
+  double at = ramp_s;
+  for (const auto& seg : segments) {
+    if (seconds <= at + seg.seconds) return n + seg.rate * (seconds - at);
+    n += seg.rate * seg.seconds;
+    at += seg.seconds;
+  }
+  return n + (segments.empty() ? rate : segments.back().rate) * (seconds - at);
 }
 
 std::uint64_t plan::sends_in(double seconds) const noexcept {
-  if (seconds <= 0) return 0;
-  double n;
-  if (ramp_s > 0 && seconds <= ramp_s)
-    n = rate * seconds * seconds / (2 * ramp_s);
-  else
-    n = rate * ramp_s / 2 + rate * (seconds - ramp_s);
   // g is planned before `seconds` when g < n (g = 0 at t = 0); guard against 249.99999.
-  return static_cast<std::uint64_t>(std::ceil(n - 1e-9));
+  return static_cast<std::uint64_t>(std::ceil(arrivals_at(seconds) - 1e-9));
+}
+
+const char* to_string(send_outcome o) noexcept {
+  switch (o) {
+    case send_outcome::unsent: return "unsent";
+    case send_outcome::pending: return "unanswered";
+    case send_outcome::receipted: return "receipted";
+    case send_outcome::rate_limited: return "rate_limited";
+    case send_outcome::overloaded: return "overloaded";
+    case send_outcome::not_accepted: return "not_accepted";
+    case send_outcome::other_error: return "other_error";
+  }
+  return "?";
+}
+
+send_outcome classify_refusal(std::string_view m) noexcept {
+  const auto has = [m](std::string_view part) { return m.find(part) != std::string_view::npos; };
+  if (has("rate_limited") || has("rate limit")) return send_outcome::rate_limited;
+  if (has("overload")) return send_outcome::overloaded;
+  if (has("not accepted") || has("not_accepted") || has("timed out") || has("timeout"))
+    return send_outcome::not_accepted;
+  return send_outcome::other_error;
 }
 
 std::string message_key(std::uint64_t nonce, std::uint64_t g) {
@@ -115,11 +149,18 @@ std::optional<payload_id> find_payload(std::string_view body, std::uint64_t nonc
   return id;
 }
 
+namespace {
+// A (send, receiver) cell: deliveries in the low 7 bits (saturating), and whether the first
+// one came after a later message of the same sender.
+constexpr std::uint8_t count_mask = 0x7f;
+constexpr std::uint8_t reordered_flag = 0x80;
+}  // namespace
+
 struct ledger::chunk {
   explicit chunk(std::uint32_t members)
-      : issued(new std::uint8_t[chunk_sends]()), counts(new std::uint8_t[chunk_sends * members]()) {}
-  std::unique_ptr<std::uint8_t[]> issued;  // [g % chunk_sends], written by the sender's strand
-  std::unique_ptr<std::uint8_t[]> counts;  // [(g % chunk_sends) * M + receiver slot], saturating
+      : outcome(new std::uint8_t[chunk_sends]()), counts(new std::uint8_t[chunk_sends * members]()) {}
+  std::unique_ptr<std::uint8_t[]> outcome;  // [g % chunk_sends] a send_outcome, written by the sender's strand
+  std::unique_ptr<std::uint8_t[]> counts;   // [(g % chunk_sends) * M + receiver slot], see count_mask
 };
 
 ledger::ledger(const plan& p, std::uint64_t max_sends)
@@ -147,14 +188,23 @@ ledger::chunk& ledger::chunk_for(std::uint64_t g) {
   return *c;
 }
 
-void ledger::mark_issued(std::uint64_t g) { chunk_for(g).issued[g % chunk_sends] = 1; }
+void ledger::mark_issued(std::uint64_t g) {
+  chunk_for(g).outcome[g % chunk_sends] = static_cast<std::uint8_t>(send_outcome::pending);
+}
+
+send_outcome ledger::record_answer(std::uint64_t g, send_outcome o) {
+  auto& cell = chunk_for(g).outcome[g % chunk_sends];
+  const auto before = static_cast<send_outcome>(cell);
+  if (before == send_outcome::pending) cell = static_cast<std::uint8_t>(o);
+  return before;
+}
 
 delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot) {
   const std::uint32_t room = plan_.room_of(g);
   const std::size_t receiver = std::size_t{room} * plan_.members + rslot;
   auto& c = chunk_for(g).counts[(g % chunk_sends) * plan_.members + rslot];
-  if (c != 0) {
-    if (c != 255) ++c;
+  if ((c & count_mask) != 0) {
+    if ((c & count_mask) != count_mask) ++c;
     ++dup_[receiver];
     return delivery::duplicate;
   }
@@ -162,6 +212,7 @@ delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot) {
   auto& last = last_seq_[receiver * plan_.members + plan_.sender_slot_of(g)];
   const auto seq = static_cast<std::int64_t>(plan_.seq_of(g));
   if (seq < last) {
+    c |= reordered_flag;
     ++reordered_[receiver];
     return delivery::reordered;
   }
@@ -175,14 +226,32 @@ ledger::totals ledger::summarize() const {
     const chunk* c = chunks_[k].load(std::memory_order_acquire);
     if (!c) continue;
     for (std::uint64_t i = 0; i < chunk_sends; ++i) {
-      if (!c->issued[i]) continue;
+      const auto outcome = static_cast<send_outcome>(c->outcome[i]);
+      if (outcome == send_outcome::unsent) continue;
+      ++t.outcomes[static_cast<std::size_t>(outcome)];
+      const bool receipted = outcome == send_outcome::receipted;
+      const bool refused = outcome != send_outcome::pending && !receipted;
+      bool reached_someone = false;
       for (std::uint32_t s = 0; s < plan_.members; ++s) {
+        const std::uint8_t cell = c->counts[i * plan_.members + s];
+        const std::uint8_t n = cell & count_mask;
         ++t.expected;
-        if (c->counts[i * plan_.members + s] != 0)
+        if (n != 0)
           ++t.delivered;
         else
           ++t.lost;
+        reached_someone |= n != 0;
+        if (!receipted) continue;
+        ++t.receipted_expected;
+        if (n == 0) {
+          ++t.receipted_lost;
+          continue;
+        }
+        ++t.receipted_delivered;
+        t.receipted_duplicated += n - 1u;
+        if (cell & reordered_flag) ++t.receipted_reordered;
       }
+      if (refused && reached_someone) ++t.refused_but_delivered;
     }
   }
   for (auto d : dup_) t.duplicated += d;

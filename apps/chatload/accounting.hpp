@@ -8,6 +8,8 @@
 // In the open model g is also planned at a fixed time (planned_offset_ns: linear ramp from 0
 // to `rate` over `ramp_s`, then `rate`); in the closed sessions model each (room, sender) sends
 // its sequence numbers one after the other and the planned time travels in the payload.
+#include "phases.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -25,6 +27,9 @@ struct plan {
   std::uint32_t members = 0;  // per room, <= users
   double rate = 0;            // sends per second, all rooms together, after the ramp
   double ramp_s = 0;          // the arrival rate grows linearly from 0 to `rate` over this
+  // After the ramp: these rates one after the other (--warmup and --phases), then the last one
+  // for good. Empty: `rate` from the end of the ramp on.
+  std::vector<rate_phase> segments;
 
   std::uint32_t room_of(std::uint64_t g) const noexcept { return static_cast<std::uint32_t>(g % rooms); }
   std::uint32_t sender_slot_of(std::uint64_t g) const noexcept {
@@ -38,8 +43,11 @@ struct plan {
     return static_cast<std::uint32_t>((std::uint64_t{room} * members + slot) % users);
   }
   // Open model: when send g is due, relative to the first. Cumulative arrivals are
-  // rate·t²/(2·ramp) during the ramp and rate·ramp/2 + rate·(t − ramp) after it.
+  // rate·t²/(2·ramp) during the ramp, then grow at each segment's rate in turn (at `rate`
+  // without segments): rate·ramp/2 + rate·(t − ramp).
   std::int64_t planned_offset_ns(std::uint64_t g) const noexcept;
+  // Cumulative arrivals planned in [0, seconds).
+  double arrivals_at(double seconds) const noexcept;
   // How many sends are planned before `seconds` (ramp included).
   std::uint64_t sends_in(double seconds) const noexcept;
 };
@@ -67,9 +75,26 @@ std::optional<payload_id> find_payload(std::string_view body, std::uint64_t nonc
 
 enum class delivery { first, duplicate, reordered };
 
+// What became of a send with a receipt header. The server owes each issued SEND exactly one
+// answer: a RECEIPT, or an ERROR / soft error carrying its receipt-id.
+enum class send_outcome : std::uint8_t {
+  unsent,        // never issued (dropped, failed locally, or not planned)
+  pending,       // issued, no answer yet
+  receipted,     // RECEIPT
+  rate_limited,  // soft error rate_limited, or ERROR "rate limit exceeded"
+  overloaded,    // ERROR "server overloaded"
+  not_accepted,  // ERROR "message not accepted" or a timed-out send (it may still be stored)
+  other_error,   // any other ERROR / soft error with the receipt-id
+};
+inline constexpr std::size_t send_outcome_count = 7;
+const char* to_string(send_outcome o) noexcept;
+// The refusal an ERROR's message header or a soft error's code stands for (never unsent,
+// pending or receipted).
+send_outcome classify_refusal(std::string_view message_or_code) noexcept;
+
 // Counts sends and deliveries per (send, receiver slot). Storage grows in chunks of
 // chunk_sends sends (allocated on first touch, never per message) up to `max_sends`.
-// Thread contract: mark_issued(g) from g's sender strand; deliver() for one (room, receiver
+// Thread contract: mark_issued(g) and record_answer(g) from g's sender strand; deliver() for one (room, receiver
 // slot) from one thread at a time (that receiver's strand); summarize() after every session
 // has stopped.
 class ledger {
@@ -86,6 +111,10 @@ class ledger {
   void mark_issued(std::uint64_t g);
   // Receiver in `receiver_slot` of room_of(g) got message g. g < max_sends().
   delivery deliver(std::uint64_t g, std::uint32_t receiver_slot);
+  // Send g was answered (`o` is receipted or a refusal), on g's sender strand. Returns what
+  // was recorded before: pending for a first answer, unsent for an answer to a send that was
+  // never issued (nothing is recorded then), an earlier answer for a second one (kept).
+  send_outcome record_answer(std::uint64_t g, send_outcome o);
 
   struct totals {
     std::uint64_t expected = 0;    // sends issued × members
@@ -93,6 +122,18 @@ class ledger {
     std::uint64_t lost = 0;        // expected and never delivered
     std::uint64_t duplicated = 0;  // deliveries beyond the first
     std::uint64_t reordered = 0;   // first deliveries older than one already seen from that sender
+    // Issued sends by outcome ([pending] = never answered), indexed by send_outcome.
+    std::uint64_t outcomes[send_outcome_count] = {};
+    // The same accounting restricted to receipted sends: what the server promised to deliver.
+    std::uint64_t receipted_expected = 0;
+    std::uint64_t receipted_delivered = 0;
+    std::uint64_t receipted_lost = 0;
+    std::uint64_t receipted_duplicated = 0;  // deliveries beyond the first (saturating at 127 a pair)
+    std::uint64_t receipted_reordered = 0;
+    // Sends refused (an ERROR / soft error answer) that reached a receiver all the same: the
+    // "timed out, may still be stored" case.
+    std::uint64_t refused_but_delivered = 0;
+    std::uint64_t count(send_outcome o) const noexcept { return outcomes[static_cast<std::size_t>(o)]; }
   };
   totals summarize() const;
 

@@ -8,18 +8,34 @@
 namespace chatload {
 
 const std::vector<std::string_view>& assertion_metrics() {
-  static const std::vector<std::string_view> names{"p50",           "p90",
-                                                   "p99",           "p999",
-                                                   "max",           "receipt_p50",
-                                                   "receipt_p90",   "receipt_p99",
-                                                   "receipt_p999",  "receipt_max",
-                                                   "lost",          "duplicated",
-                                                   "reordered",     "errors",
-                                                   "dropped_sends", "sent",
-                                                   "delivered",     "receipts",
-                                                   "error_rate",    "dropped_rate",
-                                                   "lost_rate",     "duplicated_rate",
-                                                   "reordered_rate"};
+  static const std::vector<std::string_view> names{"p50",
+                                                   "p90",
+                                                   "p99",
+                                                   "p999",
+                                                   "max",
+                                                   "receipt_p50",
+                                                   "receipt_p90",
+                                                   "receipt_p99",
+                                                   "receipt_p999",
+                                                   "receipt_max",
+                                                   "lost",
+                                                   "duplicated",
+                                                   "reordered",
+                                                   "errors",
+                                                   "dropped_sends",
+                                                   "sent",
+                                                   "delivered",
+                                                   "receipts",
+                                                   "error_rate",
+                                                   "dropped_rate",
+                                                   "lost_rate",
+                                                   "duplicated_rate",
+                                                   "reordered_rate",
+                                                   "unanswered",
+                                                   "disconnected",
+                                                   "receipted_lost",
+                                                   "receipted_duplicated",
+                                                   "receipted_reordered"};
   return names;
 }
 

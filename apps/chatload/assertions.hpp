@@ -3,8 +3,9 @@
 // "error_rate<0.1%", "receipt_p99<=1s".
 // Latency metrics (p50 p90 p99 p999 max = send→delivery; receipt_p50 … receipt_max =
 // send→RECEIPT; "p99.9" is accepted for p999) take a value with unit ns, us, ms or s (no unit =
-// ms); count metrics (lost duplicated reordered errors dropped_sends sent delivered receipts)
-// take a plain number; rate metrics (error_rate dropped_rate per planned send, lost_rate
+// ms); count metrics (lost duplicated reordered errors dropped_sends sent delivered receipts
+// unanswered disconnected receipted_lost receipted_duplicated receipted_reordered) take a
+// plain number; rate metrics (error_rate dropped_rate per planned send, lost_rate
 // duplicated_rate reordered_rate per expected delivery) take a fraction or a percentage ("%").
 // A metric with nothing to measure (no latency sample, a rate with a zero denominator) has no
 // value, and an assertion on it fails: a server that delivered nothing passes no latency gate.

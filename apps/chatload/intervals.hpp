@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace chatload {
@@ -17,6 +18,7 @@ struct interval_stats {
   interval_histogram receipt;   // µs, planned send → RECEIPT
   std::uint64_t sent = 0;
   std::uint64_t over_50ms = 0;  // deliveries later than 50 ms after their planned time
+  std::uint64_t refused = 0;    // sends answered by an ERROR or soft error with their receipt-id
 };
 
 class interval_series {
@@ -29,6 +31,7 @@ class interval_series {
   void record_delivery(std::int64_t offset_ns, std::uint64_t latency_us) noexcept;
   void record_receipt(std::int64_t offset_ns, std::uint64_t latency_us) noexcept;
   void count_sent(std::int64_t offset_ns) noexcept;
+  void count_refused(std::int64_t offset_ns) noexcept;
 
   void merge(const interval_series& other);
 
@@ -39,5 +42,13 @@ class interval_series {
   interval_stats& at_offset(std::int64_t offset_ns) noexcept;
   std::vector<interval_stats> seconds_;
 };
+
+// Seconds from `from_s` (an offset into the schedule, e.g. the end of an overload phase) until
+// the delivery p99 of every later second of the series is at most `threshold_ms`: the start of
+// the first second of that tail minus from_s, at least 0 (1 s resolution). A second in which
+// messages were sent but none delivered counts as over the threshold; one without sends does
+// not count either way. nullopt when nothing was sent from from_s on, or when the last
+// second is over the threshold (it never recovered).
+std::optional<double> recovery_seconds(const interval_series& s, double from_s, double threshold_ms);
 
 }  // namespace chatload

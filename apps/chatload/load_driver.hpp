@@ -26,8 +26,9 @@ class load_driver {
   // has ended.
   virtual void run(std::int64_t t0_ns, const tick_fn& tick) = 0;
 
-  // On s's strand: a RECEIPT for send g arrived at now_ns. Returns the planned time to time it
-  // against, or nullopt when it is not timed.
+  // On s's strand: the answer to send g (its RECEIPT, or an ERROR / soft error refusing it)
+  // arrived at now_ns. Returns the planned time to time it against, or nullopt when it is not
+  // timed.
   virtual std::optional<std::int64_t> take_receipt(session& s, std::uint64_t g, std::int64_t now_ns) = 0;
   // On s's strand: the session closed.
   virtual void on_closed(session& s) = 0;

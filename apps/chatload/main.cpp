@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   std::string url = "http://127.0.0.1:8080", stomp_url, json_path, html_path, hgrm_path, mode = "open";
   double duration_s = 10, drain_s = 5, warmup_s = 0, ramp_s = 0, think_s = 0, receipt_timeout_s = 10;
   std::vector<std::string> assert_texts;
+  std::string phases_text;
   bool quiet = false;
   app.add_option("--url", url, "chatd REST base URL")->capture_default_str();
   app.add_option("--stomp-url", stomp_url,
@@ -90,16 +91,30 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "open (fixed arrival rate) or sessions (closed: next send after the RECEIPT)")
       ->check(CLI::IsMember({"open", "sessions"}))
       ->capture_default_str();
-  app.add_option("--rate", o.rate, "open model: SENDs per second, all rooms together")
-      ->check(CLI::Range(0.01, 1e7))
-      ->capture_default_str();
+  auto* rate_opt = app.add_option("--rate", o.rate, "open model: SENDs per second, all rooms together")
+                       ->check(CLI::Range(0.01, 1e7))
+                       ->capture_default_str();
   app.add_option(
          "--ramp-up", ramp_s,
          "seconds over which the arrival rate grows linearly from 0 to --rate (sessions: over which sessions start)")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
-  app.add_option("--duration", duration_s, "seconds of measured sending")
-      ->check(CLI::Range(0.1, 86400.0))
+  auto* duration_opt = app.add_option("--duration", duration_s, "seconds of measured sending")
+                           ->check(CLI::Range(0.1, 86400.0))
+                           ->capture_default_str();
+  app.add_option("--phases", phases_text,
+                 "open model: rate profile of the measured window instead of --rate/--duration, RATExSECONDS,... "
+                 "(e.g. 3000x60,500x20: overload, then recovery)")
+      ->excludes(rate_opt)
+      ->excludes(duration_opt);
+  app.add_option(
+         "--recovery-threshold-ms", o.recovery_threshold_ms,
+         "recovery_seconds: time after the first phase until the per-second delivery p99 stays at or under this")
+      ->check(CLI::Range(0.001, 1e9))
+      ->capture_default_str();
+  app.add_option("--login-flood", o.login_flood,
+                 "threads posting logins of unknown users (POST /api/auth/login) during the measured window")
+      ->check(CLI::Range(0u, 4096u))
       ->capture_default_str();
   app.add_option("--warmup", warmup_s,
                  "seconds of sending after the ramp-up, before --duration, left out of the latency figures")
@@ -233,6 +248,25 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   o.model = mode == "sessions" ? chatload::load_model::sessions : chatload::load_model::open;
+  if (!phases_text.empty()) {
+    auto phases = chatload::parse_phases(phases_text, why);
+    if (!phases) {
+      std::cerr << "chatload: " << why << "\n";
+      return exit_usage;
+    }
+    if (o.model != chatload::load_model::open) {
+      std::cerr << "chatload: --phases is a rate profile of the open model (--mode open)\n";
+      return exit_usage;
+    }
+    o.phases = std::move(*phases);
+    o.rate = o.phases.front().rate;
+    duration_s = 0;
+    for (const auto& p : o.phases) duration_s += p.seconds;
+  }
+  if (o.login_flood > 0 && o.generic) {
+    std::cerr << "chatload: --login-flood needs chatd's REST API (not --generic)\n";
+    return exit_usage;
+  }
   o.duration = seconds_to_ms(duration_s);
   o.warmup = seconds_to_ms(warmup_s);
   o.drain = seconds_to_ms(drain_s);

@@ -44,6 +44,25 @@ double per(std::uint64_t n, std::uint64_t denominator) {
   return denominator == 0 ? std::numeric_limits<double>::quiet_NaN()
                           : static_cast<double>(n) / static_cast<double>(denominator);
 }
+
+nlohmann::json optional_json(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json phases_config_json(const run_options& o) {
+  auto a = nlohmann::json::array();
+  for (const auto& p : o.phases) a.push_back({{"rate", p.rate}, {"seconds", p.seconds}});
+  return a;
+}
+
+// Receipted sends per second and deliveries per second of the messages planned in `seconds`.
+nlohmann::json goodput_json(std::uint64_t receipted, std::uint64_t deliveries, double seconds, std::uint32_t members) {
+  const double s = seconds > 0 ? seconds : 1;
+  return {{"window_s", seconds},
+          {"receipted_per_s", static_cast<double>(receipted) / s},
+          {"delivered_per_s", static_cast<double>(deliveries) / s},
+          {"delivered_messages_per_s", static_cast<double>(deliveries) / s / (members ? members : 1)}};
+}
 }  // namespace
 
 double metric_value(const run_result& r, std::string_view m) {
@@ -57,6 +76,11 @@ double metric_value(const run_result& r, std::string_view m) {
   if (m == "sent") return static_cast<double>(r.sent);
   if (m == "delivered") return static_cast<double>(r.delivered);
   if (m == "receipts") return static_cast<double>(r.receipts);
+  if (m == "unanswered") return static_cast<double>(r.answers.count(send_outcome::pending));
+  if (m == "disconnected") return static_cast<double>(r.sessions_disconnected);
+  if (m == "receipted_lost") return static_cast<double>(r.answers.receipted_lost);
+  if (m == "receipted_duplicated") return static_cast<double>(r.answers.receipted_duplicated);
+  if (m == "receipted_reordered") return static_cast<double>(r.answers.receipted_reordered);
   if (m == "error_rate") return per(r.errors, r.planned);
   if (m == "dropped_rate") return per(r.dropped_sends, r.planned);
   if (m == "lost_rate") return per(r.lost, r.expected);
@@ -129,6 +153,54 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
                 r.generator.cpu_cores(), r.generator.usable_cores, ms(r.generator.send_lag.percentile(99)));
   out << line;
   for (const auto& [k, v] : r.errors_by_kind) out << "  error " << k << ": " << v << "\n";
+  const auto& a = r.answers;
+  const auto n = [&](send_outcome o) { return static_cast<unsigned long long>(a.count(o)); };
+  std::snprintf(
+      line, sizeof line,
+      "answers: receipted %llu, rate-limited %llu, overloaded %llu, not accepted %llu, other errors %llu, "
+      "UNANSWERED %llu (answered twice %llu, after the drain %llu)\n"
+      "receipted messages: lost %llu, duplicated %llu, reordered %llu; refused but delivered %llu; "
+      "sessions disconnected %llu\n",
+      n(send_outcome::receipted), n(send_outcome::rate_limited), n(send_outcome::overloaded),
+      n(send_outcome::not_accepted), n(send_outcome::other_error), n(send_outcome::pending),
+      static_cast<unsigned long long>(a.answered_twice), static_cast<unsigned long long>(a.after_drain),
+      static_cast<unsigned long long>(a.receipted_lost), static_cast<unsigned long long>(a.receipted_duplicated),
+      static_cast<unsigned long long>(a.receipted_reordered), static_cast<unsigned long long>(a.refused_but_delivered),
+      static_cast<unsigned long long>(r.sessions_disconnected));
+  out << line;
+  for (const auto& [k, v] : r.disconnected_by_reason) out << "  disconnected " << k << ": " << v << "\n";
+  if (r.phases.size() > 1 || !o.phases.empty()) {
+    for (std::size_t i = 0; i < r.phases.size(); ++i) {
+      const auto& ph = r.phases[i];
+      const double secs_ph = ph.phase.seconds > 0 ? ph.phase.seconds : 1;
+      std::snprintf(line, sizeof line,
+                    "phase %zu: %.0f msg/s for %.1f s: %.1f receipted/s, %.1f delivered/s, refused %llu, delivery p99 "
+                    "%.2f ms, receipt p99 %.2f ms",
+                    i, ph.phase.rate, ph.phase.seconds, static_cast<double>(ph.stats.receipted) / secs_ph,
+                    static_cast<double>(ph.stats.delivery.count()) / secs_ph,
+                    static_cast<unsigned long long>(ph.stats.refused), ms(ph.stats.delivery.percentile(99)),
+                    ms(ph.stats.receipt.percentile(99)));
+      out << line;
+      if (i + 1 < r.phases.size()) {
+        if (ph.recovery_s)
+          std::snprintf(line, sizeof line, "; p99 back under %.0f ms %.0f s after its end", o.recovery_threshold_ms,
+                        *ph.recovery_s);
+        else
+          std::snprintf(line, sizeof line, "; p99 NOT back under %.0f ms by the end", o.recovery_threshold_ms);
+        out << line;
+      }
+      out << "\n";
+    }
+  }
+  if (r.login_flood) {
+    const auto& f = *r.login_flood;
+    std::snprintf(line, sizeof line, "login flood: %u threads, %llu logins in %.1f s (%.1f/s), p99 %.2f ms:", f.threads,
+                  static_cast<unsigned long long>(f.requests), f.seconds,
+                  f.seconds > 0 ? static_cast<double>(f.requests) / f.seconds : 0.0, ms(f.latency.percentile(99)));
+    out << line;
+    for (const auto& [k, v] : f.by_status) out << " " << k << " x" << v;
+    out << "\n";
+  }
   if (!r.valid.valid) {
     out << "INVALID RUN (the generator was the bottleneck; latency figures are not the server's):\n";
     for (const auto& why : r.valid.reasons) out << "  " << why << "\n";
@@ -149,6 +221,7 @@ nlohmann::json per_second_json(const interval_series& s) {
                  {"p999_ms", ms(x.delivery.percentile(99.9))},
                  {"max_ms", ms(x.delivery.max())},
                  {"receipts", x.receipt.count()},
+                 {"refused", x.refused},
                  {"receipt_p50_ms", ms(x.receipt.percentile(50))},
                  {"receipt_p99_ms", ms(x.receipt.percentile(99))},
                  {"receipt_max_ms", ms(x.receipt.max())}});
@@ -178,17 +251,30 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                  {"io_threads", o.io_threads},
                  {"send_dest", o.generic ? o.send_dest : std::string(chatd_send_destination())},
                  {"sub_dest", o.generic ? o.sub_dest : room_destination_template()},
-                 {"fixture", o.fixture_path}};
+                 {"fixture", o.fixture_path},
+                 {"phases", phases_config_json(o)},
+                 {"recovery_threshold_ms", o.recovery_threshold_ms},
+                 {"login_flood", o.login_flood}};
   j["setup"] = {{"source", r.setup_source},
                 {"seconds", r.setup_s},
                 {"sessions_seconds", r.sessions_s},
                 {"sessions_per_s", r.sessions_s > 0 ? static_cast<double>(r.sessions) / r.sessions_s : 0.0}};
   j["elapsed_s"] = r.elapsed_s;
   j["sessions"] = r.sessions;
-  j["counts"] = {{"planned", r.planned},         {"sent", r.sent},           {"dropped_sends", r.dropped_sends},
-                 {"send_errors", r.send_errors}, {"receipts", r.receipts},   {"receipt_timeouts", r.receipt_timeouts},
-                 {"expected", r.expected},       {"delivered", r.delivered}, {"lost", r.lost},
-                 {"duplicated", r.duplicated},   {"reordered", r.reordered}, {"errors", r.errors}};
+  j["counts"] = {{"planned", r.planned},
+                 {"sent", r.sent},
+                 {"dropped_sends", r.dropped_sends},
+                 {"send_errors", r.send_errors},
+                 {"receipts", r.receipts},
+                 {"receipt_timeouts", r.receipt_timeouts},
+                 {"expected", r.expected},
+                 {"delivered", r.delivered},
+                 {"lost", r.lost},
+                 {"duplicated", r.duplicated},
+                 {"reordered", r.reordered},
+                 {"errors", r.errors},
+                 {"sends_unanswered", r.answers.count(send_outcome::pending)},
+                 {"sessions_disconnected", r.sessions_disconnected}};
   j["throughput"] = {{"sent_per_s", static_cast<double>(r.sent) / secs},
                      {"delivered_per_s", static_cast<double>(r.delivered) / secs}};
   j["latency_ms"] = {{"delivery", latency_json(r.delivery)},
@@ -201,6 +287,54 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
         {{"value_ms", ms(p.value_us)}, {"percentile", p.percentile}, {"count", p.total_count}});
   j["errors"] = nlohmann::json::object();
   for (const auto& [k, v] : r.errors_by_kind) j["errors"][k] = v;
+  const auto& a = r.answers;
+  j["answers"] = {{"receipted", a.count(send_outcome::receipted)},
+                  {"rate_limited", a.count(send_outcome::rate_limited)},
+                  {"overloaded", a.count(send_outcome::overloaded)},
+                  {"not_accepted", a.count(send_outcome::not_accepted)},
+                  {"other_errors", a.count(send_outcome::other_error)},
+                  {"unanswered", a.count(send_outcome::pending)},
+                  {"answered_twice", a.answered_twice},
+                  {"after_drain", a.after_drain},
+                  {"refusals_by_message", a.refusals_by_message}};
+  j["receipted"] = {{"expected", a.receipted_expected},   {"delivered", a.receipted_delivered},
+                    {"lost", a.receipted_lost},           {"duplicated", a.receipted_duplicated},
+                    {"reordered", a.receipted_reordered}, {"refused_but_delivered", a.refused_but_delivered}};
+  j["sessions_disconnected"] = {{"total", r.sessions_disconnected}, {"by_reason", r.disconnected_by_reason}};
+  j["phases"] = nlohmann::json::array();
+  std::uint64_t window_receipted = 0, window_deliveries = 0;
+  double window_s = 0;
+  for (std::size_t i = 0; i < r.phases.size(); ++i) {
+    const auto& ph = r.phases[i];
+    window_receipted += ph.stats.receipted;
+    window_deliveries += ph.stats.delivery.count();
+    window_s += ph.phase.seconds;
+    j["phases"].push_back(
+        {{"index", i},
+         {"rate", ph.phase.rate},
+         {"seconds", ph.phase.seconds},
+         {"start_s", ph.start_s},
+         {"planned", ph.planned},
+         {"receipted", ph.stats.receipted},
+         {"refused", ph.stats.refused},
+         {"deliveries", ph.stats.delivery.count()},
+         {"goodput", goodput_json(ph.stats.receipted, ph.stats.delivery.count(), ph.phase.seconds, o.members)},
+         {"latency_ms", {{"delivery", latency_json(ph.stats.delivery)}, {"receipt", latency_json(ph.stats.receipt)}}},
+         {"recovery_s", optional_json(ph.recovery_s)}});
+  }
+  j["goodput"] = goodput_json(window_receipted, window_deliveries, window_s, o.members);
+  j["recovery_seconds"] = optional_json(r.recovery_s);
+  j["recovery"] = {
+      {"after_phase", 0}, {"threshold_ms", o.recovery_threshold_ms}, {"seconds", optional_json(r.recovery_s)}};
+  if (r.login_flood) {
+    const auto& f = *r.login_flood;
+    j["login_flood"] = {
+        {"threads", f.threads},     {"requests", f.requests},
+        {"seconds", f.seconds},     {"per_s", f.seconds > 0 ? static_cast<double>(f.requests) / f.seconds : 0.0},
+        {"by_status", f.by_status}, {"latency_ms", latency_json(f.latency)}};
+  } else {
+    j["login_flood"] = nullptr;
+  }
   j["timeline"] = nlohmann::json::array();
   for (const auto& p : r.timeline)
     j["timeline"].push_back({{"t", p.t},

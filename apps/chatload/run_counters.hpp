@@ -54,6 +54,16 @@ struct run_counters {
   std::atomic<std::uint64_t> delivered{0};  // first delivery to each receiver
   std::atomic<std::uint64_t> receipt_timeouts{0};
   error_counter errors;
+  // Answers to SENDs beyond the RECEIPTs: refusals (ERROR / soft error with the receipt-id)
+  // by their ERROR message or "soft_error: <code>", second answers to one send, and answers
+  // that came after the drain (the send stays unanswered).
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> answered_twice{0};
+  std::atomic<std::uint64_t> answers_after_drain{0};
+  error_counter refusals;
+  // Sessions that ended before the shutdown, by reason: the last ERROR's message, or
+  // "connection: <why>" when the socket closed without one.
+  error_counter disconnected;
 
   // Open model: sends whose fate is known (a planned send is sent, dropped or failed).
   std::uint64_t accounted_sends() const noexcept { return sent + dropped + send_errors; }

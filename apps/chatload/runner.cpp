@@ -6,6 +6,7 @@
 #include "accounting.hpp"
 #include "destinations.hpp"
 #include "load_driver.hpp"
+#include "login_flood.hpp"
 #include "open_model.hpp"
 #include "progress.hpp"
 #include "run_counters.hpp"
@@ -32,10 +33,27 @@
 
 namespace chatload {
 
+std::vector<rate_phase> measured_phases(const run_options& o) {
+  if (!o.phases.empty()) return o.phases;
+  return {{o.rate, std::chrono::duration<double>(o.duration).count()}};
+}
+
 namespace {
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
+
+// The send plan: the ramp-up grows to the first phase's rate, the warm-up keeps it, then the
+// phases follow one another.
+plan make_plan(const run_options& o) {
+  plan p{o.users, o.rooms, o.members, o.phases.empty() ? o.rate : o.phases.front().rate,
+         std::chrono::duration<double>(o.ramp_up).count()};
+  if (!o.phases.empty()) {
+    if (o.warmup.count() > 0) p.segments.push_back({p.rate, std::chrono::duration<double>(o.warmup).count()});
+    p.segments.insert(p.segments.end(), o.phases.begin(), o.phases.end());
+  }
+  return p;
+}
 
 // The I/O threads, one worker_stats each. Leaving scope stops and joins them. A handler that
 // throws does not end the process: the first such exception is kept for failure() and the
@@ -85,7 +103,7 @@ class load_run final : public session_events {
  public:
   explicit load_run(const run_options& o)
       : opt_(o),
-        plan_{o.users, o.rooms, o.members, o.rate, std::chrono::duration<double>(o.ramp_up).count()},
+        plan_(make_plan(o)),
         planned_(
             o.model == load_model::open
                 ? plan_.sends_in(
@@ -99,17 +117,25 @@ class load_run final : public session_events {
         workers_(o.io_threads),
         progress_(o.progress, o.progress && isatty(STDERR_FILENO), counters_) {
     const auto seconds = static_cast<std::size_t>((traffic_.end_offset_ns() + 999'999'999) / 1'000'000'000);
-    for (auto& w : workers_) w.per_second = interval_series(seconds);
+    for (auto& w : workers_) {
+      w.per_second = interval_series(seconds);
+      w.phases.resize(traffic_.phase_count());
+    }
   }
 
   run_result execute();
 
-  void on_message(session& s, chat::stomp::frame& f) override { traffic_.on_message(s, f); }
+  void on_message(session& s, chat::stomp::frame& f) override {
+    if (const auto r = traffic_.on_message(s, f)) on_refusal(s, *r);
+  }
   void on_receipt(session& s, std::string_view id) override {
     const auto now = steady_now_ns();
     const auto g = traffic_.count_receipt(id);
     if (!g) return;
-    if (const auto planned = model_->take_receipt(s, *g, now)) traffic_.record_receipt(*planned, now);
+    traffic_.answer(*g, send_outcome::receipted, model_->take_receipt(s, *g, now), now, {});
+  }
+  void on_error(session& s, const chat::stomp::frame& f) override {
+    if (const auto r = refusal_of_error(f, traffic_.deliveries().max_sends())) on_refusal(s, *r);
   }
   void on_closed(session& s) override { model_->on_closed(s); }
 
@@ -117,6 +143,11 @@ class load_run final : public session_events {
   static std::uint64_t make_nonce() {
     std::random_device rd;
     return ((std::uint64_t{rd()} << 32) | rd()) & ((std::uint64_t{1} << 60) - 1);
+  }
+  // A refusal is the answer to its send as a RECEIPT would be: the model stops waiting for one.
+  void on_refusal(session& s, const refusal& r) {
+    const auto now = steady_now_ns();
+    traffic_.answer(r.g, r.outcome, model_->take_receipt(s, r.g, now), now, r.text);
   }
   std::unique_ptr<load_driver> make_model();
   void drain_and_close();
@@ -136,6 +167,7 @@ class load_run final : public session_events {
   std::unique_ptr<load_driver> model_;
   std::vector<worker_stats> workers_;
   progress_reporter progress_;
+  std::optional<login_flood_result> flood_;
 };
 
 std::unique_ptr<load_driver> load_run::make_model() {
@@ -158,7 +190,8 @@ void load_run::drain_and_close() {
   auto next_tick = t0 + std::int64_t{tick + 1} * 1'000'000'000;
   while (std::chrono::steady_clock::now() < deadline) {
     if (counters_.delivered >= counters_.sent * plan_.members &&
-        counters_.receipts + counters_.receipt_timeouts >= counters_.sent && model_->sending_finished())
+        counters_.receipts + counters_.refused + counters_.receipt_timeouts >= counters_.sent &&
+        model_->sending_finished())
       break;
     std::this_thread::sleep_for(10ms);
     if (steady_now_ns() >= next_tick) {
@@ -167,6 +200,7 @@ void load_run::drain_and_close() {
     }
   }
   progress_.tick(static_cast<double>(steady_now_ns() - t0) / 1e9, true);
+  traffic_.close_answers();
   pool_->close_all();
 }
 
@@ -183,7 +217,13 @@ run_result load_run::execute() {
     traffic_.start(t0);
     cpu0 = process_cpu_times();
     progress_.start(t0, cpu0);
+    std::optional<login_flood> flood;
+    if (opt_.login_flood > 0) {
+      flood.emplace(opt_.login_flood, rest_login(opt_.http), nonce_);
+      flood->start(t0 + std::chrono::nanoseconds(opt_.ramp_up + opt_.warmup).count(), t0 + traffic_.end_offset_ns());
+    }
     model_->run(t0, [this](int n) { progress_.tick(n); });
+    if (flood) flood_ = flood->join();
     drain_and_close();
   } catch (...) {
     pool_->abort_all();
@@ -229,6 +269,37 @@ run_result load_run::results(const cpu_times& cpu0, const cpu_times& cpu1, doubl
   r.errors_by_kind = counters_.errors.by_kind();
   for (auto& [k, v] : r.errors_by_kind) r.errors += v;
   r.timeline = progress_.timeline();
+
+  auto& a = r.answers;
+  for (std::size_t i = 0; i < send_outcome_count; ++i) a.outcomes[i] = t.outcomes[i];
+  a.answered_twice = counters_.answered_twice;
+  a.after_drain = counters_.answers_after_drain;
+  a.refusals_by_message = counters_.refusals.by_kind();
+  a.receipted_expected = t.receipted_expected;
+  a.receipted_delivered = t.receipted_delivered;
+  a.receipted_lost = t.receipted_lost;
+  a.receipted_duplicated = t.receipted_duplicated;
+  a.receipted_reordered = t.receipted_reordered;
+  a.refused_but_delivered = t.refused_but_delivered;
+  r.disconnected_by_reason = counters_.disconnected.by_kind();
+  for (const auto& [k, v] : r.disconnected_by_reason) r.sessions_disconnected += v;
+
+  const auto phases = measured_phases(opt_);
+  double start_s = std::chrono::duration<double>(opt_.ramp_up + opt_.warmup).count();
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    phase_result ph;
+    ph.phase = phases[i];
+    ph.start_s = start_s;
+    if (opt_.model == load_model::open)
+      ph.planned = plan_.sends_in(start_s + phases[i].seconds) - plan_.sends_in(start_s);
+    for (auto& w : workers_)
+      if (i < w.phases.size()) ph.stats.merge(w.phases[i]);
+    start_s += phases[i].seconds;
+    if (i + 1 < phases.size()) ph.recovery_s = recovery_seconds(r.per_second, start_s, opt_.recovery_threshold_ms);
+    r.phases.push_back(std::move(ph));
+  }
+  if (!r.phases.empty()) r.recovery_s = r.phases.front().recovery_s;
+  r.login_flood = flood_;
 
   auto& g = r.generator;
   g.scheduler_lag = model_->scheduler_lag();

@@ -6,10 +6,13 @@
 // The options and results of a run; the parts are setup.hpp, session_pool.hpp,
 // destinations.hpp (chatd or generic STOMP), traffic.hpp, load_driver.hpp (open_model.hpp,
 // sessions_model.hpp) and progress.hpp.
+#include "accounting.hpp"
 #include "destinations.hpp"
 #include "fixture.hpp"
 #include "histogram.hpp"
 #include "intervals.hpp"
+#include "login_flood.hpp"
+#include "phases.hpp"
 #include "selfmon.hpp"
 
 #include <chat/client/url.hpp>
@@ -68,6 +71,16 @@ struct run_options {
   std::string fixture_path;
   std::optional<fixture> reuse;
 
+  // Open model rate profile of the measured window (--phases): replaces `rate` and `duration`
+  // (rate = the first phase's, duration = their sum; the ramp-up and warm-up run at the first
+  // phase's rate). Empty: one phase, `rate` for `duration`.
+  std::vector<rate_phase> phases;
+  // recovery_s: seconds after the end of the first phase until the per-second delivery p99
+  // stays at or under this.
+  double recovery_threshold_ms = 100;
+  // --login-flood: threads posting logins of unknown users during the measured window.
+  unsigned login_flood = 0;
+
   selfmon_bounds bounds;
   // Sessions model: most sends the ledger can track (storage grows in 64 Ki-send chunks).
   std::uint64_t max_messages = std::uint64_t{1} << 32;
@@ -79,6 +92,33 @@ struct timeline_point {
   std::uint64_t delivered = 0;
   std::uint64_t receipts = 0;
   double cpu_cores = 0;  // the generator's CPU use over the last interval
+};
+
+// The phases of the measured window: `phases`, or one phase of `rate` for `duration`.
+std::vector<rate_phase> measured_phases(const run_options& o);
+
+// One phase of the measured window (by planned send time).
+struct phase_result {
+  rate_phase phase;
+  double start_s = 0;  // offset of the phase in the schedule (after ramp-up and warm-up)
+  std::uint64_t planned = 0;
+  phase_stats stats;
+  std::optional<double> recovery_s;  // after this phase's end (not for the last phase)
+};
+
+// What became of the issued sends (ledger::totals restricted to the answers) and the sessions.
+struct answer_result {
+  std::uint64_t outcomes[send_outcome_count] = {};  // by send_outcome; [pending] = unanswered
+  std::uint64_t answered_twice = 0;
+  std::uint64_t after_drain = 0;
+  std::map<std::string, std::uint64_t> refusals_by_message;
+  std::uint64_t receipted_expected = 0;
+  std::uint64_t receipted_delivered = 0;
+  std::uint64_t receipted_lost = 0;
+  std::uint64_t receipted_duplicated = 0;
+  std::uint64_t receipted_reordered = 0;
+  std::uint64_t refused_but_delivered = 0;
+  std::uint64_t count(send_outcome o) const noexcept { return outcomes[static_cast<std::size_t>(o)]; }
 };
 
 struct run_result {
@@ -106,6 +146,12 @@ struct run_result {
   histogram subscribe;  // µs, SUBSCRIBE → its RECEIPT
   std::vector<timeline_point> timeline;
   interval_series per_second;  // [second of the schedule]
+  answer_result answers;
+  std::uint64_t sessions_disconnected = 0;  // ended before the shutdown
+  std::map<std::string, std::uint64_t> disconnected_by_reason;
+  std::vector<phase_result> phases;  // of the measured window
+  std::optional<double> recovery_s;  // phases[0].recovery_s
+  std::optional<login_flood_result> login_flood;
   generator_stats generator;
   validity valid;
 };

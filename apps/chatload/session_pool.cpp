@@ -19,6 +19,10 @@ thread_local worker_stats* tls_stats = nullptr;
 }  // namespace
 
 worker_stats& this_worker_stats() noexcept { return *tls_stats; }
+
+bool error_keeps_session(const chat::stomp::frame& error) noexcept {
+  return error.get("session-closes").value_or("") == "false";
+}
 void bind_worker_stats(worker_stats* w) noexcept { tls_stats = w; }
 
 session_pool::session_pool(net::io_context& ioc, const run_options& options, const plan& p, const setup_result& setup,
@@ -82,8 +86,11 @@ void session_pool::create_client(session& s, session_events& events) {
              events.on_receipt(s, id);
            },
        .on_error =
-           [this](const chat::stomp::frame& f) {
-             counters_.errors.count("stomp_error: " + std::string(f.get("message").value_or("?")));
+           [this, &events, &s](const chat::stomp::frame& f) {
+             s.last_error = std::string(f.get("message").value_or("?"));
+             s.last_error_keeps_session = error_keeps_session(f);
+             counters_.errors.count("stomp_error: " + s.last_error);
+             events.on_error(s, f);
            },
        .on_closed =
            [this, &events, &s](std::error_code why) {
@@ -91,6 +98,12 @@ void session_pool::create_client(session& s, session_events& events) {
              if (!shutting_down_) {
                ++counters_.failed;
                counters_.errors.count("session_closed: " + why.message());
+               if (s.last_error.empty())
+                 counters_.disconnected.count("connection: " + why.message());
+               else if (s.last_error_keeps_session)
+                 counters_.disconnected.count(s.last_error + " (the ERROR said the session stays open)");
+               else
+                 counters_.disconnected.count(s.last_error);
              }
              if (s.timer) {
                ++s.timer_gen;

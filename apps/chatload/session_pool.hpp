@@ -9,6 +9,7 @@
 #include "destinations.hpp"
 #include "histogram.hpp"
 #include "intervals.hpp"
+#include "phases.hpp"
 #include "run_counters.hpp"
 #include "runner.hpp"
 #include "scheduler.hpp"
@@ -36,6 +37,7 @@ struct worker_stats {
   histogram subscribe;
   histogram send_lag;
   interval_series per_second;
+  std::vector<phase_stats> phases;  // [phase of the measured window]
 };
 
 // The statistics of the calling I/O thread (set by bind_worker_stats when the thread starts).
@@ -60,6 +62,10 @@ struct session {
   std::int64_t connect_started_ns = 0;
   std::int64_t subscribe_started_ns = 0;
   int pending_subscribe_receipts = 0;
+  // The last ERROR's message, and whether it said the session stays open: the reason given
+  // when the session ends before the shutdown.
+  std::string last_error;
+  bool last_error_keeps_session = false;
   // Send buffers, reused: no allocation per message once grown.
   std::string payload;
   std::string body;
@@ -82,9 +88,16 @@ class session_events {
   virtual void on_message(session& s, chat::stomp::frame& f) = 0;
   // A RECEIPT that is not for one of the set-up SUBSCRIBEs.
   virtual void on_receipt(session& s, std::string_view receipt_id) = 0;
+  // An ERROR frame (after the pool counted it); the session may stay open (see
+  // error_keeps_session) or close next.
+  virtual void on_error(session& s, const chat::stomp::frame& f) = 0;
   // After the pool counted the close and cancelled the session's timer.
   virtual void on_closed(session& s) = 0;
 };
+
+// Whether an ERROR frame says the session stays open (header "session-closes: false"). The
+// connection's end, not this header, decides whether a session counts as disconnected.
+bool error_keeps_session(const chat::stomp::frame& error) noexcept;
 
 class session_pool {
  public:

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -17,7 +18,42 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
   return v;
 }
 
+std::string soft_error_code(const nlohmann::json& j) {
+  const auto code = j.is_object() ? j.find("code") : j.end();
+  return code != j.end() && code->is_string() ? code->get<std::string>() : std::string("unknown");
+}
+
+std::optional<refusal> soft_error_refusal(const nlohmann::json& j, std::uint64_t max_sends) {
+  if (!j.is_object()) return std::nullopt;
+  const auto id = j.find("receiptId");
+  if (id == j.end() || !id->is_string()) return std::nullopt;
+  const auto g = send_of_receipt_id(id->get_ref<const std::string&>(), max_sends);
+  if (!g) return std::nullopt;
+  std::string code = soft_error_code(j);
+  const auto outcome = classify_refusal(code);
+  return refusal{*g, outcome, "soft_error: " + code};
+}
+
 }  // namespace
+
+std::optional<std::uint64_t> send_of_receipt_id(std::string_view id, std::uint64_t max_sends) noexcept {
+  if (!id.starts_with("s")) return std::nullopt;
+  const auto g = parse_u64(id.substr(1));
+  if (!g || *g >= max_sends) return std::nullopt;
+  return g;
+}
+
+std::optional<refusal> refusal_of_error(const chat::stomp::frame& f, std::uint64_t max_sends) {
+  const auto g = send_of_receipt_id(f.get("receipt-id").value_or(""), max_sends);
+  if (!g) return std::nullopt;
+  std::string text(f.get("message").value_or("?"));
+  const auto outcome = classify_refusal(text);
+  return refusal{*g, outcome, std::move(text)};
+}
+
+std::optional<refusal> refusal_of_soft_error(std::string_view body, std::uint64_t max_sends) {
+  return soft_error_refusal(nlohmann::json::parse(body, nullptr, false), max_sends);
+}
 
 traffic::traffic(const run_options& o, const plan& p, std::uint64_t nonce, std::uint64_t max_sends,
                  const stomp_dialect& dialect, run_counters& counters)
@@ -28,7 +64,19 @@ traffic::traffic(const run_options& o, const plan& p, std::uint64_t nonce, std::
       counters_(counters),
       measure_start_ns_(std::chrono::nanoseconds(o.ramp_up + o.warmup).count()),
       end_offset_ns_(std::chrono::nanoseconds(o.ramp_up + o.warmup + o.duration).count()),
-      ledger_(p, max_sends) {}
+      ledger_(p, max_sends) {
+  std::int64_t start = measure_start_ns_;
+  for (const auto& ph : measured_phases(o)) {
+    phase_starts_ns_.push_back(start);
+    start += static_cast<std::int64_t>(ph.seconds * 1e9);
+  }
+}
+
+std::optional<std::size_t> traffic::phase_of(std::int64_t offset) const noexcept {
+  if (offset < measure_start_ns_ || offset >= end_offset_ns_ || phase_starts_ns_.empty()) return std::nullopt;
+  const auto it = std::upper_bound(phase_starts_ns_.begin(), phase_starts_ns_.end(), offset);
+  return static_cast<std::size_t>(it - phase_starts_ns_.begin()) - 1;
+}
 
 std::error_code traffic::send(session& s, subscription& sub, std::uint64_t g, std::int64_t planned_ns,
                               std::int64_t now) {
@@ -75,54 +123,83 @@ void traffic::send_planned(session& s, std::uint64_t g, std::int64_t planned_ns)
   }
 }
 
-void traffic::record_receipt(std::int64_t planned_ns, std::int64_t now) {
-  const auto offset = planned_ns - t0_ns();
-  const auto us = to_us(now - planned_ns);
+void traffic::answer(std::uint64_t g, send_outcome o, std::optional<std::int64_t> planned_ns, std::int64_t now,
+                     std::string_view text) {
+  if (answers_closed_.load(std::memory_order_relaxed)) {
+    ++counters_.answers_after_drain;
+    return;
+  }
+  const auto before = ledger_.record_answer(g, o);
+  switch (before) {
+    case send_outcome::pending: break;
+    case send_outcome::unsent: counters_.errors.count("answer_to_unsent_send"); return;
+    case send_outcome::receipted:
+    case send_outcome::rate_limited:
+    case send_outcome::overloaded:
+    case send_outcome::not_accepted:
+    case send_outcome::other_error: ++counters_.answered_twice; return;
+  }
+  const bool receipted = o == send_outcome::receipted;
+  if (!receipted) {
+    ++counters_.refused;
+    counters_.refusals.count(std::string(text));
+  }
+  if (!planned_ns) return;
+  const auto offset = *planned_ns - t0_ns();
+  const auto us = to_us(now - *planned_ns);
   auto& stats = this_worker_stats();
-  if (offset >= measure_start_ns_) stats.receipt.record(us);
-  stats.per_second.record_receipt(offset, us);
+  const auto phase = phase_of(offset);
+  if (receipted) {
+    if (offset >= measure_start_ns_) stats.receipt.record(us);
+    stats.per_second.record_receipt(offset, us);
+    if (phase) {
+      stats.phases[*phase].receipt.record(us);
+      ++stats.phases[*phase].receipted;
+    }
+  } else {
+    stats.per_second.count_refused(offset);
+    if (phase) ++stats.phases[*phase].refused;
+  }
 }
 
 std::optional<std::uint64_t> traffic::count_receipt(std::string_view id) {
-  if (!id.starts_with("s")) return std::nullopt;
-  const auto g = parse_u64(id.substr(1));
-  if (!g || *g >= ledger_.max_sends()) return std::nullopt;
-  ++counters_.receipts;
+  const auto g = send_of_receipt_id(id, ledger_.max_sends());
+  if (g) ++counters_.receipts;
   return g;
 }
 
-void traffic::on_message(session& s, chat::stomp::frame& f) {
+std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
   const auto now = steady_now_ns();
   const auto sub = f.get("subscription").value_or("");
   if (sub == "err") {
-    auto j = nlohmann::json::parse(f.body, nullptr, false);
-    std::string code = j.is_object() && j.contains("code") && j["code"].is_string() ? j["code"].get<std::string>()
-                                                                                    : std::string("unknown");
-    counters_.errors.count("soft_error: " + code);
-    return;
+    const auto j = nlohmann::json::parse(f.body, nullptr, false);
+    counters_.errors.count("soft_error: " + soft_error_code(j));
+    return soft_error_refusal(j, ledger_.max_sends());
   }
   bool foreign = false;
   const auto id = find_payload(f.body, nonce_, &foreign);
   if (!id) {
     counters_.errors.count(foreign ? "foreign_message" : "message_without_payload");
-    return;
+    return std::nullopt;
   }
   if (id->g >= ledger_.max_sends()) {
     counters_.errors.count("foreign_message");
-    return;
+    return std::nullopt;
   }
   const auto k = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
   if (!k || *k >= s.subs.size() || s.subs[*k].room != plan_.room_of(id->g)) {
     counters_.errors.count("message_in_wrong_room");
-    return;
+    return std::nullopt;
   }
   const auto d = ledger_.deliver(id->g, s.subs[*k].slot);
-  if (d == delivery::duplicate) return;
+  if (d == delivery::duplicate) return std::nullopt;
   ++counters_.delivered;
   const auto us = to_us(now - (t0_ns() + id->planned_offset_ns));
   auto& stats = this_worker_stats();
   if (id->planned_offset_ns >= measure_start_ns_) stats.delivery.record(us);
   stats.per_second.record_delivery(id->planned_offset_ns, us);
+  if (const auto phase = phase_of(id->planned_offset_ns)) stats.phases[*phase].delivery.record(us);
+  return std::nullopt;
 }
 
 }  // namespace chatload

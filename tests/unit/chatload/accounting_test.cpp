@@ -74,6 +74,83 @@ TEST_F(LedgerTest, SendsNotIssuedAreNotExpected) {
   EXPECT_EQ(t.lost, 0u);
 }
 
+TEST_F(LedgerTest, AnswersFirstCountsLaterOnesAreKeptOut) {
+  l.mark_issued(0);
+  l.mark_issued(1);
+  EXPECT_EQ(l.record_answer(0, send_outcome::receipted), send_outcome::pending);
+  // A second answer (an ERROR after the RECEIPT) does not change the first.
+  EXPECT_EQ(l.record_answer(0, send_outcome::overloaded), send_outcome::receipted);
+  EXPECT_EQ(l.record_answer(1, send_outcome::rate_limited), send_outcome::pending);
+  // An answer to a send that was never issued is not recorded.
+  EXPECT_EQ(l.record_answer(5, send_outcome::receipted), send_outcome::unsent);
+  const auto t = l.summarize();
+  EXPECT_EQ(t.count(send_outcome::receipted), 1u);
+  EXPECT_EQ(t.count(send_outcome::rate_limited), 1u);
+  EXPECT_EQ(t.count(send_outcome::overloaded), 0u);
+  EXPECT_EQ(t.count(send_outcome::pending), 0u);
+  EXPECT_EQ(t.count(send_outcome::unsent), 0u);  // unsent sends are not counted at all
+  EXPECT_EQ(t.expected, 4u);                     // two issued sends x two receivers
+}
+
+TEST_F(LedgerTest, UnansweredSendsAreThoseWithoutAnyAnswer) {
+  issue_all();
+  for (std::uint64_t g : {0, 2, 4}) l.record_answer(g, send_outcome::receipted);
+  l.record_answer(3, send_outcome::not_accepted);
+  l.record_answer(6, send_outcome::other_error);
+  const auto t = l.summarize();
+  EXPECT_EQ(t.count(send_outcome::pending), 3u);  // 1, 5 and 7
+  EXPECT_EQ(t.count(send_outcome::receipted), 3u);
+  EXPECT_EQ(t.count(send_outcome::not_accepted), 1u);
+  EXPECT_EQ(t.count(send_outcome::other_error), 1u);
+}
+
+TEST_F(LedgerTest, LossDuplicatesAndReorderingAmongReceiptedSends) {
+  issue_all();
+  // Receipted: 0 1 2 4 6. Refused: 3 (but delivered anyway), 5 (not delivered). 7 unanswered.
+  for (std::uint64_t g : {0, 1, 2, 4, 6}) l.record_answer(g, send_outcome::receipted);
+  l.record_answer(3, send_outcome::not_accepted);
+  l.record_answer(5, send_outcome::overloaded);
+  // Sender slot of g is g % 2, its sequence g / 2. Receiver 0: everything but 5 and 7, with 0
+  // twice and 4 before 2 (2 is reordered). Receiver 1: misses 6, gets 3 after 1 in order.
+  for (std::uint64_t g : {0, 0, 1, 4, 2, 3, 6}) l.deliver(g, 0);
+  for (std::uint64_t g : {0, 1, 2, 3, 4}) l.deliver(g, 1);
+  const auto t = l.summarize();
+  EXPECT_EQ(t.receipted_expected, 10u);
+  EXPECT_EQ(t.receipted_delivered, 9u);
+  EXPECT_EQ(t.receipted_lost, 1u);  // 6 at receiver 1
+  EXPECT_EQ(t.receipted_duplicated, 1u);
+  EXPECT_EQ(t.receipted_reordered, 1u);
+  EXPECT_EQ(t.refused_but_delivered, 1u);  // 3
+  // The all-sends figures include the unreceipted ones.
+  EXPECT_EQ(t.lost, 5u);  // receiver 0: 5 and 7; receiver 1: 5, 6 and 7
+}
+
+TEST_F(LedgerTest, AReorderedRefusedSendDoesNotCountAmongReceipted) {
+  issue_all(4);
+  l.record_answer(0, send_outcome::not_accepted);  // timed out, stored later, delivered late
+  for (std::uint64_t g : {1, 2, 3}) l.record_answer(g, send_outcome::receipted);
+  for (std::uint64_t g : {2, 0, 1, 3}) l.deliver(g, 0);  // 0 (sender 0, seq 0) after 2 (seq 1)
+  const auto t = l.summarize();
+  EXPECT_EQ(t.reordered, 1u);
+  EXPECT_EQ(t.receipted_reordered, 0u);
+  EXPECT_EQ(t.refused_but_delivered, 1u);
+}
+
+TEST(SendOutcome, RefusalsAreClassifiedByTheirMessageOrCode) {
+  EXPECT_EQ(classify_refusal("rate_limited"), send_outcome::rate_limited);
+  EXPECT_EQ(classify_refusal("rate limit exceeded"), send_outcome::rate_limited);
+  EXPECT_EQ(classify_refusal("server overloaded"), send_outcome::overloaded);
+  EXPECT_EQ(classify_refusal("rate limited"), send_outcome::rate_limited);
+  EXPECT_EQ(classify_refusal("overloaded"), send_outcome::overloaded);
+  EXPECT_EQ(classify_refusal("message not accepted"), send_outcome::not_accepted);
+  EXPECT_EQ(classify_refusal("not_accepted"), send_outcome::not_accepted);
+  EXPECT_EQ(classify_refusal("shutting_down"), send_outcome::other_error);
+  EXPECT_EQ(classify_refusal("send timed out; the message may still be stored"), send_outcome::not_accepted);
+  EXPECT_EQ(classify_refusal("validation_error"), send_outcome::other_error);
+  EXPECT_EQ(classify_refusal("forbidden"), send_outcome::other_error);
+  EXPECT_STREQ(to_string(send_outcome::pending), "unanswered");
+}
+
 TEST(Plan, RampGrowsTheRateLinearly) {
   // 100/s after a 2 s ramp: 100 sends during the ramp (rate*ramp/2), the k-th at sqrt(2*ramp*k/rate).
   const plan p{10, 2, 5, 100, 2.0};

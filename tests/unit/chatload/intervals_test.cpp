@@ -48,3 +48,66 @@ TEST(IntervalSeries, NeverEmpty) {
   EXPECT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].delivery.count(), 1u);
 }
+
+namespace {
+// One delivery of `ms` milliseconds (and one send) in each second, from `ms_per_second`.
+interval_series series_of(std::initializer_list<double> ms_per_second) {
+  interval_series s(ms_per_second.size());
+  std::int64_t at = 0;
+  for (double ms : ms_per_second) {
+    for (int i = 0; i < 100; ++i) {
+      s.count_sent(at);
+      s.record_delivery(at, static_cast<std::uint64_t>(ms * 1e3));
+    }
+    at += 1'000'000'000;
+  }
+  return s;
+}
+}  // namespace
+
+TEST(RecoverySeconds, FromTheEndOfTheOverloadToTheTailWithinTheThreshold) {
+  // Overload in seconds 0-3 (ends at 4.0), late until second 6, within 100 ms from second 7 on.
+  const auto s = series_of({900, 900, 900, 900, 700, 300, 150, 40, 20, 20});
+  EXPECT_EQ(chatload::recovery_seconds(s, 4.0, 100), 3.0);
+  // A stricter threshold: only the last two seconds qualify.
+  EXPECT_EQ(chatload::recovery_seconds(s, 4.0, 30), 4.0);
+  // A spike after the first good second moves the recovery past it.
+  const auto spiky = series_of({900, 900, 40, 40, 500, 40, 40});
+  EXPECT_EQ(chatload::recovery_seconds(spiky, 2.0, 100), 3.0);
+}
+
+TEST(RecoverySeconds, ZeroWhenAlreadyWithinAndNoneWhenNeverBack) {
+  EXPECT_EQ(chatload::recovery_seconds(series_of({900, 900, 50, 50}), 2.0, 100), 0.0);
+  // The second holding the phase end is within: counted from the phase end, never negative.
+  EXPECT_EQ(chatload::recovery_seconds(series_of({900, 50, 50, 50}), 1.5, 100), 0.0);
+  EXPECT_FALSE(chatload::recovery_seconds(series_of({900, 900, 50, 150}), 2.0, 100));
+  // Nothing after the phase end.
+  EXPECT_FALSE(chatload::recovery_seconds(series_of({900, 900}), 2.0, 100));
+}
+
+TEST(RecoverySeconds, SentButNothingDeliveredIsNotRecovered) {
+  interval_series t(4);
+  for (std::int64_t sec = 0; sec < 4; ++sec) t.count_sent(sec * 1'000'000'000);
+  t.record_delivery(0, 900'000);
+  t.record_delivery(1'000'000'000, 10'000);
+  t.record_delivery(2'000'000'000, 10'000);
+  // Second 3 sent a message that never arrived: not recovered.
+  EXPECT_FALSE(chatload::recovery_seconds(t, 1.0, 100));
+  // A second without sends counts neither way.
+  interval_series u(4);
+  for (std::int64_t sec = 0; sec < 3; ++sec) {
+    u.count_sent(sec * 1'000'000'000);
+    u.record_delivery(sec * 1'000'000'000, sec == 0 ? 900'000 : 10'000);
+  }
+  EXPECT_EQ(chatload::recovery_seconds(u, 1.0, 100), 0.0);
+}
+
+TEST(IntervalSeries, CountsRefusalsPerSecondAndMergesThem) {
+  interval_series a(2), b(2);
+  a.count_refused(100);
+  b.count_refused(1'200'000'000);
+  b.count_refused(1'300'000'000);
+  a.merge(b);
+  EXPECT_EQ(a[0].refused, 1u);
+  EXPECT_EQ(a[1].refused, 2u);
+}

@@ -98,3 +98,50 @@ TEST(Report, LatencyAssertionsFailWhenNothingWasDelivered) {
   const auto j = to_json(run_options{}, r, out);
   EXPECT_TRUE(j["assertions"][0]["value"].is_null());
 }
+
+TEST(Report, AnswersPhasesRecoveryAndDisconnectsInJson) {
+  run_options o;
+  o.members = 2;
+  o.phases = {{30, 2}, {10, 1}};
+  auto r = sample_result();
+  r.answers.outcomes[static_cast<std::size_t>(send_outcome::receipted)] = 25;
+  r.answers.outcomes[static_cast<std::size_t>(send_outcome::overloaded)] = 3;
+  r.answers.outcomes[static_cast<std::size_t>(send_outcome::pending)] = 2;
+  r.answers.refusals_by_message["server overloaded"] = 3;
+  r.answers.receipted_lost = 1;
+  r.sessions_disconnected = 1;
+  r.disconnected_by_reason["rate limit exceeded"] = 1;
+  phase_result overload{{30, 2}, 0, 60, {}, 1.0};
+  overload.stats.receipted = 50;
+  for (int i = 0; i < 40; ++i) overload.stats.delivery.record(900'000);
+  phase_result after{{10, 1}, 2, 10, {}, std::nullopt};
+  after.stats.receipted = 10;
+  r.phases = {overload, after};
+  r.recovery_s = 1.0;
+  const auto j = to_json(o, r, {});
+  EXPECT_EQ(j["counts"]["sends_unanswered"], 2);
+  EXPECT_EQ(j["counts"]["sessions_disconnected"], 1);
+  EXPECT_EQ(j["answers"]["receipted"], 25);
+  EXPECT_EQ(j["answers"]["overloaded"], 3);
+  EXPECT_EQ(j["answers"]["refusals_by_message"]["server overloaded"], 3);
+  EXPECT_EQ(j["receipted"]["lost"], 1);
+  EXPECT_EQ(j["sessions_disconnected"]["by_reason"]["rate limit exceeded"], 1);
+  ASSERT_EQ(j["phases"].size(), 2u);
+  EXPECT_EQ(j["phases"][0]["goodput"]["receipted_per_s"], 25.0);
+  EXPECT_EQ(j["phases"][0]["goodput"]["delivered_messages_per_s"], 10.0);  // 40 deliveries / 2 s / 2 members
+  EXPECT_NEAR(j["phases"][0]["latency_ms"]["delivery"]["p99"].get<double>(), 900, 10);
+  EXPECT_EQ(j["phases"][0]["recovery_s"], 1.0);
+  EXPECT_TRUE(j["phases"][1]["recovery_s"].is_null());
+  EXPECT_EQ(j["goodput"]["receipted_per_s"], 20.0);  // 60 receipted over the 3 s window
+  EXPECT_EQ(j["recovery_seconds"], 1.0);
+  EXPECT_EQ(j["config"]["phases"][1]["rate"], 10.0);
+  EXPECT_TRUE(j["login_flood"].is_null());
+  EXPECT_EQ(metric_value(r, "unanswered"), 2);
+  EXPECT_EQ(metric_value(r, "disconnected"), 1);
+  // The summary names what went wrong.
+  std::ostringstream out;
+  print_summary(out, o, r);
+  EXPECT_NE(out.str().find("UNANSWERED 2"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("disconnected rate limit exceeded: 1"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("back under 100 ms 1 s after its end"), std::string::npos) << out.str();
+}
