@@ -2,14 +2,25 @@
 
 #include "gateway/db_directory.hpp"
 #include "gateway_adapters/presence_service.hpp"
+#include "gateway_adapters/redis_limits.hpp"
 #include "gateway_adapters/redis_subscriber.hpp"
+#include "metrics/chat_metrics.hpp"
 #include "version.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string_view>
 
 namespace chat::gateway {
 
 namespace {
+
+using namespace std::chrono_literals;
+
+// How often a node syncs its users' limits with the cluster: the error bound of the
+// cross-node limits (docs/stomp.md "Limits across nodes").
+constexpr auto limits_sync_interval = 50ms;
 
 session_settings settings_of(const chatd::config& cfg) {
   session_settings s;
@@ -35,17 +46,89 @@ user_limits limits_of(const chatd::config& cfg) {
                      cfg.rate_limit_disconnect_factor, cfg.typing_interval};
 }
 
+// Limits across nodes (docs/stomp.md "Limits across nodes"): the Redis keys are scoped by the cluster's
+// database name (nodes that share a Redis but not a database do not share limits).
+std::string limits_scope_of(std::string_view database_url) {
+  std::string_view name;
+  if (const auto scheme = database_url.find("://"); scheme != std::string_view::npos) {
+    const auto slash = database_url.find('/', scheme + 3);
+    if (slash != std::string_view::npos) name = database_url.substr(slash + 1);
+    name = name.substr(0, name.find('?'));
+  } else if (const auto key = database_url.find("dbname="); key != std::string_view::npos) {
+    name = database_url.substr(key + 7);
+    name = name.substr(0, name.find(' '));
+  }
+  return name.empty() ? std::string("chat") : std::string(name);
+}
+
+std::shared_ptr<redis_limits> shared_limits_of(const chatd::config& cfg, metrics::chat_metrics* metrics) {
+  redis_limits_options o;
+  o.node_id = cfg.node_id;
+  o.scope = limits_scope_of(cfg.database_url);
+  o.interval = limits_sync_interval;
+  o.sessions_ttl = cfg.presence_ttl;
+  o.sessions_refresh = cfg.presence_refresh;
+  auto* available = metrics == nullptr ? nullptr
+                                       : &metrics->reg.get_gauge("chat_limits_shared_available",
+                                                                 "1 while the per-user limits hold across nodes "
+                                                                 "(Redis reachable), 0 while they are per node");
+  return std::make_shared<redis_limits>(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}),
+                                        cfg.dependency_timeout, std::move(o), available);
+}
+
+// CONNECT looks the user up (nickname) right before open_session: the same step fetches
+// the user's cluster-wide limits, so that open_session counts the user's sessions on the
+// other nodes and the first SENDs here see the user's cluster-wide budget. Both run at once;
+// the lookup completes when both have.
+class limits_directory final : public directory {
+ public:
+  limits_directory(directory& inner, redis_limits& limits) : inner_(inner), limits_(limits) {}
+
+  void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) override {
+    struct join {
+      std::function<void(lookup_status, std::string)> done;
+      lookup_status status = lookup_status::unavailable;
+      std::string nickname;
+      std::atomic<int> waiting{2};
+      void arrive() {
+        if (waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) done(status, std::move(nickname));
+      }
+    };
+    auto j = std::make_shared<join>();
+    j->done = std::move(done);
+    limits_.prefetch(user_id, [j] { j->arrive(); });
+    inner_.nickname(user_id, [j](lookup_status status, std::string nickname) {
+      j->status = status;
+      j->nickname = std::move(nickname);
+      j->arrive();
+    });
+  }
+  void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) override {
+    inner_.membership(room_id, user_id, std::move(done));
+  }
+  void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override {
+    inner_.contacts(user_id, std::move(done));
+  }
+
+ private:
+  directory& inner_;
+  redis_limits& limits_;
+};
+
 class redis_and_postgres final : public node_services {
  public:
   redis_and_postgres(const redis::endpoint& ep, std::chrono::milliseconds redis_timeout, presence_options presence,
-                     store::db_pool& pool, fanout_hub& hub, const clock_source& clock)
+                     store::db_pool& pool, fanout_hub& hub, const clock_source& clock,
+                     std::shared_ptr<redis_limits> limits)
       : dir_(pool),
+        limits_(std::move(limits)),
+        limits_dir_(limits_ ? std::make_unique<limits_directory>(dir_, *limits_) : nullptr),
         presence_(ep, redis_timeout, std::move(presence), clock),
         subscriber_(ep, redis_timeout, hub, clock, [this](std::int64_t user) { presence_.on_key_expired(user); }) {}
 
   ~redis_and_postgres() override { stop(); }
 
-  directory& dir() override { return dir_; }
+  directory& dir() override { return limits_dir_ ? static_cast<directory&>(*limits_dir_) : dir_; }
   presence_sink& presence() override { return presence_; }
   typing_sink& typing() override { return presence_; }
   channel_control& bus() override { return subscriber_; }
@@ -62,9 +145,23 @@ class redis_and_postgres final : public node_services {
 
  private:
   db_directory dir_;
+  std::shared_ptr<redis_limits> limits_;  // also the registry's (user_limits::shared)
+  std::unique_ptr<limits_directory> limits_dir_;
   presence_service presence_;
   redis_subscriber subscriber_;
 };
+
+node_services_factory services_of(const chatd::config& cfg, store::db_pool& pool,
+                                  std::shared_ptr<redis_limits> limits) {
+  presence_options presence{cfg.node_id, cfg.presence_ttl, cfg.presence_refresh};
+  presence.typing_throttle_prefix = "chat:typing:throttle:" + limits_scope_of(cfg.database_url) + ":";
+  presence.typing_interval = cfg.typing_interval;
+  return [ep = redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), timeout = cfg.dependency_timeout,
+          presence = std::move(presence), &pool,
+          limits = std::move(limits)](fanout_hub& hub, const clock_source& clock) -> std::unique_ptr<node_services> {
+    return std::make_unique<redis_and_postgres>(ep, timeout, presence, pool, hub, clock, limits);
+  };
+}
 
 }  // namespace
 
@@ -80,16 +177,15 @@ gateway_options options_of(const chatd::config& cfg) {
 }
 
 node_services_factory redis_and_postgres_services(const chatd::config& cfg, store::db_pool& pool) {
-  return [ep = redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), timeout = cfg.dependency_timeout,
-          presence = presence_options{cfg.node_id, cfg.presence_ttl, cfg.presence_refresh},
-          &pool](fanout_hub& hub, const clock_source& clock) -> std::unique_ptr<node_services> {
-    return std::make_unique<redis_and_postgres>(ep, timeout, presence, pool, hub, clock);
-  };
+  return services_of(cfg, pool, nullptr);
 }
 
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, metrics::chat_metrics* metrics) {
-  return std::make_unique<gateway>(ioc, options_of(cfg), log, redis_and_postgres_services(cfg, pool), metrics);
+  auto options = options_of(cfg);
+  auto limits = shared_limits_of(cfg, metrics);
+  options.users.shared = limits;
+  return std::make_unique<gateway>(ioc, std::move(options), log, services_of(cfg, pool, std::move(limits)), metrics);
 }
 
 }  // namespace chat::gateway

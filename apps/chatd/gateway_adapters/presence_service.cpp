@@ -64,6 +64,17 @@ end
 return published
 )lua";
 
+// KEYS[1] the typing throttle key of the user and room
+// ARGV 1 interval ms, 2 channel, 3 payload
+// Publishes unless some node did for this user and room within the interval.
+constexpr std::string_view typing_script = R"lua(
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+)lua";
+
 std::string decimal(std::int64_t n) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
@@ -117,10 +128,14 @@ void presence_service::session_closed(std::int64_t user_id) {
 void presence_service::publish_typing(const proto::typing_event& event) {
   std::string json;
   proto::append_json(event, json);
+  std::string throttle_key;
+  if (!options_.typing_throttle_prefix.empty()) {
+    throttle_key = options_.typing_throttle_prefix + decimal(event.user_id) + ":" + decimal(event.room_id);
+  }
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || publishes_.size() >= options_.max_queued_publishes) return;
-    publishes_.push_back({proto::typing_channel(event.room_id), std::move(json)});
+    publishes_.push_back({proto::typing_channel(event.room_id), std::move(json), std::move(throttle_key)});
   }
   cv_.notify_one();
 }
@@ -149,6 +164,8 @@ void presence_service::run() {
   const auto ttl = decimal(options_.ttl.count());
   const std::string count_script(write_count_script);
   const std::string batch_script(refresh_script);
+  const std::string throttled_publish(typing_script);
+  const auto typing_ms = decimal(options_.typing_interval.count());
 
   const auto write = [&](std::int64_t user_id, int count) {
     const auto key = proto::presence_key(user_id);
@@ -239,7 +256,11 @@ void presence_service::run() {
     }
     for (const auto& p : publishes) {
       if (failed) break;  // Redis is down: typing notices are best effort
-      if (!ok(redis.command({"PUBLISH", p.channel, p.payload}))) failed = true;
+      const auto r =
+          p.throttle_key.empty()
+              ? redis.command({"PUBLISH", p.channel, p.payload})
+              : redis.command({"EVAL", throttled_publish, "1", p.throttle_key, typing_ms, p.channel, p.payload});
+      if (!ok(r)) failed = true;
     }
     retry_at = dirty_.empty() ? time_point::max() : steady_clock::now() + 1s;
 

@@ -16,6 +16,11 @@
 // The refresh writes this node's counts again (HSET, not HINCRBY), so a Redis restart or
 // a key expired by mistake heals within one refresh, with an ONLINE event.
 //
+// Typing notices (docs/stomp.md "Typing") are published only if no node published one for
+// the same user and room within --typing-interval: SET {typing_throttle_prefix}{user}:{room}
+// NX PX interval, then PUBLISH, in one script. The registry's per-node throttle filters
+// first; this holds across nodes.
+//
 // Session opens and closes are queued and applied in batches on the worker thread (a
 // connect storm costs one script per user, not per session); nothing here blocks the
 // caller. While Redis is down the worker keeps its counts and retries.
@@ -42,6 +47,9 @@ struct presence_options {
   std::chrono::seconds refresh{20};
   std::size_t max_queued_publishes = 10000;  // typing notices waiting for Redis; more are dropped
   std::size_t refresh_batch = 500;           // users per refresh script
+  // Cross-node typing throttle ("chat:typing:throttle:{scope}:"); empty: none.
+  std::string typing_throttle_prefix;
+  std::chrono::milliseconds typing_interval{1000};
 };
 
 class presence_service final : public presence_sink, public typing_sink {
@@ -74,6 +82,7 @@ class presence_service final : public presence_sink, public typing_sink {
   struct publish_op {
     std::string channel;
     std::string payload;
+    std::string throttle_key;  // empty: publish unconditionally
   };
 
   void run();
