@@ -17,6 +17,12 @@ int main(int argc, char** argv) {
   chat::log::parse_format(cfg.log_format, fmt);
   chat::log::parse_level(cfg.log_level, lvl);
   chat::log::init(fmt, lvl);
+  // The I/O threads log: they hand lines to a writer thread and never wait for stderr
+  // (docs/operations.md, "Logs"). Every way out of main writes what is still queued.
+  chat::log::start_async();
+  struct flush_log_at_exit {
+    ~flush_log_at_exit() { chat::log::stop_async(); }
+  } flush_log;
 
   try {
     const bool migrate = cfg.migrate_only;

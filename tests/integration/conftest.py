@@ -70,6 +70,9 @@ class Chatd:
             "CHATD_HTTP_PORT": "0",
             "CHATD_STOMP_HOST": "127.0.0.1",
             "CHATD_STOMP_PORT": "0",
+            # /metrics has a listener of its own (never the public port): a free one here.
+            "CHATD_METRICS_HOST": "127.0.0.1",
+            "CHATD_METRICS_PORT": "0",
             "CHATD_PORTS_FILE": str(self.ports_path),
             "CHATD_NODE_ID": name,
             "CHATD_HEALTH_INTERVAL": "200ms",
@@ -85,7 +88,7 @@ class Chatd:
         self.proc: subprocess.Popen | None = None
 
     def bound_ports(self, timeout: float = 60) -> dict:
-        """{"http": N, "stomp": N} from the ports file chatd writes once it listens."""
+        """{"http": N, "stomp": N, "metrics": N} from the ports file chatd writes once it listens."""
         if self._ports is None:
             deadline = time.monotonic() + timeout
             while not self.ports_path.exists():
@@ -109,6 +112,15 @@ class Chatd:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def metrics_port(self) -> int:
+        return self.bound_ports()["metrics"]
+
+    @property
+    def metrics_url(self) -> str:
+        """Where /metrics is served (its own listener; the public port answers 404)."""
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def start(self):
         self.ports_path.unlink(missing_ok=True)

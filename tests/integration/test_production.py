@@ -185,7 +185,7 @@ class Metrics:
 
 
 def scrape(node) -> Metrics:
-    r = requests.get(node.url + "/metrics", timeout=10)
+    r = requests.get(node.metrics_url, timeout=10)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
     return Metrics(r.text)

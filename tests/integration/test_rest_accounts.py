@@ -307,7 +307,7 @@ def signup(node, password: str = "password123") -> str:
 
 
 def logins_locked(node) -> float:
-    text = requests.get(node.url + "/metrics", timeout=10).text
+    text = requests.get(node.metrics_url, timeout=10).text
     return float(re.search(r"^chat_logins_locked_total (\S+)$", text, re.M).group(1))
 
 

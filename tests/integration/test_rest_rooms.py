@@ -239,7 +239,7 @@ def test_room_list_is_one_sql_statement_for_many_rooms(api, tmp_path):
 
 def test_created_rooms_are_counted_in_metrics(api):
     def created():
-        text = requests.get(api.url + "/metrics", timeout=10).text
+        text = requests.get(api.node.metrics_url, timeout=10).text
         return int(float(re.search(r"^chat_rooms_created_total (\S+)$", text, re.M).group(1)))
 
     a, b = api.signup(), api.signup()

@@ -121,7 +121,7 @@ def test_connect_with_authorization_header_over_websocket(chatd, users):
 
 
 def metric(node, line_prefix: str) -> float:
-    for line in requests.get(node.url + "/metrics", timeout=5).text.splitlines():
+    for line in requests.get(node.metrics_url, timeout=5).text.splitlines():
         if line.startswith(line_prefix + " "):
             return float(line.split()[-1])
     raise AssertionError(f"{line_prefix} not in /metrics")

@@ -5,6 +5,7 @@
 #include "gateway_adapters/make_gateway.hpp"
 #include "health/health_monitor.hpp"
 #include "metrics/chat_metrics.hpp"
+#include "metrics/http_red.hpp"
 #include "http/server.hpp"
 #include "pipeline/kafka_message_log.hpp"
 #include "pipeline/consumers.hpp"
@@ -99,13 +100,14 @@ double count_open_fds() {
   return n - 1;  // the iterator's own descriptor
 }
 
-// Writes {"http":N,"stomp":N} (stomp 0 without the gateway role) to `path` atomically: a
-// reader polling for the file never sees it half-written.
-bool write_ports_file(const std::string& path, std::uint16_t http_port, std::uint16_t stomp_port) {
+// Writes {"http":N,"stomp":N,"metrics":N} (stomp 0 without the gateway role) to `path`
+// atomically: a reader polling for the file never sees it half-written.
+bool write_ports_file(const std::string& path, std::uint16_t http_port, std::uint16_t stomp_port,
+                      std::uint16_t metrics_port) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "{\"http\":" << http_port << ",\"stomp\":" << stomp_port << "}\n";
+    out << "{\"http\":" << http_port << ",\"stomp\":" << stomp_port << ",\"metrics\":" << metrics_port << "}\n";
     if (!out.flush()) {
       log::error("cannot write --ports-file", {{"path", tmp}});
       return false;
@@ -120,6 +122,17 @@ bool write_ports_file(const std::string& path, std::uint16_t http_port, std::uin
   return true;
 }
 
+// Whether an Authorization header is "Bearer <token>", compared in constant time: the
+// time of a refusal tells nothing about how much of a guess was right.
+bool bearer_matches(std::string_view header, const std::string& token) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (header.size() != scheme.size() + token.size() || !header.starts_with(scheme)) return false;
+  header.remove_prefix(scheme.size());
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(header[i] ^ token[i]);
+  return diff == 0;
+}
+
 }  // namespace
 
 struct app::impl {
@@ -129,6 +142,10 @@ struct app::impl {
   std::unique_ptr<health_monitor> health;
   http::router routes;
   std::shared_ptr<http::server> http_server;
+  // ---- exposure: /metrics on its own listener (--metrics-host/--metrics-port), RED metrics ----
+  http::router metrics_routes;
+  std::shared_ptr<http::server> metrics_server;
+  std::unique_ptr<metrics::http_red> http_red;  // chat_http_requests_total, chat_http_request_duration_seconds
   std::unique_ptr<kafka_message_log> kafka_log;  // the Kafka producer shared by every publisher
   metrics::registry metrics_registry;
   metrics::chat_metrics metrics{metrics_registry};  // docs/operations.md; outlives every component
@@ -264,6 +281,8 @@ struct app::impl {
     // A few seconds before the overall deadline: a retried batch may still be in a
     // connect attempt when its deadline passes, and the rest of the shutdown follows.
     if (consumers) consumers->stop(std::max(clock::now(), deadline - std::chrono::seconds(3)));
+    // Scrapes are served until here: the drain above shows on /metrics.
+    metrics_server->stop();
     ioc.stop();
   }
 
@@ -271,13 +290,23 @@ struct app::impl {
     routes.add(http::verb::get, "/healthz", [](const http::request&, const http::path_params&, http::responder r) {
       r(http::json_response(http::status::ok, R"({"status":"UP"})"));
     });
-    routes.add(http::verb::get, "/metrics", [this](const http::request&, const http::path_params&, http::responder r) {
-      http::response res{http::status::ok, 11};
-      res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      res.body() = metrics_registry.render();
-      res.prepare_payload();
-      r(std::move(res));
-    });
+    // Not on the public port: the metrics listener's only route.
+    metrics_routes.add(http::verb::get, "/metrics",
+                       [this](const http::request& req, const http::path_params&, http::responder r) {
+                         if (!cfg.metrics_token.empty() &&
+                             !bearer_matches(req[http::bhttp::field::authorization], cfg.metrics_token)) {
+                           auto res = http::error_response(http::status::unauthorized, "unauthorized",
+                                                           "/metrics needs Authorization: Bearer <--metrics-token>");
+                           res.set(http::bhttp::field::www_authenticate, "Bearer");
+                           r(std::move(res));
+                           return;
+                         }
+                         http::response res{http::status::ok, 11};
+                         res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                         res.body() = metrics_registry.render();
+                         res.prepare_payload();
+                         r(std::move(res));
+                       });
     routes.add(http::verb::get, "/readyz", [this](const http::request&, const http::path_params&, http::responder r) {
       const auto snap = health->snapshot();
       r(http::json_response(snap.ready ? http::status::ok : http::status::service_unavailable,
@@ -424,6 +453,28 @@ int app::run() {
   http_limits.request_timeout = cfg.http_request_timeout;
   http_limits.max_pending_handshakes = static_cast<std::size_t>(cfg.max_http_handshakes);
   s.http_server = std::make_shared<http::server>(s.ioc, http_ep, s.routes, http_limits, ws_upgrade);
+  // ---- exposure: CORS, RED metrics per route pattern, the metrics listener, dropped log lines ----
+  s.routes.set_cors(http::cors_policy(cfg.cors_allow_origins));
+  s.http_red = std::make_unique<metrics::http_red>(s.metrics_registry, http::unmatched_route);
+  for (const auto pattern : s.routes.patterns()) s.http_red->add_route(pattern);
+  if (ws_upgrade) s.http_red->add_route(http::websocket_route);
+  s.http_server->on_exchange([&red = *s.http_red](const http::exchange& x) {
+    red.observe(x.route, x.status, std::chrono::duration<double>(x.duration).count());
+  });
+  http::server_limits metrics_limits;
+  metrics_limits.request_timeout = cfg.http_request_timeout;
+  metrics_limits.max_pending_handshakes = 64;  // a scraper or two
+  s.metrics_server = std::make_shared<http::server>(
+      s.ioc, net::ip::tcp::endpoint(net::ip::make_address(cfg.metrics_host), cfg.metrics_port), s.metrics_routes,
+      metrics_limits, nullptr);
+  auto& log_dropped = s.metrics_registry.get_counter(
+      "chat_log_dropped_total", "Log lines dropped because the asynchronous log queue was full (stderr too slow)");
+  s.metrics_registry.on_collect([&log_dropped, state = std::make_shared<std::pair<std::mutex, std::uint64_t>>()] {
+    std::lock_guard lock(state->first);
+    const auto dropped = log::dropped_lines();
+    if (dropped > state->second) log_dropped.inc(dropped - state->second);
+    state->second = dropped;
+  });
   s.metrics_registry.on_collect([&s, state = std::make_shared<std::pair<std::mutex, std::uint64_t>>()] {
     std::lock_guard lock(state->first);
     const auto evicted = s.http_server->evicted_handshakes();
@@ -437,12 +488,22 @@ int app::run() {
     log::error("cannot listen", {{"address", cfg.http_host}, {"port", cfg.http_port}, {"error", e.what()}});
     return 1;
   }
+  try {
+    s.metrics_server->start();
+  } catch (const std::exception& e) {
+    log::error("cannot listen", {{"address", cfg.metrics_host}, {"port", cfg.metrics_port}, {"error", e.what()}});
+    return 1;
+  }
   const std::uint16_t http_port = s.http_server->local_endpoint().port();
   const std::uint16_t stomp_port = s.stomp_gateway ? s.stomp_gateway->stomp_port() : 0;
+  const std::uint16_t metrics_port = s.metrics_server->local_endpoint().port();
   log::info("listening", {{"http", cfg.http_host + ":" + std::to_string(http_port)},
                           {"http_port", http_port},
-                          {"stomp_port", stomp_port}});
-  if (!cfg.ports_file.empty() && !write_ports_file(cfg.ports_file, http_port, stomp_port)) return 1;
+                          {"stomp_port", stomp_port},
+                          {"metrics", cfg.metrics_host + ":" + std::to_string(metrics_port)},
+                          {"metrics_token", !cfg.metrics_token.empty()},
+                          {"cors_origins", static_cast<std::int64_t>(cfg.cors_allow_origins.size())}});
+  if (!cfg.ports_file.empty() && !write_ports_file(cfg.ports_file, http_port, stomp_port, metrics_port)) return 1;
 
   net::signal_set signals(s.ioc, SIGINT, SIGTERM);
   std::thread shutdown_thread;

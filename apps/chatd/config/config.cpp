@@ -57,6 +57,33 @@ std::string default_node_id() {
   return std::string(host) + "-" + std::to_string(getpid());
 }
 
+// "https://Chat.Example.com/" -> "https://chat.example.com" (as a browser sends Origin);
+// "*" stays "*"; empty when `text` is not an origin (http or https, a host, an optional
+// port, no path).
+std::string normalize_origin(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.pop_back();
+  const auto first = text.find_first_not_of(" \t");
+  text.erase(0, first == std::string::npos ? text.size() : first);
+  if (text == "*") return text;
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  std::string_view host(text);
+  if (host.starts_with("https://")) {
+    host.remove_prefix(8);
+  } else if (host.starts_with("http://")) {
+    host.remove_prefix(7);
+  } else {
+    return {};
+  }
+  if (host.empty()) return {};
+  for (char c : host) {
+    const bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return {};
+  }
+  return text;
+}
+
 bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
   out = role_set{false, false, false, false};
   std::stringstream ss(text);
@@ -139,14 +166,42 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("STOMP_PORT"))
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  app.add_option("--ports-file", cfg.ports_file,
-                 "Once listening, write the bound ports here as JSON {\"http\":N,\"stomp\":N} (written to a temporary "
-                 "name, then renamed)")
+  app.add_option(
+         "--ports-file", cfg.ports_file,
+         "Once listening, write the bound ports here as JSON {\"http\":N,\"stomp\":N,\"metrics\":N} (written to "
+         "a temporary name, then renamed)")
       ->envname(env("PORTS_FILE"));
   app.add_option("--io-threads", cfg.io_threads, "Network I/O threads")
       ->envname(env("IO_THREADS"))
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  // exposure: the metrics listener and CORS
+  app.add_option("--metrics-host", cfg.metrics_host,
+                 "Address of the /metrics listener (loopback by default; keep it off the public network)")
+      ->envname(env("METRICS_HOST"))
+      ->capture_default_str();
+  app.add_option("--metrics-port", cfg.metrics_port,
+                 "Port of the /metrics listener (/metrics is not served on --http-port); 0 picks a free one (see "
+                 "--ports-file)")
+      ->envname(env("METRICS_PORT"))
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--metrics-token", cfg.metrics_token,
+                 "When set, /metrics answers only requests with Authorization: Bearer <token> (prefer the env var: "
+                 "flags show in ps)")
+      ->envname(env("METRICS_TOKEN"));
+  app.add_option("--cors-allow-origin", cfg.cors_allow_origins,
+                 "Origin whose browser scripts may call the HTTP API, e.g. https://chat.example.com (repeatable or a "
+                 "comma list; * for any; default none: no CORS headers)")
+      ->envname(env("CORS_ALLOW_ORIGIN"))
+      ->delimiter(',')
+      ->transform(CLI::Validator(
+          [](std::string& origin) -> std::string {
+            origin = normalize_origin(origin);
+            return origin.empty() ? "expected * or an origin such as https://chat.example.com (no path)"
+                                  : std::string{};
+          },
+          "ORIGIN"));
 
   app.add_option("--database-url", cfg.database_url,
                  "PostgreSQL URL, e.g. postgresql://chat:pw@127.0.0.1:5432/chat (required)")

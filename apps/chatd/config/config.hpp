@@ -22,8 +22,14 @@ struct config {
   std::uint16_t http_port = 8080;
   std::string stomp_host = "0.0.0.0";
   std::uint16_t stomp_port = 61613;
-  std::string ports_file;  // empty: none; else {"http":N,"stomp":N} once both listeners are bound
+  std::string ports_file;  // empty: none; else {"http":N,"stomp":N,"metrics":N} once the listeners are bound
   int io_threads = 2;
+  // exposure (docs/operations.md "Metrics", docs/rest.md "CORS"): /metrics on a listener
+  // of its own, never on http_port; CORS for browsers
+  std::string metrics_host = "127.0.0.1";
+  std::uint16_t metrics_port = 9090;            // 0 picks a free one (see ports_file)
+  std::string metrics_token;                    // never logged; set: /metrics needs "Bearer <token>"
+  std::vector<std::string> cors_allow_origins;  // scheme://host[:port] in lower case, or "*"; empty: no CORS
 
   // dependencies
   std::string database_url;

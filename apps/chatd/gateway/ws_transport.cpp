@@ -36,7 +36,8 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
         options_(options),
         timer_(ws_.get_executor()) {}
 
-  void accept(http::request&& req, std::optional<std::string_view> subprotocol) {
+  // `answered` learns the handshake's outcome (101, or 400 when it failed).
+  void accept(http::request&& req, std::optional<std::string_view> subprotocol, http::upgrade_answered answered) {
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = options_.handshake_timeout;
@@ -54,7 +55,9 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
     beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::keep_alive(true), ignored);
     auto shared_req = std::make_shared<http::request>(std::move(req));
-    ws_.async_accept(*shared_req, [self = shared_from_this(), shared_req](const boost::system::error_code& ec) {
+    ws_.async_accept(*shared_req, [self = shared_from_this(), shared_req,
+                                   answered = std::move(answered)](const boost::system::error_code& ec) {
+      if (answered) answered(ec ? http::status::bad_request : http::status::switching_protocols, 0);
       if (ec) {
         log::debug("websocket handshake failed", {{"error", ec.message()}});
         self->closed_ = true;
@@ -189,28 +192,32 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
 };
 
 // Answers an upgrade request that will not be served with a JSON error, then closes.
-void answer_and_close(beast::tcp_stream&& stream, const http::request& req, http::status status, std::string_view code,
-                      std::string_view message) {
+void answer_and_close(beast::tcp_stream&& stream, const http::request& req, http::upgrade_answered answered,
+                      http::status status, std::string_view code, std::string_view message) {
   auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
   auto res = std::make_shared<http::response>(http::error_response(status, code, message));
   res->version(req.version());
   res->keep_alive(false);
   res->prepare_payload();
   s->expires_after(std::chrono::seconds(10));
-  beast::http::async_write(*s, *res, [s, res](const boost::system::error_code&, std::size_t) {
-    boost::system::error_code ignored;
-    s->socket().shutdown(tcp::socket::shutdown_both, ignored);
-    s->close();
-  });
+  beast::http::async_write(
+      *s, *res, [s, res, answered = std::move(answered), status](const boost::system::error_code&, std::size_t n) {
+        if (answered) answered(status, n);
+        boost::system::error_code ignored;
+        s->socket().shutdown(tcp::socket::shutdown_both, ignored);
+        s->close();
+      });
 }
 
 // A non-/ws upgrade request: 404.
-void reject(beast::tcp_stream&& stream, const http::request& req) {
-  answer_and_close(std::move(stream), req, http::status::not_found, "not_found", "no WebSocket endpoint at this path");
+void reject(beast::tcp_stream&& stream, const http::request& req, http::upgrade_answered answered) {
+  answer_and_close(std::move(stream), req, std::move(answered), http::status::not_found, "not_found",
+                   "no WebSocket endpoint at this path");
 }
 
-void unavailable(beast::tcp_stream&& stream, const http::request& req) {
-  answer_and_close(std::move(stream), req, http::status::service_unavailable, "shutting_down", "server shutting down");
+void unavailable(beast::tcp_stream&& stream, const http::request& req, http::upgrade_answered answered) {
+  answer_and_close(std::move(stream), req, std::move(answered), http::status::service_unavailable, "shutting_down",
+                   "server shutting down");
 }
 
 }  // namespace
@@ -235,16 +242,16 @@ http::upgrade_handler make_ws_upgrade_handler(session_factory make_session, ws_o
                                               std::shared_ptr<std::atomic<bool>> accepting,
                                               std::shared_ptr<handshake_gate> gate) {
   return [make_session = std::move(make_session), options, accepting, gate = std::move(gate)](
-             beast::tcp_stream&& stream, http::request&& req) {
+             beast::tcp_stream&& stream, http::request&& req, http::upgrade_answered answered) {
     std::string_view target = req.target();
     if (const auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-    if (target != "/ws") return reject(std::move(stream), req);
-    if (!accepting->load()) return unavailable(std::move(stream), req);
+    if (target != "/ws") return reject(std::move(stream), req, std::move(answered));
+    if (!accepting->load()) return unavailable(std::move(stream), req, std::move(answered));
     const auto subprotocol = choose_stomp_subprotocol(req[beast::http::field::sec_websocket_protocol]);
     auto core = make_session(stream.get_executor());
-    if (!core) return unavailable(std::move(stream), req);
+    if (!core) return unavailable(std::move(stream), req, std::move(answered));
     std::make_shared<ws_connection>(std::move(stream), std::move(core), options, gate)
-        ->accept(std::move(req), subprotocol);
+        ->accept(std::move(req), subprotocol, std::move(answered));
   };
 }
 

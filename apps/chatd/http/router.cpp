@@ -2,6 +2,8 @@
 
 #include <chat/proto/rest.hpp>
 
+#include <algorithm>
+
 namespace chat::http {
 namespace {
 
@@ -38,9 +40,17 @@ response error_response(status st, std::string_view code, std::string_view messa
 }
 
 void router::add(verb method, std::string pattern, handler h) {
-  route r{method, {}, std::move(h)};
-  for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
+  route r{method, std::move(pattern), {}, std::move(h)};
+  for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
+}
+
+std::vector<std::string_view> router::patterns() const {
+  std::vector<std::string_view> out;
+  for (const auto& r : routes_) {
+    if (std::find(out.begin(), out.end(), r.pattern) == out.end()) out.emplace_back(r.pattern);
+  }
+  return out;
 }
 
 bool router::match(const route& r, const std::vector<std::string_view>& path, path_params& params) {
@@ -56,28 +66,44 @@ bool router::match(const route& r, const std::vector<std::string_view>& path, pa
   return true;
 }
 
-void router::dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const {
+std::string_view router::dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const {
+  if (cors_.enabled()) {
+    // Every answer, the handler's included, carries the CORS headers for the request's origin.
+    // The responder may run after the request is gone (a database thread): keep the origin.
+    respond = [this, origin = std::string(req[bhttp::field::origin]), inner = std::move(respond)](response&& res) {
+      cors_.decorate(origin, res);
+      inner(std::move(res));
+    };
+  }
   const auto path = split_path(req.target());
+  const bool preflight = cors_.enabled() && cors_policy::is_preflight(req);
+  std::string_view pattern = unmatched_route;
   std::string allow;
   for (const auto& r : routes_) {
     path_params params;
     params.set_peer(peer);
     if (!match(r, path, params)) continue;
-    if (r.method == req.method() || (req.method() == verb::head && r.method == verb::get)) {
+    pattern = r.pattern;
+    if (!preflight && (r.method == req.method() || (req.method() == verb::head && r.method == verb::get))) {
       r.h(req, params, std::move(respond));
-      return;
+      return pattern;
     }
     if (!allow.empty()) allow += ", ";
     allow += std::string(bhttp::to_string(r.method));
+  }
+  if (preflight && !allow.empty()) {
+    respond(cors_.preflight(req, allow));
+    return pattern;
   }
   if (!allow.empty()) {
     auto res = error_response(status::method_not_allowed, "method_not_allowed",
                               "method " + std::string(req.method_string()) + " is not allowed here");
     res.set(bhttp::field::allow, allow);
     respond(std::move(res));
-    return;
+    return pattern;
   }
   respond(error_response(status::not_found, "not_found", "no such route"));
+  return unmatched_route;
 }
 
 }  // namespace chat::http

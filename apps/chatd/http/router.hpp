@@ -1,7 +1,9 @@
 #pragma once
 // Maps (method, path pattern) to handlers. Patterns are literal segments and {name}
 // captures: "/api/rooms/{id}/messages". Unknown path -> 404, known path with another
-// method -> 405 with Allow, both as JSON error bodies.
+// method -> 405 with Allow, both as JSON error bodies. With a CORS policy, preflights are
+// answered here and every response carries the policy's headers (http/cors.hpp).
+#include "http/cors.hpp"
 #include "http/types.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -38,20 +40,34 @@ class path_params {
 // which calls `respond` later from its own thread. `respond` must be called exactly once.
 using handler = std::function<void(const request&, const path_params&, responder)>;
 
+// The route label of requests that matched no pattern (404): metrics and the access log
+// name a request by its pattern, never by its path, so their label set stays bounded.
+inline constexpr std::string_view unmatched_route = "unmatched";
+
 class router {
  public:
+  // Before the server starts; the router is read-only once requests arrive.
   void add(verb method, std::string pattern, handler h);
+  void set_cors(cors_policy cors) { cors_ = std::move(cors); }
+
+  // Runs the request's handler, or answers 404/405 or a CORS preflight. Returns the
+  // matched pattern (as added; valid for the router's lifetime), or unmatched_route.
   // `peer` is the connection's TCP peer, handed to the handler as path_params::peer().
-  void dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const;
+  std::string_view dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const;
+
+  // The route patterns, each once, in the order they were added.
+  std::vector<std::string_view> patterns() const;
 
  private:
   struct route {
     verb method;
+    std::string pattern;
     std::vector<std::string> segments;  // "{x}" marks a capture
     handler h;
   };
   static bool match(const route& r, const std::vector<std::string_view>& path, path_params& params);
   std::vector<route> routes_;
+  cors_policy cors_;
 };
 
 }  // namespace chat::http

@@ -43,16 +43,31 @@ struct handshake_queue {
 
 namespace {
 
+using clock = std::chrono::steady_clock;
+
+// The access log line and the observer (RED metrics) of one answered request.
+void report(const exchange_observer& observer, const exchange& x) {
+  if (log::enabled(log::level::debug)) {
+    log::debug("http request", {{"method", bhttp::to_string(x.method)},
+                                {"route", x.route},
+                                {"status", x.status},
+                                {"duration_ms", std::chrono::duration<double, std::milli>(x.duration).count()},
+                                {"bytes", x.bytes}});
+  }
+  if (observer) observer(x);
+}
+
 // One keep-alive HTTP connection. Reads a request, dispatches it, writes the response,
 // repeats. All state is touched only on the connection's strand.
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, const router& routes, const server_limits& limits, const upgrade_handler& on_upgrade,
-          std::weak_ptr<handshake_queue> pending)
+          const exchange_observer& observer, std::weak_ptr<handshake_queue> pending)
       : stream_(std::move(socket)),
         routes_(routes),
         limits_(limits),
         on_upgrade_(on_upgrade),
+        observer_(observer),
         pending_(std::move(pending)) {
     beast::error_code ec;  // a peer that already left: unspecified address, the read fails anyway
     peer_ = stream_.socket().remote_endpoint(ec).address();
@@ -90,6 +105,10 @@ class session : public std::enable_shared_from_this<session> {
         ec == net::error::connection_reset || ec == net::error::eof) {
       return close();
     }
+    // Refused before routing (400, 413, 431): counted as unmatched.
+    started_ = clock::now();
+    method_ = parser_->is_header_done() ? parser_->get().method() : verb::unknown;
+    route_ = unmatched_route;
     if (ec == bhttp::error::body_limit) {
       return write_error_and_close(status::payload_too_large, "payload_too_large",
                                    "request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
@@ -105,7 +124,14 @@ class session : public std::enable_shared_from_this<session> {
     request req = parser_->release();
     if (beast::websocket::is_upgrade(req) && on_upgrade_) {
       stream_.expires_never();
-      on_upgrade_(std::move(stream_), std::move(req));
+      std::string_view path = req.target();
+      if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+      upgrade_answered answered = [&observer = observer_, method = method_, started = started_,
+                                   route = path == websocket_route ? websocket_route : unmatched_route](
+                                      status st, std::size_t bytes) {
+        report(observer, {method, route, static_cast<unsigned>(st), clock::now() - started, bytes});
+      };
+      on_upgrade_(std::move(stream_), std::move(req), std::move(answered));
       return;
     }
 
@@ -122,14 +148,16 @@ class session : public std::enable_shared_from_this<session> {
         self->do_write(std::move(res), head);
       });
     };
-    routes_.dispatch(req, peer_, std::move(respond));
+    // The responder posts, so the write (and its report) comes after route_ is set.
+    route_ = routes_.dispatch(req, peer_, std::move(respond));
   }
 
   void do_write(response&& res, bool head) {
     auto shared = std::make_shared<response>(std::move(res));
     if (!head) shared->prepare_payload();
     stream_.expires_after(limits_.request_timeout);
-    bhttp::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t) {
+    bhttp::async_write(stream_, *shared, [self = shared_from_this(), shared](beast::error_code ec, std::size_t n) {
+      self->report_written(shared->result_int(), n);
       if (ec) return self->close();
       if (!shared->keep_alive()) return self->close();
       self->do_read();
@@ -140,6 +168,10 @@ class session : public std::enable_shared_from_this<session> {
     auto res = error_response(st, code, message);
     res.keep_alive(false);
     do_write(std::move(res), false);
+  }
+
+  void report_written(unsigned st, std::size_t bytes) {
+    report(observer_, {method_, route_, st, clock::now() - started_, bytes});
   }
 
   void close() {
@@ -154,7 +186,12 @@ class session : public std::enable_shared_from_this<session> {
   const router& routes_;
   const server_limits& limits_;
   const upgrade_handler& on_upgrade_;
+  const exchange_observer& observer_;
   std::weak_ptr<handshake_queue> pending_;
+  // The request being answered (one at a time per connection).
+  clock::time_point started_{};
+  verb method_ = verb::unknown;
+  std::string_view route_ = unmatched_route;
   net::ip::address peer_;
   bool first_ = true;
 };
@@ -244,7 +281,7 @@ void server::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  auto s = std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_, pending_);
+  auto s = std::make_shared<session>(std::move(socket), routes_, limits_, on_upgrade_, observer_, pending_);
   if (auto oldest = pending_->admit(s)) {
     oldest->evict();
     // One line per 1000 evictions: a flood must not flood the log too.

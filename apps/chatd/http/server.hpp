@@ -1,6 +1,7 @@
 #pragma once
 // HTTP/1.1 server on Boost.Beast: keep-alive, bounded request sizes, read timeouts,
-// JSON errors for bad requests. WebSocket upgrades are handed to `upgrade_handler`.
+// JSON errors for bad requests. WebSocket upgrades are handed to `upgrade_handler`. Every
+// answered request is reported (exchange_observer) and logged at debug level.
 #include "http/router.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace chat::http {
 
@@ -29,8 +31,28 @@ struct server_limits {
 
 struct handshake_queue;  // server.cpp
 
+// Tells the server how an upgrade request was answered (101, or the error status written)
+// and how many bytes that took, once the answer is written; then it counts as one request
+// (route "/ws"). Call at most once, from any thread.
+using upgrade_answered = std::function<void(status, std::size_t bytes)>;
+
 // Takes over the connection of an upgrade request (e.g. WebSocket at /ws).
-using upgrade_handler = std::function<void(boost::beast::tcp_stream&&, request&&)>;
+using upgrade_handler = std::function<void(boost::beast::tcp_stream&&, request&&, upgrade_answered)>;
+
+// The route label of a WebSocket upgrade at /ws (other upgrade targets are unmatched_route).
+inline constexpr std::string_view websocket_route = "/ws";
+
+// One answered HTTP request, reported once its response is written (or its write failed):
+// the RED metrics and the access log line.
+struct exchange {
+  verb method;
+  std::string_view route;  // the router's pattern, unmatched_route or websocket_route
+  unsigned status;
+  std::chrono::steady_clock::duration duration;  // request read -> response written
+  std::size_t bytes;                             // response bytes written, headers included
+};
+// Runs on the connection's strand (an I/O thread): must not block.
+using exchange_observer = std::function<void(const exchange&)>;
 
 class server : public std::enable_shared_from_this<server> {
  public:
@@ -43,6 +65,10 @@ class server : public std::enable_shared_from_this<server> {
   void stop();
 
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  // Sees every answered request (before start()). Each is also an access log line at debug
+  // level: method, route pattern, status, duration, bytes (never a header or the query).
+  void on_exchange(exchange_observer fn) { observer_ = std::move(fn); }
 
   // Connections closed because max_pending_handshakes was reached. Any thread.
   std::uint64_t evicted_handshakes() const noexcept;
@@ -60,6 +86,7 @@ class server : public std::enable_shared_from_this<server> {
   const router& routes_;
   server_limits limits_;
   upgrade_handler on_upgrade_;
+  exchange_observer observer_;
   std::atomic<bool> stopped_{false};
   std::shared_ptr<handshake_queue> pending_;  // shared with the sessions (weakly)
 };
