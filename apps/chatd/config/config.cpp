@@ -395,6 +395,40 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("PASSWORD_COST"))
       ->check(CLI::IsMember({"interactive", "moderate", "minimum"}))
       ->capture_default_str();
+  // unauthenticated work: signup and login
+  app.add_option("--password-workers", cfg.password_workers,
+                 "Threads that hash passwords for signup and login (0 = 1 on up to two cores, else half the cores)")
+      ->envname(env("PASSWORD_WORKERS"))
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_option("--password-queue", cfg.password_queue,
+                 "Signups and logins waiting for a password worker; past it they get 503 at once")
+      ->envname(env("PASSWORD_QUEUE"))
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--auth-rate-limit", cfg.auth_rate_limit,
+                 "Signups and logins per second per client address, sustained (0 = no limit)")
+      ->envname(env("AUTH_RATE_LIMIT"))
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--auth-rate-burst", cfg.auth_rate_burst, "Signup and login burst per client address")
+      ->envname(env("AUTH_RATE_BURST"))
+      ->check(CLI::Range(1.0, 1e6))
+      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--trusted-proxies",
+         [&cfg](const std::string& list) {
+           std::string bad;
+           cfg.trusted_proxies = parse_ip_networks(list, bad).value_or(std::vector<ip_network>{});
+         },
+         "Comma list of proxy addresses or CIDR networks whose X-Forwarded-For names the client (default none)")
+      ->envname(env("TRUSTED_PROXIES"))
+      ->check(CLI::Validator(
+          [](std::string& list) -> std::string {
+            std::string bad;
+            return parse_ip_networks(list, bad) ? std::string{} : "not an IP address or CIDR network: '" + bad + "'";
+          },
+          "ADDRESS[/PREFIX],..."));
 
   app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")
       ->envname(env("ROLES"))

@@ -1,6 +1,8 @@
 #pragma once
 // chatd's settings: every one is a flag, an environment variable CHATD_<NAME> and a key
 // of the optional --config file (TOML/INI, keys = flag names without dashes).
+#include "config/ip_network.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -92,6 +94,13 @@ struct config {
   // Failed logins per email within the window before logins for it are refused (429); 0: off.
   int login_failure_limit = 10;
   std::chrono::seconds login_failure_window{300};
+
+  // unauthenticated work: signup and login (docs/operations.md, "Signup and login under load")
+  int password_workers = 0;    // Argon2 threads; 0 = 1 on up to two cores, else half the cores
+  int password_queue = 64;     // hash jobs waiting; past it signup and login get 503
+  double auth_rate_limit = 5;  // signups and logins per second per client address; 0 = off
+  double auth_rate_burst = 20;
+  std::vector<ip_network> trusted_proxies;  // peers whose X-Forwarded-For names the client
 
   // behaviour
   role_set roles;
