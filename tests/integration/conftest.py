@@ -81,6 +81,8 @@ class Chatd:
             # timeout: keep it short so node restarts in tests take seconds, not 45 s.
             "CHATD_KAFKA_SESSION_TIMEOUT": "6s",
             "CHATD_PASSWORD_COST": "minimum",
+            # Tests sign up and log in many users from 127.0.0.1; test_auth_flood sets its own.
+            "CHATD_AUTH_RATE_LIMIT": "0",
         })
         self.env.update(env)  # a test's own settings win over the harness defaults
         self.env.setdefault("CHATD_JWT_SECRET", JWT_SECRET)

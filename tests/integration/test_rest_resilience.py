@@ -72,11 +72,13 @@ def test_kafka_down_read_receipt_is_503(own_stack, chatd_factory):
 
 
 def test_full_pool_queue_sheds_load_with_503(stack, database, chatd_factory):
-    """One worker, room for two queued jobs, and production-cost password hashing: a burst of
-    sign-ups overflows the queue. The excess is answered 503 at once (not queued without
-    bound, not a 500), the rest succeed, and the node serves normally afterwards."""
+    """One worker, room for two queued jobs, on the database pool and on the password pool,
+    and production-cost password hashing: a burst of sign-ups overflows the queues. The excess
+    is answered 503 at once (not queued without bound, not a 500), the rest succeed, and the
+    node serves normally afterwards."""
     node = chatd_factory(stack, database_url=database,
-                         args=["--password-cost", "interactive", "--db-pool-size", "1", "--db-queue-limit", "2"])
+                         args=["--password-cost", "interactive", "--db-pool-size", "1", "--db-queue-limit", "2",
+                               "--password-workers", "1", "--password-queue", "2"])
     burst = 16
     barrier = threading.Barrier(burst)
 

@@ -26,74 +26,152 @@ http::response login_locked(std::chrono::seconds remaining) {
   return res;
 }
 
+http::response passwords_busy() { return unavailable("too many sign-ups and logins in progress, try again"); }
+
+constexpr std::string_view signup_route = "POST /api/auth/signup";
+constexpr std::string_view login_route = "POST /api/auth/login";
+
 }  // namespace
 
-void rest_api::signup(const http::request& req, const http::path_params&, http::responder respond) {
-  proto::signup_request body;
-  if (auto error = proto::parse_signup_request(req.body(), body)) return respond(bad_request(error));
-  run_db_job(pool_, "POST /api/auth/signup", respond,
-             [this, body = std::move(body)](store::session& db, store::db_context&) -> job_result {
-               // Checked before hashing so a taken email costs no Argon2 work; the INSERT
-               // below still decides a race between two sign-ups of one address.
-               auto registered = store::email_registered(db, body.email);
-               if (!registered) return failed(registered);
-               if (*registered) return conflict("email already registered");
-               const auto hash = auth::hash_password(body.password, password_cost_);
-               if (!hash) {
-                 log::error("password hashing failed", {{"route", "signup"}});
-                 return unavailable("cannot create an account right now");
-               }
-               auto inserted = store::insert_user(db, body.email, *hash, body.nickname);
-               if (!inserted) return failed(inserted);
-               const auto& user = *inserted;
-               if (!user) return conflict("email already registered");
-               log::info("user signed up", {{"user", user->id}});
-               return http::json_response(http::status::created,
-                                          render_session(*user, issue_token(user->id, user->email)));
-             });
+bool rest_api::admit_auth(const http::request& req, const http::path_params& params, const http::responder& respond) {
+  if (!auth_limiter_) return true;
+  std::string forwarded;
+  if (!trusted_proxies_.empty()) {
+    // Several X-Forwarded-For headers are one list (RFC 9110, 5.3).
+    const auto [first, last] = req.equal_range("X-Forwarded-For");
+    for (auto it = first; it != last; ++it) {
+      if (!forwarded.empty()) forwarded += ',';
+      forwarded += it->value();
+    }
+  }
+  const ip_bytes who = client_address(params.peer(), forwarded, trusted_proxies_);
+  const auto wait = auth_limiter_->acquire(who, address_rate_limiter::clock::now());
+  if (!wait) return true;
+  if (auth_rate_limited_) auth_rate_limited_();
+  auto res = http::error_response(
+      http::status::too_many_requests, codes::rate_limited,
+      "too many sign-ups and logins from this address; try again in " + std::to_string(wait->count()) + " s");
+  res.set(http::bhttp::field::retry_after, std::to_string(wait->count()));
+  respond(std::move(res));
+  return false;
 }
 
-void rest_api::login(const http::request& req, const http::path_params&, http::responder respond) {
+bool rest_api::password_room(const http::responder& respond) {
+  // Shed a flood before it costs database work too; submit_password_job still decides.
+  if (!passwords_.full()) return true;
+  if (password_shed_) password_shed_();
+  respond(passwords_busy());
+  return false;
+}
+
+template <class Work>
+bool rest_api::submit_password_job(std::string_view route, http::responder respond, Work work) {
+  const bool queued = passwords_.submit([route, respond, work = std::move(work)]() mutable {
+    try {
+      work();
+    } catch (...) {
+      respond(detail::work_threw(route));
+    }
+  });
+  if (!queued && password_shed_) password_shed_();
+  return queued;
+}
+
+// Three steps, so that no database worker waits for Argon2 and no password worker for
+// the database: (1) db_pool: is the email taken? (2) password_pool: hash. (3) db_pool:
+// insert. Each step queues the next; a full queue answers 503 at once.
+void rest_api::signup(const http::request& req, const http::path_params& params, http::responder respond) {
+  if (!admit_auth(req, params, respond) || !password_room(respond)) return;
+  proto::signup_request body;
+  if (auto error = proto::parse_signup_request(req.body(), body)) return respond(bad_request(error));
+  run_db_job_deferred(
+      pool_, signup_route, respond,
+      [this, body = std::move(body)](store::session& db, store::db_context&,
+                                     const http::responder& respond) mutable -> deferred_job_result {
+        // Checked before hashing so a taken email costs no Argon2 work; the INSERT
+        // below still decides a race between two sign-ups of one address.
+        auto registered = store::email_registered(db, body.email);
+        if (!registered) return failed(registered);
+        if (*registered) return conflict("email already registered");
+        const bool queued = submit_password_job(signup_route, respond, [this, body = std::move(body), respond] {
+          auto hash = auth::hash_password(body.password, password_cost_);
+          if (!hash) {
+            log::error("password hashing failed", {{"route", "signup"}});
+            return respond(unavailable("cannot create an account right now"));
+          }
+          run_db_job(pool_, signup_route, respond,
+                     [this, body, hash = std::move(*hash)](store::session& db, store::db_context&) -> job_result {
+                       auto inserted = store::insert_user(db, body.email, hash, body.nickname);
+                       if (!inserted) return failed(inserted);
+                       const auto& user = *inserted;
+                       if (!user) return conflict("email already registered");
+                       log::info("user signed up", {{"user", user->id}});
+                       return http::json_response(http::status::created,
+                                                  render_session(*user, issue_token(user->id, user->email)));
+                     });
+        });
+        if (!queued) return passwords_busy();
+        return std::nullopt;
+      });
+}
+
+// Three steps as for signup: (1) db_pool: the per-email lock, the user row. (2)
+// password_pool: verify (and rehash when the cost was raised). (3) db_pool: count the
+// failure or clear the failures, store a rehash, answer. Unknown and wrong passwords cost
+// the same Argon2 verification and get the same answer from the same steps, so neither
+// timing nor body tells which emails exist. The failure limit applies to unknown emails
+// too, so the answers stay alike; a failure is counted before it is answered (a full
+// db_pool queue at step 3 answers 503, whatever the password was).
+void rest_api::login(const http::request& req, const http::path_params& params, http::responder respond) {
+  if (!admit_auth(req, params, respond) || !password_room(respond)) return;
   proto::login_request body;
   if (auto error = proto::parse_login_request(req.body(), body)) return respond(bad_request(error));
-  run_db_job(pool_, "POST /api/auth/login", respond,
-             [this, body = std::move(body)](store::session& db, store::db_context& ctx) -> job_result {
-               // Unknown and wrong passwords cost the same Argon2 verification and get the
-               // same answer, so neither timing nor body tells which emails exist.
-               // The failure limit applies to unknown emails too, so the answers stay alike.
-               const bool limited = login_failure_limit_ > 0;
-               if (limited) {
-                 if (const auto remaining = store::login_lock_remaining(ctx.redis, body.email, login_failure_limit_)) {
-                   if (login_locked_) login_locked_();
-                   return login_locked(*remaining);
-                 }
-               }
-               auto login_failed = [&] {
-                 if (limited) store::record_login_failure(ctx.redis, body.email, login_failure_window_);
-                 return invalid_credentials();
-               };
-               std::optional<store::user_record> user;
-               if (proto::is_valid_email(body.email)) {
-                 auto found = store::find_user_by_email(db, body.email);
-                 if (!found) return failed(found);
-                 user = std::move(*found);
-               }
-               if (!user) {
-                 (void)auth::verify_password(dummy_hash_, body.password);
-                 return login_failed();
-               }
-               if (!auth::verify_password(user->password_hash, body.password)) return login_failed();
-               if (limited) store::clear_login_failures(ctx.redis, body.email);
-               if (auth::password_needs_rehash(user->password_hash, password_cost_)) {
-                 // Parameters were raised since this hash was made: upgrade it, best effort.
-                 if (auto hash = auth::hash_password(body.password, password_cost_)) {
-                   if (auto stored = store::update_password_hash(db, user->id, *hash); !stored) {
-                     log::warn("password rehash not stored", {{"user", user->id}, {"error", stored.error().message}});
-                   }
-                 }
-               }
-               return http::json_response(http::status::ok, render_session(*user, issue_token(user->id, user->email)));
-             });
+  run_db_job_deferred(
+      pool_, login_route, respond,
+      [this, body = std::move(body)](store::session& db, store::db_context& ctx,
+                                     const http::responder& respond) mutable -> deferred_job_result {
+        if (login_failure_limit_ > 0) {
+          if (const auto remaining = store::login_lock_remaining(ctx.redis, body.email, login_failure_limit_)) {
+            if (login_locked_) login_locked_();
+            return login_locked(*remaining);
+          }
+        }
+        std::optional<store::user_record> user;
+        if (proto::is_valid_email(body.email)) {
+          auto found = store::find_user_by_email(db, body.email);
+          if (!found) return failed(found);
+          user = std::move(*found);
+        }
+        const bool queued = submit_password_job(
+            login_route, respond, [this, body = std::move(body), user = std::move(user), respond]() mutable {
+              const bool ok = auth::verify_password(user ? user->password_hash : dummy_hash_, body.password) && user;
+              std::optional<std::string> rehash;
+              if (ok && auth::password_needs_rehash(user->password_hash, password_cost_)) {
+                // Parameters were raised since this hash was made: upgrade it, best effort.
+                rehash = auth::hash_password(body.password, password_cost_);
+              }
+              run_db_job(pool_, login_route, respond,
+                         [this, email = std::move(body.email), user = std::move(user), ok, rehash = std::move(rehash)](
+                             store::session& db, store::db_context& ctx) -> job_result {
+                           const bool limited = login_failure_limit_ > 0;
+                           if (!ok) {
+                             if (limited) store::record_login_failure(ctx.redis, email, login_failure_window_);
+                             return invalid_credentials();
+                           }
+                           if (limited) store::clear_login_failures(ctx.redis, email);
+                           if (rehash) {
+                             if (auto stored = store::update_password_hash(db, user->id, *rehash); !stored) {
+                               log::warn("password rehash not stored",
+                                         {{"user", user->id}, {"error", stored.error().message}});
+                             }
+                           }
+                           return http::json_response(http::status::ok,
+                                                      render_session(*user, issue_token(user->id, user->email)));
+                         });
+            });
+        if (!queued) return passwords_busy();
+        return std::nullopt;
+      });
 }
 
 void rest_api::me(const http::request&, const http::path_params&, const caller& who, http::responder respond) {

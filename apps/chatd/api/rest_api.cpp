@@ -6,6 +6,7 @@
 #include <chat/log/log.hpp>
 
 #include <stdexcept>
+#include <thread>
 
 namespace chat::chatd::api {
 namespace {
@@ -18,6 +19,17 @@ std::string make_dummy_hash(auth::password_cost cost) {
   if (!hash) throw std::runtime_error("cannot hash a password at the configured --password-cost");
   return std::move(*hash);
 }
+
+int password_workers_of(const config& cfg) {
+  if (cfg.password_workers > 0) return cfg.password_workers;
+  // Hashing must leave cores to the I/O and database threads.
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores <= 2 ? 1 : static_cast<int>(cores / 2);
+}
+
+// Addresses the per-address limit tracks at most (about 100 bytes each); see
+// address_rate_limiter for what happens past it.
+constexpr std::size_t max_tracked_addresses = 100000;
 
 }  // namespace
 
@@ -38,7 +50,18 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
       login_failure_limit_(cfg.login_failure_limit),
       login_failure_window_(cfg.login_failure_window),
       pool_(pool),
-      log_(log) {}
+      log_(log),
+      trusted_proxies_(cfg.trusted_proxies),
+      auth_limiter_(cfg.auth_rate_limit > 0 ? std::make_unique<address_rate_limiter>(
+                                                  cfg.auth_rate_limit, cfg.auth_rate_burst, max_tracked_addresses)
+                                            : nullptr),
+      passwords_(password_workers_of(cfg), static_cast<std::size_t>(cfg.password_queue)) {
+  passwords_.start();
+}
+
+rest_api::~rest_api() { stop(); }
+
+void rest_api::stop() { passwords_.stop(); }
 
 void rest_api::add_public(http::router& routes, http::verb method, const char* pattern, public_handler h) {
   routes.add(method, pattern,

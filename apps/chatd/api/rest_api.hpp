@@ -1,9 +1,12 @@
 #pragma once
 // The REST API of docs/rest.md on the HTTP router: accounts, rooms, history, read state and
 // presence lookup. Handlers run on I/O threads and never block: they authenticate, parse
-// and validate there, then hand SQL, Redis and password hashing to the db_pool; the pool's
-// worker answers through the responder. The contract is docs/rest.md.
+// and validate there, then hand SQL and Redis to the db_pool and password hashing to the
+// password_pool; the last worker of a request answers through the responder. The contract
+// is docs/rest.md.
 #include "api/auth.hpp"
+#include "api/client_address.hpp"
+#include "api/password_pool.hpp"
 #include "config/config.hpp"
 #include "core/message_log.hpp"
 #include "http/router.hpp"
@@ -13,8 +16,10 @@
 #include <chat/proto/message.hpp>
 
 #include <chrono>
-#include <functional>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -27,8 +32,16 @@ class rest_api {
  public:
   // `pool` and `log` must outlive the requests in flight: the app stops the HTTP server,
   // the producer and the pool before destroying them. Hashes one dummy password at the
-  // configured cost (the login path verifies against it for unknown emails).
+  // configured cost (the login path verifies against it for unknown emails). Starts the
+  // password workers (--password-workers).
   rest_api(const config& cfg, store::db_pool& pool, message_log& log);
+  ~rest_api();
+  rest_api(const rest_api&) = delete;
+  rest_api& operator=(const rest_api&) = delete;
+
+  // Finishes the queued password jobs and joins their workers; their database steps go to
+  // the db_pool, so stop this before it. Idempotent.
+  void stop();
 
   // Adds every route of docs/rest.md except /healthz, /readyz and /metrics.
   void register_routes(http::router& routes);
@@ -38,6 +51,12 @@ class rest_api {
   void on_room_created(std::function<void()> hook) { room_created_ = std::move(hook); }
   // Called once per login refused because of --login-failure-limit; same rules as above.
   void on_login_locked(std::function<void()> hook) { login_locked_ = std::move(hook); }
+  // Called once per signup or login refused by --auth-rate-limit (429), from I/O threads.
+  void on_auth_rate_limited(std::function<void()> hook) { auth_rate_limited_ = std::move(hook); }
+  // Called once per signup or login refused because the password queue was full (503).
+  void on_password_shed(std::function<void()> hook) { password_shed_ = std::move(hook); }
+  // Signups and logins waiting for a password worker now. Any thread.
+  std::size_t password_queue_depth() const { return passwords_.queued(); }
 
  private:
   using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
@@ -49,6 +68,14 @@ class rest_api {
   void add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h);
 
   // accounts (accounts_routes.cpp)
+  // False after answering 429 when the request's client address is over --auth-rate-limit.
+  bool admit_auth(const http::request& req, const http::path_params& params, const http::responder& respond);
+  // False after answering 503 when the password queue is full now.
+  bool password_room(const http::responder& respond);
+  // Queues `work` (void()) on the password pool; false (and counted) when the queue is full.
+  // A throw out of `work` is answered 500 through `respond`.
+  template <class Work>
+  bool submit_password_job(std::string_view route, http::responder respond, Work work);
   void signup(const http::request& req, const http::path_params& params, http::responder respond);
   void login(const http::request& req, const http::path_params& params, http::responder respond);
   void me(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
@@ -89,6 +116,11 @@ class rest_api {
   message_log& log_;
   std::function<void()> room_created_;
   std::function<void()> login_locked_;
+  std::function<void()> auth_rate_limited_;
+  std::function<void()> password_shed_;
+  const std::vector<ip_network> trusted_proxies_;
+  std::unique_ptr<address_rate_limiter> auth_limiter_;  // null: --auth-rate-limit 0
+  password_pool passwords_;                             // last: its jobs use the members above
 };
 
 }  // namespace chat::chatd::api

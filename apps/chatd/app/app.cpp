@@ -426,6 +426,10 @@ int app::run() {
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
   s.rest->on_room_created([&s] { s.metrics.rooms_created.inc(); });
   s.rest->on_login_locked([&s] { s.metrics.logins_locked.inc(); });
+  s.rest->on_auth_rate_limited([&s] { s.metrics.auth_rate_limited.inc(); });
+  s.rest->on_password_shed([&s] { s.metrics.password_shed.inc(); });
+  s.metrics_registry.on_collect(
+      [&s] { s.metrics.password_queue_depth.set(static_cast<double>(s.rest->password_queue_depth())); });
   s.rest->register_routes(s.routes);
 
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
@@ -523,6 +527,7 @@ int app::run() {
 
   s.kafka_log->stop(std::chrono::milliseconds(1000));
   s.health->stop();
+  s.rest->stop();  // its last steps go to the pool
   s.pool->stop();
   log::info("chatd stopped");
   return 0;

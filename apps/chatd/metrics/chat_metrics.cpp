@@ -14,6 +14,12 @@ chat_metrics::chat_metrics(registry& r)
       rate_limited(r.get_counter("chat_rate_limited_total", "SENDs refused by the per-user rate limit")),
       logins_locked(r.get_counter("chat_logins_locked_total",
                                   "Logins refused with 429 because of too many recent failures for the email")),
+      auth_rate_limited(r.get_counter("chat_auth_rate_limited_total",
+                                      "Signups and logins refused with 429 by the per-address --auth-rate-limit")),
+      password_shed(r.get_counter("chat_password_shed_total",
+                                  "Signups and logins refused with 503 because the password queue was full")),
+      password_queue_depth(
+          r.get_gauge("chat_password_queue_depth", "Signups and logins waiting for a password worker")),
       slow_consumer_disconnects(
           r.get_counter("chat_slow_consumer_disconnects_total", "Sessions disconnected as slow consumers")),
       http_pending_handshakes(

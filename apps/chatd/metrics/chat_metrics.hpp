@@ -18,6 +18,9 @@ struct chat_metrics {
   histogram& delivery_latency;         // chat_delivery_latency_seconds: sent-at -> written to socket
   counter& rate_limited;               // chat_rate_limited_total
   counter& logins_locked;              // chat_logins_locked_total: logins refused by --login-failure-limit
+  counter& auth_rate_limited;          // chat_auth_rate_limited_total: signups/logins refused by --auth-rate-limit
+  counter& password_shed;              // chat_password_shed_total: signups/logins refused, password queue full
+  gauge& password_queue_depth;         // chat_password_queue_depth: signups/logins waiting for a password worker
   counter& slow_consumer_disconnects;  // chat_slow_consumer_disconnects_total
   gauge& http_pending_handshakes;      // chat_http_pending_handshakes: connections without a first request
   counter& http_handshakes_evicted;    // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
