@@ -26,7 +26,9 @@ struct limits_usage {
   std::int64_t user_id = 0;
   double sends = 0;     // tokens taken from the SEND bucket (accepted SENDs)
   double attempts = 0;  // tokens taken from the disconnect bucket (every SEND attempt)
-  int sessions = 0;     // this node's open sessions of the user now
+  // This node's open sessions of the user now, or -1: leave the user's session counts
+  // alone (nothing changed here, and the user is not known to be on other nodes).
+  int sessions = 0;
 };
 
 struct limits_batch {
@@ -39,7 +41,7 @@ struct limits_batch {
 struct limits_state {
   double sends = 0;            // level of the user's cluster-wide SEND bucket
   double hard = 0;             // level of the cluster-wide disconnect bucket
-  int sessions_elsewhere = 0;  // open sessions on the other live nodes
+  int sessions_elsewhere = 0;  // open sessions on the other live nodes (-1: not looked at)
 };
 
 // The registry's side of a sync; called on the adapter's worker thread only.

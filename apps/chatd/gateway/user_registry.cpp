@@ -118,10 +118,11 @@ limits_batch user_registry::collect(time_point now, bool everyone, const std::ve
   std::lock_guard lock(mutex_);
   for (const auto user : also) state_of(user, now).wanted = true;
   for (auto& [user, s] : users_) {
-    const bool due = s.wanted || s.unsynced_sends > 0 || s.unsynced_attempts > 0 || s.sessions != s.synced_sessions ||
-                     (s.sessions > 0 && (everyone || s.sessions_elsewhere > 0));
-    if (!due) continue;
-    batch.users.push_back({user, s.unsynced_sends, s.unsynced_attempts, s.sessions});
+    // Session counts cost the store more than a bucket: only when they can have changed.
+    const bool counts =
+        s.wanted || s.sessions != s.synced_sessions || (s.sessions > 0 && (everyone || s.sessions_elsewhere > 0));
+    if (!counts && s.unsynced_sends == 0 && s.unsynced_attempts == 0) continue;
+    batch.users.push_back({user, s.unsynced_sends, s.unsynced_attempts, counts ? s.sessions : -1});
     s.unsynced_sends = 0;
     s.unsynced_attempts = 0;
     s.wanted = false;
@@ -144,8 +145,10 @@ void user_registry::apply(const limits_batch& sent, const std::optional<std::vec
     // What this node took since the collect is not in the cluster's level yet.
     s.sends.reset(state.sends - s.unsynced_sends, now);
     s.hard.reset(state.hard - s.unsynced_attempts, now);
-    s.synced_sessions = usage.sessions;
-    s.sessions_elsewhere = state.sessions_elsewhere;
+    if (usage.sessions >= 0 && state.sessions_elsewhere >= 0) {
+      s.synced_sessions = usage.sessions;
+      s.sessions_elsewhere = state.sessions_elsewhere;
+    }
   }
 }
 

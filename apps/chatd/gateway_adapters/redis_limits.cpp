@@ -16,9 +16,9 @@ namespace {
 // ARGV 1 node, 2 alive-key prefix, 3 sessions TTL ms, 4 SEND rate/s, 5 SEND capacity,
 //      6 disconnect rate/s, 7 disconnect capacity, 8 wake-set prefix, then per user i:
 //      5+4i user id, 6+4i tokens taken from the SEND bucket, 7+4i from the disconnect
-//      bucket, 8+4i this node's sessions
+//      bucket, 8+4i this node's sessions (-1: leave the sessions hash alone)
 // Returns per user: SEND level, disconnect level (as strings: Lua numbers would be
-// truncated to integers), sessions on the other live nodes.
+// truncated to integers), sessions on the other live nodes (-1 when not looked at).
 // Levels may go down to minus one capacity: what nodes accepted together between two
 // syncs beyond the budget is paid back before the user can send again.
 // A node that gets its first session of a user who has sessions on other nodes adds the
@@ -50,32 +50,35 @@ for i = 1, #KEYS / 2 do
     local full_in = math.min(86400, math.max((cap - s) / rate, (hcap - h) / hrate))
     redis.call('PEXPIRE', bucket, math.ceil(full_in * 1000) + 1000)
   end
-  local elsewhere = 0
-  local others = {}
-  local before = 0
-  local fields = redis.call('HGETALL', sessions)
-  for j = 1, #fields, 2 do
-    local field = fields[j]
-    if field == node then
-      before = tonumber(fields[j + 1])
-    elseif redis.call('EXISTS', alive .. field) == 1 then
-      elsewhere = elsewhere + tonumber(fields[j + 1])
-      others[#others + 1] = field
-    else
-      redis.call('HDEL', sessions, field)
-    end
-  end
-  if mine > 0 then
-    redis.call('HSET', sessions, node, mine)
-    redis.call('PEXPIRE', sessions, ttl)
-    if before == 0 then
-      for _, other in ipairs(others) do
-        redis.call('SADD', wake .. other, user)
-        redis.call('PEXPIRE', wake .. other, ttl)
+  local elsewhere = -1
+  if mine >= 0 then
+    elsewhere = 0
+    local others = {}
+    local before = 0
+    local fields = redis.call('HGETALL', sessions)
+    for j = 1, #fields, 2 do
+      local field = fields[j]
+      if field == node then
+        before = tonumber(fields[j + 1])
+      elseif redis.call('EXISTS', alive .. field) == 1 then
+        elsewhere = elsewhere + tonumber(fields[j + 1])
+        others[#others + 1] = field
+      else
+        redis.call('HDEL', sessions, field)
       end
     end
-  else
-    redis.call('HDEL', sessions, node)
+    if mine > 0 then
+      redis.call('HSET', sessions, node, mine)
+      redis.call('PEXPIRE', sessions, ttl)
+      if before == 0 then
+        for _, other in ipairs(others) do
+          redis.call('SADD', wake .. other, user)
+          redis.call('PEXPIRE', wake .. other, ttl)
+        end
+      end
+    else
+      redis.call('HDEL', sessions, node)
+    end
   end
   out[#out + 1] = tostring(s)
   out[#out + 1] = tostring(h)

@@ -34,6 +34,10 @@ class fake_store {
       b.at = now;
       b.sends = std::max(-batch.sends.capacity, b.sends - u.sends);
       b.hard = std::max(-batch.hard.capacity, b.hard - u.attempts);
+      if (u.sessions < 0) {
+        out.push_back({b.sends, b.hard, -1});
+        continue;
+      }
       auto& per_node = sessions_[u.user_id];
       int elsewhere = 0;
       for (const auto& [other, n] : per_node) {
