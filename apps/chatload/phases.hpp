@@ -22,18 +22,24 @@ struct rate_phase {
 // positive.
 std::optional<std::vector<rate_phase>> parse_phases(std::string_view text, std::string& why);
 
-// What one I/O thread saw of the messages planned in one phase; merged after the run.
+// What one I/O thread saw of one phase; merged after the run. The messages *planned* in the
+// phase (latency, answers), and what *arrived* while the phase ran (the server's goodput
+// then, whenever those messages were planned).
 struct phase_stats {
   histogram delivery;  // µs, planned send → MESSAGE (first delivery to each receiver)
   histogram receipt;   // µs, planned send → RECEIPT
   std::uint64_t receipted = 0;
   std::uint64_t refused = 0;  // answered by an ERROR or soft error carrying the receipt-id
+  std::uint64_t receipts_arrived = 0;
+  std::uint64_t deliveries_arrived = 0;
 
   void merge(const phase_stats& o) noexcept {
     delivery.merge(o.delivery);
     receipt.merge(o.receipt);
     receipted += o.receipted;
     refused += o.refused;
+    receipts_arrived += o.receipts_arrived;
+    deliveries_arrived += o.deliveries_arrived;
   }
 };
 

@@ -10,8 +10,12 @@ void progress_reporter::tick(double t, bool final_line) {
   const auto now = steady_now_ns();
   const auto cpu = process_cpu_times();
   const double dt = static_cast<double>(now - last_tick_ns_) / 1e9;
-  timeline_point p{t, counters_.sent.load(), counters_.delivered.load(), counters_.receipts.load(),
-                   dt > 0 ? (cpu.user_s + cpu.system_s - last_cpu_.user_s - last_cpu_.system_s) / dt : 0};
+  timeline_point p{t,
+                   counters_.sent.load(),
+                   counters_.delivered.load(),
+                   counters_.receipts.load(),
+                   dt > 0 ? (cpu.user_s + cpu.system_s - last_cpu_.user_s - last_cpu_.system_s) / dt : 0,
+                   counters_.refused.load()};
   last_cpu_ = cpu;
   last_tick_ns_ = now;
   if (print_) {

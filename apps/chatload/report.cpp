@@ -55,7 +55,7 @@ nlohmann::json phases_config_json(const run_options& o) {
   return a;
 }
 
-// Receipted sends per second and deliveries per second of the messages planned in `seconds`.
+// RECEIPTs and deliveries that arrived during `seconds`, per second.
 nlohmann::json goodput_json(std::uint64_t receipted, std::uint64_t deliveries, double seconds, std::uint32_t members) {
   const double s = seconds > 0 ? seconds : 1;
   return {{"window_s", seconds},
@@ -174,10 +174,10 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
       const auto& ph = r.phases[i];
       const double secs_ph = ph.phase.seconds > 0 ? ph.phase.seconds : 1;
       std::snprintf(line, sizeof line,
-                    "phase %zu: %.0f msg/s for %.1f s: %.1f receipted/s, %.1f delivered/s, refused %llu, delivery p99 "
-                    "%.2f ms, receipt p99 %.2f ms",
-                    i, ph.phase.rate, ph.phase.seconds, static_cast<double>(ph.stats.receipted) / secs_ph,
-                    static_cast<double>(ph.stats.delivery.count()) / secs_ph,
+                    "phase %zu: %.0f msg/s for %.1f s: goodput %.1f receipts/s, %.1f deliveries/s; its messages: "
+                    "refused %llu, delivery p99 %.2f ms, receipt p99 %.2f ms",
+                    i, ph.phase.rate, ph.phase.seconds, static_cast<double>(ph.stats.receipts_arrived) / secs_ph,
+                    static_cast<double>(ph.stats.deliveries_arrived) / secs_ph,
                     static_cast<unsigned long long>(ph.stats.refused), ms(ph.stats.delivery.percentile(99)),
                     ms(ph.stats.receipt.percentile(99)));
       out << line;
@@ -306,8 +306,8 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
   double window_s = 0;
   for (std::size_t i = 0; i < r.phases.size(); ++i) {
     const auto& ph = r.phases[i];
-    window_receipted += ph.stats.receipted;
-    window_deliveries += ph.stats.delivery.count();
+    window_receipted += ph.stats.receipts_arrived;
+    window_deliveries += ph.stats.deliveries_arrived;
     window_s += ph.phase.seconds;
     j["phases"].push_back(
         {{"index", i},
@@ -318,7 +318,7 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
          {"receipted", ph.stats.receipted},
          {"refused", ph.stats.refused},
          {"deliveries", ph.stats.delivery.count()},
-         {"goodput", goodput_json(ph.stats.receipted, ph.stats.delivery.count(), ph.phase.seconds, o.members)},
+         {"goodput", goodput_json(ph.stats.receipts_arrived, ph.stats.deliveries_arrived, ph.phase.seconds, o.members)},
          {"latency_ms", {{"delivery", latency_json(ph.stats.delivery)}, {"receipt", latency_json(ph.stats.receipt)}}},
          {"recovery_s", optional_json(ph.recovery_s)}});
   }
@@ -341,6 +341,7 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                              {"sent", p.sent},
                              {"delivered", p.delivered},
                              {"receipts", p.receipts},
+                             {"refused", p.refused},
                              {"cpu_cores", p.cpu_cores}});
   j["per_second"] = per_second_json(r.per_second);
   const auto& g = r.generator;

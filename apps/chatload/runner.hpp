@@ -91,7 +91,8 @@ struct timeline_point {
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;
   std::uint64_t receipts = 0;
-  double cpu_cores = 0;  // the generator's CPU use over the last interval
+  double cpu_cores = 0;       // the generator's CPU use over the last interval
+  std::uint64_t refused = 0;  // sends answered by an ERROR or soft error with their receipt-id
 };
 
 // The phases of the measured window: `phases`, or one phase of `rate` for `duration`.

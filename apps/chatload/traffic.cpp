@@ -140,14 +140,16 @@ void traffic::answer(std::uint64_t g, send_outcome o, std::optional<std::int64_t
     case send_outcome::other_error: ++counters_.answered_twice; return;
   }
   const bool receipted = o == send_outcome::receipted;
+  auto& stats = this_worker_stats();
   if (!receipted) {
     ++counters_.refused;
     counters_.refusals.count(std::string(text));
+  } else if (const auto now_phase = phase_of(now - t0_ns())) {
+    ++stats.phases[*now_phase].receipts_arrived;
   }
   if (!planned_ns) return;
   const auto offset = *planned_ns - t0_ns();
   const auto us = to_us(now - *planned_ns);
-  auto& stats = this_worker_stats();
   const auto phase = phase_of(offset);
   if (receipted) {
     if (offset >= measure_start_ns_) stats.receipt.record(us);
@@ -199,6 +201,7 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
   if (id->planned_offset_ns >= measure_start_ns_) stats.delivery.record(us);
   stats.per_second.record_delivery(id->planned_offset_ns, us);
   if (const auto phase = phase_of(id->planned_offset_ns)) stats.phases[*phase].delivery.record(us);
+  if (const auto now_phase = phase_of(now - t0_ns())) ++stats.phases[*now_phase].deliveries_arrived;
   return std::nullopt;
 }
 

@@ -112,10 +112,12 @@ TEST(Report, AnswersPhasesRecoveryAndDisconnectsInJson) {
   r.sessions_disconnected = 1;
   r.disconnected_by_reason["rate limit exceeded"] = 1;
   phase_result overload{{30, 2}, 0, 60, {}, 1.0};
-  overload.stats.receipted = 50;
+  overload.stats.receipted = 70;         // of the messages planned in the phase
+  overload.stats.receipts_arrived = 50;  // while it ran
+  overload.stats.deliveries_arrived = 40;
   for (int i = 0; i < 40; ++i) overload.stats.delivery.record(900'000);
   phase_result after{{10, 1}, 2, 10, {}, std::nullopt};
-  after.stats.receipted = 10;
+  after.stats.receipts_arrived = 10;
   r.phases = {overload, after};
   r.recovery_s = 1.0;
   const auto j = to_json(o, r, {});
@@ -127,12 +129,13 @@ TEST(Report, AnswersPhasesRecoveryAndDisconnectsInJson) {
   EXPECT_EQ(j["receipted"]["lost"], 1);
   EXPECT_EQ(j["sessions_disconnected"]["by_reason"]["rate limit exceeded"], 1);
   ASSERT_EQ(j["phases"].size(), 2u);
+  EXPECT_EQ(j["phases"][0]["receipted"], 70);
   EXPECT_EQ(j["phases"][0]["goodput"]["receipted_per_s"], 25.0);
   EXPECT_EQ(j["phases"][0]["goodput"]["delivered_messages_per_s"], 10.0);  // 40 deliveries / 2 s / 2 members
   EXPECT_NEAR(j["phases"][0]["latency_ms"]["delivery"]["p99"].get<double>(), 900, 10);
   EXPECT_EQ(j["phases"][0]["recovery_s"], 1.0);
   EXPECT_TRUE(j["phases"][1]["recovery_s"].is_null());
-  EXPECT_EQ(j["goodput"]["receipted_per_s"], 20.0);  // 60 receipted over the 3 s window
+  EXPECT_EQ(j["goodput"]["receipted_per_s"], 20.0);  // 60 arrived in the 3 s window
   EXPECT_EQ(j["recovery_seconds"], 1.0);
   EXPECT_EQ(j["config"]["phases"][1]["rate"], 10.0);
   EXPECT_TRUE(j["login_flood"].is_null());
