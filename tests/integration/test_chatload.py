@@ -353,3 +353,76 @@ def test_killed_node_shows_up_as_lost_or_errors(node, tmp_path):
     assert c["sent"] + c["send_errors"] + c["dropped_sends"] == c["planned"]
     assert any(k.startswith("session_closed") for k in r["errors"]), r["errors"]
     assert "ASSERTION FAILED: errors==0" in out
+    # The sessions the dead node dropped are disconnected, by the connection's end.
+    d = r["sessions_disconnected"]
+    assert d["total"] == 10 and c["sessions_disconnected"] == 10
+    assert all(k.startswith("connection: ") for k in d["by_reason"]), d
+
+
+def test_phases_answers_and_recovery(node, tmp_path):
+    """--phases (issue 18): one run offers one rate and then another; every SEND is answered
+    (here: receipted), the phases add up, recovery_seconds is measured after the first one."""
+    report = tmp_path / "phases.json"
+    p = run_chatload("--url", node.url, "--stomp-url", f"tcp://127.0.0.1:{node.stomp_port}",
+                     "--users", "10", "--rooms", "2", "--members", "5", "--phases", "40x2,10x2",
+                     # a threshold nothing misses: this checks the bookkeeping, not the speed
+                     "--recovery-threshold-ms", "60000", *LOOSE, "--json", str(report), "--quiet",
+                     "--assert", "unanswered==0", "--assert", "disconnected==0", "--assert", "receipted_lost==0")
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(report.read_text())
+    c = r["counts"]
+    assert c["planned"] == c["sent"] == 100
+    assert [ph["planned"] for ph in r["phases"]] == [80, 20]
+    assert [ph["rate"] for ph in r["phases"]] == [40, 10]
+    assert c["sends_unanswered"] == 0 and c["sessions_disconnected"] == 0
+    assert r["answers"]["receipted"] == 100
+    assert sum(ph["receipted"] for ph in r["phases"]) == 100
+    # Goodput counts what arrived while a phase ran: at most what it offered.
+    assert 0 < r["phases"][0]["goodput"]["receipted_per_s"] <= 40
+    assert 0 < r["goodput"]["receipted_per_s"] <= 25
+    assert r["timeline"][-1]["refused"] == 0
+    assert r["receipted"]["expected"] == r["receipted"]["delivered"] == 500
+    assert r["recovery_seconds"] == 0 and r["phases"][0]["recovery_s"] == 0
+    assert r["phases"][1]["recovery_s"] is None
+    assert sum(s["refused"] for s in r["per_second"]) == 0
+    check_counts_add_up(r, 5)
+
+
+def test_rate_limited_sends_are_answered_and_counted(stack, database, chatd_factory, tmp_path):
+    node = wait_until_delivering(chatd_factory(stack, database_url=database))  # default limit: 10/s, burst 20
+    report = tmp_path / "limited.json"
+    # Two senders at 30 SENDs/s each for 2 s: about 40 of each one's 60 pass, the rest are refused.
+    p = run_chatload("--url", node.url, "--users", "2", "--rooms", "1", "--members", "2", "--rate", "60",
+                     "--duration", "2", *LOOSE, "--json", str(report), "--quiet")
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(report.read_text())
+    a, c = r["answers"], r["counts"]
+    assert a["rate_limited"] > 0 and a["receipted"] > 0, a
+    assert a["unanswered"] == 0, a
+    assert a["receipted"] + a["rate_limited"] + a["overloaded"] + a["not_accepted"] + a["other_errors"] == c["sent"]
+    assert a["refusals_by_message"] == {"soft_error: rate_limited": a["rate_limited"]}
+    # What was receipted was delivered; what was refused was not.
+    assert r["receipted"]["expected"] == r["receipted"]["delivered"] == a["receipted"] * 2
+    assert c["lost"] == a["rate_limited"] * 2 and r["receipted"]["refused_but_delivered"] == 0
+    assert sum(s["refused"] for s in r["per_second"]) == a["rate_limited"]
+    assert r["sessions_disconnected"]["total"] == 0
+
+
+def test_login_flood_counts_answers_by_status(node, tmp_path):
+    report = tmp_path / "flood.json"
+    p = run_chatload("--url", node.url, "--users", "4", "--rooms", "1", "--members", "4", "--rate", "20",
+                     "--duration", "2", "--login-flood", "2", *LOOSE, "--json", str(report), "--quiet")
+    assert p.returncode == 0, p.stdout + p.stderr
+    f = json.loads(report.read_text())["login_flood"]
+    assert f["threads"] == 2 and f["requests"] > 0
+    assert sum(f["by_status"].values()) == f["requests"] == f["latency_ms"]["count"]
+    # Unknown users are never let in, and every attempt got an HTTP answer.
+    assert not any(k.startswith("2") or k.startswith("error") for k in f["by_status"]), f["by_status"]
+    assert "login flood: 2 threads" in p.stdout
+
+
+def test_phases_and_login_flood_usage_errors(node):
+    for args in (["--phases", "100x2", "--rate", "5"], ["--phases", "100x"], ["--phases", "100x2", "--mode", "sessions"],
+                 ["--generic", "--stomp-url", "tcp://127.0.0.1:1", "--login-flood", "2"]):
+        p = run_chatload("--url", node.url, *args, timeout=20)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
