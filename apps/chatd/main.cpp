@@ -4,6 +4,8 @@
 
 #include <chat/log/log.hpp>
 
+#include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -23,6 +25,14 @@ int main(int argc, char** argv) {
   struct flush_log_at_exit {
     ~flush_log_at_exit() { chat::log::stop_async(); }
   } flush_log;
+  // An exception that escapes a thread ends the process through std::terminate: the lines
+  // that led there are written first, then the default handler reports the exception.
+  static std::terminate_handler previous_terminate = nullptr;
+  previous_terminate = std::set_terminate([] {
+    chat::log::stop_async(std::chrono::milliseconds(1000));
+    if (previous_terminate != nullptr) previous_terminate();
+    std::abort();
+  });
 
   try {
     const bool migrate = cfg.migrate_only;
