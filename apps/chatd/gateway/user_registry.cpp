@@ -136,7 +136,7 @@ void user_registry::apply(const limits_batch& sent, const std::optional<std::vec
   // adding it later would count it against a budget it was never part of.
   const bool ok = states && states->size() == sent.users.size();
   shared_available_.store(ok, std::memory_order_relaxed);
-  if (!ok) return;
+  if (!ok || sent.users.empty()) return;
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < sent.users.size(); ++i) {
     const auto& usage = sent.users[i];

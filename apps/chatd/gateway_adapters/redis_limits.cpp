@@ -274,6 +274,10 @@ void redis_limits::run() {
       reached = states.has_value();
       participant->apply(batch, states, steady_clock::now());
       if (everyone && reached) next_everyone = now + options_.sessions_refresh;
+    } else {
+      // Nobody to sync: the registry still learns whether the cluster's view is there.
+      participant->apply(batch, reached ? std::optional(std::vector<limits_state>{}) : std::nullopt,
+                         steady_clock::now());
     }
     for (auto& p : prefetches) p.done();
 

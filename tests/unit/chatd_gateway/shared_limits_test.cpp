@@ -218,6 +218,22 @@ TEST(shared_limits, per_node_limits_while_the_store_is_unreachable) {
   EXPECT_FALSE(b.users.open_session(1, t0 + 2s)) << "2 on a and 2 on b: over the limit of 2";
 }
 
+TEST(shared_limits, a_node_with_nothing_to_sync_falls_back_too) {
+  fake_store store;
+  node a(store, "a", limits), b(store, "b", limits);
+  b.shared->sync(t0, {7});
+  ASSERT_TRUE(b.users.open_session(7, t0));
+  ASSERT_TRUE(b.users.open_session(7, t0));
+  b.shared->sync(t0 + 10ms);
+  a.shared->sync(t0 + 20ms, {7});
+  EXPECT_FALSE(a.users.open_session(7, t0 + 20ms));
+
+  store.reachable = false;
+  a.shared->sync(t0 + 30ms);  // nothing due here: the sync still finds the store gone
+  EXPECT_FALSE(a.users.shared_available());
+  EXPECT_TRUE(a.users.open_session(7, t0 + 30ms)) << "per node: b's sessions as last seen do not count";
+}
+
 TEST(shared_limits, a_single_node_limits_as_before) {
   fake_store store;
   node a(store, "a", user_limits{.max_sessions = 1, .rate_per_s = 2, .burst = 2, .disconnect_factor = 2});
