@@ -145,7 +145,8 @@ struct app::impl {
   // ---- exposure: /metrics on its own listener (--metrics-host/--metrics-port), RED metrics ----
   http::router metrics_routes;
   std::shared_ptr<http::server> metrics_server;
-  std::unique_ptr<metrics::http_red> http_red;  // chat_http_requests_total, chat_http_request_duration_seconds
+  // chat_http_requests_total and chat_http_request_duration_seconds, per route pattern
+  std::unique_ptr<metrics::http_red> http_red;
   std::unique_ptr<kafka_message_log> kafka_log;  // the Kafka producer shared by every publisher
   metrics::registry metrics_registry;
   metrics::chat_metrics metrics{metrics_registry};  // docs/operations.md; outlives every component
