@@ -60,6 +60,13 @@ function summary() {
        Object.keys(n).map(k => "<td>" + fmt(n[k]) + "</td>").join("") + "</tr></table>";
   const errs = Object.entries(R.errors || {});
   if (errs.length) h += "<table><tr><th>error</th><th>count</th></tr>" + errs.map(([k, v]) => "<tr><td>" + esc(k) + "</td><td>" + v + "</td></tr>").join("") + "</table>";
+  const P = R.phases || [];
+  if (P.length > 1)
+    h += "<table><tr><th>phase</th><th>msg/s</th><th>s</th><th>receipts/s</th><th>deliveries/s</th><th>refused</th>" +
+         "<th>delivery p99 (ms)</th><th>recovery (s)</th></tr>" + P.map(p => "<tr>" + [p.index, p.rate, p.seconds,
+           p.goodput.receipted_per_s, p.goodput.delivered_per_s, p.refused, p.latency_ms.delivery.p99,
+           p.recovery_s === null ? "-" : p.recovery_s].map(v => "<td>" + fmt(v) + "</td>").join("") + "</tr>").join("") +
+         "</table>";
   document.getElementById("summary").innerHTML = h;
 }
 
