@@ -180,8 +180,91 @@ def make_stack(root: pathlib.Path) -> devstack.Stack:
     return stack
 
 
-# Logs of servers that outlive one test (the session stack, a module's REST stack and its
-# chatd): a failing test prints their tails too. name -> path.
+class SharedPostgresStack:
+    """A Redis and a dev Kafka of its own, and a fresh database on a PostgreSQL server that
+    other tests share (the worker's session stack): what a test needs that breaks Redis or
+    Kafka, or must not meet other tests' records and keys, but leaves PostgreSQL alone.
+    A private PostgreSQL is the dear part of a stack (a copy of the cluster template, the
+    server's start, its passwords: most of a second, more on a busy machine; a database is a
+    fifth of that); Redis and the dev broker start in a fraction of that. Private Redis and
+    Kafka, because ids of different databases overlap (room 1 is in every one): Redis keys
+    and channels (chat:room:{id}, presence, unread) and Kafka records (read by chatd's
+    consumer groups into their database) carry them.
+
+    Offers what tests use of devstack.Stack: env() (CHATD_DATABASE_URL names the fresh
+    database), create_database(), stop()/start()/is_running()/healthy() of redis and kafka,
+    kafka_control(), log_paths(), root. PostgreSQL cannot be stopped here: a test that stops
+    it takes own_stack."""
+
+    OWN = ("redis", "kafka")
+
+    def __init__(self, root: pathlib.Path, postgres: devstack.Stack):
+        self.root = root
+        self._postgres = postgres
+        self._own = devstack.Stack(root, KAFKA_DEV, fast=True, log=lambda *a: None)
+        try:
+            for service in self.OWN:
+                self._own.start(service)
+            self.database_url = self.create_database("s_" + uuid.uuid4().hex[:12])
+        except BaseException:
+            self._own.stop_all()
+            raise
+
+    def env(self) -> dict[str, str]:
+        e = self._own.env()  # its PostgreSQL never started: no CHATD_DATABASE_URL of its own
+        e["CHATD_DATABASE_URL"] = self.database_url
+        return e
+
+    def create_database(self, name: str) -> str:
+        """A fresh database of that name on the shared server (one left there by an earlier
+        run of the same test is dropped first: names are unique per test, not per server);
+        its URL."""
+        if not devstack.DB_NAME_RE.match(name) or name in ("chat", "postgres", "template0", "template1"):
+            raise devstack.StackError(f"bad database name {name!r}")
+        self._postgres.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);\n'
+                                     f'CREATE DATABASE "{name}" OWNER chat;\n')
+        return self._postgres.postgres.url(name)
+
+    def drop_database(self, name: str) -> None:
+        self._postgres.drop_database(name)
+
+    def _psql(self, sql: str, dbname: str = "postgres") -> str:
+        return self._postgres._psql(sql, dbname=dbname)
+
+    def stop(self, service: str) -> None:
+        self._own.stop(self._owned(service))
+
+    def start(self, service: str) -> None:
+        self._own.start(self._owned(service))
+
+    def is_running(self, service: str) -> bool:
+        return (self._own if service in self.OWN else self._postgres).is_running(service)
+
+    def healthy(self, service: str) -> bool:
+        return (self._own if service in self.OWN else self._postgres).healthy(service)
+
+    def kafka_control(self, cmd: str) -> str:
+        return self._own.kafka_control(cmd)
+
+    def log_paths(self) -> dict[str, pathlib.Path]:
+        return {"postgres": self._postgres.log_paths()["postgres"], **self.own_log_paths()}
+
+    def own_log_paths(self) -> dict[str, pathlib.Path]:
+        """The logs of its own services (the shared server's log is a shared log already)."""
+        return {s: p for s, p in self._own.log_paths().items() if s in self.OWN}
+
+    def stop_all(self) -> None:
+        self._own.stop_all()
+
+    def _owned(self, service: str) -> str:
+        if service not in self.OWN:
+            raise devstack.StackError(f"{service} is shared with other tests here; a test that stops it "
+                                      f"takes own_stack")
+        return service
+
+
+# Logs of servers that outlive one test (the session stack, a REST module's Redis, Kafka
+# and chatd): a failing test prints their tails too. name -> path.
 SHARED_LOGS: dict[str, pathlib.Path] = {}
 
 
@@ -215,11 +298,25 @@ def stack(tmp_path_factory):
 
 @pytest.fixture
 def own_stack(tmp_path_factory, request):
-    """A private stack for a test that stops or breaks services."""
+    """A private stack (PostgreSQL, Redis, dev Kafka) for a test that stops or breaks
+    PostgreSQL or uses what only a whole stack has (its database `chat`, the broker's log
+    against it). A test that breaks only Redis or Kafka takes own_redis_kafka: cheaper."""
     s = make_stack(tmp_path_factory.mktemp("own-stack"))
     yield s
     if _failed(request):
         _print_logs("service log", s.log_paths())
+    s.stop_all()
+
+
+@pytest.fixture
+def own_redis_kafka(stack, tmp_path_factory, request):
+    """A Redis and a dev Kafka of the test's own and a fresh database on the worker's shared
+    PostgreSQL (SharedPostgresStack): for a test that stops or breaks Redis or Kafka, or
+    must not meet other tests' Redis keys or Kafka records."""
+    s = SharedPostgresStack(tmp_path_factory.mktemp("own-redis-kafka"), stack)
+    yield s
+    if _failed(request):
+        _print_logs("service log", s.own_log_paths())
     s.stop_all()
 
 
@@ -260,12 +357,15 @@ def chatd(stack, database, chatd_factory):
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    """The REST modules' environment: a private stack, one database and one ready chatd for
-    the module (test_rest_common.RestEnv). Private because the REST tests publish SYSTEM
-    messages and read receipts: on a stack shared with other modules, another chatd of the
-    same consumer groups could consume them into its database. Its logs print on failure
+def api(stack, tmp_path_factory):
+    """The REST modules' environment (test_rest_common.RestEnv): one ready chatd for the
+    module on a fresh database of the worker's shared PostgreSQL, with a Redis and a dev
+    Kafka of the module's own (SharedPostgresStack). Own Redis and Kafka because the REST
+    tests publish SYSTEM messages and read receipts and plant cache keys: on a broker shared
+    with other modules, another chatd of the same consumer groups could consume them into
+    its database, and their room ids (every database has a room 1) would meet other tests'
+    in Redis keys and in records read back from chat.messages. Its logs print on failure
     (shared logs)."""
     from test_rest_common import rest_env
-    with rest_env(tmp_path_factory) as env:
+    with rest_env(tmp_path_factory, stack) as env:
         yield env

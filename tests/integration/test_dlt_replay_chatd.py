@@ -44,13 +44,13 @@ def stored_count(db_url: str, key: str) -> int:
         return conn.execute("SELECT count(*) FROM messages WHERE message_key = %s::uuid", (key,)).fetchone()[0]
 
 
-def test_poison_reaches_the_dlt_through_chatd_and_the_fixed_message_is_stored_once(own_stack, chatd_factory,
+def test_poison_reaches_the_dlt_through_chatd_and_the_fixed_message_is_stored_once(own_redis_kafka, chatd_factory,
                                                                                     tmp_path):
-    database = own_stack.create_database("dlt_replay_e2e")
-    chatd_factory(own_stack, database_url=database, env=FAST_GROUP)
+    database = own_redis_kafka.create_database("dlt_replay_e2e")
+    chatd_factory(own_redis_kafka, database_url=database, env=FAST_GROUP)
     user = create_user(database)
     room = create_room(database, [user])
-    kafka = Kafka(own_stack)
+    kafka = Kafka(own_redis_kafka)
     tool = DltTool(kafka.bootstrap)
 
     key = str(uuid.uuid4())
@@ -125,17 +125,17 @@ def live_messages(client: RawStomp, until_key: str, timeout: float = 60) -> list
             return bodies
 
 
-def test_a_fixed_dead_letter_replayed_from_a_file_is_stored_and_delivered_once_by_chatd(own_stack, chatd_factory,
+def test_a_fixed_dead_letter_replayed_from_a_file_is_stored_and_delivered_once_by_chatd(own_redis_kafka, chatd_factory,
                                                                                          tmp_path):
     """The replay half on its own: the dead letter is produced here exactly as docs/topics.md says (so
     this does not depend on chatd's DLT routing), fixed in an export file and replayed into
     chat.messages, where chatd stores it once and delivers it live once; replaying it again on
     purpose (--restart) reaches Kafka but neither a second row nor a second live delivery."""
-    database = own_stack.create_database("dlt_replay_store")
-    node = chatd_factory(own_stack, database_url=database, env=FAST_GROUP)
+    database = own_redis_kafka.create_database("dlt_replay_store")
+    node = chatd_factory(own_redis_kafka, database_url=database, env=FAST_GROUP)
     user = create_user(database)
     room = create_room(database, [user])
-    kafka = Kafka(own_stack)
+    kafka = Kafka(own_redis_kafka)
     tool = DltTool(kafka.bootstrap)
     token = make_token(user)
     live = RawStomp.tcp(node.stomp_port)

@@ -58,9 +58,9 @@ def readyz_if(node, status):
     return (r,) if r.status_code == status else None
 
 
-def test_readyz_follows_redis_down_and_back(own_stack, chatd_factory):
-    node = chatd_factory(own_stack)
-    own_stack.stop("redis")
+def test_readyz_follows_redis_down_and_back(own_redis_kafka, chatd_factory):
+    node = chatd_factory(own_redis_kafka)
+    own_redis_kafka.stop("redis")
 
     r = wait_for(lambda: readyz_if(node, 503), 15, what="/readyz 503 after Redis stopped")[0]
     body = r.json()
@@ -72,7 +72,7 @@ def test_readyz_follows_redis_down_and_back(own_stack, chatd_factory):
     # liveness is not readiness: the process is alive
     assert requests.get(node.url + "/healthz", timeout=5).status_code == 200
 
-    own_stack.start("redis")
+    own_redis_kafka.start("redis")
     wait_for(lambda: requests.get(node.url + "/readyz", timeout=5).status_code == 200, 15,
              what="/readyz 200 after Redis restarted")
 

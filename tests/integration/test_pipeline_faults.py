@@ -1,7 +1,8 @@
 """The consumers when PostgreSQL or Redis go away under a stream of records (docs/architecture.md:
 "if it is down, the persistence consumer retries and does not commit its Kafka offsets;
 when it returns, the backlog is stored, in order, each message once"; "if Redis is down,
-live delivery stops and resumes when Redis returns"). Each test has its own stack."""
+live delivery stops and resumes when Redis returns"). Each test owns what it stops: a whole
+stack (PostgreSQL) or its Redis and Kafka (own_redis_kafka)."""
 from __future__ import annotations
 
 import signal
@@ -137,12 +138,12 @@ def test_pipeline_postgres_outage_blocks_then_stores_every_record_once_in_order(
     assert committed_offsets(own_stack, "chat-persistence") == ends
 
 
-def test_pipeline_redis_restart_resumes_live_delivery_and_history_is_complete(own_stack, chatd_factory):
-    db = own_stack.create_database("pipe_redis_restart")
-    node = chatd_factory(own_stack, database_url=db, env={"CHATD_CONSUMER_RETRY_BACKOFF": "500ms"})
+def test_pipeline_redis_restart_resumes_live_delivery_and_history_is_complete(own_redis_kafka, chatd_factory):
+    db = own_redis_kafka.create_database("pipe_redis_restart")
+    node = chatd_factory(own_redis_kafka, database_url=db, env={"CHATD_CONSUMER_RETRY_BACKOFF": "500ms"})
     rooms = rooms_of(db, 4)
-    sub = Subscriber(own_stack, [r for r, _ in rooms])
-    kafka_out = KafkaOut(own_stack)
+    sub = Subscriber(own_redis_kafka, [r for r, _ in rooms])
+    kafka_out = KafkaOut(own_redis_kafka)
     try:
         # Message id 0 (partition 0, offset 0 of a fresh topic) is delivered with its id.
         first = kafka_out.message(rooms[0][0], rooms[0][1][0], "id zero", partition=0)
@@ -153,9 +154,9 @@ def test_pipeline_redis_restart_resumes_live_delivery_and_history_is_complete(ow
         with Stream(kafka_out, rooms, rate=40) as stream:
             stream.sent.insert(0, first)
             wait_for(lambda: len(sub.by_key()) >= 20, 60, what="live delivery before the restart")
-            own_stack.stop("redis")
+            own_redis_kafka.stop("redis")
             time.sleep(3)  # the stream goes on while Redis is down
-            own_stack.start("redis")
+            own_redis_kafka.start("redis")
             restarted_at = stream.count()
             # The subscriber is back once it sees a message of after the restart.
             wait_for(lambda: any(s["key"] in sub.by_key() for s in stream.sent[restarted_at:]), 60,

@@ -399,15 +399,15 @@ def test_one_order_for_every_receiver_on_both_nodes_equal_to_history(stack, data
 # --------------------------------------------------------------------------- 2. SIGKILL
 
 
-def test_sigkilled_node_loses_no_receipted_message(own_stack, chatd_factory):
+def test_sigkilled_node_loses_no_receipted_message(own_redis_kafka, chatd_factory):
     """Clients send continuously, with receipts, to node 1; node 1 is SIGKILLed mid-stream.
     Node 2 (consumers, a watcher) lives on; a node is started again and the clients resend
     what got no RECEIPT, with the same messageKeys. Every receipted message is stored once,
     in each sender's order, unread counts count it once, and the watcher got it live once."""
-    db = own_stack.create_database("rt_sigkill")
+    db = own_redis_kafka.create_database("rt_sigkill")
     env = dict(FAST_SENDERS, CHATD_PERSIST_BATCH_WAIT="50ms")
-    victim = chatd_factory(own_stack, database_url=db, env=env, name="victim")
-    survivor = chatd_factory(own_stack, database_url=db, env=env, name="survivor")
+    victim = chatd_factory(own_redis_kafka, database_url=db, env=env, name="victim")
+    survivor = chatd_factory(own_redis_kafka, database_url=db, env=env, name="survivor")
     senders = [create_user(db, nickname=f"sender{i}") for i in range(3)]
     watcher_user = create_user(db, nickname="watcher")
     members = senders + [watcher_user]
@@ -425,13 +425,13 @@ def test_sigkilled_node_loses_no_receipted_message(own_stack, chatd_factory):
         wait_for(lambda: all(len(p.receipted()) >= 30 for p in pacers), 60, what="receipts before the kill")
         # A slow broker: the kill finds SENDs at every stage (in the producer's queue, at the
         # broker unacknowledged, acknowledged with the RECEIPT not yet written).
-        own_stack.kafka_control("broker-rtt 1 300")
+        own_redis_kafka.kafka_control("broker-rtt 1 300")
         try:
             wait_for(lambda: all(len(p.sent) - len(p.receipted()) >= 4 for p in pacers), 10,
                      what="SENDs waiting for the broker")
             victim.stop(signal.SIGKILL)
         finally:
-            own_stack.kafka_control("broker-rtt 1 0")
+            own_redis_kafka.kafka_control("broker-rtt 1 0")
         for live in lives:
             live.wait(lambda: live.closed, 10, what="the killed node's connection closing")
         for p in pacers:
@@ -442,7 +442,7 @@ def test_sigkilled_node_loses_no_receipted_message(own_stack, chatd_factory):
         unconfirmed = [[s for s in p.sent if s["key"] not in receipted_before] for p in pacers]
 
         # A node again; every client reconnects and retries what got no RECEIPT.
-        again = chatd_factory(own_stack, database_url=db, env=env, name="restarted")
+        again = chatd_factory(own_redis_kafka, database_url=db, env=env, name="restarted")
         restarted_lives = [Live.open("tcp", again, u, rooms, f"sender{i}@restarted") for i, u in enumerate(senders)]
         for live, retry in zip(restarted_lives, unconfirmed):
             for s in retry:
@@ -763,12 +763,12 @@ def test_same_message_key_via_stomp_and_kafka_is_stored_and_delivered_once(stack
             live.close()
 
 
-def test_redis_restart_mid_conversation_live_delivery_resumes_and_history_is_complete(own_stack, chatd_factory):
+def test_redis_restart_mid_conversation_live_delivery_resumes_and_history_is_complete(own_redis_kafka, chatd_factory):
     """Issue 4: Redis restarted while two STOMP users chat. Sends keep being accepted (Kafka
     has them); live delivery stops, then resumes through the same sessions once the node's
     Redis subscriber is back; history holds every receipted message once."""
-    db = own_stack.create_database("rt_redis_restart")
-    node = chatd_factory(own_stack, database_url=db, env={"CHATD_CONSUMER_RETRY_BACKOFF": "500ms"})
+    db = own_redis_kafka.create_database("rt_redis_restart")
+    node = chatd_factory(own_redis_kafka, database_url=db, env={"CHATD_CONSUMER_RETRY_BACKOFF": "500ms"})
     a, b = create_user(db, nickname="ann"), create_user(db, nickname="ben")
     room = create_room(db, [a, b])
     tx, rx = RawStomp.tcp(node.stomp_port), RawStomp.ws(node.http_port)
@@ -790,9 +790,9 @@ def test_redis_restart_mid_conversation_live_delivery_resumes_and_history_is_com
     before = send("before the restart")
     rx.recv_until(lambda f: f.command == "MESSAGE" and f.json()["messageKey"] == before, timeout=30)
 
-    own_stack.stop("redis")
+    own_redis_kafka.stop("redis")
     during = [send(f"while Redis is down {i}") for i in range(3)]  # accepted: Kafka has them
-    own_stack.start("redis")
+    own_redis_kafka.start("redis")
 
     # Live delivery resumes on the same session: a message sent after the restart arrives.
     seen: set[str] = set()

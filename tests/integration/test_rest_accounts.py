@@ -348,18 +348,18 @@ def test_login_failure_limit_locks_an_email_across_nodes_until_the_window_ends(s
     expect_error(login(n2, victim, "password123"), 429, "rate_limited")
 
 
-def test_login_failure_limit_off_and_redis_down_never_lock(own_stack, chatd_factory):
+def test_login_failure_limit_off_and_redis_down_never_lock(own_redis_kafka, chatd_factory):
     """--login-failure-limit 0 turns the limit off; with Redis down the limit is not
     enforced (fail open: an outage must not lock every user out) and logins keep working."""
-    database = own_stack.create_database("login_limit")
-    off = chatd_factory(own_stack, database_url=database, env={"CHATD_LOGIN_FAILURE_LIMIT": "0"})
-    on = chatd_factory(own_stack, database_url=database, env={"CHATD_LOGIN_FAILURE_LIMIT": "2"})
+    database = own_redis_kafka.create_database("login_limit")
+    off = chatd_factory(own_redis_kafka, database_url=database, env={"CHATD_LOGIN_FAILURE_LIMIT": "0"})
+    on = chatd_factory(own_redis_kafka, database_url=database, env={"CHATD_LOGIN_FAILURE_LIMIT": "2"})
     email = signup(off)
     for _ in range(4):
         expect_error(login(off, email, "wrong-password"), 401, "invalid_credentials")
     assert login(off, email, "password123").status_code == 200
 
-    own_stack.stop("redis")
+    own_redis_kafka.stop("redis")
     for _ in range(4):
         expect_error(login(on, email, "wrong-password"), 401, "invalid_credentials")
     assert login(on, email, "password123").status_code == 200

@@ -1,10 +1,11 @@
 """Shared helpers of the REST API tests (test_rest_*.py); this module holds no tests.
 
-The REST tests run against a private stack per module (own PostgreSQL, Redis and Kafka):
-they publish SYSTEM messages and read receipts, which must neither reach other tests'
-consumers nor collide with their room ids. Accounts go through HTTP (signup), while
-messages are seeded with SQL at ids far above any offset the dev broker hands out, so the
-persistence consumer never collides with them."""
+Each REST module runs one chatd on a fresh database of the worker's shared PostgreSQL
+server, with a Redis and a dev Kafka of its own (conftest.SharedPostgresStack): the tests
+publish SYSTEM messages and read receipts and plant cache keys, which must neither reach
+other tests' consumers nor meet their room ids (every database has a room 1). Accounts go
+through HTTP (signup), while messages are seeded with SQL at ids far above any offset the
+dev broker hands out, so the persistence consumer never collides with them."""
 from __future__ import annotations
 
 import contextlib
@@ -16,7 +17,7 @@ import psycopg
 import redis as redis_lib
 import requests
 
-from conftest import Chatd, make_stack, share_logs, tail, unshare_logs, wait_for
+from conftest import Chatd, SharedPostgresStack, share_logs, tail, unshare_logs, wait_for
 
 # Seeded message ids: (partition << 40) | (SEED_OFFSET_BASE + n). Real offsets in a test run
 # stay far below this, so seeded and pipeline-stored ids never collide.
@@ -43,7 +44,8 @@ class User:
 
 
 class RestEnv:
-    """A private stack, one database and one chatd node on them."""
+    """A module's Redis and Kafka, its database on the shared PostgreSQL and one chatd node
+    on them; `stack` is the SharedPostgresStack."""
 
     def __init__(self, stack, db_url: str, node: Chatd):
         self.stack = stack
@@ -114,20 +116,21 @@ class RestEnv:
 
 
 @contextlib.contextmanager
-def rest_env(tmp_path_factory, env: dict | None = None, args=()):
-    """A private stack + database + ready chatd, torn down afterwards."""
+def rest_env(tmp_path_factory, postgres, env: dict | None = None, args=()):
+    """Redis + Kafka of its own + a fresh database on `postgres` (a devstack.Stack shared
+    with other tests) + a ready chatd, torn down afterwards (the database stays, as the
+    `database` fixture's do)."""
     root = tmp_path_factory.mktemp("rest-stack")
-    stack = make_stack(root)
+    stack = SharedPostgresStack(root, postgres)
     node = None
     names: list[str] = []
     try:
-        db = stack.create_database("rest_" + uuid.uuid4().hex[:10])
+        db = stack.database_url
         e = dict(stack.env())
-        e["CHATD_DATABASE_URL"] = db
         e["CHATD_PASSWORD_COST"] = "minimum"
         e.update(env or {})
         node = Chatd(root, e, list(args), "chatd-rest")
-        names = share_logs("rest stack:", {**stack.log_paths(), node.name: node.log_path})
+        names = share_logs("rest stack:", {**stack.own_log_paths(), node.name: node.log_path})
         node.start()
         node.wait_ready()
         yield RestEnv(stack, db, node)

@@ -42,29 +42,29 @@ def test_postgres_down_gives_503_then_recovers(own_stack, chatd_factory):
     wait_for(lambda: status_is("GET", node.url + "/api/rooms", 200, headers=auth), 30, what="200 after restart")
 
 
-def test_redis_down_online_is_503_and_unread_falls_back_to_postgres(own_stack, chatd_factory):
-    node = chatd_factory(own_stack, env=ENV)
+def test_redis_down_online_is_503_and_unread_falls_back_to_postgres(own_redis_kafka, chatd_factory):
+    node = chatd_factory(own_redis_kafka, env=ENV)
     _, auth = signup(node, "redisdown")
     room = requests.post(node.url + "/api/rooms/group", headers=auth, json={"name": "r"}, timeout=30).json()["id"]
-    own_stack.stop("redis")
+    own_redis_kafka.stop("redis")
     r = requests.get(f"{node.url}/api/rooms/{room}/members/online", headers=auth, timeout=30)
     expect_error(r, 503, "unavailable")
     r = requests.get(f"{node.url}/api/rooms/{room}/unread", headers=auth, timeout=30)
     assert r.status_code == 200, r.text
     assert r.json() == {"unreadCount": 0, "lastReadMessageId": 0}
-    own_stack.start("redis")
+    own_redis_kafka.start("redis")
     r = wait_for(lambda: status_is("GET", f"{node.url}/api/rooms/{room}/members/online", 200, headers=auth), 20,
                  what="online lookup after Redis restart")[0]
     assert json.loads(r.text) == []
 
 
-def test_kafka_down_read_receipt_is_503(own_stack, chatd_factory):
-    node = chatd_factory(own_stack, env=ENV)
+def test_kafka_down_read_receipt_is_503(own_redis_kafka, chatd_factory):
+    node = chatd_factory(own_redis_kafka, env=ENV)
     _, auth = signup(node, "kafkadown")
     room = requests.post(node.url + "/api/rooms/group", headers=auth, json={"name": "k"}, timeout=30).json()["id"]
     r = requests.post(f"{node.url}/api/rooms/{room}/read", headers=auth, json={"lastReadMessageId": 1}, timeout=30)
     assert r.status_code == 202, r.text
-    own_stack.stop("kafka")
+    own_redis_kafka.stop("kafka")
     r = requests.post(f"{node.url}/api/rooms/{room}/read", headers=auth, json={"lastReadMessageId": 2}, timeout=30)
     expect_error(r, 503, "unavailable")
     # The rest of the API does not depend on Kafka.

@@ -1,6 +1,7 @@
 """Issue 4 (gateway x Kafka, docs/architecture.md/docs/stomp.md): a SEND's RECEIPT waits for the broker's
 acknowledgement; a refused or timed-out record gets ERROR with the SEND's receipt-id.
-Faults are injected through the development broker's control port (own stack)."""
+Faults are injected through the control port of the test's own development broker
+(own_redis_kafka)."""
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ from chatlib import create_room, create_user, make_token
 from stomp_ws import RawStomp, kafka_has_key
 
 
-def test_receipt_waits_for_the_broker_ack(own_stack, chatd_factory):
-    database = own_stack.create_database("receipt_ack")
-    node = chatd_factory(own_stack, database_url=database)
+def test_receipt_waits_for_the_broker_ack(own_redis_kafka, chatd_factory):
+    database = own_redis_kafka.create_database("receipt_ack")
+    node = chatd_factory(own_redis_kafka, database_url=database)
     a = create_user(database)
     room = create_room(database, [a])
     c = RawStomp.tcp(node.stomp_port)
@@ -22,7 +23,7 @@ def test_receipt_waits_for_the_broker_ack(own_stack, chatd_factory):
     c.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "warm"}, "warm up")
     c.expect("RECEIPT", receipt_id="warm", timeout=20)
 
-    own_stack.kafka_control("broker-rtt 1 1500")
+    own_redis_kafka.kafka_control("broker-rtt 1 1500")
     try:
         key = str(uuid.uuid4())
         t0 = time.monotonic()
@@ -31,14 +32,14 @@ def test_receipt_waits_for_the_broker_ack(own_stack, chatd_factory):
         c.expect("RECEIPT", receipt_id="slow", timeout=20)
         waited = time.monotonic() - t0
     finally:
-        own_stack.kafka_control("broker-rtt 1 0")
+        own_redis_kafka.kafka_control("broker-rtt 1 0")
     assert waited >= 1.2, f"RECEIPT after {waited:.2f}s although the broker delays acks by 1.5s"
-    assert kafka_has_key(own_stack, key)["value"]["content"] == "delayed ack"
+    assert kafka_has_key(own_redis_kafka, key)["value"]["content"] == "delayed ack"
 
 
-def test_refused_record_gets_error_with_receipt_id(own_stack, chatd_factory):
-    database = own_stack.create_database("receipt_refused")
-    node = chatd_factory(own_stack, database_url=database)
+def test_refused_record_gets_error_with_receipt_id(own_redis_kafka, chatd_factory):
+    database = own_redis_kafka.create_database("receipt_refused")
+    node = chatd_factory(own_redis_kafka, database_url=database)
     a = create_user(database)
     room = create_room(database, [a])
     c = RawStomp.ws(node.http_port)
@@ -46,7 +47,7 @@ def test_refused_record_gets_error_with_receipt_id(own_stack, chatd_factory):
     c.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "warm"}, "warm up")
     c.expect("RECEIPT", receipt_id="warm", timeout=20)
 
-    own_stack.kafka_control("request-errors Produce INVALID_RECORD")
+    own_redis_kafka.kafka_control("request-errors Produce INVALID_RECORD")
     c.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "doomed"}, "refused by the broker")
     f = c.expect("ERROR", timeout=20)
     assert f.headers["receipt-id"] == "doomed"
@@ -54,16 +55,16 @@ def test_refused_record_gets_error_with_receipt_id(own_stack, chatd_factory):
     assert c.wait_closed(5)
 
 
-def test_send_timeout_gets_error_with_receipt_id(own_stack, chatd_factory):
-    database = own_stack.create_database("receipt_timeout")
-    node = chatd_factory(own_stack, database_url=database, env={"CHATD_SEND_TIMEOUT": "1500ms"})
+def test_send_timeout_gets_error_with_receipt_id(own_redis_kafka, chatd_factory):
+    database = own_redis_kafka.create_database("receipt_timeout")
+    node = chatd_factory(own_redis_kafka, database_url=database, env={"CHATD_SEND_TIMEOUT": "1500ms"})
     a = create_user(database)
     room = create_room(database, [a])
     c = RawStomp.tcp(node.stomp_port)
     c.connect(make_token(a))
     c.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "warm"}, "warm up")
     c.expect("RECEIPT", receipt_id="warm", timeout=20)
-    own_stack.kafka_control("broker-down 1")
+    own_redis_kafka.kafka_control("broker-down 1")
     try:
         t0 = time.monotonic()
         c.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "lost"}, "nobody acks this")
@@ -71,4 +72,4 @@ def test_send_timeout_gets_error_with_receipt_id(own_stack, chatd_factory):
         assert f.headers["receipt-id"] == "lost"
         assert time.monotonic() - t0 < 1.5 + 6
     finally:
-        own_stack.kafka_control("broker-up 1")
+        own_redis_kafka.kafka_control("broker-up 1")

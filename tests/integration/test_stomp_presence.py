@@ -80,11 +80,11 @@ def test_online_offline_across_two_sessions_on_two_nodes(stack, database, chatd_
     wait_for(lambda: not r.exists(f"user:presence:{a}"), 5, what="presence key deleted")
 
 
-def test_sigkilled_node_users_go_offline_within_ttl(own_stack, chatd_factory):
-    database = own_stack.create_database("presence_kill")
+def test_sigkilled_node_users_go_offline_within_ttl(own_redis_kafka, chatd_factory):
+    database = own_redis_kafka.create_database("presence_kill")
     env = {"CHATD_PRESENCE_TTL": "3s", "CHATD_PRESENCE_REFRESH": "1s"}
-    n1 = chatd_factory(own_stack, database_url=database, env=env)
-    n2 = chatd_factory(own_stack, database_url=database, env=env)
+    n1 = chatd_factory(own_redis_kafka, database_url=database, env=env)
+    n2 = chatd_factory(own_redis_kafka, database_url=database, env=env)
     a, b = create_user(database), create_user(database)
     create_room(database, [a, b])
 
@@ -94,7 +94,7 @@ def test_sigkilled_node_users_go_offline_within_ttl(own_stack, chatd_factory):
     assert next_presence(watcher) == (a, "ONLINE")
 
     # Refreshes keep the key alive well past its TTL while the node lives.
-    r = redis_client(own_stack)
+    r = redis_client(own_redis_kafka)
     deadline = time.monotonic() + 4.5
     while time.monotonic() < deadline:
         assert r.exists(f"user:presence:{a}")
@@ -122,9 +122,9 @@ def test_graceful_stop_withdraws_the_node(stack, database, chatd_factory):
     assert next_presence(watcher, timeout=10) == (a, "OFFLINE")
 
 
-def test_presence_recovers_after_redis_restart(own_stack, chatd_factory):
-    database = own_stack.create_database("presence_redis")
-    node = chatd_factory(own_stack, database_url=database,
+def test_presence_recovers_after_redis_restart(own_redis_kafka, chatd_factory):
+    database = own_redis_kafka.create_database("presence_redis")
+    node = chatd_factory(own_redis_kafka, database_url=database,
                          env={"CHATD_PRESENCE_TTL": "4s", "CHATD_PRESENCE_REFRESH": "1s"})
     a, b = create_user(database), create_user(database)
     room = create_room(database, [a, b])
@@ -135,9 +135,9 @@ def test_presence_recovers_after_redis_restart(own_stack, chatd_factory):
     session.connect(make_token(a))
     assert next_presence(watcher) == (a, "ONLINE")
 
-    own_stack.stop("redis")
-    own_stack.start("redis")  # empty: keys and subscriptions are gone
-    r = redis_client(own_stack)
+    own_redis_kafka.stop("redis")
+    own_redis_kafka.start("redis")  # empty: keys and subscriptions are gone
+    r = redis_client(own_redis_kafka)
     # The node re-subscribes and re-asserts its users (an ONLINE event), by itself.
     wait_for(lambda: r.exists(f"user:presence:{a}"), 20, what="presence key re-created")
     wait_for(lambda: r.pubsub_numsub(f"chat:room:{room}")[0][1] == 1, 20, what="room channel re-subscribed")
