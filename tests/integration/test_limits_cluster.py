@@ -11,6 +11,7 @@ import json
 import time
 
 import redis
+import requests
 
 from chatlib import create_room, create_user, make_token
 from conftest import wait_for
@@ -18,8 +19,8 @@ from stomp_ws import Closed, RawStomp
 
 # Long enough that no bucket refills noticeably and no typing throttle lapses in a test.
 SLOW = {"CHATD_RATE_LIMIT": "0.1", "CHATD_RATE_BURST": "4", "CHATD_TYPING_INTERVAL": "30s"}
-# A few sync intervals (50 ms each): long enough for both nodes to have synced.
-SYNCS = 0.5
+# Sync intervals are 50 ms: after this long both nodes have synced many times over.
+SYNCS = 1.0
 
 
 def redis_client(stk) -> redis.Redis:
@@ -60,6 +61,14 @@ def send_burst(c: RawStomp, room: int, tag: str, n: int) -> tuple[set, set]:
         else:
             raise AssertionError(f"unexpected frame {f}")
     return receipts, limited
+
+
+def shared_available(node) -> float | None:
+    """chat_limits_shared_available from the node's /metrics (None when absent)."""
+    for line in requests.get(node.metrics_url, timeout=10).text.splitlines():
+        if line.startswith("chat_limits_shared_available "):
+            return float(line.split()[1])
+    return None
 
 
 def sessions_hash(r: redis.Redis, database: str, user: int) -> dict:
@@ -156,9 +165,11 @@ def test_redis_down_limits_fall_back_to_each_node(own_stack, chatd_factory):
     a, b = create_user(database), create_user(database)
     room = create_room(database, [a, b])
     on1 = session(n1, a)
+    wait_for(lambda: shared_available(n1) == 1.0, 10, what="chat_limits_shared_available 1")
     own_stack.stop("redis")
     wait_for(lambda: "shared limits unavailable" in n1.log_path.read_text(errors="replace"), 15,
              what="node 1 says the limits are per node")
+    assert shared_available(n1) == 0.0
 
     # Per node: a second session on node 1, a third refused there; node 2 has its own two.
     on1b = session(n1, a, "ws")
@@ -181,3 +192,5 @@ def test_redis_down_limits_fall_back_to_each_node(own_stack, chatd_factory):
     own_stack.start("redis")
     wait_for(lambda: "shared limits available again" in n1.log_path.read_text(errors="replace"), 20,
              what="node 1 back to cluster-wide limits")
+    wait_for(lambda: shared_available(n1) == 1.0, 10, what="chat_limits_shared_available back to 1")
+    assert n1.log_path.read_text(errors="replace").count("shared limits unavailable") == 1, "logged once"
