@@ -87,19 +87,19 @@ end
 return out
 )lua";
 
-std::string decimal(std::int64_t n) {
+std::string integer_text(std::int64_t n) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
   return std::string(digits, end);
 }
 
-std::string number(double v) {
+std::string number_text(double v) {
   char digits[32];
   const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
   return std::string(digits, end);
 }
 
-std::optional<double> number_of(const redis::reply& r) {
+std::optional<double> number_from(const redis::reply& r) {
   switch (r.type) {
     case redis::reply::kind::integer: return static_cast<double>(r.integer);
     case redis::reply::kind::string: {
@@ -173,9 +173,10 @@ std::optional<std::vector<limits_state>> redis_limits::sync(redis::client& redis
   const std::string script(sync_script);
   const std::string prefix = key_prefix();
   const std::string wake = prefix + ":wake:";
-  const std::string ttl = decimal(std::chrono::duration_cast<std::chrono::milliseconds>(options_.sessions_ttl).count());
-  const std::string fixed[] = {number(batch.sends.rate_per_s), number(batch.sends.capacity),
-                               number(batch.hard.rate_per_s), number(batch.hard.capacity)};
+  const std::string ttl =
+      integer_text(std::chrono::duration_cast<std::chrono::milliseconds>(options_.sessions_ttl).count());
+  const std::string fixed[] = {number_text(batch.sends.rate_per_s), number_text(batch.sends.capacity),
+                               number_text(batch.hard.rate_per_s), number_text(batch.hard.capacity)};
   std::vector<limits_state> states;
   states.reserve(batch.users.size());
   for (std::size_t begin = 0; begin < batch.users.size(); begin += options_.batch) {
@@ -184,17 +185,17 @@ std::optional<std::vector<limits_state>> redis_limits::sync(redis::client& redis
     // Every string the command names, in place before any view of them is taken.
     std::vector<std::string> owned;
     owned.reserve(n * 6 + 1);
-    owned.push_back(decimal(static_cast<std::int64_t>(2 * n)));
+    owned.push_back(integer_text(static_cast<std::int64_t>(2 * n)));
     for (std::size_t i = begin; i < end; ++i) {
-      const auto user = decimal(batch.users[i].user_id);
+      const auto user = integer_text(batch.users[i].user_id);
       owned.push_back(prefix + ":send:" + user);
       owned.push_back(prefix + ":sessions:" + user);
     }
     for (std::size_t i = begin; i < end; ++i) {
-      owned.push_back(decimal(batch.users[i].user_id));
-      owned.push_back(number(batch.users[i].sends));
-      owned.push_back(number(batch.users[i].attempts));
-      owned.push_back(decimal(batch.users[i].sessions));
+      owned.push_back(integer_text(batch.users[i].user_id));
+      owned.push_back(number_text(batch.users[i].sends));
+      owned.push_back(number_text(batch.users[i].attempts));
+      owned.push_back(integer_text(batch.users[i].sessions));
     }
     std::vector<std::string_view> args{"EVAL", script};
     args.reserve(owned.size() + 10);
@@ -213,9 +214,9 @@ std::optional<std::vector<limits_state>> redis_limits::sync(redis::client& redis
       return std::nullopt;
     }
     for (std::size_t i = 0; i < n; ++i) {
-      const auto sends = number_of(r->elements[3 * i]);
-      const auto hard = number_of(r->elements[3 * i + 1]);
-      const auto elsewhere = number_of(r->elements[3 * i + 2]);
+      const auto sends = number_from(r->elements[3 * i]);
+      const auto hard = number_from(r->elements[3 * i + 1]);
+      const auto elsewhere = number_from(r->elements[3 * i + 2]);
       if (!sends || !hard || !elsewhere) {
         error = "unexpected reply";
         return std::nullopt;
@@ -230,7 +231,7 @@ std::string redis_limits::key_prefix() const { return "chat:limit:" + options_.s
 
 bool redis_limits::pop_wake_set(redis::client& redis, std::vector<std::int64_t>& users, std::string& error) {
   const auto key = key_prefix() + ":wake:" + options_.node_id;
-  const auto count = decimal(static_cast<std::int64_t>(options_.max_woken));
+  const auto count = integer_text(static_cast<std::int64_t>(options_.max_woken));
   const auto r = redis.command({"SPOP", key, count});
   if (!r || r->type == redis::reply::kind::error) {
     error = r ? r->str : redis.last_error();

@@ -18,7 +18,7 @@ namespace chat::gateway::test {
 namespace {
 
 // The cluster's state, as the Redis script keeps it.
-class fake_store {
+class fake_limits_store {
  public:
   bool reachable = true;
 
@@ -75,7 +75,7 @@ class fake_store {
 // One node's adapter: syncs when the test says so (the real one every interval).
 class fake_shared_limits final : public shared_limits {
  public:
-  fake_shared_limits(fake_store& store, std::string node) : store_(store), node_(std::move(node)) {}
+  fake_shared_limits(fake_limits_store& store, std::string node) : store_(store), node_(std::move(node)) {}
 
   void attach(limits_participant& p) override { participant_ = &p; }
   void detach() override { participant_ = nullptr; }
@@ -95,16 +95,16 @@ class fake_shared_limits final : public shared_limits {
   int syncs = 0;
 
  private:
-  fake_store& store_;
+  fake_limits_store& store_;
   std::string node_;
   limits_participant* participant_ = nullptr;
 };
 
-struct node {
+struct limits_node {
   std::shared_ptr<fake_shared_limits> shared;
   user_registry users;
 
-  node(fake_store& store, const std::string& id, user_limits limits)
+  limits_node(fake_limits_store& store, const std::string& id, user_limits limits)
       : shared(std::make_shared<fake_shared_limits>(store, id)), users(with_shared(limits, shared)) {}
 
   static user_limits with_shared(user_limits limits, std::shared_ptr<shared_limits> shared) {
@@ -113,131 +113,131 @@ struct node {
   }
 };
 
-const time_point t0 = time_point{} + std::chrono::hours(1000);
+const time_point limits_t0 = time_point{} + std::chrono::hours(1000);
 // 1 SEND/s, burst 4; the disconnect bucket out of the way unless a test wants it.
-const user_limits limits{.max_sessions = 2, .rate_per_s = 1, .burst = 4, .disconnect_factor = 100};
+const user_limits two_node_limits{.max_sessions = 2, .rate_per_s = 1, .burst = 4, .disconnect_factor = 100};
 
-int allowed(user_registry& users, std::int64_t user, int attempts, time_point now) {
+int allowed_sends(user_registry& users, std::int64_t user, int attempts, time_point now) {
   int n = 0;
   for (int i = 0; i < attempts; ++i) n += users.take_send(user, now) == send_verdict::allowed ? 1 : 0;
   return n;
 }
 
 TEST(shared_limits, sends_split_across_two_nodes_share_one_budget) {
-  fake_store store;
-  node a(store, "a", limits), b(store, "b", limits);
-  a.shared->sync(t0, {1});  // user 1 connects to both nodes
-  b.shared->sync(t0, {1});
-  ASSERT_TRUE(a.users.open_session(1, t0));
-  ASSERT_TRUE(b.users.open_session(1, t0));
+  fake_limits_store store;
+  limits_node a(store, "a", two_node_limits), b(store, "b", two_node_limits);
+  a.shared->sync(limits_t0, {1});  // user 1 connects to both nodes
+  b.shared->sync(limits_t0, {1});
+  ASSERT_TRUE(a.users.open_session(1, limits_t0));
+  ASSERT_TRUE(b.users.open_session(1, limits_t0));
 
-  a.shared->sync(t0 + 1ms);  // a first: it sees no session of the user on b yet
-  b.shared->sync(t0 + 2ms);  // b sees a's: it follows the user, and wakes a to follow too
-  EXPECT_EQ(allowed(a.users, 1, 3, t0), 3) << "under the budget on node a";
-  a.shared->sync(t0 + 10ms);
-  b.shared->sync(t0 + 20ms);
+  a.shared->sync(limits_t0 + 1ms);  // a first: it sees no session of the user on b yet
+  b.shared->sync(limits_t0 + 2ms);  // b sees a's: it follows the user, and wakes a to follow too
+  EXPECT_EQ(allowed_sends(a.users, 1, 3, limits_t0), 3) << "under the budget on node a";
+  a.shared->sync(limits_t0 + 10ms);
+  b.shared->sync(limits_t0 + 20ms);
   // Node b alone would allow 4 (its own burst); the cluster has about 1 left.
-  EXPECT_EQ(allowed(b.users, 1, 3, t0 + 20ms), 1);
+  EXPECT_EQ(allowed_sends(b.users, 1, 3, limits_t0 + 20ms), 1);
   EXPECT_TRUE(a.users.shared_available());
   EXPECT_TRUE(b.users.shared_available());
 
   // Both nodes learn what b took: a is limited too, until the bucket refills.
-  b.shared->sync(t0 + 30ms);
-  a.shared->sync(t0 + 40ms);
-  EXPECT_EQ(a.users.take_send(1, t0 + 40ms), send_verdict::limited);
-  EXPECT_EQ(allowed(a.users, 1, 2, t0 + 1100ms), 1) << "one token back after a second";
+  b.shared->sync(limits_t0 + 30ms);
+  a.shared->sync(limits_t0 + 40ms);
+  EXPECT_EQ(a.users.take_send(1, limits_t0 + 40ms), send_verdict::limited);
+  EXPECT_EQ(allowed_sends(a.users, 1, 2, limits_t0 + 1100ms), 1) << "one token back after a second";
 }
 
 TEST(shared_limits, what_both_nodes_took_between_syncs_is_paid_back) {
-  fake_store store;
-  node a(store, "a", limits), b(store, "b", limits);
-  ASSERT_TRUE(a.users.open_session(1, t0));
-  a.shared->sync(t0);
-  ASSERT_TRUE(b.users.open_session(1, t0));
-  b.shared->sync(t0);
-  a.shared->sync(t0);  // woken by b: both nodes follow the user now
+  fake_limits_store store;
+  limits_node a(store, "a", two_node_limits), b(store, "b", two_node_limits);
+  ASSERT_TRUE(a.users.open_session(1, limits_t0));
+  a.shared->sync(limits_t0);
+  ASSERT_TRUE(b.users.open_session(1, limits_t0));
+  b.shared->sync(limits_t0);
+  a.shared->sync(limits_t0);  // woken by b: both nodes follow the user now
   // Both nodes accept a full burst before either syncs: the bound of the approximation.
-  EXPECT_EQ(allowed(a.users, 1, 4, t0), 4);
-  EXPECT_EQ(allowed(b.users, 1, 4, t0), 4);
-  a.shared->sync(t0);
-  b.shared->sync(t0);
-  a.shared->sync(t0);
+  EXPECT_EQ(allowed_sends(a.users, 1, 4, limits_t0), 4);
+  EXPECT_EQ(allowed_sends(b.users, 1, 4, limits_t0), 4);
+  a.shared->sync(limits_t0);
+  b.shared->sync(limits_t0);
+  a.shared->sync(limits_t0);
   // The cluster bucket is at -4: eight seconds until the next SEND, on either node.
-  EXPECT_EQ(allowed(a.users, 1, 1, t0 + 4500ms), 0);
-  EXPECT_EQ(allowed(b.users, 1, 1, t0 + 4500ms), 0);
-  EXPECT_EQ(allowed(a.users, 1, 1, t0 + 8s), 1);
+  EXPECT_EQ(allowed_sends(a.users, 1, 1, limits_t0 + 4500ms), 0);
+  EXPECT_EQ(allowed_sends(b.users, 1, 1, limits_t0 + 4500ms), 0);
+  EXPECT_EQ(allowed_sends(a.users, 1, 1, limits_t0 + 8s), 1);
 }
 
 TEST(shared_limits, sessions_per_user_count_every_node) {
-  fake_store store;
-  node a(store, "a", limits), b(store, "b", limits);
-  a.shared->sync(t0, {7});
-  ASSERT_TRUE(a.users.open_session(7, t0));
-  ASSERT_TRUE(a.users.open_session(7, t0));
-  a.shared->sync(t0 + 10ms);
-  b.shared->sync(t0 + 20ms, {7});  // the CONNECT on b fetches the user's state first
-  EXPECT_FALSE(b.users.open_session(7, t0 + 20ms)) << "two sessions on node a already";
+  fake_limits_store store;
+  limits_node a(store, "a", two_node_limits), b(store, "b", two_node_limits);
+  a.shared->sync(limits_t0, {7});
+  ASSERT_TRUE(a.users.open_session(7, limits_t0));
+  ASSERT_TRUE(a.users.open_session(7, limits_t0));
+  a.shared->sync(limits_t0 + 10ms);
+  b.shared->sync(limits_t0 + 20ms, {7});  // the CONNECT on b fetches the user's state first
+  EXPECT_FALSE(b.users.open_session(7, limits_t0 + 20ms)) << "two sessions on node a already";
 
-  a.users.close_session(7, t0 + 30ms);
-  a.shared->sync(t0 + 40ms);
-  b.shared->sync(t0 + 50ms, {7});
-  EXPECT_TRUE(b.users.open_session(7, t0 + 50ms));
-  b.shared->sync(t0 + 60ms);
-  a.shared->sync(t0 + 70ms, {7});
-  EXPECT_FALSE(a.users.open_session(7, t0 + 70ms)) << "one here, one on node b";
+  a.users.close_session(7, limits_t0 + 30ms);
+  a.shared->sync(limits_t0 + 40ms);
+  b.shared->sync(limits_t0 + 50ms, {7});
+  EXPECT_TRUE(b.users.open_session(7, limits_t0 + 50ms));
+  b.shared->sync(limits_t0 + 60ms);
+  a.shared->sync(limits_t0 + 70ms, {7});
+  EXPECT_FALSE(a.users.open_session(7, limits_t0 + 70ms)) << "one here, one on node b";
 }
 
 TEST(shared_limits, per_node_limits_while_the_store_is_unreachable) {
-  fake_store store;
-  node a(store, "a", limits), b(store, "b", limits);
-  a.shared->sync(t0, {1});
-  ASSERT_TRUE(a.users.open_session(1, t0));
-  ASSERT_TRUE(a.users.open_session(1, t0));
-  EXPECT_EQ(allowed(a.users, 1, 4, t0), 4);
-  a.shared->sync(t0 + 10ms);
+  fake_limits_store store;
+  limits_node a(store, "a", two_node_limits), b(store, "b", two_node_limits);
+  a.shared->sync(limits_t0, {1});
+  ASSERT_TRUE(a.users.open_session(1, limits_t0));
+  ASSERT_TRUE(a.users.open_session(1, limits_t0));
+  EXPECT_EQ(allowed_sends(a.users, 1, 4, limits_t0), 4);
+  a.shared->sync(limits_t0 + 10ms);
 
   store.reachable = false;
-  b.shared->sync(t0 + 20ms, {1});
+  b.shared->sync(limits_t0 + 20ms, {1});
   EXPECT_FALSE(b.users.shared_available());
   // Per node: b has its own burst and its own session budget ...
-  EXPECT_TRUE(b.users.open_session(1, t0 + 20ms));
-  EXPECT_TRUE(b.users.open_session(1, t0 + 20ms));
-  EXPECT_FALSE(b.users.open_session(1, t0 + 20ms)) << "the per-node limit still holds";
-  EXPECT_EQ(allowed(b.users, 1, 6, t0 + 20ms), 4) << "the per-node rate limit still holds";
+  EXPECT_TRUE(b.users.open_session(1, limits_t0 + 20ms));
+  EXPECT_TRUE(b.users.open_session(1, limits_t0 + 20ms));
+  EXPECT_FALSE(b.users.open_session(1, limits_t0 + 20ms)) << "the per-node limit still holds";
+  EXPECT_EQ(allowed_sends(b.users, 1, 6, limits_t0 + 20ms), 4) << "the per-node rate limit still holds";
   // ... and a, which had synced before, falls back as well once its sync fails.
-  a.shared->sync(t0 + 30ms);
+  a.shared->sync(limits_t0 + 30ms);
   EXPECT_FALSE(a.users.shared_available());
-  EXPECT_EQ(a.users.take_send(1, t0 + 30ms), send_verdict::limited);
+  EXPECT_EQ(a.users.take_send(1, limits_t0 + 30ms), send_verdict::limited);
 
   // Back: the cluster's view again (b's usage during the outage stayed per node).
   store.reachable = true;
-  b.shared->sync(t0 + 2s);
-  a.shared->sync(t0 + 2s);
+  b.shared->sync(limits_t0 + 2s);
+  a.shared->sync(limits_t0 + 2s);
   EXPECT_TRUE(a.users.shared_available());
-  b.shared->sync(t0 + 2s, {1});
-  EXPECT_FALSE(b.users.open_session(1, t0 + 2s)) << "2 on a and 2 on b: over the limit of 2";
+  b.shared->sync(limits_t0 + 2s, {1});
+  EXPECT_FALSE(b.users.open_session(1, limits_t0 + 2s)) << "2 on a and 2 on b: over the limit of 2";
 }
 
 TEST(shared_limits, a_node_with_nothing_to_sync_falls_back_too) {
-  fake_store store;
-  node a(store, "a", limits), b(store, "b", limits);
-  b.shared->sync(t0, {7});
-  ASSERT_TRUE(b.users.open_session(7, t0));
-  ASSERT_TRUE(b.users.open_session(7, t0));
-  b.shared->sync(t0 + 10ms);
-  a.shared->sync(t0 + 20ms, {7});
-  EXPECT_FALSE(a.users.open_session(7, t0 + 20ms));
+  fake_limits_store store;
+  limits_node a(store, "a", two_node_limits), b(store, "b", two_node_limits);
+  b.shared->sync(limits_t0, {7});
+  ASSERT_TRUE(b.users.open_session(7, limits_t0));
+  ASSERT_TRUE(b.users.open_session(7, limits_t0));
+  b.shared->sync(limits_t0 + 10ms);
+  a.shared->sync(limits_t0 + 20ms, {7});
+  EXPECT_FALSE(a.users.open_session(7, limits_t0 + 20ms));
 
   store.reachable = false;
-  a.shared->sync(t0 + 30ms);  // nothing due here: the sync still finds the store gone
+  a.shared->sync(limits_t0 + 30ms);  // nothing due here: the sync still finds the store gone
   EXPECT_FALSE(a.users.shared_available());
-  EXPECT_TRUE(a.users.open_session(7, t0 + 30ms)) << "per node: b's sessions as last seen do not count";
+  EXPECT_TRUE(a.users.open_session(7, limits_t0 + 30ms)) << "per node: b's sessions as last seen do not count";
 }
 
 TEST(shared_limits, a_single_node_limits_as_before) {
-  fake_store store;
-  node a(store, "a", user_limits{.max_sessions = 1, .rate_per_s = 2, .burst = 2, .disconnect_factor = 2});
-  auto now = t0;
+  fake_limits_store store;
+  limits_node a(store, "a", user_limits{.max_sessions = 1, .rate_per_s = 2, .burst = 2, .disconnect_factor = 2});
+  auto now = limits_t0;
   EXPECT_EQ(a.users.take_send(1, now), send_verdict::allowed);
   a.shared->sync(now);
   EXPECT_EQ(a.users.take_send(1, now), send_verdict::allowed);
