@@ -13,6 +13,11 @@ validation_error check_content(std::string_view content, std::size_t max_code_po
   if (detail::is_blank(content)) {
     return detail::make_error(errc::bad_length, "content", "content must not be blank");
   }
+  // PostgreSQL text cannot hold U+0000: accepting one would receipt a message that the
+  // persistence consumer can only dead-letter.
+  if (content.find('\0') != std::string_view::npos) {
+    return detail::make_error(errc::bad_characters, "content", "content must not contain NUL (U+0000) characters");
+  }
   return {};
 }
 

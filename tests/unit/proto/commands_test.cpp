@@ -168,3 +168,12 @@ TEST(TypingRequest, ParsesAndRoundTrips) {
   EXPECT_TRUE(fails_with(parse_typing_request(R"({})", out), errc::missing_field, "roomId"));
   EXPECT_TRUE(fails_with(parse_typing_request(R"(true)", out), errc::not_an_object, ""));
 }
+
+// U+0000 is valid UTF-8 and JSON ("\u0000") but PostgreSQL text cannot store it: refused
+// where the message enters, not dead-lettered after a RECEIPT.
+TEST(send_request, content_with_a_nul_character_is_refused) {
+  send_request out;
+  EXPECT_TRUE(
+      fails_with(parse_send_request(R"({"roomId":5,"content":"a\u0000b"})", out), errc::bad_characters, "content"));
+  EXPECT_TRUE(fails_with(parse_room_send_body(std::string_view("a\0b", 3), 5, out), errc::bad_characters, "content"));
+}
