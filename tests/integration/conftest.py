@@ -83,6 +83,9 @@ class Chatd:
             "CHATD_PASSWORD_COST": "minimum",
             # Tests sign up and log in many users from 127.0.0.1; test_auth_flood sets its own.
             "CHATD_AUTH_RATE_LIMIT": "0",
+            # Rate control by delivery delay would turn a CI machine's slow moments into
+            # "server overloaded" refusals; the tests that are about it turn it on.
+            "CHATD_ADMISSION_TARGET_DELAY": "0",
         })
         self.env.update(env)  # a test's own settings win over the harness defaults
         self.env.setdefault("CHATD_JWT_SECRET", JWT_SECRET)

@@ -450,7 +450,11 @@ def test_node_subscribes_to_room_channels_only_while_local_subscribers_exist(cha
 
 
 def test_slow_consumer_is_disconnected_without_slowing_others(stack, database, chatd_factory):
-    node = chatd_factory(stack, database_url=database, env={"CHATD_MAX_OUTBOUND_BYTES": "65536"})
+    # A client that does not read is recognised by its stalled write (issue 18), not by its
+    # queue alone: a short stall timeout keeps this test short.
+    node = chatd_factory(stack, database_url=database,
+                         env={"CHATD_MAX_OUTBOUND_BYTES": "65536", "CHATD_WRITE_STALL_TIMEOUT": "2s",
+                              "CHATD_SOCKET_SEND_BUFFER": "65536"})
     a, b = create_user(database), create_user(database)
     room = create_room(database, [a, b])
     slow = socket.socket()

@@ -52,7 +52,12 @@ def test_refused_record_gets_error_with_receipt_id(own_redis_kafka, chatd_factor
     f = c.expect("ERROR", timeout=20)
     assert f.headers["receipt-id"] == "doomed"
     assert f.headers["message"] == "message not accepted"
-    assert c.wait_closed(5)
+    # One refused record does not end the session (issue 18): the ERROR says so, and the
+    # next SEND goes through once the broker accepts records again.
+    assert f.headers["session-closes"] == "false"
+    own_redis_kafka.kafka_control("clear-errors Produce")
+    c.send("SEND", {"destination": f"/topic/room.{room}", "receipt": "next"}, "accepted again")
+    c.expect("RECEIPT", receipt_id="next", timeout=20)
 
 
 def test_send_timeout_gets_error_with_receipt_id(own_redis_kafka, chatd_factory):

@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include "api/rest_api.hpp"
+#include "core/admission_gate.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "health/health_monitor.hpp"
@@ -147,6 +148,9 @@ struct app::impl {
   std::shared_ptr<http::server> metrics_server;
   // chat_http_requests_total and chat_http_request_duration_seconds, per route pattern
   std::unique_ptr<metrics::http_red> http_red;
+  // Admission control of every publisher (SENDs wait, REST answers 503). Before kafka_log:
+  // its delivery callbacks release slots until the producer is gone.
+  std::unique_ptr<admission_gate> admission;
   std::unique_ptr<kafka_message_log> kafka_log;  // the Kafka producer shared by every publisher
   metrics::registry metrics_registry;
   metrics::chat_metrics metrics{metrics_registry};  // docs/operations.md; outlives every component
@@ -349,6 +353,25 @@ int app::run() {
   s.health->check_now();
   s.health->start();
 
+  s.admission = std::make_unique<admission_gate>(admission_limits{static_cast<std::size_t>(cfg.max_inflight_sends),
+                                                                  cfg.max_inflight_bytes, cfg.admission_target_delay});
+  struct admission_seen {
+    std::mutex mutex;
+    std::uint64_t waited = 0;
+    std::uint64_t refused = 0;
+  };
+  s.metrics_registry.on_collect([&s, seen = std::make_shared<admission_seen>()] {
+    const auto a = s.admission->stats();
+    s.metrics.admission_inflight.set(static_cast<double>(a.records));
+    s.metrics.admission_inflight_bytes.set(static_cast<double>(a.bytes));
+    s.metrics.admission_waiting.set(static_cast<double>(a.waiting));
+    s.metrics.admission_rate.set(a.rate);
+    std::lock_guard lock(seen->mutex);
+    if (a.waited > seen->waited) s.metrics.admission_waits.inc(a.waited - seen->waited);
+    if (a.refused > seen->refused) s.metrics.admission_refused.inc(a.refused - seen->refused);
+    seen->waited = a.waited;
+    seen->refused = a.refused;
+  });
   s.kafka_log = std::make_unique<kafka_message_log>(cfg);
   s.add_routes();
 
@@ -436,7 +459,7 @@ int app::run() {
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;
   if (cfg.roles.gateway) {
-    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.kafka_log, &s.metrics);
+    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.kafka_log, *s.admission, &s.metrics);
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {

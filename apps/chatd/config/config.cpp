@@ -113,7 +113,12 @@ bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> kafka_settings(const config& cfg) {
-  std::vector<std::pair<std::string, std::string>> out{{"bootstrap.servers", cfg.kafka_brokers}};
+  std::vector<std::pair<std::string, std::string>> out{
+      {"bootstrap.servers", cfg.kafka_brokers},
+      // librdkafka backs off up to 10 s between reconnects by default: after a broker
+      // outage, the SENDs held for it would wait that much longer than the outage.
+      {"reconnect.backoff.max.ms", "1000"},
+  };
   for (const auto& kv : cfg.kafka_properties) {
     const auto eq = kv.find('=');
     out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
@@ -129,7 +134,7 @@ std::vector<std::pair<std::string, std::string>> kafka_consumer_settings(const c
       {"heartbeat.interval.ms", std::to_string(std::max<std::int64_t>(100, session_ms / 6))},
   };
   auto rest = kafka_settings(cfg);
-  out.insert(out.end(), rest.begin() + 1, rest.end());
+  out.insert(out.end(), rest.begin() + 1, rest.end());  // all but bootstrap.servers
   return out;
 }
 
@@ -264,7 +269,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("NODE_ID"));
 
   std::string heartbeat = "10000,10000", write_stall = "20s", handshake = "10s", idle = "10m", typing = "1s",
-              presence_ttl = "60s", presence_refresh = "20s", send_timeout = "10s", batch_wait = "10ms",
+              presence_ttl = "60s", presence_refresh = "20s", send_timeout = "30s", batch_wait = "10ms",
               retry_backoff = "1s", dedup_ttl = "1h", http_request_timeout = "30s", login_failure_window = "5m";
   app.add_option("--max-frame-bytes", cfg.max_frame_bytes, "Largest STOMP frame accepted")
       ->envname(env("MAX_FRAME_BYTES"))
@@ -352,6 +357,33 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--send-timeout", send_timeout, "SEND -> Kafka acknowledgement; past it the client gets an ERROR")
       ->envname(env("SEND_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  // admission control (docs/stomp.md "Overload")
+  std::string admission_timeout = "5s", admission_target_delay = "300ms";
+  app.add_option("--max-inflight-sends", cfg.max_inflight_sends,
+                 "SENDs handed to Kafka and not yet acknowledged, per node; at the bound senders wait (0 = no bound)")
+      ->envname(env("MAX_INFLIGHT_SENDS"))
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  app.add_option("--max-inflight-bytes", cfg.max_inflight_bytes,
+                 "Bytes of the SENDs handed to Kafka and not yet acknowledged, per node (0 = no bound)")
+      ->envname(env("MAX_INFLIGHT_BYTES"))
+      ->capture_default_str();
+  app.add_option("--admission-timeout", admission_timeout,
+                 "Longest wait of a SEND for an admission slot; then ERROR server overloaded (the session stays)")
+      ->envname(env("ADMISSION_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--socket-send-buffer", cfg.socket_send_buffer,
+                 "SO_SNDBUF of STOMP connections in bytes (0 = the kernel's autotuning): bounds the kernel memory a "
+                 "client that does not read can hold")
+      ->envname(env("SOCKET_SEND_BUFFER"))
+      ->check(CLI::Range(0, 1 << 30))
+      ->capture_default_str();
+  app.add_option("--admission-target-delay", admission_target_delay,
+                 "Delivery delay (sent -> fan-out) above which the node admits fewer SENDs; 0 = no rate control")
+      ->envname(env("ADMISSION_TARGET_DELAY"))
       ->check(duration_validator())
       ->capture_default_str();
   app.add_option("--persist-batch-size", cfg.persist_batch_size, "Most records per PostgreSQL transaction")
@@ -536,6 +568,11 @@ parse_outcome parse_config(int argc, const char* const* argv) {
     return fail("--presence-refresh (CHATD_PRESENCE_REFRESH): must be at least 1s and shorter than --presence-ttl");
   }
   if (cfg.send_timeout.count() < 100) return fail("--send-timeout (CHATD_SEND_TIMEOUT): must be at least 100ms");
+  cfg.admission_timeout = ms_of(admission_timeout);
+  cfg.admission_target_delay = ms_of(admission_target_delay);
+  if (cfg.admission_timeout.count() < 10) {
+    return fail("--admission-timeout (CHATD_ADMISSION_TIMEOUT): must be at least 10ms");
+  }
   {
     const auto comma = heartbeat.find(',');
     bool ok = comma != std::string::npos && comma > 0 && comma + 1 < heartbeat.size() &&

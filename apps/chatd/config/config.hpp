@@ -79,7 +79,17 @@ struct config {
   std::chrono::milliseconds typing_interval{1000};
   std::chrono::seconds presence_ttl{60};
   std::chrono::seconds presence_refresh{20};
-  std::chrono::milliseconds send_timeout{10000};  // SEND -> Kafka ack, else ERROR
+  std::chrono::milliseconds send_timeout{30000};  // SEND -> Kafka ack, else ERROR
+  // admission control (docs/stomp.md "Overload"): SENDs published and not yet acknowledged
+  int max_inflight_sends = 4000;
+  std::size_t max_inflight_bytes = 16 * 1024 * 1024;
+  std::chrono::milliseconds admission_timeout{5000};  // waiting for a slot, then "server overloaded"
+  // Delivery delay above which the node admits fewer SENDs (rate control); 0 = off.
+  std::chrono::milliseconds admission_target_delay{300};
+  // SO_SNDBUF of STOMP connections (TCP and WebSocket); 0 = the kernel's autotuning (up to
+  // net.ipv4.tcp_wmem's maximum, 4 MiB by default, per connection: what a client that does
+  // not read can hold in kernel memory before its write stalls).
+  int socket_send_buffer = 0;
 
   // pipeline (docs/topics.md)
   int persist_batch_size = 500;

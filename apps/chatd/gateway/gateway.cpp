@@ -20,20 +20,23 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto sweep_every = 30s;
+// How often the admission gate refills its tokens and admits waiters (rate control).
+constexpr auto admission_tick_every = 10ms;
 
 }  // namespace
 
 // Everything the sessions share. Sessions hold it through their env (an aliasing
 // shared_ptr), so it outlives the last of them whatever the order of destruction.
 struct gateway::node {
-  node(net::io_context& ioc, gateway_options options, chatd::message_log& log,
+  node(net::io_context& ioc, gateway_options options, chatd::message_log& log, chatd::admission_gate& admission,
        const node_services_factory& make_services)
       : node_id(std::move(options.node_id)),
         users(options.users),
         services(make_services(hub, clock)),
-        env{std::move(options.session), clock,    services->dir(), log,    hub, users, services->presence(),
-            services->typing(),         sessions, stats,           nullptr},
+        env{std::move(options.session), clock,    services->dir(), log,       hub,    users, services->presence(),
+            services->typing(),         sessions, stats,           admission, nullptr},
         sweep(ioc),
+        admission_tick(ioc),
         stomp_endpoint(options.stomp_endpoint),
         handshakes(std::make_shared<handshake_gate>(options.max_stomp_handshakes)),
         ws(options.ws) {
@@ -51,6 +54,7 @@ struct gateway::node {
   session_set sessions;
   session_env env;
   net::steady_timer sweep;
+  net::steady_timer admission_tick;
   net::ip::tcp::endpoint stomp_endpoint;
   // --max-stomp-handshakes: one cap for the sessions awaiting CONNECT on both transports.
   std::shared_ptr<handshake_gate> handshakes;
@@ -61,8 +65,9 @@ struct gateway::node {
 };
 
 gateway::gateway(net::io_context& ioc, gateway_options options, chatd::message_log& log,
-                 const node_services_factory& make_services, metrics::chat_metrics* metrics)
-    : ioc_(ioc), node_(std::make_shared<node>(ioc, std::move(options), log, make_services)) {
+                 chatd::admission_gate& admission, const node_services_factory& make_services,
+                 metrics::chat_metrics* metrics)
+    : ioc_(ioc), node_(std::make_shared<node>(ioc, std::move(options), log, admission, make_services)) {
   node_->stats.metrics.store(metrics, std::memory_order_release);
 }
 
@@ -84,7 +89,7 @@ void gateway::start() {
     const std::shared_ptr<const session_env> env(n, &n->env);
     return std::make_shared<session>(strand, env, make_session_id(n->node_id, n->next_session.fetch_add(1)));
   };
-  n.listener = std::make_shared<tcp_listener>(ioc_, n.stomp_endpoint, factory, n.handshakes);
+  n.listener = std::make_shared<tcp_listener>(ioc_, n.stomp_endpoint, factory, n.handshakes, n.ws.send_buffer);
   n.listener->start();
 
   // Forget idle users' rate-limit state now and then.
@@ -100,6 +105,18 @@ void gateway::start() {
   };
   n.sweep.expires_after(sweep_every);
   n.sweep.async_wait(sweeper{weak});
+  struct admission_ticker {
+    std::weak_ptr<node> weak;
+    void operator()(const boost::system::error_code& ec) const {
+      auto n = weak.lock();
+      if (ec || !n || !n->accepting->load()) return;
+      n->env.admission.tick(chatd::admission_gate::clock::now());
+      n->admission_tick.expires_after(admission_tick_every);
+      n->admission_tick.async_wait(*this);
+    }
+  };
+  n.admission_tick.expires_after(admission_tick_every);
+  n.admission_tick.async_wait(admission_ticker{weak});
   log::info("stomp listening",
             {{"stomp", n.stomp_endpoint.address().to_string() + ":" + std::to_string(stomp_port())}, {"ws", "/ws"}});
 }
@@ -120,7 +137,10 @@ void gateway::stop_accepting() {
   auto& n = *node_;
   n.accepting->store(false);
   if (n.listener) n.listener->stop();
-  net::post(n.sweep.get_executor(), [node = node_] { node->sweep.cancel(); });
+  net::post(n.sweep.get_executor(), [node = node_] {
+    node->sweep.cancel();
+    node->admission_tick.cancel();
+  });
   for (const auto& s : n.sessions.snapshot()) {
     net::post(s->executor(), [s] { s->stop_reading(); });
   }

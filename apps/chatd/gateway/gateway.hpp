@@ -4,7 +4,7 @@
 // Redis presence and bus) come in through node_services (ports.hpp);
 // gateway_adapters/make_gateway.hpp builds it from chatd's configuration. app.cpp runs it:
 //
-//   auto gw = make_gateway(ioc, cfg, pool, message_log, &metrics);
+//   auto gw = make_gateway(ioc, cfg, pool, message_log, admission, &metrics);
 //   gw->start();                                   // threads, TCP listener (throws if the port is taken)
 //   http::server(..., gw.ws_upgrade_handler());   // /ws
 //   ... SIGTERM:
@@ -15,6 +15,7 @@
 // Threads: the I/O threads run the sessions (one strand each); one Redis subscriber thread
 // (redis_subscriber); one presence/typing writer thread (presence_service); database
 // lookups on the shared db_pool.
+#include "core/admission_gate.hpp"
 #include "core/message_log.hpp"
 #include "gateway/ports.hpp"
 #include "gateway/session.hpp"
@@ -48,8 +49,10 @@ class gateway {
  public:
   // `make_services` runs once, here. `metrics` (may be null) must outlive this object;
   // sessions stop using it when it dies.
+  // `admission` (shared with the REST publishers) must outlive every session.
   gateway(boost::asio::io_context& ioc, gateway_options options, chatd::message_log& log,
-          const node_services_factory& make_services, metrics::chat_metrics* metrics = nullptr);
+          chatd::admission_gate& admission, const node_services_factory& make_services,
+          metrics::chat_metrics* metrics = nullptr);
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;

@@ -2,10 +2,16 @@
 // A session's write queue: frames waiting for the transport, in order, bounded in bytes
 // (settings.max_outbound_bytes), and the clock of the write in flight.
 //
-// Slow-consumer policy (docs/stomp.md): a frame that would pass the bound is refused (push()
-// returns false) and the session disconnects; nothing waits for a slow reader and nothing
-// is dropped silently. The session also disconnects when a write stays in flight longer
-// than its stall timeout (writing_since()).
+// Two kinds of frames (docs/stomp.md "Slow consumers"):
+// - fan-out (MESSAGE of a subscription): push() refuses one that would pass the bound, and
+//   the session sheds it (counted, and the client is told on /user/queue/errors). A full
+//   queue alone says only that this node has more to write than the socket took so far,
+//   which is also true of a healthy client of a node that fell behind.
+// - answers (RECEIPT, ERROR, CONNECTED, heart-beats): push_answer() queues them past the
+//   bound, since dropping one would leave a client waiting for ever, up to twice the bound
+//   (a client that sends but never reads); past that it refuses and the session disconnects.
+// A client that does not read is recognised by its socket: a write in flight for longer
+// than the stall timeout (writing_since()) disconnects it as a slow consumer.
 //
 // A fan-out MESSAGE is a per-session head plus a tail shared by every receiver
 // (fanout_event::tail), so the frame body is built once per event, not once per session.
@@ -36,8 +42,12 @@ class outbound_queue {
  public:
   explicit outbound_queue(std::size_t max_bytes) noexcept : max_bytes_(max_bytes) {}
 
-  // Queues `item` unless that would pass the bound; false = refused (slow consumer).
+  // Queues a fan-out frame unless that would pass the bound; false = refused (shed it).
   [[nodiscard]] bool push(outbound_item item);
+  // Queues an answer unless that would pass twice the bound; false = a client that does
+  // not read (disconnect it).
+  [[nodiscard]] bool push_answer(outbound_item item);
+  std::size_t max_bytes() const noexcept { return max_bytes_; }
 
   bool empty() const noexcept { return items_.empty(); }
   std::size_t bytes() const noexcept { return bytes_; }

@@ -4,14 +4,15 @@
 
 namespace chat::gateway {
 
-void publish_tracker::add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt) {
-  pending_.push_back({seq, deadline, std::move(receipt)});
+void publish_tracker::add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt,
+                          std::string destination) {
+  pending_.push_back({seq, deadline, std::move(receipt), std::move(destination)});
 }
 
 std::optional<publish_tracker::settled> publish_tracker::settle(std::uint64_t seq) {
   const auto it = std::find_if(pending_.begin(), pending_.end(), [seq](const pending& p) { return p.seq == seq; });
   if (it == pending_.end()) return std::nullopt;
-  settled out{std::move(it->receipt)};
+  settled out{std::move(it->receipt), std::move(it->destination)};
   pending_.erase(it);
   return out;
 }
@@ -20,7 +21,7 @@ std::optional<publish_tracker::settled> publish_tracker::take_expired(time_point
   // Deadlines grow with the sequence (a fixed timeout after each publish): only the oldest
   // can be the first to expire.
   if (pending_.empty() || now < pending_.front().deadline) return std::nullopt;
-  settled out{std::move(pending_.front().receipt)};
+  settled out{std::move(pending_.front().receipt), std::move(pending_.front().destination)};
   pending_.pop_front();
   return out;
 }

@@ -19,10 +19,11 @@ class publish_tracker {
  public:
   struct settled {
     std::optional<std::string> receipt;
+    std::string destination;  // of the SEND: soft errors name it
   };
 
   // Tracks publish `seq` (larger than any tracked before) until `deadline`.
-  void add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt);
+  void add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt, std::string destination = {});
   // The log answered `seq`: forgets it. nullopt when it is not tracked (it timed out).
   std::optional<settled> settle(std::uint64_t seq);
   // Forgets and returns the oldest publish when its deadline is at or before `now`.
@@ -38,6 +39,7 @@ class publish_tracker {
     std::uint64_t seq = 0;
     time_point deadline;
     std::optional<std::string> receipt;
+    std::string destination;
   };
 
   std::deque<pending> pending_;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace chat::gateway {
 
@@ -129,6 +130,9 @@ void session::on_transport_closed() {
   }
   user_slot_ = false;
   env.sessions.remove(this);
+  // A grant already on its way releases its slot itself (on_admitted finds no wait).
+  if (admission_wait_) env.admission.cancel(admission_wait_->ticket);
+  admission_wait_.reset();
   inbox_.clear();
   arming_.clear();
   // outbound_ stays: a write may still reference it; it goes with the session.
@@ -141,6 +145,17 @@ bool session::wants_bytes() const noexcept {
 
 void session::stop_reading() {
   reading_stopped_ = true;
+  refuse_unprocessed("shutting_down", "server shutting down",
+                     "chatd is shutting down; this frame was not processed: send it again to another node");
+}
+
+void session::refuse_unprocessed(std::string_view code, std::string_view message, std::string_view detail) {
+  for (const auto& f : inbox_) {
+    if (f.cmd != stomp::command::send) continue;
+    if (const auto receipt = receipt_of(f)) {
+      refuse(code, message, detail, f.get("destination").value_or(std::string_view{}), receipt);
+    }
+  }
   inbox_.clear();
 }
 
@@ -163,7 +178,21 @@ void session::shut_down() {
   // producer flush may have returned before a SEND that was waiting for its membership lookup
   // (or was already read) was published. One still waiting for its lookup is dropped unsent.
   set_phase(phase::disconnecting);
-  inbox_.clear();
+  refuse_unprocessed("shutting_down", "server shutting down",
+                     "chatd is shutting down; this frame was not processed: send it again to another node");
+  if (lookup_receipt_) {
+    // A frame waiting for its membership lookup is not processed: it is answered now.
+    refuse("shutting_down", "server shutting down",
+           "chatd is shutting down; this frame was not processed: send it again to another node", "",
+           std::exchange(lookup_receipt_, std::nullopt));
+  }
+  if (admission_wait_ && env_->admission.cancel(admission_wait_->ticket)) {
+    auto wait = std::move(*admission_wait_);
+    admission_wait_.reset();
+    refuse("shutting_down", "server shutting down",
+           "chatd is shutting down; the message was not accepted: send it again to another node", wait.destination,
+           wait.receipt);
+  }
   finish_disconnect_if_ready();
 }
 
@@ -349,9 +378,12 @@ void session::with_membership(std::int64_t room_id, const std::optional<std::str
     return then();
   }
   suspend();
+  lookup_receipt_ = receipt;
   env_->dir.membership(
       room_id, user_id_, on_strand([room_id, receipt, then = std::move(then)](session& s, lookup_status status) {
-        if (s.phase_ != phase::connected) return s.resume();
+        s.lookup_receipt_.reset();
+        if (s.phase_ != phase::connected) return s.resume();  // a shutdown answered it (shut_down)
+        s.suspended_ = false;                                 // the lookup is answered
         switch (status) {
           case lookup_status::found:
             s.member_cache_[room_id] = s.now();
@@ -372,7 +404,8 @@ void session::with_membership(std::int64_t room_id, const std::optional<std::str
             }
             break;
         }
-        s.resume();
+        // `then` may have suspended again (waiting for admission): frames stay behind it.
+        if (!s.suspended_) s.resume();
       }));
 }
 
@@ -563,7 +596,10 @@ void session::handle_send(stomp::frame& f) {
     case send_verdict::allowed: break;
     case send_verdict::limited:
       if (auto* m = attached_metrics()) m->rate_limited.inc();
-      return send_soft_error("rate_limited", "too many messages; this one was not delivered", destination, receipt);
+      // Without a receipt and an errors subscription nobody waits for an answer: dropped quietly.
+      if (!receipt && subs_.errors().empty()) return;
+      return refuse("rate_limited", "rate limited", "too many messages; this one was not delivered", destination,
+                    receipt);
     case send_verdict::disconnect:
       if (auto* m = attached_metrics()) m->rate_limited.inc();
       env_->stats.rate_limit_disconnects.fetch_add(1, std::memory_order_relaxed);
@@ -581,15 +617,23 @@ void session::handle_send(stomp::frame& f) {
                              : proto::parse_send_request(f.body, request, max_chars);
       if (error) return invalid(error);
       const auto room = request.room_id;
-      return with_membership(room, receipt, [this, request = std::move(request), receipt]() mutable {
-        send_chat_message(std::move(request), std::move(receipt));
+      return with_membership(room, receipt, [this, request = std::move(request), receipt, destination]() mutable {
+        // What the record costs the producer: the content and the JSON around it.
+        const std::size_t bytes = request.content.size() + 256;
+        admit_then(bytes, receipt, destination,
+                   [this, request = std::move(request), receipt, destination, bytes]() mutable {
+                     send_chat_message(std::move(request), std::move(receipt), std::move(destination), bytes);
+                   });
       });
     }
     case proto::destination_kind::app_read: {
       proto::read_request request;
       if (auto error = proto::parse_read_request(f.body, request)) return invalid(error);
-      return with_membership(request.room_id, receipt,
-                             [this, request, receipt] { send_read_receipt(request, receipt); });
+      return with_membership(request.room_id, receipt, [this, request, receipt, destination] {
+        constexpr std::size_t bytes = 128;
+        admit_then(bytes, receipt, destination,
+                   [this, request, receipt, destination] { send_read_receipt(request, receipt, destination, bytes); });
+      });
     }
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
@@ -598,7 +642,62 @@ void session::handle_send(stomp::frame& f) {
   }
 }
 
-void session::send_chat_message(proto::send_request request, std::optional<std::string> receipt) {
+void session::admit_then(std::size_t bytes, std::optional<std::string> receipt, std::string destination,
+                         std::function<void()> publish) {
+  auto& gate = env_->admission;
+  if (gate.try_admit(bytes)) return publish();
+  if (gate.refuse_hopeless(env_->settings.admission_timeout)) {
+    // The node admits too little to reach this one in time: say so now, not after the wait.
+    return refuse("overloaded", "server overloaded",
+                  "the server is overloaded: the message was not accepted and is not stored; retry later", destination,
+                  receipt);
+  }
+  // Wait for a slot: no further frame is processed and the socket is not read, so the
+  // client feels TCP backpressure instead of a queue growing here.
+  suspend();
+  reading_paused_ = true;
+  admission_wait_ = admission_wait{0, now() + env_->settings.admission_timeout, std::move(receipt),
+                                   std::move(destination), std::move(publish)};
+  admission_wait_->ticket = gate.wait(bytes, [weak = weak_from_this(), strand = strand_, &gate, bytes] {
+    net::post(strand, [weak, &gate, bytes] {
+      if (auto self = weak.lock()) return self->on_admitted(bytes);
+      gate.release(bytes);
+    });
+  });
+  schedule_next();
+}
+
+void session::on_admitted(std::size_t bytes) {
+  if (!admission_wait_) return env_->admission.release(bytes);  // withdrawn meanwhile
+  auto wait = std::move(*admission_wait_);
+  admission_wait_.reset();
+  if (phase_ == phase::connected) {
+    wait.publish();
+  } else {
+    env_->admission.release(bytes);
+    if (phase_ == phase::disconnecting) {
+      refuse("shutting_down", "server shutting down",
+             "chatd is shutting down; the message was not accepted: send it again to another node", wait.destination,
+             wait.receipt);
+      finish_disconnect_if_ready();
+    }
+  }
+  resume();
+}
+
+chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t bytes, bool is_message) {
+  return [&gate = env_->admission, bytes,
+          then = on_strand([seq, is_message](session& s, const chatd::publish_result& result) {
+            s.on_published(seq, result, is_message);
+          })](const chatd::publish_result& result) {
+    // The slot frees when the log answers, whether or not the session still waits.
+    gate.release(bytes);
+    then(result);
+  };
+}
+
+void session::send_chat_message(proto::send_request request, std::optional<std::string> receipt,
+                                std::string destination, std::size_t bytes) {
   proto::chat_message message;
   message.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
   message.room_id = request.room_id;
@@ -608,19 +707,19 @@ void session::send_chat_message(proto::send_request request, std::optional<std::
   message.type = proto::message_type::text;
   message.created_at_ms = env_->clock.unix_ms();
   const auto seq = next_seq_++;
-  pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt));
-  env_->log.publish_message(message, on_strand([seq](session& s, const chatd::publish_result& result) {
-                              s.on_published(seq, result, true);
-                            }));
+  pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt),
+                     std::move(destination));
+  env_->log.publish_message(message, publish_done(seq, bytes, true));
   schedule_next();
 }
 
-void session::send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt) {
+void session::send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt,
+                                std::string destination, std::size_t bytes) {
   const proto::read_receipt rr{request.room_id, user_id_, request.last_read_message_id, env_->clock.unix_ms()};
   const auto seq = next_seq_++;
-  pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt));
-  env_->log.publish_read_receipt(
-      rr, on_strand([seq](session& s, const chatd::publish_result& result) { s.on_published(seq, result, false); }));
+  pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt),
+                     std::move(destination));
+  env_->log.publish_read_receipt(rr, publish_done(seq, bytes, false));
   schedule_next();
 }
 
@@ -639,10 +738,21 @@ void session::on_published(std::uint64_t seq, const chatd::publish_result& resul
   if (result.ok) {
     if (auto* m = attached_metrics(); m != nullptr && is_message) m->messages_sent.inc();
     if (receipt) send_receipt(*receipt);
+  } else if (result.overloaded) {
+    refuse("overloaded", "server overloaded",
+           "the server is overloaded: the message was not accepted and is not stored; retry later",
+           settled->destination, receipt);
   } else {
-    log::warn("publish failed", {{"session", id_}, {"user", user_id_}, {"error", result.error}});
-    return send_error(result.overloaded ? "server overloaded" : "message not accepted",
-                      "the message log refused the message: " + result.error, receipt);
+    if (const auto left_out = env_->stats.session_log.admit(seconds_now()); left_out >= 0) {
+      log::warn("publish failed",
+                {{"session", id_}, {"user", user_id_}, {"error", result.error}, {"suppressed_before", left_out}});
+    }
+    // A failed delivery report does not prove the broker has nothing: an acknowledgement
+    // may have been lost. A retry with the same messageKey is stored at most once.
+    refuse("not_accepted", "message not accepted",
+           "the message log did not accept the message (" + result.error +
+               "); it may still be stored: retry with the same messageKey",
+           settled->destination, receipt);
   }
   finish_disconnect_if_ready();
 }
@@ -655,7 +765,7 @@ void session::handle_disconnect(stomp::frame& f) {
 }
 
 void session::finish_disconnect_if_ready() {
-  if (phase_ != phase::disconnecting || !pending_sends_.empty()) return;
+  if (phase_ != phase::disconnecting || !pending_sends_.empty() || admission_wait_) return;
   if (shutdown_requested_) return say_goodbye();
   // The RECEIPT of a DISCONNECT vouches for every frame before it: it follows the
   // RECEIPTs (or ERRORs) of all SENDs still in flight.
@@ -666,24 +776,20 @@ void session::finish_disconnect_if_ready() {
 // ---- fan-out --------------------------------------------------------------------------------
 
 void session::deliver(std::shared_ptr<const fanout_event> event) {
-  if (fanout_overflow_.load(std::memory_order_relaxed)) return;  // being disconnected
   // What the strand will have to queue: the shared tail plus the per-subscription head.
   const std::size_t cost = (event->tail ? event->tail->size() : 0) + 64 + event->message_id.size();
   const std::size_t cap = env_->settings.max_pending_fanout_bytes != 0 ? env_->settings.max_pending_fanout_bytes
                                                                        : 4 * env_->settings.max_outbound_bytes;
   if (posted_fanout_bytes_.fetch_add(cost, std::memory_order_relaxed) + cost > cap) {
+    // This node's I/O threads are behind, not the client: shed the event, never the client.
     posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed);
-    if (!fanout_overflow_.exchange(true)) {
-      net::post(strand_, [self = shared_from_this()] {
-        if (self->phase_ == phase::closing || self->phase_ == phase::closed) return;
-        self->disconnect_slow_consumer("slow consumer: fan-out backlog full");
-      });
-    }
+    if (auto* m = attached_metrics()) m->fanout_shed.inc();
+    shed_posted_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   net::post(strand_, [self = shared_from_this(), event = std::move(event), cost] {
-    self->posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed);
-    self->deliver_on_strand(*event);
+    const bool drained = self->posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed) == cost;
+    self->deliver_on_strand(*event, drained);
   });
 }
 
@@ -700,8 +806,35 @@ void session::armed(const channel_key& key) {
   });
 }
 
-void session::deliver_on_strand(const fanout_event& event) {
+void session::tell_shed_if_room() {
+  if (shed_untold_ == 0 || outbound_.bytes() > outbound_.max_bytes() / 2) return;
+  // The queue has room again: tell the client where it missed how much, so it can reload history.
+  const auto missed = shed_untold_;
+  shed_untold_ = 0;
+  send_soft_error("events_dropped",
+                  decimal(missed) + " events were not delivered because this connection fell behind; reload history",
+                  "", std::nullopt);
+}
+
+void session::deliver_on_strand(const fanout_event& event, bool backlog_drained) {
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
+  if (event.kind == event_kind::room && event.sent_at_ms > 0) {
+    // The delivery delay steers admission (core/admission_gate.hpp). A delay of more than a
+    // minute is no live signal (an event replayed, or a clock far off): ignored.
+    const auto delay = std::chrono::milliseconds(env_->clock.unix_ms() - event.sent_at_ms);
+    if (delay.count() >= 0 && delay < 60s) env_->admission.observe_delay(delay);
+  }
+  // Events shed by deliver() came after every event still posted: their gap is told once
+  // the last of those ran (below); those shed for a full queue came before this one.
+  tell_shed_if_room();
+  deliver_event(event);
+  if (backlog_drained) {
+    shed_untold_ += shed_posted_.exchange(0, std::memory_order_relaxed);
+    tell_shed_if_room();
+  }
+}
+
+void session::deliver_event(const fanout_event& event) {
   const std::vector<std::string>* ids = nullptr;
   switch (event.kind) {
     case event_kind::room:
@@ -721,7 +854,7 @@ void session::deliver_on_strand(const fanout_event& event) {
     write_message_head(item.head, sub_id, event.message_id, sub->ack != ack_mode::auto_, escape);
     item.shared = event.tail;
     item.sent_at_ms = event.sent_at_ms;
-    if (!enqueue(std::move(item))) return;
+    if (!enqueue_fanout(std::move(item))) break;
   }
   // The member's own "left" notice is the last of the room they get: what follows it in the
   // room's order is no longer theirs (membership is checked again on a new SUBSCRIBE).
@@ -737,13 +870,29 @@ void session::deliver_on_strand(const fanout_event& event) {
 
 bool session::enqueue(outbound_item item) {
   if (transport_ == nullptr || phase_ == phase::closed) return false;
-  if (!outbound_.push(std::move(item))) {
-    disconnect_slow_consumer("slow consumer: outbound queue full");
+  if (!outbound_.push_answer(std::move(item))) {
+    disconnect_slow_consumer("slow consumer: answers not read");
     return false;
   }
   last_output_ = now();
   transport_->output_ready();
   return true;
+}
+
+bool session::enqueue_fanout(outbound_item item) {
+  if (transport_ == nullptr || phase_ == phase::closed) return false;
+  if (!outbound_.push(std::move(item))) {
+    shed(1);
+    return false;
+  }
+  last_output_ = now();
+  transport_->output_ready();
+  return true;
+}
+
+void session::shed(std::size_t events) {
+  shed_untold_ += events;
+  if (auto* m = attached_metrics()) m->fanout_shed.inc(events);
 }
 
 void session::send_frame(const stomp::frame& f) {
@@ -772,9 +921,20 @@ void session::send_error(std::string_view message, std::string_view detail, cons
   begin_close();
 }
 
+void session::refuse(std::string_view code, std::string_view message, std::string_view detail,
+                     std::string_view destination, const std::optional<std::string>& receipt) {
+  if (phase_ == phase::closing || phase_ == phase::closed) return;
+  if (!subs_.errors().empty()) return send_soft_error(code, detail, destination, receipt);
+  stomp::frame e{stomp::command::error, {{"message", std::string(message)}}, std::string(detail)};
+  if (receipt) e.headers.push_back({"receipt-id", *receipt});
+  e.headers.push_back({"session-closes", "false"});
+  e.headers.push_back({"content-type", "text/plain"});
+  send_frame(e);
+}
+
 void session::send_soft_error(std::string_view code, std::string_view message, std::string_view destination,
                               const std::optional<std::string>& receipt) {
-  if (subs_.errors().empty()) return;  // nobody listens: the SEND is dropped silently
+  if (subs_.errors().empty()) return;  // nobody listens
   std::string json = R"({"code":)";
   proto::append_json_string(code, json);
   json.append(R"(,"message":)");
@@ -878,9 +1038,22 @@ void session::on_timer() {
         return send_error("idle timeout",
                           "nothing received for the idle timeout; negotiate heart-beats to stay connected while idle");
       }
-      if (auto expired = pending_sends_.take_expired(t)) {
-        const auto receipt = std::move(expired->receipt);
-        return send_error("message not accepted", "the message log did not acknowledge the message in time", receipt);
+      while (auto expired = pending_sends_.take_expired(t)) {
+        refuse("not_accepted", "message not accepted",
+               "the message log did not acknowledge the message in time; it may still be stored: retry with the same "
+               "messageKey",
+               expired->destination, expired->receipt);
+        finish_disconnect_if_ready();
+      }
+      if (admission_wait_ && t >= admission_wait_->deadline && env_->admission.cancel(admission_wait_->ticket)) {
+        auto wait = std::move(*admission_wait_);
+        admission_wait_.reset();
+        refuse("overloaded", "server overloaded",
+               "the server is overloaded: the message was not accepted and is not stored; retry later",
+               wait.destination, wait.receipt);
+        finish_disconnect_if_ready();
+        resume();  // may process frames: the rest of this tick waits for the next one
+        return schedule_next();
       }
       std::vector<std::string> late;
       std::erase_if(arming_, [&](arming_wait& a) {
@@ -929,6 +1102,7 @@ void session::schedule_next() {
       }
       if (heart_beat_.send_every_ms > 0) consider(last_output_ + std::chrono::milliseconds(heart_beat_.send_every_ms));
       if (const auto deadline = pending_sends_.next_deadline()) consider(*deadline);
+      if (admission_wait_) consider(admission_wait_->deadline);
       for (const auto& a : arming_) consider(a.deadline);
       if (!subs_.presence().empty() && !contacts_loading_) consider(contacts_loaded_ + settings.contacts_refresh);
       break;

@@ -15,13 +15,23 @@
 // settings.max_pending_frames.
 //
 // Outbound frames go to a bounded queue (settings.max_outbound_bytes). A fan-out MESSAGE is
-// a per-session prefix plus a tail shared by every receiver (fanout_event::tail). Passing
-// the bound, or a write in flight for longer than settings.write_stall_timeout,
-// disconnects the session as a slow consumer; nobody else waits for it. Fan-out events are
-// bounded before that too: deliver() (any thread) counts the bytes it has posted to the
-// strand and not yet run; past settings.max_pending_fanout_bytes (when the I/O threads fall
-// behind) the session drops every further event and is disconnected as a slow consumer, so
-// the backlog of posted work cannot grow without limit.
+// a per-session prefix plus a tail shared by every receiver (fanout_event::tail). A slow
+// consumer is a client that does not read: a write in flight for longer than
+// settings.write_stall_timeout disconnects it (so does a queue of answers twice the bound).
+// A node that falls behind never disconnects a client that reads: a fan-out event that
+// finds the queue full is shed (chat_fanout_shed_total) and the client is told how many it
+// missed on /user/queue/errors; so is one that finds the backlog that deliver() (any
+// thread) posted to the strand past settings.max_pending_fanout_bytes.
+//
+// Publishes pass the node's admission gate (core/admission_gate.hpp): at its bound the
+// session stops processing frames and reading until a slot frees, or refuses the SEND
+// with "server overloaded" after settings.admission_timeout.
+//
+// Every SEND with a receipt header gets exactly one answer carrying its receipt id: a
+// RECEIPT, a soft error on /user/queue/errors, or an ERROR. Refusals of one SEND
+// (rate limited, overloaded, not accepted, shutting down) do not end the session: their
+// ERROR frame carries `session-closes:false` when the client has no errors subscription.
+#include "core/admission_gate.hpp"
 #include "core/message_log.hpp"
 #include "gateway/fanout_hub.hpp"
 #include "gateway/log_throttle.hpp"
@@ -74,7 +84,8 @@ struct session_settings {
   std::size_t max_subscriptions = 200;
   std::chrono::milliseconds handshake_timeout{10000};  // connect -> CONNECTED
   std::chrono::milliseconds idle_timeout{600000};      // no client heart-beats: silence limit; 0 = none
-  std::chrono::milliseconds send_timeout{10000};       // SEND -> Kafka ack
+  std::chrono::milliseconds send_timeout{30000};       // SEND -> Kafka ack
+  std::chrono::milliseconds admission_timeout{5000};   // waiting for an admission slot
   std::string jwt_secret;
   std::string server_name = "chatd";  // CONNECTED server: header
 
@@ -134,6 +145,7 @@ struct session_env {
   typing_sink& typing;
   session_set& sessions;
   gateway_stats& stats;
+  chatd::admission_gate& admission;
   std::shared_ptr<void> keepalive;
 };
 
@@ -215,8 +227,17 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void left_room(std::int64_t room_id);
   void handle_send(stomp::frame& f);
   void handle_disconnect(stomp::frame& f);
-  void send_chat_message(proto::send_request request, std::optional<std::string> receipt);
-  void send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt);
+  // Runs `publish` (which owns the slot) once the admission gate admitted `bytes` (now, or after a
+  // wait that suspends frame processing and reading); refuses the SEND past the timeout.
+  void admit_then(std::size_t bytes, std::optional<std::string> receipt, std::string destination,
+                  std::function<void()> publish);
+  void on_admitted(std::size_t bytes);
+  // The message log's callback for a publish holding an admission slot of `bytes`.
+  chatd::publish_callback publish_done(std::uint64_t seq, std::size_t bytes, bool is_message);
+  void send_chat_message(proto::send_request request, std::optional<std::string> receipt, std::string destination,
+                         std::size_t bytes);
+  void send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt,
+                         std::string destination, std::size_t bytes);
   void send_typing(std::int64_t room_id, std::optional<std::string> receipt);
   void add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt);
   void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message);
@@ -241,6 +262,15 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void send_error(std::string_view message, std::string_view detail, const std::optional<std::string>& receipt = {});
   void send_soft_error(std::string_view code, std::string_view message, std::string_view destination,
                        const std::optional<std::string>& receipt);
+  // One SEND was not accepted; the session stays open. A soft error when the client
+  // subscribes /user/queue/errors, else ERROR with session-closes:false.
+  void refuse(std::string_view code, std::string_view message, std::string_view detail, std::string_view destination,
+              const std::optional<std::string>& receipt);
+  // Answers the SENDs with a receipt among frames dropped unprocessed (shutdown).
+  void refuse_unprocessed(std::string_view code, std::string_view message, std::string_view detail);
+  // Queues a fan-out frame, or sheds it when the queue is full.
+  bool enqueue_fanout(outbound_item item);
+  void shed(std::size_t events);
   void begin_close();
   void abort(std::string_view why);
   // Counts chat_slow_consumer_disconnects_total and aborts.
@@ -253,7 +283,11 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   // Every phase change but the final one goes through here: leaving awaiting_connect is
   // reported to the transport (transport::handshake_finished()), once.
   void set_phase(phase next);
-  void deliver_on_strand(const fanout_event& event);
+  // `backlog_drained`: no other fan-out is posted to the strand behind this event.
+  void deliver_on_strand(const fanout_event& event, bool backlog_drained);
+  void deliver_event(const fanout_event& event);
+  // Tells the client (/user/queue/errors) how many events it missed, once its queue has room.
+  void tell_shed_if_room();
   void schedule_next();
 
   bool escaping() const noexcept { return version_ != stomp::version::v1_0; }
@@ -294,6 +328,22 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   std::unordered_map<std::int64_t, time_point> member_cache_;          // room -> verified at
   std::unordered_map<std::int64_t, std::int64_t> member_verified_ms_;  // room -> wall clock of the latest verification
 
+  // The receipt of the frame waiting for a membership lookup (a shutdown answers it).
+  std::optional<std::string> lookup_receipt_;
+
+  // A SEND waiting for an admission slot (at most one: frame processing is suspended).
+  struct admission_wait {
+    chatd::admission_gate::ticket ticket = 0;
+    time_point deadline;
+    std::optional<std::string> receipt;
+    std::string destination;
+    std::function<void()> publish;
+  };
+  std::optional<admission_wait> admission_wait_;
+
+  // Fan-out events shed since the client was last told (/user/queue/errors).
+  std::uint64_t shed_untold_ = 0;
+
   // SENDs in flight to Kafka. One sequence numbers them and the soft errors' message ids.
   publish_tracker pending_sends_;
   std::uint64_t next_seq_ = 1;
@@ -302,7 +352,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
 
   // fan-out posted to the strand and not yet run (written by any thread in deliver())
   std::atomic<std::size_t> posted_fanout_bytes_{0};
-  std::atomic<bool> fanout_overflow_{false};
+  std::atomic<std::uint64_t> shed_posted_{0};  // dropped by deliver(): told on the strand
 
   outbound_queue outbound_;
 

@@ -155,13 +155,14 @@ void tcp_connection::finish() {
 // ---- listener -------------------------------------------------------------------------------
 
 tcp_listener::tcp_listener(net::io_context& ioc, tcp::endpoint ep, session_factory make_session,
-                           std::shared_ptr<handshake_gate> gate)
+                           std::shared_ptr<handshake_gate> gate, int send_buffer)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       backoff_(acceptor_.get_executor()),
       endpoint_(ep),
       make_session_(std::move(make_session)),
-      gate_(std::move(gate)) {}
+      gate_(std::move(gate)),
+      send_buffer_(send_buffer) {}
 
 void tcp_listener::start() {
   acceptor_.open(endpoint_.protocol());
@@ -198,6 +199,10 @@ void tcp_listener::do_accept() {
           });
           return;
         } else {
+          if (self->send_buffer_ > 0) {
+            boost::system::error_code ignored;
+            socket.set_option(net::socket_base::send_buffer_size(self->send_buffer_), ignored);
+          }
           auto core = self->make_session_(socket.get_executor());
           if (core) std::make_shared<tcp_connection>(std::move(socket), std::move(core), self->gate_)->start();
         }

@@ -79,11 +79,12 @@ class tcp_connection final : public gated_transport, public std::enable_shared_f
 };
 
 // Accepts STOMP/TCP connections, each on its own strand. Those awaiting CONNECT count
-// towards `gate` (may be null: no cap), shared with the WebSocket side.
+// towards `gate` (may be null: no cap), shared with the WebSocket side. `send_buffer`
+// (--socket-send-buffer; 0 = the kernel's autotuning) is each connection's SO_SNDBUF.
 class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
  public:
   tcp_listener(boost::asio::io_context& ioc, boost::asio::ip::tcp::endpoint ep, session_factory make_session,
-               std::shared_ptr<handshake_gate> gate = nullptr);
+               std::shared_ptr<handshake_gate> gate = nullptr, int send_buffer = 0);
 
   // Binds and listens; throws boost::system::system_error when the port is taken.
   void start();
@@ -100,6 +101,7 @@ class tcp_listener : public std::enable_shared_from_this<tcp_listener> {
   boost::asio::ip::tcp::endpoint endpoint_;
   session_factory make_session_;
   std::shared_ptr<handshake_gate> gate_;
+  const int send_buffer_;
   std::atomic<bool> stopped_{false};
 };
 

@@ -54,6 +54,10 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
     boost::system::error_code ignored;
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
     beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::keep_alive(true), ignored);
+    if (options_.send_buffer > 0) {
+      beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(options_.send_buffer),
+                                                       ignored);
+    }
     auto shared_req = std::make_shared<http::request>(std::move(req));
     ws_.async_accept(*shared_req, [self = shared_from_this(), shared_req,
                                    answered = std::move(answered)](const boost::system::error_code& ec) {

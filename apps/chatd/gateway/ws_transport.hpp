@@ -26,6 +26,7 @@ std::optional<std::string_view> choose_stomp_subprotocol(std::string_view offere
 
 struct ws_options {
   std::chrono::milliseconds handshake_timeout{10000};  // WebSocket handshake and close handshake
+  int send_buffer = 0;                                 // SO_SNDBUF (--socket-send-buffer); 0 = kernel default
 };
 
 // The upgrade handler for http::server: /ws becomes a STOMP session (other targets get a

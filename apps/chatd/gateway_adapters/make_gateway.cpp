@@ -36,6 +36,7 @@ session_settings settings_of(const chatd::config& cfg) {
   s.handshake_timeout = cfg.handshake_timeout;
   s.idle_timeout = cfg.idle_timeout;
   s.send_timeout = cfg.send_timeout;
+  s.admission_timeout = cfg.admission_timeout;
   s.jwt_secret = cfg.jwt_secret;
   s.server_name = "chatd/" + std::string(chatd::chatd_version);
   return s;
@@ -172,7 +173,7 @@ gateway_options options_of(const chatd::config& cfg) {
   o.users = limits_of(cfg);
   o.stomp_endpoint = boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(cfg.stomp_host), cfg.stomp_port);
   o.max_stomp_handshakes = static_cast<std::size_t>(cfg.max_stomp_handshakes);
-  o.ws = ws_options{cfg.handshake_timeout};
+  o.ws = ws_options{cfg.handshake_timeout, cfg.socket_send_buffer};
   return o;
 }
 
@@ -181,11 +182,13 @@ node_services_factory redis_and_postgres_services(const chatd::config& cfg, stor
 }
 
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
-                                      chatd::message_log& log, metrics::chat_metrics* metrics) {
+                                      chatd::message_log& log, chatd::admission_gate& admission,
+                                      metrics::chat_metrics* metrics) {
   auto options = options_of(cfg);
   auto limits = shared_limits_of(cfg, metrics);
   options.users.shared = limits;
-  return std::make_unique<gateway>(ioc, std::move(options), log, services_of(cfg, pool, std::move(limits)), metrics);
+  return std::make_unique<gateway>(ioc, std::move(options), log, admission, services_of(cfg, pool, std::move(limits)),
+                                   metrics);
 }
 
 }  // namespace chat::gateway

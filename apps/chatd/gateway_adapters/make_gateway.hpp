@@ -26,6 +26,7 @@ node_services_factory redis_and_postgres_services(const chatd::config& cfg, stor
 
 // The gateway of this node (not started). `metrics` as in gateway::gateway().
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
-                                      chatd::message_log& log, metrics::chat_metrics* metrics);
+                                      chatd::message_log& log, chatd::admission_gate& admission,
+                                      metrics::chat_metrics* metrics);
 
 }  // namespace chat::gateway

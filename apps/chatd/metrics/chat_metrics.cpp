@@ -34,7 +34,23 @@ chat_metrics::chat_metrics(registry& r)
                                              "STOMP connections (TCP and WebSocket) closed before CONNECT because "
                                              "--max-stomp-handshakes was reached")),
       open_fds(r.get_gauge("process_open_fds", "Open file descriptors (every connection is one)")),
-      max_fds(r.get_gauge("process_max_fds", "Maximum number of open file descriptors (soft limit)")) {}
+      max_fds(r.get_gauge("process_max_fds", "Maximum number of open file descriptors (soft limit)")),
+      fanout_shed(r.get_counter("chat_fanout_shed_total",
+                                "Fan-out events dropped for a session whose queue was full or whose I/O thread "
+                                "was behind (the client is told on /user/queue/errors)")),
+      admission_inflight(
+          r.get_gauge("chat_admission_inflight_sends", "SENDs handed to Kafka and not yet acknowledged")),
+      admission_inflight_bytes(
+          r.get_gauge("chat_admission_inflight_bytes", "Bytes of the SENDs handed to Kafka and not yet acknowledged")),
+      admission_waiting(
+          r.get_gauge("chat_admission_waiting_sessions", "Sessions waiting for an admission slot (reading paused)")),
+      admission_rate(r.get_gauge("chat_admission_rate",
+                                 "SENDs per second this node admits while delivery is behind "
+                                 "(--admission-target-delay); 0 = not limited")),
+      admission_waits(r.get_counter("chat_admission_waits_total",
+                                    "SENDs that waited for an admission slot (--max-inflight-sends/-bytes)")),
+      admission_refused(r.get_counter("chat_admission_refused_total",
+                                      "SENDs refused with server overloaded after --admission-timeout")) {}
 
 counter& chat_metrics::consumed(const std::string& group) {
   return reg.get_counter("chat_messages_consumed_total", "Records processed per consumer group", {{"group", group}});

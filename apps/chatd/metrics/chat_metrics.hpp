@@ -28,6 +28,14 @@ struct chat_metrics {
   counter& stomp_handshakes_evicted;   // chat_stomp_handshakes_evicted_total: closed by --max-stomp-handshakes
   gauge& open_fds;                     // process_open_fds (the Prometheus process-collector names)
   gauge& max_fds;                      // process_max_fds: the soft RLIMIT_NOFILE
+  // Overload (docs/operations.md "Overload"): fan-out shed, the admission gate.
+  counter& fanout_shed;             // chat_fanout_shed_total: fan-out events dropped for a session
+  gauge& admission_inflight;        // chat_admission_inflight_sends: published, not yet acknowledged
+  gauge& admission_inflight_bytes;  // chat_admission_inflight_bytes
+  gauge& admission_waiting;         // chat_admission_waiting_sessions: waiting for a slot
+  gauge& admission_rate;            // chat_admission_rate: SENDs/s admitted now; 0 = not limited
+  counter& admission_waits;         // chat_admission_waits_total: SENDs that had to wait
+  counter& admission_refused;       // chat_admission_refused_total: refused after --admission-timeout
 
   // Per consumer group / topic series.
   counter& consumed(const std::string& group);            // chat_messages_consumed_total{group}

@@ -130,9 +130,25 @@ TEST(Config, KafkaPropertiesPassThrough) {
   auto out = parse({db, secret, "--kafka-brokers=k1:9092", "--kafka-property=security.protocol=SASL_SSL"});
   ASSERT_TRUE(out.cfg.has_value());
   const auto settings = chat::chatd::kafka_settings(*out.cfg);
-  ASSERT_EQ(settings.size(), 2u);
+  ASSERT_EQ(settings.size(), 3u);
   EXPECT_EQ(settings[0].first, "bootstrap.servers");
   EXPECT_EQ(settings[0].second, "k1:9092");
-  EXPECT_EQ(settings[1].first, "security.protocol");
-  EXPECT_EQ(settings[1].second, "SASL_SSL");
+  EXPECT_EQ(settings[1].first, "reconnect.backoff.max.ms");  // a default: later settings win
+  EXPECT_EQ(settings[2].first, "security.protocol");
+  EXPECT_EQ(settings[2].second, "SASL_SSL");
+}
+
+TEST(Config, AdmissionControlSettings) {
+  auto out = parse({db, secret});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->max_inflight_sends, 4000);
+  EXPECT_EQ(out.cfg->admission_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(out.cfg->send_timeout, std::chrono::milliseconds(30000));
+  out = parse({db, secret, "--max-inflight-sends=10", "--max-inflight-bytes=65536", "--admission-timeout=250ms"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->max_inflight_sends, 10);
+  EXPECT_EQ(out.cfg->max_inflight_bytes, 65536u);
+  EXPECT_EQ(out.cfg->admission_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(parse({db, secret, "--admission-timeout=0s"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--max-inflight-sends=-1"}).exit_code, 2);
 }

@@ -215,6 +215,7 @@ struct harness {
   fanout_hub hub;
   user_registry users;
   session_set sessions;
+  chatd::admission_gate admission;
   // What /metrics would show: the one place sessions count what has a metric.
   metrics::registry registry;
   metrics::chat_metrics node_metrics{registry};
@@ -222,11 +223,13 @@ struct harness {
   std::shared_ptr<session_env> env;
   boost::asio::io_context ioc;  // last: destroyed first, with any handler still holding a session
 
-  explicit harness(session_settings settings = defaults(), user_limits limits = {}) : users(limits) {
+  explicit harness(session_settings settings = defaults(), user_limits limits = {},
+                   chatd::admission_limits admission_limits = {})
+      : users(limits), admission(admission_limits) {
     settings.jwt_secret = std::string(secret);
     stats.metrics = &node_metrics;
     env = std::make_shared<session_env>(
-        session_env{settings, clock, dir, log, hub, users, presence, presence, sessions, stats, nullptr});
+        session_env{settings, clock, dir, log, hub, users, presence, presence, sessions, stats, admission, nullptr});
     hub.set_control(&control);
     dir.nicknames = {{1, "alice"}, {2, "bob"}, {3, "carol"}};
     dir.members = {{10, 1}, {10, 2}, {11, 1}};
