@@ -202,10 +202,15 @@ class sender {
       if (refused != nullptr) {
         const soft_error error = *refused;
         inbox_.forget_receipt(receipt_id);
-        if (error.code != "rate_limited" || std::chrono::steady_clock::now() + rate_limit_pause > deadline) {
+        // Refusals of one SEND that a retry with the same messageKey may cure (docs/stomp.md,
+        // "Receipts"); anything else (invalid, forbidden) would be refused again.
+        const bool transient =
+            error.code == "rate_limited" || error.code == "overloaded" || error.code == "not_accepted";
+        if (!transient || std::chrono::steady_clock::now() + rate_limit_pause > deadline) {
           fail(exit_code::error, doing + ": " + error.message + " (" + error.code + ")");
         }
-        ctx_.note("rate limited; sending again in 1 s");
+        ctx_.note(error.code == "rate_limited" ? "rate limited; sending again in 1 s"
+                                               : "server busy (" + error.code + "); sending again in 1 s");
         const auto resume = std::chrono::steady_clock::now() + rate_limit_pause;
         if (stomp.run_until([] { return false; }, resume) != client::blocking_stomp::wait_status::timeout) {
           live_.fail_closed(doing);

@@ -343,7 +343,8 @@ void session::on_nickname(lookup_status status, std::string nickname) {
   }
   nickname_ = std::move(nickname);
   if (!env_->users.open_session(user_id_, now())) {
-    return send_error("too many sessions", "this user has too many open sessions on this node");
+    return send_error("too many sessions",
+                      "this user has too many open sessions (--max-sessions-per-user, counted across nodes)");
   }
   user_slot_ = true;
   count_open_session(1);

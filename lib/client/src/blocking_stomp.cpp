@@ -10,7 +10,15 @@ blocking_stomp::blocking_stomp(stomp_options options) {
   handlers.on_connected = [this](const stomp::frame&) { connected_ = true; };
   handlers.on_message = [this](stomp::frame& f) { messages_.push_back(std::move(f)); };
   handlers.on_receipt = [this](std::string_view id, const stomp::frame& f) { receipts_[std::string(id)] = f; };
-  handlers.on_error = [this](const stomp::frame& f) { error_frame_ = f; };
+  handlers.on_error = [this](const stomp::frame& f) {
+    // A refusal of one frame answers that frame's receipt; the session goes on.
+    if (const auto id = f.get("receipt-id");
+        id && f.get("session-closes") == std::optional<std::string_view>("false")) {
+      refusals_[std::string(*id)] = f;
+      return;
+    }
+    error_frame_ = f;
+  };
   handlers.on_closed = [this](std::error_code reason) {
     connected_ = false;
     closed_ = reason;
@@ -73,8 +81,13 @@ std::optional<stomp::frame> blocking_stomp::take_receipt(const std::string& id) 
 }
 
 std::error_code blocking_stomp::wait_receipt(const std::string& id, time_point deadline, stomp::frame* receipt) {
-  const auto s = run_until([this, &id] { return receipts_.contains(id); }, deadline);
+  const auto s = run_until([this, &id] { return receipts_.contains(id) || refusals_.contains(id); }, deadline);
   if (s != wait_status::done) return status_error(s);
+  if (const auto refused = refusals_.find(id); refused != refusals_.end()) {
+    error_frame_ = std::move(refused->second);
+    refusals_.erase(refused);
+    return errc::refused;
+  }
   auto f = take_receipt(id);
   if (receipt != nullptr) *receipt = std::move(*f);
   return {};

@@ -25,6 +25,7 @@ class category final : public std::error_category {
       case errc::handshake_failed: return "handshake failed";
       case errc::protocol_error: return "protocol error";
       case errc::aborted: return "aborted";
+      case errc::refused: return "refused by the server";
     }
     return "unknown client error";
   }
@@ -54,7 +55,8 @@ bool is_unreachable(std::error_code ec) noexcept {
       case errc::server_error:
       case errc::handshake_failed:
       case errc::protocol_error:
-      case errc::aborted: return false;
+      case errc::aborted:
+      case errc::refused: return false;
     }
     return false;
   }

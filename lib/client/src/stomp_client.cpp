@@ -244,6 +244,8 @@ class session final : public stomp_client, public std::enable_shared_from_this<s
       case stomp::command::receipt: return on_receipt(f);
       case stomp::command::error:
         if (handlers_.on_error) handlers_.on_error(f);
+        // One frame refused (docs/stomp.md, "Receipts"): the server keeps the session.
+        if (f.get("session-closes") == std::optional<std::string_view>("false")) return;
         return finish(errc::server_error);
       case stomp::command::connect:
       case stomp::command::stomp:

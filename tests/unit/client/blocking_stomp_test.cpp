@@ -129,6 +129,29 @@ TEST(BlockingStomp, ErrorWithReceiptIdFailsTheSend) {
   EXPECT_EQ(header_of(*stomp.error_frame(), "message"), "forbidden");
 }
 
+// An ERROR with session-closes:false refuses one SEND (docs/stomp.md, "Receipts"): the send
+// fails with errc::refused and the session goes on.
+TEST(BlockingStomp, ARefusalOfOneSendKeepsTheSession) {
+  test::server_thread thread;
+  fake_stomp_server server(thread.context(), false);
+  server.serve([&](peer& p) -> net::awaitable<void> {
+    co_await p.read_frame();
+    co_await p.connected();
+    auto first = co_await p.read_frame();
+    co_await p.write_frame(test::frame_of(stomp::command::error, "too many messages", "message", "rate limited",
+                                          "receipt-id", header_of(first, "receipt"), "session-closes", "false"));
+    auto second = co_await p.read_frame();
+    co_await p.receipt(header_of(second, "receipt"));
+    co_await p.read_until_closed();
+  });
+  blocking_stomp stomp(options_for(server));
+  ASSERT_FALSE(stomp.connect(in(30s)));
+  EXPECT_EQ(stomp.send("/topic/room.1", "x", {}, true, in(30s)), errc::refused);
+  EXPECT_EQ(header_of(*stomp.error_frame(), "message"), "rate limited");
+  EXPECT_TRUE(stomp.connected());
+  EXPECT_FALSE(stomp.send("/topic/room.1", "y", {}, true, in(30s)));
+}
+
 TEST(BlockingStomp, ConnectToNothingIsUnreachable) {
   std::uint16_t port = 0;
   {

@@ -47,7 +47,8 @@ class blocking_stomp {
   std::error_code connect(time_point deadline);
 
   // With wait_for_receipt, a receipt is requested and awaited (then the RECEIPT frame is in
-  // *receipt when given).
+  // *receipt when given); errc::refused (error_frame() says why) when the server refused
+  // that one frame and kept the session.
   std::error_code subscribe(std::string_view destination, std::string_view id, std::span<const header_view> headers,
                             bool wait_for_receipt, time_point deadline);
   std::error_code send(std::string_view destination, std::string_view body, std::span<const header_view> headers,
@@ -94,6 +95,7 @@ class blocking_stomp {
   std::uint64_t receipt_seq_ = 0;
   std::deque<stomp::frame> messages_;
   std::unordered_map<std::string, stomp::frame> receipts_;
+  std::unordered_map<std::string, stomp::frame> refusals_;  // ERRORs with session-closes:false, by receipt id
   std::optional<stomp::frame> error_frame_;
   std::optional<std::error_code> closed_;
 };

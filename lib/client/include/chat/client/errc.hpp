@@ -20,6 +20,7 @@ enum class errc {
   handshake_failed,   // WebSocket upgrade refused, or no CONNECTED after CONNECT
   protocol_error,     // the server sent something a STOMP client must not accept
   aborted,            // close() was called, or the owner went away
+  refused,            // the server refused one frame (ERROR session-closes:false); the session goes on
 };
 
 const std::error_category& client_category() noexcept;

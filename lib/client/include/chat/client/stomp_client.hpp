@@ -75,7 +75,9 @@ struct stomp_handlers {
   std::function<void(stomp::frame& message)> on_message;
   // RECEIPT frames (the DISCONNECT receipt included); `receipt` is its full frame.
   std::function<void(std::string_view receipt_id, const stomp::frame& receipt)> on_receipt;
-  // An ERROR frame; the server closes the connection next (on_closed(errc::server_error)).
+  // An ERROR frame; the server closes the connection next (on_closed(errc::server_error)),
+  // unless the frame carries session-closes:false: one frame (its receipt-id) was refused
+  // and the session goes on.
   std::function<void(const stomp::frame& error)> on_error;
   // Exactly once per connect(): the session is over. No error after a DISCONNECT whose
   // receipt arrived; otherwise why (errc values, or the socket's error).
