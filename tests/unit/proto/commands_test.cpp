@@ -60,6 +60,10 @@ TEST(SendRequest, HostileContentRoundTrips) {
       EXPECT_TRUE(fails_with(error, errc::bad_length, "content"));  // blank content
       continue;
     }
+    if (s.find('\0') != std::string::npos) {
+      EXPECT_TRUE(fails_with(error, errc::bad_characters, "content"));  // U+0000: PostgreSQL cannot store it
+      continue;
+    }
     ASSERT_FALSE(error) << error.message;
     EXPECT_EQ(back, request);
   }
