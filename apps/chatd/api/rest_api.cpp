@@ -75,8 +75,10 @@ void rest_api::add_authed(http::router& routes, http::verb method, const char* p
              [this, h](const http::request& req, const http::path_params& params, http::responder respond) {
                auto outcome = authenticate(req, jwt_secret_, now_unix_s());
                if (!outcome.who) {
+                 // The path only: a query string may carry a token (?access_token=...).
+                 const std::string_view target = req.target();
                  log::debug("request refused: unauthenticated",
-                            {{"target", std::string_view(req.target())}, {"reason", outcome.detail.message()}});
+                            {{"path", target.substr(0, target.find('?'))}, {"reason", outcome.detail.message()}});
                  respond(unauthorized(outcome.failure));
                  return;
                }
