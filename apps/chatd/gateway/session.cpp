@@ -647,7 +647,11 @@ void session::admit_then(std::size_t bytes, std::optional<std::string> receipt, 
                          std::function<void()> publish) {
   auto& gate = env_->admission;
   if (gate.try_admit(bytes)) return publish();
-  if (gate.refuse_hopeless(env_->settings.admission_timeout)) {
+  // Under rate control (the node is behind downstream) a SEND waits at most about one
+  // steering interval: a longer wait would only move the backlog into the client's socket,
+  // where its age is invisible here and becomes latency. Refused at once beyond that.
+  if (gate.refuse_hopeless(
+          std::min<std::chrono::milliseconds>(env_->settings.admission_timeout, chatd::admission_gate::adjust_every))) {
     // The node admits too little to reach this one in time: say so now, not after the wait.
     return refuse("overloaded", "server overloaded",
                   "the server is overloaded: the message was not accepted and is not stored; retry later", destination,
@@ -819,12 +823,6 @@ void session::tell_shed_if_room() {
 
 void session::deliver_on_strand(const fanout_event& event, bool backlog_drained) {
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
-  if (event.kind == event_kind::room && event.sent_at_ms > 0) {
-    // The delivery delay steers admission (core/admission_gate.hpp). A delay of more than a
-    // minute is no live signal (an event replayed, or a clock far off): ignored.
-    const auto delay = std::chrono::milliseconds(env_->clock.unix_ms() - event.sent_at_ms);
-    if (delay.count() >= 0 && delay < 60s) env_->admission.observe_delay(delay);
-  }
   // Events shed by deliver() came after every event still posted: their gap is told once
   // the last of those ran (below); those shed for a full queue came before this one.
   tell_shed_if_room();
@@ -1003,10 +1001,14 @@ void session::on_output_written(std::size_t frames) {
   auto* m = attached_metrics();
   std::int64_t written_at_ms = 0;
   outbound_.pop_written(frames, [&](const outbound_item& item) {
-    if (m == nullptr || item.sent_at_ms <= 0) return;
+    if (item.sent_at_ms <= 0) return;
     if (written_at_ms == 0) written_at_ms = env_->clock.unix_ms();
-    m->delivery_latency.observe(static_cast<double>(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms)) /
-                                1000.0);
+    const auto delay = std::chrono::milliseconds(std::max<std::int64_t>(0, written_at_ms - item.sent_at_ms));
+    // The delivery delay up to the socket (the outbound queue included, where an overloaded
+    // node's backlog sits) steers admission (core/admission_gate.hpp). More than a minute is
+    // no live signal (an event replayed, or a clock far off): ignored.
+    if (delay < 60s) env_->admission.observe_delay(delay);
+    if (m != nullptr) m->delivery_latency.observe(static_cast<double>(delay.count()) / 1000.0);
   });
 }
 
