@@ -21,32 +21,102 @@ validation_error check_content(std::string_view content, std::size_t max_code_po
   return {};
 }
 
-// The members a send_request takes from a JSON object, except roomId.
-validation_error read_send_members(const detail::json& doc, send_request& request,
-                                   std::size_t max_content_code_points) {
+validation_error read_optional_key(const detail::json& doc, std::optional<std::string>& out) {
   const std::string* text = nullptr;
-  if (auto error = detail::read_string(doc, "content", text)) return error;
-  if (auto error = check_content(*text, max_content_code_points)) return error;
-  request.content = *text;
-
-  if (auto error = detail::read_optional_string(doc, "type", text)) return error;
-  if (text != nullptr) {
-    const auto type = parse_message_type(*text);
-    if (!type) return detail::make_error(errc::bad_format, "type", "type must be TEXT");
-    switch (*type) {
-      case message_type::text: break;
-      case message_type::system:
-        return detail::make_error(errc::not_allowed, "type", "clients may only send TEXT messages");
-    }
-  }
-
   if (auto error = detail::read_optional_string(doc, "messageKey", text)) return error;
   if (text != nullptr) {
     std::string key;
     if (auto error = detail::check_uuid(*text, "messageKey", key)) return error;
-    request.message_key = std::move(key);
+    out = std::move(key);
   }
   return {};
+}
+
+validation_error read_optional_flag(const detail::json& doc, const char* name, bool& out) {
+  if (detail::find_member(doc, name, /*null_is_absent=*/true) == nullptr) return {};
+  return detail::read_bool(doc, name, out);
+}
+
+// The members a send_request takes from a JSON object, except roomId.
+validation_error read_send_members(const detail::json& doc, send_request& request,
+                                   std::size_t max_content_code_points) {
+  const std::string* text = nullptr;
+  if (auto error = detail::read_optional_string(doc, "type", text)) return error;
+  if (text != nullptr) {
+    const auto type = parse_message_type(*text);
+    if (!type) return detail::make_error(errc::bad_format, "type", "type must be TEXT, IMAGE or FILE");
+    if (*type == message_type::system) {
+      return detail::make_error(errc::not_allowed, "type", "clients may only send TEXT, IMAGE and FILE messages");
+    }
+    request.type = *type;
+  }
+  const bool with_file = request.type == message_type::image || request.type == message_type::file;
+
+  if (with_file) {
+    if (auto error = detail::read_optional_string(doc, "content", text)) return error;
+    if (text != nullptr) {
+      if (auto error = detail::check_max_code_points(*text, "content", max_content_code_points)) return error;
+      if (text->find('\0') != std::string::npos) {
+        return detail::make_error(errc::bad_characters, "content", "content must not contain NUL (U+0000) characters");
+      }
+      request.content = *text;
+    }
+  } else {
+    if (auto error = detail::read_string(doc, "content", text)) return error;
+    if (auto error = check_content(*text, max_content_code_points)) return error;
+    request.content = *text;
+  }
+
+  const detail::json* attachment = detail::find_member(doc, "attachment", /*null_is_absent=*/true);
+  if (attachment != nullptr && !with_file) {
+    return detail::make_error(errc::not_allowed, "attachment", "only IMAGE and FILE messages carry an attachment");
+  }
+  if (with_file) {
+    if (attachment == nullptr) {
+      return detail::make_error(errc::missing_field, "attachment", "IMAGE and FILE messages need an attachment");
+    }
+    file_attachment value;
+    if (!attachment->is_object()) {
+      return detail::make_error(errc::wrong_type, "attachment", "attachment must be a JSON object");
+    }
+    const std::string* field = nullptr;
+    if (auto error = detail::read_string(*attachment, "url", field))
+      return detail::nested(std::move(error), "attachment");
+    value.url = *field;
+    // name, size and mimeType may be left out for an uploaded file (/api/files/…): the server
+    // fills them from the upload.
+    if (auto error = detail::read_optional_string(*attachment, "name", field)) {
+      return detail::nested(std::move(error), "attachment");
+    }
+    value.name = field != nullptr ? *field : "file";
+    if (auto error = detail::read_optional_int64(*attachment, "size", 0, value.size)) {
+      return detail::nested(std::move(error), "attachment");
+    }
+    if (auto error = detail::read_optional_string(*attachment, "mimeType", field)) {
+      return detail::nested(std::move(error), "attachment");
+    }
+    value.mime_type = field != nullptr ? *field : "application/octet-stream";
+    for (const char* name : {"width", "height"}) {
+      std::int64_t v = 0;
+      if (detail::find_member(*attachment, name, /*null_is_absent=*/true) == nullptr) continue;
+      if (auto error = detail::read_int64(*attachment, name, 1, v))
+        return detail::nested(std::move(error), "attachment");
+      if (v > 1'000'000) {
+        return detail::make_error(errc::out_of_range, std::string("attachment.") + name,
+                                  std::string(name) + " must be at most 1000000");
+      }
+      (name[0] == 'w' ? value.width : value.height) = static_cast<std::int32_t>(v);
+    }
+    if (!attachment_file_id(value.url) && (detail::find_member(*attachment, "name", true) == nullptr ||
+                                           detail::find_member(*attachment, "mimeType", true) == nullptr)) {
+      return detail::make_error(errc::missing_field, "attachment", "an https attachment needs name, size and mimeType");
+    }
+    if (auto error = check_attachment(value)) return error;
+    request.attachment = std::move(value);
+  }
+
+  if (auto error = detail::read_optional_int64(doc, "replyToId", 1, request.reply_to_id)) return error;
+  return read_optional_key(doc, request.message_key);
 }
 
 }  // namespace
@@ -92,6 +162,121 @@ void append_json(const send_request& request, std::string& out) {
     out.append(R"(,"messageKey":)");
     append_json_string(*request.message_key, out);
   }
+  if (request.type != message_type::text) {
+    out.append(R"(,"type":")");
+    out.append(to_string(request.type));
+    out.push_back('"');
+  }
+  if (request.reply_to_id > 0) {
+    out.append(R"(,"replyToId":)");
+    append_json_int(request.reply_to_id, out);
+  }
+  if (request.attachment) {
+    const auto& a = *request.attachment;
+    out.append(R"(,"attachment":{"url":)");
+    append_json_string(a.url, out);
+    out.append(R"(,"name":)");
+    append_json_string(a.name, out);
+    out.append(R"(,"size":)");
+    append_json_int(a.size, out);
+    out.append(R"(,"mimeType":)");
+    append_json_string(a.mime_type, out);
+    if (a.width) {
+      out.append(R"(,"width":)");
+      append_json_int(*a.width, out);
+    }
+    if (a.height) {
+      out.append(R"(,"height":)");
+      append_json_int(*a.height, out);
+    }
+    out.push_back('}');
+  }
+  out.push_back('}');
+}
+
+namespace {
+
+void append_target(std::int64_t room_id, std::int64_t target_id, std::string& out) {
+  out.append(R"({"roomId":)");
+  append_json_int(room_id, out);
+  out.append(R"(,"targetId":)");
+  append_json_int(target_id, out);
+}
+
+void append_key(const std::optional<std::string>& key, std::string& out) {
+  if (!key) return;
+  out.append(R"(,"messageKey":)");
+  append_json_string(*key, out);
+}
+
+validation_error read_target(const detail::json& doc, std::int64_t& room_id, std::int64_t& target_id) {
+  if (auto error = detail::read_int64(doc, "roomId", 1, room_id)) return error;
+  return detail::read_int64(doc, "targetId", 1, target_id);
+}
+
+}  // namespace
+
+validation_error parse_edit_request(std::string_view json, edit_request& out, std::size_t max_content_code_points) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  edit_request request;
+  if (auto error = read_target(doc, request.room_id, request.target_id)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "content", text)) return error;
+  if (auto error = check_content(*text, max_content_code_points)) return error;
+  request.content = *text;
+  if (auto error = read_optional_key(doc, request.message_key)) return error;
+  out = std::move(request);
+  return {};
+}
+
+void append_json(const edit_request& request, std::string& out) {
+  append_target(request.room_id, request.target_id, out);
+  out.append(R"(,"content":)");
+  append_json_string(request.content, out);
+  append_key(request.message_key, out);
+  out.push_back('}');
+}
+
+validation_error parse_delete_request(std::string_view json, delete_request& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  delete_request request;
+  if (auto error = read_target(doc, request.room_id, request.target_id)) return error;
+  if (auto error = read_optional_key(doc, request.message_key)) return error;
+  if (auto error = read_optional_flag(doc, "forMe", request.for_me)) return error;
+  out = std::move(request);
+  return {};
+}
+
+void append_json(const delete_request& request, std::string& out) {
+  append_target(request.room_id, request.target_id, out);
+  append_key(request.message_key, out);
+  if (request.for_me) out.append(R"(,"forMe":true)");
+  out.push_back('}');
+}
+
+validation_error parse_react_request(std::string_view json, react_request& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  react_request request;
+  if (auto error = read_target(doc, request.room_id, request.target_id)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "emoji", text)) return error;
+  if (auto error = check_emoji(*text)) return error;
+  request.emoji = *text;
+  if (auto error = read_optional_flag(doc, "remove", request.remove)) return error;
+  if (auto error = read_optional_key(doc, request.message_key)) return error;
+  out = std::move(request);
+  return {};
+}
+
+void append_json(const react_request& request, std::string& out) {
+  append_target(request.room_id, request.target_id, out);
+  out.append(R"(,"emoji":)");
+  append_json_string(request.emoji, out);
+  if (request.remove) out.append(R"(,"remove":true)");
+  append_key(request.message_key, out);
   out.push_back('}');
 }
 

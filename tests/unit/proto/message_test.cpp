@@ -166,7 +166,8 @@ TEST(ChatMessage, ValidatesEveryField) {
   EXPECT_TRUE(fails_with(parse(with("content", "")), errc::missing_field, "content"));
   EXPECT_TRUE(fails_with(parse(with("content", "{}")), errc::wrong_type, "content"));
   EXPECT_TRUE(fails_with(parse(with("type", R"("text")")), errc::bad_format, "type"));
-  EXPECT_TRUE(fails_with(parse(with("type", R"("IMAGE")")), errc::bad_format, "type"));
+  EXPECT_TRUE(fails_with(parse(with("type", R"("VIDEO")")), errc::bad_format, "type"));
+  EXPECT_TRUE(fails_with(parse(with("type", R"("IMAGE")")), errc::missing_field, "attachment"));
   EXPECT_TRUE(fails_with(parse(with("type", "1")), errc::wrong_type, "type"));
   EXPECT_TRUE(fails_with(parse(with("createdAt", "")), errc::missing_field, "createdAt"));
   EXPECT_TRUE(fails_with(parse(with("createdAt", "1795262400123")), errc::wrong_type, "createdAt"));

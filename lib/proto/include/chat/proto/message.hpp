@@ -1,5 +1,7 @@
 #pragma once
-// The chat message (docs/events.md): live MESSAGE body, history item and chat.messages Kafka value.
+// Room events (docs/events.md, SPEC §13): the chat.messages Kafka value, the live MESSAGE body
+// and, with its current state, the history item. A plain message is the event "message"; the
+// other events (edits, deletes, reactions, pins) name the message they change by `targetId`.
 #include <chat/proto/error.hpp>
 #include <chat/proto/ids.hpp>
 #include <chat/proto/json.hpp>
@@ -9,43 +11,144 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chat::proto {
 
 // docs/stomp.md: content is limited to 4000 characters (Unicode code points) by default; configurable.
 inline constexpr std::size_t default_max_content_code_points = 4000;
 
-enum class message_type { text, system };
+// SPEC §13: a reaction is 1–8 Unicode scalar values, no whitespace, no control characters.
+inline constexpr std::size_t max_emoji_code_points = 8;
+// An attachment's file name, in code points.
+inline constexpr std::size_t max_attachment_name_code_points = 255;
+// An attachment's URL and MIME type, in bytes.
+inline constexpr std::size_t max_attachment_url_bytes = 2048;
+inline constexpr std::size_t max_mime_type_bytes = 127;
 
-std::string_view to_string(message_type type) noexcept;                          // "TEXT" / "SYSTEM"
+enum class message_type { text, system, image, file };
+
+std::string_view to_string(message_type type) noexcept;                          // "TEXT", "SYSTEM", "IMAGE", "FILE"
 std::optional<message_type> parse_message_type(std::string_view text) noexcept;  // exact case
+
+// The kind of a room event; the wire name is the "event" member and the chat-event header.
+enum class event_kind : std::uint8_t {
+  message,           // "message": a new message (the JSON omits "event")
+  edited,            // "message.edited": targetId, content
+  deleted,           // "message.deleted": targetId
+  reaction_added,    // "reaction.added": targetId, emoji
+  reaction_removed,  // "reaction.removed": targetId, emoji
+  pinned,            // "message.pinned": targetId
+  unpinned,          // "message.unpinned": targetId
+};
+
+std::string_view to_string(event_kind kind) noexcept;
+std::optional<event_kind> parse_event_kind(std::string_view text) noexcept;  // exact case
+
+// An IMAGE's or FILE's attachment: url is https://… or /api/files/{uuid} (SPEC §16).
+struct file_attachment {
+  std::string url;
+  std::string name;
+  std::int64_t size = 0;
+  std::string mime_type;
+  std::optional<std::int32_t> width;
+  std::optional<std::int32_t> height;
+
+  friend bool operator==(const file_attachment&, const file_attachment&) = default;
+};
+
+// The file id of an attachment url "/api/files/{uuid}" (lower case), nullopt for any other url.
+std::optional<std::string> attachment_file_id(std::string_view url);
+
+// Set by the server on a forwarded message.
+struct forward_origin {
+  std::int64_t room_id = 0;
+  std::int64_t message_id = 0;
+  std::string sender_nickname;
+
+  friend bool operator==(const forward_origin&, const forward_origin&) = default;
+};
+
+struct reaction_count {
+  std::string emoji;
+  std::int64_t count = 0;
+  bool me = false;  // the caller reacted with this emoji
+
+  friend bool operator==(const reaction_count&, const reaction_count&) = default;
+};
+
+// What a history item shows beyond the event that created it: the effect of the events that
+// changed it since (SPEC §13, "History items show the current state").
+struct message_state {
+  std::optional<std::int64_t> edited_at_ms;  // "editedAt"
+  bool deleted = false;
+  bool pinned = false;
+  std::int64_t reply_count = 0;                  // thread roots: replies so far
+  std::optional<std::int64_t> last_reply_at_ms;  // "lastReplyAt"
+  std::vector<reaction_count> reactions;         // by emoji, in first-reaction order
+
+  friend bool operator==(const message_state&, const message_state&) = default;
+};
 
 struct chat_message {
   std::int64_t id = -1;     // -1 = not yet assigned (the Kafka value); ids are >= 0, see make_message_id()
   std::string message_key;  // UUID, lower case
   std::int64_t room_id = 0;
-  std::int64_t sender_id = 0;
+  std::int64_t sender_id = 0;  // the acting user
   std::string sender_nickname;
-  std::string content;
-  message_type type = message_type::text;
-  std::int64_t created_at_ms = 0;  // Unix ms; "createdAt" in ISO-8601 UTC
+  std::string content;  // message: the text (a caption, may be empty, for IMAGE/FILE); edited: the new text
+  message_type type = message_type::text;  // event "message" only
+  std::int64_t created_at_ms = 0;          // Unix ms; "createdAt" in ISO-8601 UTC
+
+  event_kind event = event_kind::message;
+  std::int64_t target_id = 0;                 // every event but "message": the message it changes (> 0)
+  std::int64_t reply_to_id = 0;               // message: the message it answers, 0 = none
+  std::int64_t thread_root_id = 0;            // message with reply_to_id: the root of its thread (set by the server)
+  std::optional<file_attachment> attachment;  // message of type IMAGE/FILE
+  std::optional<forward_origin> forwarded_from;
+  std::string emoji;  // reaction.added / reaction.removed
+
+  std::optional<message_state> state;  // history items only; absent in Kafka values and live events
 
   friend bool operator==(const chat_message&, const chat_message&) = default;
 };
 
-// Appends the docs/events.md JSON, fields in docs/events.md order, "id" omitted when negative (unassigned):
+// Appends the docs/events.md JSON, fields in docs/events.md order, "id" omitted when negative (unassigned).
+// A message:
 //   {"id":…,"messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
-//    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"}
+//    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"
+//    [,"replyToId":…,"threadRootId":…][,"attachment":{…}][,"forwardedFrom":{…}]
+//    [,"editedAt":…,"deleted":…,"pinned":…,"replyCount":…,"lastReplyAt":…,"reactions":[…]]}
+// (the last group when `state` is set: history items). Another event:
+//   {"id":…,"event":"message.edited","messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
+//    "targetId":…[,"content":"…"][,"emoji":"…"],"createdAt":"…"}
 // No DOM, one growth of `out` in the common case. Never throws except std::bad_alloc.
 void append_json(const chat_message& message, std::string& out);
 
-// Parses and validates a message (a Kafka value, a Redis fan-out payload or a history item):
-// messageKey a UUID (stored lower case), roomId and senderId positive, senderNickname a
-// string, content a string of at most `max_content_code_points` code points, type
-// "TEXT"|"SYSTEM", createdAt an ISO-8601 timestamp; "id" optional (absent = -1, unassigned), otherwise
-// a non-negative integer. Unknown members are ignored (forward compatibility).
+// Parses and validates a room event (a Kafka value, a Redis fan-out payload, a live MESSAGE body
+// or a history item): "event" absent or a known name; messageKey a UUID (stored lower case),
+// roomId and senderId positive, senderNickname a string, createdAt an ISO-8601 timestamp; "id"
+// optional (absent = -1, unassigned), otherwise a non-negative integer.
+// message: content a string of at most `max_content_code_points` code points, type
+//   TEXT|SYSTEM|IMAGE|FILE; IMAGE and FILE need an attachment, TEXT and SYSTEM have none;
+//   replyToId/threadRootId positive when present (threadRootId only with replyToId);
+//   the state members when "deleted" is present (a history item).
+// message.edited: targetId positive, content as above and not blank.
+// message.deleted, message.pinned, message.unpinned: targetId positive.
+// reaction.added / reaction.removed: targetId positive, emoji valid (check_emoji()).
+// Unknown members are ignored (forward compatibility).
 validation_error parse_chat_message(std::string_view json, chat_message& out,
                                     std::size_t max_content_code_points = default_max_content_code_points);
+
+// 1–8 Unicode scalar values, none of them whitespace or a control/format character that would
+// hide it (SPEC §13). `field` names the member in the error.
+validation_error check_emoji(std::string_view emoji, const char* field = "emoji");
+
+// An attachment as clients send it and records carry it: url https://… (no spaces, at most
+// 2048 bytes) or /api/files/{uuid}; name 1–255 code points without control characters; size
+// >= 0; mimeType "type/subtype" (at most 127 bytes, lower-cased); width/height positive when
+// present.
+validation_error check_attachment(file_attachment& value);
 
 // SYSTEM notices of membership changes (docs/rest.md), sent by the server through the pipeline like any
 // message: sender = the member, content "<nickname> joined" / "<nickname> left". Clients

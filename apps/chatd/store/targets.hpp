@@ -1,0 +1,36 @@
+#pragma once
+// What a room event needs to know before it is published (SPEC §13): the actor's membership and
+// admin rights, the room's pin count and the target message, in one query; and the message a
+// forward copies. Shared by the REST API and the STOMP gateway; runs on db_pool workers only.
+#include "core/event_rules.hpp"
+#include "store/error.hpp"
+#include "store/session.hpp"
+
+#include <chat/proto/message.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace chat::store {
+
+// The context of an event by `user_id` in `room_id` on message `target_id` (0: none, e.g. a
+// plain message). A target of another room is reported as absent.
+//
+// A message is in the store only once the persistence consumer wrote it, which can be a little
+// after its sender saw it live. When the target is absent but may simply not be stored yet (its
+// id is above the room's newest stored id), the query is repeated every 20 ms for up to
+// `wait_for_pending` (default 500 ms) before answering "absent". This blocks the calling db_pool
+// worker for at most that long.
+result<chatd::target_context> load_target_context(
+    session& db, std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
+    std::chrono::milliseconds wait_for_pending = std::chrono::milliseconds(500));
+
+// The message `message_id` of `room_id` as a forward copies it (type, content, attachment,
+// sender's nickname), when `user_id` is a member of that room and the message exists, is not
+// deleted and is not a SYSTEM message; nullopt otherwise (the caller answers 404 either way,
+// so that a forward does not reveal another room's messages).
+result<std::optional<proto::chat_message>> load_forward_source(session& db, std::int64_t room_id,
+                                                               std::int64_t message_id, std::int64_t user_id);
+
+}  // namespace chat::store
