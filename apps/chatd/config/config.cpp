@@ -359,6 +359,11 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("SEND_TIMEOUT"))
       ->check(duration_validator())
       ->capture_default_str();
+  std::string edit_window = "48h";
+  app.add_option("--edit-window", edit_window, "How long after sending a message its sender may edit it")
+      ->envname(env("EDIT_WINDOW"))
+      ->check(duration_validator())
+      ->capture_default_str();
   // admission control (docs/stomp.md "Overload")
   std::string admission_timeout = "5s", admission_target_delay = "300ms";
   app.add_option("--max-inflight-sends", cfg.max_inflight_sends,
@@ -461,6 +466,22 @@ parse_outcome parse_config(int argc, const char* const* argv) {
             return parse_ip_networks(list, bad) ? std::string{} : "not an IP address or CIDR network: '" + bad + "'";
           },
           "ADDRESS[/PREFIX],..."));
+
+  std::string file_retention = "24h", file_cleanup_interval = "10m";
+  app.add_option("--max-file-bytes", cfg.max_file_bytes, "Largest upload (POST /api/files); larger ones get 413")
+      ->envname(env("MAX_FILE_BYTES"))
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{512} * 1024 * 1024))
+      ->capture_default_str();
+  app.add_option("--file-retention", file_retention,
+                 "Uploads no message refers to are removed once they are this old")
+      ->envname(env("FILE_RETENTION"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--file-cleanup-interval", file_cleanup_interval,
+                 "How often each node removes old unreferenced uploads")
+      ->envname(env("FILE_CLEANUP_INTERVAL"))
+      ->check(duration_validator())
+      ->capture_default_str();
 
   app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")
       ->envname(env("ROLES"))
@@ -569,6 +590,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   }
   if (cfg.send_timeout.count() < 100) return fail("--send-timeout (CHATD_SEND_TIMEOUT): must be at least 100ms");
   cfg.admission_timeout = ms_of(admission_timeout);
+  cfg.edit_window = ms_of(edit_window);
   cfg.admission_target_delay = ms_of(admission_target_delay);
   if (cfg.admission_timeout.count() < 10) {
     return fail("--admission-timeout (CHATD_ADMISSION_TIMEOUT): must be at least 10ms");
@@ -582,6 +604,12 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       cfg.heartbeat_receive_ms = static_cast<std::uint32_t>(std::stoul(heartbeat.substr(comma + 1)));
     }
     if (!ok) return fail("--heartbeat (CHATD_HEARTBEAT): expected send-ms,receive-ms such as 10000,10000");
+  }
+
+  cfg.file_retention = std::chrono::duration_cast<std::chrono::seconds>(ms_of(file_retention));
+  cfg.file_cleanup_interval = ms_of(file_cleanup_interval);
+  if (cfg.file_cleanup_interval.count() < 100) {
+    return fail("--file-cleanup-interval (CHATD_FILE_CLEANUP_INTERVAL): must be at least 100ms");
   }
 
   std::string bad_role;
