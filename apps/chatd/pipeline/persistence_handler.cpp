@@ -1,6 +1,10 @@
 #include "pipeline/persistence_handler.hpp"
 
+#include "pipeline/event_fold.hpp"
+
 #include <chat/log/log.hpp>
+
+#include <algorithm>
 
 namespace chat::chatd::pipeline {
 
@@ -12,13 +16,20 @@ std::string first_line(std::string_view what) {
   return s;
 }
 
+const proto::chat_message& records_by_index(const std::vector<message_record>& records, std::size_t index) {
+  const auto it = std::lower_bound(records.begin(), records.end(), index,
+                                   [](const message_record& r, std::size_t i) { return r.index < i; });
+  return it->message;
+}
+
 unread_entry entry_of(const store::unread_change& c) {
   return {c.room_id, c.user_id, c.unread_count, c.last_read_message_id, c.version};
 }
 
 }  // namespace
 
-persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records) {
+persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records,
+                               const store::event_folder& fold) {
   persist_report report;
   std::vector<store::message_row> rows;
   rows.reserve(records.size());
@@ -37,17 +48,24 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
                                  "sender " + std::to_string(r.message.sender_id) + " does not exist"});
     }
     report.inserted += s.inserted;
+    report.events_new += s.events_new;
     for (const auto& c : s.unread) report.unread.push_back(entry_of(c));
+    for (const auto& d : s.events_dropped) {
+      const auto& r = records[first + d.row];
+      report.dropped.push_back({r.index, r.partition, r.offset, d.reason});
+    }
   };
   auto infra = [&report](const store::error& e) {
     report.infra_error = "postgres: " + first_line(e.message);
     report.failures.clear();
     report.unread.clear();
     report.inserted = 0;
+    report.events_new = 0;
+    report.dropped.clear();
     return report;
   };
 
-  const auto all = writer.persist(rows);
+  const auto all = writer.persist(rows, fold);
   if (all) {
     take(*all, 0);
     return report;
@@ -60,7 +78,7 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
                                                                             {"partition", rows.front().partition},
                                                                             {"offset", rows.front().offset}});
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto one = writer.persist(std::span(&rows[i], 1));
+    const auto one = writer.persist(std::span(&rows[i], 1), fold);
     if (one) {
       take(*one, i);
       continue;
@@ -78,6 +96,7 @@ persistence_handler::persistence_handler(const config& cfg)
 
 persistence_handler::persistence_handler(const config& cfg, std::unique_ptr<store::message_writer> writer)
     : max_content_chars_(cfg.max_content_chars),
+      edit_window_(cfg.edit_window),
       writer_(std::move(writer)),
       redis_(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.dependency_timeout) {}
 
@@ -99,14 +118,32 @@ batch_outcome persistence_handler::handle(std::span<const kafka::record> batch) 
   const std::size_t repeated_in_batch = keep_first_of_each_key(records);
   if (records.empty()) return outcome;
 
-  auto report = persist_records(*writer_, records);
+  const auto edit_window = edit_window_;
+  const store::event_folder fold = [edit_window](std::span<const proto::chat_message* const> events,
+                                                 std::span<const store::event_target> targets) {
+    return fold_events(events, targets, edit_window);
+  };
+  auto report = persist_records(*writer_, records, fold);
   if (report.infra_error) return batch_outcome::infra(std::move(*report.infra_error));
   const std::size_t refused = report.failures.size();
   outcome.failures.insert(outcome.failures.end(), std::make_move_iterator(report.failures.begin()),
                           std::make_move_iterator(report.failures.end()));
   cache_updates_ = std::move(report.unread);
+  // Dropped events are stored (room_events.applied = false), not poison: the rules worked.
+  for (const auto& d : report.dropped) {
+    const auto& m = records_by_index(records, d.index);
+    log::info("room event dropped", {{"reason", std::string(d.reason)},
+                                     {"event", std::string(proto::to_string(m.event))},
+                                     {"partition", d.partition},
+                                     {"offset", d.offset},
+                                     {"room_id", m.room_id},
+                                     {"target_id", m.target_id},
+                                     {"sender_id", m.sender_id}});
+  }
   stats_.inserted.fetch_add(report.inserted, std::memory_order_relaxed);
-  stats_.duplicates.fetch_add(repeated_in_batch + (records.size() - refused - report.inserted),
+  stats_.events_applied.fetch_add(report.events_new - report.dropped.size(), std::memory_order_relaxed);
+  stats_.events_dropped.fetch_add(report.dropped.size(), std::memory_order_relaxed);
+  stats_.duplicates.fetch_add(repeated_in_batch + (records.size() - refused - report.inserted - report.events_new),
                               std::memory_order_relaxed);
   return outcome;
 }

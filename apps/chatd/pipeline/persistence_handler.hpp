@@ -1,17 +1,24 @@
 #pragma once
 // Consumer group chat-persistence (docs/architecture.md, docs/schema.md): chat.messages -> PostgreSQL.
 //
-// Per batch, in ONE transaction (store::message_writer; the SQL is in store/):
-//   1. which rooms and senders of the batch exist (a message of an unknown room or sender
+// Per batch, in ONE transaction (store::message_writer; the SQL is in store/), a fixed
+// number of statements however many records (docs/pipeline.md):
+//   1. which rooms and senders of the batch exist (a record of an unknown room or sender
 //      is poison);
-//   2. INSERT all messages from unnest() arrays ... ON CONFLICT (message_key) DO NOTHING
-//      RETURNING the rows actually inserted (a messageKey seen before, e.g. a client retry
-//      or a redelivery, inserts nothing: the first record's id wins);
+//   2. INSERT the `message` events from unnest() arrays ... ON CONFLICT (message_key) DO
+//      NOTHING RETURNING the rows actually inserted (a messageKey seen before, e.g. a client
+//      retry or a redelivery, inserts nothing: the first record's id wins); the thread roots
+//      of the inserted replies get their reply_count and last_reply_at;
 //   3. lock the member rows of the rooms that got new messages, in (room, user) order,
 //      then one UPDATE adds to every other member's unread_count the new messages after
 //      their last_read_message_id (read receipts lock the same rows, so the two never
-//      lose each other's changes);
-//   4. COMMIT.
+//      lose each other's changes). Only `message` events count as unread;
+//   4. INSERT the other room events into room_events ON CONFLICT (message_key) DO NOTHING
+//      RETURNING the new ones, load their targets' state in one query, fold the new events in
+//      partition order (pipeline/event_fold.hpp: --edit-window, delete is terminal, net
+//      reactions, at most 3 pins) and write the result set-based; events the fold drops
+//      stay with applied = false and are logged here at info, never dead-lettered;
+//   5. COMMIT.
 // Then the loop commits the Kafka offsets, then after_commit() writes the new unread
 // counts to the Redis cache (unread_cache.hpp).
 //
@@ -27,10 +34,12 @@
 #include "store/message_writer.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chat::chatd::pipeline {
@@ -41,17 +50,29 @@ struct persist_report {
   std::vector<record_failure> failures;    // records refused (poison), by batch index
   std::size_t inserted = 0;
   std::vector<unread_entry> unread;  // for the unread cache, after the Kafka commit
+  std::size_t events_new = 0;        // rows new in room_events (applied or dropped)
+  struct dropped_event {
+    std::size_t index = 0;  // batch position
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::string_view reason;  // pipeline/event_fold.hpp
+  };
+  std::vector<dropped_event> dropped;  // new events the fold dropped (room_events.applied = false)
 };
 
 // The store half of a batch: `records` (decoded, one per messageKey) in one write; when
 // the database refuses the batch because of some record's data, record by record, so only
 // the offending records become poison. Any other failure is an infrastructure failure.
 // Precondition: `records` is not empty.
-persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records);
+// `fold` folds the new room events (pipeline/event_fold.hpp).
+persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records,
+                               const store::event_folder& fold);
 
 struct persistence_stats {
-  std::atomic<std::uint64_t> inserted{0};    // new rows in messages
-  std::atomic<std::uint64_t> duplicates{0};  // records whose messageKey was already stored
+  std::atomic<std::uint64_t> inserted{0};        // new rows in messages
+  std::atomic<std::uint64_t> duplicates{0};      // records whose messageKey was already stored
+  std::atomic<std::uint64_t> events_applied{0};  // new rows in room_events that took effect
+  std::atomic<std::uint64_t> events_dropped{0};  // new rows in room_events the fold dropped
 };
 
 class persistence_handler final : public batch_handler {
@@ -68,6 +89,7 @@ class persistence_handler final : public batch_handler {
 
  private:
   std::size_t max_content_chars_;
+  std::chrono::milliseconds edit_window_;
   std::unique_ptr<store::message_writer> writer_;
   redis::client redis_;
   unread_cache cache_;

@@ -10,9 +10,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chat::store {
@@ -30,7 +33,7 @@ struct unread_change {
   friend bool operator==(const unread_change&, const unread_change&) = default;
 };
 
-// ---- chat.messages -> messages ------------------------------------------------------------
+// ---- chat.messages -> messages, room_events ----------------------------------------------
 
 struct message_row {
   const proto::chat_message* message = nullptr;  // message->id is set; outlives the call
@@ -38,21 +41,94 @@ struct message_row {
   std::int64_t offset = 0;
 };
 
+// What the store knows about the target of a room event (SPEC §13) when a batch's new events
+// are folded: the parts of the message the rules a race can change look at.
+struct event_target {
+  std::int64_t id = 0;
+  std::int64_t room_id = 0;
+  std::int64_t sender_id = 0;
+  proto::message_type type = proto::message_type::text;
+  bool deleted = false;
+  std::int64_t created_at_ms = 0;
+  bool pinned = false;
+  int room_pin_count = 0;  // pinned messages of the target's room
+
+  friend bool operator==(const event_target&, const event_target&) = default;
+};
+
+// A new event the fold did not apply, and why (a word, for the log line).
+struct dropped_event {
+  std::size_t position = 0;  // in the events given to the fold
+  std::string_view reason;
+};
+
+// What a batch's new events change, as set-based writes (pipeline/event_fold computes it).
+struct event_effects {
+  struct message_update {
+    std::int64_t id = 0;
+    std::string content;                       // the new content; "" when deleted
+    std::optional<std::int64_t> edited_at_ms;  // set by an applied edit
+    bool deleted = false;                      // tombstone: attachment, file, preview, reactions and pin go
+    friend bool operator==(const message_update&, const message_update&) = default;
+  };
+  struct reaction {
+    std::int64_t message_id = 0;
+    std::string emoji;
+    std::int64_t user_id = 0;
+    std::int64_t event_id = 0;  // reactions_added: the event that added it
+    friend bool operator==(const reaction&, const reaction&) = default;
+  };
+  struct pin {
+    std::int64_t room_id = 0;
+    std::int64_t message_id = 0;
+    std::int64_t pinned_by = 0;
+    std::int64_t pinned_at_ms = 0;
+    friend bool operator==(const pin&, const pin&) = default;
+  };
+
+  std::vector<message_update> messages;  // at most one per message
+  // Rows of message_reactions to delete (event_id unused), then rows to insert (ON CONFLICT DO
+  // NOTHING: a reaction already there keeps its first event). A reaction removed and added
+  // again within the batch is in both.
+  std::vector<reaction> reactions_removed;
+  std::vector<reaction> reactions_added;
+  std::vector<std::int64_t> unpinned;  // message ids whose room_pins row goes (unpinned or deleted)
+  std::vector<pin> pinned;
+  std::vector<dropped_event> dropped;  // room_events.applied = false
+};
+
+// Folds `events` (the batch's room events that were new in room_events, in partition order)
+// into the state `targets` (one per existing target; a target absent from it does not exist).
+using event_folder = std::function<event_effects(std::span<const proto::chat_message* const> events,
+                                                 std::span<const event_target> targets)>;
+
 struct persisted {
   std::vector<std::size_t> unknown_room;  // positions in the rows given to persist()
   std::vector<std::size_t> unknown_sender;
   std::size_t inserted = 0;           // rows new in messages (a messageKey seen before inserts none)
   std::vector<unread_change> unread;  // members whose unread count grew
+  // Room events: rows new in room_events (a messageKey seen before applies nothing), and of
+  // those the ones the fold dropped, with their reasons (for the log, after the commit).
+  std::size_t events_new = 0;
+  struct dropped {
+    std::size_t row = 0;  // position in the rows given to persist()
+    std::string_view reason;
+  };
+  std::vector<dropped> events_dropped;
 };
 
 class message_writer {
  public:
   virtual ~message_writer() = default;
-  // One transaction: which rooms and senders exist, the INSERT of the rest (ON CONFLICT
-  // (message_key) DO NOTHING), then the unread counts of the other members. An error rolls
-  // everything back; error::about_the_data() tells a refused value from a failure worth
-  // retrying. Precondition: `rows` is not empty.
-  virtual result<persisted> persist(std::span<const message_row> rows) = 0;
+  // One transaction: which rooms and senders exist; the INSERT of the `message` events
+  // (ON CONFLICT (message_key) DO NOTHING), the reply counts of the thread roots that got
+  // replies and the unread counts of the other members; the INSERT of the other events into
+  // room_events (ON CONFLICT (message_key) DO NOTHING RETURNING the new ones), one query for
+  // the state of their targets, `fold` over the new ones, and the folded effects written
+  // set-based. A fixed number of statements however many rows. An error rolls everything
+  // back; error::about_the_data() tells a refused value from a failure worth retrying.
+  // Precondition: `rows` is not empty.
+  virtual result<persisted> persist(std::span<const message_row> rows, const event_folder& fold) = 0;
 };
 
 // ---- chat.read-receipts -> chat_room_members ----------------------------------------------

@@ -1,6 +1,7 @@
 // The consumers' batch policy against fake store writers: what becomes poison, what is an
 // infrastructure failure, and which unread counts go to the cache. The SQL itself is tested
 // end to end (tests/integration/test_pipeline_consumers.py).
+#include "pipeline/event_fold.hpp"
 #include "pipeline/persistence_handler.hpp"
 #include "pipeline/receipts_handler.hpp"
 
@@ -33,7 +34,11 @@ class fake_message_writer final : public store::message_writer {
   int fail_from = -1;
   std::vector<std::vector<std::string>> calls;  // contents per call
 
-  store::result<store::persisted> persist(std::span<const store::message_row> rows) override {
+  std::vector<store::event_target> targets;  // what the fold sees
+  std::set<std::string> seen_events;         // messageKeys of room_events rows
+
+  store::result<store::persisted> persist(std::span<const store::message_row> rows,
+                                          const store::event_folder& fold) override {
     std::vector<std::string> contents;
     for (const auto& r : rows) contents.push_back(r.message->content);
     calls.push_back(contents);
@@ -44,16 +49,28 @@ class fake_message_writer final : public store::message_writer {
       }
     }
     store::persisted out;
+    std::vector<const proto::chat_message*> events;
+    std::vector<std::size_t> event_rows;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const auto& m = *rows[i].message;
       if (!rooms.contains(m.room_id)) {
         out.unknown_room.push_back(i);
       } else if (!users.contains(m.sender_id)) {
         out.unknown_sender.push_back(i);
+      } else if (m.event != proto::event_kind::message) {
+        if (seen_events.insert(m.message_key).second) {
+          events.push_back(&m);
+          event_rows.push_back(i);
+        }
       } else {
         ++out.inserted;
         out.unread.push_back({m.room_id, 8, static_cast<std::int64_t>(out.inserted), 0, m.id});
       }
+    }
+    if (!events.empty()) {
+      out.events_new = events.size();
+      for (const auto& d : fold(events, targets).dropped)
+        out.events_dropped.push_back({event_rows[d.position], d.reason});
     }
     return out;
   }
@@ -65,16 +82,30 @@ message_record record(std::size_t index, std::int64_t room, std::string content,
   r.partition = 0;
   r.offset = static_cast<std::int64_t>(index);
   r.message.id = static_cast<std::int64_t>(100 + index);
+  r.message.message_key = "key-" + std::to_string(index);
   r.message.room_id = room;
   r.message.sender_id = sender;
   r.message.content = std::move(content);
   return r;
 }
 
+message_record event(std::size_t index, std::int64_t room, proto::event_kind kind, std::int64_t target) {
+  auto r = record(index, room, kind == proto::event_kind::edited ? "new text" : "");
+  r.message.event = kind;
+  r.message.target_id = target;
+  return r;
+}
+
+// Folds like the consumer (pipeline/event_fold.hpp) with a 48 h edit window.
+const store::event_folder fold = [](std::span<const proto::chat_message* const> events,
+                                    std::span<const store::event_target> targets) {
+  return fold_events(events, targets, std::chrono::hours(48));
+};
+
 TEST(persist_records, one_write_for_the_batch_and_unknown_rooms_and_senders_are_poison) {
   fake_message_writer writer;
   const std::vector<message_record> records{record(0, 1, "a"), record(2, 9, "b"), record(3, 2, "c", 5)};
-  const auto report = persist_records(writer, records);
+  const auto report = persist_records(writer, records, fold);
   ASSERT_FALSE(report.infra_error);
   EXPECT_EQ(writer.calls.size(), 1u);
   ASSERT_EQ(report.failures.size(), 2u);
@@ -95,7 +126,7 @@ TEST(persist_records, a_batch_refused_for_its_data_is_stored_record_by_record) {
   writer.refused = {"bad"};
   const std::vector<message_record> records{record(0, 1, "a"), record(1, 1, "bad"), record(4, 9, "c"),
                                             record(5, 2, "d")};
-  const auto report = persist_records(writer, records);
+  const auto report = persist_records(writer, records, fold);
   ASSERT_FALSE(report.infra_error);
   ASSERT_EQ(writer.calls.size(), 5u);  // the batch, then each record alone
   EXPECT_EQ(writer.calls[2], std::vector<std::string>{"bad"});
@@ -113,7 +144,7 @@ TEST(persist_records, a_batch_refused_for_its_data_is_stored_record_by_record) {
 TEST(persist_records, a_lost_connection_fails_the_whole_batch) {
   fake_message_writer writer;
   writer.fail_from = 0;
-  const auto report = persist_records(writer, {record(0, 1, "a"), record(1, 9, "b")});
+  const auto report = persist_records(writer, {record(0, 1, "a"), record(1, 9, "b")}, fold);
   ASSERT_TRUE(report.infra_error);
   EXPECT_EQ(*report.infra_error, "postgres: server closed the connection unexpectedly");
   EXPECT_TRUE(report.failures.empty());
@@ -125,11 +156,47 @@ TEST(persist_records, a_lost_connection_while_storing_one_by_one_drops_what_was_
   fake_message_writer writer;
   writer.refused = {"bad"};
   writer.fail_from = 2;  // the batch and the first record answer, then the database goes
-  const auto report = persist_records(writer, {record(0, 1, "a"), record(1, 1, "bad"), record(2, 1, "c")});
+  const auto report = persist_records(writer, {record(0, 1, "a"), record(1, 1, "bad"), record(2, 1, "c")}, fold);
   ASSERT_TRUE(report.infra_error);
   EXPECT_TRUE(report.failures.empty());
   EXPECT_TRUE(report.unread.empty());  // the loop redelivers the batch; the cache waits for it
   EXPECT_EQ(report.inserted, 0u);
+}
+
+TEST(persist_records, dropped_events_are_reported_with_their_batch_position_and_are_not_poison) {
+  fake_message_writer writer;
+  writer.targets = {{.id = 50, .room_id = 1, .sender_id = 7, .deleted = true, .created_at_ms = 0}};
+  auto edit = event(3, 1, proto::event_kind::edited, 50);
+  edit.partition = 4;
+  edit.offset = 77;
+  const std::vector<message_record> records{record(0, 1, "a"), event(2, 1, proto::event_kind::reaction_added, 99),
+                                            edit};
+  const auto report = persist_records(writer, records, fold);
+  ASSERT_FALSE(report.infra_error);
+  EXPECT_TRUE(report.failures.empty());
+  EXPECT_EQ(report.inserted, 1u);
+  EXPECT_EQ(report.events_new, 2u);
+  ASSERT_EQ(report.dropped.size(), 2u);
+  EXPECT_EQ(report.dropped[0].index, 2u);
+  EXPECT_EQ(report.dropped[0].reason, "no_target");
+  EXPECT_EQ(report.dropped[1].index, 3u);
+  EXPECT_EQ(report.dropped[1].partition, 4);
+  EXPECT_EQ(report.dropped[1].offset, 77);
+  EXPECT_EQ(report.dropped[1].reason, "deleted");
+  EXPECT_EQ(report.unread.size(), 1u);  // only the message counts as unread
+}
+
+TEST(persist_records, dropped_events_found_record_by_record_keep_their_positions) {
+  fake_message_writer writer;
+  writer.refused = {"bad"};
+  const std::vector<message_record> records{record(0, 1, "bad"), event(1, 1, proto::event_kind::pinned, 99)};
+  const auto report = persist_records(writer, records, fold);
+  ASSERT_FALSE(report.infra_error);
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_EQ(report.failures[0].index, 0u);
+  ASSERT_EQ(report.dropped.size(), 1u);
+  EXPECT_EQ(report.dropped[0].index, 1u);
+  EXPECT_EQ(report.events_new, 1u);
 }
 
 // Members: (room 1, users 7 and 8). Refuses any write with a mark of `refused_room`.
