@@ -39,6 +39,16 @@ def env(stack, tmp_path_factory):
         isolate_ids(database)
         wait_assigned(node)
         out = KafkaOut(stack)
+        # The record at partition 0, offset 0 has message id 0, which no event can name
+        # (targetId and replyToId must be > 0): take that position with a message no test targets.
+        users = [create_user(database) for _ in range(2)]
+        first = out.message(create_room(database, users), users[0], "first", partition=0)
+        out.flush([first])
+
+        def first_stored():
+            with psycopg.connect(database) as conn:
+                return conn.execute("SELECT 1 FROM messages WHERE message_key = %s", (first["key"],)).fetchone()
+        wait_for(first_stored, 60, what="first stored")
         yield database, node, out
         out.producer.flush(10)
     finally:
