@@ -20,7 +20,8 @@ from confluent_kafka import Consumer
 
 from chatlib import create_room, create_user, message_id
 from conftest import Chatd, wait_for
-from test_pipeline_consumers import KafkaOut, iso_ms, isolate_ids, log_lines, members, redis_client, wait_assigned
+from test_pipeline_consumers import (KafkaOut, Subscriber, iso_ms, isolate_ids, log_lines, members, redis_client,
+                                     wait_assigned)
 
 MESSAGES = "chat.messages"
 DLT = "chat.messages.dlt"
@@ -165,9 +166,10 @@ def dlt_keys(bootstrap: str) -> set[str]:
 # ---------------------------------------------------------------------------- edits, exactly once
 
 
-def test_edits_apply_once_per_message_key_and_the_rules_drop_what_a_race_allows(env):
+def test_edits_apply_once_per_message_key_and_the_rules_drop_what_a_race_allows(env, stack):
     room = Room(env)
     a, b, _ = room.users
+    sub = Subscriber(stack, [room.id])
     m = room.stored(room.message(a, "original"))
     old = room.stored(room.message(a, "old", created_ms=now_ms() - 49 * HOUR_MS))
 
@@ -193,6 +195,20 @@ def test_edits_apply_once_per_message_key_and_the_rules_drop_what_a_race_allows(
                if l.get("room_id") == room.id}
     assert {(foreign["offset"], "not_sender"), (late["offset"], "edit_window_closed")} <= reasons
     assert dead_lettered(room.node, [edit, again, foreign, late]) == []
+
+    # chat-broadcast delivers events live like messages, once per messageKey, with their id;
+    # it does not apply the rules (a dropped event is delivered too: history has the outcome).
+    try:
+        wait_for(lambda: len(sub.keys_in_order(room.id)) >= 6, 30, what="published")
+        got = sub.by_key()
+        assert len(got[edit_key]) == 1, "the repeated messageKey is published once"
+        body = got[edit_key][0][1]
+        assert (body["event"], body["id"], body["targetId"], body["content"]) == (
+            "message.edited", room.id_of(edit), m, "edited once")
+        assert "type" not in body
+        assert got[foreign["key"]][0][1]["event"] == "message.edited"
+    finally:
+        sub.close()
 
 
 # ---------------------------------------------------------------------------- deletes
