@@ -31,6 +31,10 @@ int password_workers_of(const config& cfg) {
 // address_rate_limiter for what happens past it.
 constexpr std::size_t max_tracked_addresses = 100000;
 
+// What a multipart/form-data upload may carry besides its file: boundaries, part headers,
+// small text fields.
+constexpr std::size_t multipart_envelope_bytes = 64 * 1024;
+
 }  // namespace
 
 auth::password_cost password_cost_of(std::string_view name) {
@@ -49,6 +53,7 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
       dummy_hash_(make_dummy_hash(password_cost_)),
       login_failure_limit_(cfg.login_failure_limit),
       login_failure_window_(cfg.login_failure_window),
+      max_file_bytes_(cfg.max_file_bytes),
       pool_(pool),
       log_(log),
       trusted_proxies_(cfg.trusted_proxies),
@@ -70,20 +75,23 @@ void rest_api::add_public(http::router& routes, http::verb method, const char* p
              });
 }
 
-void rest_api::add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h) {
-  routes.add(method, pattern,
-             [this, h](const http::request& req, const http::path_params& params, http::responder respond) {
-               auto outcome = authenticate(req, jwt_secret_, now_unix_s());
-               if (!outcome.who) {
-                 // The path only: a query string may carry a token (?access_token=...).
-                 const std::string_view target = req.target();
-                 log::debug("request refused: unauthenticated",
-                            {{"path", target.substr(0, target.find('?'))}, {"reason", outcome.detail.message()}});
-                 respond(unauthorized(outcome.failure));
-                 return;
-               }
-               (this->*h)(req, params, *outcome.who, std::move(respond));
-             });
+void rest_api::add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h,
+                          std::size_t max_body_bytes) {
+  routes.add(
+      method, pattern,
+      [this, h](const http::request& req, const http::path_params& params, http::responder respond) {
+        auto outcome = authenticate(req, jwt_secret_, now_unix_s());
+        if (!outcome.who) {
+          // The path only: a query string may carry a token (?access_token=...).
+          const std::string_view target = req.target();
+          log::debug("request refused: unauthenticated",
+                     {{"path", target.substr(0, target.find('?'))}, {"reason", outcome.detail.message()}});
+          respond(unauthorized(outcome.failure));
+          return;
+        }
+        (this->*h)(req, params, *outcome.who, std::move(respond));
+      },
+      max_body_bytes);
 }
 
 void rest_api::register_routes(http::router& routes) {
@@ -104,6 +112,10 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::get, "/api/rooms/{id}/messages", &rest_api::history);
   add_authed(routes, verb::post, "/api/rooms/{id}/read", &rest_api::mark_read);
   add_authed(routes, verb::get, "/api/rooms/{id}/unread", &rest_api::unread);
+
+  // A multipart body may exceed --max-file-bytes by its envelope; its file part may not.
+  add_authed(routes, verb::post, "/api/files", &rest_api::upload_file, max_file_bytes_ + multipart_envelope_bytes);
+  add_authed(routes, verb::get, "/api/files/{id}", &rest_api::download_file);
 }
 
 std::string rest_api::issue_token(std::int64_t user_id, const std::string& email) const {

@@ -65,7 +65,9 @@ class rest_api {
 
   void add_public(http::router& routes, http::verb method, const char* pattern, public_handler h);
   // The handler runs only for a valid bearer token; anything else is answered 401.
-  void add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h);
+  // `max_body_bytes`: the route's own body limit (0: the server's, 64 KiB).
+  void add_authed(http::router& routes, http::verb method, const char* pattern, authed_handler h,
+                  std::size_t max_body_bytes = 0);
 
   // accounts (accounts_routes.cpp)
   // False after answering 429 when the request's client address is over --auth-rate-limit.
@@ -99,6 +101,12 @@ class rest_api {
   void unread(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void online(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
+  // files (files_routes.cpp)
+  void upload_file(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+  void download_file(const http::request& req, const http::path_params& params, const caller& who,
+                     http::responder respond);
+
   std::string issue_token(std::int64_t user_id, const std::string& email) const;
   // proto::membership_notice ("<nickname> joined" / "<nickname> left") through the log. Best
   // effort: a failure is logged, the caller's answer does not depend on it. The gateway ends
@@ -112,6 +120,7 @@ class rest_api {
   const std::string dummy_hash_;
   const int login_failure_limit_;  // 0: no limit
   const std::chrono::seconds login_failure_window_;
+  const std::size_t max_file_bytes_;  // --max-file-bytes
   store::db_pool& pool_;
   message_log& log_;
   std::function<void()> room_created_;

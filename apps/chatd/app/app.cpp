@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include "api/file_sweeper.hpp"
 #include "api/rest_api.hpp"
 #include "core/admission_gate.hpp"
 #include "gateway/gateway.hpp"
@@ -163,6 +164,8 @@ struct app::impl {
 
   // ---- REST (api/) ----
   std::unique_ptr<api::rest_api> rest;  // the docs/rest.md routes; uses pool and kafka_log
+  // Removes old unreferenced uploads (docs/rest.md "Files"), on every node.
+  std::shared_ptr<api::file_sweeper> file_sweeper;
 
   explicit impl(config c) : cfg(std::move(c)), ioc(cfg.io_threads) {}
   // The health thread runs checks that read the consumers, the gateway and the pool. Members
@@ -286,6 +289,7 @@ struct app::impl {
     // A few seconds before the overall deadline: a retried batch may still be in a
     // connect attempt when its deadline passes, and the rest of the shutdown follows.
     if (consumers) consumers->stop(std::max(clock::now(), deadline - std::chrono::seconds(3)));
+    if (file_sweeper) file_sweeper->stop();
     // Scrapes are served until here: the drain above shows on /metrics.
     metrics_server->stop();
     ioc.stop();
@@ -455,6 +459,9 @@ int app::run() {
   s.metrics_registry.on_collect(
       [&s] { s.metrics.password_queue_depth.set(static_cast<double>(s.rest->password_queue_depth())); });
   s.rest->register_routes(s.routes);
+  s.file_sweeper =
+      std::make_shared<api::file_sweeper>(s.ioc.get_executor(), *s.pool, cfg.file_cleanup_interval, cfg.file_retention);
+  s.file_sweeper->start();
 
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;

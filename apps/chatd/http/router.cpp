@@ -39,8 +39,8 @@ response error_response(status st, std::string_view code, std::string_view messa
   return json_response(st, proto::error_body(code, message));
 }
 
-void router::add(verb method, std::string pattern, handler h) {
-  route r{method, std::move(pattern), {}, std::move(h)};
+void router::add(verb method, std::string pattern, handler h, std::size_t max_body_bytes) {
+  route r{method, std::move(pattern), {}, std::move(h), max_body_bytes};
   for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
@@ -51,6 +51,16 @@ std::vector<std::string_view> router::patterns() const {
     if (std::find(out.begin(), out.end(), r.pattern) == out.end()) out.emplace_back(r.pattern);
   }
   return out;
+}
+
+std::size_t router::body_limit(verb method, std::string_view target) const {
+  const auto path = split_path(target);
+  for (const auto& r : routes_) {
+    path_params params;
+    if (!match(r, path, params)) continue;
+    if (r.method == method || (method == verb::head && r.method == verb::get)) return r.max_body_bytes;
+  }
+  return 0;
 }
 
 bool router::match(const route& r, const std::vector<std::string_view>& path, path_params& params) {

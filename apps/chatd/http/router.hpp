@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -46,14 +47,20 @@ inline constexpr std::string_view unmatched_route = "unmatched";
 
 class router {
  public:
-  // Before the server starts; the router is read-only once requests arrive.
-  void add(verb method, std::string pattern, handler h);
+  // Before the server starts; the router is read-only once requests arrive. `max_body_bytes`
+  // (0: the server's server_limits::max_body_bytes) is this route's own body limit, e.g. for
+  // uploads: the server reads the headers first and then allows the matched route's limit.
+  void add(verb method, std::string pattern, handler h, std::size_t max_body_bytes = 0);
   void set_cors(cors_policy cors) { cors_ = std::move(cors); }
 
   // Runs the request's handler, or answers 404/405 or a CORS preflight. Returns the
   // matched pattern (as added; valid for the router's lifetime), or unmatched_route.
   // `peer` is the connection's TCP peer, handed to the handler as path_params::peer().
   std::string_view dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const;
+
+  // The body limit of the route a request with these headers would run (its method and
+  // target; HEAD as GET), or 0 when it has none of its own or matches no route.
+  std::size_t body_limit(verb method, std::string_view target) const;
 
   // The route patterns, each once, in the order they were added.
   std::vector<std::string_view> patterns() const;
@@ -64,6 +71,7 @@ class router {
     std::string pattern;
     std::vector<std::string> segments;  // "{x}" marks a capture
     handler h;
+    std::size_t max_body_bytes = 0;  // 0: the server's default
   };
   static bool match(const route& r, const std::vector<std::string_view>& path, path_params& params);
   std::vector<route> routes_;

@@ -9,6 +9,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -89,9 +90,48 @@ class session : public std::enable_shared_from_this<session> {
  private:
   void do_read() {
     parser_.emplace();
-    parser_->body_limit(limits_.max_body_bytes);
+    // Beast would refuse a Content-Length above the limit as soon as the headers are parsed,
+    // before the route is known: the limit is set once they are (on_read_header).
+    // Not boost::none: this Beast compares a Content-Length with an empty limit as "larger".
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    body_limit_ = limits_.max_body_bytes;
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     stream_.expires_after(first_ ? limits_.request_timeout : limits_.idle_timeout);
+    // The headers first: they name the route, and a route may allow a larger body (uploads).
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read_header(ec); });
+  }
+
+  void on_read_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    // The request is arriving: a long upload is no half-open connection to evict.
+    if (first_) {
+      if (auto pending = pending_.lock()) pending->leave(*this);
+    }
+    auto& req = parser_->get();
+    if (!beast::websocket::is_upgrade(req)) {
+      if (const auto limit = routes_.body_limit(req.method(), req.target()); limit > limits_.max_body_bytes) {
+        body_limit_ = limit;
+      }
+    }
+    if (parser_->content_length() && *parser_->content_length() > body_limit_) return on_read(bhttp::error::body_limit);
+    parser_->body_limit(body_limit_);  // a chunked body is counted as it arrives
+    // "Expect: 100-continue" (curl sends it for bodies over 1 MiB): the client waits for an
+    // interim answer before it sends the body (one over the limit got 413 above instead).
+    const bool wants_continue = bhttp::token_list(req[bhttp::field::expect]).exists("100-continue");
+    if (wants_continue && !parser_->is_done()) {
+      auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(status::continue_, req.version());
+      bhttp::async_write(stream_, *interim, [self = shared_from_this(), interim](beast::error_code wec, std::size_t) {
+        if (wec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
@@ -111,7 +151,7 @@ class session : public std::enable_shared_from_this<session> {
     route_ = unmatched_route;
     if (ec == bhttp::error::body_limit) {
       return write_error_and_close(status::payload_too_large, "payload_too_large",
-                                   "request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
+                                   "request body exceeds " + std::to_string(body_limit_) + " bytes");
     }
     if (ec == bhttp::error::header_limit) {
       return write_error_and_close(status::request_header_fields_too_large, "headers_too_large",
@@ -183,6 +223,7 @@ class session : public std::enable_shared_from_this<session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // of the request being read: the server's, or its route's
   const router& routes_;
   const server_limits& limits_;
   const upgrade_handler& on_upgrade_;

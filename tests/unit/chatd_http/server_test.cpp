@@ -7,6 +7,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -44,6 +45,12 @@ struct loopback {
     routes.add(verb::get, "/api/rooms/{id}", [](const request&, const path_params&, responder respond) {
       respond(json_response(status::ok, R"({"ok":true})"));
     });
+    // Echo the body's size; the upload route allows 1 MiB, the other one the server's 64 KiB.
+    auto size_of_body = [](const request& req, const path_params&, responder respond) {
+      respond(json_response(status::ok, std::to_string(req.body().size())));
+    };
+    routes.add(verb::post, "/api/rooms/{id}", size_of_body);
+    routes.add(verb::post, "/api/files", size_of_body, 1024 * 1024);
     srv = std::make_shared<server>(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0), routes, server_limits{},
                                    std::move(on_upgrade));
     srv->on_exchange([this](const exchange& x) {
@@ -104,6 +111,51 @@ TEST(HttpServer, ARequestRefusedBeforeRoutingIsUnmatched) {
   ASSERT_TRUE(eventually([&] { return lb.snapshot().size() == 1; }));
   EXPECT_EQ(lb.snapshot()[0].route, unmatched_route);
   EXPECT_EQ(lb.snapshot()[0].status, 413u);
+}
+
+TEST(HttpServer, ARouteMayAllowALargerBody) {
+  loopback lb;
+  const std::size_t small = server_limits{}.max_body_bytes;
+  for (const std::size_t size : {std::size_t{1}, small, small + 1, std::size_t{1024 * 1024}}) {
+    request upload{verb::post, "/api/files", 11};
+    upload.body() = std::string(size, 'x');
+    const auto res = lb.send(std::move(upload));
+    EXPECT_EQ(res.result(), status::ok) << size;
+    EXPECT_EQ(res.body(), std::to_string(size));
+  }
+  request too_big{verb::post, "/api/files?name=x", 11};
+  too_big.body() = std::string(1024 * 1024 + 1, 'x');
+  EXPECT_EQ(lb.send(std::move(too_big)).result(), status::payload_too_large);
+  // Other routes keep the server's limit; bodies within it arrive whole.
+  request post{verb::post, "/api/rooms/1", 11};
+  post.body() = std::string(small, 'y');
+  const auto res = lb.send(post);
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_EQ(res.body(), std::to_string(small));
+  post.body() += 'y';
+  EXPECT_EQ(lb.send(std::move(post)).result(), status::payload_too_large);
+  EXPECT_EQ(lb.routes.body_limit(verb::post, "/api/files?x=1"), 1024u * 1024u);
+  EXPECT_EQ(lb.routes.body_limit(verb::post, "/api/rooms/1"), 0u);
+  EXPECT_EQ(lb.routes.body_limit(verb::get, "/api/files"), 0u);
+}
+
+TEST(HttpServer, ExpectContinueGetsAnInterimAnswer) {
+  loopback lb;
+  net::io_context client;
+  tcp::socket sock(client);
+  sock.connect(lb.srv->local_endpoint());
+  const std::string head =
+      "POST /api/files HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n";
+  net::write(sock, net::buffer(head));
+  std::string interim(25, '\0');
+  net::read(sock, net::buffer(interim));
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  net::write(sock, net::buffer(std::string(100000, 'z')));
+  beast::flat_buffer buf;
+  response res;
+  bhttp::read(sock, buf, res);
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_EQ(res.body(), "100000");
 }
 
 TEST(HttpServer, AnUpgradeCountsWhenItsHandlerAnswers) {
