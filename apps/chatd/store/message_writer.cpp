@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -166,17 +167,22 @@ std::string bool_array(const std::vector<bool>& values) {
   return out;
 }
 
-// The jsonb columns, as the event JSON has them (store/history.cpp reads them back).
+// The jsonb columns, as the event JSON has them (store/history.cpp reads them back). Never
+// throws on text that is not UTF-8 (the record was validated; an exception here would read as
+// an infrastructure failure and stall the partition): such bytes become U+FFFD.
+std::string dump(const nlohmann::json& doc) {
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string attachment_json(const proto::file_attachment& a) {
   nlohmann::json doc{{"url", a.url}, {"name", a.name}, {"size", a.size}, {"mimeType", a.mime_type}};
   if (a.width) doc["width"] = *a.width;
   if (a.height) doc["height"] = *a.height;
-  return doc.dump();
+  return dump(doc);
 }
 
 std::string forwarded_json(const proto::forward_origin& f) {
-  return nlohmann::json{{"roomId", f.room_id}, {"messageId", f.message_id}, {"senderNickname", f.sender_nickname}}
-      .dump();
+  return dump({{"roomId", f.room_id}, {"messageId", f.message_id}, {"senderNickname", f.sender_nickname}});
 }
 
 // The `message` events of the batch: INSERT, the thread roots' reply counts, the unread counts.
@@ -184,8 +190,7 @@ void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const st
                      persisted& out) {
   std::vector<std::int64_t> ids, room_ids, sender_ids, partitions, offsets, created, reply_to, roots;
   std::vector<std::string_view> keys, nicknames, contents, types, attachments, file_ids, forwarded;
-  std::vector<std::string> json;  // owns what `attachments`, `file_ids` and `forwarded` view
-  json.reserve(which.size() * 3);
+  std::deque<std::string> json;  // owns what `attachments`, `file_ids` and `forwarded` view (stable)
   auto own = [&json](std::string s) -> std::string_view { return json.emplace_back(std::move(s)); };
   for (const std::size_t i : which) {
     const auto& m = *rows[i].message;
