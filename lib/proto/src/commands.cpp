@@ -211,7 +211,7 @@ void append_key(const std::optional<std::string>& key, std::string& out) {
 
 validation_error read_target(const detail::json& doc, std::int64_t& room_id, std::int64_t& target_id) {
   if (auto error = detail::read_int64(doc, "roomId", 1, room_id)) return error;
-  return detail::read_int64(doc, "targetId", 1, target_id);
+  return detail::read_int64(doc, "targetId", 0, target_id);
 }
 
 }  // namespace

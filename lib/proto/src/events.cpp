@@ -101,4 +101,29 @@ validation_error parse_typing_event(std::string_view json, typing_event& out) {
   return {};
 }
 
+void append_json(const message_hidden_event& event, std::string& out) {
+  out.append(R"({"event":)");
+  append_json_string(message_hidden_event_name, out);
+  out.append(R"(,"roomId":)");
+  append_json_int(event.room_id, out);
+  out.append(R"(,"messageId":)");
+  append_json_int(event.message_id, out);
+  out.push_back('}');
+}
+
+validation_error parse_message_hidden_event(std::string_view json, message_hidden_event& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* name = nullptr;
+  if (auto error = detail::read_string(doc, "event", name)) return error;
+  if (*name != message_hidden_event_name) {
+    return detail::make_error(errc::bad_format, "event", "event must be \"message.hidden\"");
+  }
+  message_hidden_event event;
+  if (auto error = detail::read_int64(doc, "roomId", 1, event.room_id)) return error;
+  if (auto error = detail::read_int64(doc, "messageId", 0, event.message_id)) return error;
+  out = event;
+  return {};
+}
+
 }  // namespace chat::proto

@@ -399,7 +399,7 @@ validation_error read_chat_message(const json& doc, chat_message& out, std::size
   if (auto error = read_timestamp(doc, "createdAt", m.created_at_ms)) return error;
 
   if (m.event != event_kind::message) {
-    if (auto error = read_int64(doc, "targetId", 1, m.target_id)) return error;
+    if (auto error = read_int64(doc, "targetId", 0, m.target_id)) return error;
     if (has_content(m.event)) {
       if (auto error = read_string(doc, "content", text)) return error;
       if (auto error = check_max_code_points(*text, "content", max_content_code_points)) return error;

@@ -46,6 +46,13 @@ std::optional<std::int64_t> parse_typing_channel(std::string_view channel) noexc
   return parse_positive_id(channel.substr(redis_names::typing_channel_prefix.size()));
 }
 
+std::string user_channel(std::int64_t user_id) { return with_id(redis_names::user_channel_prefix, user_id); }
+
+std::optional<std::int64_t> parse_user_channel(std::string_view channel) noexcept {
+  if (!channel.starts_with(redis_names::user_channel_prefix)) return std::nullopt;
+  return parse_positive_id(channel.substr(redis_names::user_channel_prefix.size()));
+}
+
 std::string presence_key(std::int64_t user_id) { return with_id(redis_names::presence_key_prefix, user_id); }
 
 std::string unread_key(std::int64_t room_id, std::int64_t user_id) {
@@ -73,6 +80,10 @@ std::optional<destination> parse_destination(std::string_view text) noexcept {
   if (text == destinations::app_send) return destination{destination_kind::app_send, 0};
   if (text == destinations::app_read) return destination{destination_kind::app_read, 0};
   if (text == destinations::app_typing) return destination{destination_kind::app_typing, 0};
+  if (text == destinations::app_edit) return destination{destination_kind::app_edit, 0};
+  if (text == destinations::app_delete) return destination{destination_kind::app_delete, 0};
+  if (text == destinations::app_react) return destination{destination_kind::app_react, 0};
+  if (text == destinations::user_notifications) return destination{destination_kind::user_notifications, 0};
   return std::nullopt;
 }
 
@@ -91,6 +102,10 @@ std::string format_destination(const destination& d) {
     case destination_kind::app_send: return std::string(destinations::app_send);
     case destination_kind::app_read: return std::string(destinations::app_read);
     case destination_kind::app_typing: return std::string(destinations::app_typing);
+    case destination_kind::app_edit: return std::string(destinations::app_edit);
+    case destination_kind::app_delete: return std::string(destinations::app_delete);
+    case destination_kind::app_react: return std::string(destinations::app_react);
+    case destination_kind::user_notifications: return std::string(destinations::user_notifications);
   }
   return {};
 }

@@ -91,3 +91,23 @@ TEST(TypingEvent, Validates) {
   EXPECT_TRUE(fails_with(parse_typing_event(R"({"roomId":42,"userId":7,"at":"2026-11-21T12:00:00Z"})", out),
                          errc::missing_field, "nickname"));
 }
+
+TEST(MessageHiddenEvent, SerializesAndRoundTrips) {
+  const message_hidden_event event{42, 1099511627781};
+  EXPECT_EQ(to_json(event), R"({"event":"message.hidden","roomId":42,"messageId":1099511627781})");
+  message_hidden_event back;
+  ASSERT_FALSE(parse_message_hidden_event(to_json(event), back));
+  EXPECT_EQ(back, event);
+}
+
+TEST(MessageHiddenEvent, Validates) {
+  message_hidden_event out;
+  EXPECT_TRUE(fails_with(parse_message_hidden_event(R"({"event":"message.shown","roomId":1,"messageId":2})", out),
+                         errc::bad_format, "event"));
+  EXPECT_TRUE(
+      fails_with(parse_message_hidden_event(R"({"roomId":1,"messageId":2})", out), errc::missing_field, "event"));
+  EXPECT_TRUE(fails_with(parse_message_hidden_event(R"({"event":"message.hidden","roomId":0,"messageId":2})", out),
+                         errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse_message_hidden_event(R"({"event":"message.hidden","roomId":1})", out),
+                         errc::missing_field, "messageId"));
+}

@@ -54,6 +54,10 @@ TEST(Names, RedisKeysAndChannels) {
   EXPECT_EQ(parse_room_channel("chat:room:042"), std::nullopt);
   EXPECT_EQ(parse_room_channel("chat:presence"), std::nullopt);
   EXPECT_EQ(parse_room_channel("chat:room:4:2"), std::nullopt);
+  EXPECT_EQ(user_channel(7), "chat:user:7");
+  EXPECT_EQ(parse_user_channel("chat:user:7"), 7);
+  EXPECT_EQ(parse_user_channel("chat:user:07"), std::nullopt);
+  EXPECT_EQ(parse_user_channel("chat:room:7"), std::nullopt);
 }
 
 TEST(Names, DestinationBuilders) {
@@ -82,6 +86,12 @@ TEST(Names, ParsesEveryDestination) {
       {"/app/chat.send", fixed(destination_kind::app_send)},
       {"/app/chat.read", fixed(destination_kind::app_read)},
       {"/app/chat.typing", fixed(destination_kind::app_typing)},
+      {"/app/chat.edit", fixed(destination_kind::app_edit)},
+      {"/app/chat.delete", fixed(destination_kind::app_delete)},
+      {"/app/chat.react", fixed(destination_kind::app_react)},
+      {"/user/queue/notifications", fixed(destination_kind::user_notifications)},
+      {"/app/chat.edit/", std::nullopt},
+      {"/user/queue/notification", std::nullopt},
       // Invalid room ids.
       {"/topic/room.0", std::nullopt},
       {"/topic/room.-1", std::nullopt},
@@ -110,7 +120,6 @@ TEST(Names, ParsesEveryDestination) {
       {"/user/queue/errors2", std::nullopt},
       {"/queue/errors", std::nullopt},
       {"/app/chat.send ", std::nullopt},
-      {"/app/chat.delete", std::nullopt},
       {"/topic/rooms.5", std::nullopt},
       {"topic/room.5", std::nullopt},
       {"", std::nullopt},
@@ -123,7 +132,8 @@ TEST(Names, ParsesEveryDestination) {
 
 TEST(Names, FormatIsTheInverseOfParse) {
   for (const char* text : {"/topic/room.1", "/topic/room.77.typing", "/topic/presence", "/user/queue/errors",
-                           "/app/chat.send", "/app/chat.read", "/app/chat.typing"}) {
+                           "/app/chat.send", "/app/chat.read", "/app/chat.typing", "/app/chat.edit", "/app/chat.delete",
+                           "/app/chat.react", "/user/queue/notifications"}) {
     const auto parsed = parse_destination(text);
     ASSERT_TRUE(parsed) << text;
     EXPECT_EQ(format_destination(*parsed), text);

@@ -98,7 +98,7 @@ TEST(RoomEvent, EventsNeedTheirMembers) {
   EXPECT_TRUE(fails_with(parse(without(edit, "content")), errc::missing_field, "content"));
   edit["content"] = "  ";
   EXPECT_TRUE(fails_with(parse(edit.dump()), errc::bad_length, "content"));
-  edit["targetId"] = 0;
+  edit["targetId"] = -1;
   EXPECT_TRUE(fails_with(parse(edit.dump()), errc::out_of_range, "targetId"));
 
   auto react = reparse(to_json(event(event_kind::reaction_added)));

@@ -58,4 +58,20 @@ void append_json(const typing_event& event, std::string& out);
 // For relaying typing notices between nodes; roomId, userId positive, nickname a string.
 validation_error parse_typing_event(std::string_view json, typing_event& out);
 
+// Channel chat:user:{userId} and destination /user/queue/notifications (docs/stomp.md): events
+// for one user's sessions on every node. The one kind so far, delete-for-me (the user's other
+// sessions stop showing the message): {"event":"message.hidden","roomId":…,"messageId":…}
+inline constexpr std::string_view message_hidden_event_name = "message.hidden";
+
+struct message_hidden_event {
+  std::int64_t room_id = 0;
+  std::int64_t message_id = 0;
+
+  friend bool operator==(const message_hidden_event&, const message_hidden_event&) = default;
+};
+
+void append_json(const message_hidden_event& event, std::string& out);
+// "event" is "message.hidden"; roomId positive; messageId >= 0 (a message id, ids.hpp).
+validation_error parse_message_hidden_event(std::string_view json, message_hidden_event& out);
+
 }  // namespace chat::proto

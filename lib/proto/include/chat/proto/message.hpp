@@ -101,7 +101,8 @@ struct chat_message {
   std::int64_t created_at_ms = 0;          // Unix ms; "createdAt" in ISO-8601 UTC
 
   event_kind event = event_kind::message;
-  std::int64_t target_id = 0;                 // every event but "message": the message it changes (> 0)
+  std::int64_t target_id =
+      0;  // every event but "message": the message it changes (>= 0: id 0 is the first record of partition 0)
   std::int64_t reply_to_id = 0;               // message: the message it answers, 0 = none
   std::int64_t thread_root_id = 0;            // message with reply_to_id: the root of its thread (set by the server)
   std::optional<file_attachment> attachment;  // message of type IMAGE/FILE
@@ -133,9 +134,9 @@ void append_json(const chat_message& message, std::string& out);
 //   TEXT|SYSTEM|IMAGE|FILE; IMAGE and FILE need an attachment, TEXT and SYSTEM have none;
 //   replyToId/threadRootId positive when present (threadRootId only with replyToId);
 //   the state members when "deleted" is present (a history item).
-// message.edited: targetId positive, content as above and not blank.
-// message.deleted, message.pinned, message.unpinned: targetId positive.
-// reaction.added / reaction.removed: targetId positive, emoji valid (check_emoji()).
+// message.edited: targetId >= 0 (a message id), content as above and not blank.
+// message.deleted, message.pinned, message.unpinned: targetId >= 0 (a message id).
+// reaction.added / reaction.removed: targetId >= 0 (a message id), emoji valid (check_emoji()).
 // Unknown members are ignored (forward compatibility).
 validation_error parse_chat_message(std::string_view json, chat_message& out,
                                     std::size_t max_content_code_points = default_max_content_code_points);

@@ -108,6 +108,9 @@ inline constexpr std::string_view presence_key_prefix = "user:presence:";
 inline constexpr std::string_view unread_key_prefix = "unread:";
 // + "{roomId}": typing notices relayed between chatd nodes (payload: typing_event JSON).
 inline constexpr std::string_view typing_channel_prefix = "chat:typing:";
+// + "{userId}": events for one user's sessions on every node (payload: a user event JSON,
+// events.hpp; delivered on /user/queue/notifications).
+inline constexpr std::string_view user_channel_prefix = "chat:user:";
 // Lifetime of user:presence:{id}; refreshed while a session lives (docs/stomp.md).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names
@@ -118,6 +121,8 @@ std::string presence_key(std::int64_t user_id);                      // "user:pr
 std::string unread_key(std::int64_t room_id, std::int64_t user_id);  // "unread:{room}:{user}"
 std::string typing_channel(std::int64_t room_id);                    // "chat:typing:{id}"
 std::optional<std::int64_t> parse_typing_channel(std::string_view channel) noexcept;
+std::string user_channel(std::int64_t user_id);  // "chat:user:{id}"
+std::optional<std::int64_t> parse_user_channel(std::string_view channel) noexcept;
 
 // ---- STOMP destinations (docs/stomp.md) ----------------------------------------------------------------
 namespace destinations {
@@ -125,19 +130,27 @@ inline constexpr std::string_view room_prefix = "/topic/room.";  // + "{roomId}"
 inline constexpr std::string_view typing_suffix = ".typing";     // "/topic/room.{id}.typing"
 inline constexpr std::string_view presence = "/topic/presence";
 inline constexpr std::string_view user_errors = "/user/queue/errors";
+inline constexpr std::string_view user_notifications = "/user/queue/notifications";
 inline constexpr std::string_view app_send = "/app/chat.send";
 inline constexpr std::string_view app_read = "/app/chat.read";
 inline constexpr std::string_view app_typing = "/app/chat.typing";
+inline constexpr std::string_view app_edit = "/app/chat.edit";
+inline constexpr std::string_view app_delete = "/app/chat.delete";
+inline constexpr std::string_view app_react = "/app/chat.react";
 }  // namespace destinations
 
 enum class destination_kind {
-  room,         // /topic/room.{id}          SUBSCRIBE, and SEND with the body as content
-  room_typing,  // /topic/room.{id}.typing   SUBSCRIBE
-  presence,     // /topic/presence           SUBSCRIBE
-  user_errors,  // /user/queue/errors        SUBSCRIBE
-  app_send,     // /app/chat.send            SEND
-  app_read,     // /app/chat.read            SEND
-  app_typing,   // /app/chat.typing          SEND
+  room,                // /topic/room.{id}          SUBSCRIBE, and SEND with the body as content
+  room_typing,         // /topic/room.{id}.typing   SUBSCRIBE
+  presence,            // /topic/presence           SUBSCRIBE
+  user_errors,         // /user/queue/errors        SUBSCRIBE
+  app_send,            // /app/chat.send            SEND
+  app_read,            // /app/chat.read            SEND
+  app_typing,          // /app/chat.typing          SEND
+  app_edit,            // /app/chat.edit            SEND
+  app_delete,          // /app/chat.delete          SEND
+  app_react,           // /app/chat.react           SEND
+  user_notifications,  // /user/queue/notifications  SUBSCRIBE
 };
 
 struct destination {
