@@ -14,7 +14,7 @@ db_pool::db_pool(std::string pg_url, redis::endpoint redis_ep, int size, std::si
       redis_ep_(std::move(redis_ep)),
       redis_timeout_(redis_timeout),
       size_(size),
-      queue_limit_(queue_limit) {}
+      queue_(queue_limit) {}
 
 db_pool::~db_pool() { stop(); }
 
@@ -23,45 +23,22 @@ void db_pool::start() {
 }
 
 void db_pool::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  queue_.close();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }
   workers_.clear();
 }
 
-bool db_pool::submit(job j) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= queue_limit_) return false;
-    queue_.push_back(std::move(j));
-  }
-  cv_.notify_one();
-  return true;
-}
+bool db_pool::submit(job j) { return queue_.push(std::move(j)); }
 
-std::size_t db_pool::queued() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
-}
+std::size_t db_pool::queued() const { return queue_.size(); }
 
 void db_pool::run_worker() {
   connection pg(url_, 2);
   redis::client redis_conn(redis_ep_, redis_timeout_);
   auto last_attempt = std::chrono::steady_clock::time_point{};
-  for (;;) {
-    job j;
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      j = std::move(queue_.front());
-      queue_.pop_front();
-    }
+  while (auto j = queue_.pop()) {  // nullopt: stopping and drained
     pg.drop_if_server_hung_up();
     if (pg.current() == nullptr) {
       // At most one connection attempt per worker every 500 ms while the database is
@@ -75,7 +52,7 @@ void db_pool::run_worker() {
     }
     try {
       db_context ctx{pg.current(), redis_conn};
-      j(ctx);
+      (*j)(ctx);
     } catch (const std::exception& e) {
       // Jobs are meant to return their errors; this is the last line of defence.
       log::error("database job threw", {{"error", e.what()}});

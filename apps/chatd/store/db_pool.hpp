@@ -6,12 +6,11 @@
 #include "redis/redis_client.hpp"
 #include "store/session.hpp"
 
+#include <chat/common/bounded_queue.hpp>
+
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,11 +53,7 @@ class db_pool {
   const redis::endpoint redis_ep_;
   const std::chrono::milliseconds redis_timeout_;
   const int size_;
-  const std::size_t queue_limit_;
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<job> queue_;
-  bool stopping_ = false;
+  common::bounded_queue<job> queue_;
   std::vector<std::thread> workers_;
 };
 
