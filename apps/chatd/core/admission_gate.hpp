@@ -64,6 +64,13 @@ class admission_gate {
     return true;
   }
 
+  // A publish refused at once by a caller that does not wait (the REST publishers answer
+  // 503): counted with the other refusals (chat_admission_refused_total).
+  void count_refused() {
+    std::lock_guard lock(mutex_);
+    ++refused_;
+  }
+
   // True (and counted as refused) when a new waiter would certainly not be admitted within
   // `budget` at the current rate: the caller refuses at once instead of making the client
   // wait for the refusal.
