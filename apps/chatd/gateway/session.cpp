@@ -233,6 +233,8 @@ void session::process_inbox() {
   }
   if (reading_paused_ && inbox_.empty()) {
     reading_paused_ = false;
+    // The client's silence is counted from here: what it sent meanwhile waits unread.
+    last_input_ = std::max(last_input_, now());
     if (transport_ != nullptr && wants_bytes()) transport_->resume_reading();
   }
 }
@@ -1030,6 +1032,10 @@ void session::on_timer() {
       break;
     case phase::connected:
     case phase::disconnecting: {
+      // Liveness is bytes read from the socket (on_bytes). While this node does not read
+      // them (an admission wait, frames behind a lookup: TCP backpressure of its own making)
+      // the client's heart-beats wait in the socket, so that silence is not the client's.
+      if (reading_paused_) last_input_ = t;
       const auto expect = std::chrono::milliseconds(heart_beat_.expect_every_ms);
       if (expect.count() > 0 && t - last_input_ > 2 * expect) {
         return send_error("heart-beat timeout", "nothing received for more than twice the heart-beat interval");

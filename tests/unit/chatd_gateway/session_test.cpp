@@ -927,6 +927,35 @@ TEST(session_heartbeat, negotiated_sent_and_silence_detected) {
   EXPECT_TRUE(c.t->flushing_close);
 }
 
+TEST(session_heartbeat, silence_while_this_node_does_not_read_is_not_the_clients) {
+  // An admission wait stops reading the socket: the client's heart-beats wait there unread.
+  // That silence is the node's own backpressure, not a dead client.
+  auto settings = harness::defaults();
+  settings.heartbeat_receive_ms = 1000;
+  settings.admission_timeout = 60s;
+  harness h(settings, user_limits{.burst = 100}, chatd::admission_limits{1, 0});
+  auto c = h.open();
+  c.send(command::connect, {{"accept-version", "1.2"}, {"passcode", token_for(1)}, {"heart-beat", "1000,0"}});
+  ASSERT_EQ(c.next().cmd, command::connected);
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "first");
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "waits");
+  ASSERT_FALSE(c.s->wants_bytes()) << "waits for a slot: its socket is not read";
+  for (int i = 0; i < 10; ++i) {
+    h.clock.advance(1000ms);
+    c.s->on_timer();
+  }
+  EXPECT_FALSE(c.t->closing()) << "10 s unread is not 10 s of silence";
+  h.log.ack(0);  // a slot: the wait ends and reading resumes
+  h.poll();
+  ASSERT_TRUE(c.s->wants_bytes());
+  h.clock.advance(2000ms);
+  c.s->on_timer();
+  EXPECT_FALSE(c.t->closing()) << "silence counts from when reading resumed: exactly 2 x 1000 ms";
+  h.clock.advance(1ms);
+  c.s->on_timer();
+  EXPECT_EQ(header(c.t->frames.back(), "message"), "heart-beat timeout");
+}
+
 TEST(session_input, malformed_frames_give_the_codec_message_byte_by_byte) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"SEND\ndestination/x\n\n", "malformed"},
