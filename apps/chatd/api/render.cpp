@@ -69,6 +69,67 @@ std::string render_history(const store::history_page& page) {
   return out;
 }
 
+std::string render_event_accepted(std::int64_t id, const std::string& message_key) {
+  std::string out;
+  out.reserve(80);
+  out.append(R"({"id":)");
+  proto::append_json_int(id, out);
+  out.append(R"(,"messageKey":)");
+  proto::append_json_string(message_key, out);
+  out.push_back('}');
+  return out;
+}
+
+namespace {
+
+std::size_t size_estimate(const std::vector<proto::chat_message>& items) {
+  std::size_t estimate = 64;
+  for (const auto& m : items) estimate += 320 + m.sender_nickname.size() + m.content.size();
+  return estimate;
+}
+
+void append_items(const std::vector<proto::chat_message>& items, std::string& out) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    proto::append_json(items[i], out);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+std::string render_items(const std::vector<proto::chat_message>& items) {
+  std::string out;
+  out.reserve(size_estimate(items));
+  append_items(items, out);
+  return out;
+}
+
+std::string render_page(const std::vector<proto::chat_message>& messages, bool has_more) {
+  std::string out;
+  out.reserve(size_estimate(messages));
+  std::optional<std::int64_t> next_cursor;
+  if (has_more && !messages.empty()) next_cursor = messages.back().id;
+  proto::append_history_page_json(messages, has_more, next_cursor, out);
+  return out;
+}
+
+std::string render_bookmarks(const std::vector<proto::chat_message>& items, bool has_more) {
+  std::string out;
+  out.reserve(size_estimate(items));
+  out.append(R"({"items":)");
+  append_items(items, out);
+  out.append(R"(,"nextCursor":)");
+  if (has_more && !items.empty()) {
+    proto::append_json_int(items.back().id, out);
+  } else {
+    out.append("null");
+  }
+  out.push_back('}');
+  return out;
+}
+
 std::string render_unread(const store::unread_state& state) {
   return proto::to_json(proto::unread_state{state.unread_count, state.last_read_message_id});
 }

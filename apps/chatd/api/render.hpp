@@ -27,6 +27,16 @@ std::string render_room_after_invite(const store::room_detail& room, const std::
 std::string render_room_list(const std::vector<store::room_summary>& rooms);
 // {"messages":[docs/events.md…],"hasMore":bool,"nextCursor":id|null}: nextCursor is the last id when hasMore
 std::string render_history(const store::history_page& page);
+// A room event accepted by Kafka (POST/PATCH/DELETE/PUT of the message lifecycle):
+// {"id","messageKey"}.
+std::string render_event_accepted(std::int64_t id, const std::string& message_key);
+// [history item…] (GET /api/rooms/{id}/pins).
+std::string render_items(const std::vector<proto::chat_message>& items);
+// {"messages":[history item…],"hasMore","nextCursor"} in the given order (thread pages,
+// oldest first): nextCursor is the last id when hasMore, else null.
+std::string render_page(const std::vector<proto::chat_message>& messages, bool has_more);
+// {"items":[history item…],"nextCursor"} (GET /api/bookmarks): nextCursor as above.
+std::string render_bookmarks(const std::vector<proto::chat_message>& items, bool has_more);
 // {"unreadCount","lastReadMessageId"}
 std::string render_unread(const store::unread_state& state);
 // [1,2,3]

@@ -61,6 +61,9 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
                                                   cfg.auth_rate_limit, cfg.auth_rate_burst, max_tracked_addresses)
                                             : nullptr),
       passwords_(password_workers_of(cfg), static_cast<std::size_t>(cfg.password_queue)) {
+  edit_window_ = cfg.edit_window;
+  max_content_chars_ = cfg.max_content_chars;
+  recent_ = std::make_shared<recent_keys>();
   passwords_.start();
 }
 
@@ -112,6 +115,21 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::get, "/api/rooms/{id}/messages", &rest_api::history);
   add_authed(routes, verb::post, "/api/rooms/{id}/read", &rest_api::mark_read);
   add_authed(routes, verb::get, "/api/rooms/{id}/unread", &rest_api::unread);
+
+  // The message lifecycle (SPEC §13; lifecycle_routes.cpp).
+  add_authed(routes, verb::post, "/api/rooms/{id}/messages", &rest_api::post_message);
+  add_authed(routes, verb::get, "/api/rooms/{id}/messages/{mid}", &rest_api::get_message);
+  add_authed(routes, verb::patch, "/api/rooms/{id}/messages/{mid}", &rest_api::edit_message);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/messages/{mid}", &rest_api::delete_message);
+  add_authed(routes, verb::get, "/api/rooms/{id}/messages/{mid}/thread", &rest_api::thread);
+  add_authed(routes, verb::put, "/api/rooms/{id}/messages/{mid}/reactions/{emoji}", &rest_api::react);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/messages/{mid}/reactions/{emoji}", &rest_api::react);
+  add_authed(routes, verb::get, "/api/rooms/{id}/pins", &rest_api::list_pins);
+  add_authed(routes, verb::put, "/api/rooms/{id}/pins/{mid}", &rest_api::pin);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/pins/{mid}", &rest_api::pin);
+  add_authed(routes, verb::get, "/api/bookmarks", &rest_api::list_bookmarks);
+  add_authed(routes, verb::put, "/api/bookmarks/{messageId}", &rest_api::put_bookmark);
+  add_authed(routes, verb::delete_, "/api/bookmarks/{messageId}", &rest_api::delete_bookmark);
 
   // A multipart body may exceed --max-file-bytes by its envelope; its file part may not.
   add_authed(routes, verb::post, "/api/files", &rest_api::upload_file, max_file_bytes_ + multipart_envelope_bytes);

@@ -6,6 +6,7 @@
 // is docs/rest.md.
 #include "api/auth.hpp"
 #include "api/client_address.hpp"
+#include "api/lifecycle_request.hpp"
 #include "api/password_pool.hpp"
 #include "config/config.hpp"
 #include "core/message_log.hpp"
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -83,6 +85,32 @@ class rest_api {
   void me(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void find_user(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
+  // message lifecycle (lifecycle_routes.cpp; SPEC §13)
+  void post_message(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void edit_message(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void delete_message(const http::request& req, const http::path_params& params, const caller& who,
+                      http::responder respond);
+  void react(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void pin(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void list_pins(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void get_message(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+  void thread(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void put_bookmark(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void delete_bookmark(const http::request& req, const http::path_params& params, const caller& who,
+                       http::responder respond);
+  void list_bookmarks(const http::request& req, const http::path_params& params, const caller& who,
+                      http::responder respond);
+  // Checks the room event `event` (sender_id, room_id, kind and its members set; message_key
+  // empty: a fresh one) against the store and check_room_event, completes it (nickname, thread
+  // root, the copy of `forward`'s message) and publishes it; answers 201 (a message) or 202
+  // {id, messageKey} once Kafka acknowledged it, or the refusal. `route` is a static string.
+  void publish_event(std::string_view route, proto::chat_message event, std::optional<forward_ref> forward,
+                     http::responder respond);
+
   // rooms (rooms_routes.cpp)
   void open_direct(const http::request& req, const http::path_params& params, const caller& who,
                    http::responder respond);
@@ -128,6 +156,9 @@ class rest_api {
   std::function<void()> auth_rate_limited_;
   std::function<void()> password_shed_;
   const std::vector<ip_network> trusted_proxies_;
+  std::chrono::milliseconds edit_window_{};             // --edit-window
+  std::size_t max_content_chars_ = 0;                   // --max-content-chars
+  std::shared_ptr<recent_keys> recent_;                 // messageKeys this node published
   std::unique_ptr<address_rate_limiter> auth_limiter_;  // null: --auth-rate-limit 0
   password_pool passwords_;                             // last: its jobs use the members above
 };

@@ -190,11 +190,12 @@ result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id) 
     static const std::string sql =
         "SELECT r.id, r.type, r.name, "
         "       (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id), "
-        "       me.unread_count, " CHAT_SQL_MESSAGE_COLUMNS("lm") " "
+        "       me.unread_count, " CHAT_SQL_MESSAGE_COLUMNS("lm") ", lm.deleted "
         "FROM chat_room_members me "
         "JOIN chat_rooms r ON r.id = me.room_id "
         "LEFT JOIN LATERAL ("
-        "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at "
+        "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at, "
+        "         m.deleted "
         "  FROM messages m WHERE m.room_id >= me.room_id AND m.room_id <= me.room_id "
         "  ORDER BY m.room_id, m.id DESC LIMIT 1) lm ON true "
         "WHERE me.user_id = $1 "
@@ -211,7 +212,15 @@ result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id) 
       s.name = optional_text(row[2]);
       s.member_count = row[3].as<std::int64_t>();
       s.unread_count = row[4].as<std::int64_t>();
-      if (!row[5].is_null()) s.last_message = detail::read_message(row, 5);
+      if (!row[5].is_null()) {
+        s.last_message = detail::read_message(row, 5);
+        // A deleted message shows as its tombstone (SPEC §13): content empty, "deleted":true.
+        if (row[5 + detail::message_column_count].as<bool>()) {
+          s.last_message->content.clear();
+          s.last_message->state = proto::message_state{};
+          s.last_message->state->deleted = true;
+        }
+      }
       out.push_back(std::move(s));
     }
     return out;

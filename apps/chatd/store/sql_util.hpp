@@ -12,6 +12,7 @@
 #include <any>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -75,6 +76,74 @@ proto::chat_message read_message(const Row& row, int first) {
   m.content.assign(row[first + 5].c_str(), row[first + 5].size());
   m.type = proto::parse_message_type(text_of(row[first + 6])).value_or(proto::message_type::text);
   m.created_at_ms = row[first + 7].template as<std::int64_t>();
+  return m;
+}
+
+// The columns a history item reads from messages besides CHAT_SQL_MESSAGE_COLUMNS, for a
+// subquery that selects them from messages (SELECT CHAT_SQL_ITEM_SOURCE_COLUMNS FROM messages …).
+#define CHAT_SQL_ITEM_SOURCE_COLUMNS                                                               \
+  "id, message_key, room_id, sender_id, sender_nickname, content, type, created_at, reply_to_id, " \
+  "thread_root_id, attachment, forwarded_from, edited_at, deleted, reply_count, last_reply_at"
+
+// A history item's columns (SPEC §13: the message and its current state) for a table alias `m`
+// with the CHAT_SQL_ITEM_SOURCE_COLUMNS and the caller's id as parameter `caller` ("$2"), in the
+// order read_history_item() expects. Reactions come as one JSON array per message,
+// [[emoji, count, me], …] in first-reaction order, from a correlated subquery over
+// message_reactions' primary key (message_id, emoji, user_id); `pinned` probes room_pins'
+// primary key. One statement per page, however many messages: no query per message.
+#define CHAT_SQL_ITEM_COLUMNS(m, caller)                                                                              \
+  CHAT_SQL_MESSAGE_COLUMNS(m)                                                                                         \
+  ", " m ".reply_to_id, " m ".thread_root_id, " m ".attachment::text, " m                                             \
+  ".forwarded_from::text, " CHAT_SQL_MS(m ".edited_at") ", " m ".deleted, " m ".reply_count, " CHAT_SQL_MS(           \
+      m ".last_reply_at") ", EXISTS (SELECT 1 FROM room_pins p WHERE p.room_id = " m ".room_id AND p.message_id = " m \
+                          ".id), "                                                                                    \
+                          "(SELECT json_agg(json_build_array(x.emoji, x.n, x.mine) ORDER BY x.first)::text FROM ("    \
+                          "SELECT r.emoji, count(*) AS n, bool_or(r.user_id = " caller                                \
+                          ") AS mine, min(r.event_id) AS first "                                                      \
+                          "FROM message_reactions r WHERE r.message_id = " m ".id GROUP BY r.emoji) x)"
+inline constexpr int item_column_count = message_column_count + 10;
+
+// `AND NOT EXISTS …`: excludes the messages (column `id` of the scanned messages row, named by
+// `id_col`) that user `user` hid for themselves (delete-for-me, message_hidden's primary key).
+#define CHAT_SQL_NOT_HIDDEN(id_col, user) \
+  " AND NOT EXISTS (SELECT 1 FROM message_hidden h WHERE h.user_id = " user " AND h.message_id = " id_col ") "
+
+// The JSON members of a messages row, parsed leniently (nullopt / empty for anything unreadable:
+// the persistence consumer wrote them from validated events). Defined in history.cpp.
+std::optional<proto::file_attachment> attachment_of_json(std::string_view json);
+std::optional<proto::forward_origin> forward_origin_of_json(std::string_view json);
+std::vector<proto::reaction_count> reactions_of_json(std::string_view json);
+
+// A history item from the CHAT_SQL_ITEM_COLUMNS starting at column `first`: the message as it is
+// now. A deleted message is a tombstone: content and attachment empty, no reactions, not pinned.
+template <class Row>
+proto::chat_message read_history_item(const Row& row, int first) {
+  proto::chat_message m = read_message(row, first);
+  int c = first + message_column_count;
+  if (!row[c].is_null()) m.reply_to_id = row[c].template as<std::int64_t>();
+  ++c;
+  if (!row[c].is_null()) m.thread_root_id = row[c].template as<std::int64_t>();
+  ++c;
+  if (!row[c].is_null()) m.attachment = attachment_of_json(text_of(row[c]));
+  ++c;
+  if (!row[c].is_null()) m.forwarded_from = forward_origin_of_json(text_of(row[c]));
+  ++c;
+  proto::message_state state;
+  if (!row[c].is_null()) state.edited_at_ms = row[c].template as<std::int64_t>();
+  ++c;
+  state.deleted = row[c++].template as<bool>();
+  state.reply_count = row[c++].template as<std::int64_t>();
+  if (!row[c].is_null()) state.last_reply_at_ms = row[c].template as<std::int64_t>();
+  ++c;
+  state.pinned = row[c++].template as<bool>();
+  if (!row[c].is_null()) state.reactions = reactions_of_json(text_of(row[c]));
+  if (state.deleted) {
+    m.content.clear();
+    m.attachment.reset();
+    state.reactions.clear();
+    state.pinned = false;
+  }
+  m.state = std::move(state);
   return m;
 }
 
