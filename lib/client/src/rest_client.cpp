@@ -11,6 +11,7 @@
 
 #include <poll.h>
 
+#include <cctype>
 #include <optional>
 #include <utility>
 
@@ -205,17 +206,18 @@ struct rest_client::impl {
     return {};
   }
 
-  response perform(http_method method, std::string_view target, std::string_view json_body) {
+  response perform(http_method method, std::string_view target, const raw_request& raw) {
     const auto deadline = clock_type::now() + options.timeout;
     bhttp::request<bhttp::string_body> req{to_verb(method), base.path + std::string(target), 11};
     req.set(bhttp::field::host, host);
     req.set(bhttp::field::user_agent, options.user_agent);
     req.set(bhttp::field::accept, "application/json");
     if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
-    if (!json_body.empty()) {
-      req.set(bhttp::field::content_type, "application/json");
-      req.body().assign(json_body);
+    if (!raw.body.empty()) {
+      req.set(bhttp::field::content_type, raw.content_type);
+      req.body().assign(raw.body);
     }
+    for (const auto& [name, value] : raw.headers) req.set(name, value);
     req.keep_alive(true);
     req.prepare_payload();
 
@@ -247,7 +249,7 @@ struct rest_client::impl {
       const bool write_failed = static_cast<bool>(ec);
 
       bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
+      parser.body_limit(raw.max_body_bytes != 0 ? raw.max_body_bytes : options.max_body_bytes);
       std::size_t received = 0;
       if (!ec) {
         buffer.clear();
@@ -275,6 +277,7 @@ struct rest_client::impl {
       auto res = parser.release();
       out.status = res.result_int();
       out.body = std::move(res.body());
+      for (const auto& field : res) out.headers.emplace_back(field.name_string(), field.value());
       if (out.status >= 400) fill_api_error(out, std::string_view(res.reason().data(), res.reason().size()));
       if (!res.keep_alive()) close();
       return out;
@@ -296,7 +299,23 @@ void rest_client::disconnect() noexcept { impl_->close(); }
 std::uint64_t rest_client::connections_opened() const noexcept { return impl_->opened; }
 
 response rest_client::request(http_method method, std::string_view target, std::string_view json_body) {
-  return impl_->perform(method, target, json_body);
+  return impl_->perform(method, target, raw_request{json_body, "application/json", {}, 0});
+}
+
+response rest_client::request(http_method method, std::string_view target, const raw_request& raw) {
+  return impl_->perform(method, target, raw);
+}
+
+std::string_view response::header(std::string_view name) const noexcept {
+  for (const auto& [k, v] : headers) {
+    if (k.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < k.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (same) return v;
+  }
+  return {};
 }
 
 result<session_info> rest_client::signup(std::string_view email, std::string_view password, std::string_view nickname) {

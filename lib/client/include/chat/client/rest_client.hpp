@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace chat::client {
@@ -34,9 +35,21 @@ struct response {
   unsigned status = 0;    // HTTP status; 0 without an answer
   std::string body;       // raw body
   api_error api;          // for status >= 400
+  // The answer's headers, as received, in order.
+  std::vector<std::pair<std::string, std::string>> headers;
 
   // An HTTP answer with a 2xx status.
   bool ok() const noexcept { return !error && status >= 200 && status < 300; }
+  // The first header of that name (case-insensitive), or empty.
+  std::string_view header(std::string_view name) const noexcept;
+};
+
+// A request with a body of any type (request() sends JSON): uploads, conditional downloads.
+struct raw_request {
+  std::string_view body;
+  std::string_view content_type;                             // sent when the body is not empty
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+  std::size_t max_body_bytes = 0;                            // of the answer; 0: rest_options'
 };
 
 // A response plus the typed value of a 2xx answer. `value` is empty when !http.ok(), or when
@@ -92,6 +105,8 @@ class rest_client {
   // Any request. `target` is appended to the base path ("/api/rooms?x=1"). A non-empty
   // `json_body` is sent with Content-Type: application/json.
   response request(http_method method, std::string_view target, std::string_view json_body = {});
+  // The same with any body, extra headers and a larger answer limit (lib/client files.hpp).
+  response request(http_method method, std::string_view target, const raw_request& raw);
 
   // Drops the kept-alive connection (the next request opens a new one).
   void disconnect() noexcept;
