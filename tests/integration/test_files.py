@@ -12,6 +12,7 @@ import urllib.parse
 import uuid
 
 import pytest
+import requests
 
 from test_rest_common import expect_error, mid, rest_env, wait_for
 
@@ -223,6 +224,25 @@ def test_same_bytes_are_stored_once_each_upload_has_its_own_id(api):
     assert api.sql("SELECT count(*) FROM files WHERE sha256 = %s", (digest,)) == [(3,)]
     assert api.get(second["url"], b).content == data
     assert api.get(second["url"], b).headers["Content-Type"] == "application/pdf"
+
+
+def test_concurrent_uploads_of_the_same_bytes_share_one_blob(api):
+    from concurrent.futures import ThreadPoolExecutor
+    users = [api.signup() for _ in range(4)]
+    data = os.urandom(300_000)
+
+    def up(i):  # a session per request: requests.Session is not meant to be shared by threads
+        user = users[i % len(users)]
+        return requests.post(api.url + "/api/files", params={"name": f"copy{i}"}, data=data, timeout=60,
+                             headers={**user.auth, "Content-Type": "application/octet-stream"})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(up, range(16)))
+    assert [r.status_code for r in answers] == [201] * 16, [r.text for r in answers if r.status_code != 201]
+    assert len({r.json()["id"] for r in answers}) == 16
+    digest = hashlib.sha256(data).digest()
+    assert api.sql("SELECT count(*) FROM file_blobs WHERE sha256 = %s", (digest,)) == [(1,)]
+    assert api.sql("SELECT count(*) FROM files WHERE sha256 = %s", (digest,)) == [(16,)]
 
 
 # ---------------------------------------------------------------------------- HTTP semantics
