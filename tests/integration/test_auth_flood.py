@@ -1,7 +1,9 @@
 """Issue 18, unauthenticated work isolated (docs/operations.md "Signup and login under load"):
 password hashing runs on its own bounded pool, so a login flood neither delays authenticated
-REST nor STOMP CONNECT; a full password queue answers 503 at once; signup and login are
-limited per client address, and X-Forwarded-For counts only from a trusted proxy.
+REST nor STOMP CONNECT; a full password queue answers 503; signup and login are limited per
+client address, and X-Forwarded-For counts only from a trusted proxy. Those 503s and 429s are
+paced: answered a second after the request, so a client retrying at once cannot turn them
+into thousands of requests per second.
 
 Every request here comes from a loopback address: 127.0.0.1, or 127.0.0.2 as a second
 client (Linux routes all of 127/8 to lo)."""
@@ -96,8 +98,8 @@ class Flood:
 
 def test_login_flood_neither_delays_authenticated_rest_nor_stomp_connect(stack, database, chatd_factory):
     """One password worker at the production cost, a queue of 12, and 24 clients logging in
-    with unknown emails: the password queue stays full and the excess is answered 503 at
-    once. Meanwhile GET /api/users/me and a STOMP CONNECT overtake the logins queued before
+    with unknown emails: the password queue stays full and the excess is answered 503, a
+    second after it was asked (paced). Meanwhile GET /api/users/me and a STOMP CONNECT overtake the logins queued before
     them. While hashing ran on the database pool they waited behind every login queued
     before them (FIFO): when they finished, only the login the other database worker was
     hashing could still be unanswered, and no login was ever shed."""
@@ -142,6 +144,10 @@ def test_login_flood_neither_delays_authenticated_rest_nor_stomp_connect(stack, 
                  what="a login sent after the last CONNECT answered 503")
     # Unknown emails get 401; the excess 503; nothing else.
     assert {status for _, _, status, _ in flood.answers()} <= {401, 503}
+    # Paced: no 503 came back sooner than the second the node waits before answering it
+    # (without pacing they took milliseconds, and the flood's clients sent thousands a second).
+    shed_seconds = [end - start for start, end, status, _ in flood.answers() if status == 503]
+    assert min(shed_seconds) >= 0.9, sorted(shed_seconds)[:5]
 
 
 def test_signup_and_login_are_limited_per_client_address(stack, database, chatd_factory):
@@ -152,8 +158,11 @@ def test_signup_and_login_are_limited_per_client_address(stack, database, chatd_
     status, _, body = post(node, "/api/auth/signup",
                            {"email": "first@example.com", "password": "password123", "nickname": "first"})
     assert status == 201, body
-    # The burst is spent: logins and signups alike get 429 with Retry-After.
+    # The burst is spent: logins and signups alike get 429 with Retry-After, a second after
+    # the request (paced).
+    t0 = time.monotonic()
     expect_rate_limited(login(node, email="first@example.com"))
+    assert time.monotonic() - t0 >= 0.9
     answer = post(node, "/api/auth/signup",
                   {"email": "second@example.com", "password": "password123", "nickname": "second"})
     expect_rate_limited(answer)

@@ -31,6 +31,15 @@ http::response passwords_busy() { return unavailable("too many sign-ups and logi
 constexpr std::string_view signup_route = "POST /api/auth/signup";
 constexpr std::string_view login_route = "POST /api/auth/login";
 
+// A signup or login refused for load (429 per address, 503 password queue full) is answered
+// this much later (api/password_pool.hpp answer_later): a client that retries at once then
+// sends about one request per second per connection, not thousands.
+constexpr std::chrono::milliseconds refusal_pace{1000};
+// A hash job that waited longer than this for a password worker is answered 503 without
+// hashing: its client has most likely given up (chatload's flood waits 10 s, browsers
+// longer), and hashing for nobody only keeps the queue full.
+constexpr std::chrono::seconds password_job_max_wait{10};
+
 }  // namespace
 
 bool rest_api::admit_auth(const http::request& req, const http::path_params& params, const http::responder& respond) {
@@ -52,7 +61,7 @@ bool rest_api::admit_auth(const http::request& req, const http::path_params& par
       http::status::too_many_requests, codes::rate_limited,
       "too many sign-ups and logins from this address; try again in " + std::to_string(wait->count()) + " s");
   res.set(http::bhttp::field::retry_after, std::to_string(wait->count()));
-  respond(std::move(res));
+  passwords_.answer_later(refusal_pace, [respond, res = std::move(res)]() mutable { respond(std::move(res)); });
   return false;
 }
 
@@ -60,26 +69,31 @@ bool rest_api::password_room(const http::responder& respond) {
   // Shed a flood before it costs database work too; submit_password_job still decides.
   if (!passwords_.full()) return true;
   if (password_shed_) password_shed_();
-  respond(passwords_busy());
+  passwords_.answer_later(refusal_pace, [respond] { respond(passwords_busy()); });
   return false;
 }
 
 template <class Work>
 bool rest_api::submit_password_job(std::string_view route, http::responder respond, Work work) {
-  const bool queued = passwords_.submit([route, respond, work = std::move(work)]() mutable {
-    try {
-      work();
-    } catch (...) {
-      respond(detail::work_threw(route));
-    }
-  });
+  const bool queued = passwords_.submit(
+      [this, route, respond, work = std::move(work), queued_at = std::chrono::steady_clock::now()]() mutable {
+        if (std::chrono::steady_clock::now() - queued_at > password_job_max_wait) {
+          if (password_shed_) password_shed_();
+          return respond(passwords_busy());
+        }
+        try {
+          work();
+        } catch (...) {
+          respond(detail::work_threw(route));
+        }
+      });
   if (!queued && password_shed_) password_shed_();
   return queued;
 }
 
 // Three steps, so that no database worker waits for Argon2 and no password worker for
 // the database: (1) db_pool: is the email taken? (2) password_pool: hash. (3) db_pool:
-// insert. Each step queues the next; a full queue answers 503 at once.
+// insert. Each step queues the next; a full queue answers 503 (paced: refusal_pace).
 void rest_api::signup(const http::request& req, const http::path_params& params, http::responder respond) {
   if (!admit_auth(req, params, respond) || !password_room(respond)) return;
   proto::signup_request body;
@@ -110,7 +124,7 @@ void rest_api::signup(const http::request& req, const http::path_params& params,
                                                   render_session(*user, issue_token(user->id, user->email)));
                      });
         });
-        if (!queued) return passwords_busy();
+        if (!queued) passwords_.answer_later(refusal_pace, [respond] { respond(passwords_busy()); });
         return std::nullopt;
       });
 }
@@ -169,7 +183,7 @@ void rest_api::login(const http::request& req, const http::path_params& params, 
                                                       render_session(*user, issue_token(user->id, user->email)));
                          });
             });
-        if (!queued) return passwords_busy();
+        if (!queued) passwords_.answer_later(refusal_pace, [respond] { respond(passwords_busy()); });
         return std::nullopt;
       });
 }

@@ -3,69 +3,128 @@
 #include <chat/log/log.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <string>
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace chat::chatd::api {
+namespace {
+
+// The calling thread yields the CPU to every thread of normal priority: SCHED_IDLE (which
+// any thread may choose for itself), else nice 19 for this thread alone (Linux applies
+// setpriority to a thread id). At normal priority one worker hashing back to back at the
+// interactive cost keeps a whole core of a 2-core node busy, beside the I/O threads.
+void lower_own_cpu_priority() {
+  sched_param param{};
+  param.sched_priority = 0;
+  const int idle = pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
+  if (idle == 0) return;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19) == 0) return;
+  log::warn("password worker keeps normal CPU priority", {{"sched_idle_error", std::string(std::strerror(idle))},
+                                                          {"nice_error", std::string(std::strerror(errno))}});
+}
+
+// Jobs and answers must not throw; a throw is logged and swallowed as a last line of defence.
+void run_guarded(password_pool::job& j) noexcept {
+  try {
+    j();
+  } catch (const std::exception& e) {
+    log::error("password job threw", {{"error", e.what()}});
+  } catch (...) {
+    log::error("password job threw", {{"error", "unknown exception"}});
+  }
+}
+
+}  // namespace
 
 password_pool::password_pool(int workers, std::size_t queue_limit)
-    : workers_(std::max(1, workers)), queue_limit_(queue_limit) {}
+    : workers_(std::max(1, workers)), queue_(queue_limit) {}
 
 password_pool::~password_pool() { stop(); }
 
 void password_pool::start() {
   for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { run_worker(); });
+  {
+    std::lock_guard lock(timer_mutex_);
+    timer_running_ = true;
+  }
+  timer_ = std::thread([this] { run_timer(); });
 }
 
 void password_pool::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  queue_.close();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
-}
-
-bool password_pool::submit(job j) {
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= queue_limit_) return false;
-    queue_.push_back(std::move(j));
+    std::lock_guard lock(timer_mutex_);
+    timer_running_ = false;
   }
-  cv_.notify_one();
-  return true;
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
 }
 
-std::size_t password_pool::queued() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
+void password_pool::answer_later(std::chrono::milliseconds delay, job answer) {
+  {
+    std::lock_guard lock(timer_mutex_);
+    if (timer_running_ && delayed_.size() < max_delayed) {
+      const auto due = clock::now() + delay;
+      const bool earliest = delayed_.empty() || due < delayed_.begin()->first;
+      delayed_.emplace(due, std::move(answer));
+      if (earliest) timer_cv_.notify_one();
+      return;
+    }
+  }
+  run_guarded(answer);
 }
 
-bool password_pool::full() const {
-  std::lock_guard lock(mutex_);
-  return stopping_ || queue_.size() >= queue_limit_;
+std::size_t password_pool::delayed() const {
+  std::lock_guard lock(timer_mutex_);
+  return delayed_.size();
 }
+
+void password_pool::run_timer() {
+  std::unique_lock lock(timer_mutex_);
+  for (;;) {
+    if (!timer_running_) break;
+    if (delayed_.empty()) {
+      timer_cv_.wait(lock);
+      continue;
+    }
+    const auto due = delayed_.begin()->first;
+    if (clock::now() < due) {
+      timer_cv_.wait_until(lock, due);
+      continue;
+    }
+    job answer = std::move(delayed_.begin()->second);
+    delayed_.erase(delayed_.begin());
+    lock.unlock();
+    run_guarded(answer);
+    lock.lock();
+  }
+  // Stopping: whatever still waits is answered now.
+  auto rest = std::move(delayed_);
+  delayed_.clear();
+  lock.unlock();
+  for (auto& [due, answer] : rest) run_guarded(answer);
+}
+
+bool password_pool::submit(job j) { return queue_.push(std::move(j)); }
+
+std::size_t password_pool::queued() const { return queue_.size(); }
+
+bool password_pool::full() const { return queue_.full(); }
 
 void password_pool::run_worker() {
-  for (;;) {
-    job j;
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      j = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    try {
-      j();
-    } catch (const std::exception& e) {
-      log::error("password job threw", {{"error", e.what()}});
-    } catch (...) {
-      log::error("password job threw", {{"error", "unknown exception"}});
-    }
-  }
+  lower_own_cpu_priority();
+  while (auto j = queue_.pop()) run_guarded(*j);  // nullopt: stopping and drained
 }
 
 }  // namespace chat::chatd::api

@@ -1,5 +1,6 @@
 // The password pool (api/password_pool.hpp): a bounded queue that refuses at once when
-// full, runs jobs on its own threads, and finishes what it queued when stopped.
+// full, runs jobs on its own threads at the lowest CPU priority, finishes what it queued
+// when stopped, and answers refusals later (answer_later) on a timer thread of its own.
 #include "api/password_pool.hpp"
 
 #include <chat_test/eventually.hpp>
@@ -7,10 +8,18 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 using chat::chatd::api::password_pool;
 using chat::test::eventually;
@@ -108,6 +117,87 @@ TEST(PasswordPool, AThrowingJobDoesNotStopTheWorker) {
   ASSERT_TRUE(pool.submit([] { throw std::runtime_error("bug"); }));
   ASSERT_TRUE(pool.submit([&] { ran = true; }));
   EXPECT_TRUE(eventually([&] { return ran.load(); }));
+}
+
+TEST(PasswordPool, WorkersRunAtTheLowestCpuPriority) {
+  // Hashing takes only the CPU that threads of normal priority leave over (SCHED_IDLE, or
+  // nice 19 where SCHED_IDLE is refused); the submitting thread keeps its own priority.
+  password_pool pool(1, 4);
+  pool.start();
+  std::atomic<int> policy{-1};
+  std::atomic<int> nice{0};
+  ASSERT_TRUE(pool.submit([&] {
+    sched_param param{};
+    int p = -1;
+    pthread_getschedparam(pthread_self(), &p, &param);
+    nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    policy = p;
+  }));
+  ASSERT_TRUE(eventually([&] { return policy.load() != -1; }));
+  EXPECT_TRUE(policy.load() == SCHED_IDLE || nice.load() == 19)
+      << "policy " << policy.load() << " nice " << nice.load();
+  sched_param param{};
+  int own = -1;
+  pthread_getschedparam(pthread_self(), &own, &param);
+  EXPECT_NE(own, SCHED_IDLE);
+}
+
+TEST(PasswordPool, AnswerLaterWaitsItsDelayOffTheCallersThread) {
+  password_pool pool(1, 4);
+  pool.start();
+  const auto caller = std::this_thread::get_id();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::mutex m;
+  std::vector<int> order;
+  std::atomic<bool> on_caller{false};
+  std::atomic<std::int64_t> first_after_ms{-1};
+  pool.answer_later(std::chrono::milliseconds(300), [&] {
+    if (std::this_thread::get_id() == caller) on_caller = true;
+    first_after_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard lock(m);
+    order.push_back(2);
+  });
+  pool.answer_later(std::chrono::milliseconds(100), [&] {
+    std::lock_guard lock(m);
+    order.push_back(1);
+  });
+  EXPECT_EQ(pool.delayed(), 2u);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(m);
+    return order.size() == 2;
+  }));
+  EXPECT_EQ(order, (std::vector<int>{1, 2})) << "by due time, not by arrival";
+  EXPECT_GE(first_after_ms.load(), 300);
+  EXPECT_FALSE(on_caller.load());
+  EXPECT_EQ(pool.delayed(), 0u);
+}
+
+TEST(PasswordPool, StopAnswersTheDelayedAtOnceAndLaterOnesRunAtOnce) {
+  password_pool pool(1, 4);
+  pool.start();
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 3; ++i) pool.answer_later(std::chrono::hours(1), [&] { ++answered; });
+  EXPECT_EQ(answered.load(), 0);
+  pool.stop();  // does not wait an hour
+  EXPECT_EQ(answered.load(), 3);
+  pool.answer_later(std::chrono::hours(1), [&] { ++answered; });  // stopped: at once
+  EXPECT_EQ(answered.load(), 4);
+}
+
+TEST(PasswordPool, AnswerLaterIsBounded) {
+  password_pool pool(1, 4);
+  pool.start();
+  std::atomic<int> answered{0};
+  for (std::size_t i = 0; i < password_pool::max_delayed; ++i) {
+    pool.answer_later(std::chrono::hours(1), [&] { ++answered; });
+  }
+  EXPECT_EQ(answered.load(), 0);
+  EXPECT_EQ(pool.delayed(), password_pool::max_delayed);
+  pool.answer_later(std::chrono::hours(1), [&] { ++answered; });  // beyond the bound: at once
+  EXPECT_EQ(answered.load(), 1);
+  pool.stop();
+  EXPECT_EQ(answered.load(), static_cast<int>(password_pool::max_delayed) + 1);
 }
 
 }  // namespace
