@@ -1,6 +1,9 @@
 #include "gateway/db_directory.hpp"
 
+#include "store/files.hpp"
+#include "store/hidden_messages.hpp"
 #include "store/membership.hpp"
+#include "store/targets.hpp"
 
 #include <chat/log/log.hpp>
 
@@ -10,7 +13,7 @@ namespace chat::gateway {
 
 namespace {
 
-// Submits `work(session)` -> store::result<pair<lookup_status, R>>; calls done(status, R).
+// Submits `work(session, redis)` -> store::result<pair<lookup_status, R>>; calls done(status, R).
 // Exactly once, whatever happens: the job is shared between the queue and the refusal path
 // so that a refused submit can still answer. A store error answers `unavailable`.
 template <class R, class Work, class Done>
@@ -18,7 +21,7 @@ void run_lookup(store::db_pool& pool, std::string_view what, Work work, Done don
   auto shared_done = std::make_shared<Done>(std::move(done));
   const bool queued = pool.submit([shared_done, work = std::move(work), what](store::db_context& ctx) {
     if (ctx.db == nullptr) return (*shared_done)(lookup_status::unavailable, R{});
-    auto found = work(*ctx.db);
+    auto found = work(*ctx.db, ctx.redis);
     if (!found) {
       log::warn("gateway lookup failed", {{"lookup", what}, {"error", found.error().message}});
       return (*shared_done)(lookup_status::unavailable, R{});
@@ -33,7 +36,7 @@ void run_lookup(store::db_pool& pool, std::string_view what, Work work, Done don
 void db_directory::nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) {
   run_lookup<std::string>(
       pool_, "nickname",
-      [user_id](store::session& db) -> store::result<std::pair<lookup_status, std::string>> {
+      [user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, std::string>> {
         auto nick = store::nickname_of(db, user_id);
         if (!nick) return chat::unexpected(std::move(nick.error()));
         return std::pair{*nick ? lookup_status::found : lookup_status::not_found, nick->value_or(std::string{})};
@@ -44,7 +47,7 @@ void db_directory::nickname(std::int64_t user_id, std::function<void(lookup_stat
 void db_directory::membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) {
   run_lookup<int>(
       pool_, "membership",
-      [room_id, user_id](store::session& db) -> store::result<std::pair<lookup_status, int>> {
+      [room_id, user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, int>> {
         auto member = store::is_member(db, room_id, user_id);
         if (!member) return chat::unexpected(std::move(member.error()));
         return std::pair{*member ? lookup_status::found : lookup_status::not_found, 0};
@@ -55,12 +58,64 @@ void db_directory::membership(std::int64_t room_id, std::int64_t user_id, std::f
 void db_directory::contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) {
   run_lookup<std::vector<std::int64_t>>(
       pool_, "contacts",
-      [user_id](store::session& db) -> store::result<std::pair<lookup_status, std::vector<std::int64_t>>> {
+      [user_id](store::session& db,
+                redis::client&) -> store::result<std::pair<lookup_status, std::vector<std::int64_t>>> {
         auto contacts = store::contacts_of_user(db, user_id);
         if (!contacts) return chat::unexpected(std::move(contacts.error()));
         return std::pair{lookup_status::found, std::move(*contacts)};
       },
       std::move(done));
+}
+
+void db_directory::event_context(std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
+                                 std::function<void(lookup_status, chatd::target_context)> done) {
+  run_lookup<chatd::target_context>(
+      pool_, "event context",
+      [room_id, user_id, target_id](store::session& db,
+                                    redis::client&) -> store::result<std::pair<lookup_status, chatd::target_context>> {
+        auto ctx = store::load_target_context(db, room_id, user_id, target_id);
+        if (!ctx) return chat::unexpected(std::move(ctx.error()));
+        return std::pair{lookup_status::found, std::move(*ctx)};
+      },
+      std::move(done));
+}
+
+void db_directory::attachable_file(std::string file_id, std::int64_t user_id,
+                                   std::function<void(lookup_status, proto::file_attachment)> done) {
+  run_lookup<proto::file_attachment>(
+      pool_, "attachable file",
+      [file_id = std::move(file_id), user_id](
+          store::session& db, redis::client&) -> store::result<std::pair<lookup_status, proto::file_attachment>> {
+        auto meta = store::readable_file(db, file_id, user_id);
+        if (!meta) return chat::unexpected(std::move(meta.error()));
+        if (!*meta) return std::pair{lookup_status::not_found, proto::file_attachment{}};
+        proto::file_attachment a;
+        a.name = (*meta)->name;
+        a.size = (*meta)->size;
+        a.mime_type = (*meta)->mime_type;
+        a.width = (*meta)->width;
+        a.height = (*meta)->height;
+        return std::pair{lookup_status::found, std::move(a)};
+      },
+      std::move(done));
+}
+
+void db_directory::hide_message(std::int64_t user_id, std::int64_t room_id, std::int64_t message_id,
+                                std::function<void(lookup_status)> done) {
+  run_lookup<int>(
+      pool_, "hide message",
+      [user_id, room_id, message_id](store::session& db,
+                                     redis::client& redis) -> store::result<std::pair<lookup_status, int>> {
+        auto hidden = store::hide_message(db, user_id, room_id, message_id);
+        if (!hidden) return chat::unexpected(std::move(hidden.error()));
+        // Told even when it was hidden before: a retry after a lost notice tells again.
+        if (!store::publish_message_hidden(redis, user_id, room_id, message_id)) {
+          log::warn("message.hidden not published (Redis): the user's other sessions learn it from history",
+                    {{"user", user_id}, {"error", redis.last_error()}});
+        }
+        return std::pair{lookup_status::found, 0};
+      },
+      [done = std::move(done)](lookup_status status, int) { done(status); });
 }
 
 }  // namespace chat::gateway

@@ -14,6 +14,12 @@ class db_directory final : public directory {
   void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) override;
   void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) override;
   void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override;
+  void event_context(std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
+                     std::function<void(lookup_status, chatd::target_context)> done) override;
+  void attachable_file(std::string file_id, std::int64_t user_id,
+                       std::function<void(lookup_status, proto::file_attachment)> done) override;
+  void hide_message(std::int64_t user_id, std::int64_t room_id, std::int64_t message_id,
+                    std::function<void(lookup_status)> done) override;
 
  private:
   store::db_pool& pool_;

@@ -30,6 +30,7 @@ std::string channel_name(const channel_key& key) {
   switch (key.kind) {
     case channel_kind::room: return proto::room_channel(key.room_id);
     case channel_kind::typing: return proto::typing_channel(key.room_id);
+    case channel_kind::user: return proto::user_channel(key.room_id);
   }
   return {};
 }
@@ -37,19 +38,20 @@ std::string channel_name(const channel_key& key) {
 std::optional<channel_key> parse_channel_name(std::string_view channel) noexcept {
   if (const auto room = proto::parse_room_channel(channel)) return channel_key{channel_kind::room, *room};
   if (const auto room = proto::parse_typing_channel(channel)) return channel_key{channel_kind::typing, *room};
+  if (const auto user = proto::parse_user_channel(channel)) return channel_key{channel_kind::user, *user};
   return std::nullopt;
 }
 
-std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json) {
+std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json,
+                                                  std::string_view chat_event) {
   auto tail = std::make_shared<std::string>();
-  tail->reserve(destination.size() + json.size() + 80);
-  // Shared by STOMP 1.0 and 1.2 sessions alike, so written literally: destinations hold no
-  // octet that 1.2 escapes.
-  stomp::frame_writer::continuation(*tail, {.escape = false})
-      .header("destination", destination)
-      .header("content-type", "application/json")
-      .content_length(json.size())
-      .finish(json);
+  tail->reserve(destination.size() + json.size() + chat_event.size() + 96);
+  // Shared by STOMP 1.0 and 1.2 sessions alike, so written literally: destinations and event
+  // names hold no octet that 1.2 escapes.
+  auto w = stomp::frame_writer::continuation(*tail, {.escape = false});
+  w.header("destination", destination);
+  if (!chat_event.empty()) w.header("chat-event", chat_event);
+  w.header("content-type", "application/json").content_length(json.size()).finish(json);
   return tail;
 }
 
@@ -164,7 +166,7 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
   event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
   event->sent_at_ms = message.created_at_ms;
   event->departed_user = proto::departed_member(message).value_or(0);
-  event->tail = make_json_tail(proto::room_destination(room_id), json);
+  event->tail = make_json_tail(proto::room_destination(room_id), json, proto::to_string(message.event));
   publish(channel_key{channel_kind::room, room_id}, std::move(event));
 }
 
@@ -182,6 +184,21 @@ void fanout_hub::on_typing(std::int64_t room_id, std::string_view json) {
   event->message_id = event_id('t', next_event_.fetch_add(1, std::memory_order_relaxed));
   event->tail = make_json_tail(proto::room_typing_destination(room_id), json);
   publish(channel_key{channel_kind::typing, room_id}, std::move(event));
+}
+
+void fanout_hub::on_user_event(std::int64_t user_id, std::string_view json) {
+  proto::message_hidden_event hidden;
+  if (auto error = proto::parse_message_hidden_event(json, hidden)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed user event from the bus", {{"user", user_id}, {"error", error.message}});
+    return;
+  }
+  auto event = std::make_shared<fanout_event>();
+  event->kind = event_kind::user;
+  event->user_id = user_id;
+  event->message_id = event_id('u', next_event_.fetch_add(1, std::memory_order_relaxed));
+  event->tail = make_json_tail(proto::destinations::user_notifications, json, proto::message_hidden_event_name);
+  publish(channel_key{channel_kind::user, user_id}, std::move(event));
 }
 
 void fanout_hub::on_presence(std::string_view json) {

@@ -11,7 +11,9 @@
 //
 // The hub also decides which bus channels this node needs: chat:room:{id} and
 // chat:typing:{id} exactly while some local session subscribes to the room (resp. its
-// typing topic); it tells its channel_control on the first join and after the last leave.
+// typing topic), chat:user:{id} while a session of the user subscribes to
+// /user/queue/notifications; it tells its channel_control on the first join and after the
+// last leave.
 // Presence is delivered to the sessions that watch the user (the subscribers of
 // /topic/presence who share a room with them).
 //
@@ -32,37 +34,37 @@
 
 namespace chat::gateway {
 
-enum class channel_kind { room, typing };
+enum class channel_kind { room, typing, user };
 
 struct channel_key {
   channel_kind kind = channel_kind::room;
-  std::int64_t room_id = 0;
+  std::int64_t room_id = 0;  // room, typing: the room; user: the user
 
   friend bool operator==(const channel_key&, const channel_key&) = default;
 };
 
 struct channel_key_hash {
   std::size_t operator()(const channel_key& k) const noexcept {
-    return std::hash<std::int64_t>{}(k.room_id * 2 + (k.kind == channel_kind::typing ? 1 : 0));
+    return std::hash<std::int64_t>{}(k.room_id * 3 + static_cast<std::int64_t>(k.kind));
   }
 };
 
-// Redis channel of a key: chat:room:{id} or chat:typing:{id}.
+// Redis channel of a key: chat:room:{id}, chat:typing:{id} or chat:user:{id}.
 std::string channel_name(const channel_key& key);
 std::optional<channel_key> parse_channel_name(std::string_view channel) noexcept;
 
-enum class event_kind { room, typing, presence };
+enum class event_kind { room, typing, presence, user };
 
 struct fanout_event {
   event_kind kind = event_kind::room;
   std::int64_t room_id = 0;     // room, typing
-  std::int64_t user_id = 0;     // presence
+  std::int64_t user_id = 0;     // presence, user (the user whose sessions get it)
   std::string message_id;       // the MESSAGE frame's message-id (room: the docs/events.md id)
   std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
   // room: the SYSTEM notice that this user left the room (proto::departed_member): their
   // sessions get it and then lose their subscriptions of the room. 0 otherwise.
   std::int64_t departed_user = 0;
-  // "destination:…\ncontent-type:application/json\ncontent-length:N\n\n<json>\0"
+  // "destination:…\n[chat-event:…\n]content-type:application/json\ncontent-length:N\n\n<json>\0"
   std::shared_ptr<const std::string> tail;
 };
 
@@ -77,8 +79,10 @@ class fanout_target {
   virtual void armed(const channel_key& key) = 0;
 };
 
-// The shared frame tail for a JSON body (exposed for tests).
-std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json);
+// The shared frame tail for a JSON body (exposed for tests). A non-empty `chat_event` adds the
+// header chat-event:<chat_event> (room events: the event's wire name, docs/stomp.md).
+std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json,
+                                                  std::string_view chat_event = {});
 
 class fanout_hub {
  public:
@@ -111,6 +115,9 @@ class fanout_hub {
   void on_room_message(std::int64_t room_id, std::string_view json);
   // A typing_event JSON published on chat:typing:{room_id}.
   void on_typing(std::int64_t room_id, std::string_view json);
+  // A user event JSON (proto events.hpp, e.g. message.hidden) published on chat:user:{user_id}:
+  // to that user's /user/queue/notifications subscribers here.
+  void on_user_event(std::int64_t user_id, std::string_view json);
   // A presence_event JSON published on chat:presence.
   void on_presence(std::string_view json);
   // user:presence:{user_id} expired (its node died): OFFLINE.

@@ -4,7 +4,10 @@
 // (gateway_adapters/: presence_service, redis_subscriber) in the chatd::gateway_adapters
 // target; the unit tests in tests/unit/chatd_gateway implement them with fakes. The core
 // (chatd::gateway) links no database or Redis client. No vendor type appears here.
+#include "core/event_rules.hpp"
+
 #include <chat/proto/events.hpp>
+#include <chat/proto/message.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -51,6 +54,23 @@ class directory {
   virtual void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) = 0;
   // Users who share at least one room with `user_id`.
   virtual void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) = 0;
+
+  // What a room event by `user_id` in `room_id` on message `target_id` (0: none) is checked
+  // against (chatd::check_room_event): found with the context (which says whether the room
+  // exists, the user is a member, the target is a message of the room), or unavailable. A
+  // target not stored yet is waited for briefly (store/targets.hpp).
+  virtual void event_context(std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
+                             std::function<void(lookup_status, chatd::target_context)> done) = 0;
+  // The upload `file_id` (an /api/files/{id} attachment, docs/rest.md "Files") as `user_id` may
+  // attach it: found with its name, size, mimeType, width, height (url left empty); not_found when
+  // there is no such file or the user may not read it.
+  virtual void attachable_file(std::string file_id, std::int64_t user_id,
+                               std::function<void(lookup_status, proto::file_attachment)> done) = 0;
+  // Delete-for-me: hides message `message_id` of `room_id` from `user_id` and tells that user's
+  // sessions on every node (/user/queue/notifications). found = hidden (now or before). The
+  // caller has checked membership and the target (event_context).
+  virtual void hide_message(std::int64_t user_id, std::int64_t room_id, std::int64_t message_id,
+                            std::function<void(lookup_status)> done) = 0;
 };
 
 // Presence bookkeeping (docs/stomp.md "Presence"): told when a user's session on this node opens

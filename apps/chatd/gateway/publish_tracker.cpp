@@ -5,14 +5,14 @@
 namespace chat::gateway {
 
 void publish_tracker::add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt,
-                          std::string destination) {
-  pending_.push_back({seq, deadline, std::move(receipt), std::move(destination)});
+                          std::string destination, std::string message_key) {
+  pending_.push_back({seq, deadline, std::move(receipt), std::move(destination), std::move(message_key)});
 }
 
 std::optional<publish_tracker::settled> publish_tracker::settle(std::uint64_t seq) {
   const auto it = std::find_if(pending_.begin(), pending_.end(), [seq](const pending& p) { return p.seq == seq; });
   if (it == pending_.end()) return std::nullopt;
-  settled out{std::move(it->receipt), std::move(it->destination)};
+  settled out{std::move(it->receipt), std::move(it->destination), std::move(it->message_key)};
   pending_.erase(it);
   return out;
 }
@@ -21,7 +21,8 @@ std::optional<publish_tracker::settled> publish_tracker::take_expired(time_point
   // Deadlines grow with the sequence (a fixed timeout after each publish): only the oldest
   // can be the first to expire.
   if (pending_.empty() || now < pending_.front().deadline) return std::nullopt;
-  settled out{std::move(pending_.front().receipt), std::move(pending_.front().destination)};
+  auto& oldest = pending_.front();
+  settled out{std::move(oldest.receipt), std::move(oldest.destination), std::move(oldest.message_key)};
   pending_.pop_front();
   return out;
 }

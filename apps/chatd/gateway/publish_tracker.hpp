@@ -20,10 +20,12 @@ class publish_tracker {
   struct settled {
     std::optional<std::string> receipt;
     std::string destination;  // of the SEND: soft errors name it
+    std::string message_key;  // a room event's (its RECEIPT carries it); empty for read receipts
   };
 
   // Tracks publish `seq` (larger than any tracked before) until `deadline`.
-  void add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt, std::string destination = {});
+  void add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt, std::string destination = {},
+           std::string message_key = {});
   // The log answered `seq`: forgets it. nullopt when it is not tracked (it timed out).
   std::optional<settled> settle(std::uint64_t seq);
   // Forgets and returns the oldest publish when its deadline is at or before `now`.
@@ -40,6 +42,7 @@ class publish_tracker {
     time_point deadline;
     std::optional<std::string> receipt;
     std::string destination;
+    std::string message_key;
   };
 
   std::deque<pending> pending_;

@@ -6,6 +6,7 @@
 #include <chat/common/uuid.hpp>
 #include <chat/log/log.hpp>
 #include <chat/proto/commands.hpp>
+#include <chat/proto/ids.hpp>
 #include <chat/proto/json.hpp>
 #include <chat/stomp/encoder.hpp>
 
@@ -119,6 +120,7 @@ void session::on_transport_closed() {
   transport_ = nullptr;
   auto& env = *env_;
   for (const auto& key : subs_.channels()) env.hub.leave(key, this);
+  if (!subs_.notifications().empty()) env.hub.leave(channel_key{channel_kind::user, user_id_}, this);
   subs_.clear();
   if (!watched_.empty()) env.hub.unwatch(watched_, this);
   watched_.clear();
@@ -457,10 +459,15 @@ void session::handle_subscribe(stomp::frame& f) {
         add_subscription(std::move(sub_id), sub, std::move(receipt));
       });
     case proto::destination_kind::presence:
-    case proto::destination_kind::user_errors: return add_subscription(std::move(sub_id), sub, std::move(receipt));
+    case proto::destination_kind::user_errors:
+    case proto::destination_kind::user_notifications:
+      return add_subscription(std::move(sub_id), sub, std::move(receipt));
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
     case proto::destination_kind::app_typing:
+    case proto::destination_kind::app_edit:
+    case proto::destination_kind::app_delete:
+    case proto::destination_kind::app_react:
       return send_error("unknown destination", "cannot subscribe to " + std::string(*dest_text), receipt);
   }
 }
@@ -468,7 +475,7 @@ void session::handle_subscribe(stomp::frame& f) {
 void session::add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt) {
   if (phase_ != phase::connected) return;
   const auto members = subs_.add(std::move(sub_id), sub);
-  if (const auto key = channel_of(sub.dest)) {
+  if (const auto key = hub_channel(sub.dest)) {
     const bool waiting = std::any_of(arming_.begin(), arming_.end(), [&](const auto& a) { return a.key == *key; });
     if (members == 1 || waiting) {
       // The RECEIPT says "live delivery is on": it waits (bounded) for the bus to confirm.
@@ -497,9 +504,13 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
       return;
     case proto::destination_kind::room:
     case proto::destination_kind::room_typing:  // channels, above
+    case proto::destination_kind::user_notifications:
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
-    case proto::destination_kind::app_typing: return;  // refused by handle_subscribe
+    case proto::destination_kind::app_typing:
+    case proto::destination_kind::app_edit:
+    case proto::destination_kind::app_delete:
+    case proto::destination_kind::app_react: return;  // refused by handle_subscribe
   }
 }
 
@@ -543,7 +554,7 @@ void session::handle_unsubscribe(stomp::frame& f) {
 void session::remove_subscription(const std::string& id) {
   const auto removed = subs_.remove(id);
   if (!removed || !removed->group_emptied) return;
-  if (const auto key = channel_of(removed->sub.dest)) {
+  if (const auto key = hub_channel(removed->sub.dest)) {
     env_->hub.leave(*key, this);
     std::erase_if(arming_, [&](const arming_wait& a) { return a.key == *key; });
   } else if (removed->sub.dest.kind == proto::destination_kind::presence && !watched_.empty()) {
@@ -582,6 +593,7 @@ void session::handle_send(stomp::frame& f) {
   switch (dest->kind) {
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
+    case proto::destination_kind::user_notifications:
     case proto::destination_kind::room_typing:
       return send_error("unknown destination", "cannot send to " + destination, receipt);
     case proto::destination_kind::app_typing: {
@@ -592,7 +604,10 @@ void session::handle_send(stomp::frame& f) {
     }
     case proto::destination_kind::app_send:
     case proto::destination_kind::room:
-    case proto::destination_kind::app_read: break;
+    case proto::destination_kind::app_read:
+    case proto::destination_kind::app_edit:
+    case proto::destination_kind::app_delete:
+    case proto::destination_kind::app_react: break;
   }
 
   switch (env_->users.take_send(user_id_, now())) {
@@ -619,15 +634,55 @@ void session::handle_send(stomp::frame& f) {
                              ? proto::parse_room_send_body(f.body, dest->room_id, request, max_chars)
                              : proto::parse_send_request(f.body, request, max_chars);
       if (error) return invalid(error);
-      const auto room = request.room_id;
-      return with_membership(room, receipt, [this, request = std::move(request), receipt, destination]() mutable {
-        // What the record costs the producer: the content and the JSON around it.
-        const std::size_t bytes = request.content.size() + 256;
-        admit_then(bytes, receipt, destination,
-                   [this, request = std::move(request), receipt, destination, bytes]() mutable {
-                     send_chat_message(std::move(request), std::move(receipt), std::move(destination), bytes);
-                   });
+      proto::chat_message message;
+      message.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
+      message.room_id = request.room_id;
+      message.content = std::move(request.content);
+      message.type = request.type;
+      message.reply_to_id = request.reply_to_id;
+      message.attachment = std::move(request.attachment);
+      // A reply needs its target, an uploaded file its metadata: both from the store.
+      const bool uploaded = message.attachment && proto::attachment_file_id(message.attachment->url);
+      if (message.reply_to_id > 0 || uploaded) {
+        return send_room_event(std::move(message), std::move(receipt), destination);
+      }
+      const auto room = message.room_id;
+      return with_membership(room, receipt, [this, message = std::move(message), receipt, destination]() mutable {
+        admit_event(std::move(message), std::move(receipt), std::move(destination));
       });
+    }
+    case proto::destination_kind::app_edit: {
+      proto::edit_request request;
+      if (auto error = proto::parse_edit_request(f.body, request, max_chars)) return invalid(error);
+      proto::chat_message event;
+      event.event = proto::event_kind::edited;
+      event.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
+      event.room_id = request.room_id;
+      event.target_id = request.target_id;
+      event.content = std::move(request.content);
+      return send_room_event(std::move(event), std::move(receipt), destination);
+    }
+    case proto::destination_kind::app_delete: {
+      proto::delete_request request;
+      if (auto error = proto::parse_delete_request(f.body, request)) return invalid(error);
+      if (request.for_me) return hide_for_me(request, std::move(receipt), destination);
+      proto::chat_message event;
+      event.event = proto::event_kind::deleted;
+      event.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
+      event.room_id = request.room_id;
+      event.target_id = request.target_id;
+      return send_room_event(std::move(event), std::move(receipt), destination);
+    }
+    case proto::destination_kind::app_react: {
+      proto::react_request request;
+      if (auto error = proto::parse_react_request(f.body, request)) return invalid(error);
+      proto::chat_message event;
+      event.event = request.remove ? proto::event_kind::reaction_removed : proto::event_kind::reaction_added;
+      event.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
+      event.room_id = request.room_id;
+      event.target_id = request.target_id;
+      event.emoji = std::move(request.emoji);
+      return send_room_event(std::move(event), std::move(receipt), destination);
     }
     case proto::destination_kind::app_read: {
       proto::read_request request;
@@ -640,6 +695,7 @@ void session::handle_send(stomp::frame& f) {
     }
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
+    case proto::destination_kind::user_notifications:
     case proto::destination_kind::room_typing:
     case proto::destination_kind::app_typing: return;  // handled above
   }
@@ -692,10 +748,10 @@ void session::on_admitted(std::size_t bytes) {
   resume();
 }
 
-chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t bytes, bool is_message) {
+chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t bytes, bool is_event) {
   return [&gate = env_->admission, bytes,
-          then = on_strand([seq, is_message](session& s, const chatd::publish_result& result) {
-            s.on_published(seq, result, is_message);
+          then = on_strand([seq, is_event](session& s, const chatd::publish_result& result) {
+            s.on_published(seq, result, is_event);
           })](const chatd::publish_result& result) {
     // The slot frees when the log answers, whether or not the session still waits.
     gate.release(bytes);
@@ -703,21 +759,175 @@ chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t byt
   };
 }
 
-void session::send_chat_message(proto::send_request request, std::optional<std::string> receipt,
-                                std::string destination, std::size_t bytes) {
-  proto::chat_message message;
-  message.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
-  message.room_id = request.room_id;
-  message.sender_id = user_id_;
-  message.sender_nickname = nickname_;
-  message.content = std::move(request.content);
-  message.type = proto::message_type::text;
-  message.created_at_ms = env_->clock.unix_ms();
+void session::publish_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                            std::size_t bytes) {
+  event.sender_id = user_id_;
+  event.sender_nickname = nickname_;
+  event.created_at_ms = env_->clock.unix_ms();
   const auto seq = next_seq_++;
   pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt),
-                     std::move(destination));
-  env_->log.publish_message(message, publish_done(seq, bytes, true));
+                     std::move(destination), event.message_key);
+  env_->log.publish_message(event, publish_done(seq, bytes, true));
   schedule_next();
+}
+
+void session::admit_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+  // What the record costs the producer: the content and the JSON around it.
+  std::size_t bytes = event.content.size() + event.emoji.size() + 256;
+  if (event.attachment) bytes += event.attachment->url.size() + event.attachment->name.size() + 64;
+  admit_then(bytes, receipt, destination, [this, event = std::move(event), receipt, destination, bytes]() mutable {
+    publish_event(std::move(event), std::move(receipt), std::move(destination), bytes);
+  });
+}
+
+void session::hold_for_lookup(const std::optional<std::string>& receipt) {
+  suspend();
+  lookup_receipt_ = receipt;
+}
+
+bool session::lookup_answered() {
+  lookup_receipt_.reset();
+  if (phase_ != phase::connected) {
+    resume();  // a shutdown answered it (shut_down)
+    return false;
+  }
+  suspended_ = false;
+  return true;
+}
+
+void session::note_membership(std::int64_t room_id, bool member) {
+  if (member) {
+    member_cache_[room_id] = now();
+    member_verified_ms_[room_id] = env_->clock.unix_ms();
+  } else {
+    member_cache_.erase(room_id);
+  }
+}
+
+std::optional<channel_key> session::hub_channel(const proto::destination& dest) const noexcept {
+  if (dest.kind == proto::destination_kind::user_notifications) return channel_key{channel_kind::user, user_id_};
+  return channel_of(dest);
+}
+
+namespace {
+
+// The ERROR `message` of a refused room event: its code in words ("edit_window_closed" ->
+// "edit window closed"), like "rate limited" for rate_limited.
+std::string in_words(std::string_view code) {
+  std::string out(code);
+  std::replace(out.begin(), out.end(), '_', ' ');
+  return out;
+}
+
+}  // namespace
+
+void session::send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+  const auto room = event.room_id;
+  const auto target = event.event == proto::event_kind::message ? event.reply_to_id : event.target_id;
+  hold_for_lookup(receipt);
+  env_->dir.event_context(
+      room, user_id_, target,
+      on_strand([event = std::move(event), receipt = std::move(receipt), destination = std::move(destination)](
+                    session& s, lookup_status status, chatd::target_context ctx) mutable {
+        s.on_event_context(status, ctx, std::move(event), std::move(receipt), std::move(destination));
+      }));
+}
+
+void session::on_event_context(lookup_status status, const chatd::target_context& ctx, proto::chat_message event,
+                               std::optional<std::string> receipt, std::string destination) {
+  if (!lookup_answered()) return;
+  if (status != lookup_status::found) {
+    refuse("unavailable", "service unavailable", "the database cannot check this right now; retry shortly", destination,
+           receipt);
+    return resume();
+  }
+  if (ctx.room_exists) note_membership(event.room_id, ctx.member);
+  event.sender_id = user_id_;
+  if (const auto refusal = chatd::check_room_event(event, ctx, env_->clock.unix_ms(), env_->settings.edit_window)) {
+    if (refusal->code == "not_a_member") env_->stats.forbidden.fetch_add(1, std::memory_order_relaxed);
+    refuse(refusal->code, in_words(refusal->code), refusal->message, destination, receipt);
+    return resume();
+  }
+  if (event.event == proto::event_kind::message && event.reply_to_id > 0 && ctx.target) {
+    event.thread_root_id = chatd::thread_root_of(*ctx.target);
+  }
+  with_attachment(std::move(event), std::move(receipt), std::move(destination));
+  // Waiting for a file lookup or an admission slot holds the frames after this one.
+  if (!suspended_) resume();
+}
+
+void session::with_attachment(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+  const auto file_id =
+      event.attachment ? proto::attachment_file_id(event.attachment->url) : std::optional<std::string>{};
+  if (!file_id) return admit_event(std::move(event), std::move(receipt), std::move(destination));
+  hold_for_lookup(receipt);
+  env_->dir.attachable_file(
+      *file_id, user_id_,
+      on_strand([event = std::move(event), receipt = std::move(receipt), destination = std::move(destination)](
+                    session& s, lookup_status status, proto::file_attachment meta) mutable {
+        if (!s.lookup_answered()) return;
+        switch (status) {
+          case lookup_status::found:
+            // The upload's own metadata, whatever the client said (SPEC §16): the url stays.
+            event.attachment->name = std::move(meta.name);
+            event.attachment->size = meta.size;
+            event.attachment->mime_type = std::move(meta.mime_type);
+            event.attachment->width = meta.width;
+            event.attachment->height = meta.height;
+            s.admit_event(std::move(event), std::move(receipt), std::move(destination));
+            break;
+          case lookup_status::not_found:
+            s.refuse("file_not_found", "file not found", "no such file, or it is not yours to share", destination,
+                     receipt);
+            break;
+          case lookup_status::unavailable:
+            s.refuse("unavailable", "service unavailable", "the database cannot check this right now; retry shortly",
+                     destination, receipt);
+            break;
+        }
+        if (!s.suspended_) s.resume();
+      }));
+}
+
+void session::hide_for_me(const proto::delete_request& request, std::optional<std::string> receipt,
+                          std::string destination) {
+  hold_for_lookup(receipt);
+  env_->dir.event_context(
+      request.room_id, user_id_, request.target_id,
+      on_strand([room = request.room_id, target = request.target_id, receipt = std::move(receipt),
+                 destination = std::move(destination)](session& s, lookup_status status,
+                                                       chatd::target_context ctx) mutable {
+        if (!s.lookup_answered()) return;
+        std::optional<chatd::event_refusal> refusal;
+        if (status != lookup_status::found) {
+          refusal = chatd::event_refusal{503, "unavailable", "the database cannot check this right now; retry shortly"};
+        } else if (!ctx.room_exists) {
+          refusal = chatd::event_refusal{404, "room_not_found", "no such room"};
+        } else if (!ctx.member) {
+          refusal = chatd::event_refusal{403, "not_a_member", "you are not a member of this room"};
+        } else if (!ctx.target) {
+          refusal = chatd::event_refusal{404, "message_not_found", "no such message in this room"};
+        }
+        if (status == lookup_status::found && ctx.room_exists) s.note_membership(room, ctx.member);
+        if (refusal) {
+          s.refuse(refusal->code, refusal->code == "unavailable" ? "service unavailable" : in_words(refusal->code),
+                   refusal->message, destination, receipt);
+          return s.resume();
+        }
+        // Still in order: the frames after this one wait for the hide to be stored.
+        s.hold_for_lookup(receipt);
+        s.env_->dir.hide_message(
+            s.user_id_, room, target, s.on_strand([receipt, destination](session& s2, lookup_status hidden) {
+              if (!s2.lookup_answered()) return;
+              if (hidden == lookup_status::found) {
+                if (receipt) s2.send_receipt(*receipt);
+              } else {
+                s2.refuse("unavailable", "service unavailable",
+                          "the database cannot store this right now; retry shortly", destination, receipt);
+              }
+              s2.resume();
+            }));
+      }));
 }
 
 void session::send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt,
@@ -737,14 +947,23 @@ void session::send_typing(std::int64_t room_id, std::optional<std::string> recei
   if (receipt) send_receipt(*receipt);
 }
 
-void session::on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message) {
+void session::on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event) {
   auto settled = pending_sends_.settle(seq);
   if (!settled) return;  // timed out already
   const auto receipt = std::move(settled->receipt);
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
   if (result.ok) {
-    if (auto* m = attached_metrics(); m != nullptr && is_message) m->messages_sent.inc();
-    if (receipt) send_receipt(*receipt);
+    if (auto* m = attached_metrics(); m != nullptr && is_event) m->messages_sent.inc();
+    if (receipt && is_event && proto::fits_message_id(result.partition, result.offset)) {
+      // The id the event has live and in history (docs/events.md "Message ids"), and its key.
+      stomp::frame r{stomp::command::receipt, {{"receipt-id", *receipt}}, {}};
+      r.headers.push_back(
+          {"message-id", decimal(static_cast<std::uint64_t>(proto::make_message_id(result.partition, result.offset)))});
+      r.headers.push_back({"message-key", std::move(settled->message_key)});
+      send_frame(r);
+    } else if (receipt) {
+      send_receipt(*receipt);
+    }
   } else if (result.overloaded) {
     refuse("overloaded", "server overloaded",
            "the server is overloaded: the message was not accepted and is not stored; retry later",
@@ -846,6 +1065,10 @@ void session::deliver_event(const fanout_event& event) {
       break;
     }
     case event_kind::presence: ids = &subs_.presence(); break;
+    case event_kind::user:
+      if (event.user_id != user_id_) return;
+      ids = &subs_.notifications();
+      break;
   }
   const bool escape = escaping();
   for (const auto& sub_id : *ids) {

@@ -82,10 +82,11 @@ struct session_settings {
   std::size_t max_pending_fanout_bytes = 0;
   std::chrono::milliseconds write_stall_timeout{20000};
   std::size_t max_subscriptions = 200;
-  std::chrono::milliseconds handshake_timeout{10000};  // connect -> CONNECTED
-  std::chrono::milliseconds idle_timeout{600000};      // no client heart-beats: silence limit; 0 = none
-  std::chrono::milliseconds send_timeout{30000};       // SEND -> Kafka ack
-  std::chrono::milliseconds admission_timeout{5000};   // waiting for an admission slot
+  std::chrono::milliseconds handshake_timeout{10000};                 // connect -> CONNECTED
+  std::chrono::milliseconds idle_timeout{600000};                     // no client heart-beats: silence limit; 0 = none
+  std::chrono::milliseconds send_timeout{30000};                      // SEND -> Kafka ack
+  std::chrono::milliseconds admission_timeout{5000};                  // waiting for an admission slot
+  std::chrono::milliseconds edit_window{chatd::default_edit_window};  // --edit-window
   std::string jwt_secret;
   std::string server_name = "chatd";  // CONNECTED server: header
 
@@ -233,14 +234,36 @@ class session final : public fanout_target, public std::enable_shared_from_this<
                   std::function<void()> publish);
   void on_admitted(std::size_t bytes);
   // The message log's callback for a publish holding an admission slot of `bytes`.
-  chatd::publish_callback publish_done(std::uint64_t seq, std::size_t bytes, bool is_message);
-  void send_chat_message(proto::send_request request, std::optional<std::string> receipt, std::string destination,
-                         std::size_t bytes);
+  chatd::publish_callback publish_done(std::uint64_t seq, std::size_t bytes, bool is_event);
+  // Publishes a room event (a chat message or one of docs/stomp.md "Room events") holding an
+  // admission slot of `bytes`; its RECEIPT carries message-id and message-key.
+  void publish_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                     std::size_t bytes);
+  // A room event that needs the store: the context of its target (directory::event_context, which
+  // holds back later frames), chatd::check_room_event, an /api/files attachment's metadata, then
+  // admission and publish_event. A refusal is one SEND refused (refuse()), the session stays.
+  void send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination);
+  void on_event_context(lookup_status status, const chatd::target_context& ctx, proto::chat_message event,
+                        std::optional<std::string> receipt, std::string destination);
+  void with_attachment(proto::chat_message event, std::optional<std::string> receipt, std::string destination);
+  void admit_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination);
+  // /app/chat.delete with forMe: the target's context, then directory::hide_message; no Kafka.
+  void hide_for_me(const proto::delete_request& request, std::optional<std::string> receipt, std::string destination);
+  // A lookup that holds back the frames after this one (answered by a shutdown if need be).
+  void hold_for_lookup(const std::optional<std::string>& receipt);
+  // Its answer arrived: false when the session is no longer connected (frames resumed or dropped).
+  bool lookup_answered();
+  // The membership a store answer showed (the membership cache).
+  void note_membership(std::int64_t room_id, bool member);
+  // The hub channel of a subscription: rooms and typing topics, and /user/queue/notifications
+  // (this user's channel); nullopt for the others.
+  std::optional<channel_key> hub_channel(const proto::destination& dest) const noexcept;
   void send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt,
                          std::string destination, std::size_t bytes);
   void send_typing(std::int64_t room_id, std::optional<std::string> receipt);
   void add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt);
-  void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_message);
+  // `is_event`: a room event on chat.messages (its RECEIPT carries message-id and message-key).
+  void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event);
   void on_contacts(lookup_status status, std::vector<std::int64_t> contacts, std::optional<std::string> receipt);
   // ERROR "server shutting down" and close (shut_down, once no SEND is in flight).
   void say_goodbye();

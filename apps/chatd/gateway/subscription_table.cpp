@@ -12,7 +12,11 @@ std::optional<channel_key> channel_of(const proto::destination& dest) noexcept {
     case proto::destination_kind::user_errors:
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
-    case proto::destination_kind::app_typing: return std::nullopt;
+    case proto::destination_kind::app_typing:
+    case proto::destination_kind::app_edit:
+    case proto::destination_kind::app_delete:
+    case proto::destination_kind::app_react:
+    case proto::destination_kind::user_notifications: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -27,11 +31,15 @@ std::vector<std::string>* subscription_table::group_of(const subscription& sub) 
   switch (sub.dest.kind) {
     case proto::destination_kind::presence: return &presence_;
     case proto::destination_kind::user_errors: return &errors_;
+    case proto::destination_kind::user_notifications: return &notifications_;
     case proto::destination_kind::room:
     case proto::destination_kind::room_typing:
     case proto::destination_kind::app_send:
     case proto::destination_kind::app_read:
-    case proto::destination_kind::app_typing: break;
+    case proto::destination_kind::app_typing:
+    case proto::destination_kind::app_edit:
+    case proto::destination_kind::app_delete:
+    case proto::destination_kind::app_react: break;
   }
   return nullptr;  // nobody can subscribe to an /app destination
 }
@@ -91,6 +99,7 @@ void subscription_table::clear() noexcept {
   by_channel_.clear();
   presence_.clear();
   errors_.clear();
+  notifications_.clear();
 }
 
 }  // namespace chat::gateway

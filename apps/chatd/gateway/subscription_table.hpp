@@ -1,10 +1,10 @@
 #pragma once
 // A session's subscriptions (docs/stomp.md SUBSCRIBE/UNSUBSCRIBE), indexed the three ways the
 // session needs them: by subscription id (UNSUBSCRIBE, the ack mode of a delivery), by
-// fan-out channel (room and typing events), and the /topic/presence and /user/queue/errors
-// lists. Bookkeeping only: joining the hub, arming receipts and loading contacts stay with
-// the session, which learns from add() and remove() when a group got its first member or
-// lost its last.
+// fan-out channel (room and typing events), and the /topic/presence, /user/queue/errors and
+// /user/queue/notifications lists. Bookkeeping only: joining the hub, arming receipts and
+// loading contacts stay with the session, which learns from add() and remove() when a group
+// got its first member or lost its last.
 //
 // Not thread-safe: owned by one session and used on its strand.
 #include "gateway/fanout_hub.hpp"
@@ -38,12 +38,14 @@ class subscription_table {
   const subscription* find(const std::string& id) const;
 
   // Adds subscription `id`, which must not exist yet. Returns how many subscriptions its
-  // group holds now (its channel's, /topic/presence's or /user/queue/errors'): 1 = the first.
+  // group holds now (its channel's, /topic/presence's, /user/queue/errors' or
+  // /user/queue/notifications'): 1 = the first.
   std::size_t add(std::string id, const subscription& sub);
 
   struct removed {
     subscription sub;
-    bool group_emptied = false;  // it was the last of its channel / presence / errors group
+    // It was the last of its channel / presence / errors / notifications group.
+    bool group_emptied = false;
   };
   // Removes subscription `id`; nullopt when there is none.
   std::optional<removed> remove(const std::string& id);
@@ -55,6 +57,7 @@ class subscription_table {
   const std::vector<std::string>* of_channel(const channel_key& key) const;
   const std::vector<std::string>& presence() const noexcept { return presence_; }
   const std::vector<std::string>& errors() const noexcept { return errors_; }
+  const std::vector<std::string>& notifications() const noexcept { return notifications_; }
   // Channels with at least one subscription.
   std::vector<channel_key> channels() const;
 
@@ -67,6 +70,7 @@ class subscription_table {
   std::unordered_map<channel_key, std::vector<std::string>, channel_key_hash> by_channel_;
   std::vector<std::string> presence_;
   std::vector<std::string> errors_;
+  std::vector<std::string> notifications_;
 };
 
 }  // namespace chat::gateway

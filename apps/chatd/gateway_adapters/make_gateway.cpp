@@ -36,6 +36,7 @@ session_settings settings_of(const chatd::config& cfg) {
   s.handshake_timeout = cfg.handshake_timeout;
   s.idle_timeout = cfg.idle_timeout;
   s.send_timeout = cfg.send_timeout;
+  s.edit_window = cfg.edit_window;
   s.admission_timeout = cfg.admission_timeout;
   s.jwt_secret = cfg.jwt_secret;
   s.server_name = "chatd/" + std::string(chatd::chatd_version);
@@ -109,6 +110,18 @@ class limits_directory final : public directory {
   }
   void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override {
     inner_.contacts(user_id, std::move(done));
+  }
+  void event_context(std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
+                     std::function<void(lookup_status, chatd::target_context)> done) override {
+    inner_.event_context(room_id, user_id, target_id, std::move(done));
+  }
+  void attachable_file(std::string file_id, std::int64_t user_id,
+                       std::function<void(lookup_status, proto::file_attachment)> done) override {
+    inner_.attachable_file(std::move(file_id), user_id, std::move(done));
+  }
+  void hide_message(std::int64_t user_id, std::int64_t room_id, std::int64_t message_id,
+                    std::function<void(lookup_status)> done) override {
+    inner_.hide_message(user_id, room_id, message_id, std::move(done));
   }
 
  private:

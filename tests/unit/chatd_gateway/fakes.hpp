@@ -17,9 +17,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
+#include <tuple>
 
 namespace chat::gateway::test {
 
@@ -72,6 +74,51 @@ class fake_directory final : public directory {
       done(lookup_status::found, contacts_of[user]);
     });
   }
+  // Room events: the store's messages by id (room, sender, ...), admins by (room, user), pins.
+  struct stored_message {
+    std::int64_t room_id = 0;
+    chatd::target_message target;
+  };
+  std::map<std::int64_t, stored_message> stored;
+  std::set<std::pair<std::int64_t, std::int64_t>> admins;  // (room, user)
+  std::map<std::int64_t, int> pin_counts;                  // room -> pinned messages
+  std::map<std::string, proto::file_attachment> files;     // file id -> metadata (any user may attach)
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> hidden;  // (user, room, message)
+  int context_lookups = 0;
+
+  void event_context(std::int64_t room, std::int64_t user, std::int64_t target,
+                     std::function<void(lookup_status, chatd::target_context)> done) override {
+    ++context_lookups;
+    run([this, room, user, target, done] {
+      if (down) return done(lookup_status::unavailable, {});
+      chatd::target_context ctx;
+      ctx.room_exists = std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.first == room; });
+      ctx.member = members.contains({room, user});
+      ctx.admin = admins.contains({room, user});
+      ctx.pin_count = pin_counts[room];
+      if (const auto it = stored.find(target); it != stored.end() && it->second.room_id == room) {
+        ctx.target = it->second.target;
+      }
+      done(lookup_status::found, ctx);
+    });
+  }
+  void attachable_file(std::string file_id, std::int64_t,
+                       std::function<void(lookup_status, proto::file_attachment)> done) override {
+    run([this, file_id, done] {
+      if (down) return done(lookup_status::unavailable, {});
+      const auto it = files.find(file_id);
+      if (it == files.end()) return done(lookup_status::not_found, {});
+      done(lookup_status::found, it->second);
+    });
+  }
+  void hide_message(std::int64_t user, std::int64_t room, std::int64_t message,
+                    std::function<void(lookup_status)> done) override {
+    run([this, user, room, message, done] {
+      if (down) return done(lookup_status::unavailable);
+      hidden.emplace_back(user, room, message);
+      done(lookup_status::found);
+    });
+  }
   // Completes the oldest held lookup.
   void release_one() {
     ASSERT_FALSE(held.empty());
@@ -105,10 +152,16 @@ class fake_log final : public chatd::message_log {
   void publish_read_receipt(const proto::read_receipt& r, chatd::publish_callback cb) override {
     receipts.emplace_back(r, std::move(cb));
   }
-  void ack(std::size_t i, bool ok = true) {
+  // Acknowledges publish `i` at partition 0, offset `i` (message id = i).
+  void ack(std::size_t i, bool ok = true) { ack_at(i, 0, static_cast<std::int64_t>(i), ok); }
+  void ack_at(std::size_t i, std::int32_t partition, std::int64_t offset, bool ok = true) {
     chatd::publish_result r;
     r.ok = ok;
     r.error = ok ? "" : "Broker: Invalid record";
+    if (ok) {
+      r.partition = partition;
+      r.offset = offset;
+    }
     messages.at(i).cb(r);
   }
 };

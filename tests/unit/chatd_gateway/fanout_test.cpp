@@ -78,7 +78,8 @@ TEST(fanout_hub, one_event_shared_by_all_and_dead_targets_skipped) {
   EXPECT_EQ(a->events[0], b->events[0]);
   EXPECT_EQ(a->events[0]->message_id, "5");
   const std::string& tail = *a->events[0]->tail;
-  EXPECT_TRUE(tail.starts_with("destination:/topic/room.7\ncontent-type:application/json\ncontent-length:"));
+  EXPECT_TRUE(tail.starts_with(
+      "destination:/topic/room.7\nchat-event:message\ncontent-type:application/json\ncontent-length:"));
   EXPECT_TRUE(tail.ends_with(std::string(message_json) + '\0'));
 
   hub.on_room_message(7, "not json");
@@ -141,6 +142,49 @@ TEST(names, typing_channel) {
   EXPECT_FALSE(proto::parse_typing_channel("chat:room:42"));
   EXPECT_EQ(parse_channel_name("chat:room:9"), (channel_key{channel_kind::room, 9}));
   EXPECT_EQ(parse_channel_name("chat:typing:9"), (channel_key{channel_kind::typing, 9}));
+  EXPECT_EQ(parse_channel_name("chat:user:9"), (channel_key{channel_kind::user, 9}));
+  EXPECT_EQ(channel_name(channel_key{channel_kind::user, 9}), "chat:user:9");
+}
+
+// Every room event is a MESSAGE with chat-event:<its wire name> (docs/stomp.md "Room events").
+TEST(fanout_hub, room_events_carry_their_kind_in_the_chat_event_header) {
+  fanout_hub hub;
+  auto a = std::make_shared<recording_target>();
+  hub.join(channel_key{channel_kind::room, 7}, a);
+  const std::string edited =
+      R"({"id":6,"event":"message.edited","messageKey":"1b8f6c3e-2f7a-4c5e-9d1a-3b6e8f0c2d4a","roomId":7,)"
+      R"("senderId":1,"senderNickname":"n","targetId":5,"content":"new","createdAt":"2026-11-21T12:00:00.000Z"})";
+  const std::string reaction =
+      R"({"id":7,"event":"reaction.added","messageKey":"2b8f6c3e-2f7a-4c5e-9d1a-3b6e8f0c2d4a","roomId":7,)"
+      R"("senderId":1,"senderNickname":"n","targetId":5,"emoji":"👍","createdAt":"2026-11-21T12:00:00.000Z"})";
+  hub.on_room_message(7, edited);
+  hub.on_room_message(7, reaction);
+  ASSERT_EQ(a->events.size(), 2u);
+  EXPECT_NE(a->events[0]->tail->find("\nchat-event:message.edited\n"), std::string::npos) << *a->events[0]->tail;
+  EXPECT_NE(a->events[1]->tail->find("\nchat-event:reaction.added\n"), std::string::npos);
+  EXPECT_EQ(a->events[0]->message_id, "6");
+}
+
+// chat:user:{id} reaches that user's joined sessions only; malformed payloads are dropped.
+TEST(fanout_hub, user_events_go_to_the_users_channel) {
+  fake_control control;
+  fanout_hub hub;
+  hub.set_control(&control);
+  auto mine = std::make_shared<recording_target>();
+  auto other = std::make_shared<recording_target>();
+  hub.join(channel_key{channel_kind::user, 1}, mine);
+  hub.join(channel_key{channel_kind::user, 2}, other);
+  EXPECT_EQ(control.ops, (std::vector<std::string>{"+chat:user:1", "+chat:user:2"}));
+  hub.on_user_event(1, R"({"event":"message.hidden","roomId":10,"messageId":5})");
+  hub.on_user_event(1, R"({"event":"message.shown","roomId":10,"messageId":5})");
+  ASSERT_EQ(mine->events.size(), 1u);
+  EXPECT_TRUE(other->events.empty());
+  EXPECT_EQ(mine->events[0]->kind, event_kind::user);
+  EXPECT_EQ(mine->events[0]->user_id, 1);
+  EXPECT_TRUE(mine->events[0]->tail->starts_with("destination:/user/queue/notifications\nchat-event:message.hidden\n"));
+  EXPECT_EQ(hub.dropped_payloads(), 1u);
+  hub.leave(channel_key{channel_kind::user, 1}, mine.get());
+  EXPECT_EQ(control.ops.back(), "-chat:user:1");
 }
 
 TEST(ws_transport, subprotocol_is_the_clients_best) {
