@@ -74,6 +74,8 @@ class Chatd:
                     "CHATD_HTTP_HOST": "127.0.0.1", "CHATD_HTTP_PORT": str(self.http_port),
                     "CHATD_STOMP_HOST": "127.0.0.1", "CHATD_STOMP_PORT": str(self.stomp_port),
                     "CHATD_NODE_ID": "bench", "CHATD_IO_THREADS": str(io_threads),
+                    # A free metrics port too: two benchmarks (or a benchmark and the tests) at once.
+                    "CHATD_METRICS_PORT": str(devstack.free_port()),
                     "CHATD_LOG_LEVEL": "warn", "CHATD_PASSWORD_COST": "minimum",
                     "CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000",
                     # Set-up signs up every user from this machine.

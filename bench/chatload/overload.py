@@ -15,6 +15,16 @@
    unknown users), alternating, on one stack whose chatd hashes passwords at the production
    cost (--flood-password-cost); the chat p99 with the flood over the p99 without (goal <= 1.2).
 
+--baseline-build-dir DIR runs every scenario also against the chatd of another build (e.g. a
+worktree of an older commit built into its own directory), in the same run and interleaved
+with the build under test (--build-dir): each overload run is followed by the baseline's, and
+each login-flood run pair (without, with) by the baseline's pair, each build on its own
+database of the one flood stack. chatload and the dev broker are --build-dir's for both, so
+only chatd differs. --baseline-chatd-env NAME=VALUE gives the baseline's chatd settings of its
+own (without --baseline-build-dir: the same binary, e.g. to try a setting side by side). The
+table gets a baseline column; the JSON a "baseline" section per scenario and the ratios
+new / baseline of the medians.
+
 Every stack and chatd is started here (scripts/devstack.py, free ports) and stopped by pid.
 Prints a table with the goals; writes the summary JSON to --out (default
 bench/results/overload-<UTC time>.json) and each run's chatload report beside it.
@@ -24,6 +34,8 @@ pipeline works; its numbers are not the benchmark's.
     bench/overload.sh                       # the full benchmark (about 20-30 minutes)
     bench/overload.sh --quick               # smoke run (a few minutes)
     bench/overload.sh --knee 2000 --skip-flood
+    git worktree add /tmp/base <commit>     # then a release build of it in /tmp/base/build-rel
+    bench/overload.sh --knee 1900 --build-dir build-rel --baseline-build-dir /tmp/base/build-rel
 """
 from __future__ import annotations
 
@@ -78,7 +90,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-flood", action="store_true")
     p.add_argument("--out", default=None, help="summary JSON (default bench/results/overload-<UTC time>.json)")
     p.add_argument("--build-dir", default=os.environ.get("CHAT_BUILD_DIR", str(REPO / "build")))
+    p.add_argument("--chatd-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment setting for every chatd (repeatable), e.g. CHATD_ADMISSION_TARGET_DELAY=200ms")
+    p.add_argument("--baseline-build-dir", default=None,
+                   help="also run every scenario against this build's chatd, interleaved (ratios side by side)")
+    p.add_argument("--baseline-chatd-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment setting for the baseline's chatd only (repeatable); without "
+                        "--baseline-build-dir the baseline is --build-dir's chatd with these settings")
     args = p.parse_args()
+    for setting in args.chatd_env + args.baseline_chatd_env:
+        if "=" not in setting:
+            p.error(f"--chatd-env/--baseline-chatd-env {setting!r}: expected NAME=VALUE")
     if args.quick:
         for name, value in {"users": 100, "rooms": 10, "start_rate": 400, "bisect_steps": 1, "probe_seconds": 4,
                             "probe_warmup": 1, "runs": 1, "overload_seconds": 8, "after_seconds": 6, "drain": 10,
@@ -89,10 +111,61 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+OVERLOAD_KEYS = ("goodput_ratio", "p99_accepted_ms", "sessions_disconnected", "sends_unanswered", "receipted_lost",
+                 "receipted_duplicated", "receipted_reordered", "recovery_s")
+
+
+def ratio(new: float, base: float) -> float:
+    if base == 0:
+        return 1.0 if new == 0 else INF
+    return new / base
+
+
+def overload_point(r: dict, knee: float) -> dict:
+    """One overload run's figures from its chatload report."""
+    over = r["phases"][0]
+    rec = r["recovery_seconds"]
+    return {
+        "goodput_ratio": over["goodput"]["receipted_per_s"] / knee,
+        "receipted_per_s": over["goodput"]["receipted_per_s"],
+        "delivered_per_s": over["goodput"]["delivered_per_s"],
+        "p99_accepted_ms": over["latency_ms"]["delivery"]["p99"] if over["deliveries"] else INF,
+        "sessions_disconnected": r["sessions_disconnected"]["total"],
+        "disconnect_reasons": r["sessions_disconnected"]["by_reason"],
+        "sends_unanswered": r["answers"]["unanswered"],
+        "answers": {k: r["answers"][k] for k in ("receipted", "rate_limited", "overloaded", "not_accepted",
+                                                 "other_errors", "unanswered", "answered_twice")},
+        "refusals_by_message": r["answers"]["refusals_by_message"],
+        "receipted_lost": r["receipted"]["lost"],
+        "receipted_duplicated": r["receipted"]["duplicated"],
+        "receipted_reordered": r["receipted"]["reordered"],
+        "recovery_s": INF if rec is None else rec,
+        "dropped_sends": r["counts"]["dropped_sends"],
+        "valid": r["validity"]["valid"],
+        "invalid_reasons": r["validity"]["reasons"],
+        "cpu_cores": r.get("bench", {}).get("cpu_cores"),
+    }
+
+
+def overload_summary(knee: float, phases: str, runs: list[dict]) -> dict:
+    return {"knee": knee, "phases": phases, "runs": runs,
+            "median": {k: statistics.median(run[k] for run in runs) for k in OVERLOAD_KEYS}}
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.bins = binaries(args.build_dir)
+        # The builds whose chatd runs each scenario: "new" (--build-dir) and, with
+        # --baseline-build-dir, "baseline" (its chatd; chatload and the broker stay --build-dir's).
+        self.builds = {"new": self.bins}
+        common_env = dict(setting.split("=", 1) for setting in args.chatd_env)
+        self.build_env = {"new": common_env}
+        if args.baseline_build_dir or args.baseline_chatd_env:
+            base = binaries(args.baseline_build_dir) if args.baseline_build_dir else self.bins
+            self.builds["baseline"] = dict(self.bins, chatd=base["chatd"])
+            self.build_env["baseline"] = {**common_env,
+                                          **dict(setting.split("=", 1) for setting in args.baseline_chatd_env)}
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.out = pathlib.Path(args.out) if args.out else REPO / "bench" / "results" / f"overload-{stamp}.json"
         self.out.parent.mkdir(parents=True, exist_ok=True)
@@ -101,18 +174,33 @@ class Bench:
         self.count = 0
 
     @contextlib.contextmanager
-    def stack(self, extra_env: dict | None = None):
-        """A fresh PostgreSQL/Redis/dev-Kafka stack and one chatd; both stopped on leaving."""
+    def bare_stack(self):
+        """A fresh PostgreSQL/Redis/dev-Kafka stack, stopped on leaving."""
         with tempfile.TemporaryDirectory(prefix="bench-overload-stack-") as tmp:
             stack = start_stack(self.bins, pathlib.Path(tmp))
-            chatd = None
             try:
-                chatd = Chatd(self.bins, stack, self.runs_dir, io_threads=self.args.io_threads, extra_env=extra_env)
-                yield chatd
+                yield stack
             finally:
-                if chatd:
-                    chatd.stop()
                 stack.stop_all()
+
+    @contextlib.contextmanager
+    def chatd(self, stack, build: str = "new", extra_env: dict | None = None, database: str | None = None):
+        """One chatd of `build` on `stack`, stopped on leaving."""
+        chatd = None
+        env = {**self.build_env[build], **(extra_env or {})}
+        try:
+            chatd = Chatd(self.builds[build], stack, self.runs_dir, io_threads=self.args.io_threads,
+                          extra_env=env, database=database)
+            yield chatd
+        finally:
+            if chatd:
+                chatd.stop()
+
+    @contextlib.contextmanager
+    def stack(self, build: str = "new"):
+        """A fresh stack and one chatd of `build`; both stopped on leaving."""
+        with self.bare_stack() as stack, self.chatd(stack, build) as chatd:
+            yield chatd
 
     def chatload(self, chatd: Chatd, name: str, extra: list[str]) -> dict:
         a = self.args
@@ -179,68 +267,76 @@ class Bench:
         a = self.args
         high, low = knee * a.overload_factor, knee / a.after_divisor
         phases = f"{high:.0f}x{a.overload_seconds:g},{low:.0f}x{a.after_seconds:g}"
-        runs = []
+        runs: dict[str, list] = {build: [] for build in self.builds}
         for i in range(1, a.runs + 1):
-            log(f"overload run {i}/{a.runs}: --phases {phases}")
-            with self.stack() as chatd:
-                r = self.chatload(chatd, f"overload-{i}", [
-                    "--phases", phases, "--ramp-up", "2", "--drain", f"{a.drain:g}",
-                    "--recovery-threshold-ms", f"{a.recovery_threshold_ms:g}"])
-            over = r["phases"][0]
-            rec = r["recovery_seconds"]
-            runs.append({
-                "goodput_ratio": over["goodput"]["receipted_per_s"] / knee,
-                "receipted_per_s": over["goodput"]["receipted_per_s"],
-                "delivered_per_s": over["goodput"]["delivered_per_s"],
-                "p99_accepted_ms": over["latency_ms"]["delivery"]["p99"] if over["deliveries"] else INF,
-                "sessions_disconnected": r["sessions_disconnected"]["total"],
-                "disconnect_reasons": r["sessions_disconnected"]["by_reason"],
-                "sends_unanswered": r["answers"]["unanswered"],
-                "answers": {k: r["answers"][k] for k in ("receipted", "rate_limited", "overloaded", "not_accepted",
-                                                         "other_errors", "unanswered", "answered_twice")},
-                "refusals_by_message": r["answers"]["refusals_by_message"],
-                "receipted_lost": r["receipted"]["lost"],
-                "receipted_duplicated": r["receipted"]["duplicated"],
-                "receipted_reordered": r["receipted"]["reordered"],
-                "recovery_s": INF if rec is None else rec,
-                "dropped_sends": r["counts"]["dropped_sends"],
-                "valid": r["validity"]["valid"],
-                "invalid_reasons": r["validity"]["reasons"],
-                "cpu_cores": r.get("bench", {}).get("cpu_cores"),
-            })
-        keys = ("goodput_ratio", "p99_accepted_ms", "sessions_disconnected", "sends_unanswered", "receipted_lost",
-                "receipted_duplicated", "receipted_reordered", "recovery_s")
-        return {"knee": knee, "phases": phases, "runs": runs,
-                "median": {k: statistics.median(run[k] for run in runs) for k in keys}}
+            for build in self.builds:
+                log(f"overload run {i}/{a.runs} ({build}): --phases {phases}")
+                with self.stack(build) as chatd:
+                    r = self.chatload(chatd, f"overload-{i}{'' if build == 'new' else '-' + build}", [
+                        "--phases", phases, "--ramp-up", "2", "--drain", f"{a.drain:g}",
+                        "--recovery-threshold-ms", f"{a.recovery_threshold_ms:g}"])
+                runs[build].append(overload_point(r, knee))
+        result = overload_summary(knee, phases, runs["new"])
+        if "baseline" in runs:
+            result["baseline"] = overload_summary(knee, phases, runs["baseline"])
+            result["ratio_to_baseline"] = {k: ratio(result["median"][k], result["baseline"]["median"][k])
+                                           for k in OVERLOAD_KEYS}
+        return result
 
     # ---- 3. login flood ----
 
     def flood(self) -> dict:
         a = self.args
-        fixture = self.runs_dir / "flood-fixture.json"
-        without, with_flood = [], []
         env = {"CHATD_PASSWORD_COST": a.flood_password_cost}
-        with self.stack(env) as chatd:
+        points: dict[str, dict[str, list]] = {build: {"without": [], "with": []} for build in self.builds}
+        with self.bare_stack() as stack:
+            # Each build on its own database (its users, rooms and fixture), reused by its runs.
+            databases = {build: stack.create_database("bench" if build == "new" else f"bench_{build}")
+                         for build in self.builds}
             for i in range(1, a.flood_runs + 1):
-                for flood in (False, True):
-                    log(f"login flood run {i}/{a.flood_runs} {'with' if flood else 'without'} the flood")
-                    extra = ["--rate", f"{a.flood_rate:g}", "--ramp-up", "2", "--warmup", "3",
-                             "--duration", f"{a.flood_seconds:g}", "--fixture", str(fixture)]
-                    if flood:
-                        extra += ["--login-flood", str(a.flood_threads)]
-                    r = self.chatload(chatd, f"flood-{i}-{'with' if flood else 'without'}", extra)
-                    point = {"p99_ms": r["latency_ms"]["delivery"]["p99"], "p50_ms": r["latency_ms"]["delivery"]["p50"],
-                             "valid": r["validity"]["valid"], "lost": r["counts"]["lost"],
-                             "sessions_disconnected": r["sessions_disconnected"]["total"]}
-                    if flood and r.get("login_flood"):
-                        point["logins"] = {k: r["login_flood"][k] for k in ("requests", "per_s", "by_status")}
-                        point["login_p99_ms"] = r["login_flood"]["latency_ms"]["p99"]
-                    (with_flood if flood else without).append(point)
-        p_without = statistics.median(p["p99_ms"] for p in without)
-        p_with = statistics.median(p["p99_ms"] for p in with_flood)
-        return {"rate": a.flood_rate, "threads": a.flood_threads, "password_cost": a.flood_password_cost,
-                "without": without, "with": with_flood, "median_p99_without_ms": p_without,
-                "median_p99_with_ms": p_with, "p99_ratio": p_with / p_without if p_without else INF}
+                for build in self.builds:
+                    fixture = self.runs_dir / f"flood-fixture-{build}.json"
+                    with self.chatd(stack, build, env, databases[build]) as chatd:
+                        for flood in (False, True):
+                            label = "with" if flood else "without"
+                            log(f"login flood run {i}/{a.flood_runs} ({build}) {label} the flood")
+                            extra = ["--rate", f"{a.flood_rate:g}", "--ramp-up", "2", "--warmup", "3",
+                                     "--duration", f"{a.flood_seconds:g}", "--fixture", str(fixture)]
+                            if flood:
+                                extra += ["--login-flood", str(a.flood_threads)]
+                            name = f"flood-{i}-{label}" + ("" if build == "new" else f"-{build}")
+                            points[build][label].append(flood_point(self.chatload(chatd, name, extra), flood))
+        result = flood_summary(a, points["new"])
+        if "baseline" in points:
+            result["baseline"] = flood_summary(a, points["baseline"])
+            result["p99_with_to_baseline"] = ratio(result["median_p99_with_ms"],
+                                                   result["baseline"]["median_p99_with_ms"])
+        return result
+
+
+def flood_point(r: dict, flood: bool) -> dict:
+    point = {"p99_ms": r["latency_ms"]["delivery"]["p99"], "p50_ms": r["latency_ms"]["delivery"]["p50"],
+             "valid": r["validity"]["valid"], "lost": r["counts"]["lost"],
+             "sessions_disconnected": r["sessions_disconnected"]["total"],
+             "disconnect_reasons": r["sessions_disconnected"]["by_reason"],
+             # Under rate control the p99 stays near --admission-target-delay while SENDs are
+             # refused instead: the p99 alone would hide a flood that costs goodput.
+             "receipted": r["answers"]["receipted"], "overloaded": r["answers"]["overloaded"],
+             "delivered_per_s": r["throughput"]["delivered_per_s"]}
+    if flood and r.get("login_flood"):
+        point["logins"] = {k: r["login_flood"][k] for k in ("requests", "per_s", "by_status")}
+        point["login_p99_ms"] = r["login_flood"]["latency_ms"]["p99"]
+    return point
+
+
+def flood_summary(a: argparse.Namespace, points: dict[str, list]) -> dict:
+    p_without = statistics.median(p["p99_ms"] for p in points["without"])
+    p_with = statistics.median(p["p99_ms"] for p in points["with"])
+    return {"rate": a.flood_rate, "threads": a.flood_threads, "password_cost": a.flood_password_cost,
+            "without": points["without"], "with": points["with"], "median_p99_without_ms": p_without,
+            "median_p99_with_ms": p_with, "p99_ratio": p_with / p_without if p_without else INF,
+            "median_overloaded_without": statistics.median(p["overloaded"] for p in points["without"]),
+            "median_overloaded_with": statistics.median(p["overloaded"] for p in points["with"])}
 
 
 def verdict(value: float, goal: str) -> str:
@@ -257,10 +353,11 @@ def fmt(v) -> str:
 
 
 def print_table(summary: dict) -> None:
-    rows = []
+    rows = []  # (label, goal, median, per run, verdict, baseline median)
     ov = summary.get("overload")
     if ov:
         m = ov["median"]
+        base = ov.get("baseline", {}).get("median")
         per_run = lambda k: " ".join(fmt(r[k]) for r in ov["runs"])  # noqa: E731
         for label, key, goal in (("goodput / C", "goodput_ratio", ">= 0.9"),
                                  ("p99 of accepted (ms)", "p99_accepted_ms", "<= 1000"),
@@ -270,20 +367,27 @@ def print_table(summary: dict) -> None:
                                  ("receipted duplicated", "receipted_duplicated", "== 0"),
                                  ("receipted reordered", "receipted_reordered", "== 0"),
                                  ("recovery (s)", "recovery_s", "<= 5")):
-            rows.append((label, goal, fmt(m[key]), per_run(key), verdict(m[key], goal)))
+            rows.append((label, goal, fmt(m[key]), per_run(key), verdict(m[key], goal),
+                         fmt(base[key]) if base else None))
     fl = summary.get("login_flood")
     if fl:
+        fb = fl.get("baseline")
         rows.append(("chat p99 flood/no flood", "<= 1.2", fmt(fl["p99_ratio"]),
                      f"{fmt(fl['median_p99_with_ms'])}/{fmt(fl['median_p99_without_ms'])} ms",
-                     verdict(fl["p99_ratio"], "<= 1.2")))
+                     verdict(fl["p99_ratio"], "<= 1.2"), fmt(fb["p99_ratio"]) if fb else None))
+        rows.append(("SENDs refused no flood", "", fmt(fl["median_overloaded_without"]), "", "",
+                     fmt(fb["median_overloaded_without"]) if fb else None))
+        rows.append(("SENDs refused with flood", "", fmt(fl["median_overloaded_with"]), "", "",
+                     fmt(fb["median_overloaded_with"]) if fb else None))
     print()
     if "knee" in summary:
         k = summary["knee"]
         print(f"knee C = {k['knee']:.0f} msg/s ({'searched' if k['searched'] else 'given'}; delivery p99 <= "
               f"{summary['scenario']['knee_p99_ms']:g} ms)" + (f", overload {ov['phases']}" if ov else ""))
-    print(f"{'metric':<26} {'goal':>9} {'median':>9}  {'per run':<24} verdict")
-    for label, goal, med, runs, v in rows:
-        print(f"{label:<26} {goal:>9} {med:>9}  {runs:<24} {v}")
+    with_base = any(r[5] is not None for r in rows)
+    print(f"{'metric':<26} {'goal':>9} {'median':>9}  {'per run':<24} verdict" + ("   baseline" if with_base else ""))
+    for label, goal, med, runs, v, b in rows:
+        print(f"{label:<26} {goal:>9} {med:>9}  {runs:<24} {v:<7}" + (f" {b:>10}" if with_base else ""))
     if ov:
         invalid = [i + 1 for i, r in enumerate(ov["runs"]) if not r["valid"]]
         if invalid:
