@@ -18,6 +18,10 @@ void add_filters(CLI::App& sub, filter_options& f, bool with_limit) {
       ->group(group);
   sub.add_option("--group", f.group, "Consumer group that dead-lettered the record")->group(group);
   sub.add_option("--room", f.room, "Room id: the record's key, or the payload's roomId")->group(group);
+  sub.add_option("--event", f.event,
+                 "Room event of the payload: message (no \"event\" member), message.edited, message.deleted, "
+                 "reaction.added, reaction.removed, message.pinned, message.unpinned, ...")
+      ->group(group);
   if (with_limit) {
     sub.add_option("--limit", f.limit, "At most N records (0: no limit)")->group(group)->check(CLI::NonNegativeNumber);
   }

@@ -62,6 +62,7 @@ filter make_filter(const filter_options& f) {
   }
   if (!f.group.empty()) out.consumer_group = f.group;
   if (!f.room.empty()) out.room = f.room;
+  if (!f.event.empty()) out.event = f.event;
   return out;
 }
 

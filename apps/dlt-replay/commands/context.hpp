@@ -44,7 +44,7 @@ struct global_options {
 
 // The filter flags as typed; parsed by make_filter().
 struct filter_options {
-  std::string since, until, error, origin_topic, origin_partition, origin_offset, group, room;
+  std::string since, until, error, origin_topic, origin_partition, origin_offset, group, room, event;
   std::size_t limit = 0;  // 0: no limit
 };
 

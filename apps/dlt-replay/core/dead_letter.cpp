@@ -55,6 +55,17 @@ std::optional<std::string> dead_letter::room() const {
   return payload_room_id(value);
 }
 
+std::optional<std::string> payload_event(std::string_view value) {
+  const auto doc = nlohmann::json::parse(value, nullptr, false);
+  if (!doc.is_object()) return std::nullopt;
+  if (const auto it = doc.find("event"); it != doc.end()) {
+    if (it->is_string()) return it->get<std::string>();
+    return std::nullopt;
+  }
+  if (doc.contains("content")) return std::string("message");
+  return std::nullopt;
+}
+
 std::optional<std::string> payload_room_id(std::string_view value) {
   const auto doc = nlohmann::json::parse(value, nullptr, false);
   if (!doc.is_object()) return std::nullopt;

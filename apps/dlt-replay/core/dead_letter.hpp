@@ -96,4 +96,9 @@ struct dead_letter {
 // The "roomId" of a JSON object payload, as text; nullopt when there is none.
 std::optional<std::string> payload_room_id(std::string_view value);
 
+// The room event a chat.messages payload is (docs/events.md): its "event" member
+// ("message.edited", "reaction.added", ...), or "message" for an object with "content" and no
+// "event" (plain messages omit it); nullopt for anything else (a read receipt, text, bytes).
+std::optional<std::string> payload_event(std::string_view value);
+
 }  // namespace dlt_replay

@@ -150,12 +150,13 @@ bool filter::matches(const dead_letter& d) const {
     const bool by_key = d.key && *d.key == *room;
     if (!by_key && payload_room_id(d.value) != room) return false;
   }
+  if (event && payload_event(d.value) != event) return false;
   return true;
 }
 
 bool filter::empty() const noexcept {
   return !since_ms && !until_ms && !error && !origin_topic && !origin_partition && !origin_offsets && !consumer_group &&
-         !room;
+         !room && !event;
 }
 
 }  // namespace dlt_replay

@@ -60,7 +60,8 @@ struct filter {
   std::optional<std::int32_t> origin_partition;
   std::optional<offset_range> origin_offsets;
   std::optional<std::string> consumer_group;
-  std::optional<std::string> room;  // the key, or the payload's roomId
+  std::optional<std::string> room;   // the key, or the payload's roomId
+  std::optional<std::string> event;  // the payload's room event (payload_event): "message", "message.edited", ...
 
   // A dead letter without the field a criterion needs (no time, no origin offset, ...)
   // does not match that criterion.

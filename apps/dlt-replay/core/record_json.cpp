@@ -160,6 +160,7 @@ json summary_json(const dead_letter& d) {
   j["error"] = error_json(d.info, false);
   j["key"] = d.key && chat::common::is_valid_utf8(*d.key) ? json(*d.key) : json(nullptr);
   j["room"] = opt(d.room());
+  j["event"] = opt(payload_event(d.value));
   j["valueSize"] = d.value.size();
   j["replayCount"] = d.info.replay_count;
   j["dialect"] = std::string(to_string(d.info.kind));

@@ -18,8 +18,8 @@
 // is informational and recomputed from the headers. An edited value may change format:
 // a JSON object/array is sent as its compact serialisation, a string as its text.
 //
-// Summary (`list -o json|jsonl`): dlt, time, origin, error (class, message), key, room,
-// valueSize, replayCount, dialect.
+// Summary (`list -o json|jsonl`): dlt, time, origin, error (class, message), key, room, event
+// (payload_event), valueSize, replayCount, dialect.
 #include "core/dead_letter.hpp"
 
 #include <nlohmann/json.hpp>

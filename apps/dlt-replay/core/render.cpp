@@ -195,6 +195,7 @@ void write_show(std::ostream& os, const dead_letter& d) {
   field(os, "dialect", std::string(to_string(i.kind)));
   field(os, "origin", sanitize(origin_text(i)) + "  created " + time_text(i.origin_timestamp_ms));
   field(os, "consumer group", sanitize(group_text(i)));
+  if (const auto event = payload_event(d.value)) field(os, "room event", sanitize(*event));
   if (i.task_id || i.stage) {
     field(os, "connect task", sanitize(i.task_id.value_or("-")) + "  stage " + sanitize(i.stage.value_or("-")));
   }
