@@ -40,8 +40,8 @@ def env(stack, tmp_path_factory):
         isolate_ids(database)
         wait_assigned(node)
         out = KafkaOut(stack)
-        # The record at partition 0, offset 0 has message id 0, which no event can name
-        # (targetId and replyToId must be > 0): take that position with a message no test targets.
+        # The record at partition 0, offset 0 has message id 0, which a reply cannot name
+        # (replyToId 0 means "not a reply"): take that position with a message no test targets.
         users = [create_user(database) for _ in range(2)]
         first = out.message(create_room(database, users), users[0], "first", partition=0)
         out.flush([first])
