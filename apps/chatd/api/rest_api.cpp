@@ -94,7 +94,10 @@ void rest_api::add_authed(http::router& routes, http::verb method, const char* p
         }
         (this->*h)(req, params, *outcome.who, std::move(respond));
       },
-      max_body_bytes);
+      max_body_bytes,
+      // A larger body only with a valid token: without one the server's 64 KiB apply (then 401),
+      // so nobody unauthenticated makes the node buffer an upload.
+      [this](const http::request& head) { return authenticate(head, jwt_secret_, now_unix_s()).who.has_value(); });
 }
 
 void rest_api::register_routes(http::router& routes) {

@@ -39,8 +39,8 @@ response error_response(status st, std::string_view code, std::string_view messa
   return json_response(st, proto::error_body(code, message));
 }
 
-void router::add(verb method, std::string pattern, handler h, std::size_t max_body_bytes) {
-  route r{method, std::move(pattern), {}, std::move(h), max_body_bytes};
+void router::add(verb method, std::string pattern, handler h, std::size_t max_body_bytes, body_admission admit) {
+  route r{method, std::move(pattern), {}, std::move(h), max_body_bytes, std::move(admit)};
   for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
@@ -53,12 +53,16 @@ std::vector<std::string_view> router::patterns() const {
   return out;
 }
 
-std::size_t router::body_limit(verb method, std::string_view target) const {
-  const auto path = split_path(target);
+std::size_t router::body_limit(const request& head) const {
+  const auto path = split_path(head.target());
+  const verb method = head.method();
   for (const auto& r : routes_) {
     path_params params;
     if (!match(r, path, params)) continue;
-    if (r.method == method || (method == verb::head && r.method == verb::get)) return r.max_body_bytes;
+    if (r.method == method || (method == verb::head && r.method == verb::get)) {
+      if (r.max_body_bytes == 0 || (r.admit && !r.admit(head))) return 0;
+      return r.max_body_bytes;
+    }
   }
   return 0;
 }

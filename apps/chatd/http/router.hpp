@@ -41,6 +41,11 @@ class path_params {
 // which calls `respond` later from its own thread. `respond` must be called exactly once.
 using handler = std::function<void(const request&, const path_params&, responder)>;
 
+// Whether a request, by its headers alone (its body not read yet), may send a body up to its
+// route's own limit (e.g. it carries a valid token); otherwise the server's limit applies.
+// Runs on an I/O thread: cheap, never blocks.
+using body_admission = std::function<bool(const request& head)>;
+
 // The route label of requests that matched no pattern (404): metrics and the access log
 // name a request by its pattern, never by its path, so their label set stays bounded.
 inline constexpr std::string_view unmatched_route = "unmatched";
@@ -49,8 +54,9 @@ class router {
  public:
   // Before the server starts; the router is read-only once requests arrive. `max_body_bytes`
   // (0: the server's server_limits::max_body_bytes) is this route's own body limit, e.g. for
-  // uploads: the server reads the headers first and then allows the matched route's limit.
-  void add(verb method, std::string pattern, handler h, std::size_t max_body_bytes = 0);
+  // uploads: the server reads the headers first and then allows the matched route's limit,
+  // to requests that `admit` accepts (all when it is empty).
+  void add(verb method, std::string pattern, handler h, std::size_t max_body_bytes = 0, body_admission admit = {});
   void set_cors(cors_policy cors) { cors_ = std::move(cors); }
 
   // Runs the request's handler, or answers 404/405 or a CORS preflight. Returns the
@@ -59,8 +65,9 @@ class router {
   std::string_view dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const;
 
   // The body limit of the route a request with these headers would run (its method and
-  // target; HEAD as GET), or 0 when it has none of its own or matches no route.
-  std::size_t body_limit(verb method, std::string_view target) const;
+  // target; HEAD as GET), or 0 when it has none of its own, its admission refuses the
+  // headers, or it matches no route.
+  std::size_t body_limit(const request& head) const;
 
   // The route patterns, each once, in the order they were added.
   std::vector<std::string_view> patterns() const;
@@ -72,6 +79,7 @@ class router {
     std::vector<std::string> segments;  // "{x}" marks a capture
     handler h;
     std::size_t max_body_bytes = 0;  // 0: the server's default
+    body_admission admit;            // empty: every request
   };
   static bool match(const route& r, const std::vector<std::string_view>& path, path_params& params);
   std::vector<route> routes_;

@@ -111,7 +111,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     auto& req = parser_->get();
     if (!beast::websocket::is_upgrade(req)) {
-      if (const auto limit = routes_.body_limit(req.method(), req.target()); limit > limits_.max_body_bytes) {
+      if (const auto limit = routes_.body_limit(req); limit > limits_.max_body_bytes) {
         body_limit_ = limit;
       }
     }

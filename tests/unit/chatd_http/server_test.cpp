@@ -50,7 +50,9 @@ struct loopback {
       respond(json_response(status::ok, std::to_string(req.body().size())));
     };
     routes.add(verb::post, "/api/rooms/{id}", size_of_body);
-    routes.add(verb::post, "/api/files", size_of_body, 1024 * 1024);
+    // The larger limit only for requests the route admits by their headers (a token).
+    routes.add(verb::post, "/api/files", size_of_body, 1024 * 1024,
+               [](const request& head) { return head[bhttp::field::authorization] == "Bearer ok"; });
     srv = std::make_shared<server>(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0), routes, server_limits{},
                                    std::move(on_upgrade));
     srv->on_exchange([this](const exchange& x) {
@@ -116,16 +118,21 @@ TEST(HttpServer, ARequestRefusedBeforeRoutingIsUnmatched) {
 TEST(HttpServer, ARouteMayAllowALargerBody) {
   loopback lb;
   const std::size_t small = server_limits{}.max_body_bytes;
+  auto upload = [](std::size_t size, bool admitted) {
+    request req{verb::post, "/api/files?name=x", 11};
+    if (admitted) req.set(bhttp::field::authorization, "Bearer ok");
+    req.body() = std::string(size, 'x');
+    return req;
+  };
   for (const std::size_t size : {std::size_t{1}, small, small + 1, std::size_t{1024 * 1024}}) {
-    request upload{verb::post, "/api/files", 11};
-    upload.body() = std::string(size, 'x');
-    const auto res = lb.send(std::move(upload));
+    const auto res = lb.send(upload(size, true));
     EXPECT_EQ(res.result(), status::ok) << size;
     EXPECT_EQ(res.body(), std::to_string(size));
   }
-  request too_big{verb::post, "/api/files?name=x", 11};
-  too_big.body() = std::string(1024 * 1024 + 1, 'x');
-  EXPECT_EQ(lb.send(std::move(too_big)).result(), status::payload_too_large);
+  EXPECT_EQ(lb.send(upload(1024 * 1024 + 1, true)).result(), status::payload_too_large);
+  // Not admitted by its headers: the server's limit.
+  EXPECT_EQ(lb.send(upload(small, false)).result(), status::ok);
+  EXPECT_EQ(lb.send(upload(small + 1, false)).result(), status::payload_too_large);
   // Other routes keep the server's limit; bodies within it arrive whole.
   request post{verb::post, "/api/rooms/1", 11};
   post.body() = std::string(small, 'y');
@@ -134,9 +141,12 @@ TEST(HttpServer, ARouteMayAllowALargerBody) {
   EXPECT_EQ(res.body(), std::to_string(small));
   post.body() += 'y';
   EXPECT_EQ(lb.send(std::move(post)).result(), status::payload_too_large);
-  EXPECT_EQ(lb.routes.body_limit(verb::post, "/api/files?x=1"), 1024u * 1024u);
-  EXPECT_EQ(lb.routes.body_limit(verb::post, "/api/rooms/1"), 0u);
-  EXPECT_EQ(lb.routes.body_limit(verb::get, "/api/files"), 0u);
+  request head{verb::post, "/api/files?x=1", 11};
+  EXPECT_EQ(lb.routes.body_limit(head), 0u);
+  head.set(bhttp::field::authorization, "Bearer ok");
+  EXPECT_EQ(lb.routes.body_limit(head), 1024u * 1024u);
+  EXPECT_EQ(lb.routes.body_limit(request{verb::post, "/api/rooms/1", 11}), 0u);
+  EXPECT_EQ(lb.routes.body_limit(request{verb::get, "/api/files", 11}), 0u);
 }
 
 TEST(HttpServer, ExpectContinueGetsAnInterimAnswer) {
@@ -145,7 +155,8 @@ TEST(HttpServer, ExpectContinueGetsAnInterimAnswer) {
   tcp::socket sock(client);
   sock.connect(lb.srv->local_endpoint());
   const std::string head =
-      "POST /api/files HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n";
+      "POST /api/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ok\r\nContent-Length: 100000\r\nExpect: "
+      "100-continue\r\n\r\n";
   net::write(sock, net::buffer(head));
   std::string interim(25, '\0');
   net::read(sock, net::buffer(interim));
