@@ -396,6 +396,29 @@ def test_forward_copies_the_message_and_names_its_origin(api):
     assert fwd["forwardedFrom"] == {"roomId": source, "messageId": original, "senderNickname": a.nickname}
 
 
+def test_an_uploaded_file_is_attached_with_its_own_metadata(api):
+    a, b, stranger = api.signup(), api.signup(), api.signup()
+    room = api.group(a, [b], name="files")
+    r = api.post("/api/files", a, data=b"quarterly numbers", params={"name": "q3.txt"},
+                 headers={"Content-Type": "text/plain"})
+    assert r.status_code == 201, r.text
+    file = r.json()
+    # name, size and type come from the upload, whatever the body says.
+    sent_id = sent(api, a, room, type="FILE", content="the report",
+                   attachment={"url": file["url"], "name": "lie.exe", "size": 1, "mimeType": "application/x-lie"})
+    got = stored_item(api, b, room, sent_id, lambda m: True, "message with attachment stored")
+    assert got["type"] == "FILE" and got["content"] == "the report"
+    assert got["attachment"] == {"url": file["url"], "name": "q3.txt", "size": len(b"quarterly numbers"),
+                                 "mimeType": "text/plain"}
+    # b can read it now (a message of b's room names it), so b may share it elsewhere; a stranger may not.
+    elsewhere = api.group(b, [], name="files elsewhere")
+    assert post(api, b, elsewhere, type="FILE", attachment={"url": file["url"]}).status_code == 201
+    mine = api.group(stranger, [], name="stranger's")
+    expect_error(post(api, stranger, mine, type="FILE", attachment={"url": file["url"]}), 403, "not_allowed")
+    expect_error(post(api, a, room, type="IMAGE", attachment={"url": f"/api/files/{uuid.uuid4()}"}), 404,
+                 "file_not_found")
+
+
 def test_history_equals_the_live_stream(api):
     """Every event seen live on /topic/room.{id}, applied to the messages it names, gives what
     history shows afterwards."""

@@ -7,6 +7,7 @@
 // event is completed (sender nickname, thread root, forward copy) and published -> the answer
 // when Kafka acknowledged it, with the event's id from its position. Nothing is published for a
 // refused event, and nothing but the Kafka record is written: the persistence consumer applies it.
+#include "api/admission.hpp"
 #include "api/db_job.hpp"
 #include "api/errors.hpp"
 #include "api/lifecycle_request.hpp"
@@ -14,6 +15,8 @@
 #include "api/render.hpp"
 #include "api/rest_api.hpp"
 #include "core/event_rules.hpp"
+#include "store/files.hpp"
+#include "store/hidden_messages.hpp"
 #include "store/lifecycle.hpp"
 #include "store/membership.hpp"
 #include "store/targets.hpp"
@@ -52,6 +55,9 @@ http::response not_published(const publish_result& result) {
   return res;
 }
 
+// What a room event costs the admission gate besides its content: its JSON members and headers.
+constexpr std::size_t approximate_record_bytes = 512;
+
 http::response no_content() {
   http::response res{http::status::no_content, 11};
   return res;
@@ -63,9 +69,18 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
                              http::responder respond) {
   const bool client_key = !event.message_key.empty();
   if (!client_key) event.message_key = common::make_uuid_v4();
+  // A slot of the node's admission gate (the one STOMP SENDs take) before any work: refused at
+  // once when full (503). Held until the log answers; an answer before publishing (a refusal, a
+  // retried key) drops the last copy, which frees it.
+  admission_slot slot;
+  if (gate_ != nullptr) {
+    auto admitted = admit_or_503(*gate_, approximate_record_bytes + event.content.size(), respond);
+    if (!admitted) return;
+    slot = std::move(*admitted);
+  }
   run_db_job_deferred(
       pool_, route, respond,
-      [this, route, event = std::move(event), forward, client_key](
+      [this, route, event = std::move(event), forward, client_key, slot = std::move(slot)](
           store::session& db, store::db_context&, http::responder& reply) mutable -> deferred_job_result {
         const bool is_message = event.event == proto::event_kind::message;
         // The same messageKey again: the id it got the first time (this node's memory of what
@@ -102,6 +117,26 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
           event.forwarded_from =
               proto::forward_origin{forward->room_id, forward->message_id, std::move((*source)->sender_nickname)};
         }
+        // An uploaded file (/api/files/{id}) may be attached by its uploader or by someone who
+        // can read it already; its name, size, type and dimensions come from the upload.
+        if (event.attachment && !forward) {
+          if (const auto file_id = proto::attachment_file_id(event.attachment->url)) {
+            auto file = store::look_up_file(db, *file_id, event.sender_id);
+            if (!file) return failed(file);
+            if (file->access == store::file_access::no_such_file) {
+              return refused({404, "file_not_found", "no such file"});
+            }
+            if (file->access != store::file_access::granted) {
+              return refused({403, "not_allowed", "you may not share this file"});
+            }
+            auto& a = *event.attachment;
+            a.name = file->meta.name;
+            a.size = file->meta.size;
+            a.mime_type = file->meta.mime_type;
+            a.width = file->meta.width;
+            a.height = file->meta.height;
+          }
+        }
         auto nickname = store::nickname_of(db, event.sender_id);
         if (!nickname) return failed(nickname);
         if (!*nickname) return http::error_response(http::status::unauthorized, "unauthorized", "no such user");
@@ -111,7 +146,8 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
         const auto status = is_message ? http::status::created : http::status::accepted;
         log_.publish_message(
             event, [reply = std::move(reply), recent = recent_, route, status, is_message, key = event.message_key,
-                    room = event.room_id, sender = event.sender_id](const publish_result& result) {
+                    room = event.room_id, sender = event.sender_id, slot](const publish_result& result) mutable {
+              slot.release();  // the log answered
               if (!result.ok) {
                 if (!result.overloaded) {
                   log::warn("room event not published",
@@ -183,17 +219,21 @@ void rest_api::delete_message(const http::request& req, const http::path_params&
     publish_event("DELETE /api/rooms/{id}/messages/{mid}", std::move(event), std::nullopt, std::move(respond));
     return;
   }
-  // Delete-for-me: the caller's own state, no room event (nothing reaches Kafka).
+  // Delete-for-me: the caller's own state, no room event (nothing reaches Kafka); the caller's
+  // sessions on every node are told live (message.hidden on /user/queue/notifications).
   run_db_job(pool_, "DELETE /api/rooms/{id}/messages/{mid}?for=me", respond,
-             [room_id, message_id, caller = who.user_id](store::session& db, store::db_context&) -> job_result {
+             [room_id, message_id, caller = who.user_id](store::session& db, store::db_context& ctx) -> job_result {
                auto context = store::load_target_context(db, room_id, caller, message_id);
                if (!context) return failed(context);
                if (!context->room_exists) return room_refused(store::room_access::no_such_room);
                if (!context->member) return room_refused(store::room_access::not_a_member);
                if (!context->target) return message_not_found();
-               auto hidden = store::hide_message(db, room_id, caller, message_id);
+               auto hidden = store::hide_message(db, caller, room_id, message_id);
                if (!hidden) return failed(hidden);
-               if (!*hidden) return message_not_found();
+               // Told even when it was hidden before: a retry after a lost notice tells again.
+               if (!store::publish_message_hidden(ctx.redis, caller, room_id, message_id)) {
+                 log::warn("message.hidden not published", {{"room", room_id}, {"user", caller}});
+               }
                return no_content();
              });
 }

@@ -9,6 +9,7 @@
 #include "api/lifecycle_request.hpp"
 #include "api/password_pool.hpp"
 #include "config/config.hpp"
+#include "core/admission_gate.hpp"
 #include "core/message_log.hpp"
 #include "http/router.hpp"
 #include "store/db_pool.hpp"
@@ -59,6 +60,9 @@ class rest_api {
   void on_password_shed(std::function<void()> hook) { password_shed_ = std::move(hook); }
   // Signups and logins waiting for a password worker now. Any thread.
   std::size_t password_queue_depth() const { return passwords_.queued(); }
+  // The admission gate the message-lifecycle routes take a slot of before publishing (the
+  // gateway's, api/admission.hpp); none: they publish unbounded. Before the server starts.
+  void use_admission(admission_gate& gate) { gate_ = &gate; }
 
  private:
   using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
@@ -159,6 +163,7 @@ class rest_api {
   std::chrono::milliseconds edit_window_{};             // --edit-window
   std::size_t max_content_chars_ = 0;                   // --max-content-chars
   std::shared_ptr<recent_keys> recent_;                 // messageKeys this node published
+  admission_gate* gate_ = nullptr;                      // use_admission
   std::unique_ptr<address_rate_limiter> auth_limiter_;  // null: --auth-rate-limit 0
   password_pool passwords_;                             // last: its jobs use the members above
 };

@@ -452,6 +452,7 @@ int app::run() {
 
   // ---- REST: register routes on s.routes here ----
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
+  s.rest->use_admission(*s.admission);  // REST publishes share the STOMP SENDs' gate
   s.rest->on_room_created([&s] { s.metrics.rooms_created.inc(); });
   s.rest->on_login_locked([&s] { s.metrics.logins_locked.inc(); });
   s.rest->on_auth_rate_limited([&s] { s.metrics.auth_rate_limited.inc(); });

@@ -191,23 +191,6 @@ result<void> remove_bookmark(session& db, std::int64_t caller, std::int64_t mess
   });
 }
 
-result<bool> hide_message(session& db, std::int64_t room_id, std::int64_t caller, std::int64_t message_id) {
-  return detail::guarded([&] {
-    auto& conn = db.native<pqxx::connection>();
-    static const std::string name = "chat_hide_message";
-    static const std::string sql =
-        "WITH src AS (SELECT id, room_id FROM messages WHERE id = $3 AND room_id = $1), "
-        "ins AS ("
-        "  INSERT INTO message_hidden (user_id, message_id, room_id) SELECT $2, id, room_id FROM src "
-        "  ON CONFLICT DO NOTHING) "
-        "SELECT EXISTS (SELECT 1 FROM src)";
-    detail::define(conn, name, sql);
-    pqxx::nontransaction tx(conn);
-    const pqxx::result r = tx.exec_prepared(name, room_id, caller, message_id);
-    return r[0][0].as<bool>();
-  });
-}
-
 result<std::optional<keyed_message>> find_message_by_key(session& db, std::string_view message_key) {
   return detail::guarded([&]() -> std::optional<keyed_message> {
     auto& conn = db.native<pqxx::connection>();

@@ -1,9 +1,9 @@
 #pragma once
 // The message lifecycle's reads and the per-user state that does not go through Kafka (SPEC §13,
 // docs/rest.md "Message lifecycle"): one history item, a thread page, a room's pins, a user's
-// bookmarks, delete-for-me; and the messageKey lookup POST /api/rooms/{id}/messages needs
-// before publishing. History items carry the current state and the caller's own reactions
-// (`me`); messages the caller hid are left out everywhere. Every read is one statement (a
+// bookmarks; and the messageKey lookup POST /api/rooms/{id}/messages needs before publishing.
+// History items carry the current state and the caller's own reactions (`me`); messages the
+// caller hid (store/hidden_messages) are left out everywhere. Every read is one statement (a
 // second one only to tell 404 from 403 on an empty answer). Runs on db_pool workers only.
 #include "store/error.hpp"
 #include "store/rooms.hpp"
@@ -60,11 +60,6 @@ result<bookmark_page> load_bookmarks(session& db, std::int64_t caller,
 result<bool> add_bookmark(session& db, std::int64_t caller, std::int64_t message_id);
 // Idempotent.
 result<void> remove_bookmark(session& db, std::int64_t caller, std::int64_t message_id);
-
-// ---- delete-for-me
-// Hides `message_id` of `room_id` from `caller` (again: nothing changes). False when the message
-// is not (or no longer) in that room. The caller's membership is checked before (targets).
-result<bool> hide_message(session& db, std::int64_t room_id, std::int64_t caller, std::int64_t message_id);
 
 // ---- POST /api/rooms/{id}/messages
 struct keyed_message {
