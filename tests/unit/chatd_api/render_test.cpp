@@ -115,3 +115,26 @@ TEST(RenderSmallBodies, UnreadIdsAndReadAccepted) {
   EXPECT_EQ(render_ids({1, 22, 333}), "[1,22,333]");
   EXPECT_EQ(render_read_accepted(4, 5), R"({"roomId":4,"lastReadMessageId":5})");
 }
+
+TEST(RenderLifecycle, AcceptedEventPagesPinsAndBookmarks) {
+  EXPECT_EQ(render_event_accepted(1099511627776, "3b241101-e2bb-4255-8caf-4136c566a962"),
+            R"({"id":1099511627776,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962"})");
+  auto item = message(5);
+  item.state = chat::proto::message_state{};
+  item.state->reactions = {{"👍", 2, true}};
+  const auto pins = json::parse(render_items({item}));
+  ASSERT_EQ(pins.size(), 1u);
+  EXPECT_EQ(pins[0]["reactions"], json::parse(R"([{"emoji":"👍","count":2,"me":true}])"));
+  EXPECT_EQ(pins[0]["deleted"], false);
+  EXPECT_EQ(render_items({}), "[]");
+  // A thread page in the order given (oldest first), cursor = the last id while there is more.
+  const auto page = json::parse(render_page({message(1), message(2)}, true));
+  EXPECT_EQ(page["messages"][0]["id"], 1);
+  EXPECT_EQ(page["nextCursor"], 2);
+  EXPECT_EQ(render_page({}, false), R"({"messages":[],"hasMore":false,"nextCursor":null})");
+  const auto marks = json::parse(render_bookmarks({message(9), message(4)}, true));
+  EXPECT_EQ(marks["items"][1]["roomId"], 7);
+  EXPECT_EQ(marks["nextCursor"], 4);
+  EXPECT_EQ(render_bookmarks({message(9)}, false),
+            std::string(R"({"items":[)") + chat::proto::to_json(message(9)) + R"(],"nextCursor":null})");
+}
