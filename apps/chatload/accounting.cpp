@@ -1,5 +1,6 @@
 #include "accounting.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -158,8 +159,11 @@ constexpr std::uint8_t reordered_flag = 0x80;
 
 struct ledger::chunk {
   explicit chunk(std::uint32_t members)
-      : outcome(new std::uint8_t[chunk_sends]()), counts(new std::uint8_t[chunk_sends * members]()) {}
+      : outcome(new std::uint8_t[chunk_sends]()),
+        kind(new std::uint8_t[chunk_sends]()),
+        counts(new std::uint8_t[chunk_sends * members]()) {}
   std::unique_ptr<std::uint8_t[]> outcome;  // [g % chunk_sends] a send_outcome, written by the sender's strand
+  std::unique_ptr<std::uint8_t[]> kind;     // [g % chunk_sends] an event_index, written by the sender's strand
   std::unique_ptr<std::uint8_t[]> counts;   // [(g % chunk_sends) * M + receiver slot], see count_mask
 };
 
@@ -168,6 +172,7 @@ ledger::ledger(const plan& p, std::uint64_t max_sends)
       max_(max_sends),
       chunk_count_(static_cast<std::size_t>((max_sends + chunk_sends - 1) / chunk_sends)),
       last_seq_(std::size_t{p.rooms} * p.members * p.members, -1),
+      last_id_(std::size_t{p.rooms} * p.members, -1),
       dup_(std::size_t{p.rooms} * p.members, 0),
       reordered_(std::size_t{p.rooms} * p.members, 0) {
   chunks_.reset(new std::atomic<chunk*>[chunk_count_]);
@@ -188,9 +193,13 @@ ledger::chunk& ledger::chunk_for(std::uint64_t g) {
   return *c;
 }
 
-void ledger::mark_issued(std::uint64_t g) {
-  chunk_for(g).outcome[g % chunk_sends] = static_cast<std::uint8_t>(send_outcome::pending);
+void ledger::mark_issued(std::uint64_t g, event_index kind) {
+  auto& c = chunk_for(g);
+  c.kind[g % chunk_sends] = static_cast<std::uint8_t>(kind);
+  c.outcome[g % chunk_sends] = static_cast<std::uint8_t>(send_outcome::pending);
 }
+
+event_index ledger::kind_of(std::uint64_t g) { return static_cast<event_index>(chunk_for(g).kind[g % chunk_sends]); }
 
 send_outcome ledger::record_answer(std::uint64_t g, send_outcome o) {
   auto& cell = chunk_for(g).outcome[g % chunk_sends];
@@ -199,24 +208,40 @@ send_outcome ledger::record_answer(std::uint64_t g, send_outcome o) {
   return before;
 }
 
-delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot) {
+delivery ledger::deliver(std::uint64_t g, std::uint32_t rslot, std::optional<std::int64_t> event_id) {
   const std::uint32_t room = plan_.room_of(g);
   const std::size_t receiver = std::size_t{room} * plan_.members + rslot;
-  auto& c = chunk_for(g).counts[(g % chunk_sends) * plan_.members + rslot];
+  auto& ch = chunk_for(g);
+  auto& c = ch.counts[(g % chunk_sends) * plan_.members + rslot];
   if ((c & count_mask) != 0) {
     if ((c & count_mask) != count_mask) ++c;
     ++dup_[receiver];
     return delivery::duplicate;
   }
   c = 1;
-  auto& last = last_seq_[receiver * plan_.members + plan_.sender_slot_of(g)];
-  const auto seq = static_cast<std::int64_t>(plan_.seq_of(g));
-  if (seq < last) {
+  bool in_order = true;
+  if (event_id) {
+    auto& last_id = last_id_[receiver];
+    if (*event_id < last_id) {
+      in_order = false;
+    } else {
+      last_id = *event_id;
+    }
+  }
+  if (static_cast<event_index>(ch.kind[g % chunk_sends]) == event_index::message) {
+    auto& last = last_seq_[receiver * plan_.members + plan_.sender_slot_of(g)];
+    const auto seq = static_cast<std::int64_t>(plan_.seq_of(g));
+    if (seq < last) {
+      in_order = false;
+    } else {
+      last = seq;
+    }
+  }
+  if (!in_order) {
     c |= reordered_flag;
     ++reordered_[receiver];
     return delivery::reordered;
   }
-  last = seq;
   return delivery::first;
 }
 
@@ -230,16 +255,25 @@ ledger::totals ledger::summarize() const {
       if (outcome == send_outcome::unsent) continue;
       ++t.outcomes[static_cast<std::size_t>(outcome)];
       const bool receipted = outcome == send_outcome::receipted;
+      auto& k = t.by_kind[std::min<std::size_t>(c->kind[i], event_count - 1)];
+      ++k.issued;
+      if (receipted) ++k.receipted;
       const bool refused = outcome != send_outcome::pending && !receipted;
       bool reached_someone = false;
       for (std::uint32_t s = 0; s < plan_.members; ++s) {
         const std::uint8_t cell = c->counts[i * plan_.members + s];
         const std::uint8_t n = cell & count_mask;
         ++t.expected;
-        if (n != 0)
+        ++k.expected;
+        if (n != 0) {
           ++t.delivered;
-        else
+          ++k.delivered;
+          k.duplicated += n - 1u;
+          if (cell & reordered_flag) ++k.reordered;
+        } else {
           ++t.lost;
+          ++k.lost;
+        }
         reached_someone |= n != 0;
         if (!receipted) continue;
         ++t.receipted_expected;

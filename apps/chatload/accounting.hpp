@@ -8,6 +8,7 @@
 // In the open model g is also planned at a fixed time (planned_offset_ns: linear ramp from 0
 // to `rate` over `ramp_s`, then `rate`); in the closed sessions model each (room, sender) sends
 // its sequence numbers one after the other and the planned time travels in the payload.
+#include "mix.hpp"
 #include "phases.hpp"
 
 #include <atomic>
@@ -107,10 +108,16 @@ class ledger {
   ledger& operator=(const ledger&) = delete;
 
   std::uint64_t max_sends() const noexcept { return max_; }
-  // Send g went out (a SEND was written or queued). g < max_sends().
-  void mark_issued(std::uint64_t g);
-  // Receiver in `receiver_slot` of room_of(g) got message g. g < max_sends().
-  delivery deliver(std::uint64_t g, std::uint32_t receiver_slot);
+  // Send g went out (a SEND was written or queued) as a room event of kind `kind` (--mix).
+  // g < max_sends().
+  void mark_issued(std::uint64_t g, event_index kind = event_index::message);
+  // The kind mark_issued() recorded (message for a send never issued). On g's sender strand.
+  event_index kind_of(std::uint64_t g);
+  // Receiver in `receiver_slot` of room_of(g) got event g. g < max_sends(). Two order checks:
+  // a message older than one already seen from the same sender in that room, and any event
+  // whose `event_id` (the live id, a Kafka position: it grows along the room's one order) is
+  // lower than the last this receiver saw in the room, count as reordered (once per delivery).
+  delivery deliver(std::uint64_t g, std::uint32_t receiver_slot, std::optional<std::int64_t> event_id = std::nullopt);
   // Send g was answered (`o` is receipted or a refusal), on g's sender strand. Returns what
   // was recorded before: pending for a first answer, unsent for an answer to a send that was
   // never issued (nothing is recorded then), an earlier answer for a second one (kept).
@@ -134,6 +141,18 @@ class ledger {
     // "timed out, may still be stored" case.
     std::uint64_t refused_but_delivered = 0;
     std::uint64_t count(send_outcome o) const noexcept { return outcomes[static_cast<std::size_t>(o)]; }
+
+    // The same counts by the kind of room event each send was (--mix), indexed by event_index.
+    struct kind_totals {
+      std::uint64_t issued = 0;
+      std::uint64_t receipted = 0;
+      std::uint64_t expected = 0;
+      std::uint64_t delivered = 0;
+      std::uint64_t lost = 0;
+      std::uint64_t duplicated = 0;
+      std::uint64_t reordered = 0;
+    };
+    kind_totals by_kind[event_count] = {};
   };
   totals summarize() const;
 
@@ -146,7 +165,8 @@ class ledger {
   std::unique_ptr<std::atomic<chunk*>[]> chunks_;
   std::size_t chunk_count_;
   std::mutex grow_mutex_;
-  std::vector<std::int64_t> last_seq_;    // [(room * M + receiver slot) * M + sender slot]
+  std::vector<std::int64_t> last_seq_;    // [(room * M + receiver slot) * M + sender slot], messages only
+  std::vector<std::int64_t> last_id_;     // per (room, receiver slot): the last event id seen
   std::vector<std::uint64_t> dup_;        // per (room, receiver slot)
   std::vector<std::uint64_t> reordered_;  // per (room, receiver slot)
 };

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   double duration_s = 10, drain_s = 5, warmup_s = 0, ramp_s = 0, think_s = 0, receipt_timeout_s = 10;
   std::vector<std::string> assert_texts;
   std::string phases_text;
+  std::string mix_text;
   bool quiet = false;
   app.add_option("--url", url, "chatd REST base URL")->capture_default_str();
   app.add_option("--stomp-url", stomp_url,
@@ -107,6 +108,9 @@ int main(int argc, char** argv) {
                  "(e.g. 3000x60,500x20: overload, then recovery)")
       ->excludes(rate_opt)
       ->excludes(duration_opt);
+  app.add_option("--mix", mix_text,
+                 "what the sends do, by weight: send=80,edit=5,delete=5,react=10 (default send=100); edits, "
+                 "deletes and reactions target the session's own receipted messages (chatd only)");
   app.add_option(
          "--recovery-threshold-ms", o.recovery_threshold_ms,
          "recovery_seconds: time after the first phase until the per-second delivery p99 stays at or under this")
@@ -246,6 +250,18 @@ int main(int argc, char** argv) {
     std::cerr << "chatload: --fixture " << o.fixture_path
               << " does not exist; generic mode cannot create users (run once without --generic)\n";
     return exit_usage;
+  }
+  if (!mix_text.empty()) {
+    auto m = chatload::parse_mix(mix_text, why);
+    if (!m) {
+      std::cerr << "chatload: " << why << "\n";
+      return exit_usage;
+    }
+    if (o.generic && !m->send_only()) {
+      std::cerr << "chatload: --mix with edits, deletes or reactions needs chatd (not --generic)\n";
+      return exit_usage;
+    }
+    o.mix = *m;
   }
   o.model = mode == "sessions" ? chatload::load_model::sessions : chatload::load_model::open;
   if (!phases_text.empty()) {

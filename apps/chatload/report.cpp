@@ -169,6 +169,21 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
       static_cast<unsigned long long>(r.sessions_disconnected));
   out << line;
   for (const auto& [k, v] : r.disconnected_by_reason) out << "  disconnected " << k << ": " << v << "\n";
+  if (!o.mix.send_only()) {
+    out << "mix " << o.mix.text() << ": events by kind (issued, delivered/expected, lost, duplicated, reordered)";
+    std::snprintf(line, sizeof line, "; %llu sent as messages (no own message to target yet)\n",
+                  static_cast<unsigned long long>(r.events.fallbacks));
+    out << line;
+    for (std::size_t i = 0; i < event_count; ++i) {
+      const auto& k = r.events.by_kind[i];
+      std::snprintf(line, sizeof line, "  %-17s %9llu  %llu/%llu  lost %llu, duplicated %llu, reordered %llu\n",
+                    to_string(static_cast<event_index>(i)), static_cast<unsigned long long>(k.issued),
+                    static_cast<unsigned long long>(k.delivered), static_cast<unsigned long long>(k.expected),
+                    static_cast<unsigned long long>(k.lost), static_cast<unsigned long long>(k.duplicated),
+                    static_cast<unsigned long long>(k.reordered));
+      out << line;
+    }
+  }
   if (r.phases.size() > 1 || !o.phases.empty()) {
     for (std::size_t i = 0; i < r.phases.size(); ++i) {
       const auto& ph = r.phases[i];
@@ -254,7 +269,8 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                  {"fixture", o.fixture_path},
                  {"phases", phases_config_json(o)},
                  {"recovery_threshold_ms", o.recovery_threshold_ms},
-                 {"login_flood", o.login_flood}};
+                 {"login_flood", o.login_flood},
+                 {"mix", o.mix.text()}};
   j["setup"] = {{"source", r.setup_source},
                 {"seconds", r.setup_s},
                 {"sessions_seconds", r.sessions_s},
@@ -301,6 +317,17 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                     {"lost", a.receipted_lost},           {"duplicated", a.receipted_duplicated},
                     {"reordered", a.receipted_reordered}, {"refused_but_delivered", a.refused_but_delivered}};
   j["sessions_disconnected"] = {{"total", r.sessions_disconnected}, {"by_reason", r.disconnected_by_reason}};
+  // Every run: the room events by kind (a send-only run has messages only).
+  auto& events = j["events"];
+  events["by_kind"] = nlohmann::json::object();
+  for (std::size_t i = 0; i < event_count; ++i) {
+    const auto& k = r.events.by_kind[i];
+    events["by_kind"][to_string(static_cast<event_index>(i))] = {
+        {"issued", k.issued}, {"receipted", k.receipted},   {"expected", k.expected},  {"delivered", k.delivered},
+        {"lost", k.lost},     {"duplicated", k.duplicated}, {"reordered", k.reordered}};
+  }
+  events["fallbacks"] = r.events.fallbacks;
+  events["receipts_without_id"] = r.events.receipts_without_id;
   j["phases"] = nlohmann::json::array();
   std::uint64_t window_receipted = 0, window_deliveries = 0;
   double window_s = 0;

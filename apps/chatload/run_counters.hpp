@@ -60,6 +60,10 @@ struct run_counters {
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> answered_twice{0};
   std::atomic<std::uint64_t> answers_after_drain{0};
+  // --mix: edits/deletes/reactions sent as messages (no own receipted message to target yet),
+  // and message RECEIPTs without a message-id header (then nothing can target that message).
+  std::atomic<std::uint64_t> mix_fallbacks{0};
+  std::atomic<std::uint64_t> receipts_without_id{0};
   error_counter refusals;
   // Sessions that ended before the shutdown, by reason: the last ERROR's message, or
   // "connection: <why>" when the socket closed without one.

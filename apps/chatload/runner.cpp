@@ -128,10 +128,11 @@ class load_run final : public session_events {
   void on_message(session& s, chat::stomp::frame& f) override {
     if (const auto r = traffic_.on_message(s, f)) on_refusal(s, *r);
   }
-  void on_receipt(session& s, std::string_view id) override {
+  void on_receipt(session& s, std::string_view id, const chat::stomp::frame& receipt) override {
     const auto now = steady_now_ns();
     const auto g = traffic_.count_receipt(id);
     if (!g) return;
+    traffic_.remember_receipted(s, *g, receipt);
     traffic_.answer(*g, send_outcome::receipted, model_->take_receipt(s, *g, now), now, {});
   }
   void on_error(session& s, const chat::stomp::frame& f) override {
@@ -300,6 +301,9 @@ run_result load_run::results(const cpu_times& cpu0, const cpu_times& cpu1, doubl
   }
   if (!r.phases.empty()) r.recovery_s = r.phases.front().recovery_s;
   r.login_flood = flood_;
+  for (std::size_t k = 0; k < event_count; ++k) r.events.by_kind[k] = t.by_kind[k];
+  r.events.fallbacks = counters_.mix_fallbacks;
+  r.events.receipts_without_id = counters_.receipts_without_id;
 
   auto& g = r.generator;
   g.scheduler_lag = model_->scheduler_lag();

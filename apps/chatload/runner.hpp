@@ -12,6 +12,7 @@
 #include "histogram.hpp"
 #include "intervals.hpp"
 #include "login_flood.hpp"
+#include "mix.hpp"
 #include "phases.hpp"
 #include "selfmon.hpp"
 
@@ -81,6 +82,9 @@ struct run_options {
   // --login-flood: threads posting logins of unknown users during the measured window.
   unsigned login_flood = 0;
 
+  // --mix: what the planned sends do (default: messages only). Not in generic mode.
+  chatload::mix mix;
+
   selfmon_bounds bounds;
   // Sessions model: most sends the ledger can track (storage grows in 64 Ki-send chunks).
   std::uint64_t max_messages = std::uint64_t{1} << 32;
@@ -122,6 +126,14 @@ struct answer_result {
   std::uint64_t count(send_outcome o) const noexcept { return outcomes[static_cast<std::size_t>(o)]; }
 };
 
+// --mix: the room events of the run by kind (event_index), and the edits, deletes and reactions
+// that became messages because their session had no receipted message of its own in the room yet.
+struct event_result {
+  ledger::totals::kind_totals by_kind[event_count] = {};
+  std::uint64_t fallbacks = 0;
+  std::uint64_t receipts_without_id = 0;  // RECEIPTs of messages without a message-id header
+};
+
 struct run_result {
   std::string setup_source;  // "created", "fixture" or "none" (generic without fixture)
   double setup_s = 0;        // REST set-up (or fixture check) time
@@ -153,6 +165,7 @@ struct run_result {
   std::vector<phase_result> phases;  // of the measured window
   std::optional<double> recovery_s;  // phases[0].recovery_s
   std::optional<login_flood_result> login_flood;
+  event_result events;
   generator_stats generator;
   validity valid;
 };

@@ -77,13 +77,13 @@ void session_pool::create_client(session& s, session_events& events) {
            },
        .on_message = [&events, &s](chat::stomp::frame& f) { events.on_message(s, f); },
        .on_receipt =
-           [this, &events, &s](std::string_view id, const chat::stomp::frame&) {
+           [this, &events, &s](std::string_view id, const chat::stomp::frame& f) {
              if (id.starts_with("sub")) {
                this_worker_stats().subscribe.record(to_us(steady_now_ns() - s.subscribe_started_ns));
                if (--s.pending_subscribe_receipts == 0) ++counters_.ready;
                return;
              }
-             events.on_receipt(s, id);
+             events.on_receipt(s, id, f);
            },
        .on_error =
            [this, &events, &s](const chat::stomp::frame& f) {

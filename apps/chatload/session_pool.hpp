@@ -9,6 +9,7 @@
 #include "destinations.hpp"
 #include "histogram.hpp"
 #include "intervals.hpp"
+#include "mix.hpp"
 #include "phases.hpp"
 #include "run_counters.hpp"
 #include "runner.hpp"
@@ -50,7 +51,8 @@ struct subscription {
   std::uint32_t slot = 0;  // this user's member slot in the room
   std::string send_dest;   // generic mode: the expanded --send-dest
   std::string sub_dest;
-  std::uint64_t next_seq = 0;  // sessions model: this sender's next sequence in the room
+  std::uint64_t next_seq = 0;    // sessions model: this sender's next sequence in the room
+  std::vector<own_message> own;  // --mix: this user's recent receipted messages in the room
 };
 
 // Everything below is touched only on the session's strand once the session runs.
@@ -86,8 +88,8 @@ class session_events {
  public:
   virtual ~session_events() = default;
   virtual void on_message(session& s, chat::stomp::frame& f) = 0;
-  // A RECEIPT that is not for one of the set-up SUBSCRIBEs.
-  virtual void on_receipt(session& s, std::string_view receipt_id) = 0;
+  // A RECEIPT that is not for one of the set-up SUBSCRIBEs (chatd's carry message-id).
+  virtual void on_receipt(session& s, std::string_view receipt_id, const chat::stomp::frame& receipt) = 0;
   // An ERROR frame (after the pool counted it); the session may stay open (see
   // error_keeps_session) or close next.
   virtual void on_error(session& s, const chat::stomp::frame& f) = 0;

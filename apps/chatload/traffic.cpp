@@ -1,5 +1,7 @@
 #include "traffic.hpp"
 
+#include <chat/proto/names.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -82,6 +84,13 @@ std::error_code traffic::send(session& s, subscription& sub, std::uint64_t g, st
                               std::int64_t now) {
   const std::int64_t offset = planned_ns - t0_ns();
   encode_payload(s.payload, nonce_, g, offset, opt_.message_bytes);
+  // --mix: an edit, delete or reaction of one of this session's own messages in the room.
+  action act = dialect_.is_generic() ? action::send : opt_.mix.pick(g, nonce_);
+  own_message* target = act == action::send ? nullptr : pick_target(sub.own, g);
+  if (act != action::send && target == nullptr) {
+    ++counters_.mix_fallbacks;
+    act = action::send;
+  }
   char seq[24], planned_text[24], receipt[24];
   *std::to_chars(seq, seq + sizeof seq - 1, plan_.seq_of(g)).ptr = '\0';
   *std::to_chars(planned_text, planned_text + sizeof planned_text - 1, planned_ns).ptr = '\0';
@@ -89,17 +98,49 @@ std::error_code traffic::send(session& s, subscription& sub, std::uint64_t g, st
   *std::to_chars(receipt + 1, receipt + sizeof receipt - 1, g).ptr = '\0';
   const chat::client::header_view headers[] = {
       {"chatload-seq", seq}, {"chatload-session", s.session_id}, {"chatload-planned-ns", planned_text}};
-  char key[36];
-  if (!dialect_.is_generic()) format_message_key(key, nonce_, g);
-  const std::string_view body = dialect_.send_body(s.body, s.payload, sub.room_id, std::string_view(key, sizeof key));
-  const std::string_view destination =
-      dialect_.is_generic() ? std::string_view(sub.send_dest) : chatd_send_destination();
+  char key_text[36];
+  if (!dialect_.is_generic()) format_message_key(key_text, nonce_, g);
+  const std::string_view key(key_text, sizeof key_text);
+  std::string_view body;
+  std::string_view destination;
+  event_index kind = event_index::message;
+  switch (act) {
+    case action::send:
+      body = dialect_.send_body(s.body, s.payload, sub.room_id, key);
+      destination = dialect_.is_generic() ? std::string_view(sub.send_dest) : chatd_send_destination();
+      break;
+    case action::edit:
+      edit_body(s.body, sub.room_id, target->id, s.payload, key);
+      body = s.body;
+      destination = chat::proto::destinations::app_edit;
+      kind = event_index::edited;
+      break;
+    case action::remove:
+      delete_body(s.body, sub.room_id, target->id, key);
+      body = s.body;
+      destination = chat::proto::destinations::app_delete;
+      kind = event_index::deleted;
+      break;
+    case action::react: {
+      const std::uint32_t n = target->reactions;
+      const bool remove = n % 8 >= 4;
+      react_body(s.body, sub.room_id, target->id, reaction_emojis[n % 4], remove, key);
+      body = s.body;
+      destination = chat::proto::destinations::app_react;
+      kind = remove ? event_index::reaction_removed : event_index::reaction_added;
+      break;
+    }
+  }
   if (const auto ec = s.client->send(destination, body, headers, receipt)) {
     ++counters_.send_errors;
     counters_.errors.count("send: " + ec.message());
     return ec;
   }
-  ledger_.mark_issued(g);
+  // Sent: a deleted message is no target any more; the next reaction to this one is the next
+  // emoji (or takes one back).
+  if (act == action::remove) forget_own(sub.own, target->id);
+  if (act == action::react) ++target->reactions;
+  ledger_.mark_issued(g, kind);
   ++counters_.sent;
   auto& stats = this_worker_stats();
   stats.per_second.count_sent(offset);
@@ -170,6 +211,25 @@ std::optional<std::uint64_t> traffic::count_receipt(std::string_view id) {
   return g;
 }
 
+void traffic::remember_receipted(session& s, std::uint64_t g, const chat::stomp::frame& receipt) {
+  if (opt_.mix.send_only() || dialect_.is_generic() || ledger_.kind_of(g) != event_index::message) return;
+  const auto text = receipt.get("message-id");
+  std::int64_t id = 0;
+  const auto [end, ec] = text ? std::from_chars(text->data(), text->data() + text->size(), id)
+                              : std::from_chars_result{nullptr, std::errc::invalid_argument};
+  if (!text || ec != std::errc{} || end != text->data() + text->size() || id < 0) {
+    ++counters_.receipts_without_id;
+    return;
+  }
+  const std::uint32_t room = plan_.room_of(g);
+  for (auto& sub : s.subs) {
+    if (sub.room == room) {
+      remember_own(sub.own, id);
+      return;
+    }
+  }
+}
+
 std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
   const auto now = steady_now_ns();
   const auto sub = f.get("subscription").value_or("");
@@ -179,7 +239,18 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     return soft_error_refusal(j, ledger_.max_sends());
   }
   bool foreign = false;
-  const auto id = find_payload(f.body, nonce_, &foreign);
+  auto id = find_payload(f.body, nonce_, &foreign);
+  bool timed = true;
+  if (!id && !foreign) {
+    // Deletes and reactions carry no payload: their messageKey names the send (its planned
+    // time is the schedule's in the open model; the sessions model cannot time them).
+    if (const auto key = body_message_key(f.body)) {
+      if (const auto g = parse_message_key(*key, nonce_)) {
+        id = payload_id{*g, opt_.model == load_model::open ? plan_.planned_offset_ns(*g) : 0};
+        timed = opt_.model == load_model::open;
+      }
+    }
+  }
   if (!id) {
     counters_.errors.count(foreign ? "foreign_message" : "message_without_payload");
     return std::nullopt;
@@ -193,9 +264,10 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     counters_.errors.count("message_in_wrong_room");
     return std::nullopt;
   }
-  const auto d = ledger_.deliver(id->g, s.subs[*k].slot);
+  const auto d = ledger_.deliver(id->g, s.subs[*k].slot, body_event_id(f.body));
   if (d == delivery::duplicate) return std::nullopt;
   ++counters_.delivered;
+  if (!timed) return std::nullopt;
   const auto us = to_us(now - (t0_ns() + id->planned_offset_ns));
   auto& stats = this_worker_stats();
   if (id->planned_offset_ns >= measure_start_ns_) stats.delivery.record(us);

@@ -57,6 +57,9 @@ class traffic {
   std::optional<refusal> on_message(session& s, chat::stomp::frame& f);
   // A RECEIPT for one of this run's SENDs ("s<g>"): counted, and g returned; nullopt otherwise.
   std::optional<std::uint64_t> count_receipt(std::string_view receipt_id);
+  // On s's strand, the RECEIPT of send g: when g was a message, its message-id header makes it a
+  // target for s's later edits, deletes and reactions (--mix).
+  void remember_receipted(session& s, std::uint64_t g, const chat::stomp::frame& receipt);
   // On g's sender strand: send g was answered at `now` with `o` (receipted, or a refusal whose
   // ERROR message / soft error is `text`). The first answer is recorded, and timed and put in
   // its phase and second when planned_ns (absolute) is known; a second answer, or any answer
