@@ -1,6 +1,7 @@
 #include "commands/common.hpp"
 
 #include "core/exit_codes.hpp"
+#include "core/message_text.hpp"
 
 #include <chat/common/time.hpp>
 #include <chat/proto/ids.hpp>
@@ -114,8 +115,10 @@ std::string short_time(const proto::chat_message& m) {
 void print_message_row(context& ctx, const proto::chat_message& m) {
   auto& out = ctx.out();
   const bool system = m.type == proto::message_type::system;
-  out.row({std::to_string(m.id), short_time(m), m.sender_nickname, m.content}, {13, 19, 12, 0},
-          {style::dim, style::dim, system ? style::dim : style::cyan, system ? style::dim : style::plain});
+  // Events other than messages (tail: edits, deletes, reactions, pins) and tombstones are dimmed.
+  const bool faint = system || m.event != proto::event_kind::message || (m.state && m.state->deleted);
+  out.row({std::to_string(m.id), short_time(m), m.sender_nickname, event_text(m)}, {13, 19, 12, 0},
+          {style::dim, style::dim, faint ? style::dim : style::cyan, faint ? style::dim : style::plain});
 }
 
 }  // namespace chatctl

@@ -42,7 +42,8 @@ std::string room_view_json(const chat::client::room_info& room);
 // Prints one room (room direct/group/show/invite) in the selected format.
 void print_room(context& ctx, const chat::client::room_info& room);
 
-// Messages as table rows: ID, TIME, FROM, TEXT (SYSTEM messages dimmed).
+// Room events as table rows: ID, TIME, FROM, TEXT (core/message_text.hpp: a message with its state,
+// or what another event did; SYSTEM messages, other events and tombstones dimmed).
 void print_message_row(context& ctx, const chat::proto::chat_message& m);
 // "2026-11-21T12:00:00.123Z" -> "2026-11-21 12:00:00" (table only).
 std::string short_time(const chat::proto::chat_message& m);

@@ -2,6 +2,7 @@
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "core/exit_codes.hpp"
+#include "core/message_text.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -49,7 +50,7 @@ void list(context& ctx) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& room : *r.value) {
     std::string last;
-    if (room.last_message) last = room.last_message->sender_nickname + ": " + room.last_message->content;
+    if (room.last_message) last = room.last_message->sender_nickname + ": " + message_text(*room.last_message);
     if (out.terminal()) last = truncate_display(sanitize(last), 60);
     rows.push_back({std::to_string(room.id), std::string(chat::proto::to_string(room.type)),
                     display_name(room.name, room.type), std::to_string(room.member_count),

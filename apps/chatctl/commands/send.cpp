@@ -6,6 +6,9 @@
 // of its own message (matched by the messageKey it generated). Rate-limited messages (a soft
 // error on /user/queue/errors) are re-sent with the same messageKey after a pause, so a long
 // stdin stream is delivered at the allowed rate, each message once.
+//
+// send --file PATH uploads the file (POST /api/files), then sends an IMAGE (image/*) or FILE
+// message with TEXT as its caption over REST (POST /api/rooms/{id}/messages: 201 with the id).
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "commands/live_session.hpp"
@@ -13,12 +16,16 @@
 #include "core/exit_codes.hpp"
 
 #include <chat/client/errc.hpp>
+#include <chat/client/files.hpp>
+#include <chat/client/lifecycle.hpp>
 #include <chat/common/uuid.hpp>
 #include <chat/proto/names.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <filesystem>
+#include <thread>
 #include <unordered_map>
 
 namespace chatctl {
@@ -39,6 +46,7 @@ struct send_options {
   std::vector<std::string> text;
   bool no_wait = false;
   std::string key;
+  std::string file;  // --file PATH: an IMAGE or FILE message, TEXT its caption
 };
 
 struct soft_error {
@@ -277,7 +285,57 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
+// Uploads, sends the attachment message over REST, and (unless --no-wait) waits until history
+// shows it.
+void send_file(context& ctx, const send_options& o, const std::string& caption) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(o.file, ec)) fail(exit_code::usage, "--file: no such file: " + o.file);
+  const auto room_id = resolve_room(ctx, o.room);
+  fetch_room(ctx, room_id);  // 403/404 before uploading anything
+  auto& api = ctx.api();
+  auto up = client::upload_file(api, o.file);
+  if (!up) fail_response(up.http, "cannot upload " + o.file, ctx.server_text());
+  client::message_draft draft;
+  draft.content = caption;
+  draft.type = client::message_type_of(*up.value);
+  draft.attachment = client::attachment_of(*up.value);
+  if (!o.key.empty()) draft.message_key = chat::common::normalize_uuid(o.key);
+  auto sent = client::post_message(api, room_id, draft);
+  if (!sent)
+    fail_response(sent.http, "cannot send " + o.file + " to room " + std::to_string(room_id), ctx.server_text());
+  const auto id = sent.value->id;
+  if (!o.no_wait) {
+    const auto deadline = ctx.deadline();
+    auto pause = 20ms;
+    for (;;) {
+      const auto item = client::get_message(api, room_id, id);
+      if (item) break;
+      if (item.http.error || item.http.status != 404) {
+        fail_response(item.http, "cannot read message " + std::to_string(id), ctx.server_text());
+      }
+      if (std::chrono::steady_clock::now() + pause > deadline) {
+        ctx.warn("message " + std::to_string(id) + " was accepted but is not in the history yet (waited " +
+                 ctx.opts.timeout + ")");
+        break;
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(250));
+    }
+  }
+  auto& out = ctx.out();
+  if (out.fmt() == format::table) return out.line(std::to_string(id));
+  out.document({{"id", id},
+                {"messageKey", sent.value->message_key},
+                {"roomId", room_id},
+                {"type", std::string(chat::proto::to_string(draft.type))},
+                {"attachment", json::parse(client::message_draft_json(draft))["attachment"]}});
+}
+
 void run_send(context& ctx, const send_options& o) {
+  if (!o.file.empty()) {
+    if (!o.key.empty() && !chat::common::is_uuid(o.key)) fail(exit_code::usage, "--key: expected a UUID");
+    return send_file(ctx, o, join(o.text));
+  }
   if (!o.key.empty()) {
     if (!chat::common::is_uuid(o.key)) fail(exit_code::usage, "--key: expected a UUID");
     if (o.text.empty()) fail(exit_code::usage, "--key needs TEXT: one key names one message");
@@ -314,8 +372,10 @@ void add_send_command(CLI::App& app, context& ctx) {
       "--no-wait", o->no_wait,
       "do not wait for each RECEIPT (prints messageKeys; the session still ends with a confirmed DISCONNECT)");
   sub->add_option("--key", o->key, "messageKey (UUID) for an idempotent retry of one message")->type_name("UUID");
+  sub->add_option("--file", o->file, "upload PATH and send it (IMAGE for image/*, else FILE); TEXT is the caption")
+      ->type_name("PATH");
   sub->footer(examples({"chatctl send 42 'deploy finished'", "git log --oneline -5 | chatctl send ops",
-                        "chatctl send 42 hello -o json | jq .id"}));
+                        "chatctl send 42 hello -o json | jq .id", "chatctl send ops --file build.log 'last night'"}));
   on_run(sub, ctx, o, run_send);
 }
 

@@ -1,4 +1,6 @@
-// tail ROOM: follow a room live over STOMP until Ctrl-C (or --count N messages).
+// tail ROOM: follow a room live over STOMP until Ctrl-C (or --count N events). Every room event is
+// printed: messages, and edits, deletes, reactions and pins as one line saying what happened
+// (core/message_text.hpp); json/jsonl print the event JSON as it arrives.
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "commands/live_session.hpp"
@@ -41,7 +43,7 @@ void tail(context& ctx, const tail_options& o) {
   if (!live.connect()) return;
   if (!live.subscribe(proto::room_destination(room_id), "room")) return live_disconnect(live);
   ctx.note("Following room " + std::to_string(room_id) +
-           (o.count > 0 ? " for " + std::to_string(o.count) + " message(s)" : std::string(" (Ctrl-C to stop)")));
+           (o.count > 0 ? " for " + std::to_string(o.count) + " event(s)" : std::string(" (Ctrl-C to stop)")));
 
   auto& out = ctx.out();
   int seen = 0;
@@ -76,7 +78,9 @@ void add_tail_command(CLI::App& app, context& ctx) {
   auto o = std::make_shared<tail_options>();
   auto* sub = app.add_subcommand("tail", "Follow a room live over STOMP until Ctrl-C");
   sub->add_option("ROOM", o->room, "room id, or the name of one of your group rooms")->required();
-  sub->add_option("--count", o->count, "stop after N messages")->check(CLI::PositiveNumber)->type_name("N");
+  sub->add_option("--count", o->count, "stop after N room events (messages, edits, deletes, reactions, pins)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
   sub->footer(examples({"chatctl tail 42", "chatctl tail ops --count 1 -o jsonl | jq -r .content"}));
   on_run(sub, ctx, o, tail);
 }

@@ -30,8 +30,11 @@ _chatctl() {
 
     local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
     local commands="auth room send history read unread presence tail download"
+    commands="$commands edit delete react reply thread pin unpin pins forward bookmark"
 
     case "$prev" in
+        --file)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output)
             COMPREPLY=($(compgen -W "table json jsonl" -- "$cur")); return ;;
         --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out)
@@ -43,13 +46,15 @@ _chatctl() {
     for ((i = 1; i < cword; i++)); do
         w="${words[i]}"
         case "$w" in
+            --file)
+                ((i++)); continue ;;
             --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out)
                 ((i++)); continue ;;
             -*) continue ;;
         esac
         if [ -z "$cmd" ]; then
             cmd="$w"
-        elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ]; }; then
+        elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ] || [ "$cmd" = bookmark ]; }; then
             sub="$w"
         else
             ((positional++))
@@ -75,7 +80,7 @@ _chatctl() {
                 show|members|leave) [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
             esac ;;
         send)
-            flags="--no-wait --key"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+            flags="--no-wait --key --file"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         history)
             flags="--limit --before --all --page-size"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         read)
@@ -86,6 +91,26 @@ _chatctl() {
             flags="--all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         tail)
             flags="--count"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        edit|pin|unpin)
+            flags="--no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        delete)
+            flags="--for-me --no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        react)
+            flags="--remove --no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        reply)
+            flags="--key --no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        thread)
+            flags="--limit --all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        pins)
+            [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+        forward)
+            flags="--key --no-wait"
+            { [ $positional -eq 0 ] || [ $positional -eq 2 ]; } && words_list="$(_chatctl_rooms)" ;;
+        bookmark)
+            case "$sub" in
+                "") words_list="$(_chatctl_words add rm list)" ;;
+                list) flags="--limit --all" ;;
+            esac ;;
         download)
             flags="-O --out --force" ;;
     esac

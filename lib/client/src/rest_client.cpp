@@ -47,7 +47,8 @@ bool idempotent(http_method m) noexcept {
     case http_method::get:
     case http_method::put:
     case http_method::delete_: return true;
-    case http_method::post: return false;
+    case http_method::post:
+    case http_method::patch: return false;
   }
   return false;
 }
@@ -58,6 +59,7 @@ bhttp::verb to_verb(http_method m) noexcept {
     case http_method::post: return bhttp::verb::post;
     case http_method::put: return bhttp::verb::put;
     case http_method::delete_: return bhttp::verb::delete_;
+    case http_method::patch: return bhttp::verb::patch;
   }
   return bhttp::verb::get;
 }

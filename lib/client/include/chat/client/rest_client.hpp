@@ -85,7 +85,7 @@ struct rest_options {
   std::string user_agent = "chat-client";
 };
 
-enum class http_method { get, post, put, delete_ };
+enum class http_method { get, post, put, delete_, patch };
 
 // One instance per thread: not thread-safe. Blocks the calling thread for at most
 // rest_options::timeout per request (name resolution included).
