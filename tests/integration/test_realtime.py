@@ -262,6 +262,13 @@ def history(node, user: int, room: int, size: int = 100) -> list[dict]:
         cursor = page["nextCursor"]
     ids = [m["id"] for m in out]
     assert ids == sorted(set(ids), reverse=True), "pages are newest first and do not overlap"
+    # A history item is the message event plus its current state (SPEC §13); these tests send
+    # plain messages only, so the state is untouched and the rest equals the live body.
+    untouched = {"editedAt": None, "deleted": False, "pinned": False, "replyCount": 0, "lastReplyAt": None,
+                 "reactions": []}
+    for item in out:
+        state = {name: item.pop(name) for name in untouched}
+        assert state == untouched, f"message {item['id']} has changed state: {state}"
     return out[::-1]
 
 
