@@ -15,7 +15,7 @@ import uuid
 import psycopg
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, wait_for
 
 CHATLOAD = BUILD / "apps" / "chatload" / "chatload"
 RAISED_LIMITS = {"CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000"}
@@ -426,3 +426,45 @@ def test_phases_and_login_flood_usage_errors(node):
                  ["--generic", "--stomp-url", "tcp://127.0.0.1:1", "--login-flood", "2"]):
         p = run_chatload("--url", node.url, *args, timeout=20)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
+
+
+def test_mixed_traffic_edits_deletes_and_reactions_are_delivered_once_in_order(node, tmp_path):
+    """--mix (issue 14): edits, deletes and reactions of the sessions' own receipted messages
+    (their RECEIPT's message-id) go out over /app/chat.edit, .delete, .react; every event is
+    delivered to every member once and in room order, and the report counts them by kind."""
+    report = tmp_path / "mix.json"
+    p = run_chatload("--url", node.url, *SMALL, *LOOSE, "--mix", "send=60,edit=15,delete=10,react=15",
+                     "--json", str(report), "--assert", "lost==0", "--assert", "duplicated==0",
+                     "--assert", "reordered==0", "--assert", "errors==0")
+    assert p.returncode == 0, p.stdout + p.stderr
+    r = json.loads(report.read_text())
+    assert r["config"]["mix"] == "send=60,edit=15,delete=10,react=15"
+    check_counts_add_up(r, 5)
+    kinds = r["events"]["by_kind"]
+    assert r["events"]["receipts_without_id"] == 0
+    for kind in ("message", "message.edited", "message.deleted", "reaction.added"):
+        assert kinds[kind]["issued"] > 0, (kind, kinds)
+    for kind, k in kinds.items():
+        assert k["issued"] == k["receipted"], (kind, k)
+        assert k["expected"] == k["issued"] * 5 and k["delivered"] == k["expected"], (kind, k)
+        assert k["lost"] == k["duplicated"] == k["reordered"] == 0, (kind, k)
+    assert sum(k["issued"] for k in kinds.values()) == r["counts"]["sent"]
+    assert "mix send=60,edit=15,delete=10,react=15" in p.stdout
+    # What the store shows once the persistence consumer caught up: one tombstone per delete,
+    # and edited messages.
+    def store_counts():
+        with psycopg.connect(node.env["CHATD_DATABASE_URL"]) as conn:
+            return (conn.execute("SELECT count(*) FROM messages WHERE deleted").fetchone()[0],
+                    conn.execute("SELECT count(*) FROM messages WHERE edited_at IS NOT NULL").fetchone()[0])
+    wait_for(lambda: store_counts()[0] == kinds["message.deleted"]["issued"], 30, what="the deletes applied")
+    assert 0 < store_counts()[1] <= kinds["message.edited"]["issued"]
+
+
+def test_mix_usage_errors(node):
+    for bad in ("send=80,post=20", "send=0", "edit=five"):
+        p = run_chatload("--url", node.url, *SMALL, "--mix", bad, "--quiet")
+        assert p.returncode == 2, (bad, p.stdout, p.stderr)
+        assert "--mix" in p.stderr, p.stderr
+    p = run_chatload("--url", node.url, "--generic", "--stomp-url", f"tcp://127.0.0.1:{node.stomp_port}",
+                     "--mix", "send=50,edit=50", "--quiet")
+    assert p.returncode == 2 and "--generic" in p.stderr, p.stderr
