@@ -584,3 +584,32 @@ def test_unreachable_broker_is_an_error_not_a_hang(tool):
     r = DltTool("127.0.0.1:1").run("list", "--timeout", "3")
     assert r.returncode == 1 and "did not answer" in r.stderr, r.stderr
     assert time.monotonic() - t0 < 30
+
+
+def test_room_events_are_listed_filtered_and_replayed_like_any_record(kafka, tool, topics):
+    """Issue 14: edits, reactions and pins on chat.messages are dead letters like messages:
+    list carries their event kind, --event selects them, replay sends them byte-exactly."""
+    target = topics["target"]
+    event = lambda kind, **extra: json.dumps({"event": kind, "messageKey": str(uuid.uuid4()), "roomId": 44,  # noqa: E731
+                                              "senderId": 7, "senderNickname": "ann", "targetId": 5, **extra,
+                                              "createdAt": "2026-12-07T12:00:00.000Z"},
+                                             separators=(",", ":"), ensure_ascii=False).encode()
+    edited, reaction = event("message.edited", content="fixed"), event("reaction.added", emoji="👍")
+    pinned = event("message.pinned")
+    message = json.dumps({"messageKey": str(uuid.uuid4()), "roomId": 44, "content": "hi"}).encode()
+    kafka.produce(topics["dlt"], [
+        {"key": "44", "value": v, "partition": 1,
+         "headers": chat_dlt_headers(target, 1, 300 + i, "unknown_room", "room 44 does not exist")}
+        for i, v in enumerate((edited, reaction, pinned, message))])
+    rows = tool.json("list", "--topic", topics["dlt"])
+    assert [r["event"] for r in rows] == ["message.edited", "reaction.added", "message.pinned", "message"]
+    assert all(r["room"] == "44" for r in rows)
+    picked = tool.json("list", "--topic", topics["dlt"], "--event", "reaction.added")
+    assert [r["origin"]["offset"] for r in picked] == [301]
+    assert "room event      message.edited" in tool.ok("show", "1:0", "--topic", topics["dlt"]).stdout
+
+    r = tool.run(*replay_args(topics, "--yes", "--event", "message.edited", "-o", "json"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["summary"]["replayed"] == 1
+    sent = kafka.read_all(target)
+    assert [(m.partition(), m.key(), m.value()) for m in sent] == [(1, b"44", edited)]
