@@ -76,9 +76,10 @@ class rest_api {
                   std::size_t max_body_bytes = 0);
 
   // accounts (accounts_routes.cpp)
-  // False after answering 429 when the request's client address is over --auth-rate-limit.
+  // False after answering 429 (1 s later: refusals are paced) when the request's client address is over
+  // --auth-rate-limit.
   bool admit_auth(const http::request& req, const http::path_params& params, const http::responder& respond);
-  // False after answering 503 when the password queue is full now.
+  // False after answering 503 (1 s later, like every refusal of a signup or login) when the password queue is full now.
   bool password_room(const http::responder& respond);
   // Queues `work` (void()) on the password pool; false (and counted) when the queue is full.
   // A throw out of `work` is answered 500 through `respond`.
