@@ -472,8 +472,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("MAX_FILE_BYTES"))
       ->check(CLI::Range(std::size_t{1024}, std::size_t{512} * 1024 * 1024))
       ->capture_default_str();
-  app.add_option("--file-retention", file_retention,
-                 "Uploads no message refers to are removed once they are this old")
+  app.add_option("--file-retention", file_retention, "Uploads no message refers to are removed once they are this old")
       ->envname(env("FILE_RETENTION"))
       ->check(duration_validator())
       ->capture_default_str();

@@ -79,7 +79,7 @@ struct config {
   std::chrono::milliseconds typing_interval{1000};
   std::chrono::seconds presence_ttl{60};
   std::chrono::seconds presence_refresh{20};
-  std::chrono::milliseconds send_timeout{30000};  // SEND -> Kafka ack, else ERROR
+  std::chrono::milliseconds send_timeout{30000};              // SEND -> Kafka ack, else ERROR
   std::chrono::milliseconds edit_window{48LL * 3600 * 1000};  // a message can be edited this long after it was sent
   // admission control (docs/stomp.md "Overload"): SENDs published and not yet acknowledged
   int max_inflight_sends = 4000;
@@ -114,7 +114,7 @@ struct config {
   std::vector<ip_network> trusted_proxies;  // peers whose X-Forwarded-For names the client
 
   // files (docs/rest.md "Files"): uploads stored in PostgreSQL
-  std::size_t max_file_bytes = 10 * 1024 * 1024;  // larger uploads get 413
+  std::size_t max_file_bytes = 10 * 1024 * 1024;   // larger uploads get 413
   std::chrono::seconds file_retention{24 * 3600};  // unreferenced uploads older than this are removed
   std::chrono::milliseconds file_cleanup_interval{600000};
 
