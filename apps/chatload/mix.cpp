@@ -130,14 +130,18 @@ std::optional<mix> parse_mix(std::string_view text, std::string& why) {
   return m;
 }
 
-void remember_own(std::vector<own_message>& own, std::int64_t id) {
+void remember_own(std::vector<own_message>& own, std::int64_t id, std::int64_t now_ns) {
   if (own.size() >= own_message_window) own.erase(own.begin());
-  own.push_back({id, 0});
+  own.push_back({id, 0, now_ns});
 }
 
-own_message* pick_target(std::vector<own_message>& own, std::uint64_t g) noexcept {
-  if (own.empty()) return nullptr;
-  return &own[static_cast<std::size_t>(splitmix64(g) % own.size())];
+own_message* pick_target(std::vector<own_message>& own, std::uint64_t g, std::int64_t now_ns,
+                         std::int64_t min_age_ns) noexcept {
+  // Receipted in order: the old enough ones are a prefix.
+  std::size_t eligible = 0;
+  while (eligible < own.size() && own[eligible].receipted_ns <= now_ns - min_age_ns) ++eligible;
+  if (eligible == 0) return nullptr;
+  return &own[static_cast<std::size_t>(splitmix64(g) % eligible)];
 }
 
 void forget_own(std::vector<own_message>& own, std::int64_t id) noexcept {

@@ -52,16 +52,25 @@ inline constexpr std::array<std::string_view, 4> reaction_emojis = {"üëç", "üé
 // One of a session's own messages in a room that it may still edit, delete or react to.
 struct own_message {
   std::int64_t id = 0;
-  std::uint32_t reactions = 0;  // reactions sent to it so far
+  std::uint32_t reactions = 0;    // reactions sent to it so far
+  std::int64_t receipted_ns = 0;  // steady clock: when its RECEIPT arrived
 };
+
+// A message becomes a target this long after its RECEIPT. The RECEIPT comes with the broker's
+// acknowledgement, and chatd checks an event against the store, which the persistence consumer
+// fills a moment later (it waits at most 500 ms for a target not stored yet): people edit and
+// react seconds after sending, not within milliseconds.
+inline constexpr std::int64_t min_target_age_ns = 1'000'000'000;
 
 // At most this many recent own messages per (session, room); the oldest is forgotten first.
 inline constexpr std::size_t own_message_window = 8;
 
-// Remembers a receipted message (drops the oldest beyond the window).
-void remember_own(std::vector<own_message>& own, std::int64_t id);
-// The target of planned send g among `own` (nullptr when empty).
-own_message* pick_target(std::vector<own_message>& own, std::uint64_t g) noexcept;
+// Remembers a message receipted at now_ns (drops the oldest beyond the window).
+void remember_own(std::vector<own_message>& own, std::int64_t id, std::int64_t now_ns = 0);
+// The target of planned send g among the messages of `own` receipted at least min_age_ns before
+// now_ns (nullptr when there is none).
+own_message* pick_target(std::vector<own_message>& own, std::uint64_t g, std::int64_t now_ns = 0,
+                         std::int64_t min_age_ns = 0) noexcept;
 // Forgets a message (after a delete was sent for it).
 void forget_own(std::vector<own_message>& own, std::int64_t id) noexcept;
 

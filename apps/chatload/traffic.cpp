@@ -86,7 +86,7 @@ std::error_code traffic::send(session& s, subscription& sub, std::uint64_t g, st
   encode_payload(s.payload, nonce_, g, offset, opt_.message_bytes);
   // --mix: an edit, delete or reaction of one of this session's own messages in the room.
   action act = dialect_.is_generic() ? action::send : opt_.mix.pick(g, nonce_);
-  own_message* target = act == action::send ? nullptr : pick_target(sub.own, g);
+  own_message* target = act == action::send ? nullptr : pick_target(sub.own, g, now, min_target_age_ns);
   if (act != action::send && target == nullptr) {
     ++counters_.mix_fallbacks;
     act = action::send;
@@ -224,7 +224,7 @@ void traffic::remember_receipted(session& s, std::uint64_t g, const chat::stomp:
   const std::uint32_t room = plan_.room_of(g);
   for (auto& sub : s.subs) {
     if (sub.room == room) {
-      remember_own(sub.own, id);
+      remember_own(sub.own, id, steady_now_ns());
       return;
     }
   }

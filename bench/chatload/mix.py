@@ -41,7 +41,10 @@ def main() -> int:
     p.add_argument("--out", default=None, help="directory for the reports (default: a temp dir, kept)")
     p.add_argument("--build-dir", default=os.environ.get("CHAT_BUILD_DIR", str(REPO / "build")))
     args = p.parse_args()
-    bins = binaries(args.build_dir)
+    build_dir = pathlib.Path(args.build_dir)
+    if not build_dir.is_absolute():  # mix.sh runs this from bench/chatload: relative to the repository
+        build_dir = REPO / build_dir
+    bins = binaries(str(build_dir))
     out = pathlib.Path(args.out or tempfile.mkdtemp(prefix="bench-mix-"))
     out.mkdir(parents=True, exist_ok=True)
     variants = {"send_only": [], "mixed": ["--mix", args.mix]}

@@ -66,6 +66,18 @@ TEST(Mix, OwnMessagesWindow) {
   for (const auto& m : own) EXPECT_NE(m.id, 5);
 }
 
+TEST(Mix, OnlyMessagesReceiptedLongEnoughAgoAreTargets) {
+  std::vector<own_message> own;
+  remember_own(own, 1, 1000);
+  remember_own(own, 2, 2000);
+  remember_own(own, 3, 3000);
+  EXPECT_EQ(pick_target(own, 7, 1500, 1000), nullptr);  // the first is 500 old
+  for (std::uint64_t g = 0; g < 20; ++g) {
+    EXPECT_EQ(pick_target(own, g, 2000, 1000)->id, 1);
+    EXPECT_LE(pick_target(own, g, 3500, 1000)->id, 2);
+  }
+}
+
 TEST(Mix, EventBodiesAreTheStompCommands) {
   std::string out;
   const std::string key = message_key(7, 9);
