@@ -38,6 +38,9 @@ def main() -> int:
     p.add_argument("--transport", choices=["tcp", "ws"], default="tcp")
     p.add_argument("--io-threads", type=int, default=2, help="chatd I/O threads")
     p.add_argument("--tolerance", type=float, default=0.10, help="allowed relative worsening of p99 and throughput")
+    p.add_argument("--chatd-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="chatd's environment (repeatable); admission control is off unless set here "
+                        "(CHATD_ADMISSION_TARGET_DELAY=0): refused sends would make the two loads unequal")
     p.add_argument("--out", default=None, help="directory for the reports (default: a temp dir, kept)")
     p.add_argument("--build-dir", default=os.environ.get("CHAT_BUILD_DIR", str(REPO / "build")))
     args = p.parse_args()
@@ -47,6 +50,8 @@ def main() -> int:
     bins = binaries(str(build_dir))
     out = pathlib.Path(args.out or tempfile.mkdtemp(prefix="bench-mix-"))
     out.mkdir(parents=True, exist_ok=True)
+    chatd_env = {"CHATD_ADMISSION_TARGET_DELAY": "0"}
+    chatd_env.update(dict(kv.split("=", 1) for kv in args.chatd_env))
     variants = {"send_only": [], "mixed": ["--mix", args.mix]}
     reports: dict[str, list] = {v: [] for v in variants}
     for i in range(1, args.runs + 1):
@@ -57,7 +62,7 @@ def main() -> int:
                 stack = start_stack(bins, pathlib.Path(tmp))
                 chatd = None
                 try:
-                    chatd = Chatd(bins, stack, out, io_threads=args.io_threads)
+                    chatd = Chatd(bins, stack, out, io_threads=args.io_threads, extra_env=chatd_env)
                     stomp = chatd.tcp if args.transport == "tcp" else chatd.ws
                     watch = {"chatd": chatd.proc.pid}
                     for svc in ("kafka", "redis", "postgres"):
@@ -94,6 +99,9 @@ def main() -> int:
     summary["ratio_mixed_to_send_only"] = ratio
     summary["scenario"] = {k: getattr(args, k) for k in
                            ("users", "rooms", "members", "rate", "duration", "transport", "mix", "runs")}
+    summary["scenario"]["chatd_env"] = chatd_env
+    summary["receipted"] = {v: [{k: r["receipted"][k] for k in ("lost", "duplicated", "reordered")} for r in rs]
+                            for v, rs in reports.items()}
     summary["reports"] = str(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
