@@ -14,15 +14,15 @@ namespace {
 
 using json = nlohmann::json;
 
-proto::validation_error make_error(proto::errc code, std::string field, std::string message) {
+proto::validation_error request_error(proto::errc code, std::string field, std::string message) {
   return {make_error_code(code), std::move(field), std::move(message)};
 }
 
 // The body as a JSON object, or the error proto's parsers give for anything else.
 proto::validation_error parse_object(std::string_view body, json& out) {
   out = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (out.is_discarded()) return make_error(proto::errc::invalid_json, {}, "body is not valid JSON");
-  if (!out.is_object()) return make_error(proto::errc::not_an_object, {}, "body must be a JSON object");
+  if (out.is_discarded()) return request_error(proto::errc::invalid_json, {}, "body is not valid JSON");
+  if (!out.is_object()) return request_error(proto::errc::not_an_object, {}, "body must be a JSON object");
   return {};
 }
 
@@ -37,19 +37,20 @@ bool present(const json& doc, const char* name) {
 proto::validation_error read_positive(const json& object, const char* name, const std::string& field,
                                       std::int64_t& out) {
   const auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return make_error(proto::errc::missing_field, field, field + " is required");
-  if (!it->is_number_integer()) return make_error(proto::errc::wrong_type, field, field + " must be an integer");
+  if (it == object.end() || it->is_null())
+    return request_error(proto::errc::missing_field, field, field + " is required");
+  if (!it->is_number_integer()) return request_error(proto::errc::wrong_type, field, field + " must be an integer");
   const bool in_range = it->is_number_unsigned() ? it->get<std::uint64_t>() >= 1 &&
                                                        it->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX)
                                                  : it->get<std::int64_t>() >= 1;
   if (!in_range) {
-    return make_error(proto::errc::out_of_range, field, field + " must be a positive 64-bit integer");
+    return request_error(proto::errc::out_of_range, field, field + " must be a positive 64-bit integer");
   }
   out = it->get<std::int64_t>();
   return {};
 }
 
-int hex_value(char c) noexcept {
+int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -64,11 +65,12 @@ proto::validation_error parse_post_message_body(std::string_view body, std::int6
   if (auto error = parse_object(body, doc)) return error;
   post_message_body result;
   if (const auto fwd = doc.find("forwardOf"); fwd != doc.end() && !fwd->is_null()) {
-    if (!fwd->is_object()) return make_error(proto::errc::wrong_type, "forwardOf", "forwardOf must be a JSON object");
+    if (!fwd->is_object())
+      return request_error(proto::errc::wrong_type, "forwardOf", "forwardOf must be a JSON object");
     for (const char* name : {"content", "type", "attachment", "replyToId"}) {
       if (present(doc, name)) {
-        return make_error(proto::errc::not_allowed, name,
-                          std::string("a forward takes no ") + name + ": the server copies the message");
+        return request_error(proto::errc::not_allowed, name,
+                             std::string("a forward takes no ") + name + ": the server copies the message");
       }
     }
     forward_ref ref;
@@ -104,8 +106,9 @@ proto::validation_error parse_edit_body(std::string_view body, std::int64_t room
 }
 
 proto::validation_error parse_message_id(std::string_view segment, std::int64_t& out) {
-  const auto id = proto::parse_positive_id(segment);
-  if (!id) return make_error(proto::errc::bad_format, "messageId", "the message id must be a positive integer");
+  // Message id 0 is real (partition 0, offset 0): a non-negative id, canonical decimal.
+  const auto id = segment == "0" ? std::optional<std::int64_t>(0) : proto::parse_positive_id(segment);
+  if (!id) return request_error(proto::errc::bad_format, "messageId", "the message id must be a non-negative integer");
   out = *id;
   return {};
 }
@@ -118,9 +121,10 @@ proto::validation_error parse_emoji_segment(std::string_view segment, std::strin
       decoded.push_back(segment[i]);
       continue;
     }
-    const int hi = i + 2 < segment.size() ? hex_value(segment[i + 1]) : -1;
-    const int lo = i + 2 < segment.size() ? hex_value(segment[i + 2]) : -1;
-    if (hi < 0 || lo < 0) return make_error(proto::errc::bad_format, "emoji", "emoji is not correctly percent-encoded");
+    const int hi = i + 2 < segment.size() ? hex_digit(segment[i + 1]) : -1;
+    const int lo = i + 2 < segment.size() ? hex_digit(segment[i + 2]) : -1;
+    if (hi < 0 || lo < 0)
+      return request_error(proto::errc::bad_format, "emoji", "emoji is not correctly percent-encoded");
     decoded.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
@@ -137,7 +141,7 @@ proto::validation_error parse_delete_for_me(std::string_view target, bool& for_m
   } else if (*scope == "me") {
     for_me = true;
   } else {
-    return make_error(proto::errc::bad_format, "for", "for must be everyone or me");
+    return request_error(proto::errc::bad_format, "for", "for must be everyone or me");
   }
   return {};
 }
@@ -152,7 +156,7 @@ proto::validation_error parse_forward_page_query(std::string_view target, forwar
     } else if (const auto id = proto::parse_positive_id(*cursor)) {
       result.after = *id;
     } else {
-      return make_error(proto::errc::bad_format, "cursor", "cursor must be a message id");
+      return request_error(proto::errc::bad_format, "cursor", "cursor must be a message id");
     }
   }
   // size: the rules of history pages (parse_history_query).
@@ -163,10 +167,10 @@ proto::validation_error parse_forward_page_query(std::string_view target, forwar
     const char* end = size->data() + size->size();
     const auto [ptr, ec] = std::from_chars(size->data(), end, value);
     if (ec != std::errc{} || ptr != end || (*size)[0] == '+') {
-      return make_error(proto::errc::wrong_type, "size", "size must be an integer from 1 to 100");
+      return request_error(proto::errc::wrong_type, "size", "size must be an integer from 1 to 100");
     }
     if (value < 1 || value > max_page_size) {
-      return make_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
+      return request_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
     }
     result.size = value;
   }

@@ -43,7 +43,8 @@ proto::validation_error parse_post_message_body(std::string_view body, std::int6
 proto::validation_error parse_edit_body(std::string_view body, std::int64_t room_id, std::int64_t message_id,
                                         proto::edit_request& out, std::size_t max_content_code_points);
 
-// A message id from a path segment ({mid}, {messageId}): a canonical positive int64.
+// A message id from a path segment ({mid}, {messageId}): a canonical non-negative int64 (0 is the
+// first record of partition 0).
 proto::validation_error parse_message_id(std::string_view segment, std::int64_t& out);
 
 // The {emoji} path segment: percent-decoded (RFC 3986: '+' stays '+'), then proto::check_emoji.

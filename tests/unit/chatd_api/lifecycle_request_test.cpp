@@ -103,7 +103,9 @@ TEST(PathSegments, MessageIds) {
   std::int64_t id = 0;
   EXPECT_FALSE(parse_message_id("1099511627776", id));
   EXPECT_EQ(id, 1099511627776);
-  for (const char* bad : {"", "0", "01", "-1", "1.0", "abc", "9223372036854775808"}) {
+  EXPECT_FALSE(parse_message_id("0", id));  // partition 0, offset 0
+  EXPECT_EQ(id, 0);
+  for (const char* bad : {"", "00", "01", "-1", "1.0", "abc", "9223372036854775808"}) {
     EXPECT_TRUE(parse_message_id(bad, id)) << bad;
   }
 }
