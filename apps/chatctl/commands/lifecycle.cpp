@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr int max_page_size = 100;  // docs/rest.md
+constexpr int max_thread_page_size = 100;  // docs/rest.md
 
 struct target_options {
   std::string room;
@@ -46,7 +46,7 @@ struct target_options {
   bool all = false;
 };
 
-std::string join(const std::vector<std::string>& parts) {
+std::string join_words(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) {
     if (!out.empty()) out.push_back(' ');
@@ -113,7 +113,7 @@ void check_ok(context& ctx, const client::response& r, const std::string& doing)
 }
 
 void edit(context& ctx, const target_options& o) {
-  const std::string text = join(o.text);
+  const std::string text = join_words(o.text);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(exit_code::usage, "TEXT is empty");
   const auto room_id = resolve_room(ctx, o.room);
   check_ok(ctx, client::edit_message(ctx.api(), room_id, o.message, text),
@@ -169,7 +169,7 @@ void react(context& ctx, const target_options& o) {
 }
 
 void reply(context& ctx, const target_options& o) {
-  const std::string text = join(o.text);
+  const std::string text = join_words(o.text);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(exit_code::usage, "TEXT is empty");
   const auto key = key_option(o.key);
   const auto room_id = resolve_room(ctx, o.room);
@@ -248,7 +248,8 @@ void thread(context& ctx, const target_options& o) {
   std::optional<std::int64_t> cursor;
   long long remaining = o.all ? -1 : o.limit;
   while (remaining != 0) {
-    const int size = remaining < 0 ? max_page_size : static_cast<int>(std::min<long long>(remaining, max_page_size));
+    const int size =
+        remaining < 0 ? max_thread_page_size : static_cast<int>(std::min<long long>(remaining, max_thread_page_size));
     auto page = client::thread_page(api, room_id, o.message, cursor, size);
     if (!page)
       fail_response(page.http, "cannot read the thread of " + message_ref(room_id, o.message), ctx.server_text());
@@ -299,7 +300,8 @@ void bookmark_list(context& ctx, const target_options& o) {
   std::optional<std::int64_t> cursor;
   long long remaining = o.all ? -1 : o.limit;
   while (remaining != 0) {
-    const int size = remaining < 0 ? max_page_size : static_cast<int>(std::min<long long>(remaining, max_page_size));
+    const int size =
+        remaining < 0 ? max_thread_page_size : static_cast<int>(std::min<long long>(remaining, max_thread_page_size));
     auto page = client::bookmarks(api, cursor, size);
     if (!page) fail_response(page.http, "cannot list your bookmarks", ctx.server_text());
     for (const auto& m : page.value->items) {

@@ -50,7 +50,7 @@ proto::validation_error read_positive(const json& object, const char* name, cons
   return {};
 }
 
-int hex_digit(char c) noexcept {
+int path_hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -121,8 +121,8 @@ proto::validation_error parse_emoji_segment(std::string_view segment, std::strin
       decoded.push_back(segment[i]);
       continue;
     }
-    const int hi = i + 2 < segment.size() ? hex_digit(segment[i + 1]) : -1;
-    const int lo = i + 2 < segment.size() ? hex_digit(segment[i + 2]) : -1;
+    const int hi = i + 2 < segment.size() ? path_hex_digit(segment[i + 1]) : -1;
+    const int lo = i + 2 < segment.size() ? path_hex_digit(segment[i + 2]) : -1;
     if (hi < 0 || lo < 0)
       return request_error(proto::errc::bad_format, "emoji", "emoji is not correctly percent-encoded");
     decoded.push_back(static_cast<char>(hi * 16 + lo));

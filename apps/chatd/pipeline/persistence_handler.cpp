@@ -10,7 +10,7 @@ namespace chat::chatd::pipeline {
 
 namespace {
 
-std::string first_line(std::string_view what) {
+std::string first_line_of(std::string_view what) {
   std::string s(what);
   if (const auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
   return s;
@@ -56,7 +56,7 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
     }
   };
   auto infra = [&report](const store::error& e) {
-    report.infra_error = "postgres: " + first_line(e.message);
+    report.infra_error = "postgres: " + first_line_of(e.message);
     report.failures.clear();
     report.unread.clear();
     report.inserted = 0;
@@ -73,10 +73,11 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
   if (!all.error().about_the_data()) return infra(all.error());
 
   // Refused because of some record's data: find which, one transaction per record.
-  log::warn("batch refused by PostgreSQL; storing its records one by one", {{"error", first_line(all.error().message)},
-                                                                            {"sqlstate", all.error().sqlstate},
-                                                                            {"partition", rows.front().partition},
-                                                                            {"offset", rows.front().offset}});
+  log::warn("batch refused by PostgreSQL; storing its records one by one",
+            {{"error", first_line_of(all.error().message)},
+             {"sqlstate", all.error().sqlstate},
+             {"partition", rows.front().partition},
+             {"offset", rows.front().offset}});
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto one = writer.persist(std::span(&rows[i], 1), fold);
     if (one) {
@@ -85,7 +86,7 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
     }
     if (!one.error().about_the_data()) return infra(one.error());
     report.failures.push_back(
-        {records[i].index, failure_kind::poison, "sql_" + one.error().sqlstate, first_line(one.error().message)});
+        {records[i].index, failure_kind::poison, "sql_" + one.error().sqlstate, first_line_of(one.error().message)});
   }
   return report;
 }
