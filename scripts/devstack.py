@@ -88,7 +88,9 @@ DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 # What reset_messages() runs in database `chat`: the rows whose ids (Kafka positions) a new
 # log would hand out again, and the read positions that point at them.
-RESET_MESSAGES_SQL = ("BEGIN; TRUNCATE messages; "
+# room_events hold Kafka positions too; CASCADE empties what points at messages (reactions,
+# pins, bookmarks, hidden-for-me).
+RESET_MESSAGES_SQL = ("BEGIN; TRUNCATE {tables} CASCADE; "
                       "UPDATE chat_room_members SET last_read_message_id = 0, unread_count = 0; COMMIT;")
 
 
@@ -1058,9 +1060,10 @@ class Stack:
         if not self.is_running("postgres"):
             raise StackError("postgres is not running (scripts/stack start postgres)")
         count = 0
-        if self._messages_table_exists():
+        if self._table_exists("messages"):
             count = int(self.postgres.psql("SELECT count(*) FROM messages", dbname="chat").strip())
-            self.postgres.psql(RESET_MESSAGES_SQL, dbname="chat")
+            tables = "messages, room_events" if self._table_exists("room_events") else "messages"
+            self.postgres.psql(RESET_MESSAGES_SQL.format(tables=tables), dbname="chat")
         self.state.pop("messages_of_an_earlier_log", None)
         self._ws.save()
         self.log(f"postgres: deleted {count} message(s) and every read position of database 'chat'; "
@@ -1069,16 +1072,20 @@ class Stack:
 
     # ------------------------------------------------------------------ the broker's log against the database
 
-    def _messages_table_exists(self) -> bool:
-        return self.postgres.psql("SELECT to_regclass('public.messages') IS NOT NULL", dbname="chat").strip() == "t"
+    def _table_exists(self, name: str) -> bool:
+        return self.postgres.psql(f"SELECT to_regclass('public.{name}') IS NOT NULL", dbname="chat").strip() == "t"
 
     def _stored_log_ends(self) -> dict[str, tuple[int, int]]:
         """partition -> (messages, newest offset + 1) stored in database `chat`; ids are
         (partition << 40) | offset (docs/events.md), as chatd reads them."""
-        if not self._messages_table_exists():
+        if not self._table_exists("messages"):
             return {}
+        # Room events (schema 2 on) take their ids from Kafka positions like messages do.
+        ids = "SELECT id FROM messages"
+        if self._table_exists("room_events"):
+            ids += " UNION ALL SELECT id FROM room_events"
         rows = self.postgres.psql("SELECT id >> 40, count(*), max(id & 1099511627775) + 1 "
-                                  "FROM messages GROUP BY 1 ORDER BY 1", dbname="chat")
+                                  f"FROM ({ids}) AS stored GROUP BY 1 ORDER BY 1", dbname="chat")
         out = {}
         for line in rows.splitlines():
             partition, count, end = line.split("|")

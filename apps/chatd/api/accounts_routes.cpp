@@ -159,6 +159,7 @@ void rest_api::login(const http::request& req, const http::path_params& params, 
         const bool queued = submit_password_job(
             login_route, respond, [this, body = std::move(body), user = std::move(user), respond]() mutable {
               const bool ok = auth::verify_password(user ? user->password_hash : dummy_hash_, body.password) && user;
+              if (password_verified_) password_verified_(user.has_value());
               std::optional<std::string> rehash;
               if (ok && auth::password_needs_rehash(user->password_hash, password_cost_)) {
                 // Parameters were raised since this hash was made: upgrade it, best effort.

@@ -58,6 +58,10 @@ class rest_api {
   void on_auth_rate_limited(std::function<void()> hook) { auth_rate_limited_ = std::move(hook); }
   // Called once per signup or login refused because the password queue was full (503).
   void on_password_shed(std::function<void()> hook) { password_shed_ = std::move(hook); }
+  // Called once per login password verification, from password workers, with whether the
+  // email named an account (an unknown email is verified against a dummy hash of the same
+  // cost, so both take as long). Same rules as above.
+  void on_password_verified(std::function<void(bool known_account)> hook) { password_verified_ = std::move(hook); }
   // Signups and logins waiting for a password worker now. Any thread.
   std::size_t password_queue_depth() const { return passwords_.queued(); }
   // The admission gate the message-lifecycle routes take a slot of before publishing (the
@@ -160,6 +164,7 @@ class rest_api {
   std::function<void()> login_locked_;
   std::function<void()> auth_rate_limited_;
   std::function<void()> password_shed_;
+  std::function<void(bool)> password_verified_;
   const std::vector<ip_network> trusted_proxies_;
   std::chrono::milliseconds edit_window_{};             // --edit-window
   std::size_t max_content_chars_ = 0;                   // --max-content-chars

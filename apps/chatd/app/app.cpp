@@ -457,6 +457,8 @@ int app::run() {
   s.rest->on_login_locked([&s] { s.metrics.logins_locked.inc(); });
   s.rest->on_auth_rate_limited([&s] { s.metrics.auth_rate_limited.inc(); });
   s.rest->on_password_shed([&s] { s.metrics.password_shed.inc(); });
+  s.rest->on_password_verified(
+      [&s](bool known) { (known ? s.metrics.logins_verified_known : s.metrics.logins_verified_unknown).inc(); });
   s.metrics_registry.on_collect(
       [&s] { s.metrics.password_queue_depth.set(static_cast<double>(s.rest->password_queue_depth())); });
   s.rest->register_routes(s.routes);

@@ -20,6 +20,12 @@ chat_metrics::chat_metrics(registry& r)
                                   "Signups and logins refused with 503 because the password queue was full")),
       password_queue_depth(
           r.get_gauge("chat_password_queue_depth", "Signups and logins waiting for a password worker")),
+      logins_verified_known(r.get_counter("chat_login_verifications_total",
+                                          "Login passwords verified, by whether the email named an account",
+                                          {{"account", "known"}})),
+      logins_verified_unknown(r.get_counter("chat_login_verifications_total",
+                                            "Login passwords verified, by whether the email named an account",
+                                            {{"account", "unknown"}})),
       slow_consumer_disconnects(
           r.get_counter("chat_slow_consumer_disconnects_total", "Sessions disconnected as slow consumers")),
       http_pending_handshakes(

@@ -21,6 +21,8 @@ struct chat_metrics {
   counter& auth_rate_limited;          // chat_auth_rate_limited_total: signups/logins refused by --auth-rate-limit
   counter& password_shed;              // chat_password_shed_total: signups/logins refused, password queue full
   gauge& password_queue_depth;         // chat_password_queue_depth: signups/logins waiting for a password worker
+  counter& logins_verified_known;      // chat_login_verifications_total{account="known"}
+  counter& logins_verified_unknown;    // chat_login_verifications_total{account="unknown"}: against the dummy hash
   counter& slow_consumer_disconnects;  // chat_slow_consumer_disconnects_total
   gauge& http_pending_handshakes;      // chat_http_pending_handshakes: connections without a first request
   counter& http_handshakes_evicted;    // chat_http_handshakes_evicted_total: closed by --max-http-handshakes

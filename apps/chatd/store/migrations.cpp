@@ -58,7 +58,11 @@ std::vector<std::int64_t> stored_log_ends(const std::string& database_url, int c
   for (int p = 0; p < partitions; ++p) {
     const auto first = proto::make_message_id(p, 0);
     const auto last = proto::make_message_id(p, proto::max_message_id_offset);
-    const auto row = tx.exec_params1("SELECT max(id) FROM messages WHERE id BETWEEN $1 AND $2", first, last);
+    // Room events take their ids from Kafka positions like messages do.
+    const auto row = tx.exec_params1(
+        "SELECT GREATEST((SELECT max(id) FROM messages WHERE id BETWEEN $1 AND $2), "
+        "(SELECT max(id) FROM room_events WHERE id BETWEEN $1 AND $2))",
+        first, last);
     if (!row[0].is_null()) ends[static_cast<std::size_t>(p)] = proto::message_id_offset(row[0].as<std::int64_t>()) + 1;
   }
   return ends;
