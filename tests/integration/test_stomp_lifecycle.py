@@ -622,3 +622,80 @@ def test_delete_for_me_hides_on_the_users_other_sessions_on_every_node(stack, da
     require_history_state(items)
     assert target not in [m["id"] for m in items], "hidden from alice's history"
     assert target in [m["id"] for m in history(n2, bob, room)], "not from bob's"
+
+
+# --------------------------------------------------------------------------- 6. before the store
+
+
+def test_events_on_messages_not_stored_yet_are_checked_from_what_the_nodes_saw(stack, database, chatd_factory,
+                                                                               closing):
+    """Two nodes without the persistence consumer: the store never has the messages, yet an edit,
+    reactions, a reply and a delete naming them are checked and accepted at once, by the rules
+    of §13 (core/recent_messages.hpp: a node remembers what Kafka acknowledged to it and what
+    its fan-out brought). alice's node knows m1 from the acknowledgement only (she does not
+    subscribe to the room), bob's from the fan-out only. A node that persists, started
+    afterwards, stores every accepted event applied."""
+    n1, n2 = (chatd_factory(stack, database_url=database, env=FAST, args=["--roles", "gateway,broadcast"],
+                            name=f"unstored-{i}") for i in (1, 2))
+    isolate_ids(database)
+    alice, bob = create_user(database, nickname="alice"), create_user(database, nickname="bob")
+    room = create_room(database, [alice, bob], name="unstored")
+    a = Raw("tcp", n1, alice, "alice@1/tcp")
+    b = Raw("ws", n2, bob, "bob@2/ws")
+    closing.extend([a, b])
+    for x in (a, b):
+        x.sub("errors", "/user/queue/errors")
+    b.sub("room", f"/topic/room.{room}")
+    warm_up(a, room)
+
+    def accepted(client, rid, destination, body) -> int:
+        client.app(destination, {"roomId": room, **body}, rid)
+        return int(client.receipt(rid, 10)["message-id"])
+
+    def refused(client, rid, destination, body) -> str:
+        n = len(client.soft_errors())
+        client.app(destination, {"roomId": room, **body}, rid)
+        client.wait(lambda: len(client.soft_errors()) > n, 10, f"soft error {rid}")
+        assert rid not in client.receipts
+        return client.soft_errors()[-1]["code"]
+
+    m1 = accepted(a, "m1", "/app/chat.send", {"content": "fresh"})
+    ids = [m1]
+    ids.append(accepted(a, "edit", "/app/chat.edit", {"targetId": m1, "content": "fresh, edited"}))
+    ids.append(accepted(a, "react-a", "/app/chat.react", {"targetId": m1, "emoji": "👍"}))
+    b.wait(lambda: any(body["id"] == m1 for _, body in room_events(b, room)), 10, "m1 live")
+    ids.append(accepted(b, "react-b", "/app/chat.react", {"targetId": m1, "emoji": "🎉"}))
+    reply = accepted(b, "reply", "/app/chat.send", {"content": "a reply", "replyToId": m1})
+    ids.append(reply)
+    assert refused(b, "not-mine", "/app/chat.edit", {"targetId": m1, "content": "bob's"}) == "not_allowed"
+    # REST on bob's node: the same knowledge
+    r = requests.put(f"{n2.url}/api/rooms/{room}/messages/{m1}/reactions/%F0%9F%91%8C",
+                     headers={"Authorization": f"Bearer {make_token(bob)}"}, timeout=10)
+    assert r.status_code == 202, r.text
+    ids.append(int(r.json()["id"]))
+    ids.append(accepted(a, "delete", "/app/chat.delete", {"targetId": m1}))
+    b.wait(lambda: any(body.get("event") == "message.deleted" for _, body in room_events(b, room)), 10,
+           "the delete live")
+    # Both nodes learned the delete (alice's from its acknowledgement, bob's from the fan-out).
+    assert refused(b, "late-react", "/app/chat.react", {"targetId": m1, "emoji": "👍"}) == "message_deleted"
+    assert refused(a, "late-edit", "/app/chat.edit", {"targetId": m1, "content": "x"}) == "message_deleted"
+    # The reply's thread root came from what the node knew.
+    reply_frame = next(body for _, body in room_events(b, room) if body["id"] == reply)
+    assert reply_frame["replyToId"] == m1 and reply_frame["threadRootId"] == m1, reply_frame
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM messages WHERE room_id = %s", (room,)).fetchone()[0] == 0
+
+    chatd_factory(stack, database_url=database, args=["--roles", "persist"], name="unstored-persist")
+
+    def stored():
+        with psycopg.connect(database) as conn:
+            rows = conn.execute("SELECT id, true FROM messages WHERE room_id = %s UNION ALL "
+                                "SELECT id, applied FROM room_events WHERE room_id = %s", (room, room)).fetchall()
+        return dict(rows) if set(ids) <= {i for i, _ in rows} else None
+
+    rows = wait_for(stored, 30, what="the events stored")
+    assert all(rows[i] for i in ids), rows
+    with psycopg.connect(database) as conn:
+        deleted, edited = conn.execute("SELECT deleted, edited_at IS NOT NULL FROM messages WHERE id = %s",
+                                       (m1,)).fetchone()
+    assert deleted and edited

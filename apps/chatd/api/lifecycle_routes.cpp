@@ -101,7 +101,7 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
           }
         }
         const std::int64_t target = is_message ? event.reply_to_id : event.target_id;
-        auto context = store::load_target_context(db, event.room_id, event.sender_id, target);
+        auto context = store::load_target_context(db, event.room_id, event.sender_id, target, recent_messages_);
         if (!context) return failed(context);
         if (auto refusal = check_room_event(event, *context, common::now_unix_ms(), edit_window_)) {
           return refused(*refusal);
@@ -223,7 +223,9 @@ void rest_api::delete_message(const http::request& req, const http::path_params&
   // sessions on every node are told live (message.hidden on /user/queue/notifications).
   run_db_job(pool_, "DELETE /api/rooms/{id}/messages/{mid}?for=me", respond,
              [room_id, message_id, caller = who.user_id](store::session& db, store::db_context& ctx) -> job_result {
-               auto context = store::load_target_context(db, room_id, caller, message_id);
+               // The hidden row points at the stored message: wait (≤500 ms) for a newer one.
+               auto context =
+                   store::load_target_context(db, room_id, caller, message_id, nullptr, std::chrono::milliseconds(500));
                if (!context) return failed(context);
                if (!context->room_exists) return room_refused(store::room_access::no_such_room);
                if (!context->member) return room_refused(store::room_access::not_a_member);

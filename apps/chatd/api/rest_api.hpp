@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "core/admission_gate.hpp"
 #include "core/message_log.hpp"
+#include "core/recent_messages.hpp"
 #include "http/router.hpp"
 #include "store/db_pool.hpp"
 
@@ -67,6 +68,9 @@ class rest_api {
   // The admission gate the message-lifecycle routes take a slot of before publishing (the
   // gateway's, api/admission.hpp); none: they publish unbounded. Before the server starts.
   void use_admission(admission_gate& gate) { gate_ = &gate; }
+  // What this node saw acknowledged or live: room events name targets the store does not have
+  // yet (core/recent_messages.hpp). None: only the store answers. Before the server starts.
+  void use_recent_messages(const chatd::recent_messages& recent) { recent_messages_ = &recent; }
 
  private:
   using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
@@ -166,12 +170,13 @@ class rest_api {
   std::function<void()> password_shed_;
   std::function<void(bool)> password_verified_;
   const std::vector<ip_network> trusted_proxies_;
-  std::chrono::milliseconds edit_window_{};             // --edit-window
-  std::size_t max_content_chars_ = 0;                   // --max-content-chars
-  std::shared_ptr<recent_keys> recent_;                 // messageKeys this node published
-  admission_gate* gate_ = nullptr;                      // use_admission
-  std::unique_ptr<address_rate_limiter> auth_limiter_;  // null: --auth-rate-limit 0
-  password_pool passwords_;                             // last: its jobs use the members above
+  std::chrono::milliseconds edit_window_{};                  // --edit-window
+  std::size_t max_content_chars_ = 0;                        // --max-content-chars
+  std::shared_ptr<recent_keys> recent_;                      // messageKeys this node published
+  admission_gate* gate_ = nullptr;                           // use_admission
+  const chatd::recent_messages* recent_messages_ = nullptr;  // use_recent_messages
+  std::unique_ptr<address_rate_limiter> auth_limiter_;       // null: --auth-rate-limit 0
+  password_pool passwords_;                                  // last: its jobs use the members above
 };
 
 }  // namespace chat::chatd::api

@@ -3,6 +3,7 @@
 #include "api/file_sweeper.hpp"
 #include "api/rest_api.hpp"
 #include "core/admission_gate.hpp"
+#include "core/recent_messages.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "health/health_monitor.hpp"
@@ -152,7 +153,11 @@ struct app::impl {
   // Admission control of every publisher (SENDs wait, REST answers 503). Before kafka_log:
   // its delivery callbacks release slots until the producer is gone.
   std::unique_ptr<admission_gate> admission;
-  std::unique_ptr<kafka_message_log> kafka_log;  // the Kafka producer shared by every publisher
+  // What this node saw acknowledged or live (event checks of targets not stored yet). Before
+  // kafka_log: its delivery callbacks record into it until the producer is gone.
+  recent_messages recent;
+  std::unique_ptr<kafka_message_log> kafka_log;      // the Kafka producer shared by every publisher
+  std::unique_ptr<recording_message_log> publisher;  // kafka_log, telling `recent`: what publishers use
   metrics::registry metrics_registry;
   metrics::chat_metrics metrics{metrics_registry};  // docs/operations.md; outlives every component
 
@@ -377,6 +382,7 @@ int app::run() {
     seen->refused = a.refused;
   });
   s.kafka_log = std::make_unique<kafka_message_log>(cfg);
+  s.publisher = std::make_unique<recording_message_log>(*s.kafka_log, s.recent);
   s.add_routes();
 
   // ---- pipeline: start consumers here ----
@@ -451,7 +457,8 @@ int app::run() {
     });
 
   // ---- REST: register routes on s.routes here ----
-  s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.kafka_log);
+  s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.publisher);
+  s.rest->use_recent_messages(s.recent);
   s.rest->use_admission(*s.admission);  // REST publishes share the STOMP SENDs' gate
   s.rest->on_room_created([&s] { s.metrics.rooms_created.inc(); });
   s.rest->on_login_locked([&s] { s.metrics.logins_locked.inc(); });
@@ -469,7 +476,7 @@ int app::run() {
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;
   if (cfg.roles.gateway) {
-    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.kafka_log, *s.admission, &s.metrics);
+    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.publisher, *s.admission, s.recent, &s.metrics);
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {

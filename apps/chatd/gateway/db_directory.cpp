@@ -13,6 +13,8 @@ namespace chat::gateway {
 
 namespace {
 
+constexpr std::chrono::milliseconds pending_row_wait{500};
+
 // Submits `work(session, redis)` -> store::result<pair<lookup_status, R>>; calls done(status, R).
 // Exactly once, whatever happens: the job is shared between the queue and the refusal path
 // so that a refused submit can still answer. A store error answers `unavailable`.
@@ -71,9 +73,9 @@ void db_directory::event_context(std::int64_t room_id, std::int64_t user_id, std
                                  std::function<void(lookup_status, chatd::target_context)> done) {
   run_lookup<chatd::target_context>(
       pool_, "event context",
-      [room_id, user_id, target_id](store::session& db,
-                                    redis::client&) -> store::result<std::pair<lookup_status, chatd::target_context>> {
-        auto ctx = store::load_target_context(db, room_id, user_id, target_id);
+      [room_id, user_id, target_id, recent = recent_](
+          store::session& db, redis::client&) -> store::result<std::pair<lookup_status, chatd::target_context>> {
+        auto ctx = store::load_target_context(db, room_id, user_id, target_id, recent);
         if (!ctx) return chat::unexpected(std::move(ctx.error()));
         return std::pair{lookup_status::found, std::move(*ctx)};
       },
@@ -106,6 +108,10 @@ void db_directory::hide_message(std::int64_t user_id, std::int64_t room_id, std:
       pool_, "hide message",
       [user_id, room_id, message_id](store::session& db,
                                      redis::client& redis) -> store::result<std::pair<lookup_status, int>> {
+        // The hidden row points at the stored message: wait (≤500 ms) for one the node knew
+        // before the store did. Delete-for-me is rare; other events never wait.
+        auto stored = store::load_target_context(db, room_id, user_id, message_id, nullptr, pending_row_wait);
+        if (!stored) return chat::unexpected(std::move(stored.error()));
         auto hidden = store::hide_message(db, user_id, room_id, message_id);
         if (!hidden) return chat::unexpected(std::move(hidden.error()));
         // Told even when it was hidden before: a retry after a lost notice tells again.

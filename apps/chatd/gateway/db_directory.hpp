@@ -2,6 +2,7 @@
 // Adapter: the gateway's `directory` port on the database worker pool. Lookups run on a
 // db_pool worker; results are handed to the callback there (the session posts them back to
 // its strand). A full queue or an unreachable database answers `unavailable` at once.
+#include "core/recent_messages.hpp"
 #include "gateway/ports.hpp"
 #include "store/db_pool.hpp"
 
@@ -9,7 +10,9 @@ namespace chat::gateway {
 
 class db_directory final : public directory {
  public:
-  explicit db_directory(store::db_pool& pool) : pool_(pool) {}
+  // `recent`: what this node saw acknowledged or live (event_context's targets the store does
+  // not have yet); may be null. Outlives this.
+  db_directory(store::db_pool& pool, const chatd::recent_messages* recent) : pool_(pool), recent_(recent) {}
 
   void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) override;
   void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) override;
@@ -23,6 +26,7 @@ class db_directory final : public directory {
 
  private:
   store::db_pool& pool_;
+  const chatd::recent_messages* recent_;
 };
 
 }  // namespace chat::gateway

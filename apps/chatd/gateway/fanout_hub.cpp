@@ -159,6 +159,7 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
               {{"room", room_id}, {"message_room", message.room_id}});
     return;
   }
+  if (recent_ != nullptr) recent_->record(message);
   auto event = std::make_shared<fanout_event>();
   event->kind = event_kind::room;
   event->room_id = room_id;

@@ -18,6 +18,7 @@
 // /topic/presence who share a room with them).
 //
 // Thread-safe. No I/O.
+#include "core/recent_messages.hpp"
 #include "gateway/ports.hpp"
 
 #include <chat/proto/events.hpp>
@@ -92,6 +93,8 @@ class fanout_hub {
 
   // Set once, before the first join; may be null (tests without a bus).
   void set_control(channel_control* control) noexcept { control_ = control; }
+  // Set once, before the first join; may be null. Every well-formed room event is recorded.
+  void set_recent(chatd::recent_messages* recent) noexcept { recent_ = recent; }
 
   // `target` joins the channel. On the first local member, control->subscribe(). When the
   // channel is armed already, target->armed(key) is called before join() returns; otherwise
@@ -148,6 +151,7 @@ class fanout_hub {
   static std::vector<std::shared_ptr<fanout_target>> lock_all(const member_map& members);
 
   channel_control* control_ = nullptr;
+  chatd::recent_messages* recent_ = nullptr;
   mutable std::mutex mutex_;
   std::unordered_map<channel_key, channel_state, channel_key_hash> channels_;
   std::unordered_map<std::int64_t, watch_state> watches_;

@@ -41,6 +41,7 @@ struct gateway::node {
         handshakes(std::make_shared<handshake_gate>(options.max_stomp_handshakes)),
         ws(options.ws) {
     hub.set_control(&services->bus());
+    hub.set_recent(options.recent);
   }
 
   ~node() { services->stop(); }

@@ -43,6 +43,9 @@ struct gateway_options {
   boost::asio::ip::tcp::endpoint stomp_endpoint;  // --stomp-host, --stomp-port
   std::size_t max_stomp_handshakes = 0;           // --max-stomp-handshakes
   ws_options ws;
+  // Told every room event the fan-out brings (core/recent_messages.hpp); may be null. Outlives
+  // the gateway.
+  chatd::recent_messages* recent = nullptr;
 };
 
 class gateway {

@@ -132,9 +132,9 @@ class limits_directory final : public directory {
 class redis_and_postgres final : public node_services {
  public:
   redis_and_postgres(const redis::endpoint& ep, std::chrono::milliseconds redis_timeout, presence_options presence,
-                     store::db_pool& pool, fanout_hub& hub, const clock_source& clock,
-                     std::shared_ptr<redis_limits> limits)
-      : dir_(pool),
+                     store::db_pool& pool, const chatd::recent_messages* recent, fanout_hub& hub,
+                     const clock_source& clock, std::shared_ptr<redis_limits> limits)
+      : dir_(pool, recent),
         limits_(std::move(limits)),
         limits_dir_(limits_ ? std::make_unique<limits_directory>(dir_, *limits_) : nullptr),
         presence_(ep, redis_timeout, std::move(presence), clock),
@@ -165,15 +165,15 @@ class redis_and_postgres final : public node_services {
   redis_subscriber subscriber_;
 };
 
-node_services_factory services_of(const chatd::config& cfg, store::db_pool& pool,
+node_services_factory services_of(const chatd::config& cfg, store::db_pool& pool, const chatd::recent_messages* recent,
                                   std::shared_ptr<redis_limits> limits) {
   presence_options presence{cfg.node_id, cfg.presence_ttl, cfg.presence_refresh};
   presence.typing_throttle_prefix = "chat:typing:throttle:" + limits_scope_of(cfg.database_url) + ":";
   presence.typing_interval = cfg.typing_interval;
   return [ep = redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), timeout = cfg.dependency_timeout,
-          presence = std::move(presence), &pool,
+          presence = std::move(presence), &pool, recent,
           limits = std::move(limits)](fanout_hub& hub, const clock_source& clock) -> std::unique_ptr<node_services> {
-    return std::make_unique<redis_and_postgres>(ep, timeout, presence, pool, hub, clock, limits);
+    return std::make_unique<redis_and_postgres>(ep, timeout, presence, pool, recent, hub, clock, limits);
   };
 }
 
@@ -191,17 +191,18 @@ gateway_options options_of(const chatd::config& cfg) {
 }
 
 node_services_factory redis_and_postgres_services(const chatd::config& cfg, store::db_pool& pool) {
-  return services_of(cfg, pool, nullptr);
+  return services_of(cfg, pool, nullptr, nullptr);
 }
 
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, chatd::admission_gate& admission,
-                                      metrics::chat_metrics* metrics) {
+                                      chatd::recent_messages& recent, metrics::chat_metrics* metrics) {
   auto options = options_of(cfg);
   auto limits = shared_limits_of(cfg, metrics);
   options.users.shared = limits;
-  return std::make_unique<gateway>(ioc, std::move(options), log, admission, services_of(cfg, pool, std::move(limits)),
-                                   metrics);
+  options.recent = &recent;
+  return std::make_unique<gateway>(ioc, std::move(options), log, admission,
+                                   services_of(cfg, pool, &recent, std::move(limits)), metrics);
 }
 
 }  // namespace chat::gateway

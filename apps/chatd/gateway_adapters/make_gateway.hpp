@@ -5,6 +5,7 @@
 // place that turns chatd's configuration into gateway options.
 #include "config/config.hpp"
 #include "core/message_log.hpp"
+#include "core/recent_messages.hpp"
 #include "gateway/gateway.hpp"
 #include "store/db_pool.hpp"
 
@@ -24,9 +25,10 @@ gateway_options options_of(const chatd::config& cfg);
 // The node's services over cfg.redis_url and `pool`, which must outlive them.
 node_services_factory redis_and_postgres_services(const chatd::config& cfg, store::db_pool& pool);
 
-// The gateway of this node (not started). `metrics` as in gateway::gateway().
+// The gateway of this node (not started). `metrics` as in gateway::gateway(). `recent` (the
+// node's, shared with the REST API) learns what the fan-out brings and answers event checks.
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, chatd::admission_gate& admission,
-                                      metrics::chat_metrics* metrics);
+                                      chatd::recent_messages& recent, metrics::chat_metrics* metrics);
 
 }  // namespace chat::gateway

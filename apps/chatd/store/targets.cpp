@@ -58,15 +58,21 @@ lookup query_context(pqxx::connection& conn, std::int64_t room_id, std::int64_t 
 }  // namespace
 
 result<chatd::target_context> load_target_context(session& db, std::int64_t room_id, std::int64_t user_id,
-                                                  std::int64_t target_id, std::chrono::milliseconds wait_for_pending) {
+                                                  std::int64_t target_id, const chatd::recent_messages* recent,
+                                                  std::chrono::milliseconds wait_for_pending) {
   return detail::guarded([&] {
     auto& conn = db.native<pqxx::connection>();
     const auto deadline = std::chrono::steady_clock::now() + wait_for_pending;
     for (;;) {
       lookup found = query_context(conn, room_id, user_id, target_id);
-      if (!found.maybe_pending || !found.ctx.member || std::chrono::steady_clock::now() >= deadline) {
-        return found.ctx;
+      if (!found.maybe_pending || !found.ctx.member) return found.ctx;
+      if (recent != nullptr) {
+        if (auto known = recent->find(room_id, target_id)) {
+          found.ctx.target = *known;
+          return found.ctx;
+        }
       }
+      if (std::chrono::steady_clock::now() >= deadline) return found.ctx;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });

@@ -3,6 +3,7 @@
 // admin rights, the room's pin count and the target message, in one query; and the message a
 // forward copies. Shared by the REST API and the STOMP gateway; runs on db_pool workers only.
 #include "core/event_rules.hpp"
+#include "core/recent_messages.hpp"
 #include "store/error.hpp"
 #include "store/session.hpp"
 
@@ -19,12 +20,14 @@ namespace chat::store {
 //
 // A message is in the store only once the persistence consumer wrote it, which can be a little
 // after its sender saw it live. When the target is absent but may simply not be stored yet (its
-// id is above the room's newest stored id), the query is repeated every 20 ms for up to
-// `wait_for_pending` (default 500 ms) before answering "absent". This blocks the calling db_pool
-// worker for at most that long.
+// id is above the room's newest stored id), `recent` (what this node saw acknowledged or live,
+// core/recent_messages.hpp) answers for it: one query, no waiting. Only when a caller needs the
+// row itself (delete-for-me writes a row that points at it) does it pass `wait_for_pending`:
+// the query is then repeated every 20 ms for up to that long, blocking the db_pool worker.
 result<chatd::target_context> load_target_context(
     session& db, std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
-    std::chrono::milliseconds wait_for_pending = std::chrono::milliseconds(500));
+    const chatd::recent_messages* recent,
+    std::chrono::milliseconds wait_for_pending = std::chrono::milliseconds::zero());
 
 // The message `message_id` of `room_id` as a forward copies it (type, content, attachment,
 // sender's nickname), when `user_id` is a member of that room and the message exists, is not
