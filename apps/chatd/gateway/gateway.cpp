@@ -42,6 +42,7 @@ struct gateway::node {
         ws(options.ws) {
     hub.set_control(&services->bus());
     hub.set_recent(options.recent);
+    env.recent = options.recent;
   }
 
   ~node() { services->stop(); }

@@ -821,7 +821,41 @@ std::string in_words(std::string_view code) {
 
 }  // namespace
 
+bool session::known_member(std::int64_t room_id) const {
+  const auto cached = member_cache_.find(room_id);
+  return cached != member_cache_.end() && now() - cached->second < env_->settings.membership_cache_ttl;
+}
+
+std::optional<chatd::target_context> session::remembered_context(const proto::chat_message& event) const {
+  using proto::event_kind;
+  // Pins need the room's admins and pin count: only the store has those.
+  if (env_->recent == nullptr || event.event == event_kind::pinned || event.event == event_kind::unpinned) {
+    return std::nullopt;
+  }
+  if (!known_member(event.room_id)) return std::nullopt;
+  chatd::target_context ctx;
+  ctx.room_exists = true;
+  ctx.member = true;
+  const bool needs_target = event.event != event_kind::message || event.reply_to_id > 0;
+  if (needs_target) {
+    const auto target = event.event == event_kind::message ? event.reply_to_id : event.target_id;
+    ctx.target = env_->recent->find(event.room_id, target);
+    if (!ctx.target) return std::nullopt;
+  }
+  // admin stays false: a delete that only an admin may make is refused here and asks the store.
+  if (chatd::check_room_event(event, ctx, env_->clock.unix_ms(), env_->settings.edit_window)) return std::nullopt;
+  return ctx;
+}
+
 void session::send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+  event.sender_id = user_id_;
+  if (const auto ctx = remembered_context(event)) {
+    // Allowed from memory: no store round trip, no frames held back (as for a plain SEND).
+    if (event.event == proto::event_kind::message && event.reply_to_id > 0) {
+      event.thread_root_id = chatd::thread_root_of(*ctx->target);
+    }
+    return with_attachment(std::move(event), std::move(receipt), std::move(destination));
+  }
   const auto room = event.room_id;
   const auto target = event.event == proto::event_kind::message ? event.reply_to_id : event.target_id;
   hold_for_lookup(receipt);

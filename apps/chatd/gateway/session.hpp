@@ -148,6 +148,9 @@ struct session_env {
   gateway_stats& stats;
   chatd::admission_gate& admission;
   std::shared_ptr<void> keepalive;
+  // What the node remembers of the newest messages (core/recent_messages.hpp): room events on
+  // them are checked without the store when the session knows its membership. May be null.
+  const chatd::recent_messages* recent = nullptr;
 };
 
 class session final : public fanout_target, public std::enable_shared_from_this<session> {
@@ -255,6 +258,11 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   bool lookup_answered();
   // The membership a store answer showed (the membership cache).
   void note_membership(std::int64_t room_id, bool member);
+  // The membership cache says this user is a member of `room_id` (as for a plain SEND).
+  bool known_member(std::int64_t room_id) const;
+  // The context of `event` from memory alone (the membership cache, env.recent) when the rules
+  // allow it there; nullopt: the store decides (a refusal, an admin's right, pins, unknown target).
+  std::optional<chatd::target_context> remembered_context(const proto::chat_message& event) const;
   // The hub channel of a subscription: rooms and typing topics, and /user/queue/notifications
   // (this user's channel); nullopt for the others.
   std::optional<channel_key> hub_channel(const proto::destination& dest) const noexcept;

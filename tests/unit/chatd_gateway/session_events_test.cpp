@@ -375,5 +375,56 @@ TEST(session_events, delete_for_me_hides_without_the_log_and_notifies_the_users_
   EXPECT_EQ(h.control.ops.back(), "-chat:user:2");
 }
 
+// What the node remembers (core/recent_messages.hpp) decides without the store when the session
+// knows its membership and the rules allow the event; anything else still asks the store.
+TEST(session_events, events_on_remembered_messages_skip_the_store_when_memory_allows_them) {
+  events_harness h;
+  chatd::recent_messages recent(16);
+  h.env->recent = &recent;
+  proto::chat_message fresh;
+  fresh.id = 200;  // not in the (fake) store: the persistence consumer has not written it yet
+  fresh.room_id = 10;
+  fresh.sender_id = 1;
+  fresh.created_at_ms = h.clock.unix_ms();
+  fresh.thread_root_id = 0;
+  recent.record(fresh);
+  auto c = with_errors(h, 1);
+  // The membership cache is empty: the first event asks the store, which lacks 200.
+  c.send(command::send, {{"destination", "/app/chat.react"}}, R"({"roomId":10,"targetId":200,"emoji":"👍"})");
+  EXPECT_EQ(soft_error(c)["code"], "message_not_found");
+  EXPECT_EQ(h.dir.context_lookups, 1);
+  // A plain SEND fills the membership cache; then edit, reaction and reply come from memory.
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "hi");
+  c.send(command::send, {{"destination", "/app/chat.edit"}, {"receipt", "e"}},
+         R"({"roomId":10,"targetId":200,"content":"fixed"})");
+  c.send(command::send, {{"destination", "/app/chat.react"}}, R"({"roomId":10,"targetId":200,"emoji":"👍"})");
+  c.send(command::send, {{"destination", "/app/chat.send"}}, R"({"roomId":10,"content":"re","replyToId":200})");
+  EXPECT_EQ(h.dir.context_lookups, 1) << "no store round trip";
+  ASSERT_EQ(h.log.messages.size(), 4u);
+  EXPECT_EQ(h.log.messages[1].message.event, proto::event_kind::edited);
+  EXPECT_EQ(h.log.messages[1].message.sender_nickname, "alice");
+  EXPECT_EQ(h.log.messages[2].message.event, proto::event_kind::reaction_added);
+  EXPECT_EQ(h.log.messages[3].message.thread_root_id, 200);
+  // bob may not edit alice's message: memory refuses, so the store answers (and refuses too).
+  auto b = with_errors(h, 2);
+  b.send(command::send, {{"destination", "/topic/room.10"}}, "hello");
+  b.send(command::send, {{"destination", "/app/chat.edit"}}, R"({"roomId":10,"targetId":200,"content":"bob's"})");
+  EXPECT_EQ(soft_error(b)["code"], "message_not_found") << "the store has no 200: its answer wins";
+  EXPECT_EQ(h.dir.context_lookups, 2);
+  // A target the node does not remember: the store.
+  b.send(command::send, {{"destination", "/app/chat.react"}}, R"({"roomId":10,"targetId":100,"emoji":"👍"})");
+  EXPECT_EQ(h.dir.context_lookups, 3) << "100 is stored but not remembered";
+  // A delete of a deleted message: remembered state is used (deleting again is allowed).
+  proto::chat_message del;
+  del.event = proto::event_kind::deleted;
+  del.id = 201;
+  del.room_id = 10;
+  del.target_id = 200;
+  recent.record(del);
+  c.send(command::send, {{"destination", "/app/chat.react"}}, R"({"roomId":10,"targetId":200,"emoji":"🎉"})");
+  EXPECT_EQ(soft_error(c)["code"], "message_not_found") << "refused by memory (deleted), then by the store";
+  EXPECT_EQ(h.dir.context_lookups, 4);
+}
+
 }  // namespace
 }  // namespace chat::gateway::test::room_events
