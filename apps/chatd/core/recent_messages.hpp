@@ -50,8 +50,8 @@ class recent_messages {
   };
 
   static fact fact_of(const proto::chat_message& event) noexcept {
-    return fact{event.event,         event.id,          event.room_id,      event.sender_id,
-                event.type,          event.created_at_ms, event.thread_root_id, event.target_id};
+    return fact{event.event,          event.id,       event.room_id, event.sender_id, event.type, event.created_at_ms,
+                event.thread_root_id, event.target_id};
   }
 
   // A message is remembered; message.deleted, message.pinned and message.unpinned update a
@@ -87,8 +87,7 @@ class recent_messages {
       case proto::event_kind::unpinned:
         if (auto* t = target_of(event)) t->pinned = false;
         return;
-      default:
-        return;
+      default: return;
     }
   }
 
