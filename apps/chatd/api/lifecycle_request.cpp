@@ -159,21 +159,8 @@ proto::validation_error parse_forward_page_query(std::string_view target, forwar
       return request_error(proto::errc::bad_format, "cursor", "cursor must be a message id");
     }
   }
-  // size: the rules of history pages (parse_history_query).
-  std::optional<std::string> size;
-  if (auto error = query_param(target, "size", size)) return error;
-  if (size && !size->empty()) {
-    int value = 0;
-    const char* end = size->data() + size->size();
-    const auto [ptr, ec] = std::from_chars(size->data(), end, value);
-    if (ec != std::errc{} || ptr != end || (*size)[0] == '+') {
-      return request_error(proto::errc::wrong_type, "size", "size must be an integer from 1 to 100");
-    }
-    if (value < 1 || value > max_page_size) {
-      return request_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
-    }
-    result.size = value;
-  }
+  // size: the rules of history pages.
+  if (auto error = parse_page_size(target, result.size)) return error;
   out = result;
   return {};
 }

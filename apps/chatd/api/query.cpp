@@ -88,21 +88,25 @@ proto::validation_error parse_history_query(std::string_view target, history_que
     if (!id) return make_error(proto::errc::bad_format, "cursor", "cursor must be a message id");
     result.before = *id;
   }
-  std::optional<std::string> size;
-  if (auto error = query_param(target, "size", size)) return error;
-  if (size && !size->empty()) {
-    int value = 0;
-    const char* end = size->data() + size->size();
-    const auto [ptr, ec] = std::from_chars(size->data(), end, value);
-    if (ec != std::errc{} || ptr != end || (*size)[0] == '+') {
-      return make_error(proto::errc::wrong_type, "size", "size must be an integer from 1 to 100");
-    }
-    if (value < 1 || value > max_page_size) {
-      return make_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
-    }
-    result.size = value;
-  }
+  if (auto error = parse_page_size(target, result.size)) return error;
   out = result;
+  return {};
+}
+
+proto::validation_error parse_page_size(std::string_view target, int& size) {
+  std::optional<std::string> text;
+  if (auto error = query_param(target, "size", text)) return error;
+  if (!text || text->empty()) return {};
+  int value = 0;
+  const char* end = text->data() + text->size();
+  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (ec != std::errc{} || ptr != end || (*text)[0] == '+') {
+    return make_error(proto::errc::wrong_type, "size", "size must be an integer from 1 to 100");
+  }
+  if (value < 1 || value > max_page_size) {
+    return make_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
+  }
+  size = value;
   return {};
 }
 

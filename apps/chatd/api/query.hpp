@@ -38,4 +38,8 @@ struct history_query {
 // cursor: a message id (decimal, 0..2^63-1, no sign, no leading zeros); size: 1..100.
 proto::validation_error parse_history_query(std::string_view target, history_query& out);
 
+// The `size` of a page in the query of `target`: an integer 1..max_page_size; absent or empty
+// leaves `size` as it is. Every paged route (history, threads, bookmarks, forwards) uses it.
+proto::validation_error parse_page_size(std::string_view target, int& size);
+
 }  // namespace chat::chatd::api

@@ -1,5 +1,6 @@
 #include <chat/client/errc.hpp>
 #include <chat/client/files.hpp>
+#include <chat/client/lifecycle.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -27,24 +28,6 @@ bool looks_like_uuid(std::string_view s) noexcept {
     if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
   }
   return true;
-}
-
-std::string percent_encode_component(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xF]);
-    }
-  }
-  return out;
 }
 
 int hex_value(char c) noexcept {
@@ -150,7 +133,7 @@ std::string guess_mime_type(std::string_view file_name, std::string_view b) {
 result<file_info> upload_bytes(rest_client& api, std::string_view data, std::string_view name,
                                std::string_view mime_type) {
   std::string target = "/api/files";
-  if (!name.empty()) target += "?name=" + percent_encode_component(name);
+  if (!name.empty()) target += "?name=" + percent_encode_segment(name);
   // An empty body is sent without Content-Type; the server refuses it (400) either way.
   raw_request raw{data, mime_type, {}, 0};
   return typed_file(api.request(http_method::post, target, raw));

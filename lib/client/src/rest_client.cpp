@@ -1,4 +1,5 @@
 #include <chat/client/errc.hpp>
+#include <chat/client/lifecycle.hpp>
 #include <chat/client/rest_client.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -71,25 +72,6 @@ bool connection_idle(tcp::socket& socket) noexcept {
   p.fd = socket.native_handle();
   p.events = POLLIN;
   return ::poll(&p, 1, 0) == 0;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xF]);
-    }
-  }
-  return out;
 }
 
 void fill_api_error(response& r, std::string_view reason) {
@@ -334,7 +316,7 @@ result<session_info> rest_client::login(std::string_view email, std::string_view
 result<user_info> rest_client::me() { return typed(request(http_method::get, "/api/users/me"), proto::parse_user); }
 
 result<user_ref> rest_client::user_by_email(std::string_view email) {
-  return typed(request(http_method::get, "/api/users?email=" + percent_encode(email)), proto::parse_user_ref);
+  return typed(request(http_method::get, "/api/users?email=" + percent_encode_segment(email)), proto::parse_user_ref);
 }
 
 result<room_info> rest_client::create_direct(std::int64_t target_user_id) {

@@ -172,24 +172,8 @@ void append_json(const send_request& request, std::string& out) {
     append_json_int(request.reply_to_id, out);
   }
   if (request.attachment) {
-    const auto& a = *request.attachment;
-    out.append(R"(,"attachment":{"url":)");
-    append_json_string(a.url, out);
-    out.append(R"(,"name":)");
-    append_json_string(a.name, out);
-    out.append(R"(,"size":)");
-    append_json_int(a.size, out);
-    out.append(R"(,"mimeType":)");
-    append_json_string(a.mime_type, out);
-    if (a.width) {
-      out.append(R"(,"width":)");
-      append_json_int(*a.width, out);
-    }
-    if (a.height) {
-      out.append(R"(,"height":)");
-      append_json_int(*a.height, out);
-    }
-    out.push_back('}');
+    out.append(R"(,"attachment":)");
+    append_json(*request.attachment, out);
   }
   out.push_back('}');
 }

@@ -60,26 +60,6 @@ void append_optional_timestamp(const char* name, const std::optional<std::int64_
   }
 }
 
-void append_attachment(const file_attachment& a, std::string& out) {
-  out.append(R"({"url":)");
-  append_json_string(a.url, out);
-  out.append(R"(,"name":)");
-  append_json_string(a.name, out);
-  out.append(R"(,"size":)");
-  append_json_int(a.size, out);
-  out.append(R"(,"mimeType":)");
-  append_json_string(a.mime_type, out);
-  if (a.width) {
-    out.append(R"(,"width":)");
-    append_json_int(*a.width, out);
-  }
-  if (a.height) {
-    out.append(R"(,"height":)");
-    append_json_int(*a.height, out);
-  }
-  out.push_back('}');
-}
-
 void append_state(const message_state& s, std::string& out) {
   append_optional_timestamp(R"(,"editedAt":)", s.edited_at_ms, out);
   out.append(R"(,"deleted":)");
@@ -305,6 +285,26 @@ validation_error check_attachment(file_attachment& a) {
   return {};
 }
 
+void append_json(const file_attachment& a, std::string& out) {
+  out.append(R"({"url":)");
+  append_json_string(a.url, out);
+  out.append(R"(,"name":)");
+  append_json_string(a.name, out);
+  out.append(R"(,"size":)");
+  append_json_int(a.size, out);
+  out.append(R"(,"mimeType":)");
+  append_json_string(a.mime_type, out);
+  if (a.width) {
+    out.append(R"(,"width":)");
+    append_json_int(*a.width, out);
+  }
+  if (a.height) {
+    out.append(R"(,"height":)");
+    append_json_int(*a.height, out);
+  }
+  out.push_back('}');
+}
+
 void append_json(const chat_message& m, std::string& out) {
   // Fixed part: names, punctuation, four int64s, the timestamp; strings are mostly copied.
   out.reserve(out.size() + 200 + m.message_key.size() + m.sender_nickname.size() + m.content.size());
@@ -360,7 +360,7 @@ void append_json(const chat_message& m, std::string& out) {
   }
   if (m.attachment) {
     out.append(R"(,"attachment":)");
-    append_attachment(*m.attachment, out);
+    append_json(*m.attachment, out);
   }
   if (m.forwarded_from) {
     out.append(R"(,"forwardedFrom":{"roomId":)");

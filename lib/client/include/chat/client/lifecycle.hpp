@@ -54,8 +54,8 @@ bool parse_bookmark_page(std::string_view body, bookmark_page& out);
 // A JSON array of history items (GET /api/rooms/{id}/pins).
 bool parse_message_list(std::string_view body, std::vector<proto::chat_message>& out);
 
-// RFC 3986 percent-encoding of one path segment (every byte but the unreserved ones), e.g. an
-// emoji: "👍" -> "%F0%9F%91%8D".
+// RFC 3986 percent-encoding of every byte but the unreserved ones, e.g. an emoji: "👍" ->
+// "%F0%9F%91%8D": safe as a path segment and as a query value (every client route uses it).
 std::string percent_encode_segment(std::string_view text);
 
 // POST /api/rooms/{id}/messages: 201/200 {id, messageKey} once Kafka acknowledged it.

@@ -57,6 +57,10 @@ struct file_attachment {
   friend bool operator==(const file_attachment&, const file_attachment&) = default;
 };
 
+// {"url","name","size","mimeType"[,"width","height"]}: the attachment as messages and send
+// requests carry it.
+void append_json(const file_attachment& attachment, std::string& out);
+
 // The file id of an attachment url "/api/files/{uuid}" (lower case), nullopt for any other url.
 std::optional<std::string> attachment_file_id(std::string_view url);
 
