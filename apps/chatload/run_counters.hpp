@@ -53,6 +53,9 @@ struct run_counters {
   std::atomic<std::uint64_t> receipts{0};
   std::atomic<std::uint64_t> delivered{0};  // first delivery to each receiver
   std::atomic<std::uint64_t> receipt_timeouts{0};
+  // MESSAGEs of a room subscription that are no room event (chat-event:read, a member's read
+  // mark): not in the ledger.
+  std::atomic<std::uint64_t> read_events{0};
   error_counter errors;
   // Answers to SENDs beyond the RECEIPTs: refusals (ERROR / soft error with the receipt-id)
   // by their ERROR message or "soft_error: <code>", second answers to one send, and answers

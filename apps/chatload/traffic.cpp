@@ -238,6 +238,10 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     counters_.errors.count("soft_error: " + soft_error_code(j));
     return soft_error_refusal(j, ledger_.max_sends());
   }
+  if (f.get("chat-event") == "read") {  // a member's read mark: no room event, no payload
+    ++counters_.read_events;
+    return std::nullopt;
+  }
   bool foreign = false;
   auto id = find_payload(f.body, nonce_, &foreign);
   bool timed = true;

@@ -1,11 +1,13 @@
 // tail ROOM: follow a room live over STOMP until Ctrl-C (or --count N events). Every room event is
 // printed: messages, and edits, deletes, reactions and pins as one line saying what happened
-// (core/message_text.hpp); json/jsonl print the event JSON as it arrives.
+// (core/message_text.hpp), and members' read marks (chat-event:read) as a dimmed "✓ bob read up to
+// ID" line; json/jsonl print the event JSON as it arrives.
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "commands/live_session.hpp"
 #include "core/exit_codes.hpp"
 
+#include <chat/proto/events.hpp>
 #include <chat/proto/names.hpp>
 
 #include <boost/asio/signal_set.hpp>
@@ -28,9 +30,28 @@ struct tail_options {
 
 void live_disconnect(live_session& live) { live.disconnect(); }
 
+// A member's read mark moved (chat-event:read, docs/stomp.md): a dimmed line in the table, the
+// event JSON as it arrives otherwise. Not a room event: --count does not count it.
+void print_read_event(context& ctx, const chat::client::room_info& room, std::string_view body) {
+  proto::read_event read;
+  if (proto::parse_read_event(body, read)) {
+    ctx.warn("skipping a read event that does not parse: " + sanitize(body.substr(0, 120)));
+    return;
+  }
+  auto& out = ctx.out();
+  if (out.fmt() != format::table) return out.line(proto::to_json(read));
+  std::string who = "user " + std::to_string(read.user_id);
+  for (const auto& m : room.members) {
+    if (m.user_id == read.user_id) who = m.nickname;
+  }
+  out.row({"", "", "", "\u2713 " + who + " read up to " + std::to_string(read.last_read_message_id)}, {13, 19, 12, 0},
+          {style::dim, style::dim, style::dim, style::dim});
+}
+
 void tail(context& ctx, const tail_options& o) {
   const auto room_id = resolve_room(ctx, o.room);
-  fetch_room(ctx, room_id);  // 401/403/404 as exit codes before opening a session
+  // 401/403/404 as exit codes before opening a session; the members name read events.
+  const auto room = fetch_room(ctx, room_id);
 
   live_session live(ctx);
   auto& stomp = live.stomp();
@@ -53,6 +74,10 @@ void tail(context& ctx, const tail_options& o) {
       if (stomp.last_wait() == client::blocking_stomp::wait_status::interrupted) break;
       if (stomp.last_wait() == client::blocking_stomp::wait_status::timeout) continue;
       live.fail_closed("lost room " + std::to_string(room_id));
+    }
+    if (f->get("chat-event") == proto::read_event_name) {
+      print_read_event(ctx, room, f->body);
+      continue;
     }
     proto::chat_message m;
     if (proto::parse_chat_message(f->body, m, static_cast<std::size_t>(-1))) {

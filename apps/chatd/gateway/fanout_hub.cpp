@@ -147,6 +147,7 @@ void fanout_hub::publish(const channel_key& key, std::shared_ptr<const fanout_ev
 }
 
 void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
+  if (proto::looks_like_read_event(json)) return on_read_event(room_id, json);
   proto::chat_message message;
   if (auto error = proto::parse_chat_message(json, message, max_bus_content_code_points)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -168,6 +169,23 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
   event->sent_at_ms = message.created_at_ms;
   event->departed_user = proto::departed_member(message).value_or(0);
   event->tail = make_json_tail(proto::room_destination(room_id), json, proto::to_string(message.event));
+  publish(channel_key{channel_kind::room, room_id}, std::move(event));
+}
+
+void fanout_hub::on_read_event(std::int64_t room_id, std::string_view json) {
+  proto::read_event read;
+  if (auto error = proto::parse_read_event(json, read); error || read.room_id != room_id) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed read event from the bus", {{"room", room_id}});
+    return;
+  }
+  auto event = std::make_shared<fanout_event>();
+  event->kind = event_kind::room;
+  event->room_id = room_id;
+  event->user_id = read.user_id;
+  event->read_mark = true;
+  event->message_id = proto::read_event_message_id(read);
+  event->tail = make_json_tail(proto::room_destination(room_id), json, proto::read_event_name);
   publish(channel_key{channel_kind::room, room_id}, std::move(event));
 }
 

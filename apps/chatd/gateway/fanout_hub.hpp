@@ -65,6 +65,9 @@ struct fanout_event {
   // room: the SYSTEM notice that this user left the room (proto::departed_member): their
   // sessions get it and then lose their subscriptions of the room. 0 otherwise.
   std::int64_t departed_user = 0;
+  // room: not a room event but a read mark (proto::read_event, chat-event:read): message_id is
+  // "r<room>-<user>-<lastReadMessageId>", no id of its own, never stored nor recovered.
+  bool read_mark = false;
   // "destination:…\n[chat-event:…\n]content-type:application/json\ncontent-length:N\n\n<json>\0"
   std::shared_ptr<const std::string> tail;
 };
@@ -114,7 +117,9 @@ class fanout_hub {
   void on_armed(std::string_view channel);
   // The bus connection was lost: no channel is armed until it is back.
   void on_disconnected();
-  // A docs/events.md message JSON published on chat:room:{room_id}. Malformed payloads are dropped.
+  // A docs/events.md message JSON published on chat:room:{room_id}, or a read mark
+  // (proto::read_event, recognised by its prefix before any full parse). Malformed payloads are
+  // dropped.
   void on_room_message(std::int64_t room_id, std::string_view json);
   // A typing_event JSON published on chat:typing:{room_id}.
   void on_typing(std::int64_t room_id, std::string_view json);
@@ -147,6 +152,7 @@ class fanout_hub {
   };
 
   void publish(const channel_key& key, std::shared_ptr<const fanout_event> event);
+  void on_read_event(std::int64_t room_id, std::string_view json);
   void deliver_presence(const proto::presence_event& event, std::string_view json);
   static std::vector<std::shared_ptr<fanout_target>> lock_all(const member_map& members);
 

@@ -70,10 +70,11 @@ consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
   }
   if (cfg.roles.receipts) {
     const auto group = proto::consumer_groups::read_receipts;
-    loops_.push_back(
-        std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
-                                        options_of(group, proto::topics::read_receipts, cfg.persist_batch_wait),
-                                        std::make_unique<receipts_handler>(cfg), dlt_sink(group)));
+    auto handler = std::make_unique<receipts_handler>(cfg);
+    read_events_ = &handler->read_stats();
+    loops_.push_back(std::make_unique<consumer_loop>(
+        consumer_settings(cfg, group, default_fetch_wait),
+        options_of(group, proto::topics::read_receipts, cfg.persist_batch_wait), std::move(handler), dlt_sink(group)));
   }
 }
 

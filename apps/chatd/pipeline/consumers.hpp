@@ -6,6 +6,7 @@
 #include "pipeline/broadcast_handler.hpp"
 #include "pipeline/consumer_loop.hpp"
 #include "pipeline/persistence_handler.hpp"
+#include "pipeline/receipts_handler.hpp"
 
 #include <chat/kafka/settings.hpp>
 
@@ -62,11 +63,13 @@ class consumer_set {
   const std::vector<std::unique_ptr<consumer_loop>>& loops() const noexcept { return loops_; }
   const persistence_stats* persistence() const noexcept { return persistence_; }
   const broadcast_stats* broadcast() const noexcept { return broadcast_; }
+  const read_events_stats* read_events() const noexcept { return read_events_; }
 
  private:
   std::vector<std::unique_ptr<consumer_loop>> loops_;
   const persistence_stats* persistence_ = nullptr;
   const broadcast_stats* broadcast_ = nullptr;
+  const read_events_stats* read_events_ = nullptr;
 };
 
 }  // namespace chat::chatd::pipeline

@@ -1,10 +1,22 @@
 #include "pipeline/receipts_handler.hpp"
 
+#include <chat/log/log.hpp>
+#include <chat/proto/names.hpp>
+
 #include <map>
+#include <set>
 
 namespace chat::chatd::pipeline {
 
 namespace {
+
+// ARGV: channel 1, payload 1, channel 2, payload 2, ... Returns how many it published.
+constexpr const char* publish_reads_source = R"lua(
+for i = 1, #ARGV, 2 do
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return #ARGV / 2
+)lua";
 
 std::string first_line(std::string_view what) {
   std::string s(what);
@@ -21,15 +33,18 @@ receipts_report apply_receipts(store::read_mark_writer& writer, const std::vecto
   for (const auto& u : updates) marks.push_back({u.room_id, u.user_id, u.last_read_message_id});
 
   std::map<std::pair<std::int64_t, std::int64_t>, unread_entry> changed;
-  auto take = [&changed](const std::vector<store::unread_change>& rows) {
+  std::set<std::pair<std::int64_t, std::int64_t>> moved;
+  auto take = [&changed, &moved](const std::vector<store::unread_change>& rows) {
     for (const auto& c : rows) {
       changed[{c.room_id, c.user_id}] = {c.room_id, c.user_id, c.unread_count, c.last_read_message_id, c.version};
+      if (c.mark_moved) moved.insert({c.room_id, c.user_id});
     }
   };
   auto infra = [&report](const store::error& e) {
     report.infra_error = "postgres: " + first_line(e.message);
     report.failures.clear();
     report.unread.clear();
+    report.reads.clear();
     return report;
   };
 
@@ -60,6 +75,9 @@ receipts_report apply_receipts(store::read_mark_writer& writer, const std::vecto
     const auto it = changed.find({u.room_id, u.user_id});
     if (it != changed.end()) {
       report.unread.push_back(it->second);
+      if (moved.contains({u.room_id, u.user_id})) {
+        report.reads.push_back({u.room_id, u.user_id, it->second.last_read_message_id});
+      }
       continue;
     }
     if (refused[i]) continue;
@@ -78,11 +96,13 @@ receipts_handler::receipts_handler(const config& cfg)
 
 receipts_handler::receipts_handler(const config& cfg, std::unique_ptr<store::read_mark_writer> writer)
     : writer_(std::move(writer)),
-      redis_(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.dependency_timeout) {}
+      redis_(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.dependency_timeout),
+      publish_reads_(publish_reads_source) {}
 
 batch_outcome receipts_handler::handle(std::span<const kafka::record> batch) {
   batch_outcome outcome;
   cache_updates_.clear();
+  read_events_.clear();
   std::vector<receipt_record> receipts;
   receipts.reserve(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -101,12 +121,40 @@ batch_outcome receipts_handler::handle(std::span<const kafka::record> batch) {
   outcome.failures.insert(outcome.failures.end(), std::make_move_iterator(report.failures.begin()),
                           std::make_move_iterator(report.failures.end()));
   cache_updates_ = std::move(report.unread);
+  read_events_ = std::move(report.reads);
   return outcome;
 }
 
 void receipts_handler::after_commit() {
   if (!cache_updates_.empty()) cache_.write(redis_, cache_updates_);
   cache_updates_.clear();
+  publish_read_events();
+}
+
+void receipts_handler::publish_read_events() {
+  if (read_events_.empty()) return;
+  for (std::size_t first = 0; first < read_events_.size(); first += read_events_per_call) {
+    const std::size_t last = std::min(read_events_.size(), first + read_events_per_call);
+    std::vector<std::string> strings;  // channel, payload, ...: referenced by the views below
+    strings.reserve((last - first) * 2);
+    for (std::size_t i = first; i < last; ++i) {
+      strings.push_back(proto::room_channel(read_events_[i].room_id));
+      strings.push_back(proto::to_json(read_events_[i]));
+    }
+    const std::vector<std::string_view> args(strings.begin(), strings.end());
+    std::string error;
+    const auto reply = publish_reads_.call(redis_, {}, args, error);
+    if (!reply || reply->type == redis::reply::kind::error) {
+      // Live delivery is best effort: the marks are stored, GET /api/rooms/{id}/reads has them.
+      const auto lost = read_events_.size() - first;
+      read_stats_.lost.fetch_add(lost, std::memory_order_relaxed);
+      log::warn("read events not published",
+                {{"error", reply ? reply->str : error}, {"events", static_cast<std::int64_t>(lost)}});
+      break;
+    }
+    read_stats_.published.fetch_add(last - first, std::memory_order_relaxed);
+  }
+  read_events_.clear();
 }
 
 void receipts_handler::on_idle() { cache_.flush_pending(redis_); }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -130,8 +131,10 @@ constexpr const char* unread_sql =
     "WHERE m.room_id = d.room_id AND m.user_id = d.user_id "
     "RETURNING m.room_id, m.user_id, m.unread_count, m.last_read_message_id, " CHAT_SQL_UNREAD_VERSION;
 
+// Also the marks as they were before this transaction (the rows stay locked until it ends), so
+// the consumer knows which marks moved (the live read events, pipeline/receipts_handler.hpp).
 constexpr const char* lock_marks_sql =
-    "SELECT m.room_id FROM chat_room_members m "
+    "SELECT m.room_id, m.user_id, m.last_read_message_id FROM chat_room_members m "
     "JOIN unnest($1::bigint[], $2::bigint[]) AS r(room_id, user_id) "
     "  ON m.room_id = r.room_id AND m.user_id = r.user_id "
     "ORDER BY m.room_id, m.user_id FOR UPDATE OF m";
@@ -421,10 +424,16 @@ std::vector<unread_change> apply_in(pqxx::connection& conn, std::span<const read
   using detail::bigint_array;
   std::vector<unread_change> out;
   pqxx::work tx(conn);
-  tx.exec_params(lock_marks_sql, bigint_array(rooms), bigint_array(users));
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> marks_before;
+  for (const auto& row : tx.exec_params(lock_marks_sql, bigint_array(rooms), bigint_array(users))) {
+    marks_before[{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()}] = row[2].as<std::int64_t>();
+  }
   for (const auto& row :
        tx.exec_params(update_marks_sql, bigint_array(rooms), bigint_array(users), bigint_array(last_reads))) {
-    out.push_back(unread_of(row));
+    auto change = unread_of(row);
+    const auto before = marks_before.find({change.room_id, change.user_id});
+    change.mark_moved = before == marks_before.end() || change.last_read_message_id > before->second;
+    out.push_back(change);
   }
   tx.commit();
   return out;

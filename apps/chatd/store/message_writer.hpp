@@ -29,6 +29,9 @@ struct unread_change {
   std::int64_t unread_count = 0;
   std::int64_t last_read_message_id = 0;
   std::int64_t version = 0;
+  // read_mark_writer only: this write moved last_read_message_id forwards (a repeated or
+  // older mark leaves it where it was). Always false from the message writer.
+  bool mark_moved = false;
 
   friend bool operator==(const unread_change&, const unread_change&) = default;
 };
@@ -144,7 +147,8 @@ class read_mark_writer {
   virtual ~read_mark_writer() = default;
   // One transaction: locks the member rows in (room, user) order, moves
   // last_read_message_id forwards only and recomputes unread_count. Returns the rows it
-  // changed; a mark of a non-member (or an unknown room) changes none. At most one mark
+  // changed (mark_moved set where the mark grew); a mark of a non-member (or an unknown room)
+  // changes none. At most one mark
   // per (room, user). Precondition: `marks` is not empty.
   virtual result<std::vector<unread_change>> apply(std::span<const read_mark> marks) = 0;
 };

@@ -126,4 +126,42 @@ validation_error parse_message_hidden_event(std::string_view json, message_hidde
   return {};
 }
 
+void append_json(const read_event& event, std::string& out) {
+  out.append(R"({"event":)");
+  append_json_string(read_event_name, out);
+  out.append(R"(,"roomId":)");
+  append_json_int(event.room_id, out);
+  out.append(R"(,"userId":)");
+  append_json_int(event.user_id, out);
+  out.append(R"(,"lastReadMessageId":)");
+  append_json_int(event.last_read_message_id, out);
+  out.push_back('}');
+}
+
+validation_error parse_read_event(std::string_view json, read_event& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* name = nullptr;
+  if (auto error = detail::read_string(doc, "event", name)) return error;
+  if (*name != read_event_name) return detail::make_error(errc::bad_format, "event", "event must be \"read\"");
+  read_event event;
+  if (auto error = detail::read_int64(doc, "roomId", 1, event.room_id)) return error;
+  if (auto error = detail::read_int64(doc, "userId", 1, event.user_id)) return error;
+  if (auto error = detail::read_int64(doc, "lastReadMessageId", 0, event.last_read_message_id)) return error;
+  out = event;
+  return {};
+}
+
+bool looks_like_read_event(std::string_view json) noexcept { return json.starts_with(R"({"event":"read",)"); }
+
+std::string read_event_message_id(const read_event& event) {
+  std::string out = "r";
+  out += std::to_string(event.room_id);
+  out.push_back('-');
+  out += std::to_string(event.user_id);
+  out.push_back('-');
+  out += std::to_string(event.last_read_message_id);
+  return out;
+}
+
 }  // namespace chat::proto

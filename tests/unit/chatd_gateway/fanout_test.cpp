@@ -165,6 +165,42 @@ TEST(fanout_hub, room_events_carry_their_kind_in_the_chat_event_header) {
   EXPECT_EQ(a->events[0]->message_id, "6");
 }
 
+// A read mark on chat:room:{id} reaches the room's subscribers as chat-event:read, with the
+// r<room>-<user>-<mark> message-id; it is not recorded as a message and needs no chat-message parse.
+TEST(fanout_hub, read_events_go_to_the_room_as_chat_event_read) {
+  chatd::recent_messages recent;
+  fanout_hub hub;
+  hub.set_recent(&recent);
+  auto a = std::make_shared<recording_target>();
+  hub.join(channel_key{channel_kind::room, 7}, a);
+  const std::string read = R"({"event":"read","roomId":7,"userId":3,"lastReadMessageId":1099511627781})";
+  hub.on_room_message(7, read);
+  ASSERT_EQ(a->events.size(), 1u);
+  const auto& e = *a->events[0];
+  EXPECT_EQ(e.kind, event_kind::room);
+  EXPECT_TRUE(e.read_mark);
+  EXPECT_EQ(e.room_id, 7);
+  EXPECT_EQ(e.user_id, 3);
+  EXPECT_EQ(e.message_id, "r7-3-1099511627781");
+  EXPECT_EQ(e.sent_at_ms, 0);
+  EXPECT_EQ(e.departed_user, 0);
+  EXPECT_TRUE(e.tail->starts_with("destination:/topic/room.7\nchat-event:read\ncontent-type:application/json\n"))
+      << *e.tail;
+  EXPECT_TRUE(e.tail->ends_with(read + '\0'));
+  EXPECT_EQ(hub.dropped_payloads(), 0u);
+
+  // Malformed, or published on another room's channel: dropped.
+  hub.on_room_message(7, R"({"event":"read","roomId":7,"userId":0,"lastReadMessageId":1})");
+  hub.on_room_message(7, R"({"event":"read","roomId":8,"userId":3,"lastReadMessageId":1})");
+  hub.on_room_message(7, R"({"event":"read",)");
+  EXPECT_EQ(a->events.size(), 1u);
+  EXPECT_EQ(hub.dropped_payloads(), 3u);
+  // Messages still go through, and are not taken for read marks.
+  hub.on_room_message(7, message_json);
+  ASSERT_EQ(a->events.size(), 2u);
+  EXPECT_FALSE(a->events[1]->read_mark);
+}
+
 // chat:user:{id} reaches that user's joined sessions only; malformed payloads are dropped.
 TEST(fanout_hub, user_events_go_to_the_users_channel) {
   fake_control control;

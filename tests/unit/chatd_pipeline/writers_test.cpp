@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -205,6 +207,7 @@ class fake_read_mark_writer final : public store::read_mark_writer {
   std::int64_t refused_room = -1;
   bool down = false;
   int calls = 0;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> stored;  // forwards only, like the store
 
   store::result<std::vector<store::unread_change>> apply(std::span<const store::read_mark> marks) override {
     ++calls;
@@ -213,7 +216,10 @@ class fake_read_mark_writer final : public store::read_mark_writer {
     for (const auto& m : marks) {
       if (m.room_id == refused_room) return chat::unexpected(data_error("22003", "bigint out of range"));
       if (m.room_id == 1 && (m.user_id == 7 || m.user_id == 8)) {
-        out.push_back({m.room_id, m.user_id, 0, m.last_read_message_id, 5});
+        auto& mark = stored[{m.room_id, m.user_id}];
+        const bool moved = m.last_read_message_id > mark;
+        mark = std::max(mark, m.last_read_message_id);
+        out.push_back({m.room_id, m.user_id, 0, mark, 5, moved});
       }
     }
     return out;
@@ -237,6 +243,29 @@ TEST(apply_receipts, non_members_are_poison_and_members_go_to_the_cache_in_order
   EXPECT_EQ(report.unread[0].user_id, 8);
   EXPECT_EQ(report.unread[0].last_read_message_id, 40);
   EXPECT_EQ(report.unread[1].user_id, 7);
+}
+
+// Only marks that moved become read events (the live chat-event:read); a repeated or older mark
+// still refreshes the cache but publishes nothing.
+TEST(apply_receipts, read_events_only_for_marks_that_moved) {
+  fake_read_mark_writer writer;
+  auto report = apply_receipts(writer, {update(1, 8, 40, {0}), update(3, 7, 10, {1}), update(1, 7, 41, {2})});
+  ASSERT_EQ(report.reads.size(), 2u);
+  EXPECT_EQ(report.reads[0], (proto::read_event{1, 8, 40}));
+  EXPECT_EQ(report.reads[1], (proto::read_event{1, 7, 41}));
+
+  report = apply_receipts(writer, {update(1, 8, 40, {0}), update(1, 7, 30, {1})});
+  EXPECT_EQ(report.unread.size(), 2u);
+  EXPECT_TRUE(report.reads.empty());
+  EXPECT_EQ(report.unread[1].last_read_message_id, 41);
+
+  report = apply_receipts(writer, {update(1, 8, 45, {0}), update(1, 7, 41, {1})});
+  ASSERT_EQ(report.reads.size(), 1u);
+  EXPECT_EQ(report.reads[0], (proto::read_event{1, 8, 45}));
+
+  writer.down = true;
+  report = apply_receipts(writer, {update(1, 8, 50, {0})});
+  EXPECT_TRUE(report.reads.empty());
 }
 
 TEST(apply_receipts, a_refused_value_poisons_only_its_receipts) {

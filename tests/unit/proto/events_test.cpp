@@ -111,3 +111,44 @@ TEST(MessageHiddenEvent, Validates) {
   EXPECT_TRUE(fails_with(parse_message_hidden_event(R"({"event":"message.hidden","roomId":1})", out),
                          errc::missing_field, "messageId"));
 }
+
+TEST(ReadEvent, SerializesAndRoundTrips) {
+  const read_event event{42, 7, 1'099'511'627'781};
+  EXPECT_EQ(to_json(event), R"({"event":"read","roomId":42,"userId":7,"lastReadMessageId":1099511627781})");
+  read_event back;
+  ASSERT_FALSE(parse_read_event(to_json(event), back));
+  EXPECT_EQ(back, event);
+  EXPECT_TRUE(looks_like_read_event(to_json(event)));
+  EXPECT_EQ(read_event_message_id(event), "r42-7-1099511627781");
+  const read_event zero{1, 1, 0};
+  ASSERT_FALSE(parse_read_event(to_json(zero), back));
+  EXPECT_EQ(back, zero);
+  // Readers ignore unknown members and member order.
+  ASSERT_FALSE(parse_read_event(R"({"lastReadMessageId":3,"userId":2,"roomId":1,"event":"read","x":[1]})", back));
+  EXPECT_EQ(back, (read_event{1, 2, 3}));
+}
+
+TEST(ReadEvent, RefusesMalformedInput) {
+  read_event out{9, 9, 9};
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"typing","roomId":1,"userId":2,"lastReadMessageId":3})", out),
+                         errc::bad_format, "event"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"roomId":1,"userId":2,"lastReadMessageId":3})", out), errc::missing_field,
+                         "event"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"read","roomId":0,"userId":2,"lastReadMessageId":3})", out),
+                         errc::out_of_range, "roomId"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"read","roomId":1,"userId":-2,"lastReadMessageId":3})", out),
+                         errc::out_of_range, "userId"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"read","roomId":1,"userId":2,"lastReadMessageId":-1})", out),
+                         errc::out_of_range, "lastReadMessageId"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"read","roomId":1,"userId":2})", out), errc::missing_field,
+                         "lastReadMessageId"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"read","roomId":"1","userId":2,"lastReadMessageId":3})", out),
+                         errc::wrong_type, "roomId"));
+  EXPECT_TRUE(fails_with(parse_read_event(R"({"event":"read",)", out), errc::invalid_json, ""));
+  EXPECT_TRUE(fails_with(parse_read_event("[]", out), errc::not_an_object, ""));
+  EXPECT_EQ(out, (read_event{9, 9, 9}));  // untouched by a refusal
+  // The prefix test: a chat message (id first) or another event is not taken for one.
+  EXPECT_FALSE(looks_like_read_event(R"({"id":5,"event":"read","roomId":1})"));
+  EXPECT_FALSE(looks_like_read_event(R"({"event":"reader","roomId":1})"));
+  EXPECT_FALSE(looks_like_read_event(""));
+}

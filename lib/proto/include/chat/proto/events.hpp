@@ -1,5 +1,6 @@
 #pragma once
-// Events the server produces: on Kafka (read receipts), on Redis and STOMP (presence, typing).
+// Events the server produces: on Kafka (read receipts), on Redis and STOMP (presence, typing,
+// read marks).
 // Timestamps are Unix ms in memory and ISO-8601 UTC ("at") on the wire.
 #include <chat/proto/error.hpp>
 #include <chat/proto/json.hpp>
@@ -73,5 +74,30 @@ struct message_hidden_event {
 void append_json(const message_hidden_event& event, std::string& out);
 // "event" is "message.hidden"; roomId positive; messageId >= 0 (a message id, ids.hpp).
 validation_error parse_message_hidden_event(std::string_view json, message_hidden_event& out);
+
+// Channel chat:room:{roomId} beside the room events, and MESSAGE bodies on /topic/room.{id}
+// with chat-event:read (docs/stomp.md): a member's read mark moved forwards. Published by the
+// read-receipts consumer after its transaction committed. Not a room event: no id of its own,
+// not stored in room_events, not replayed by recovery.
+//   {"event":"read","roomId":…,"userId":…,"lastReadMessageId":…}
+inline constexpr std::string_view read_event_name = "read";
+
+struct read_event {
+  std::int64_t room_id = 0;
+  std::int64_t user_id = 0;
+  std::int64_t last_read_message_id = 0;
+
+  friend bool operator==(const read_event&, const read_event&) = default;
+};
+
+void append_json(const read_event& event, std::string& out);
+// "event" is "read"; roomId, userId positive; lastReadMessageId >= 0.
+validation_error parse_read_event(std::string_view json, read_event& out);
+// A cheap test for a payload on a room channel: true when `json` starts the way append_json
+// writes a read event ({"event":"read",…). Chat messages start with {"id":…. parse_read_event
+// still decides whether it is a valid one.
+bool looks_like_read_event(std::string_view json) noexcept;
+// The MESSAGE's message-id: "r<roomId>-<userId>-<lastReadMessageId>".
+std::string read_event_message_id(const read_event& event);
 
 }  // namespace chat::proto
