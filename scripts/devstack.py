@@ -1063,6 +1063,9 @@ class Stack:
         if self._table_exists("messages"):
             count = int(self.postgres.psql("SELECT count(*) FROM messages", dbname="chat").strip())
             tables = "messages, room_events" if self._table_exists("room_events") else "messages"
+            if self._table_exists("persistence_progress"):
+                # The consumer's progress in the old log (schema 4 on): a new log starts at 0.
+                tables += ", persistence_progress"
             self.postgres.psql(RESET_MESSAGES_SQL.format(tables=tables), dbname="chat")
         self.state.pop("messages_of_an_earlier_log", None)
         self._ws.save()

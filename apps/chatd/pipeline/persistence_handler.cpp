@@ -29,7 +29,7 @@ unread_entry entry_of(const store::unread_change& c) {
 }  // namespace
 
 persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records,
-                               const store::event_folder& fold) {
+                               const store::event_folder& fold, std::span<const store::partition_progress> progress) {
   persist_report report;
   std::vector<store::message_row> rows;
   rows.reserve(records.size());
@@ -65,7 +65,7 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
     return report;
   };
 
-  const auto all = writer.persist(rows, fold);
+  const auto all = writer.persist(rows, fold, progress);
   if (all) {
     take(*all, 0);
     return report;
@@ -79,7 +79,7 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
              {"partition", rows.front().partition},
              {"offset", rows.front().offset}});
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto one = writer.persist(std::span(&rows[i], 1), fold);
+    const auto one = writer.persist(std::span(&rows[i], 1), fold, {});
     if (one) {
       take(*one, i);
       continue;
@@ -87,6 +87,10 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
     if (!one.error().about_the_data()) return infra(one.error());
     report.failures.push_back(
         {records[i].index, failure_kind::poison, "sql_" + one.error().sqlstate, first_line_of(one.error().message)});
+  }
+  // Every record is stored or refused now: the progress can follow (never ahead of the rows).
+  if (!progress.empty()) {
+    if (const auto done = writer.record_progress(progress); !done) return infra(done.error());
   }
   return report;
 }
@@ -117,14 +121,23 @@ batch_outcome persistence_handler::handle(std::span<const kafka::record> batch) 
     records.push_back(std::move(m));
   }
   const std::size_t repeated_in_batch = keep_first_of_each_key(records);
-  if (records.empty()) return outcome;
+  const auto progress = partition_progress_of(batch);
+  if (records.empty()) {
+    // Nothing to store (every record poison): the progress alone, so that a recovery waiting
+    // for this partition is not held up by records the store will never have.
+    if (progress.empty()) return outcome;
+    if (const auto done = writer_->record_progress(progress); !done) {
+      return batch_outcome::infra("postgres: " + first_line_of(done.error().message));
+    }
+    return outcome;
+  }
 
   const auto edit_window = edit_window_;
   const store::event_folder fold = [edit_window](std::span<const proto::chat_message* const> events,
                                                  std::span<const store::event_target> targets) {
     return fold_events(events, targets, edit_window);
   };
-  auto report = persist_records(*writer_, records, fold);
+  auto report = persist_records(*writer_, records, fold, progress);
   if (report.infra_error) return batch_outcome::infra(std::move(*report.infra_error));
   const std::size_t refused = report.failures.size();
   outcome.failures.insert(outcome.failures.end(), std::make_move_iterator(report.failures.begin()),

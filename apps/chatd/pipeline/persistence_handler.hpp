@@ -18,7 +18,10 @@
 //      partition order (pipeline/event_fold.hpp: --edit-window, delete is terminal, net
 //      reactions, at most 3 pins) and write the result set-based; events the fold drops
 //      stay with applied = false and are logged here at info, never dead-lettered;
-//   5. COMMIT.
+//   5. the batch's progress per partition (persistence_progress, sql/0004: the offset after
+//      its last record, whatever became of the records: stored, duplicate, dropped, poison),
+//      one more statement; recovery (docs/stomp.md "Recovery") waits for it;
+//   6. COMMIT.
 // Then the loop commits the Kafka offsets, then after_commit() writes the new unread
 // counts to the Redis cache (unread_cache.hpp).
 //
@@ -33,6 +36,7 @@
 #include "redis/redis_client.hpp"
 #include "store/message_writer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -64,9 +68,29 @@ struct persist_report {
 // the database refuses the batch because of some record's data, record by record, so only
 // the offending records become poison. Any other failure is an infrastructure failure.
 // Precondition: `records` is not empty.
-// `fold` folds the new room events (pipeline/event_fold.hpp).
+// `fold` folds the new room events (pipeline/event_fold.hpp). `progress` (the whole batch's,
+// partition_progress_of) is written with the rows; when the batch is stored record by record,
+// after the last of them, in a transaction of its own.
 persist_report persist_records(store::message_writer& writer, const std::vector<message_record>& records,
-                               const store::event_folder& fold);
+                               const store::event_folder& fold,
+                               std::span<const store::partition_progress> progress = {});
+
+// Per partition of `batch` (anything with partition() and offset(), e.g. kafka::record): the
+// offset after its last record, partitions ascending.
+template <class Records>
+std::vector<store::partition_progress> partition_progress_of(const Records& batch) {
+  std::vector<store::partition_progress> out;
+  for (const auto& r : batch) {
+    const auto it = std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.partition == r.partition(); });
+    if (it == out.end()) {
+      out.push_back({r.partition(), r.offset() + 1});
+    } else {
+      it->next_offset = std::max(it->next_offset, r.offset() + 1);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.partition < b.partition; });
+  return out;
+}
 
 struct persistence_stats {
   std::atomic<std::uint64_t> inserted{0};        // new rows in messages

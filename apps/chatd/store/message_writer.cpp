@@ -3,6 +3,8 @@
 #include "store/connection.hpp"
 #include "store/sql_util.hpp"
 
+#include <chat/proto/names.hpp>
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -108,6 +110,16 @@ constexpr const char* insert_pins_sql =
     "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS t(room_id, message_id, pinned_by, "
     "                                                                          pinned_ms) "
     "ON CONFLICT (room_id, message_id) DO NOTHING";
+
+// How far the batch got per partition (sql/0004): forwards only, so a redelivered batch, or
+// two consumers overlapping after a rebalance, never move it back. Partitions in ascending
+// order (progress_arrays sorts them): overlapping transactions lock the rows in one order.
+constexpr const char* progress_sql =
+    "INSERT INTO persistence_progress AS p (topic, partition, next_offset) "
+    "SELECT $1, t.partition, t.next_offset FROM unnest($2::int[], $3::bigint[]) AS t(partition, next_offset) "
+    "ON CONFLICT (topic, partition) DO UPDATE "
+    "SET next_offset = GREATEST(p.next_offset, EXCLUDED.next_offset), updated_at = now() "
+    "WHERE EXCLUDED.next_offset > p.next_offset";
 
 constexpr const char* not_applied_sql = "UPDATE room_events SET applied = false WHERE id = ANY($1::bigint[])";
 
@@ -376,7 +388,21 @@ void apply_events(pqxx::work& tx, std::span<const message_row> rows, const std::
   }
 }
 
-persisted persist_in(pqxx::connection& conn, std::span<const message_row> rows, const event_folder& fold) {
+void write_progress(pqxx::work& tx, std::span<const partition_progress> progress) {
+  std::vector<partition_progress> sorted(progress.begin(), progress.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const partition_progress& a, const partition_progress& b) { return a.partition < b.partition; });
+  std::vector<std::int64_t> partitions, offsets;
+  for (const auto& p : sorted) {
+    partitions.push_back(p.partition);
+    offsets.push_back(p.next_offset);
+  }
+  tx.exec_params(progress_sql, std::string(proto::topics::messages), detail::bigint_array(partitions),
+                 detail::bigint_array(offsets));
+}
+
+persisted persist_in(pqxx::connection& conn, std::span<const message_row> rows, const event_folder& fold,
+                     std::span<const partition_progress> progress) {
   persisted out;
   pqxx::work tx(conn);
 
@@ -410,8 +436,16 @@ persisted persist_in(pqxx::connection& conn, std::span<const message_row> rows, 
   // may target a message of this batch; nothing else depends on the order between the two.
   if (!messages.empty()) insert_messages(tx, rows, messages, out);
   if (!events.empty()) apply_events(tx, rows, events, fold, out);
+  // Last: its row locks are held for the shortest time.
+  if (!progress.empty()) write_progress(tx, progress);
   tx.commit();
   return out;
+}
+
+void progress_in(pqxx::connection& conn, std::span<const partition_progress> progress) {
+  pqxx::work tx(conn);
+  write_progress(tx, progress);
+  tx.commit();
 }
 
 std::vector<unread_change> apply_in(pqxx::connection& conn, std::span<const read_mark> marks) {
@@ -460,8 +494,19 @@ class pg_message_writer final : public message_writer {
   pg_message_writer(std::string url, std::string_view application_name, std::chrono::milliseconds connect_timeout)
       : db_(with_session_parameters(std::move(url), application_name), timeout_seconds(connect_timeout)) {}
 
-  result<persisted> persist(std::span<const message_row> rows, const event_folder& fold) override {
-    return on_connection(db_, [rows, &fold](pqxx::connection& conn) { return persist_in(conn, rows, fold); });
+  result<persisted> persist(std::span<const message_row> rows, const event_folder& fold,
+                            std::span<const partition_progress> progress) override {
+    return on_connection(
+        db_, [rows, &fold, progress](pqxx::connection& conn) { return persist_in(conn, rows, fold, progress); });
+  }
+
+  result<void> record_progress(std::span<const partition_progress> progress) override {
+    auto out = on_connection(db_, [progress](pqxx::connection& conn) {
+      progress_in(conn, progress);
+      return 0;
+    });
+    if (!out) return chat::unexpected(std::move(out.error()));
+    return {};
   }
 
  private:

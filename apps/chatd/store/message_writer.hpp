@@ -120,6 +120,17 @@ struct persisted {
   std::vector<dropped> events_dropped;
 };
 
+// How far the persistence consumer got in one partition of chat.messages: every record below
+// `next_offset` was handled (stored, a duplicate, dropped by the fold, or poison). Kept in
+// persistence_progress (sql/0004), only ever moved forwards; recovery (store/recovery.hpp)
+// waits for it.
+struct partition_progress {
+  std::int32_t partition = 0;
+  std::int64_t next_offset = 0;
+
+  friend bool operator==(const partition_progress&, const partition_progress&) = default;
+};
+
 class message_writer {
  public:
   virtual ~message_writer() = default;
@@ -130,8 +141,14 @@ class message_writer {
   // the state of their targets, `fold` over the new ones, and the folded effects written
   // set-based. A fixed number of statements however many rows. An error rolls everything
   // back; error::about_the_data() tells a refused value from a failure worth retrying.
+  // `progress` (may be empty) is written in the same transaction, as one more statement
+  // (persistence_progress = GREATEST of the stored and the given offset).
   // Precondition: `rows` is not empty.
-  virtual result<persisted> persist(std::span<const message_row> rows, const event_folder& fold) = 0;
+  virtual result<persisted> persist(std::span<const message_row> rows, const event_folder& fold,
+                                    std::span<const partition_progress> progress) = 0;
+  // Only the progress, in a transaction of its own: for a batch with no row to store (every
+  // record poison), or after a batch stored record by record. Precondition: not empty.
+  virtual result<void> record_progress(std::span<const partition_progress> progress) = 0;
 };
 
 // ---- chat.read-receipts -> chat_room_members ----------------------------------------------

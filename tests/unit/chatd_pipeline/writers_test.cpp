@@ -38,9 +38,18 @@ class fake_message_writer final : public store::message_writer {
 
   std::vector<store::event_target> targets;  // what the fold sees
   std::set<std::string> seen_events;         // messageKeys of room_events rows
+  // The progress each call wrote (persist: with its rows; "" marks a record_progress call).
+  std::vector<std::pair<std::string, std::vector<store::partition_progress>>> progress_writes;
 
-  store::result<store::persisted> persist(std::span<const store::message_row> rows,
-                                          const store::event_folder& fold) override {
+  store::result<void> record_progress(std::span<const store::partition_progress> progress) override {
+    calls.push_back({});
+    if (fail_from >= 0 && static_cast<int>(calls.size()) > fail_from) return chat::unexpected(lost_connection());
+    progress_writes.emplace_back("", std::vector(progress.begin(), progress.end()));
+    return {};
+  }
+
+  store::result<store::persisted> persist(std::span<const store::message_row> rows, const store::event_folder& fold,
+                                          std::span<const store::partition_progress> progress) override {
     std::vector<std::string> contents;
     for (const auto& r : rows) contents.push_back(r.message->content);
     calls.push_back(contents);
@@ -74,6 +83,7 @@ class fake_message_writer final : public store::message_writer {
       for (const auto& d : fold(events, targets).dropped)
         out.events_dropped.push_back({event_rows[d.position], d.reason});
     }
+    if (!progress.empty()) progress_writes.emplace_back("persist", std::vector(progress.begin(), progress.end()));
     return out;
   }
 };
@@ -199,6 +209,60 @@ TEST(persist_records, dropped_events_found_record_by_record_keep_their_positions
   ASSERT_EQ(report.dropped.size(), 1u);
   EXPECT_EQ(report.dropped[0].index, 1u);
   EXPECT_EQ(report.events_new, 1u);
+}
+
+// A record's position, as partition_progress_of reads it from a kafka::record.
+struct record_position {
+  std::int32_t p = 0;
+  std::int64_t o = 0;
+  std::int32_t partition() const { return p; }
+  std::int64_t offset() const { return o; }
+};
+
+TEST(partition_progress_of, the_offset_after_the_last_record_of_each_partition) {
+  const std::vector<record_position> batch{{3, 10}, {1, 7}, {3, 11}, {1, 8}, {0, 0}, {3, 12}};
+  const auto progress = partition_progress_of(batch);
+  const std::vector<store::partition_progress> expected{{0, 1}, {1, 9}, {3, 13}};
+  EXPECT_EQ(progress, expected);
+  EXPECT_TRUE(partition_progress_of(std::vector<record_position>{}).empty());
+}
+
+TEST(persist_records, the_progress_is_written_with_the_rows_of_the_batch) {
+  fake_message_writer writer;
+  const std::vector<store::partition_progress> progress{{0, 6}, {2, 40}};
+  // A record of an unknown room is poison, and still counts: the store will never have it.
+  const auto report = persist_records(writer, {record(0, 1, "a"), record(5, 9, "b")}, fold, progress);
+  ASSERT_FALSE(report.infra_error);
+  ASSERT_EQ(writer.calls.size(), 1u);
+  ASSERT_EQ(writer.progress_writes.size(), 1u);
+  EXPECT_EQ(writer.progress_writes[0].first, "persist");
+  EXPECT_EQ(writer.progress_writes[0].second, progress);
+}
+
+TEST(persist_records, record_by_record_the_progress_follows_the_last_record) {
+  fake_message_writer writer;
+  writer.refused = {"bad"};
+  const std::vector<store::partition_progress> progress{{0, 3}};
+  const auto report =
+      persist_records(writer, {record(0, 1, "a"), record(1, 1, "bad"), record(2, 1, "c")}, fold, progress);
+  ASSERT_FALSE(report.infra_error);
+  // The refused batch wrote nothing; each record alone writes no progress (a later one may
+  // still fail); the progress comes last, on its own.
+  ASSERT_EQ(writer.calls.size(), 5u);
+  ASSERT_EQ(writer.progress_writes.size(), 1u);
+  EXPECT_EQ(writer.progress_writes[0].first, "");
+  EXPECT_EQ(writer.progress_writes[0].second, progress);
+}
+
+TEST(persist_records, progress_that_cannot_be_written_fails_the_batch) {
+  fake_message_writer writer;
+  writer.refused = {"bad"};
+  writer.fail_from = 3;  // the batch, both records, then the progress write fails
+  const std::vector<store::partition_progress> progress{{0, 2}};
+  const auto report = persist_records(writer, {record(0, 1, "a"), record(1, 1, "bad")}, fold, progress);
+  ASSERT_TRUE(report.infra_error);
+  EXPECT_TRUE(writer.progress_writes.empty());
+  EXPECT_TRUE(report.unread.empty());
 }
 
 // Members: (room 1, users 7 and 8). Refuses any write with a mark of `refused_room`.
