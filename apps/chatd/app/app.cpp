@@ -10,6 +10,7 @@
 #include "metrics/chat_metrics.hpp"
 #include "metrics/http_red.hpp"
 #include "http/server.hpp"
+#include "pipeline/kafka_log_positions.hpp"
 #include "pipeline/kafka_message_log.hpp"
 #include "pipeline/consumers.hpp"
 #include "store/migrations.hpp"
@@ -165,6 +166,8 @@ struct app::impl {
   std::unique_ptr<pipeline::consumer_set> consumers;  // by role; own threads and connections
 
   // ---- gateway (gateway/): STOMP sessions, fan-out, presence ----
+  // Where chat.messages ends, for recoveries (SUBSCRIBE with since-id); outlives the gateway.
+  std::unique_ptr<kafka_log_positions> log_positions;
   std::unique_ptr<gateway::gateway> stomp_gateway;  // null unless --roles has gateway
 
   // ---- REST (api/) ----
@@ -476,7 +479,9 @@ int app::run() {
   // ---- gateway: start STOMP listeners here; set `ws_upgrade` for /ws ----
   http::upgrade_handler ws_upgrade = nullptr;
   if (cfg.roles.gateway) {
-    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.publisher, *s.admission, s.recent, &s.metrics);
+    s.log_positions = std::make_unique<kafka_log_positions>(cfg);
+    s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.publisher, *s.admission, s.recent, &s.metrics,
+                                            s.log_positions.get());
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {

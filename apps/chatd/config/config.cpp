@@ -316,6 +316,11 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("MAX_SUBSCRIPTIONS"))
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  app.add_option("--recovery-limit", cfg.recovery_limit,
+                 "Most missed room events a SUBSCRIBE with since-id replays (the newest; more: truncated)")
+      ->envname(env("RECOVERY_LIMIT"))
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")
       ->envname(env("HANDSHAKE_TIMEOUT"))
       ->check(duration_validator())

@@ -64,6 +64,9 @@ struct config {
   std::chrono::milliseconds write_stall_timeout{20000};
   int max_sessions_per_user = 20;
   int max_subscriptions = 200;
+  // SUBSCRIBE with since-id (docs/stomp.md "Recovery"): at most this many missed room events are
+  // replayed (the newest); more: the recovery.truncated marker first, RECEIPT recovered:false.
+  int recovery_limit = 1000;
   std::chrono::milliseconds handshake_timeout{10000};  // TCP/WS connect -> STOMP CONNECT
   // A session whose client sends no heart-beats (offered 0, or the server wants none) and
   // nothing else for this long is closed (ERROR "idle timeout"); 0 = never.

@@ -1,8 +1,10 @@
 #include "gateway/db_directory.hpp"
 
+#include "gateway/fanout_hub.hpp"
 #include "store/files.hpp"
 #include "store/hidden_messages.hpp"
 #include "store/membership.hpp"
+#include "store/recovery.hpp"
 #include "store/targets.hpp"
 
 #include <chat/log/log.hpp>
@@ -122,6 +124,30 @@ void db_directory::hide_message(std::int64_t user_id, std::int64_t room_id, std:
         return std::pair{lookup_status::found, 0};
       },
       [done = std::move(done)](lookup_status status, int) { done(status); });
+}
+
+void db_directory::recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
+                            std::int64_t stored_through, int limit,
+                            std::function<void(lookup_status, recovery_page)> done) {
+  run_lookup<recovery_page>(
+      pool_, "recovery",
+      [=](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, recovery_page>> {
+        auto rows = store::load_recovery(db, room_id, user_id, after_id, partition, stored_through, limit);
+        if (!rows) return chat::unexpected(std::move(rows.error()));
+        recovery_page page;
+        page.ready = rows->ready;
+        page.truncated = rows->truncated;
+        // Rendered here, on the worker, as live delivery renders them (the I/O thread only queues).
+        page.events.reserve(rows->events.size());
+        std::string json;
+        for (const auto& m : rows->events) {
+          json.clear();
+          proto::append_json(m, json);
+          page.events.push_back(make_room_event(m, json));
+        }
+        return std::pair{lookup_status::found, std::move(page)};
+      },
+      std::move(done));
 }
 
 }  // namespace chat::gateway

@@ -23,6 +23,9 @@ class db_directory final : public directory {
                        std::function<void(lookup_status, proto::file_attachment)> done) override;
   void hide_message(std::int64_t user_id, std::int64_t room_id, std::int64_t message_id,
                     std::function<void(lookup_status)> done) override;
+  void recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
+                std::int64_t stored_through, int limit,
+                std::function<void(lookup_status, recovery_page)> done) override;
 
  private:
   store::db_pool& pool_;

@@ -55,6 +55,19 @@ std::shared_ptr<const std::string> make_json_tail(std::string_view destination, 
   return tail;
 }
 
+std::shared_ptr<fanout_event> make_room_event(const proto::chat_message& message, std::string_view json) {
+  auto event = std::make_shared<fanout_event>();
+  event->kind = event_kind::room;
+  event->room_id = message.room_id;
+  event->id = message.id;
+  // 0 is a real id (offset 0 of partition 0); only a payload without one (-1) falls back.
+  event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
+  event->sent_at_ms = message.created_at_ms;
+  event->departed_user = proto::departed_member(message).value_or(0);
+  event->tail = make_json_tail(proto::room_destination(message.room_id), json, proto::to_string(message.event));
+  return event;
+}
+
 std::vector<std::shared_ptr<fanout_target>> fanout_hub::lock_all(const member_map& members) {
   std::vector<std::shared_ptr<fanout_target>> out;
   out.reserve(members.size());
@@ -161,15 +174,7 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
     return;
   }
   if (recent_ != nullptr) recent_->record(message);
-  auto event = std::make_shared<fanout_event>();
-  event->kind = event_kind::room;
-  event->room_id = room_id;
-  // 0 is a real id (offset 0 of partition 0); only a payload without one (-1) falls back.
-  event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
-  event->sent_at_ms = message.created_at_ms;
-  event->departed_user = proto::departed_member(message).value_or(0);
-  event->tail = make_json_tail(proto::room_destination(room_id), json, proto::to_string(message.event));
-  publish(channel_key{channel_kind::room, room_id}, std::move(event));
+  publish(channel_key{channel_kind::room, room_id}, make_room_event(message, json));
 }
 
 void fanout_hub::on_read_event(std::int64_t room_id, std::string_view json) {

@@ -22,6 +22,7 @@
 #include "gateway/ports.hpp"
 
 #include <chat/proto/events.hpp>
+#include <chat/proto/message.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -60,6 +61,7 @@ struct fanout_event {
   event_kind kind = event_kind::room;
   std::int64_t room_id = 0;     // room, typing
   std::int64_t user_id = 0;     // presence, user (the user whose sessions get it)
+  std::int64_t id = -1;         // room: the event's docs/events.md id (-1: none, e.g. a recovery marker)
   std::string message_id;       // the MESSAGE frame's message-id (room: the docs/events.md id)
   std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
   // room: the SYSTEM notice that this user left the room (proto::departed_member): their
@@ -87,6 +89,11 @@ class fanout_target {
 // header chat-event:<chat_event> (room events: the event's wire name, docs/stomp.md).
 std::shared_ptr<const std::string> make_json_tail(std::string_view destination, std::string_view json,
                                                   std::string_view chat_event = {});
+
+// The fan-out event of room event `message` (its docs/events.md `json`, with its id) as every
+// subscriber of /topic/room.{id} gets it live; recovery (store rows rendered with
+// proto::append_json) makes the same.
+std::shared_ptr<fanout_event> make_room_event(const proto::chat_message& message, std::string_view json);
 
 class fanout_hub {
  public:

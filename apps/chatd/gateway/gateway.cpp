@@ -43,6 +43,7 @@ struct gateway::node {
     hub.set_control(&services->bus());
     hub.set_recent(options.recent);
     env.recent = options.recent;
+    env.positions = options.positions;
   }
 
   ~node() { services->stop(); }

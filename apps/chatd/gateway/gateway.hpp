@@ -16,6 +16,7 @@
 // (redis_subscriber); one presence/typing writer thread (presence_service); database
 // lookups on the shared db_pool.
 #include "core/admission_gate.hpp"
+#include "core/log_positions.hpp"
 #include "core/message_log.hpp"
 #include "gateway/ports.hpp"
 #include "gateway/session.hpp"
@@ -46,6 +47,9 @@ struct gateway_options {
   // Told every room event the fan-out brings (core/recent_messages.hpp); may be null. Outlives
   // the gateway.
   chatd::recent_messages* recent = nullptr;
+  // Where chat.messages ends, for recovery on SUBSCRIBE with since-id; may be null (recoveries
+  // then end recovered:false). Outlives the gateway.
+  chatd::log_positions* positions = nullptr;
 };
 
 class gateway {

@@ -44,6 +44,18 @@ enum class lookup_status {
   unavailable,  // the database cannot answer right now
 };
 
+struct fanout_event;
+
+// Recovery (docs/stomp.md "Recovery"): what the store has of a room after an id.
+struct recovery_page {
+  // The store had caught up with the asked position: `events` is the answer. Otherwise ask
+  // again later.
+  bool ready = false;
+  bool truncated = false;  // more than the limit followed the id: `events` are the newest
+  // Oldest first, each exactly as live delivery renders it (make_room_event).
+  std::vector<std::shared_ptr<const fanout_event>> events;
+};
+
 // Lookups that need the database. Every call completes exactly once, on any thread (a
 // database worker, or the caller's thread when the work cannot even be queued): callers
 // post the result back to their own strand. Never blocks the caller.
@@ -71,6 +83,14 @@ class directory {
   // caller has checked membership and the target (event_context).
   virtual void hide_message(std::int64_t user_id, std::int64_t room_id, std::int64_t message_id,
                             std::function<void(lookup_status)> done) = 0;
+  // Recovery: the room events of `room_id` with id > `after_id` (store/recovery.hpp: messages
+  // `user_id` did not hide, and the other room events), at most `limit`, once the persistence
+  // consumer's progress in chat.messages' `partition` reached `stored_through` (0: now). found:
+  // the page (not ready while the store is behind); unavailable: the database cannot answer.
+  // The caller checked membership. One query; never waits for the store.
+  virtual void recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
+                        std::int64_t stored_through, int limit,
+                        std::function<void(lookup_status, recovery_page)> done) = 0;
 };
 
 // Presence bookkeeping (docs/stomp.md "Presence"): told when a user's session on this node opens

@@ -137,6 +137,8 @@ void session::on_transport_closed() {
   admission_wait_.reset();
   inbox_.clear();
   arming_.clear();
+  recoveries_.clear();
+  recovered_through_.clear();
   // outbound_ stays: a write may still reference it; it goes with the session.
 }
 
@@ -452,12 +454,28 @@ void session::handle_subscribe(stomp::frame& f) {
     return send_error("unknown destination", "cannot subscribe to " + std::string(*dest_text), receipt);
   }
   sub.dest = *dest;
+  // Recovery (docs/stomp.md "Recovery"): a canonical non-negative decimal, room destinations only.
+  std::optional<std::int64_t> since_id;
+  if (const auto since = f.get("since-id")) {
+    std::int64_t value = -1;
+    const auto* end = since->data() + since->size();
+    const auto parsed = std::from_chars(since->data(), end, value);
+    if (since->empty() || parsed.ec != std::errc{} || parsed.ptr != end || value < 0 ||
+        (since->size() > 1 && since->front() == '0')) {
+      return send_error("invalid since-id", "since-id must be a message id: a non-negative decimal", receipt);
+    }
+    if (dest->kind != proto::destination_kind::room) {
+      return send_error("invalid since-id", "since-id is only for /topic/room.{id}", receipt);
+    }
+    since_id = value;
+  }
   switch (dest->kind) {
     case proto::destination_kind::room:
     case proto::destination_kind::room_typing:
-      return with_membership(dest->room_id, receipt, [this, sub_id = std::move(sub_id), sub, receipt]() mutable {
-        add_subscription(std::move(sub_id), sub, std::move(receipt));
-      });
+      return with_membership(dest->room_id, receipt,
+                             [this, sub_id = std::move(sub_id), sub, receipt, since_id]() mutable {
+                               add_subscription(std::move(sub_id), sub, std::move(receipt), since_id);
+                             });
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
     case proto::destination_kind::user_notifications:
@@ -472,8 +490,24 @@ void session::handle_subscribe(stomp::frame& f) {
   }
 }
 
-void session::add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt) {
+void session::add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt,
+                               std::optional<std::int64_t> since_id) {
   if (phase_ != phase::connected) return;
+  if (since_id) {
+    // Live events of this subscription are held from now on; its RECEIPT follows the replay.
+    const auto key = *hub_channel(sub.dest);
+    subs_.add(sub_id, sub);
+    auto r =
+        std::make_unique<recovery>(next_recovery_++, sub.dest.room_id, *since_id, env_->settings.recovery_max_held);
+    r->receipt = std::move(receipt);
+    r->arm_deadline = now() + env_->settings.arm_wait;
+    recoveries_.insert_or_assign(sub_id, std::move(r));
+    // Joined (again, when another subscription of the room has it already): armed() comes once
+    // the bus confirms, at once when it did before.
+    env_->hub.join(key, shared_from_this());
+    schedule_next();
+    return;
+  }
   const auto members = subs_.add(std::move(sub_id), sub);
   if (const auto key = hub_channel(sub.dest)) {
     const bool waiting = std::any_of(arming_.begin(), arming_.end(), [&](const auto& a) { return a.key == *key; });
@@ -514,6 +548,162 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
   }
 }
 
+// ---- recovery -------------------------------------------------------------------------------
+
+session::recovery* session::find_recovery(const std::string& sub_id, std::uint64_t serial) {
+  if (phase_ != phase::connected && phase_ != phase::disconnecting) return nullptr;
+  const auto it = recoveries_.find(sub_id);
+  if (it == recoveries_.end() || it->second->serial != serial) return nullptr;
+  return it->second.get();
+}
+
+void session::locate_recovery(const std::string& sub_id, recovery& r) {
+  // Armed (or the bus did not confirm in time: what it brings later still comes): every record
+  // at or past the log's end from now on arrives live.
+  r.at = recovery::stage::locating;
+  r.store_deadline = now() + env_->settings.recovery_wait;
+  r.poll_every = env_->settings.recovery_poll;
+  if (env_->positions == nullptr) return query_recovery(sub_id, r, true);
+  env_->positions->room_log_end(r.room_id, on_strand([sub_id, serial = r.serial](session& s, chatd::log_end end) {
+                                  auto* rec = s.find_recovery(sub_id, serial);
+                                  if (rec == nullptr || rec->at != recovery::stage::locating) return;
+                                  if (!end.ok) {
+                                    log::warn("recovery: the log's end is unknown; replaying what the store has",
+                                              {{"session", s.id_}, {"room", rec->room_id}, {"error", end.error}});
+                                    return s.query_recovery(sub_id, *rec, true);
+                                  }
+                                  rec->located = true;
+                                  rec->partition = end.partition;
+                                  rec->stored_through = end.high_watermark;
+                                  s.query_recovery(sub_id, *rec, false);
+                                }));
+}
+
+void session::query_recovery(const std::string& sub_id, recovery& r, bool final) {
+  // Final: whatever the store has now (the wait is over, or there is nothing to wait for).
+  r.at = recovery::stage::querying;
+  const bool wait = r.located && !final;
+  env_->dir.recovery(
+      r.room_id, user_id_, r.seam.since_id(), r.partition, wait ? r.stored_through : 0, env_->settings.recovery_limit,
+      on_strand([sub_id, serial = r.serial, final = !wait](session& s, lookup_status status, recovery_page page) {
+        s.on_recovery_page(sub_id, serial, status, std::move(page), final);
+      }));
+}
+
+void session::on_recovery_page(const std::string& sub_id, std::uint64_t serial, lookup_status status,
+                               recovery_page page, bool final) {
+  auto* r = find_recovery(sub_id, serial);
+  if (r == nullptr || r->at != recovery::stage::querying) return;
+  if (status == lookup_status::found && page.ready) {
+    return finish_recovery(sub_id, *r, std::move(page.events), page.truncated, r->located && !final);
+  }
+  if (final || (status != lookup_status::found && now() >= r->store_deadline)) {
+    // The store cannot answer: nothing replayed, the client reloads history.
+    return finish_recovery(sub_id, *r, {}, false, false);
+  }
+  // The store is behind the log (or unreachable for now): ask again later, the last time once
+  // the wait is over.
+  r->at = recovery::stage::polling;
+  r->next_poll = std::min(now() + r->poll_every, std::max(now(), r->store_deadline));
+  r->poll_every = std::min<std::chrono::milliseconds>(2 * r->poll_every, 1000ms);
+  schedule_next();
+}
+
+void session::finish_recovery(const std::string& sub_id, recovery& r,
+                              std::vector<std::shared_ptr<const fanout_event>> stored, bool stored_truncated,
+                              bool store_complete, bool pump) {
+  auto out = r.seam.finish(std::move(stored), stored_truncated, store_complete);
+  r.at = recovery::stage::sending;
+  r.recovered = out.recovered;
+  r.replayed = out.replayed;
+  r.to_send.insert(r.to_send.end(), std::make_move_iterator(out.frames.begin()),
+                   std::make_move_iterator(out.frames.end()));
+  if (!out.recovered) {
+    log::info("recovery truncated", {{"session", id_},
+                                     {"subscription", sub_id},
+                                     {"user", user_id_},
+                                     {"room", r.room_id},
+                                     {"since_id", r.seam.since_id()},
+                                     {"replayed", static_cast<std::int64_t>(out.replayed)},
+                                     {"store_complete", store_complete},
+                                     {"limit_reached", stored_truncated}});
+  }
+  if (pump) pump_recoveries();
+}
+
+bool session::recovery_takes(const std::string& sub_id, const std::shared_ptr<const fanout_event>& event) {
+  if (const auto through = recovered_through_.find(sub_id); through != recovered_through_.end()) {
+    return event->id < 0 || event->id > through->second;
+  }
+  const auto it = recoveries_.find(sub_id);
+  if (it == recoveries_.end()) return true;
+  auto& r = *it->second;
+  if (r.at != recovery::stage::sending) {
+    if (r.seam.hold(event)) return false;
+    // Too many live events while the store is read: end now, without the store, so that
+    // nothing after this one is lost (the marker tells the client to reload history).
+    finish_recovery(sub_id, r, {}, false, false, /*pump=*/false);
+  }
+  if (!r.seam.admit(*event)) return false;
+  // Behind the replay still queued: in order, bounded like a full outbound queue.
+  if (r.to_send.size() >= static_cast<std::size_t>(env_->settings.recovery_limit) + env_->settings.recovery_max_held) {
+    shed(1);
+    return false;
+  }
+  r.to_send.push_back(event);
+  return false;
+}
+
+void session::pump_recoveries() {
+  if (pumping_ || transport_ == nullptr || phase_ == phase::closing || phase_ == phase::closed) return;
+  pumping_ = true;
+  const bool escape = escaping();
+  std::vector<std::string> finished;
+  std::optional<std::int64_t> departed_room;
+  for (auto& [sub_id, r] : recoveries_) {
+    if (r->at != recovery::stage::sending) continue;
+    const auto* sub = subs_.find(sub_id);
+    while (!r->to_send.empty() && sub != nullptr) {
+      const auto& event = *r->to_send.front();
+      outbound_item item;
+      write_message_head(item.head, sub_id, event.message_id, sub->ack != ack_mode::auto_, escape);
+      item.shared = event.tail;
+      // sent_at_ms stays 0: a replayed or held-back event's age is no delivery latency.
+      if (!outbound_.empty() && outbound_.bytes() + item.size() > outbound_.max_bytes()) break;  // more once written
+      const bool queued = outbound_.empty() ? outbound_.push_answer(std::move(item)) : outbound_.push(std::move(item));
+      if (!queued) break;
+      if (event.departed_user != 0 && event.departed_user == user_id_) {
+        const auto verified = member_verified_ms_.find(event.room_id);
+        if (verified == member_verified_ms_.end() || event.sent_at_ms >= verified->second)
+          departed_room = event.room_id;
+      }
+      r->to_send.pop_front();
+      last_output_ = now();
+      transport_->output_ready();
+      if (transport_ == nullptr || phase_ == phase::closed) break;
+    }
+    if (r->to_send.empty()) finished.push_back(sub_id);
+  }
+  for (const auto& sub_id : finished) {
+    const auto it = recoveries_.find(sub_id);
+    if (it == recoveries_.end()) continue;
+    auto& r = *it->second;
+    if (auto* m = attached_metrics()) {
+      m->recoveries.inc();
+      m->recovery_events.inc(r.replayed);
+      if (!r.recovered) m->recovery_truncations.inc();
+    }
+    if (r.receipt) {
+      send_frame(stomp::frame{
+          stomp::command::receipt, {{"receipt-id", *r.receipt}, {"recovered", r.recovered ? "true" : "false"}}, {}});
+    }
+    recovered_through_[sub_id] = r.seam.last_id();
+    recoveries_.erase(it);
+  }
+  pumping_ = false;
+  if (departed_room) left_room(*departed_room);
+}
+
 void session::on_contacts(lookup_status status, std::vector<std::int64_t> contacts,
                           std::optional<std::string> receipt) {
   contacts_loading_ = false;
@@ -552,6 +742,8 @@ void session::handle_unsubscribe(stomp::frame& f) {
 }
 
 void session::remove_subscription(const std::string& id) {
+  recoveries_.erase(id);
+  recovered_through_.erase(id);
   const auto removed = subs_.remove(id);
   if (!removed || !removed->group_emptied) return;
   if (const auto key = hub_channel(removed->sub.dest)) {
@@ -1049,7 +1241,7 @@ void session::deliver(std::shared_ptr<const fanout_event> event) {
   }
   net::post(strand_, [self = shared_from_this(), event = std::move(event), cost] {
     const bool drained = self->posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed) == cost;
-    self->deliver_on_strand(*event, drained);
+    self->deliver_on_strand(event, drained);
   });
 }
 
@@ -1063,6 +1255,10 @@ void session::armed(const channel_key& key) {
       return true;
     });
     for (const auto& r : receipts) self->send_receipt(r);
+    if (key.kind != channel_kind::room) return;
+    for (auto& [sub_id, r] : self->recoveries_) {
+      if (r->room_id == key.room_id && r->at == recovery::stage::arming) self->locate_recovery(sub_id, *r);
+    }
   });
 }
 
@@ -1076,7 +1272,7 @@ void session::tell_shed_if_room() {
                   "", std::nullopt);
 }
 
-void session::deliver_on_strand(const fanout_event& event, bool backlog_drained) {
+void session::deliver_on_strand(const std::shared_ptr<const fanout_event>& event, bool backlog_drained) {
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
   // Events shed by deliver() came after every event still posted: their gap is told once
   // the last of those ran (below); those shed for a full queue came before this one.
@@ -1088,7 +1284,8 @@ void session::deliver_on_strand(const fanout_event& event, bool backlog_drained)
   }
 }
 
-void session::deliver_event(const fanout_event& event) {
+void session::deliver_event(const std::shared_ptr<const fanout_event>& shared_event) {
+  const fanout_event& event = *shared_event;
   const std::vector<std::string>* ids = nullptr;
   switch (event.kind) {
     case event_kind::room:
@@ -1105,15 +1302,18 @@ void session::deliver_event(const fanout_event& event) {
       break;
   }
   const bool escape = escaping();
+  const bool recovering = event.kind == event_kind::room && (!recoveries_.empty() || !recovered_through_.empty());
   for (const auto& sub_id : *ids) {
     const auto* sub = subs_.find(sub_id);
     if (sub == nullptr) continue;
+    if (recovering && !recovery_takes(sub_id, shared_event)) continue;
     outbound_item item;
     write_message_head(item.head, sub_id, event.message_id, sub->ack != ack_mode::auto_, escape);
     item.shared = event.tail;
     item.sent_at_ms = event.sent_at_ms;
     if (!enqueue_fanout(std::move(item))) break;
   }
+  if (recovering && !recoveries_.empty()) pump_recoveries();
   // The member's own "left" notice is the last of the room they get: what follows it in the
   // room's order is no longer theirs (membership is checked again on a new SUBSCRIBE).
   // A notice older than this session's latest verified membership of the room is stale (they
@@ -1269,6 +1469,7 @@ void session::on_output_written(std::size_t frames) {
     if (delay < 60s) env_->admission.observe_delay(delay);
     if (m != nullptr) m->delivery_latency.observe(static_cast<double>(delay.count()) / 1000.0);
   });
+  if (!recoveries_.empty()) pump_recoveries();
 }
 
 // ---- timers ---------------------------------------------------------------------------------
@@ -1328,6 +1529,25 @@ void session::on_timer() {
         return true;
       });
       for (const auto& r : late) send_receipt(r);
+      {
+        // Recoveries whose bus arming or store poll is due (a step may end one: ids first).
+        std::vector<std::pair<std::string, recovery::stage>> due;
+        for (const auto& [sub_id, r] : recoveries_) {
+          if ((r->at == recovery::stage::arming && t >= r->arm_deadline) ||
+              (r->at == recovery::stage::polling && t >= r->next_poll)) {
+            due.emplace_back(sub_id, r->at);
+          }
+        }
+        for (const auto& [sub_id, at] : due) {
+          const auto it = recoveries_.find(sub_id);
+          if (it == recoveries_.end() || it->second->at != at) continue;
+          if (at == recovery::stage::arming) {
+            locate_recovery(sub_id, *it->second);
+          } else {
+            query_recovery(sub_id, *it->second, t >= it->second->store_deadline);
+          }
+        }
+      }
       if (!subs_.presence().empty() && !contacts_loading_ && t - contacts_loaded_ >= settings.contacts_refresh) {
         contacts_loading_ = true;
         env_->dir.contacts(user_id_, on_strand([](session& s, lookup_status status, std::vector<std::int64_t> ids) {
@@ -1370,6 +1590,10 @@ void session::schedule_next() {
       if (const auto deadline = pending_sends_.next_deadline()) consider(*deadline);
       if (admission_wait_) consider(admission_wait_->deadline);
       for (const auto& a : arming_) consider(a.deadline);
+      for (const auto& [sub_id, r] : recoveries_) {
+        if (r->at == recovery::stage::arming) consider(r->arm_deadline);
+        if (r->at == recovery::stage::polling) consider(r->next_poll);
+      }
       if (!subs_.presence().empty() && !contacts_loading_) consider(contacts_loaded_ + settings.contacts_refresh);
       break;
     case phase::closing:

@@ -32,12 +32,14 @@
 // (rate limited, overloaded, not accepted, shutting down) do not end the session: their
 // ERROR frame carries `session-closes:false` when the client has no errors subscription.
 #include "core/admission_gate.hpp"
+#include "core/log_positions.hpp"
 #include "core/message_log.hpp"
 #include "gateway/fanout_hub.hpp"
 #include "gateway/log_throttle.hpp"
 #include "gateway/outbound_queue.hpp"
 #include "gateway/ports.hpp"
 #include "gateway/publish_tracker.hpp"
+#include "gateway/recovery_seam.hpp"
 #include "gateway/subscription_table.hpp"
 #include "gateway/transport.hpp"
 #include "gateway/user_registry.hpp"
@@ -89,6 +91,7 @@ struct session_settings {
   std::chrono::milliseconds edit_window{chatd::default_edit_window};  // --edit-window
   std::string jwt_secret;
   std::string server_name = "chatd";  // CONNECTED server: header
+  int recovery_limit = 1000;          // --recovery-limit: events a SUBSCRIBE with since-id replays at most
 
   // Not settings of their own (yet): fixed policy, named here.
   std::chrono::milliseconds membership_cache_ttl{30000};  // positive checks only
@@ -96,6 +99,10 @@ struct session_settings {
   std::chrono::milliseconds arm_wait{2000};               // SUBSCRIBE receipt waits this long for the bus
   std::chrono::milliseconds send_grace{2000};             // past send_timeout: the producer never answered
   std::size_t max_pending_frames = 32;                    // decoded, not yet processed: pause reading
+  // Recovery (docs/stomp.md "Recovery").
+  std::chrono::milliseconds recovery_wait{10000};  // for the store to catch up with the log, then truncated
+  std::chrono::milliseconds recovery_poll{50};     // first re-poll of a store that is behind; doubles up to 1 s
+  std::size_t recovery_max_held = 10000;           // live events held back per recovering subscription
 };
 
 // What the sessions of a node count. An event with a docs/operations.md metric is counted in that
@@ -151,6 +158,9 @@ struct session_env {
   // What the node remembers of the newest messages (core/recent_messages.hpp): room events on
   // them are checked without the store when the session knows its membership. May be null.
   const chatd::recent_messages* recent = nullptr;
+  // Where chat.messages ends (recovery on SUBSCRIBE with since-id); null: recoveries cannot wait
+  // for the store and end recovered:false.
+  chatd::log_positions* positions = nullptr;
 };
 
 class session final : public fanout_target, public std::enable_shared_from_this<session> {
@@ -217,6 +227,30 @@ class session final : public fanout_target, public std::enable_shared_from_this<
     time_point deadline;
   };
 
+  // A SUBSCRIBE with since-id catching up (docs/stomp.md "Recovery"): armed on the bus ->
+  // the log's end H of the room's partition -> the store polled (timers) until its progress
+  // reaches H -> its events, then the live ones held meanwhile (recovery_seam) -> RECEIPT.
+  struct recovery {
+    enum class stage { arming, locating, polling, querying, sending };
+    recovery(std::uint64_t serial_, std::int64_t room, std::int64_t since, std::size_t max_held)
+        : serial(serial_), room_id(room), seam(room, since, max_held) {}
+    std::uint64_t serial;  // callbacks of an earlier subscription with the same id are ignored
+    std::int64_t room_id;
+    std::optional<std::string> receipt;
+    stage at = stage::arming;
+    time_point arm_deadline{};
+    time_point store_deadline{};
+    time_point next_poll{};
+    std::chrono::milliseconds poll_every{0};
+    bool located = false;  // the log's end is known: the store can be waited for
+    std::int32_t partition = 0;
+    std::int64_t stored_through = 0;
+    recovery_seam seam;
+    std::deque<std::shared_ptr<const fanout_event>> to_send;  // stage sending
+    bool recovered = true;
+    std::size_t replayed = 0;
+  };
+
   // ---- inbound ----
   void process_inbox();
   void dispatch(stomp::frame& f);
@@ -269,7 +303,21 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void send_read_receipt(const proto::read_request& request, std::optional<std::string> receipt,
                          std::string destination, std::size_t bytes);
   void send_typing(std::int64_t room_id, std::optional<std::string> receipt);
-  void add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt);
+  void add_subscription(std::string sub_id, subscription sub, std::optional<std::string> receipt,
+                        std::optional<std::int64_t> since_id = std::nullopt);
+  // ---- recovery ----
+  recovery* find_recovery(const std::string& sub_id, std::uint64_t serial);
+  void locate_recovery(const std::string& sub_id, recovery& r);
+  void query_recovery(const std::string& sub_id, recovery& r, bool final);
+  void on_recovery_page(const std::string& sub_id, std::uint64_t serial, lookup_status status, recovery_page page,
+                        bool final);
+  // `pump`: start sending now (false inside a delivery loop: deliver_event pumps after it).
+  void finish_recovery(const std::string& sub_id, recovery& r, std::vector<std::shared_ptr<const fanout_event>> stored,
+                       bool stored_truncated, bool store_complete, bool pump = true);
+  // Queues what finished recoveries have to send, as far as the outbound bound lets it.
+  void pump_recoveries();
+  // A live room event for subscription `sub_id`: false when its recovery holds or drops it.
+  bool recovery_takes(const std::string& sub_id, const std::shared_ptr<const fanout_event>& event);
   // `is_event`: a room event on chat.messages (its RECEIPT carries message-id and message-key).
   void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event);
   void on_contacts(lookup_status status, std::vector<std::int64_t> contacts, std::optional<std::string> receipt);
@@ -315,8 +363,8 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   // reported to the transport (transport::handshake_finished()), once.
   void set_phase(phase next);
   // `backlog_drained`: no other fan-out is posted to the strand behind this event.
-  void deliver_on_strand(const fanout_event& event, bool backlog_drained);
-  void deliver_event(const fanout_event& event);
+  void deliver_on_strand(const std::shared_ptr<const fanout_event>& event, bool backlog_drained);
+  void deliver_event(const std::shared_ptr<const fanout_event>& event);
   // Tells the client (/user/queue/errors) how many events it missed, once its queue has room.
   void tell_shed_if_room();
   void schedule_next();
@@ -356,6 +404,12 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   time_point contacts_loaded_{};
   bool contacts_loading_ = false;
   std::vector<arming_wait> arming_;
+  std::unordered_map<std::string, std::unique_ptr<recovery>> recoveries_;  // by subscription id
+  // Subscriptions whose recovery ended: the last id it delivered (later live copies of older
+  // events, from a broadcast consumer behind the store, are dropped).
+  std::unordered_map<std::string, std::int64_t> recovered_through_;
+  std::uint64_t next_recovery_ = 1;
+  bool pumping_ = false;
   std::unordered_map<std::int64_t, time_point> member_cache_;          // room -> verified at
   std::unordered_map<std::int64_t, std::int64_t> member_verified_ms_;  // room -> wall clock of the latest verification
 

@@ -38,6 +38,7 @@ session_settings settings_of(const chatd::config& cfg) {
   s.send_timeout = cfg.send_timeout;
   s.edit_window = cfg.edit_window;
   s.admission_timeout = cfg.admission_timeout;
+  s.recovery_limit = cfg.recovery_limit;
   s.jwt_secret = cfg.jwt_secret;
   s.server_name = "chatd/" + std::string(chatd::chatd_version);
   return s;
@@ -123,6 +124,11 @@ class limits_directory final : public directory {
                     std::function<void(lookup_status)> done) override {
     inner_.hide_message(user_id, room_id, message_id, std::move(done));
   }
+  void recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
+                std::int64_t stored_through, int limit,
+                std::function<void(lookup_status, recovery_page)> done) override {
+    inner_.recovery(room_id, user_id, after_id, partition, stored_through, limit, std::move(done));
+  }
 
  private:
   directory& inner_;
@@ -196,8 +202,10 @@ node_services_factory redis_and_postgres_services(const chatd::config& cfg, stor
 
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, chatd::admission_gate& admission,
-                                      chatd::recent_messages& recent, metrics::chat_metrics* metrics) {
+                                      chatd::recent_messages& recent, metrics::chat_metrics* metrics,
+                                      chatd::log_positions* positions) {
   auto options = options_of(cfg);
+  options.positions = positions;
   auto limits = shared_limits_of(cfg, metrics);
   options.users.shared = limits;
   options.recent = &recent;

@@ -56,7 +56,15 @@ chat_metrics::chat_metrics(registry& r)
       admission_waits(r.get_counter("chat_admission_waits_total",
                                     "SENDs that waited for an admission slot (--max-inflight-sends/-bytes)")),
       admission_refused(r.get_counter("chat_admission_refused_total",
-                                      "SENDs refused with server overloaded after --admission-timeout")) {}
+                                      "SENDs refused with server overloaded after --admission-timeout")),
+      recoveries(
+          r.get_counter("chat_recoveries_total",
+                        "SUBSCRIBEs with since-id whose recovery ended (their RECEIPT: recovered true or false)")),
+      recovery_events(r.get_counter("chat_recovery_events_total", "Room events replayed from the store by recoveries")),
+      recovery_truncations(r.get_counter("chat_recovery_truncations_total",
+                                         "Recoveries that ended recovered:false (more than --recovery-limit "
+                                         "events, the store behind for too long, or too many live events meanwhile)")) {
+}
 
 counter& chat_metrics::consumed(const std::string& group) {
   return reg.get_counter("chat_messages_consumed_total", "Records processed per consumer group", {{"group", group}});

@@ -38,6 +38,10 @@ struct chat_metrics {
   gauge& admission_rate;            // chat_admission_rate: SENDs/s admitted now; 0 = not limited
   counter& admission_waits;         // chat_admission_waits_total: SENDs that had to wait
   counter& admission_refused;       // chat_admission_refused_total: refused after --admission-timeout
+  // Recovery on SUBSCRIBE with since-id (docs/stomp.md "Recovery").
+  counter& recoveries;            // chat_recoveries_total: recovering SUBSCRIBEs answered
+  counter& recovery_events;       // chat_recovery_events_total: room events replayed from the store
+  counter& recovery_truncations;  // chat_recovery_truncations_total: answered recovered:false
 
   // Per consumer group / topic series.
   counter& consumed(const std::string& group);            // chat_messages_consumed_total{group}

@@ -169,4 +169,10 @@ void producer::stop(std::chrono::milliseconds flush_timeout) {
   if (impl_->poll_thread.joinable()) impl_->poll_thread.join();
 }
 
+std::int32_t key_partition(std::string_view key, std::int32_t partitions) {
+  if (partitions <= 0) return 0;
+  // The topic handle and opaques are not used by this partitioner.
+  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partitions, nullptr, nullptr);
+}
+
 }  // namespace chat::kafka

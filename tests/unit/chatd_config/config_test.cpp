@@ -45,6 +45,7 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.write_stall_timeout.count(), 20000);
   EXPECT_EQ(c.max_sessions_per_user, 20);
   EXPECT_EQ(c.max_subscriptions, 200);
+  EXPECT_EQ(c.recovery_limit, 1000);
   EXPECT_EQ(c.presence_ttl.count(), 60);
   EXPECT_EQ(c.jwt_ttl.count(), 24 * 3600);
   EXPECT_EQ(c.kafka_partitions, 6);
@@ -85,6 +86,18 @@ TEST(Config, LoginFailureLimit) {
   EXPECT_EQ(parse({db, secret, "--login-failure-limit=-1"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--login-failure-window=500ms"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--login-failure-window=soon"}).exit_code, 2);
+}
+
+TEST(Config, RecoveryLimit) {
+  auto out = parse({db, secret, "--recovery-limit=5"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->recovery_limit, 5);
+  out = parse({db, secret}, {{"CHATD_RECOVERY_LIMIT", "100000"}});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->recovery_limit, 100000);
+  EXPECT_EQ(parse({db, secret, "--recovery-limit=0"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--recovery-limit=100001"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--recovery-limit=ten"}).exit_code, 2);
 }
 
 // Port 0 asks the kernel for a free port; --ports-file reports what was bound (tests use it

@@ -119,6 +119,43 @@ class fake_directory final : public directory {
       done(lookup_status::found);
     });
   }
+  // Recovery: the room's stored events (rendered as live delivery does), the store's progress
+  // per partition, and what was asked.
+  std::map<std::int64_t, std::vector<proto::chat_message>> room_events;  // room -> events, by id
+  std::map<std::int32_t, std::int64_t> progress;                         // partition -> next offset
+  struct recovery_ask {
+    std::int64_t room, user, after;
+    std::int32_t partition;
+    std::int64_t stored_through;
+    int limit;
+  };
+  std::vector<recovery_ask> recovery_asks;
+  void recovery(std::int64_t room, std::int64_t user, std::int64_t after, std::int32_t partition,
+                std::int64_t stored_through, int limit,
+                std::function<void(lookup_status, recovery_page)> done) override {
+    recovery_asks.push_back({room, user, after, partition, stored_through, limit});
+    run([this, room, after, partition, stored_through, limit, done] {
+      if (down) return done(lookup_status::unavailable, {});
+      recovery_page page;
+      page.ready = progress[partition] >= stored_through;
+      if (page.ready) {
+        std::vector<proto::chat_message> after_id;
+        for (const auto& m : room_events[room]) {
+          if (m.id > after) after_id.push_back(m);
+        }
+        if (static_cast<int>(after_id.size()) > limit) {
+          page.truncated = true;
+          after_id.erase(after_id.begin(), after_id.end() - limit);
+        }
+        for (const auto& m : after_id) {
+          std::string json;
+          proto::append_json(m, json);
+          page.events.push_back(make_room_event(m, json));
+        }
+      }
+      done(lookup_status::found, std::move(page));
+    });
+  }
   // Completes the oldest held lookup.
   void release_one() {
     ASSERT_FALSE(held.empty());
@@ -133,6 +170,45 @@ class fake_directory final : public directory {
       f();
     } else {
       held.push_back(std::move(f));
+    }
+  }
+};
+
+// Where chat.messages ends: room -> partition (room % partitions) and the partitions' ends.
+// Answers at once, or keeps the callbacks (immediate = false) until release().
+class fake_positions final : public chatd::log_positions {
+ public:
+  bool immediate = true;
+  bool down = false;
+  std::int32_t partitions = 4;
+  std::map<std::int32_t, std::int64_t> ends;
+  std::deque<std::function<void()>> held;
+  int asks = 0;
+
+  void room_log_end(std::int64_t room, std::function<void(const chatd::log_end&)> done) override {
+    ++asks;
+    auto answer = [this, room, done] {
+      chatd::log_end e;
+      e.partition = static_cast<std::int32_t>(room % partitions);
+      if (down) {
+        e.error = "broker down";
+      } else {
+        e.ok = true;
+        e.high_watermark = ends[e.partition];
+      }
+      done(e);
+    };
+    if (immediate) {
+      answer();
+    } else {
+      held.push_back(answer);
+    }
+  }
+  void release() {
+    while (!held.empty()) {
+      auto f = std::move(held.front());
+      held.pop_front();
+      f();
     }
   }
 };
@@ -265,6 +341,7 @@ struct harness {
   fake_log log;
   fake_presence presence;
   fake_control control;
+  fake_positions positions;
   fanout_hub hub;
   user_registry users;
   session_set sessions;
@@ -283,6 +360,7 @@ struct harness {
     stats.metrics = &node_metrics;
     env = std::make_shared<session_env>(
         session_env{settings, clock, dir, log, hub, users, presence, presence, sessions, stats, admission, nullptr});
+    env->positions = &positions;
     hub.set_control(&control);
     dir.nicknames = {{1, "alice"}, {2, "bob"}, {3, "carol"}};
     dir.members = {{10, 1}, {10, 2}, {11, 1}};

@@ -45,6 +45,16 @@ std::int32_t java_partition(std::string_view key, int partitions) {
 
 class producer_test : public kafka_test {};
 
+// Recovery (chatd) finds a room's partition without producing: the same answer as the producer's.
+TEST(key_partition, is_the_java_clients_partition) {
+  for (const int partitions : {1, 3, 6, 7}) {
+    for (int room = 1; room <= 200; ++room) {
+      const auto key = std::to_string(room);
+      EXPECT_EQ(key_partition(key, partitions), java_partition(key, partitions)) << key << " of " << partitions;
+    }
+  }
+}
+
 TEST_F(producer_test, every_record_is_reported_once_with_its_cookie_and_increasing_offsets) {
   delivery_log log;
   producer p(client_settings(), log.handler());

@@ -26,6 +26,10 @@ struct delivery_report {
   std::error_code code;         // of error_category() when !ok; compare with errc
 };
 
+// The partition (of `partitions`) that the producer's partitioner (murmur2_random) picks for a
+// non-empty `key`: librdkafka's own murmur2 partitioner, the same as a Java client's. Pure.
+std::int32_t key_partition(std::string_view key, std::int32_t partitions);
+
 // Owns one librdkafka producer and the thread that serves its delivery reports.
 //
 // Defaults, applied before the caller's settings (which win): acks=all,
