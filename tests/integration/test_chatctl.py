@@ -605,7 +605,8 @@ def test_tail_ends_with_7_when_the_server_shuts_down(stack, database, chatd_fact
     node = chatd_factory(stack, database_url=database)
     alice = Cli(tmp_path / "alice", node.url).signup("alice")
     room = alice.json("room", "group", "--name", "bye")["id"]
-    tail = alice.popen("tail", room)
+    # --no-resume: tail would otherwise keep trying to reconnect (test_recovery.py) for 60 s.
+    tail = alice.popen("tail", room, "--no-resume")
     try:
         wait_for_stderr(tail, "Following room")
         assert node.stop() == 0

@@ -15,6 +15,7 @@ Clients the project did not write: python3-websocket (stomp_ws.py), confluent-ka
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 import uuid
@@ -358,6 +359,16 @@ def test_recovery_waits_for_a_persistence_consumer_that_is_behind(own_stack, cha
     tx = Tx(n1, alice, "alice@1")
     watcher = Rx(n1, alice, "alice@1 watcher")
     try:
+        # A room without a message yet, since-id 0: its partition comes from the producer's
+        # partitioner (nothing to wait for on a fresh log): recovered at once, then live.
+        empty = create_room(db, [alice, bob])
+        fresh = Rx(n2, bob, "bob@2 empty room")
+        fresh.subscribe(empty, "e", since=0)
+        assert fresh.receipt("r-e", 10)["recovered"] == "true"
+        assert fresh.messages() == []
+        hello = tx.burst(empty, 1, "hello")[0]
+        fresh.wait(lambda: [b["id"] for b in fresh.bodies()] == [hello], 20, "the first message of the room, live")
+        fresh.close()
         first = tx.burst(room, 1, "first")[0]
         partition = first >> 40
         wait_for(lambda: progress(db, partition) > (first & MASK), 30, what="the first message stored")
@@ -387,3 +398,73 @@ def test_recovery_waits_for_a_persistence_consumer_that_is_behind(own_stack, cha
     finally:
         tx.close()
         watcher.close()
+
+
+# --------------------------------------------------------------------------- chatctl tail
+
+
+def json_lines_of(path) -> list[dict]:
+    """The complete lines a process wrote to `path` so far (stdout to a file: no pipe buffering
+    between a select() and a readline())."""
+    text = path.read_text() if path.exists() else ""
+    return [json.loads(line) for line in text.splitlines(keepends=True) if line.endswith("\n")]
+
+
+def test_chatctl_tail_since_id_prints_the_missed_messages(nodes, tmp_path):
+    from test_chatctl import Cli
+    db, n1, _ = nodes
+    alice = Cli(tmp_path / "alice", n1.url).signup("alice")
+    room = alice.json("room", "group", "--name", "since")["id"]
+    tx = Tx(n1, alice.user_id, "alice@1")
+    try:
+        ids = tx.burst(room, 5, "m")
+    finally:
+        tx.close()
+    got = alice.jsonl("tail", room, "--since-id", ids[1], "--count", 3)
+    assert [m["id"] for m in got] == ids[2:]
+    assert [m["content"] for m in got] == ["m 2", "m 3", "m 4"]
+    bad = alice.run("tail", room, "--since-id", "-1")
+    assert bad.returncode == 2, bad.stderr
+
+
+def test_chatctl_tail_resumes_after_a_dropped_connection_printing_nothing_twice(stack, nodes, tmp_path):
+    """tail follows a room on a node that restarts: it reconnects by itself and subscribes again
+    with since-id = the last id it printed; what was sent meanwhile is printed once, in order."""
+    from conftest import free_port
+    from test_chatctl import CHATCTL, Cli, wait_for_stderr
+    db, n1, _ = nodes
+    env = {**stack.env(), "CHATD_DATABASE_URL": db, **FAST, "CHATD_ROLES": "gateway",
+           "CHATD_HTTP_PORT": str(free_port()), "CHATD_STOMP_PORT": str(free_port())}
+    n3 = Chatd(tmp_path, env, [], "rec-restart")
+    n3.start().wait_ready()
+    tail = None
+    tx = None
+    try:
+        alice = Cli(tmp_path / "alice", n3.url).signup("alice")
+        room = alice.json("room", "group", "--name", "resume")["id"]
+        tx = Tx(n1, alice.user_id, "alice@1")
+        out_path = tmp_path / "tail.out"
+        with open(out_path, "w") as out_file:
+            tail = subprocess.Popen([str(CHATCTL), "tail", str(room), "--count", "6", "-o", "jsonl"], env=alice.env,
+                                    text=True, start_new_session=True, stdout=out_file, stderr=subprocess.PIPE)
+        wait_for_stderr(tail, "Following room")
+        sent = tx.burst(room, 2, "before")
+        wait_for(lambda: len(json_lines_of(out_path)) >= 2, 30, what="the first two messages printed")
+        assert n3.stop() == 0
+        wait_for_stderr(tail, "lost the connection")
+        sent += tx.burst(room, 2, "away")
+        n3.start().wait_ready()
+        wait_for_stderr(tail, "Resumed room")
+        sent += tx.burst(room, 2, "after")
+        _, err = tail.communicate(timeout=30)
+        assert tail.returncode == 0, err
+        got = json_lines_of(out_path)
+        assert [m["id"] for m in got] == sent, err
+        assert [m["content"] for m in got] == ["before 0", "before 1", "away 0", "away 1", "after 0", "after 1"]
+    finally:
+        if tail is not None and tail.poll() is None:
+            tail.kill()
+            tail.wait()
+        if tx is not None:
+            tx.close()
+        n3.stop()

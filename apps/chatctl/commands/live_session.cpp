@@ -39,8 +39,18 @@ bool live_session::connect() {
   return true;
 }
 
-bool live_session::subscribe(std::string_view destination, std::string_view id) {
-  if (stomp_.subscribe(destination, id, {}, true, ctx_.deadline())) {
+std::error_code live_session::connect_or_retry() {
+  const auto ec = stomp_.connect(ctx_.deadline());
+  if (!ec) return {};
+  if (stomp_.interrupted()) return client::errc::aborted;
+  if (ec == client::errc::timeout && !stomp_.closed_reason()) return ec;
+  if (exit_code_for_stomp(stomp_.error_frame(), ec) == exit_code::unavailable) return ec;
+  fail_stomp(stomp_.error_frame(), ec, "cannot connect", where_);
+}
+
+bool live_session::subscribe(std::string_view destination, std::string_view id,
+                             std::span<const client::header_view> headers, chat::stomp::frame* receipt) {
+  if (stomp_.subscribe(destination, id, headers, true, ctx_.deadline(), receipt)) {
     if (stomp_.interrupted()) return false;
     fail_closed("cannot subscribe to " + std::string(destination));
   }

@@ -5,6 +5,7 @@
 
 #include <chat/client/blocking_stomp.hpp>
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,8 +18,14 @@ class live_session {
   // CONNECT until CONNECTED within --timeout; fails with 3 (token refused), 7 (unreachable), ...
   // false when stomp().interrupt() stopped the wait (e.g. Ctrl-C through a signal_set).
   bool connect();
-  // SUBSCRIBE with a receipt, awaited within --timeout; false when interrupted.
-  bool subscribe(std::string_view destination, std::string_view id);
+  // CONNECT as connect(), but a server that cannot be reached (or did not answer, or is shutting
+  // down) is returned as an error instead of ending the process: the caller may try again.
+  // Anything else (a refused token, ...) still exits. {} on success; errc::aborted when interrupted.
+  std::error_code connect_or_retry();
+  // SUBSCRIBE with a receipt, awaited within --timeout; false when interrupted. `headers` are
+  // added to the frame; the RECEIPT lands in *receipt when given.
+  bool subscribe(std::string_view destination, std::string_view id,
+                 std::span<const chat::client::header_view> headers = {}, chat::stomp::frame* receipt = nullptr);
   // DISCONNECT and wait (within --timeout) for the server to confirm everything before it.
   // Returns false when it did not confirm (the caller decides whether that matters).
   bool disconnect();

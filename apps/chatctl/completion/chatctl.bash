@@ -90,7 +90,7 @@ _chatctl() {
         presence)
             flags="--all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         tail)
-            flags="--count"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+            flags="--count --since-id --no-resume"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         edit|pin|unpin)
             flags="--no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         delete)

@@ -95,11 +95,11 @@ std::error_code blocking_stomp::wait_receipt(const std::string& id, time_point d
 
 std::error_code blocking_stomp::subscribe(std::string_view destination, std::string_view id,
                                           std::span<const header_view> headers, bool wait_for_receipt,
-                                          time_point deadline) {
+                                          time_point deadline, stomp::frame* receipt_frame) {
   const std::string receipt = wait_for_receipt ? next_receipt_id() : std::string();
   if (const auto ec = session_->subscribe(destination, id, headers, receipt)) return ec;
   if (!wait_for_receipt) return {};
-  return wait_receipt(receipt, deadline, nullptr);
+  return wait_receipt(receipt, deadline, receipt_frame);
 }
 
 std::error_code blocking_stomp::send(std::string_view destination, std::string_view body,

@@ -50,7 +50,7 @@ class blocking_stomp {
   // *receipt when given); errc::refused (error_frame() says why) when the server refused
   // that one frame and kept the session.
   std::error_code subscribe(std::string_view destination, std::string_view id, std::span<const header_view> headers,
-                            bool wait_for_receipt, time_point deadline);
+                            bool wait_for_receipt, time_point deadline, stomp::frame* receipt = nullptr);
   std::error_code send(std::string_view destination, std::string_view body, std::span<const header_view> headers,
                        bool wait_for_receipt, time_point deadline, stomp::frame* receipt = nullptr);
   // DISCONNECT with a receipt, then wait for the session to close. {} when it closed cleanly.
