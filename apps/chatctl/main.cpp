@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   chatctl::add_send_command(app, ctx);
   chatctl::add_history_commands(app, ctx);
   chatctl::add_presence_command(app, ctx);
+  chatctl::add_reads_command(app, ctx);
   chatctl::add_tail_command(app, ctx);
   chatctl::add_lifecycle_commands(app, ctx);
   chatctl::add_download_command(app, ctx);

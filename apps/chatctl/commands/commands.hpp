@@ -14,6 +14,7 @@ void add_room_commands(CLI::App& app, context& ctx);     // room direct|group|li
 void add_send_command(CLI::App& app, context& ctx);      // send
 void add_history_commands(CLI::App& app, context& ctx);  // history, read, unread
 void add_presence_command(CLI::App& app, context& ctx);  // presence
+void add_reads_command(CLI::App& app, context& ctx);     // reads (in presence.cpp)
 void add_tail_command(CLI::App& app, context& ctx);      // tail
 // edit, delete, react, reply, thread, pin, unpin, pins, forward, bookmark add|rm|list
 void add_lifecycle_commands(CLI::App& app, context& ctx);

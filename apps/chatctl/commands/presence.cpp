@@ -1,4 +1,5 @@
 // presence ROOM: who of the room's members is online (docs/rest.md /members/online)
+// reads ROOM: how far each member has read (docs/rest.md /reads)
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "core/exit_codes.hpp"
@@ -48,7 +49,45 @@ void presence(context& ctx, const presence_options& o) {
   out.table({"USER ID", "NICKNAME", "STATUS"}, rows);
 }
 
+struct reads_options {
+  std::string room;
+};
+
+void reads(context& ctx, const reads_options& o) {
+  const auto room_id = resolve_room(ctx, o.room);
+  const auto room = fetch_room(ctx, room_id);
+  auto marks = ctx.api().reads(room_id);
+  if (!marks)
+    fail_response(marks.http, "cannot read the read marks of room " + std::to_string(room_id), ctx.server_text());
+
+  std::vector<json> items;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : *marks.value) {
+    json nickname = nullptr;  // a member the room listing did not name (joined a moment ago)
+    for (const auto& m : room.members) {
+      if (m.user_id == r.user_id) nickname = m.nickname;
+    }
+    items.push_back({{"userId", r.user_id}, {"nickname", nickname}, {"lastReadMessageId", r.last_read_message_id}});
+    // 0 is "nothing read yet" (docs/events.md: message 0 always counts as unread).
+    rows.push_back(
+        {std::to_string(r.user_id), nickname.is_string() ? nickname.get<std::string>() : "",
+         r.last_read_message_id == 0 ? ctx.out().styled("-", style::dim) : std::to_string(r.last_read_message_id)});
+  }
+  auto& out = ctx.out();
+  if (out.fmt() != format::table) return out.list(items);
+  out.table({"USER ID", "NICKNAME", "LAST READ"}, rows);
+}
+
 }  // namespace
+
+void add_reads_command(CLI::App& app, context& ctx) {
+  auto o = std::make_shared<reads_options>();
+  auto* sub = app.add_subcommand("reads", "List how far each member of the room has read");
+  sub->add_option("ROOM", o->room, "room id, or the name of one of your group rooms")->required();
+  sub->footer(
+      examples({"chatctl reads 42", "chatctl reads ops -o json | jq '.[] | select(.lastReadMessageId >= 123)'"}));
+  on_run(sub, ctx, o, reads);
+}
 
 void add_presence_command(CLI::App& app, context& ctx) {
   auto o = std::make_shared<presence_options>();

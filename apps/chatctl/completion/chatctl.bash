@@ -29,7 +29,7 @@ _chatctl() {
     fi
 
     local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
-    local commands="auth room send history read unread presence tail download"
+    local commands="auth room send history read unread reads presence tail download"
     commands="$commands edit delete react reply thread pin unpin pins forward bookmark"
 
     case "$prev" in
@@ -85,7 +85,7 @@ _chatctl() {
             flags="--limit --before --all --page-size"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         read)
             flags="--up-to --no-wait"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
-        unread)
+        unread|reads)
             [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
         presence)
             flags="--all"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;

@@ -1,5 +1,5 @@
 // GET /api/rooms/{id}/messages, POST /api/rooms/{id}/read, GET /api/rooms/{id}/unread,
-// GET /api/rooms/{id}/members/online
+// GET /api/rooms/{id}/reads, GET /api/rooms/{id}/members/online
 #include "api/db_job.hpp"
 #include "api/errors.hpp"
 #include "api/query.hpp"
@@ -100,6 +100,19 @@ void rest_api::unread(const http::request&, const http::path_params& params, con
     }
   };
   if (!pool_.submit(std::move(job))) respond(unavailable("server overloaded, try again"));
+}
+
+void rest_api::reads(const http::request&, const http::path_params& params, const caller& who,
+                     http::responder respond) {
+  std::int64_t room_id = 0;
+  if (auto error = parse_room_id(params.get("id"), room_id)) return respond(bad_request(error));
+  run_db_job(pool_, "GET /api/rooms/{id}/reads", respond,
+             [room_id, caller = who.user_id](store::session& db, store::db_context&) -> job_result {
+               auto found = store::member_reads(db, room_id, caller);
+               if (!found) return failed(found);
+               if (found->access != store::room_access::granted) return access_denied(found->access);
+               return http::json_response(http::status::ok, render_reads(found->reads));
+             });
 }
 
 void rest_api::online(const http::request&, const http::path_params& params, const caller& who,

@@ -134,6 +134,13 @@ std::string render_unread(const store::unread_state& state) {
   return proto::to_json(proto::unread_state{state.unread_count, state.last_read_message_id});
 }
 
+std::string render_reads(const std::vector<proto::member_read>& reads) {
+  std::string out;
+  out.reserve(2 + reads.size() * 48);
+  proto::append_json(std::span<const proto::member_read>(reads), out);
+  return out;
+}
+
 std::string render_ids(const std::vector<std::int64_t>& ids) {
   std::string out;
   out.reserve(2 + ids.size() * 8);

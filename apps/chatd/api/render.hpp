@@ -39,6 +39,8 @@ std::string render_page(const std::vector<proto::chat_message>& messages, bool h
 std::string render_bookmarks(const std::vector<proto::chat_message>& items, bool has_more);
 // {"unreadCount","lastReadMessageId"}
 std::string render_unread(const store::unread_state& state);
+// GET /api/rooms/{id}/reads: [{"userId","lastReadMessageId"}…]
+std::string render_reads(const std::vector<proto::member_read>& reads);
 // [1,2,3]
 std::string render_ids(const std::vector<std::int64_t>& ids);
 // POST /api/rooms/{id}/read: {"roomId","lastReadMessageId"}

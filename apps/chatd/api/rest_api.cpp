@@ -118,6 +118,7 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::get, "/api/rooms/{id}/messages", &rest_api::history);
   add_authed(routes, verb::post, "/api/rooms/{id}/read", &rest_api::mark_read);
   add_authed(routes, verb::get, "/api/rooms/{id}/unread", &rest_api::unread);
+  add_authed(routes, verb::get, "/api/rooms/{id}/reads", &rest_api::reads);
 
   // The message lifecycle (SPEC §13; lifecycle_routes.cpp).
   add_authed(routes, verb::post, "/api/rooms/{id}/messages", &rest_api::post_message);

@@ -141,6 +141,7 @@ class rest_api {
   void mark_read(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void unread(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void online(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void reads(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
   // files (files_routes.cpp)
   void upload_file(const http::request& req, const http::path_params& params, const caller& who,

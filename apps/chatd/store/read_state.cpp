@@ -52,6 +52,33 @@ result<unread_lookup> unread_from_db(session& db, std::int64_t room_id, std::int
   });
 }
 
+result<reads_lookup> member_reads(session& db, std::int64_t room_id, std::int64_t caller) {
+  return detail::guarded([&] {
+    reads_lookup out;
+    pqxx::nontransaction tx(db.native<pqxx::connection>());
+    // No row: no such room; else one row per member (the caller's membership on each).
+    const auto r = tx.exec_params(
+        "SELECT EXISTS (SELECT 1 FROM chat_room_members x WHERE x.room_id = r.id AND x.user_id = $2), "
+        "       m.user_id, m.last_read_message_id "
+        "FROM chat_rooms r LEFT JOIN chat_room_members m ON m.room_id = r.id "
+        "WHERE r.id = $1 ORDER BY m.user_id",
+        room_id, caller);
+    if (r.empty()) {
+      out.access = room_access::no_such_room;
+      return out;
+    }
+    if (!r[0][0].as<bool>()) {
+      out.access = room_access::not_a_member;
+      return out;
+    }
+    out.reads.reserve(r.size());
+    for (const auto& row : r) {
+      if (!row[1].is_null()) out.reads.push_back({row[1].as<std::int64_t>(), row[2].as<std::int64_t>()});
+    }
+    return out;
+  });
+}
+
 std::optional<unread_state> unread_from_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id) {
   const std::string key = proto::unread_key(room_id, user_id);
   const auto reply = redis.command({"GET", key});

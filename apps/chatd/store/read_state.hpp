@@ -9,11 +9,14 @@
 #include "redis/redis_client.hpp"
 #include "store/rooms.hpp"
 
+#include <chat/proto/rest.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chat::store {
 
@@ -36,6 +39,14 @@ struct unread_lookup {
 
 // From chat_room_members; access as in rooms.hpp.
 result<unread_lookup> unread_from_db(session& db, std::int64_t room_id, std::int64_t user_id);
+
+// GET /api/rooms/{id}/reads: every member's last-read message id (0: nothing read), by user id;
+// access as in rooms.hpp. One statement.
+struct reads_lookup {
+  room_access access = room_access::granted;
+  std::vector<proto::member_read> reads;  // granted
+};
+result<reads_lookup> member_reads(session& db, std::int64_t room_id, std::int64_t caller);
 
 // The cached value, or nullopt on a miss, an unreadable value or Redis being down.
 std::optional<unread_state> unread_from_cache(redis::client& redis, std::int64_t room_id, std::int64_t user_id);

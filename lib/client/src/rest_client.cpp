@@ -367,4 +367,8 @@ result<std::vector<std::int64_t>> rest_client::online_members(std::int64_t room_
   return typed(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/members/online"), proto::parse_user_ids);
 }
 
+result<std::vector<proto::member_read>> rest_client::reads(std::int64_t room_id) {
+  return typed(request(http_method::get, "/api/rooms/" + id_text(room_id) + "/reads"), proto::parse_member_reads);
+}
+
 }  // namespace chat::client

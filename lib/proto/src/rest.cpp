@@ -615,6 +615,44 @@ validation_error parse_read_accepted(std::string_view json, read_accepted& out) 
 
 void append_json(std::span<const std::int64_t> user_ids, std::string& out) { append_id_array(user_ids, out); }
 
+void append_json(const member_read& value, std::string& out) {
+  out.append(R"({"userId":)");
+  append_json_int(value.user_id, out);
+  out.append(R"(,"lastReadMessageId":)");
+  append_json_int(value.last_read_message_id, out);
+  out.push_back('}');
+}
+
+void append_json(std::span<const member_read> reads, std::string& out) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    append_json(reads[i], out);
+  }
+  out.push_back(']');
+}
+
+validation_error parse_member_reads(std::string_view json, std::vector<member_read>& out) {
+  detail::json doc;
+  if (auto error = detail::parse_value(json, doc)) return error;
+  if (!doc.is_array()) return detail::make_error(errc::wrong_type, {}, "body must be a JSON array");
+  std::vector<member_read> reads;
+  reads.reserve(doc.size());
+  for (std::size_t i = 0; i < doc.size(); ++i) {
+    const auto at = "[" + std::to_string(i) + "]";
+    if (!doc[i].is_object()) return detail::make_error(errc::not_an_object, at, at + " must be an object");
+    member_read value;
+    if (auto error = detail::read_int64(doc[i], "userId", 1, value.user_id))
+      return detail::nested(std::move(error), at);
+    if (auto error = detail::read_int64(doc[i], "lastReadMessageId", 0, value.last_read_message_id)) {
+      return detail::nested(std::move(error), at);
+    }
+    reads.push_back(value);
+  }
+  out = std::move(reads);
+  return {};
+}
+
 validation_error parse_user_ids(std::string_view json, std::vector<std::int64_t>& out) {
   detail::json doc;
   if (auto error = detail::parse_value(json, doc)) return error;

@@ -215,6 +215,9 @@ TEST(RestClient, RouteShapes) {
     }
     if (target == "/api/rooms/4/unread") return json_response(200, R"({"unreadCount":3,"lastReadMessageId":11})");
     if (target == "/api/rooms/4/members/online") return json_response(200, "[7,8]");
+    if (target == "/api/rooms/4/reads") {
+      return json_response(200, R"([{"userId":7,"lastReadMessageId":0},{"userId":8,"lastReadMessageId":11}])");
+    }
     if (target == "/api/rooms/4/read") return json_response(202, R"({"roomId":4,"lastReadMessageId":12})");
     bhttp::response<bhttp::string_body> res{bhttp::status::no_content, 11};
     return res;
@@ -252,6 +255,10 @@ TEST(RestClient, RouteShapes) {
   const auto online = api.online_members(4);
   ASSERT_TRUE(online);
   EXPECT_EQ(*online.value, (std::vector<std::int64_t>{7, 8}));
+
+  const auto reads = api.reads(4);
+  ASSERT_TRUE(reads);
+  EXPECT_EQ(*reads.value, (std::vector<proto::member_read>{{7, 0}, {8, 11}}));
 
   EXPECT_EQ(api.mark_read(4, 12).status, 202u);
   EXPECT_EQ(nlohmann::json::parse(server.requests().back().body()), (nlohmann::json{{"lastReadMessageId", 12}}));
@@ -305,6 +312,7 @@ TEST(RestClient, InvalidAnswersAreBadResponses) {
     if (target == "/api/rooms") return json_response(200, R"([{"id":4,"type":"DIRECT","name":null}])");
     if (target == "/api/rooms/4/unread") return json_response(200, R"({"unreadCount":"3","lastReadMessageId":11})");
     if (target == "/api/rooms/4/members/online") return json_response(200, "[7,-8]");
+    if (target == "/api/rooms/4/reads") return json_response(200, R"([{"userId":7}])");
     if (target == "/api/rooms/4") return json_response(200, "{\"id\":4,\"type\":\"GROUP\",\"name\":\"\xFF\"}");
     return json_response(200, R"({"messages":[],"hasMore":1})");
   });
@@ -315,6 +323,7 @@ TEST(RestClient, InvalidAnswersAreBadResponses) {
   EXPECT_EQ(rooms.http.status, 200u);
   EXPECT_EQ(api.unread(4).http.error, errc::bad_response);
   EXPECT_EQ(api.online_members(4).http.error, errc::bad_response);
+  EXPECT_EQ(api.reads(4).http.error, errc::bad_response);
   EXPECT_EQ(api.room(4).http.error, errc::bad_response);
   EXPECT_EQ(api.history(4, std::nullopt).http.error, errc::bad_response);
 }

@@ -115,6 +115,24 @@ TEST(RestAnswers, RoundTrips) {
   expect_round_trip(rooms, parse_room_list);
   expect_round_trip(std::vector<room_summary>{}, parse_room_list);
   expect_round_trip(std::vector<std::int64_t>{9, 1, 9223372036854775807}, parse_user_ids);
+  expect_round_trip(std::vector<member_read>{{7, 0}, {8, (std::int64_t{1} << 40) | 5}}, parse_member_reads);
+  expect_round_trip(std::vector<member_read>{}, parse_member_reads);
+}
+
+TEST(RestAnswers, MemberReads) {
+  EXPECT_EQ(encode(std::vector<member_read>{{7, 0}, {8, 12}}),
+            R"([{"userId":7,"lastReadMessageId":0},{"userId":8,"lastReadMessageId":12}])");
+  std::vector<member_read> reads{{1, 1}};
+  EXPECT_TRUE(fails_with(parse_member_reads(R"([{"userId":0,"lastReadMessageId":1}])", reads), errc::out_of_range,
+                         "[0].userId"));
+  EXPECT_TRUE(fails_with(parse_member_reads(R"([{"userId":1,"lastReadMessageId":1},{"userId":2}])", reads),
+                         errc::missing_field, "[1].lastReadMessageId"));
+  EXPECT_TRUE(fails_with(parse_member_reads(R"([{"userId":1,"lastReadMessageId":-1}])", reads), errc::out_of_range,
+                         "[0].lastReadMessageId"));
+  EXPECT_TRUE(fails_with(parse_member_reads(R"([7])", reads), errc::not_an_object, "[0]"));
+  EXPECT_TRUE(fails_with(parse_member_reads(R"({"userId":1})", reads), errc::wrong_type, ""));
+  EXPECT_TRUE(fails_with(parse_member_reads("[", reads), errc::invalid_json, ""));
+  EXPECT_EQ(reads, (std::vector<member_read>{{1, 1}}));  // untouched by a refusal
 }
 
 TEST(RestAnswers, RoomToleratesAbsentOptionalMembers) {

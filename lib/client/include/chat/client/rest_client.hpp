@@ -129,6 +129,8 @@ class rest_client {
   response mark_read(std::int64_t room_id, std::int64_t last_read_message_id);
   result<unread_info> unread(std::int64_t room_id);
   result<std::vector<std::int64_t>> online_members(std::int64_t room_id);
+  // GET /api/rooms/{id}/reads: every member's last-read message id.
+  result<std::vector<proto::member_read>> reads(std::int64_t room_id);
 
  private:
   struct impl;

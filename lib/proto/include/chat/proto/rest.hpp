@@ -257,6 +257,20 @@ struct read_accepted {
 void append_json(const read_accepted& value, std::string& out);
 validation_error parse_read_accepted(std::string_view json, read_accepted& out);
 
+// GET /api/rooms/{id}/reads: [{"userId","lastReadMessageId"}], one per member (0: nothing read),
+// in the server's order (by userId).
+struct member_read {
+  std::int64_t user_id = 0;
+  std::int64_t last_read_message_id = 0;
+
+  friend bool operator==(const member_read&, const member_read&) = default;
+};
+
+void append_json(const member_read& value, std::string& out);
+void append_json(std::span<const member_read> reads, std::string& out);
+// userId positive, lastReadMessageId >= 0.
+validation_error parse_member_reads(std::string_view json, std::vector<member_read>& out);
+
 // GET /api/rooms/{id}/members/online: [userId…], positive ids in the server's order.
 void append_json(std::span<const std::int64_t> user_ids, std::string& out);
 validation_error parse_user_ids(std::string_view json, std::vector<std::int64_t>& out);
