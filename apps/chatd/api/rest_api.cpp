@@ -111,6 +111,7 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::post, "/api/rooms/direct", &rest_api::open_direct);
   add_authed(routes, verb::post, "/api/rooms/group", &rest_api::create_group);
   add_authed(routes, verb::get, "/api/rooms", &rest_api::list_rooms);
+  add_authed(routes, verb::get, "/api/rooms/stream", &rest_api::room_stream);  // before /api/rooms/{id}
   add_authed(routes, verb::get, "/api/rooms/{id}", &rest_api::room_detail);
   add_authed(routes, verb::post, "/api/rooms/{id}/members", &rest_api::invite);
   add_authed(routes, verb::delete_, "/api/rooms/{id}/members/me", &rest_api::leave);

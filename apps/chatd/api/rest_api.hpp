@@ -71,6 +71,12 @@ class rest_api {
   // What this node saw acknowledged or live: room events name targets the store does not have
   // yet (core/recent_messages.hpp). None: only the store answers. Before the server starts.
   void use_recent_messages(const chatd::recent_messages& recent) { recent_messages_ = &recent; }
+  // GET /api/rooms/stream (the gateway's room feed as Server-Sent Events): given the
+  // authenticated user, the request's Last-Event-ID, the connection's stream opener and the
+  // responder (for a refusal). None: the route answers 503. Before the server starts.
+  using room_stream_handler = std::function<void(std::int64_t user_id, std::string_view last_event_id,
+                                                 const http::stream_opener& open, const http::responder& respond)>;
+  void use_room_stream(room_stream_handler h) { room_stream_ = std::move(h); }
 
  private:
   using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
@@ -131,6 +137,8 @@ class rest_api {
                     http::responder respond);
   void list_rooms(const http::request& req, const http::path_params& params, const caller& who,
                   http::responder respond);
+  void room_stream(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
   void room_detail(const http::request& req, const http::path_params& params, const caller& who,
                    http::responder respond);
   void invite(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
@@ -175,6 +183,7 @@ class rest_api {
   std::size_t max_content_chars_ = 0;                        // --max-content-chars
   std::shared_ptr<recent_keys> recent_;                      // messageKeys this node published
   admission_gate* gate_ = nullptr;                           // use_admission
+  room_stream_handler room_stream_;                          // use_room_stream
   const chatd::recent_messages* recent_messages_ = nullptr;  // use_recent_messages
   std::unique_ptr<address_rate_limiter> auth_limiter_;       // null: --auth-rate-limit 0
   password_pool passwords_;                                  // last: its jobs use the members above

@@ -7,6 +7,7 @@
 #include "api/rest_api.hpp"
 #include "store/read_state.hpp"
 #include "store/rooms.hpp"
+#include "store/user_events.hpp"
 
 #include <chat/log/log.hpp>
 #include <chat/proto/rest.hpp>
@@ -28,6 +29,23 @@ http::response unknown_users(const std::vector<std::int64_t>& ids) {
   return not_found("no such user: " + id_list(ids));
 }
 
+// After the commit: the users' room feeds on every node (room.added / room.removed). Best effort.
+void announce_membership(store::db_context& ctx, const std::vector<std::int64_t>& users, std::int64_t room_id,
+                         bool added) {
+  if (!store::publish_room_membership(ctx.redis, users, room_id, added)) {
+    log::warn(
+        "room membership event not published (Redis): room feeds show it at their next load",
+        {{"room", room_id}, {"users", static_cast<std::int64_t>(users.size())}, {"error", ctx.redis.last_error()}});
+  }
+}
+
+std::vector<std::int64_t> member_ids_of(const store::room_detail& room) {
+  std::vector<std::int64_t> out;
+  out.reserve(room.members.size());
+  for (const auto& m : room.members) out.push_back(m.user_id);
+  return out;
+}
+
 }  // namespace
 
 void rest_api::open_direct(const http::request& req, const http::path_params&, const caller& who,
@@ -35,24 +53,25 @@ void rest_api::open_direct(const http::request& req, const http::path_params&, c
   proto::direct_room_request body;
   if (auto error = proto::parse_direct_room_request(req.body(), body)) return respond(bad_request(error));
   if (body.target_user_id == who.user_id) return respond(bad_request("cannot open a direct room with yourself"));
-  run_db_job(
-      pool_, "POST /api/rooms/direct", respond,
-      [this, caller = who.user_id, target = body.target_user_id](store::session& db, store::db_context&) -> job_result {
-        using status = store::direct_room_outcome::status;
-        auto opened = store::open_direct_room(db, caller, target);
-        if (!opened) return failed(opened);
-        const auto& outcome = *opened;
-        switch (outcome.st) {
-          case status::created:
-            log::info("direct room created", {{"room", outcome.room.id}, {"user", caller}});
-            if (room_created_) room_created_();
-            return http::json_response(http::status::created, render_room(outcome.room));
-          case status::existing: return http::json_response(http::status::ok, render_room(outcome.room));
-          case status::no_such_caller: return unauthorized(auth_failure::invalid);
-          case status::no_such_target: return not_found("no such user");
-        }
-        return internal_error();
-      });
+  run_db_job(pool_, "POST /api/rooms/direct", respond,
+             [this, caller = who.user_id, target = body.target_user_id](store::session& db,
+                                                                        store::db_context& ctx) -> job_result {
+               using status = store::direct_room_outcome::status;
+               auto opened = store::open_direct_room(db, caller, target);
+               if (!opened) return failed(opened);
+               const auto& outcome = *opened;
+               switch (outcome.st) {
+                 case status::created:
+                   log::info("direct room created", {{"room", outcome.room.id}, {"user", caller}});
+                   if (room_created_) room_created_();
+                   announce_membership(ctx, {caller, target}, outcome.room.id, true);
+                   return http::json_response(http::status::created, render_room(outcome.room));
+                 case status::existing: return http::json_response(http::status::ok, render_room(outcome.room));
+                 case status::no_such_caller: return unauthorized(auth_failure::invalid);
+                 case status::no_such_target: return not_found("no such user");
+               }
+               return internal_error();
+             });
 }
 
 void rest_api::create_group(const http::request& req, const http::path_params&, const caller& who,
@@ -61,7 +80,7 @@ void rest_api::create_group(const http::request& req, const http::path_params&, 
   if (auto error = proto::parse_group_room_request(req.body(), body)) return respond(bad_request(error));
   run_db_job(
       pool_, "POST /api/rooms/group", respond,
-      [this, caller = who.user_id, body = std::move(body)](store::session& db, store::db_context&) -> job_result {
+      [this, caller = who.user_id, body = std::move(body)](store::session& db, store::db_context& ctx) -> job_result {
         using status = store::group_room_outcome::status;
         auto created = store::create_group_room(db, caller, body.name, body.member_ids);
         if (!created) return failed(created);
@@ -70,6 +89,7 @@ void rest_api::create_group(const http::request& req, const http::path_params&, 
           case status::created:
             log::info("group room created", {{"room", outcome.room.id}, {"user", caller}});
             if (room_created_) room_created_();
+            announce_membership(ctx, member_ids_of(outcome.room), outcome.room.id, true);
             return http::json_response(http::status::created, render_room(outcome.room));
           case status::no_such_caller: return unauthorized(auth_failure::invalid);
           case status::unknown_users: return unknown_users(outcome.unknown);
@@ -85,6 +105,15 @@ void rest_api::list_rooms(const http::request&, const http::path_params&, const 
                if (!rooms) return failed(rooms);
                return http::json_response(http::status::ok, render_room_list(*rooms));
              });
+}
+
+void rest_api::room_stream(const http::request& req, const http::path_params& params, const caller& who,
+                           http::responder respond) {
+  if (!room_stream_) {
+    return respond(http::error_response(http::status::service_unavailable, "unavailable",
+                                        "the room list stream needs a node with the gateway role"));
+  }
+  room_stream_(who.user_id, req["Last-Event-ID"], params.stream(), respond);
 }
 
 void rest_api::room_detail(const http::request&, const http::path_params& params, const caller& who,
@@ -109,7 +138,7 @@ void rest_api::invite(const http::request& req, const http::path_params& params,
   if (auto error = proto::parse_add_members_request(req.body(), body)) return respond(bad_request(error));
   run_db_job(pool_, "POST /api/rooms/{id}/members", respond,
              [this, room_id, caller = who.user_id, body = std::move(body)](store::session& db,
-                                                                           store::db_context&) -> job_result {
+                                                                           store::db_context& ctx) -> job_result {
                using status = store::add_members_outcome::status;
                auto changed = store::add_members(db, room_id, caller, body.user_ids);
                if (!changed) return failed(changed);
@@ -120,6 +149,11 @@ void rest_api::invite(const http::request& req, const http::path_params& params,
                    for (const auto& m : outcome.added) {
                      log::info("member added", {{"room", room_id}, {"user", m.user_id}, {"by", caller}});
                      publish_system_message(room_id, m.user_id, m.nickname, proto::membership_change::joined);
+                   }
+                   if (!outcome.added.empty()) {
+                     std::vector<std::int64_t> added;
+                     for (const auto& m : outcome.added) added.push_back(m.user_id);
+                     announce_membership(ctx, added, room_id, true);
                    }
                    return http::json_response(http::status::ok, render_room_after_invite(outcome.room, outcome.added));
                  case status::no_such_room: return access_denied(store::room_access::no_such_room);
@@ -146,6 +180,7 @@ void rest_api::leave(const http::request&, const http::path_params& params, cons
                    log::info("member left", {{"room", room_id}, {"user", caller}});
                    store::drop_unread_cache(ctx.redis, room_id, caller);
                    publish_system_message(room_id, caller, outcome.nickname, proto::membership_change::left);
+                   announce_membership(ctx, {caller}, room_id, false);
                    http::response res{http::status::no_content, 11};
                    return res;
                  }

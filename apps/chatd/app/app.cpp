@@ -5,6 +5,7 @@
 #include "core/admission_gate.hpp"
 #include "core/recent_messages.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/room_stream.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "health/health_monitor.hpp"
 #include "metrics/chat_metrics.hpp"
@@ -489,6 +490,13 @@ int app::run() {
       return 1;
     }
     ws_upgrade = s.stomp_gateway->ws_upgrade_handler();
+    // GET /api/rooms/stream: the gateway's room feed as Server-Sent Events.
+    s.rest->use_room_stream([&s, settings = gateway::room_stream_settings{cfg.sse_heartbeat}](
+                                std::int64_t user, std::string_view last_event_id, const http::stream_opener& open,
+                                const http::responder& respond) {
+      gateway::open_room_stream(s.stomp_gateway->feed(), s.ioc.get_executor(), settings, &s.metrics, user,
+                                last_event_id, open, respond);
+    });
     s.metrics_registry.on_collect([&s, state = std::make_shared<std::pair<std::mutex, std::uint64_t>>()] {
       std::lock_guard lock(state->first);
       const auto evicted = s.stomp_gateway->evicted_handshakes();
@@ -502,6 +510,8 @@ int app::run() {
   http::server_limits http_limits;
   http_limits.request_timeout = cfg.http_request_timeout;
   http_limits.max_pending_handshakes = static_cast<std::size_t>(cfg.max_http_handshakes);
+  http_limits.max_stream_buffer = cfg.sse_max_buffer;
+  http_limits.stream_stall_timeout = cfg.write_stall_timeout;
   s.http_server = std::make_shared<http::server>(s.ioc, http_ep, s.routes, http_limits, ws_upgrade);
   // ---- exposure: CORS, RED metrics per route pattern, the metrics listener, dropped log lines ----
   s.routes.set_cors(http::cors_policy(cfg.cors_allow_origins));

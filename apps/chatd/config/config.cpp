@@ -369,6 +369,20 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("EDIT_WINDOW"))
       ->check(duration_validator())
       ->capture_default_str();
+  std::string sse_replay = "60s", sse_heartbeat = "15s";
+  app.add_option("--sse-replay", sse_replay,
+                 "GET /api/rooms/stream: how long events stay replayable for a reconnect with Last-Event-ID")
+      ->envname(env("SSE_REPLAY"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--sse-heartbeat", sse_heartbeat, "GET /api/rooms/stream: a comment line this often")
+      ->envname(env("SSE_HEARTBEAT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--sse-max-buffer", cfg.sse_max_buffer,
+                 "GET /api/rooms/stream: bytes queued for a reader beyond which it is dropped as a slow consumer")
+      ->envname(env("SSE_MAX_BUFFER"))
+      ->capture_default_str();
   // admission control (docs/stomp.md "Overload")
   std::string admission_timeout = "5s", admission_target_delay = "300ms";
   app.add_option("--max-inflight-sends", cfg.max_inflight_sends,
@@ -595,6 +609,10 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   if (cfg.send_timeout.count() < 100) return fail("--send-timeout (CHATD_SEND_TIMEOUT): must be at least 100ms");
   cfg.admission_timeout = ms_of(admission_timeout);
   cfg.edit_window = ms_of(edit_window);
+  cfg.sse_replay = ms_of(sse_replay);
+  cfg.sse_heartbeat = ms_of(sse_heartbeat);
+  if (cfg.sse_heartbeat.count() < 10) return fail("--sse-heartbeat (CHATD_SSE_HEARTBEAT): must be at least 10ms");
+  if (cfg.sse_max_buffer < 1024) return fail("--sse-max-buffer (CHATD_SSE_MAX_BUFFER): must be at least 1024");
   cfg.admission_target_delay = ms_of(admission_target_delay);
   if (cfg.admission_timeout.count() < 10) {
     return fail("--admission-timeout (CHATD_ADMISSION_TIMEOUT): must be at least 10ms");

@@ -84,6 +84,12 @@ struct config {
   std::chrono::seconds presence_refresh{20};
   std::chrono::milliseconds send_timeout{30000};              // SEND -> Kafka ack, else ERROR
   std::chrono::milliseconds edit_window{48LL * 3600 * 1000};  // a message can be edited this long after it was sent
+  // GET /api/rooms/stream (docs/rest.md "Room list stream"): events stay replayable (Last-Event-ID)
+  // this long; a comment line every sse_heartbeat; a reader with more than sse_max_buffer bytes
+  // not yet taken by its socket is dropped.
+  std::chrono::milliseconds sse_replay{60000};
+  std::chrono::milliseconds sse_heartbeat{15000};
+  std::size_t sse_max_buffer = 256 * 1024;
   // admission control (docs/stomp.md "Overload"): SENDs published and not yet acknowledged
   int max_inflight_sends = 4000;
   std::size_t max_inflight_bytes = 16 * 1024 * 1024;

@@ -5,6 +5,7 @@
 #include "store/hidden_messages.hpp"
 #include "store/membership.hpp"
 #include "store/recovery.hpp"
+#include "store/rooms.hpp"
 #include "store/targets.hpp"
 
 #include <chat/log/log.hpp>
@@ -33,6 +34,15 @@ void run_lookup(store::db_pool& pool, std::string_view what, Work work, Done don
     (*shared_done)(found->first, std::move(found->second));
   });
   if (!queued) (*shared_done)(lookup_status::unavailable, R{});
+}
+
+proto::room_summary feed_row_of(store::room_summary&& r) {
+  return {r.id,
+          r.type == store::room_type::direct ? proto::room_type::direct : proto::room_type::group,
+          std::move(r.name),
+          r.member_count,
+          r.unread_count,
+          std::move(r.last_message)};
 }
 
 }  // namespace
@@ -146,6 +156,36 @@ void db_directory::recovery(std::int64_t room_id, std::int64_t user_id, std::int
           page.events.push_back(make_room_event(m, json));
         }
         return std::pair{lookup_status::found, std::move(page)};
+      },
+      std::move(done));
+}
+
+void db_directory::room_list(std::int64_t user_id,
+                             std::function<void(lookup_status, std::vector<proto::room_summary>)> done) {
+  run_lookup<std::vector<proto::room_summary>>(
+      pool_, "room list",
+      [user_id](store::session& db,
+                redis::client&) -> store::result<std::pair<lookup_status, std::vector<proto::room_summary>>> {
+        auto rooms = store::list_rooms(db, user_id);
+        if (!rooms) return chat::unexpected(std::move(rooms.error()));
+        std::vector<proto::room_summary> out;
+        out.reserve(rooms->size());
+        for (auto& r : *rooms) out.push_back(feed_row_of(std::move(r)));
+        return std::pair{lookup_status::found, std::move(out)};
+      },
+      std::move(done));
+}
+
+void db_directory::room_summary(std::int64_t user_id, std::int64_t room_id,
+                                std::function<void(lookup_status, std::optional<proto::room_summary>)> done) {
+  run_lookup<std::optional<proto::room_summary>>(
+      pool_, "room summary",
+      [user_id, room_id](store::session& db, redis::client&)
+          -> store::result<std::pair<lookup_status, std::optional<proto::room_summary>>> {
+        auto room = store::room_summary_of(db, user_id, room_id);
+        if (!room) return chat::unexpected(std::move(room.error()));
+        if (!*room) return std::pair{lookup_status::not_found, std::optional<proto::room_summary>{}};
+        return std::pair{lookup_status::found, std::optional<proto::room_summary>{feed_row_of(std::move(**room))}};
       },
       std::move(done));
 }

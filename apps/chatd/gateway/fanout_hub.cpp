@@ -31,6 +31,7 @@ std::string channel_name(const channel_key& key) {
     case channel_kind::room: return proto::room_channel(key.room_id);
     case channel_kind::typing: return proto::typing_channel(key.room_id);
     case channel_kind::user: return proto::user_channel(key.room_id);
+    case channel_kind::room_list: return {};
   }
   return {};
 }
@@ -174,6 +175,7 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
     return;
   }
   if (recent_ != nullptr) recent_->record(message);
+  if (listener_ != nullptr) listener_->on_room_event(message);
   publish(channel_key{channel_kind::room, room_id}, make_room_event(message, json));
 }
 
@@ -184,6 +186,7 @@ void fanout_hub::on_read_event(std::int64_t room_id, std::string_view json) {
     log::warn("dropping malformed read event from the bus", {{"room", room_id}});
     return;
   }
+  if (listener_ != nullptr) listener_->on_read(read.room_id, read.user_id, read.last_read_message_id);
   auto event = std::make_shared<fanout_event>();
   event->kind = event_kind::room;
   event->room_id = room_id;
@@ -211,6 +214,10 @@ void fanout_hub::on_typing(std::int64_t room_id, std::string_view json) {
 }
 
 void fanout_hub::on_user_event(std::int64_t user_id, std::string_view json) {
+  if (proto::room_membership_event membership; !proto::parse_room_membership_event(json, membership)) {
+    if (listener_ != nullptr) listener_->on_membership(user_id, membership);
+    return;
+  }
   proto::message_hidden_event hidden;
   if (auto error = proto::parse_message_hidden_event(json, hidden)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);

@@ -36,7 +36,9 @@
 
 namespace chat::gateway {
 
-enum class channel_kind { room, typing, user };
+// room_list is no bus channel: the key a room feed (room_feed.hpp) arms for a user's
+// /user/queue/rooms subscribers once their room list is live.
+enum class channel_kind { room, typing, user, room_list };
 
 struct channel_key {
   channel_kind kind = channel_kind::room;
@@ -55,12 +57,12 @@ struct channel_key_hash {
 std::string channel_name(const channel_key& key);
 std::optional<channel_key> parse_channel_name(std::string_view channel) noexcept;
 
-enum class event_kind { room, typing, presence, user };
+enum class event_kind { room, typing, presence, user, room_list };
 
 struct fanout_event {
   event_kind kind = event_kind::room;
   std::int64_t room_id = 0;     // room, typing
-  std::int64_t user_id = 0;     // presence, user (the user whose sessions get it)
+  std::int64_t user_id = 0;     // presence, user, room_list (the user whose sessions get it)
   std::int64_t id = -1;         // room: the event's docs/events.md id (-1: none, e.g. a recovery marker)
   std::string message_id;       // the MESSAGE frame's message-id (room: the docs/events.md id)
   std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
@@ -94,6 +96,18 @@ std::shared_ptr<const std::string> make_json_tail(std::string_view destination, 
 // subscriber of /topic/room.{id} gets it live; recovery (store rows rendered with
 // proto::append_json) makes the same.
 std::shared_ptr<fanout_event> make_room_event(const proto::chat_message& message, std::string_view json);
+// What the hub tells the node's room feed (room_feed.hpp) besides delivering to sessions: every
+// room event of a room channel (parsed once), and the room membership events of user channels
+// (proto::room_membership_event), which no session receives. Called on the bus thread, never with
+// a hub lock held.
+class room_event_listener {
+ public:
+  virtual ~room_event_listener() = default;
+  virtual void on_room_event(const proto::chat_message& event) = 0;
+  virtual void on_membership(std::int64_t user_id, const proto::room_membership_event& event) = 0;
+  // A member's read mark on a room channel (chat-event:read, proto::read_event).
+  virtual void on_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_message_id) = 0;
+};
 
 class fanout_hub {
  public:
@@ -105,6 +119,8 @@ class fanout_hub {
   void set_control(channel_control* control) noexcept { control_ = control; }
   // Set once, before the first join; may be null. Every well-formed room event is recorded.
   void set_recent(chatd::recent_messages* recent) noexcept { recent_ = recent; }
+  // Set once, before the first join; may be null.
+  void set_listener(room_event_listener* listener) noexcept { listener_ = listener; }
 
   // `target` joins the channel. On the first local member, control->subscribe(). When the
   // channel is armed already, target->armed(key) is called before join() returns; otherwise
@@ -165,6 +181,7 @@ class fanout_hub {
 
   channel_control* control_ = nullptr;
   chatd::recent_messages* recent_ = nullptr;
+  room_event_listener* listener_ = nullptr;
   mutable std::mutex mutex_;
   std::unordered_map<channel_key, channel_state, channel_key_hash> channels_;
   std::unordered_map<std::int64_t, watch_state> watches_;

@@ -22,6 +22,8 @@ namespace {
 constexpr auto sweep_every = 30s;
 // How often the admission gate refills its tokens and admits waiters (rate control).
 constexpr auto admission_tick_every = 10ms;
+// Room feed timers: a room.added past its arm wait, expired replay rings and users.
+constexpr auto feed_tick_every = 250ms;
 
 }  // namespace
 
@@ -35,8 +37,10 @@ struct gateway::node {
         services(make_services(hub, clock)),
         env{std::move(options.session), clock,    services->dir(), log,       hub,    users, services->presence(),
             services->typing(),         sessions, stats,           admission, nullptr},
+        feed(std::make_shared<room_feed>(hub, services->dir(), clock, options.feed)),
         sweep(ioc),
         admission_tick(ioc),
+        feed_tick(ioc),
         stomp_endpoint(options.stomp_endpoint),
         handshakes(std::make_shared<handshake_gate>(options.max_stomp_handshakes)),
         ws(options.ws) {
@@ -44,6 +48,8 @@ struct gateway::node {
     hub.set_recent(options.recent);
     env.recent = options.recent;
     env.positions = options.positions;
+    hub.set_listener(feed.get());
+    env.feed = feed.get();
   }
 
   ~node() { services->stop(); }
@@ -56,8 +62,10 @@ struct gateway::node {
   std::unique_ptr<node_services> services;
   session_set sessions;
   session_env env;
+  std::shared_ptr<room_feed> feed;  // the hub's listener; destroyed before the services
   net::steady_timer sweep;
   net::steady_timer admission_tick;
+  net::steady_timer feed_tick;
   net::ip::tcp::endpoint stomp_endpoint;
   // --max-stomp-handshakes: one cap for the sessions awaiting CONNECT on both transports.
   std::shared_ptr<handshake_gate> handshakes;
@@ -120,6 +128,18 @@ void gateway::start() {
   };
   n.admission_tick.expires_after(admission_tick_every);
   n.admission_tick.async_wait(admission_ticker{weak});
+  struct feed_ticker {
+    std::weak_ptr<node> weak;
+    void operator()(const boost::system::error_code& ec) const {
+      auto n = weak.lock();
+      if (ec || !n || !n->accepting->load()) return;
+      n->feed->tick();
+      n->feed_tick.expires_after(feed_tick_every);
+      n->feed_tick.async_wait(*this);
+    }
+  };
+  n.feed_tick.expires_after(feed_tick_every);
+  n.feed_tick.async_wait(feed_ticker{weak});
   log::info("stomp listening",
             {{"stomp", n.stomp_endpoint.address().to_string() + ":" + std::to_string(stomp_port())}, {"ws", "/ws"}});
 }
@@ -143,7 +163,10 @@ void gateway::stop_accepting() {
   net::post(n.sweep.get_executor(), [node = node_] {
     node->sweep.cancel();
     node->admission_tick.cancel();
+    node->feed_tick.cancel();
   });
+  // GET /api/rooms/stream readers: their streams end (written out, then closed).
+  n.feed->shutdown();
   for (const auto& s : n.sessions.snapshot()) {
     net::post(s->executor(), [s] { s->stop_reading(); });
   }
@@ -179,5 +202,7 @@ std::size_t gateway::pending_handshakes() const { return node_->handshakes->pend
 std::uint64_t gateway::evicted_handshakes() const { return node_->handshakes->evicted(); }
 
 const gateway_stats& gateway::stats() const { return node_->stats; }
+
+room_feed& gateway::feed() { return *node_->feed; }
 
 }  // namespace chat::gateway

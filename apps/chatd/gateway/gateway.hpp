@@ -19,6 +19,7 @@
 #include "core/log_positions.hpp"
 #include "core/message_log.hpp"
 #include "gateway/ports.hpp"
+#include "gateway/room_feed.hpp"
 #include "gateway/session.hpp"
 #include "gateway/user_registry.hpp"
 #include "gateway/ws_transport.hpp"
@@ -50,6 +51,7 @@ struct gateway_options {
   // Where chat.messages ends, for recovery on SUBSCRIBE with since-id; may be null (recoveries
   // then end recovered:false). Outlives the gateway.
   chatd::log_positions* positions = nullptr;
+  room_feed_settings feed;  // --sse-replay
 };
 
 class gateway {
@@ -86,6 +88,8 @@ class gateway {
   std::size_t pending_handshakes() const;
   std::uint64_t evicted_handshakes() const;
   const gateway_stats& stats() const;
+  // The node's live room lists (/user/queue/rooms; GET /api/rooms/stream attaches to it).
+  room_feed& feed();
 
  private:
   struct node;

@@ -8,11 +8,13 @@
 
 #include <chat/proto/events.hpp>
 #include <chat/proto/message.hpp>
+#include <chat/proto/rest.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +93,17 @@ class directory {
   virtual void recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
                         std::int64_t stored_through, int limit,
                         std::function<void(lookup_status, recovery_page)> done) = 0;
+  // The room feed (room_feed.hpp): the user's rooms as GET /api/rooms lists them (one query).
+  // The defaults answer unavailable (directories without a store).
+  virtual void room_list(std::int64_t /*user_id*/,
+                         std::function<void(lookup_status, std::vector<proto::room_summary>)> done) {
+    done(lookup_status::unavailable, {});
+  }
+  // One room of that list; not_found when the user is not a member (any more).
+  virtual void room_summary(std::int64_t /*user_id*/, std::int64_t /*room_id*/,
+                            std::function<void(lookup_status, std::optional<proto::room_summary>)> done) {
+    done(lookup_status::unavailable, std::nullopt);
+  }
 };
 
 // Presence bookkeeping (docs/stomp.md "Presence"): told when a user's session on this node opens

@@ -1,5 +1,6 @@
 #include "gateway/session.hpp"
 
+#include "gateway/room_feed.hpp"
 #include "metrics/chat_metrics.hpp"
 
 #include <chat/auth/jwt.hpp>
@@ -121,6 +122,7 @@ void session::on_transport_closed() {
   auto& env = *env_;
   for (const auto& key : subs_.channels()) env.hub.leave(key, this);
   if (!subs_.notifications().empty()) env.hub.leave(channel_key{channel_kind::user, user_id_}, this);
+  if (!subs_.room_list().empty() && env.feed != nullptr) env.feed->unwatch(user_id_, this);
   subs_.clear();
   if (!watched_.empty()) env.hub.unwatch(watched_, this);
   watched_.clear();
@@ -476,6 +478,11 @@ void session::handle_subscribe(stomp::frame& f) {
                              [this, sub_id = std::move(sub_id), sub, receipt, since_id]() mutable {
                                add_subscription(std::move(sub_id), sub, std::move(receipt), since_id);
                              });
+    case proto::destination_kind::user_rooms:
+      if (env_->feed == nullptr) {
+        return send_error("unknown destination", "cannot subscribe to " + std::string(*dest_text), receipt);
+      }
+      return add_subscription(std::move(sub_id), sub, std::move(receipt));
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
     case proto::destination_kind::user_notifications:
@@ -536,6 +543,19 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
     case proto::destination_kind::user_errors:
       if (receipt) send_receipt(*receipt);
       return;
+    case proto::destination_kind::user_rooms: {
+      // The RECEIPT waits (bounded) for the user's room list to be live (room_feed::watch).
+      const channel_key key{channel_kind::room_list, user_id_};
+      const bool waiting = std::any_of(arming_.begin(), arming_.end(), [&](const auto& a) { return a.key == key; });
+      if (members == 1 || waiting) {
+        if (receipt) arming_.push_back({key, std::move(*receipt), now() + env_->settings.arm_wait});
+        if (members == 1) env_->feed->watch(user_id_, shared_from_this());
+        schedule_next();
+      } else if (receipt) {
+        send_receipt(*receipt);
+      }
+      return;
+    }
     case proto::destination_kind::room:
     case proto::destination_kind::room_typing:  // channels, above
     case proto::destination_kind::user_notifications:
@@ -752,6 +772,8 @@ void session::remove_subscription(const std::string& id) {
   } else if (removed->sub.dest.kind == proto::destination_kind::presence && !watched_.empty()) {
     env_->hub.unwatch(watched_, this);
     watched_.clear();
+  } else if (removed->sub.dest.kind == proto::destination_kind::user_rooms && env_->feed != nullptr) {
+    env_->feed->unwatch(user_id_, this);
   }
 }
 
@@ -786,6 +808,7 @@ void session::handle_send(stomp::frame& f) {
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
     case proto::destination_kind::user_notifications:
+    case proto::destination_kind::user_rooms:
     case proto::destination_kind::room_typing:
       return send_error("unknown destination", "cannot send to " + destination, receipt);
     case proto::destination_kind::app_typing: {
@@ -888,6 +911,7 @@ void session::handle_send(stomp::frame& f) {
     case proto::destination_kind::presence:
     case proto::destination_kind::user_errors:
     case proto::destination_kind::user_notifications:
+    case proto::destination_kind::user_rooms:
     case proto::destination_kind::room_typing:
     case proto::destination_kind::app_typing: return;  // handled above
   }
@@ -1299,6 +1323,10 @@ void session::deliver_event(const std::shared_ptr<const fanout_event>& shared_ev
     case event_kind::user:
       if (event.user_id != user_id_) return;
       ids = &subs_.notifications();
+      break;
+    case event_kind::room_list:
+      if (event.user_id != user_id_) return;
+      ids = &subs_.room_list();
       break;
   }
   const bool escape = escaping();

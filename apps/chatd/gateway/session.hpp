@@ -123,6 +123,7 @@ struct gateway_stats {
 };
 
 class session;
+class room_feed;
 
 // The live sessions of this node, for graceful shutdown. Thread-safe.
 class session_set {
@@ -161,6 +162,8 @@ struct session_env {
   // Where chat.messages ends (recovery on SUBSCRIBE with since-id); null: recoveries cannot wait
   // for the store and end recovered:false.
   chatd::log_positions* positions = nullptr;
+  // /user/queue/rooms (room_feed.hpp); null: that destination is refused as unknown.
+  room_feed* feed = nullptr;
 };
 
 class session final : public fanout_target, public std::enable_shared_from_this<session> {

@@ -16,7 +16,8 @@ std::optional<channel_key> channel_of(const proto::destination& dest) noexcept {
     case proto::destination_kind::app_edit:
     case proto::destination_kind::app_delete:
     case proto::destination_kind::app_react:
-    case proto::destination_kind::user_notifications: return std::nullopt;
+    case proto::destination_kind::user_notifications:
+    case proto::destination_kind::user_rooms: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -32,6 +33,7 @@ std::vector<std::string>* subscription_table::group_of(const subscription& sub) 
     case proto::destination_kind::presence: return &presence_;
     case proto::destination_kind::user_errors: return &errors_;
     case proto::destination_kind::user_notifications: return &notifications_;
+    case proto::destination_kind::user_rooms: return &room_list_;
     case proto::destination_kind::room:
     case proto::destination_kind::room_typing:
     case proto::destination_kind::app_send:
@@ -100,6 +102,7 @@ void subscription_table::clear() noexcept {
   presence_.clear();
   errors_.clear();
   notifications_.clear();
+  room_list_.clear();
 }
 
 }  // namespace chat::gateway

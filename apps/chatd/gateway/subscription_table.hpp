@@ -58,6 +58,7 @@ class subscription_table {
   const std::vector<std::string>& presence() const noexcept { return presence_; }
   const std::vector<std::string>& errors() const noexcept { return errors_; }
   const std::vector<std::string>& notifications() const noexcept { return notifications_; }
+  const std::vector<std::string>& room_list() const noexcept { return room_list_; }
   // Channels with at least one subscription.
   std::vector<channel_key> channels() const;
 
@@ -71,6 +72,7 @@ class subscription_table {
   std::vector<std::string> presence_;
   std::vector<std::string> errors_;
   std::vector<std::string> notifications_;
+  std::vector<std::string> room_list_;  // /user/queue/rooms
 };
 
 }  // namespace chat::gateway

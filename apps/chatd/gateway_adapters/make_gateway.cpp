@@ -129,6 +129,14 @@ class limits_directory final : public directory {
                 std::function<void(lookup_status, recovery_page)> done) override {
     inner_.recovery(room_id, user_id, after_id, partition, stored_through, limit, std::move(done));
   }
+  void room_list(std::int64_t user_id,
+                 std::function<void(lookup_status, std::vector<proto::room_summary>)> done) override {
+    inner_.room_list(user_id, std::move(done));
+  }
+  void room_summary(std::int64_t user_id, std::int64_t room_id,
+                    std::function<void(lookup_status, std::optional<proto::room_summary>)> done) override {
+    inner_.room_summary(user_id, room_id, std::move(done));
+  }
 
  private:
   directory& inner_;
@@ -193,6 +201,7 @@ gateway_options options_of(const chatd::config& cfg) {
   o.stomp_endpoint = boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(cfg.stomp_host), cfg.stomp_port);
   o.max_stomp_handshakes = static_cast<std::size_t>(cfg.max_stomp_handshakes);
   o.ws = ws_options{cfg.handshake_timeout, cfg.socket_send_buffer};
+  o.feed.replay = cfg.sse_replay;
   return o;
 }
 

@@ -288,6 +288,7 @@ void redis_subscriber::dispatch(std::string_view channel, std::string_view paylo
     case channel_kind::room: return hub_.on_room_message(key->room_id, payload);
     case channel_kind::typing: return hub_.on_typing(key->room_id, payload);
     case channel_kind::user: return hub_.on_user_event(key->room_id, payload);
+    case channel_kind::room_list: return;  // not a bus channel
   }
 }
 

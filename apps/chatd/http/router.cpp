@@ -80,7 +80,15 @@ bool router::match(const route& r, const std::vector<std::string_view>& path, pa
   return true;
 }
 
-std::string_view router::dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const {
+std::string_view router::dispatch(const request& req, const boost::asio::ip::address& peer, responder respond,
+                                  stream_opener stream) const {
+  if (cors_.enabled() && stream) {
+    stream = [this, origin = std::string(req[bhttp::field::origin]), inner = std::move(stream)](
+                 response head, std::function<void(stream_end)> ended) {
+      cors_.decorate(origin, head);
+      return inner(std::move(head), std::move(ended));
+    };
+  }
   if (cors_.enabled()) {
     // Every answer, the handler's included, carries the CORS headers for the request's origin.
     // The responder may run after the request is gone (a database thread): keep the origin.
@@ -99,6 +107,7 @@ std::string_view router::dispatch(const request& req, const boost::asio::ip::add
     if (!match(r, path, params)) continue;
     pattern = r.pattern;
     if (!preflight && (r.method == req.method() || (req.method() == verb::head && r.method == verb::get))) {
+      params.set_stream(std::move(stream));
       r.h(req, params, std::move(respond));
       return pattern;
     }

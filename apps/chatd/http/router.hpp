@@ -31,10 +31,15 @@ class path_params {
   // unspecified when unknown.
   const boost::asio::ip::address& peer() const { return peer_; }
   void set_peer(const boost::asio::ip::address& a) { peer_ = a; }
+  // Starts a streaming response instead of answering through the responder (null when the
+  // server cannot stream this request). A handler uses one or the other, once.
+  const stream_opener& stream() const { return stream_; }
+  void set_stream(stream_opener open) { stream_ = std::move(open); }
 
  private:
   std::vector<std::pair<std::string_view, std::string_view>> items_;
   boost::asio::ip::address peer_;
+  stream_opener stream_;
 };
 
 // A handler runs on an I/O thread and must not block: database work goes to the pool,
@@ -62,7 +67,9 @@ class router {
   // Runs the request's handler, or answers 404/405 or a CORS preflight. Returns the
   // matched pattern (as added; valid for the router's lifetime), or unmatched_route.
   // `peer` is the connection's TCP peer, handed to the handler as path_params::peer().
-  std::string_view dispatch(const request& req, const boost::asio::ip::address& peer, responder respond) const;
+  // `stream` (may be empty) becomes path_params::stream() (with the CORS headers on its head).
+  std::string_view dispatch(const request& req, const boost::asio::ip::address& peer, responder respond,
+                            stream_opener stream = {}) const;
 
   // The body limit of the route a request with these headers would run (its method and
   // target; HEAD as GET), or 0 when it has none of its own, its admission refuses the

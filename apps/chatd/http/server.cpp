@@ -9,10 +9,14 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <deque>
 #include <limits>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 namespace chat::http {
 
@@ -58,9 +62,61 @@ void report(const exchange_observer& observer, const exchange& x) {
   if (observer) observer(x);
 }
 
+// What a streaming response's writer asks of its connection (posted to its strand).
+class stream_host {
+ public:
+  virtual ~stream_host() = default;
+  virtual void stream_push(std::string data) = 0;
+  virtual void stream_close() = 0;
+  virtual void stream_overflow() = 0;
+};
+
+// The stream_writer of one streaming response: counts what waits for the socket (any thread)
+// and hands the data to the connection's strand.
+class stream_channel final : public stream_writer {
+ public:
+  stream_channel(std::weak_ptr<stream_host> host, net::any_io_executor strand, std::size_t max_bytes)
+      : host_(std::move(host)), strand_(std::move(strand)), max_bytes_(max_bytes) {}
+
+  bool write(std::string data) override {
+    if (ended.load(std::memory_order_acquire)) return false;
+    const std::size_t n = data.size();
+    const std::size_t before = queued_.fetch_add(n, std::memory_order_acq_rel);
+    if (before > 0 && before + n > max_bytes_) {
+      queued_.fetch_sub(n, std::memory_order_acq_rel);
+      post([](stream_host& h) { h.stream_overflow(); });
+      return false;
+    }
+    post([data = std::move(data)](stream_host& h) mutable { h.stream_push(std::move(data)); });
+    return true;
+  }
+
+  void close() override {
+    post([](stream_host& h) { h.stream_close(); });
+  }
+
+  // The socket took `n` bytes of what write() queued (strand).
+  void wrote(std::size_t n) { queued_.fetch_sub(n, std::memory_order_acq_rel); }
+
+  std::atomic<bool> ended{false};
+
+ private:
+  template <class F>
+  void post(F f) {
+    net::post(strand_, [host = host_, f = std::move(f)]() mutable {
+      if (auto h = host.lock()) f(*h);
+    });
+  }
+
+  std::weak_ptr<stream_host> host_;
+  net::any_io_executor strand_;
+  const std::size_t max_bytes_;
+  std::atomic<std::size_t> queued_{0};
+};
+
 // One keep-alive HTTP connection. Reads a request, dispatches it, writes the response,
 // repeats. All state is touched only on the connection's strand.
-class session : public std::enable_shared_from_this<session> {
+class session : public stream_host, public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, const router& routes, const server_limits& limits, const upgrade_handler& on_upgrade,
           const exchange_observer& observer, std::weak_ptr<handshake_queue> pending)
@@ -188,8 +244,134 @@ class session : public std::enable_shared_from_this<session> {
         self->do_write(std::move(res), head);
       });
     };
+    stream_opener open = [self, version](response head,
+                                         std::function<void(stream_end)> ended) -> std::shared_ptr<stream_writer> {
+      auto channel = std::make_shared<stream_channel>(std::weak_ptr<stream_host>(self), self->stream_.get_executor(),
+                                                      self->limits_.max_stream_buffer);
+      net::post(self->stream_.get_executor(),
+                [self, head = std::move(head), channel, ended = std::move(ended), version]() mutable {
+                  self->start_stream(std::move(head), channel, std::move(ended), version);
+                });
+      return channel;
+    };
     // The responder posts, so the write (and its report) comes after route_ is set.
-    route_ = routes_.dispatch(req, peer_, std::move(respond));
+    route_ = routes_.dispatch(req, peer_, std::move(respond), std::move(open));
+  }
+
+  // ---- streaming responses (strand) ----
+
+  void start_stream(response head, std::shared_ptr<stream_channel> channel, std::function<void(stream_end)> ended,
+                    unsigned version) {
+    channel_ = std::move(channel);
+    stream_ended_ = std::move(ended);
+    streaming_ = true;
+    chunked_ = version >= 11;
+    head.version(version);
+    head.keep_alive(false);
+    head.body().clear();
+    if (chunked_) {
+      head.chunked(true);
+    } else {
+      head.erase(bhttp::field::content_length);
+    }
+    std::ostringstream os;
+    os << head.base();
+    head_status_ = head.result_int();
+    stream_.expires_never();
+    queue_.push_back({os.str(), 0});
+    watch_peer();
+    write_stream();
+  }
+
+  void stream_push(std::string data) override {
+    if (stream_done_ || stream_closing_) {
+      channel_->wrote(data.size());
+      return;
+    }
+    const std::size_t raw = data.size();
+    if (chunked_) {
+      if (raw == 0) return;  // an empty chunk would end the body
+      char size[20];
+      const auto end = std::to_chars(size, size + sizeof size, raw, 16).ptr;
+      std::string wire;
+      wire.reserve(raw + 24);
+      wire.append(size, end);
+      wire.append("\r\n");
+      wire.append(data);
+      wire.append("\r\n");
+      data = std::move(wire);
+    }
+    queue_.push_back({std::move(data), raw});
+    write_stream();
+  }
+
+  void stream_close() override {
+    if (stream_done_ || stream_closing_) return;
+    stream_closing_ = true;
+    if (chunked_) queue_.push_back({"0\r\n\r\n", 0});
+    write_stream();
+  }
+
+  void stream_overflow() override { finish_stream(stream_end::slow); }
+
+  void write_stream() {
+    if (stream_done_ || writing_) return;
+    if (queue_.empty()) {
+      if (stream_closing_) finish_stream(stream_end::closed);
+      return;
+    }
+    writing_ = true;
+    buffers_.clear();
+    in_flight_raw_ = 0;
+    in_flight_ = 0;
+    for (const auto& piece : queue_) {
+      if (in_flight_ == 64) break;
+      buffers_.emplace_back(piece.wire.data(), piece.wire.size());
+      in_flight_raw_ += piece.raw;
+      ++in_flight_;
+    }
+    stream_.expires_after(limits_.stream_stall_timeout);
+    net::async_write(stream_, buffers_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->on_stream_written(ec, n);
+    });
+  }
+
+  void on_stream_written(beast::error_code ec, std::size_t n) {
+    writing_ = false;
+    written_ += n;
+    for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) queue_.pop_front();
+    channel_->wrote(in_flight_raw_);
+    if (!head_reported_) {
+      head_reported_ = true;
+      report_written(head_status_, n);
+    }
+    if (ec) return finish_stream(ec == beast::error::timeout ? stream_end::slow : stream_end::error);
+    write_stream();
+  }
+
+  // A streaming client sends nothing more: readable means it closed (or misbehaves).
+  void watch_peer() {
+    stream_.socket().async_read_some(net::buffer(scratch_),
+                                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                       if (self->stream_done_ || ec == net::error::operation_aborted) return;
+                                       if (ec) return self->finish_stream(stream_end::peer);
+                                       self->watch_peer();  // bytes after the request: ignored
+                                     });
+  }
+
+  void finish_stream(stream_end why) {
+    if (stream_done_) return;
+    stream_done_ = true;
+    channel_->ended.store(true, std::memory_order_release);
+    if (!writing_) queue_.clear();  // else the write in flight still points into it
+    auto ended = std::move(stream_ended_);
+    stream_ended_ = nullptr;
+    if (!head_reported_) {
+      head_reported_ = true;
+      report_written(head_status_, written_);
+    }
+    close();
+    if (ended) ended(why);
   }
 
   void do_write(response&& res, bool head) {
@@ -235,6 +417,27 @@ class session : public std::enable_shared_from_this<session> {
   std::string_view route_ = unmatched_route;
   net::ip::address peer_;
   bool first_ = true;
+
+  // A streaming response (start_stream), once it began: the connection serves nothing else.
+  struct stream_piece {
+    std::string wire;     // as written (a chunk, or the head)
+    std::size_t raw = 0;  // of what stream_writer::write() counted
+  };
+  bool streaming_ = false;
+  bool chunked_ = false;
+  bool writing_ = false;
+  bool stream_closing_ = false;
+  bool stream_done_ = false;
+  bool head_reported_ = false;
+  unsigned head_status_ = 200;
+  std::size_t written_ = 0;
+  std::size_t in_flight_ = 0;
+  std::size_t in_flight_raw_ = 0;
+  std::shared_ptr<stream_channel> channel_;
+  std::function<void(stream_end)> stream_ended_;
+  std::deque<stream_piece> queue_;
+  std::vector<net::const_buffer> buffers_;
+  std::array<char, 256> scratch_{};
 };
 
 }  // namespace

@@ -27,6 +27,10 @@ struct server_limits {
   // flood of half-open connections costs bounded memory and cannot lock out real clients,
   // whose first request arrives within milliseconds. (chatd: --max-http-handshakes)
   std::size_t max_pending_handshakes = 1024;
+  // Streaming responses (types.hpp stream_writer): bytes queued and not yet taken by the socket
+  // past which the reader is dropped as slow, and how long one write may stall.
+  std::size_t max_stream_buffer = 256 * 1024;
+  std::chrono::milliseconds stream_stall_timeout{20000};
 };
 
 struct handshake_queue;  // server.cpp

@@ -63,8 +63,12 @@ chat_metrics::chat_metrics(registry& r)
       recovery_events(r.get_counter("chat_recovery_events_total", "Room events replayed from the store by recoveries")),
       recovery_truncations(r.get_counter("chat_recovery_truncations_total",
                                          "Recoveries that ended recovered:false (more than --recovery-limit "
-                                         "events, the store behind for too long, or too many live events meanwhile)")) {
-}
+                                         "events, the store behind for too long, or too many live events meanwhile)")),
+      sse_connections(r.get_gauge("chat_sse_connections", "Open GET /api/rooms/stream responses")),
+      sse_events_sent(r.get_counter("chat_sse_events_sent_total",
+                                    "Events (snapshots included) queued to GET /api/rooms/stream readers")),
+      sse_dropped(r.get_counter("chat_sse_dropped_total",
+                                "GET /api/rooms/stream readers dropped for not reading (--sse-max-buffer)")) {}
 
 counter& chat_metrics::consumed(const std::string& group) {
   return reg.get_counter("chat_messages_consumed_total", "Records processed per consumer group", {{"group", group}});

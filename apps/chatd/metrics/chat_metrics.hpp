@@ -42,6 +42,10 @@ struct chat_metrics {
   counter& recoveries;            // chat_recoveries_total: recovering SUBSCRIBEs answered
   counter& recovery_events;       // chat_recovery_events_total: room events replayed from the store
   counter& recovery_truncations;  // chat_recovery_truncations_total: answered recovered:false
+  // GET /api/rooms/stream (docs/rest.md "Room list stream").
+  gauge& sse_connections;    // chat_sse_connections: open streams
+  counter& sse_events_sent;  // chat_sse_events_sent_total: events (snapshots included) queued to a stream
+  counter& sse_dropped;      // chat_sse_dropped_total: readers dropped for not reading (also slow consumers)
 
   // Per consumer group / topic series.
   counter& consumed(const std::string& group);            // chat_messages_consumed_total{group}

@@ -183,47 +183,71 @@ result<group_room_outcome> create_group_room(session& db, std::int64_t caller, c
 // it does so when one busy room dominates the statistics, and for a quiet room that plan
 // reads the whole table. The range keeps room_id in the sort key, so only the composite
 // index delivers the order, and btree still positions on (room, id) (both bounds inclusive).
-result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id) {
-  return detail::guarded([&] {
-    auto& conn = db.native<pqxx::connection>();
-    static const std::string name = "chat_list_rooms";
-    static const std::string sql =
-        "SELECT r.id, r.type, r.name, "
-        "       (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id), "
-        "       me.unread_count, " CHAT_SQL_MESSAGE_COLUMNS("lm") ", lm.deleted "
-        "FROM chat_room_members me "
-        "JOIN chat_rooms r ON r.id = me.room_id "
-        "LEFT JOIN LATERAL ("
-        "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at, "
-        "         m.deleted "
-        "  FROM messages m WHERE m.room_id >= me.room_id AND m.room_id <= me.room_id "
-        "  ORDER BY m.room_id, m.id DESC LIMIT 1) lm ON true "
-        "WHERE me.user_id = $1 "
-        "ORDER BY COALESCE(lm.created_at, r.created_at) DESC, r.id DESC";
-    detail::define(conn, name, sql);
-    pqxx::nontransaction tx(conn);
-    const auto r = tx.exec_prepared(name, user_id);
-    std::vector<room_summary> out;
-    out.reserve(static_cast<std::size_t>(r.size()));
-    for (const auto& row : r) {
-      room_summary s;
-      s.id = row[0].as<std::int64_t>();
-      s.type = parse_room_type(detail::text_of(row[1]));
-      s.name = optional_text(row[2]);
-      s.member_count = row[3].as<std::int64_t>();
-      s.unread_count = row[4].as<std::int64_t>();
-      if (!row[5].is_null()) {
-        s.last_message = detail::read_message(row, 5);
-        // A deleted message shows as its tombstone (SPEC §13): content empty, "deleted":true.
-        if (row[5 + detail::message_column_count].as<bool>()) {
-          s.last_message->content.clear();
-          s.last_message->state = proto::message_state{};
-          s.last_message->state->deleted = true;
-        }
+namespace {
+
+// The rows of GET /api/rooms: every room of `user_id`, or only `room_id` (> 0).
+std::vector<room_summary> room_summaries(session& db, std::int64_t user_id, std::int64_t room_id) {
+  auto& conn = db.native<pqxx::connection>();
+#define CHAT_SQL_ROOM_SUMMARY_SELECT \
+  "SELECT r.id, r.type, r.name, "                                                                                      \
+  "       (SELECT count(*) FROM chat_room_members c WHERE c.room_id = r.id), "                                         \
+  "       me.unread_count, " CHAT_SQL_MESSAGE_COLUMNS("lm") ", lm.deleted "                                            \
+  "FROM chat_room_members me "                                                                                         \
+  "JOIN chat_rooms r ON r.id = me.room_id "                                                                            \
+  "LEFT JOIN LATERAL ("                                                                                                \
+  "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at, "         \
+  "         m.deleted "                                                                                                \
+  "  FROM messages m WHERE m.room_id >= me.room_id AND m.room_id <= me.room_id "                                       \
+  "  ORDER BY m.room_id, m.id DESC LIMIT 1) lm ON true "
+  static const std::string all_name = "chat_list_rooms";
+  static const std::string all_sql = CHAT_SQL_ROOM_SUMMARY_SELECT
+      "WHERE me.user_id = $1 ORDER BY COALESCE(lm.created_at, r.created_at) DESC, r.id DESC";
+  static const std::string one_name = "chat_room_summary";
+  static const std::string one_sql = CHAT_SQL_ROOM_SUMMARY_SELECT "WHERE me.user_id = $1 AND me.room_id = $2";
+#undef CHAT_SQL_ROOM_SUMMARY_SELECT
+  pqxx::nontransaction tx(conn);
+  pqxx::result r;
+  if (room_id > 0) {
+    detail::define(conn, one_name, one_sql);
+    r = tx.exec_prepared(one_name, user_id, room_id);
+  } else {
+    detail::define(conn, all_name, all_sql);
+    r = tx.exec_prepared(all_name, user_id);
+  }
+  std::vector<room_summary> out;
+  out.reserve(static_cast<std::size_t>(r.size()));
+  for (const auto& row : r) {
+    room_summary s;
+    s.id = row[0].as<std::int64_t>();
+    s.type = parse_room_type(detail::text_of(row[1]));
+    s.name = optional_text(row[2]);
+    s.member_count = row[3].as<std::int64_t>();
+    s.unread_count = row[4].as<std::int64_t>();
+    if (!row[5].is_null()) {
+      s.last_message = detail::read_message(row, 5);
+      // A deleted message shows as its tombstone (SPEC §13): content empty, "deleted":true.
+      if (row[5 + detail::message_column_count].as<bool>()) {
+        s.last_message->content.clear();
+        s.last_message->state = proto::message_state{};
+        s.last_message->state->deleted = true;
       }
-      out.push_back(std::move(s));
     }
-    return out;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id) {
+  return detail::guarded([&] { return room_summaries(db, user_id, 0); });
+}
+
+result<std::optional<room_summary>> room_summary_of(session& db, std::int64_t user_id, std::int64_t room_id) {
+  return detail::guarded([&]() -> std::optional<room_summary> {
+    auto rows = room_summaries(db, user_id, room_id);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
   });
 }
 

@@ -78,6 +78,9 @@ result<group_room_outcome> create_group_room(session& db, std::int64_t caller, c
 // ---- GET /api/rooms: one statement for any number of rooms (member counts, the caller's
 // unread count and the newest message through a LATERAL join). Most recent activity first.
 result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id);
+// One entry of that list (the room feed's room.added, gateway/room_feed.hpp); nullopt when the
+// user is not a member of `room_id` (or there is no such room).
+result<std::optional<room_summary>> room_summary_of(session& db, std::int64_t user_id, std::int64_t room_id);
 
 // ---- GET /api/rooms/{id}
 struct room_detail_outcome {

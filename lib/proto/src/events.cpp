@@ -164,4 +164,30 @@ std::string read_event_message_id(const read_event& event) {
   return out;
 }
 
+void append_json(const room_membership_event& event, std::string& out) {
+  out.append(R"({"event":)");
+  append_json_string(event.added ? room_added_event_name : room_removed_event_name, out);
+  out.append(R"(,"roomId":)");
+  append_json_int(event.room_id, out);
+  out.push_back('}');
+}
+
+validation_error parse_room_membership_event(std::string_view json, room_membership_event& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* name = nullptr;
+  if (auto error = detail::read_string(doc, "event", name)) return error;
+  room_membership_event event;
+  if (*name == room_added_event_name) {
+    event.added = true;
+  } else if (*name == room_removed_event_name) {
+    event.added = false;
+  } else {
+    return detail::make_error(errc::bad_format, "event", "event must be \"room.added\" or \"room.removed\"");
+  }
+  if (auto error = detail::read_int64(doc, "roomId", 1, event.room_id)) return error;
+  out = event;
+  return {};
+}
+
 }  // namespace chat::proto

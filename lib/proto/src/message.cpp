@@ -484,15 +484,27 @@ chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::
   return m;
 }
 
-std::optional<std::int64_t> departed_member(const chat_message& m) {
+namespace {
+
+std::optional<std::int64_t> member_of_notice(const chat_message& m, membership_change change) {
   if (m.event != event_kind::message || m.type != message_type::system) return std::nullopt;
-  const std::string_view word = change_word(membership_change::left);
+  const std::string_view word = change_word(change);
   const std::string_view content = m.content;
   if (content.size() != m.sender_nickname.size() + 1 + word.size() || !content.starts_with(m.sender_nickname) ||
       content[m.sender_nickname.size()] != ' ' || !content.ends_with(word)) {
     return std::nullopt;
   }
   return m.sender_id;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> departed_member(const chat_message& m) {
+  return member_of_notice(m, membership_change::left);
+}
+
+std::optional<std::int64_t> joined_member(const chat_message& m) {
+  return member_of_notice(m, membership_change::joined);
 }
 
 }  // namespace chat::proto

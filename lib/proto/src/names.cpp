@@ -84,6 +84,7 @@ std::optional<destination> parse_destination(std::string_view text) noexcept {
   if (text == destinations::app_delete) return destination{destination_kind::app_delete, 0};
   if (text == destinations::app_react) return destination{destination_kind::app_react, 0};
   if (text == destinations::user_notifications) return destination{destination_kind::user_notifications, 0};
+  if (text == destinations::user_rooms) return destination{destination_kind::user_rooms, 0};
   return std::nullopt;
 }
 
@@ -106,6 +107,7 @@ std::string format_destination(const destination& d) {
     case destination_kind::app_delete: return std::string(destinations::app_delete);
     case destination_kind::app_react: return std::string(destinations::app_react);
     case destination_kind::user_notifications: return std::string(destinations::user_notifications);
+    case destination_kind::user_rooms: return std::string(destinations::user_rooms);
   }
   return {};
 }

@@ -531,6 +531,60 @@ validation_error parse_room_list(std::string_view json, std::vector<room_summary
   return {};
 }
 
+std::string_view to_string(room_feed_kind kind) noexcept {
+  switch (kind) {
+    case room_feed_kind::added: return "room.added";
+    case room_feed_kind::updated: return "room.updated";
+    case room_feed_kind::removed: return "room.removed";
+  }
+  return "room.updated";
+}
+
+std::optional<room_feed_kind> parse_room_feed_kind(std::string_view text) noexcept {
+  if (text == "room.added") return room_feed_kind::added;
+  if (text == "room.updated") return room_feed_kind::updated;
+  if (text == "room.removed") return room_feed_kind::removed;
+  return std::nullopt;
+}
+
+void append_json(const room_feed_event& event, std::string& out) {
+  out.append(R"({"event":")");
+  out.append(to_string(event.kind));
+  out.append(R"(","room":)");
+  if (event.kind == room_feed_kind::removed) {
+    out.append(R"({"id":)");
+    append_json_int(event.room.id, out);
+    out.push_back('}');
+  } else {
+    append_json(event.room, out);
+  }
+  out.push_back('}');
+}
+
+validation_error parse_room_feed_event(std::string_view json, room_feed_event& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* name = nullptr;
+  if (auto error = detail::read_string(doc, "event", name)) return error;
+  const auto kind = parse_room_feed_kind(*name);
+  if (!kind) {
+    return detail::make_error(errc::bad_format, "event",
+                              "event must be \"room.added\", \"room.updated\" or \"room.removed\"");
+  }
+  const auto* room = detail::find_member(doc, "room");
+  if (room == nullptr) return detail::make_error(errc::missing_field, "room", "room is required");
+  room_feed_event value;
+  value.kind = *kind;
+  if (*kind == room_feed_kind::removed) {
+    if (!room->is_object()) return detail::make_error(errc::wrong_type, "room", "room must be a JSON object");
+    if (auto error = detail::read_int64(*room, "id", 1, value.room.id)) return detail::nested(std::move(error), "room");
+  } else if (auto error = read_room_summary(*room, value.room)) {
+    return detail::nested(std::move(error), "room");
+  }
+  out = std::move(value);
+  return {};
+}
+
 void append_history_page_json(std::span<const chat_message> messages, bool has_more,
                               std::optional<std::int64_t> next_cursor, std::string& out) {
   out.append(R"({"messages":[)");

@@ -156,6 +156,28 @@ class fake_directory final : public directory {
       done(lookup_status::found, std::move(page));
     });
   }
+
+  // The room feed: each user's rows of GET /api/rooms.
+  std::map<std::int64_t, std::vector<proto::room_summary>> room_rows;
+  int room_list_lookups = 0;
+  void room_list(std::int64_t user,
+                 std::function<void(lookup_status, std::vector<proto::room_summary>)> done) override {
+    ++room_list_lookups;
+    run([this, user, done] {
+      if (down) return done(lookup_status::unavailable, {});
+      done(lookup_status::found, room_rows[user]);
+    });
+  }
+  void room_summary(std::int64_t user, std::int64_t room,
+                    std::function<void(lookup_status, std::optional<proto::room_summary>)> done) override {
+    run([this, user, room, done] {
+      if (down) return done(lookup_status::unavailable, std::nullopt);
+      for (const auto& r : room_rows[user]) {
+        if (r.id == room) return done(lookup_status::found, r);
+      }
+      done(lookup_status::not_found, std::nullopt);
+    });
+  }
   // Completes the oldest held lookup.
   void release_one() {
     ASSERT_FALSE(held.empty());

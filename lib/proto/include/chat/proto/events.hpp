@@ -100,4 +100,23 @@ bool looks_like_read_event(std::string_view json) noexcept;
 // The MESSAGE's message-id: "r<roomId>-<userId>-<lastReadMessageId>".
 std::string read_event_message_id(const read_event& event);
 
+// Channel chat:user:{userId}: the user's room list changed -- they were added to a room (invited,
+// joined, created it) or left it / were removed. Published by the REST paths that change the
+// membership, after their transaction committed; every node's room feed (gateway/room_feed.hpp)
+// turns it into /user/queue/rooms MESSAGEs and GET /api/rooms/stream events. Not delivered on
+// /user/queue/notifications.  {"event":"room.added"|"room.removed","roomId":…}
+inline constexpr std::string_view room_added_event_name = "room.added";
+inline constexpr std::string_view room_removed_event_name = "room.removed";
+
+struct room_membership_event {
+  std::int64_t room_id = 0;
+  bool added = true;  // false: removed
+
+  friend bool operator==(const room_membership_event&, const room_membership_event&) = default;
+};
+
+void append_json(const room_membership_event& event, std::string& out);
+// "event" is "room.added" or "room.removed"; roomId positive.
+validation_error parse_room_membership_event(std::string_view json, room_membership_event& out);
+
 }  // namespace chat::proto

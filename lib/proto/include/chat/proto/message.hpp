@@ -163,5 +163,7 @@ chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::
                                membership_change change);
 // The member who left, when `m` is the notice of a departure; nullopt otherwise.
 std::optional<std::int64_t> departed_member(const chat_message& m);
+// The member who joined, when `m` is the notice of an addition; nullopt otherwise.
+std::optional<std::int64_t> joined_member(const chat_message& m);
 
 }  // namespace chat::proto

@@ -131,6 +131,7 @@ inline constexpr std::string_view typing_suffix = ".typing";     // "/topic/room
 inline constexpr std::string_view presence = "/topic/presence";
 inline constexpr std::string_view user_errors = "/user/queue/errors";
 inline constexpr std::string_view user_notifications = "/user/queue/notifications";
+inline constexpr std::string_view user_rooms = "/user/queue/rooms";
 inline constexpr std::string_view app_send = "/app/chat.send";
 inline constexpr std::string_view app_read = "/app/chat.read";
 inline constexpr std::string_view app_typing = "/app/chat.typing";
@@ -151,6 +152,7 @@ enum class destination_kind {
   app_delete,          // /app/chat.delete          SEND
   app_react,           // /app/chat.react           SEND
   user_notifications,  // /user/queue/notifications  SUBSCRIBE
+  user_rooms,          // /user/queue/rooms          SUBSCRIBE (the live room list)
 };
 
 struct destination {

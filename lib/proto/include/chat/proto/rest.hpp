@@ -220,6 +220,24 @@ void append_json(std::span<const room_summary> rooms, std::string& out);
 validation_error parse_room_summary(std::string_view json, room_summary& out);
 validation_error parse_room_list(std::string_view json, std::vector<room_summary>& out);
 
+// A change of the caller's room list: MESSAGE bodies on /user/queue/rooms and the events of
+// GET /api/rooms/stream (SPEC §14):
+//   {"event":"room.added"|"room.updated"|"room.removed","room":<room_summary>}
+// room.removed carries only {"id":…} in "room".
+enum class room_feed_kind { added, updated, removed };
+std::string_view to_string(room_feed_kind kind) noexcept;  // "room.added", …
+std::optional<room_feed_kind> parse_room_feed_kind(std::string_view text) noexcept;
+
+struct room_feed_event {
+  room_feed_kind kind = room_feed_kind::updated;
+  room_summary room;  // removed: only room.id is meaningful
+
+  friend bool operator==(const room_feed_event&, const room_feed_event&) = default;
+};
+
+void append_json(const room_feed_event& event, std::string& out);
+validation_error parse_room_feed_event(std::string_view json, room_feed_event& out);
+
 // GET /api/rooms/{id}/messages: {"messages":[docs/events.md…],"hasMore":bool,"nextCursor":id|null}
 struct history_page {
   std::vector<chat_message> messages;  // newest first

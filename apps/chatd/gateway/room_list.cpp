@@ -1,0 +1,135 @@
+#include "gateway/room_list.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace chat::gateway {
+
+void room_list::load(std::vector<proto::room_summary> rooms) {
+  rooms_.clear();
+  // The store orders by the newest message, or the room's creation when it has none: a room
+  // without a message takes the activity of the room before it, so it keeps its place.
+  std::int64_t previous = std::numeric_limits<std::int64_t>::max();
+  for (auto& r : rooms) {
+    entry e;
+    e.newest_id = r.last_message ? r.last_message->id : -1;
+    e.base_unread = r.unread_count;
+    e.activity_ms = r.last_message ? r.last_message->created_at_ms : previous;
+    previous = e.activity_ms;
+    e.order = next_order_++;
+    const auto id = r.id;
+    e.summary = std::move(r);
+    rooms_.insert_or_assign(id, std::move(e));
+  }
+}
+
+void room_list::add(proto::room_summary room, std::int64_t now_ms) {
+  entry e;
+  e.newest_id = room.last_message ? room.last_message->id : -1;
+  e.base_unread = room.unread_count;
+  e.activity_ms = room.last_message ? std::max(room.last_message->created_at_ms, now_ms) : now_ms;
+  e.order = next_order_++;
+  const auto id = room.id;
+  e.summary = std::move(room);
+  rooms_.insert_or_assign(id, std::move(e));
+}
+
+bool room_list::remove(std::int64_t room_id) { return rooms_.erase(room_id) > 0; }
+
+std::vector<std::int64_t> room_list::room_ids() const {
+  std::vector<std::int64_t> out;
+  out.reserve(rooms_.size());
+  for (const auto& [id, e] : rooms_) out.push_back(id);
+  return out;
+}
+
+void room_list::recount(entry& e) {
+  e.summary.unread_count = e.base_unread + static_cast<std::int64_t>(e.unread_ids.size());
+}
+
+const proto::room_summary* room_list::apply(const proto::chat_message& event) {
+  const auto it = rooms_.find(event.room_id);
+  if (it == rooms_.end()) return nullptr;
+  auto& e = it->second;
+  auto& s = e.summary;
+  switch (event.event) {
+    case proto::event_kind::message: {
+      if (event.id <= e.newest_id) return nullptr;  // counted already (the store's list had it)
+      e.newest_id = event.id;
+      e.activity_ms = std::max(e.activity_ms, event.created_at_ms);
+      s.last_message = event;
+      s.last_message->state.reset();
+      if (event.sender_id != user_id_) {
+        e.unread_ids.push_back(event.id);
+        if (e.unread_ids.size() > max_tracked_unread) {
+          e.unread_ids.pop_front();
+          ++e.base_unread;
+        }
+        recount(e);
+        // Someone else joined or left (the user's own notices: the store's count has them).
+        if (proto::joined_member(event)) {
+          ++s.member_count;
+        } else if (proto::departed_member(event) && s.member_count > 0) {
+          --s.member_count;
+        }
+      }
+      return &s;
+    }
+    case proto::event_kind::edited:
+      if (!s.last_message || s.last_message->id != event.target_id) return nullptr;
+      if (s.last_message->state && s.last_message->state->deleted) return nullptr;
+      s.last_message->content = event.content;
+      return &s;
+    case proto::event_kind::deleted:
+      if (!s.last_message || s.last_message->id != event.target_id) return nullptr;
+      if (s.last_message->state && s.last_message->state->deleted) return nullptr;
+      // A tombstone, as GET /api/rooms shows it.
+      s.last_message->content.clear();
+      s.last_message->attachment.reset();
+      s.last_message->state = proto::message_state{};
+      s.last_message->state->deleted = true;
+      return &s;
+    case proto::event_kind::reaction_added:
+    case proto::event_kind::reaction_removed:
+    case proto::event_kind::pinned:
+    case proto::event_kind::unpinned: return nullptr;
+  }
+  return nullptr;
+}
+
+const proto::room_summary* room_list::read(std::int64_t room_id, std::int64_t last_read) {
+  const auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return nullptr;
+  auto& e = it->second;
+  const auto before = e.summary.unread_count;
+  bool covered_known = false;
+  while (!e.unread_ids.empty() && e.unread_ids.front() <= last_read) {
+    e.unread_ids.pop_front();
+    covered_known = true;
+  }
+  // The unknown ones are older than every known one, and no newer than the newest seen.
+  if (covered_known || last_read >= e.newest_id) e.base_unread = 0;
+  recount(e);
+  return e.summary.unread_count != before ? &e.summary : nullptr;
+}
+
+const proto::room_summary* room_list::find(std::int64_t room_id) const {
+  const auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? nullptr : &it->second.summary;
+}
+
+std::vector<proto::room_summary> room_list::snapshot() const {
+  std::vector<const entry*> order;
+  order.reserve(rooms_.size());
+  for (const auto& [id, e] : rooms_) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const entry* a, const entry* b) {
+    if (a->activity_ms != b->activity_ms) return a->activity_ms > b->activity_ms;
+    return a->order < b->order;
+  });
+  std::vector<proto::room_summary> out;
+  out.reserve(order.size());
+  for (const auto* e : order) out.push_back(e->summary);
+  return out;
+}
+
+}  // namespace chat::gateway
