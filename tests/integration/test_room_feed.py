@@ -3,7 +3,7 @@ nodes -- room.added when the user is invited over REST on the other node, room.u
 messages of others (lastMessage, unreadCount) and the user's own read marks, room.removed when
 they leave -- without a database query per message; the same as Server-Sent Events
 (GET /api/rooms/stream: snapshot, heart-beat, replay with Last-Event-ID, a reader that does not
-read dropped).
+read dropped); chatctl rooms watch.
 
 Clients the project did not write: python3-websocket (frames from stomp_ws.py), requests."""
 from __future__ import annotations
@@ -297,3 +297,33 @@ def test_sse_reader_that_does_not_read_is_dropped(sse_nodes, database):
     except ConnectionResetError:
         pass
     sock.close()
+
+
+# --------------------------------------------------------------------------- chatctl
+
+
+def test_chatctl_rooms_watch(sse_nodes, tmp_path):
+    from test_chatctl import CHATCTL, Cli, read_line_with_deadline, wait_for_stderr
+    if not CHATCTL.exists():
+        pytest.fail(f"{CHATCTL} is missing: build it first (ninja chatctl)")
+    n1, n2 = sse_nodes
+    alice = Cli(tmp_path / "alice", n1.url, n1.stomp_port).signup("alice")
+    bob = Cli(tmp_path / "bob", n2.url, n2.stomp_port).signup("bob")
+    room = bob.json("room", "group", "--name", "watched", "--member", alice.email)["id"]
+    watch = alice.popen("rooms", "watch", "-o", "jsonl", "--count", "1")
+    try:
+        first = json.loads(read_line_with_deadline(watch.stdout, 30, watch, "the snapshot line"))
+        assert first["event"] == "snapshot" and [r["id"] for r in first["rooms"]] == [room]
+        wait_for_stderr(watch, "Watching your rooms")
+        bob.ok("send", room, input="hello alice\n")
+        e = json.loads(read_line_with_deadline(watch.stdout, 30, watch, "room.updated"))
+        assert e["event"] == "room.updated" and e["room"]["id"] == room
+        assert e["room"]["lastMessage"]["content"] == "hello alice" and e["room"]["unreadCount"] == 1
+        watch.wait(timeout=20)
+        assert watch.returncode == 0, watch.stderr.read()
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    r = alice.run("room", "watch", "--help")
+    assert r.returncode == 0 and "Example:" in r.stdout

@@ -1,10 +1,19 @@
-// room direct|group|list|show|members|invite|leave
+// room direct|group|list|show|members|invite|leave|watch
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
+#include "commands/live_session.hpp"
 #include "core/exit_codes.hpp"
 #include "core/message_text.hpp"
 
+#include <chat/proto/names.hpp>
+
+#include <boost/asio/signal_set.hpp>
 #include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <iostream>
+#include <span>
 
 namespace chatctl {
 
@@ -18,7 +27,23 @@ struct room_options {
   std::string user;                  // direct --user
   std::string name;                  // group --name
   std::vector<std::string> members;  // group/invite --member
+  int count = 0;                     // watch --count (0: until interrupted)
 };
+
+std::vector<std::vector<std::string>> room_rows(context& ctx, const std::vector<client::room_summary>& rooms) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& room : rooms) {
+    std::string last;
+    if (room.last_message) last = room.last_message->sender_nickname + ": " + message_text(*room.last_message);
+    if (ctx.out().terminal()) last = truncate_display(sanitize(last), 60);
+    rows.push_back({std::to_string(room.id), std::string(chat::proto::to_string(room.type)),
+                    display_name(room.name, room.type), std::to_string(room.member_count),
+                    std::to_string(room.unread_count), last});
+  }
+  return rows;
+}
+
+const std::vector<std::string> room_header{"ID", "TYPE", "NAME", "MEMBERS", "UNREAD", "LAST MESSAGE"};
 
 void direct(context& ctx, const room_options& o) {
   const auto target = resolve_user(ctx, o.user);
@@ -47,16 +72,70 @@ void list(context& ctx) {
     for (const auto& room : *r.value) items.push_back(chat::proto::to_json(room));
     return out.list_text(items);
   }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& room : *r.value) {
-    std::string last;
-    if (room.last_message) last = room.last_message->sender_nickname + ": " + message_text(*room.last_message);
-    if (out.terminal()) last = truncate_display(sanitize(last), 60);
-    rows.push_back({std::to_string(room.id), std::string(chat::proto::to_string(room.type)),
-                    display_name(room.name, room.type), std::to_string(room.member_count),
-                    std::to_string(room.unread_count), last});
+  out.table(room_header, room_rows(ctx, *r.value));
+}
+
+// The live room list (/user/queue/rooms): the list, then every change. Table: redrawn after each
+// event (the screen cleared on a terminal); json/jsonl: {"event":"snapshot","rooms":[…]} first,
+// then each event's JSON as it arrives, one per line.
+void watch(context& ctx, const room_options& o) {
+  live_session live(ctx);
+  auto& stomp = live.stomp();
+  boost::asio::signal_set signals(stomp.context(), SIGINT, SIGTERM);
+  signals.async_wait([&stomp](const boost::system::error_code& ec, int) {
+    if (!ec) stomp.interrupt();
+  });
+  if (!live.connect()) return;
+  // Subscribed first (its RECEIPT: the list is live on the server), then the snapshot: no gap.
+  if (!live.subscribe(chat::proto::destinations::user_rooms, "rooms")) {
+    live.disconnect();
+    return;
   }
-  out.table({"ID", "TYPE", "NAME", "MEMBERS", "UNREAD", "LAST MESSAGE"}, rows);
+  auto r = ctx.api().list_rooms();
+  if (!r) fail_response(r.http, "cannot list rooms", ctx.server_text());
+  std::vector<client::room_summary> rooms = std::move(*r.value);
+  auto& out = ctx.out();
+  auto draw = [&] {
+    if (out.fmt() != format::table) return;
+    if (out.terminal()) std::cout << "\x1b[H\x1b[2J";
+    out.table(room_header, room_rows(ctx, rooms));
+    std::cout.flush();
+  };
+  if (out.fmt() == format::table) {
+    draw();
+  } else {
+    std::string line = R"({"event":"snapshot","rooms":)";
+    chat::proto::append_json(std::span<const chat::proto::room_summary>(rooms), line);
+    line.push_back('}');
+    out.line(line);
+  }
+  ctx.note(o.count > 0 ? "Watching your rooms for " + std::to_string(o.count) + " event(s)"
+                       : std::string("Watching your rooms (Ctrl-C to stop)"));
+  int seen = 0;
+  while (o.count == 0 || seen < o.count) {
+    auto f = stomp.next_message(std::chrono::steady_clock::now() + std::chrono::hours(24));
+    if (!f) {
+      if (stomp.last_wait() == client::blocking_stomp::wait_status::interrupted) break;
+      if (stomp.last_wait() == client::blocking_stomp::wait_status::timeout) continue;
+      live.fail_closed("lost the room list");
+    }
+    chat::proto::room_feed_event e;
+    if (chat::proto::parse_room_feed_event(f->body, e)) {
+      ctx.warn("skipping an event that is not a room list event: " + sanitize(f->body.substr(0, 120)));
+      continue;
+    }
+    ++seen;
+    const auto it = std::find_if(rooms.begin(), rooms.end(), [&](const auto& x) { return x.id == e.room.id; });
+    if (it != rooms.end()) rooms.erase(it);
+    if (e.kind != chat::proto::room_feed_kind::removed) rooms.insert(rooms.begin(), e.room);
+    if (out.fmt() == format::table) {
+      draw();
+    } else {
+      out.line(f->body);
+    }
+  }
+  signals.clear();
+  live.disconnect();
 }
 
 void show(context& ctx, const room_options& o) { print_room(ctx, fetch_room(ctx, resolve_room(ctx, o.room))); }
@@ -100,7 +179,8 @@ CLI::App* room_sub(CLI::App* parent, const char* name, const char* help, room_op
 }  // namespace
 
 void add_room_commands(CLI::App& app, context& ctx) {
-  auto* room = app.add_subcommand("room", "Rooms: create direct and group rooms, list, show, invite, leave");
+  auto* room = app.add_subcommand("room", "Rooms: create direct and group rooms, list, show, invite, leave, watch");
+  room->alias("rooms");
   room->require_subcommand(1);
   room->footer(examples({"chatctl room list", "chatctl room group --name ops --member bo@example.com --member 12"}));
   {
@@ -124,6 +204,15 @@ void add_room_commands(CLI::App& app, context& ctx) {
     auto* sub = room->add_subcommand("list", "List your rooms with unread counts and the last message");
     sub->footer(examples({"chatctl room list", "chatctl room list -o jsonl | jq -r 'select(.unreadCount > 0) | .id'"}));
     on_run(sub, ctx, o, [](context& c, room_options&) { list(c); });
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room->add_subcommand("watch", "Follow your room list live (unread counts, last messages) until Ctrl-C");
+    sub->add_option("--count", o->count, "stop after N events (room.added, room.updated, room.removed)")
+        ->check(CLI::PositiveNumber)
+        ->type_name("N");
+    sub->footer(examples({"chatctl room watch", "chatctl rooms watch -o jsonl --count 1 | jq .room.unreadCount"}));
+    on_run(sub, ctx, o, watch);
   }
   {
     auto o = std::make_shared<room_options>();

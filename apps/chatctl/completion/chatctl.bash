@@ -71,9 +71,10 @@ _chatctl() {
                 signup) flags="--email --nickname --password-stdin" ;;
                 login) flags="--email --password-stdin" ;;
             esac ;;
-        room)
+        room|rooms)
             case "$sub" in
-                "") words_list="$(_chatctl_words direct group list show members invite leave)" ;;
+                "") words_list="$(_chatctl_words direct group list show members invite leave watch)" ;;
+                watch) flags="--count" ;;
                 direct) flags="--user" ;;
                 group) flags="--name --member" ;;
                 invite) flags="--member"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
