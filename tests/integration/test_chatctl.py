@@ -96,19 +96,31 @@ def users(chatd, tmp_path):
 
 
 def read_line_with_deadline(stream, timeout: float, proc: subprocess.Popen, what: str) -> str:
-    """The next line of a child's pipe, or an AssertionError after `timeout`."""
+    """The next line of a child's pipe, or an AssertionError after `timeout`.
+
+    Reads the pipe's descriptor a byte at a time: `select` cannot see what a TextIOWrapper has
+    buffered, so after `stream.readline()` a second line that arrived in the same chunk would sit
+    unseen in Python's buffer while select waited for more."""
     deadline = time.monotonic() + timeout
+    fd = stream.fileno()
+    line = bytearray()
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise AssertionError(f"timed out waiting for {what}")
-        ready, _, _ = select.select([stream], [], [], left)
-        if ready:
-            line = stream.readline()
-            if line == "" and proc.poll() is not None:
-                raise AssertionError(f"process exited ({proc.returncode}) while waiting for {what}: "
-                                     f"{proc.stderr.read() if proc.stderr else ''}")
-            return line
+            raise AssertionError(f"timed out waiting for {what} (partial line {bytes(line)!r})")
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        byte = os.read(fd, 1)
+        if byte == b"":
+            if line:
+                return line.decode()
+            proc.wait(timeout=10)
+            raise AssertionError(f"process exited ({proc.returncode}) while waiting for {what}: "
+                                 f"{proc.stderr.read() if proc.stderr else ''}")
+        line += byte
+        if byte == b"\n":
+            return line.decode()
 
 
 def wait_for_stderr(proc: subprocess.Popen, needle: str, timeout: float = 30) -> str:
@@ -676,7 +688,7 @@ def test_bash_completion():
     assert (BUILD / "apps" / "chatctl" / "chatctl.bash").exists()
     assert complete(["chatctl", "ro"]) == ["room"]
     assert set(complete(["chatctl", ""])) >= {"auth", "room", "send", "history", "tail", "presence"}
-    assert set(complete(["chatctl", "room", ""])) == {"direct", "group", "list", "show", "members", "invite", "leave"}
+    assert set(complete(["chatctl", "room", ""])) == {"direct", "group", "list", "show", "members", "invite", "leave", "watch"}
     assert complete(["chatctl", "auth", "lo"]) == ["login", "logout"]
     assert complete(["chatctl", "-o", "js"]) == ["json", "jsonl"]
     assert "--password-stdin" in complete(["chatctl", "auth", "login", "--pass"])
