@@ -35,7 +35,10 @@ const std::vector<std::string_view>& assertion_metrics() {
                                                    "disconnected",
                                                    "receipted_lost",
                                                    "receipted_duplicated",
-                                                   "receipted_reordered"};
+                                                   "receipted_reordered",
+                                                   "reconnects",
+                                                   "reconnects_failed",
+                                                   "recovery_truncations"};
   return names;
 }
 

@@ -4,6 +4,7 @@
 // report) — for compare: NEW regressed, 2 usage, 3 invalid run (the generator was overloaded),
 // 99 an --assert violated.
 #include "assertions.hpp"
+#include "churn.hpp"
 #include "compare.hpp"
 #include "fixture.hpp"
 #include "hgrm.hpp"
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> assert_texts;
   std::string phases_text;
   std::string mix_text;
+  std::string churn_text;
   bool quiet = false;
   app.add_option("--url", url, "chatd REST base URL")->capture_default_str();
   app.add_option("--stomp-url", stomp_url,
@@ -111,6 +113,9 @@ int main(int argc, char** argv) {
   app.add_option("--mix", mix_text,
                  "what the sends do, by weight: send=80,edit=5,delete=5,react=10 (default send=100); edits, "
                  "deletes and reactions target the session's own receipted messages (chatd only)");
+  app.add_option("--churn", churn_text,
+                 "sessions per second that drop their connection and reconnect, resubscribing with since-id "
+                 "(N per second, or N% of --users per second; open model, chatd only)");
   app.add_option(
          "--recovery-threshold-ms", o.recovery_threshold_ms,
          "recovery_seconds: time after the first phase until the per-second delivery p99 stays at or under this")
@@ -282,6 +287,18 @@ int main(int argc, char** argv) {
   if (o.login_flood > 0 && o.generic) {
     std::cerr << "chatload: --login-flood needs chatd's REST API (not --generic)\n";
     return exit_usage;
+  }
+  if (!churn_text.empty()) {
+    const auto churn = chatload::parse_churn(churn_text, o.users, why);
+    if (!churn) {
+      std::cerr << "chatload: --churn: " << why << "\n";
+      return exit_usage;
+    }
+    if (o.generic || o.model != chatload::load_model::open) {
+      std::cerr << "chatload: --churn needs chatd (not --generic) and the open model (--mode open)\n";
+      return exit_usage;
+    }
+    o.churn = *churn;
   }
   o.duration = seconds_to_ms(duration_s);
   o.warmup = seconds_to_ms(warmup_s);

@@ -78,6 +78,9 @@ double metric_value(const run_result& r, std::string_view m) {
   if (m == "receipts") return static_cast<double>(r.receipts);
   if (m == "unanswered") return static_cast<double>(r.answers.count(send_outcome::pending));
   if (m == "disconnected") return static_cast<double>(r.sessions_disconnected);
+  if (m == "reconnects") return static_cast<double>(r.churn.reconnects);
+  if (m == "reconnects_failed") return static_cast<double>(r.churn.failed);
+  if (m == "recovery_truncations") return static_cast<double>(r.churn.truncations);
   if (m == "receipted_lost") return static_cast<double>(r.answers.receipted_lost);
   if (m == "receipted_duplicated") return static_cast<double>(r.answers.receipted_duplicated);
   if (m == "receipted_reordered") return static_cast<double>(r.answers.receipted_reordered);
@@ -136,6 +139,7 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
   row("send->receipt", r.receipt);
   row("connect", r.connect);
   row("subscribe", r.subscribe);
+  if (r.churn.rate > 0) row("reconnect", r.churn.reconnect);
   row("generator lag", r.generator.send_lag);
   const double secs = r.elapsed_s > 0 ? r.elapsed_s : 1;
   std::snprintf(line, sizeof line,
@@ -169,6 +173,18 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
       static_cast<unsigned long long>(r.sessions_disconnected));
   out << line;
   for (const auto& [k, v] : r.disconnected_by_reason) out << "  disconnected " << k << ": " << v << "\n";
+  if (r.churn.rate > 0) {
+    const auto& c = r.churn;
+    const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+    std::snprintf(line, sizeof line,
+                  "churn %.1f/s: %llu drops, %llu reconnects (%llu failed, %llu drops skipped), re-subscribed rooms "
+                  "recovered %llu, not recovered %llu (%llu without a recovered header); %llu events replayed, "
+                  "%llu truncations; %llu sends not sent while reconnecting, %llu unanswered by their dropped "
+                  "connection\n",
+                  c.rate, u(c.drops), u(c.reconnects), u(c.failed), u(c.skipped), u(c.recovered), u(c.not_recovered),
+                  u(c.no_header), u(c.recovered_events), u(c.truncations), u(c.unsent), u(c.orphaned));
+    out << line;
+  }
   if (!o.mix.send_only()) {
     out << "mix " << o.mix.text() << ": events by kind (issued, delivered/expected, lost, duplicated, reordered)";
     std::snprintf(line, sizeof line, "; %llu sent as messages (no own message to target yet)\n",
@@ -270,7 +286,8 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
                  {"phases", phases_config_json(o)},
                  {"recovery_threshold_ms", o.recovery_threshold_ms},
                  {"login_flood", o.login_flood},
-                 {"mix", o.mix.text()}};
+                 {"mix", o.mix.text()},
+                 {"churn", o.churn}};
   j["setup"] = {{"source", r.setup_source},
                 {"seconds", r.setup_s},
                 {"sessions_seconds", r.sessions_s},
@@ -328,6 +345,25 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
   }
   events["fallbacks"] = r.events.fallbacks;
   events["receipts_without_id"] = r.events.receipts_without_id;
+  events["read_events"] = r.events.read_events;
+  if (r.churn.rate > 0) {
+    const auto& c = r.churn;
+    j["churn"] = {{"rate", c.rate},
+                  {"drops", c.drops},
+                  {"reconnects", c.reconnects},
+                  {"failed", c.failed},
+                  {"skipped", c.skipped},
+                  {"recovered", c.recovered},
+                  {"not_recovered", c.not_recovered},
+                  {"without_recovered_header", c.no_header},
+                  {"recovered_events", c.recovered_events},
+                  {"truncations", c.truncations},
+                  {"unsent", c.unsent},
+                  {"orphaned", c.orphaned},
+                  {"reconnect_ms", latency_json(c.reconnect)}};
+  } else {
+    j["churn"] = nullptr;
+  }
   j["phases"] = nlohmann::json::array();
   std::uint64_t window_receipted = 0, window_deliveries = 0;
   double window_s = 0;

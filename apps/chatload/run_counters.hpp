@@ -2,6 +2,8 @@
 // The counts one run shares between its threads: the I/O threads (sessions), the open model's
 // scheduler thread and the runner thread (progress, drain, results). Every member may be
 // touched from any thread.
+#include "churn.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -71,9 +73,12 @@ struct run_counters {
   // Sessions that ended before the shutdown, by reason: the last ERROR's message, or
   // "connection: <why>" when the socket closed without one.
   error_counter disconnected;
+  // --churn: drops, reconnects, recoveries (churn.hpp).
+  churn_counters churn;
 
-  // Open model: sends whose fate is known (a planned send is sent, dropped or failed).
-  std::uint64_t accounted_sends() const noexcept { return sent + dropped + send_errors; }
+  // Open model: sends whose fate is known (a planned send is sent, dropped, failed, or not sent
+  // because its session was reconnecting).
+  std::uint64_t accounted_sends() const noexcept { return sent + dropped + send_errors + churn.unsent; }
 };
 
 }  // namespace chatload

@@ -132,6 +132,7 @@ class load_run final : public session_events {
     const auto now = steady_now_ns();
     const auto g = traffic_.count_receipt(id);
     if (!g) return;
+    ++s.answered;
     traffic_.remember_receipted(s, *g, receipt);
     traffic_.answer(*g, send_outcome::receipted, model_->take_receipt(s, *g, now), now, {});
   }
@@ -147,10 +148,13 @@ class load_run final : public session_events {
   }
   // A refusal is the answer to its send as a RECEIPT would be: the model stops waiting for one.
   void on_refusal(session& s, const refusal& r) {
+    ++s.answered;
     const auto now = steady_now_ns();
     traffic_.answer(r.g, r.outcome, model_->take_receipt(s, r.g, now), now, r.text);
   }
   std::unique_ptr<load_driver> make_model();
+  void churn(std::int64_t t0, const std::atomic<bool>& stop);
+  bool drained() const;
   void drain_and_close();
   run_result results(const cpu_times& cpu0, const cpu_times& cpu1, double elapsed_s);
 
@@ -177,11 +181,42 @@ std::unique_ptr<load_driver> load_run::make_model() {
       return std::make_unique<open_model>(
           plan_, planned_, steady_sched_clock(), counters_, [this](std::uint64_t g, std::int64_t planned_ns) {
             session& s = pool_->sender_of(g);
-            net::post(s.client->executor(), [this, &s, g, planned_ns] { traffic_.send_planned(s, g, planned_ns); });
+            net::post(s.strand, [this, &s, g, planned_ns] { traffic_.send_planned(s, g, planned_ns); });
           });
     case load_model::sessions: return std::make_unique<sessions_model>(opt_, plan_, traffic_, *pool_, counters_);
   }
   throw std::logic_error("unknown load model");
+}
+
+// --churn: from the first planned send until the sending phase ends, drop i is due at
+// t0 + i / rate on session victim(i) (churn.hpp). The drop runs on that session's strand; a
+// session that cannot drop now (reconnecting, not connected, a room without an event yet) is
+// skipped, not retried.
+void load_run::churn(std::int64_t t0, const std::atomic<bool>& stop) {
+  const churn_schedule schedule{opt_.churn};
+  const auto sessions = static_cast<std::uint32_t>(pool_->size());
+  for (std::uint64_t i = 0; !stop; ++i) {
+    const auto due = t0 + schedule.due_offset_ns(i);
+    for (auto now = steady_now_ns(); !stop && now < due; now = steady_now_ns())
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<std::int64_t>(due - now, 10'000'000)));
+    if (stop) return;
+    session& s = pool_->at(churn_schedule::victim(i, sessions));
+    net::post(s.strand, [this, &s] {
+      if (!pool_->drop_and_reconnect(s)) ++counters_.churn.skipped;
+    });
+  }
+}
+
+// Everything sent is delivered to every member and answered, or can no longer be: a SEND
+// whose connection was dropped (--churn) gets no answer, and may or may not have been stored.
+bool load_run::drained() const {
+  const auto& c = counters_.churn;
+  const std::uint64_t orphaned = c.orphaned;
+  const std::uint64_t sent = counters_.sent;
+  const std::uint64_t settled = sent > orphaned ? sent - orphaned : 0;
+  return counters_.delivered >= settled * plan_.members &&
+         counters_.receipts + counters_.refused + counters_.receipt_timeouts + orphaned >= sent &&
+         c.reconnects + c.failed >= c.drops && model_->sending_finished();
 }
 
 void load_run::drain_and_close() {
@@ -190,10 +225,14 @@ void load_run::drain_and_close() {
   int tick = static_cast<int>(progress_.timeline().size());
   auto next_tick = t0 + std::int64_t{tick + 1} * 1'000'000'000;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (counters_.delivered >= counters_.sent * plan_.members &&
-        counters_.receipts + counters_.refused + counters_.receipt_timeouts >= counters_.sent &&
-        model_->sending_finished())
+    if (drained()) {
+      // After drops the count of deliveries due is not exact (an orphaned SEND may have been
+      // delivered): give replays and late copies a moment more.
+      if (counters_.churn.drops > 0)
+        std::this_thread::sleep_for(
+            std::min<std::chrono::nanoseconds>(1s, deadline - std::chrono::steady_clock::now()));
       break;
+    }
     std::this_thread::sleep_for(10ms);
     if (steady_now_ns() >= next_tick) {
       progress_.tick(++tick);
@@ -223,7 +262,20 @@ run_result load_run::execute() {
       flood.emplace(opt_.login_flood, rest_login(opt_.http), nonce_);
       flood->start(t0 + std::chrono::nanoseconds(opt_.ramp_up + opt_.warmup).count(), t0 + traffic_.end_offset_ns());
     }
+    std::atomic<bool> churn_stop{false};
+    std::optional<std::thread> churner;
+    if (opt_.churn > 0) churner.emplace([this, t0, &churn_stop] { churn(t0, churn_stop); });
+    struct join_churner {  // also when the model throws
+      std::atomic<bool>& stop;
+      std::optional<std::thread>& thread;
+      ~join_churner() {
+        stop = true;
+        if (thread && thread->joinable()) thread->join();
+      }
+    } churn_guard{churn_stop, churner};
     model_->run(t0, [this](int n) { progress_.tick(n); });
+    churn_stop = true;
+    if (churner) churner->join();
     if (flood) flood_ = flood->join();
     drain_and_close();
   } catch (...) {
@@ -304,6 +356,23 @@ run_result load_run::results(const cpu_times& cpu0, const cpu_times& cpu1, doubl
   for (std::size_t k = 0; k < event_count; ++k) r.events.by_kind[k] = t.by_kind[k];
   r.events.fallbacks = counters_.mix_fallbacks;
   r.events.receipts_without_id = counters_.receipts_without_id;
+  r.events.read_events = counters_.read_events;
+
+  auto& ch = r.churn;
+  const auto& cc = counters_.churn;
+  ch.rate = opt_.churn;
+  ch.drops = cc.drops;
+  ch.reconnects = cc.reconnects;
+  ch.failed = cc.failed;
+  ch.skipped = cc.skipped;
+  ch.recovered = cc.recovered;
+  ch.not_recovered = cc.not_recovered;
+  ch.no_header = cc.no_header;
+  ch.recovered_events = cc.recovered_events;
+  ch.truncations = cc.truncations;
+  ch.unsent = cc.unsent;
+  ch.orphaned = cc.orphaned;
+  for (auto& w : workers_) ch.reconnect.merge(w.reconnect);
 
   auto& g = r.generator;
   g.scheduler_lag = model_->scheduler_lag();

@@ -84,6 +84,9 @@ struct run_options {
 
   // --mix: what the planned sends do (default: messages only). Not in generic mode.
   chatload::mix mix;
+  // --churn: sessions per second that drop their connection and reconnect, resuming each room
+  // with since-id (churn.hpp). 0 = off. Open model, chatd only.
+  double churn = 0;
 
   selfmon_bounds bounds;
   // Sessions model: most sends the ledger can track (storage grows in 64 Ki-send chunks).
@@ -132,6 +135,24 @@ struct event_result {
   ledger::totals::kind_totals by_kind[event_count] = {};
   std::uint64_t fallbacks = 0;
   std::uint64_t receipts_without_id = 0;  // RECEIPTs of messages without a message-id header
+  std::uint64_t read_events = 0;          // chat-event:read MESSAGEs (members' read marks): not in the ledger
+};
+
+// --churn: what the drops and reconnects came to (churn.hpp churn_counters).
+struct churn_result {
+  double rate = 0;  // drops per second asked for (0: no churn)
+  std::uint64_t drops = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t recovered = 0;      // re-SUBSCRIBEs answered recovered:true
+  std::uint64_t not_recovered = 0;  // recovered:false or no header
+  std::uint64_t no_header = 0;      // of those, without the header (a server without recovery)
+  std::uint64_t recovered_events = 0;
+  std::uint64_t truncations = 0;
+  std::uint64_t unsent = 0;
+  std::uint64_t orphaned = 0;
+  histogram reconnect;  // µs, drop -> every room re-subscribed
 };
 
 struct run_result {
@@ -166,6 +187,7 @@ struct run_result {
   std::optional<double> recovery_s;  // phases[0].recovery_s
   std::optional<login_flood_result> login_flood;
   event_result events;
+  churn_result churn;
   generator_stats generator;
   validity valid;
 };

@@ -1,7 +1,9 @@
 #include "session_pool.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -32,6 +34,7 @@ session_pool::session_pool(net::io_context& ioc, const run_options& options, con
   for (std::uint32_t u = 0; u < opt_.users; ++u) {
     auto s = std::make_unique<session>();
     s->user = u;
+    s->strand = net::make_strand(ioc_);
     sessions_.push_back(std::move(s));
   }
   for (std::uint32_t r = 0; r < opt_.rooms; ++r) {
@@ -59,42 +62,70 @@ void session_pool::create_client(session& s, session_events& events) {
   } else {
     so.token = acc.token;
   }
+  const auto gen = ++s.client_gen;
   s.client = stomp_client::create(
-      ioc_.get_executor(), so,
+      s.strand, so,
       {.on_connected =
-           [this, &s](const chat::stomp::frame& f) {
+           [this, &s, gen](const chat::stomp::frame& f) {
+             if (gen != s.client_gen) return;
              const auto now = steady_now_ns();
-             this_worker_stats().connect.record(to_us(now - s.connect_started_ns));
+             if (!s.reconnecting) this_worker_stats().connect.record(to_us(now - s.connect_started_ns));
              if (auto id = f.get("session")) s.session_id = std::string(*id);
              if (const auto errors = dialect_.error_queue()) s.client->subscribe(*errors, "err");
              s.pending_subscribe_receipts = static_cast<int>(s.subs.size());
              s.subscribe_started_ns = now;
-             for (std::size_t k = 0; k < s.subs.size(); ++k) {
-               const std::string n = std::to_string(k);
-               s.client->subscribe(s.subs[k].sub_dest, "r" + n, {}, "sub" + n);
+             subscribe_all(s);
+             if (s.subs.empty()) {
+               if (s.reconnecting) {
+                 s.reconnecting = false;
+                 ++counters_.churn.reconnects;
+               } else {
+                 ++counters_.ready;
+               }
              }
-             if (s.subs.empty()) ++counters_.ready;
            },
-       .on_message = [&events, &s](chat::stomp::frame& f) { events.on_message(s, f); },
+       .on_message =
+           [&events, &s, gen](chat::stomp::frame& f) {
+             if (gen == s.client_gen) events.on_message(s, f);
+           },
        .on_receipt =
-           [this, &events, &s](std::string_view id, const chat::stomp::frame& f) {
-             if (id.starts_with("sub")) {
-               this_worker_stats().subscribe.record(to_us(steady_now_ns() - s.subscribe_started_ns));
-               if (--s.pending_subscribe_receipts == 0) ++counters_.ready;
-               return;
-             }
+           [this, &events, &s, gen](std::string_view id, const chat::stomp::frame& f) {
+             if (gen != s.client_gen) return;
+             if (id.starts_with("sub")) return on_subscribed(s, f);
              events.on_receipt(s, id, f);
            },
        .on_error =
-           [this, &events, &s](const chat::stomp::frame& f) {
+           [this, &events, &s, gen](const chat::stomp::frame& f) {
+             if (gen != s.client_gen) return;
              s.last_error = std::string(f.get("message").value_or("?"));
              s.last_error_keeps_session = error_keeps_session(f);
              counters_.errors.count("stomp_error: " + s.last_error);
              events.on_error(s, f);
            },
        .on_closed =
-           [this, &events, &s](std::error_code why) {
+           [this, &events, &s, gen](std::error_code why) {
+             if (gen != s.client_gen) return;
+             if (s.dropping) {
+               // --churn: the drop we asked for. Reconnect from the strand (not inside the old
+               // client's callback, which replacing it would destroy).
+               s.dropping = false;
+               net::post(s.strand, [this, &s, &events] {
+                 if (shutting_down_) {
+                   s.reconnecting = false;
+                   ++counters_.closed;
+                   return;
+                 }
+                 create_client(s, events);
+                 s.connect_started_ns = steady_now_ns();
+                 s.client->connect();
+               });
+               return;
+             }
              ++counters_.closed;
+             if (s.reconnecting) {
+               s.reconnecting = false;
+               ++counters_.churn.failed;
+             }
              if (!shutting_down_) {
                ++counters_.failed;
                counters_.errors.count("session_closed: " + why.message());
@@ -113,6 +144,62 @@ void session_pool::create_client(session& s, session_events& events) {
            }});
 }
 
+void session_pool::subscribe_all(session& s) {
+  for (std::size_t k = 0; k < s.subs.size(); ++k) {
+    auto& sub = s.subs[k];
+    const std::string n = std::to_string(k);
+    if (s.reconnecting && sub.cursor.known()) {
+      // Resume after the last event this subscription got (docs/stomp.md "Recovery").
+      const std::string since = std::to_string(sub.cursor.since_id());
+      const chat::client::header_view since_id{"since-id", since};
+      sub.recovering = true;
+      s.client->subscribe(sub.sub_dest, "r" + n, std::span(&since_id, 1), "sub" + n);
+    } else {
+      s.client->subscribe(sub.sub_dest, "r" + n, {}, "sub" + n);
+    }
+  }
+}
+
+void session_pool::on_subscribed(session& s, const chat::stomp::frame& receipt) {
+  const auto now = steady_now_ns();
+  if (!s.reconnecting) {
+    this_worker_stats().subscribe.record(to_us(now - s.subscribe_started_ns));
+    if (--s.pending_subscribe_receipts == 0) ++counters_.ready;
+    return;
+  }
+  const auto k = receipt.get("receipt-id").value_or("sub").substr(3);  // "sub<k>"
+  std::size_t index = 0;
+  if (std::from_chars(k.data(), k.data() + k.size(), index).ec == std::errc{} && index < s.subs.size())
+    s.subs[index].recovering = false;
+  const auto recovered = receipt.get("recovered");
+  if (recovered == "true") {
+    ++counters_.churn.recovered;
+  } else {
+    ++counters_.churn.not_recovered;
+    if (!recovered) ++counters_.churn.no_header;
+  }
+  if (--s.pending_subscribe_receipts > 0) return;
+  s.reconnecting = false;
+  ++counters_.churn.reconnects;
+  this_worker_stats().reconnect.record(to_us(now - s.reconnect_started_ns));
+}
+
+bool session_pool::drop_and_reconnect(session& s) {
+  if (shutting_down_ || s.reconnecting || !s.client || s.client->current_state() != stomp_client::state::connected)
+    return false;
+  for (const auto& sub : s.subs) {
+    if (!sub.cursor.known()) return false;  // nothing to resume from: the gap would be a loss
+  }
+  s.dropping = true;
+  s.reconnecting = true;
+  s.reconnect_started_ns = steady_now_ns();
+  if (s.issued > s.answered) counters_.churn.orphaned += s.issued - s.answered;  // answers gone with the connection
+  s.issued = s.answered = 0;
+  ++counters_.churn.drops;
+  s.client->close();
+  return true;
+}
+
 void session_pool::open(session_events& events) {
   for (auto& sp : sessions_) create_client(*sp, events);
   const auto start = std::chrono::steady_clock::now();
@@ -121,7 +208,7 @@ void session_pool::open(session_events& events) {
                                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                       std::chrono::duration<double>(static_cast<double>(i) / opt_.connect_rate)));
     session& s = *sessions_[i];
-    net::post(s.client->executor(), [&s] {
+    net::post(s.strand, [&s] {
       s.connect_started_ns = steady_now_ns();
       s.client->connect();
     });
@@ -143,7 +230,7 @@ void session_pool::close_all() {
   shutting_down_ = true;
   for (auto& sp : sessions_) {
     session* s = sp.get();
-    net::post(s->client->executor(), [s] {
+    net::post(s->strand, [s] {
       if (s->timer) {
         ++s->timer_gen;
         s->timer->cancel();
@@ -163,11 +250,10 @@ void session_pool::abort_all() {
   shutting_down_ = true;
   for (auto& sp : sessions_) {
     session* s = sp.get();
-    if (s->client)
-      net::post(s->client->executor(), [s] {
-        if (s->timer) s->timer->cancel();
-        s->client->close();
-      });
+    net::post(s->strand, [s] {
+      if (s->timer) s->timer->cancel();
+      if (s->client) s->client->close();
+    });
   }
 }
 

@@ -2,10 +2,13 @@
 // The run's STOMP sessions: one per user, each subscribed to the rooms the plan gives that
 // user (and, in the chatd dialect, to its error queue). open() connects them at --connect-rate
 // and returns once every session is CONNECTED and every SUBSCRIBE receipted; close_all() and
-// abort_all() end them. Frames that are not about set-up go to a session_events.
+// abort_all() end them; drop_and_reconnect() is --churn (churn.hpp). Frames that are not about
+// set-up go to a session_events.
 //
 // Threads: a session's callbacks, and every touch of its fields once open() was called, run
-// on its client's strand. The pool's own functions are called on the runner thread.
+// on the session's strand (session::strand; each of its clients runs inside it). The pool's
+// own functions are called on the runner thread, but drop_and_reconnect (on the strand).
+#include "churn.hpp"
 #include "destinations.hpp"
 #include "histogram.hpp"
 #include "intervals.hpp"
@@ -18,6 +21,7 @@
 
 #include <chat/client/stomp_client.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -37,6 +41,7 @@ struct worker_stats {
   histogram connect;
   histogram subscribe;
   histogram send_lag;
+  histogram reconnect;  // --churn: drop -> CONNECTED again and every room re-subscribed
   interval_series per_second;
   std::vector<phase_stats> phases;  // [phase of the measured window]
 };
@@ -53,11 +58,18 @@ struct subscription {
   std::string sub_dest;
   std::uint64_t next_seq = 0;    // sessions model: this sender's next sequence in the room
   std::vector<own_message> own;  // --mix: this user's recent receipted messages in the room
+  // --churn: the highest room event id received here (the since-id of a re-SUBSCRIBE), and
+  // whether that re-SUBSCRIBE is still waiting for its RECEIPT (what comes before it is replayed).
+  event_cursor cursor;
+  bool recovering = false;
 };
 
 // Everything below is touched only on the session's strand once the session runs.
 struct session {
   std::uint32_t user = 0;
+  // Made once; every client of the session (a new one after each --churn drop) runs inside it,
+  // so posting here is safe while `client` is being replaced.
+  boost::asio::any_io_executor strand;
   std::shared_ptr<chat::client::stomp_client> client;
   std::vector<subscription> subs;
   std::string session_id;  // CONNECTED "session" header
@@ -81,6 +93,13 @@ struct session {
   bool done = false;
   std::uint64_t inflight_g = 0;
   std::int64_t inflight_planned_ns = 0;
+  // --churn. `client_gen` numbers the clients: callbacks of an older one are ignored.
+  std::uint64_t client_gen = 0;
+  bool dropping = false;      // close() asked by drop_and_reconnect: its on_closed reconnects
+  bool reconnecting = false;  // from the drop until every room is re-subscribed
+  std::int64_t reconnect_started_ns = 0;
+  std::uint64_t issued = 0;    // SENDs with a receipt on the current connection
+  std::uint64_t answered = 0;  // of those, answered (RECEIPT, ERROR or soft error)
 };
 
 // What happens to a running session beyond set-up; every call on the session's strand.
@@ -116,6 +135,10 @@ class session_pool {
   void close_all();
   // Closes every session at once after a failure; does not wait.
   void abort_all();
+  // --churn, on s's strand: drops s's connection (no DISCONNECT) and connects a new client that
+  // re-subscribes every room with since-id. False (nothing done) while s is not connected, is
+  // reconnecting, has a room without any event yet, or the pool is shutting down.
+  bool drop_and_reconnect(session& s);
   // True once close_all() or abort_all() was called: a close is no longer a failure.
   bool shutting_down() const noexcept { return shutting_down_; }
 
@@ -127,6 +150,8 @@ class session_pool {
 
  private:
   void create_client(session& s, session_events& events);
+  void subscribe_all(session& s);
+  void on_subscribed(session& s, const chat::stomp::frame& receipt);
 
   boost::asio::io_context& ioc_;
   const run_options& opt_;

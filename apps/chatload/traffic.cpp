@@ -142,6 +142,7 @@ std::error_code traffic::send(session& s, subscription& sub, std::uint64_t g, st
   if (act == action::react) ++target->reactions;
   ledger_.mark_issued(g, kind);
   ++counters_.sent;
+  ++s.issued;
   auto& stats = this_worker_stats();
   stats.per_second.count_sent(offset);
   stats.send_lag.record(to_us(now - planned_ns));
@@ -153,6 +154,10 @@ void traffic::send_planned(session& s, std::uint64_t g, std::int64_t planned_ns)
   if (now - planned_ns > std::chrono::nanoseconds(opt_.late_limit).count()) {
     ++counters_.dropped;
     this_worker_stats().send_lag.record(to_us(now - planned_ns));
+    return;
+  }
+  if (s.reconnecting) {  // --churn: its connection is being replaced
+    ++counters_.churn.unsent;
     return;
   }
   const std::uint32_t room = plan_.room_of(g);
@@ -238,9 +243,20 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     counters_.errors.count("soft_error: " + soft_error_code(j));
     return soft_error_refusal(j, ledger_.max_sends());
   }
-  if (f.get("chat-event") == "read") {  // a member's read mark: no room event, no payload
-    ++counters_.read_events;
-    return std::nullopt;
+  // A room subscription "r<k>": what kind of MESSAGE, and the cursor --churn resumes from.
+  const auto k = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
+  std::int64_t event_id = -1;
+  switch (dialect_.is_generic() ? room_frame::other : classify_room_frame(f, event_id)) {
+    case room_frame::read_mark: ++counters_.read_events; return std::nullopt;  // no room event, no payload
+    case room_frame::truncated: ++counters_.churn.truncations; return std::nullopt;
+    case room_frame::event:
+      if (k && *k < s.subs.size()) {
+        auto& room_sub = s.subs[*k];
+        room_sub.cursor.seen(event_id);
+        if (room_sub.recovering) ++counters_.churn.recovered_events;
+      }
+      break;
+    case room_frame::other: break;
   }
   bool foreign = false;
   auto id = find_payload(f.body, nonce_, &foreign);
@@ -263,7 +279,6 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     counters_.errors.count("foreign_message");
     return std::nullopt;
   }
-  const auto k = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
   if (!k || *k >= s.subs.size() || s.subs[*k].room != plan_.room_of(id->g)) {
     counters_.errors.count("message_in_wrong_room");
     return std::nullopt;
