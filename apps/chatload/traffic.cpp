@@ -244,14 +244,17 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     return soft_error_refusal(j, ledger_.max_sends());
   }
   // A room subscription "r<k>": what kind of MESSAGE, and the cursor --churn resumes from.
-  const auto k = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
+  // (A plain index with a "none" value: GCC 12 at -O2 warns wrongly about an optional here.)
+  constexpr auto no_sub = static_cast<std::uint64_t>(-1);
+  const auto parsed = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
+  const std::uint64_t k = parsed.value_or(no_sub);
   std::int64_t event_id = -1;
   switch (dialect_.is_generic() ? room_frame::other : classify_room_frame(f, event_id)) {
     case room_frame::read_mark: ++counters_.read_events; return std::nullopt;  // no room event, no payload
     case room_frame::truncated: ++counters_.churn.truncations; return std::nullopt;
     case room_frame::event:
-      if (k && *k < s.subs.size()) {
-        auto& room_sub = s.subs[*k];
+      if (k < s.subs.size()) {
+        auto& room_sub = s.subs[k];
         room_sub.cursor.seen(event_id);
         if (room_sub.recovering) ++counters_.churn.recovered_events;
       }
@@ -279,11 +282,11 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
     counters_.errors.count("foreign_message");
     return std::nullopt;
   }
-  if (!k || *k >= s.subs.size() || s.subs[*k].room != plan_.room_of(id->g)) {
+  if (k >= s.subs.size() || s.subs[k].room != plan_.room_of(id->g)) {
     counters_.errors.count("message_in_wrong_room");
     return std::nullopt;
   }
-  const auto d = ledger_.deliver(id->g, s.subs[*k].slot, body_event_id(f.body));
+  const auto d = ledger_.deliver(id->g, s.subs[k].slot, body_event_id(f.body));
   if (d == delivery::duplicate) return std::nullopt;
   ++counters_.delivered;
   if (!timed) return std::nullopt;
