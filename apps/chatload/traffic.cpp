@@ -249,6 +249,7 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
   const auto parsed = sub.starts_with("r") ? parse_u64(sub.substr(1)) : std::nullopt;
   const std::uint64_t k = parsed.value_or(no_sub);
   std::int64_t event_id = -1;
+  bool replayed = false;  // before the RECEIPT of a since-id resubscription: counted, not timed
   switch (dialect_.is_generic() ? room_frame::other : classify_room_frame(f, event_id)) {
     case room_frame::read_mark: ++counters_.read_events; return std::nullopt;  // no room event, no payload
     case room_frame::truncated: ++counters_.churn.truncations; return std::nullopt;
@@ -256,7 +257,10 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
       if (k < s.subs.size()) {
         auto& room_sub = s.subs[k];
         room_sub.cursor.seen(event_id);
-        if (room_sub.recovering) ++counters_.churn.recovered_events;
+        if (room_sub.recovering) {
+          ++counters_.churn.recovered_events;
+          replayed = true;
+        }
       }
       break;
     case room_frame::other: break;
@@ -289,7 +293,8 @@ std::optional<refusal> traffic::on_message(session& s, chat::stomp::frame& f) {
   const auto d = ledger_.deliver(id->g, s.subs[k].slot, body_event_id(f.body));
   if (d == delivery::duplicate) return std::nullopt;
   ++counters_.delivered;
-  if (!timed) return std::nullopt;
+  // Latency is of live deliveries: a replayed event waited for its receiver to come back.
+  if (!timed || replayed) return std::nullopt;
   const auto us = to_us(now - (t0_ns() + id->planned_offset_ns));
   auto& stats = this_worker_stats();
   if (id->planned_offset_ns >= measure_start_ns_) stats.delivery.record(us);

@@ -22,6 +22,7 @@ import uuid
 
 import psycopg
 import pytest
+import requests
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from chatlib import create_room, create_user, make_token
@@ -219,6 +220,64 @@ def test_resubscribing_with_since_id_while_others_send_gets_every_message_once_i
     receipt_at = next(i for i, f in enumerate(back.frames) if f.command == "RECEIPT")
     assert all(f.command == "MESSAGE" for f in back.frames[:receipt_at])
     assert receipt_at >= 200
+
+
+def metric(node, name: str) -> float:
+    for line in requests.get(node.metrics_url, timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_a_short_gap_is_replayed_from_the_nodes_memory(nodes, closing):
+    """--recovery-memory (64): a node whose room channel stayed subscribed (another member is on
+    it) remembers the room's newest events and answers a since-id among them from memory, with
+    no store query: the frames live delivery made, once, in order, then live; a since-id older
+    than what it remembers goes to the store as before."""
+    db, n1, n2 = nodes
+    alice, bob, carol = create_user(db), create_user(db), create_user(db)
+    room = create_room(db, [alice, bob, carol])
+    tx = Tx(n2, alice, "alice@2")
+    closing.append(tx)
+    carol_rx = Rx(n1, carol, "carol@1")  # keeps chat:room:{room} subscribed on n1
+    closing.append(carol_rx)
+    carol_rx.subscribe(room, "room")
+    carol_rx.receipt("r-room")
+    before = tx.burst(room, 3, "before")
+    carol_rx.wait(lambda: len(carol_rx.messages()) >= 3, 30, "3 messages")
+
+    away = Rx(n1, bob, "bob@1 before")
+    closing.append(away)
+    away.subscribe(room, "room")
+    away.receipt("r-room")
+    away.close()
+    missed = tx.burst(room, 20, "missed")
+    carol_rx.wait(lambda: len(carol_rx.messages()) >= 23, 30, "23 messages")
+
+    from_memory = metric(n1, "chat_recoveries_from_memory_total")
+    back = Rx(n1, bob, "bob@1 back")
+    closing.append(back)
+    back.subscribe(room, "room", since=before[-1])
+    assert back.receipt("r-room")["recovered"] == "true"
+    assert metric(n1, "chat_recoveries_from_memory_total") == from_memory + 1
+    during = tx.burst(room, 5, "during")
+    back.wait(lambda: len(back.messages()) >= 25, 30, "25 messages")
+    time.sleep(0.3)
+    got = [f.json()["id"] for f in back.messages()]
+    assert got == missed + during
+    live = {f.headers["message-id"]: f.body for f in carol_rx.messages()}
+    for f in back.messages():
+        check_frame(f, room)
+        assert f.body == live[f.headers["message-id"]], "the live frame's body, byte for byte"
+    wait_for(lambda: stored_ids(db, room, before[-1]) == got, 30, what="history equal to what bob got")
+
+    # Older than the channel's memory on n1 (it was subscribed after the first message): the store.
+    again = Rx(n1, bob, "bob@1 again")
+    closing.append(again)
+    again.subscribe(room, "room", since=before[0] - 1)
+    assert again.receipt("r-room")["recovered"] == "true"
+    assert metric(n1, "chat_recoveries_from_memory_total") == from_memory + 1
+    assert [f.json()["id"] for f in again.messages()] == before + missed + during
 
 
 def test_more_than_the_limit_gives_the_marker_then_the_newest(nodes, closing):

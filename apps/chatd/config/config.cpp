@@ -321,6 +321,12 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("RECOVERY_LIMIT"))
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  app.add_option("--recovery-memory", cfg.recovery_memory,
+                 "Newest room events each subscribed room's channel remembers, so that a SUBSCRIBE with since-id "
+                 "inside them is answered from memory (0: always from the store)")
+      ->envname(env("RECOVERY_MEMORY"))
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
   app.add_option("--handshake-timeout", handshake, "Time from connect to STOMP CONNECT")
       ->envname(env("HANDSHAKE_TIMEOUT"))
       ->check(duration_validator())

@@ -67,6 +67,7 @@ struct config {
   // SUBSCRIBE with since-id (docs/stomp.md "Recovery"): at most this many missed room events are
   // replayed (the newest); more: the recovery.truncated marker first, RECEIPT recovered:false.
   int recovery_limit = 1000;
+  int recovery_memory = 64;
   std::chrono::milliseconds handshake_timeout{10000};  // TCP/WS connect -> STOMP CONNECT
   // A session whose client sends no heart-beats (offered 0, or the server wants none) and
   // nothing else for this long is closed (ERROR "idle timeout"); 0 = never.

@@ -6,6 +6,7 @@
 #include <chat/proto/names.hpp>
 #include <chat/stomp/encoder.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace chat::gateway {
@@ -146,7 +147,35 @@ void fanout_hub::on_armed(std::string_view channel) {
 
 void fanout_hub::on_disconnected() {
   std::lock_guard lock(mutex_);
-  for (auto& [key, state] : channels_) state.armed = false;
+  for (auto& [key, state] : channels_) {
+    state.armed = false;
+    state.replay.clear();  // what was published meanwhile is lost to this node
+  }
+}
+
+std::optional<std::vector<std::shared_ptr<const fanout_event>>> fanout_hub::replay_since(std::int64_t room_id,
+                                                                                         std::int64_t since_id,
+                                                                                         std::size_t limit) const {
+  std::vector<std::shared_ptr<const fanout_event>> out;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = channels_.find(channel_key{channel_kind::room, room_id});
+    if (it == channels_.end() || !it->second.armed) return std::nullopt;
+    const auto& replay = it->second.replay;
+    // The oldest remembered event must not be newer than since_id: else some in between may
+    // have been forgotten (or published before the channel was armed).
+    if (replay.empty() || replay.front()->id > since_id) return std::nullopt;
+    for (const auto& e : replay) {
+      if (e->id <= since_id) continue;
+      if (out.size() == limit) return std::nullopt;
+      out.push_back(e);
+    }
+  }
+  // A rebalanced broadcast consumer may publish a record again: in id order, each once.
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  out.erase(std::unique(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id == b->id; }),
+            out.end());
+  return out;
 }
 
 void fanout_hub::publish(const channel_key& key, std::shared_ptr<const fanout_event> event) {
@@ -155,7 +184,15 @@ void fanout_hub::publish(const channel_key& key, std::shared_ptr<const fanout_ev
     std::lock_guard lock(mutex_);
     const auto it = channels_.find(key);
     if (it == channels_.end()) return;
-    targets = lock_all(it->second.members);
+    auto& state = it->second;
+    // Remembered under the same lock the members are read with: a session that asks
+    // replay_since() after joining gets each event from memory, live, or both (its seam keeps
+    // one), never neither.
+    if (key.kind == channel_kind::room && state.armed && replay_depth_ > 0 && event->id >= 0 && !event->read_mark) {
+      state.replay.push_back(event);
+      if (state.replay.size() > replay_depth_) state.replay.pop_front();
+    }
+    targets = lock_all(state.members);
   }
   for (const auto& t : targets) t->deliver(event);
 }

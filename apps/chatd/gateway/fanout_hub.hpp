@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -121,6 +122,18 @@ class fanout_hub {
   void set_recent(chatd::recent_messages* recent) noexcept { recent_ = recent; }
   // Set once, before the first join; may be null.
   void set_listener(room_event_listener* listener) noexcept { listener_ = listener; }
+  // Set once, before the first join (--recovery-memory): each room channel remembers its newest
+  // `depth` room events while it is armed (0: none), for recoveries served from memory.
+  void set_replay_depth(std::size_t depth) noexcept { replay_depth_ = depth; }
+
+  // The room events with id > `since_id` this node had from the bus, oldest first, when it has
+  // them all: the room's channel has been armed without a break since an event with an id <=
+  // `since_id` that it still remembers, so everything after it is here or still to come live.
+  // Nothing (std::nullopt) otherwise, or when there are more than `limit`. Called by a session
+  // that is a member of the channel: what is published after this call reaches it live.
+  std::optional<std::vector<std::shared_ptr<const fanout_event>>> replay_since(std::int64_t room_id,
+                                                                               std::int64_t since_id,
+                                                                               std::size_t limit) const;
 
   // `target` joins the channel. On the first local member, control->subscribe(). When the
   // channel is armed already, target->armed(key) is called before join() returns; otherwise
@@ -167,6 +180,9 @@ class fanout_hub {
     member_map members;
     bool armed = false;
     std::vector<std::weak_ptr<fanout_target>> waiting;  // joined while not armed
+    // Room channels: the newest room events published while armed (at most replay_depth_);
+    // emptied when the bus connection is lost.
+    std::deque<std::shared_ptr<const fanout_event>> replay;
   };
 
   struct watch_state {
@@ -182,6 +198,7 @@ class fanout_hub {
   channel_control* control_ = nullptr;
   chatd::recent_messages* recent_ = nullptr;
   room_event_listener* listener_ = nullptr;
+  std::size_t replay_depth_ = 0;
   mutable std::mutex mutex_;
   std::unordered_map<channel_key, channel_state, channel_key_hash> channels_;
   std::unordered_map<std::int64_t, watch_state> watches_;

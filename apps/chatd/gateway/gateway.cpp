@@ -46,6 +46,7 @@ struct gateway::node {
         ws(options.ws) {
     hub.set_control(&services->bus());
     hub.set_recent(options.recent);
+    hub.set_replay_depth(static_cast<std::size_t>(std::max(env.settings.recovery_memory, 0)));
     env.recent = options.recent;
     env.positions = options.positions;
     hub.set_listener(feed.get());

@@ -507,6 +507,7 @@ void session::add_subscription(std::string sub_id, subscription sub, std::option
     auto r =
         std::make_unique<recovery>(next_recovery_++, sub.dest.room_id, *since_id, env_->settings.recovery_max_held);
     r->receipt = std::move(receipt);
+    r->started = r->stage_started = now();
     r->arm_deadline = now() + env_->settings.arm_wait;
     recoveries_.insert_or_assign(sub_id, std::move(r));
     // Joined (again, when another subscription of the room has it already): armed() comes once
@@ -581,6 +582,18 @@ void session::locate_recovery(const std::string& sub_id, recovery& r) {
   // Armed (or the bus did not confirm in time: what it brings later still comes): every record
   // at or past the log's end from now on arrives live.
   r.at = recovery::stage::locating;
+  if (auto* m = attached_metrics()) m->recovery_arm.observe(seconds_since(r.stage_started));
+  r.stage_started = now();
+  // This node has had the room's channel since before since-id, and remembers everything after
+  // it: no store, no log position (what is published from now on comes live, as it did).
+  if (auto events = env_->hub.replay_since(r.room_id, r.seam.since_id(),
+                                           static_cast<std::size_t>(env_->settings.recovery_limit))) {
+    if (auto* m = attached_metrics()) m->recoveries_from_memory.inc();
+    finish_recovery(sub_id, r, std::move(*events), false, true, /*pump=*/false);
+    // Not from here: the caller may be walking recoveries_, which pumping erases from.
+    net::post(strand_, [self = shared_from_this()] { self->pump_recoveries(); });
+    return;
+  }
   r.store_deadline = now() + env_->settings.recovery_wait;
   r.poll_every = env_->settings.recovery_poll;
   if (env_->positions == nullptr) return query_recovery(sub_id, r, true);
@@ -592,6 +605,9 @@ void session::locate_recovery(const std::string& sub_id, recovery& r) {
                                               {{"session", s.id_}, {"room", rec->room_id}, {"error", end.error}});
                                     return s.query_recovery(sub_id, *rec, true);
                                   }
+                                  if (auto* m = s.attached_metrics())
+                                    m->recovery_locate.observe(s.seconds_since(rec->stage_started));
+                                  rec->stage_started = s.now();
                                   rec->located = true;
                                   rec->partition = end.partition;
                                   rec->stored_through = end.high_watermark;
@@ -615,6 +631,7 @@ void session::on_recovery_page(const std::string& sub_id, std::uint64_t serial, 
   auto* r = find_recovery(sub_id, serial);
   if (r == nullptr || r->at != recovery::stage::querying) return;
   if (status == lookup_status::found && page.ready) {
+    if (auto* m = attached_metrics()) m->recovery_store.observe(seconds_since(r->stage_started));
     return finish_recovery(sub_id, *r, std::move(page.events), page.truncated, r->located && !final);
   }
   if (final || (status != lookup_status::found && now() >= r->store_deadline)) {
@@ -623,6 +640,7 @@ void session::on_recovery_page(const std::string& sub_id, std::uint64_t serial, 
   }
   // The store is behind the log (or unreachable for now): ask again later, the last time once
   // the wait is over.
+  if (auto* m = attached_metrics()) m->recovery_store_polls.inc();
   r->at = recovery::stage::polling;
   r->next_poll = std::min(now() + r->poll_every, std::max(now(), r->store_deadline));
   r->poll_every = std::min<std::chrono::milliseconds>(2 * r->poll_every, 1000ms);
@@ -712,6 +730,7 @@ void session::pump_recoveries() {
       m->recoveries.inc();
       m->recovery_events.inc(r.replayed);
       if (!r.recovered) m->recovery_truncations.inc();
+      m->recovery_total.observe(seconds_since(r.started));
     }
     if (r.receipt) {
       send_frame(stomp::frame{

@@ -92,6 +92,7 @@ struct session_settings {
   std::string jwt_secret;
   std::string server_name = "chatd";  // CONNECTED server: header
   int recovery_limit = 1000;          // --recovery-limit: events a SUBSCRIBE with since-id replays at most
+  int recovery_memory = 64;           // --recovery-memory: newest room events a room channel remembers
 
   // Not settings of their own (yet): fixed policy, named here.
   std::chrono::milliseconds membership_cache_ttl{30000};  // positive checks only
@@ -241,6 +242,8 @@ class session final : public fanout_target, public std::enable_shared_from_this<
     std::int64_t room_id;
     std::optional<std::string> receipt;
     stage at = stage::arming;
+    time_point started{};  // the SUBSCRIBE; each stage's end for chat_recovery_seconds{stage}
+    time_point stage_started{};
     time_point arm_deadline{};
     time_point store_deadline{};
     time_point next_poll{};
@@ -375,6 +378,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   bool escaping() const noexcept { return version_ != stomp::version::v1_0; }
   std::optional<std::string> receipt_of(const stomp::frame& f) const;
   time_point now() const { return env_->clock.now(); }
+  double seconds_since(time_point t) const { return std::chrono::duration<double>(now() - t).count(); }
   std::int64_t seconds_now() const {
     return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
   }

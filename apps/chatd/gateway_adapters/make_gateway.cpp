@@ -39,6 +39,7 @@ session_settings settings_of(const chatd::config& cfg) {
   s.edit_window = cfg.edit_window;
   s.admission_timeout = cfg.admission_timeout;
   s.recovery_limit = cfg.recovery_limit;
+  s.recovery_memory = cfg.recovery_memory;
   s.jwt_secret = cfg.jwt_secret;
   s.server_name = "chatd/" + std::string(chatd::chatd_version);
   return s;

@@ -2,6 +2,14 @@
 
 namespace chat::metrics {
 
+namespace {
+
+constexpr const char* recovery_stage_help =
+    "Stages of a SUBSCRIBE with since-id: arm (until the bus confirms the room's channel), locate (until the "
+    "log's end is known), store (until the store has caught up with it and answered), total (until the RECEIPT)";
+
+}  // namespace
+
 chat_metrics::chat_metrics(registry& r)
     : reg(r),
       messages_sent(r.get_counter("chat_messages_sent_total", "Chat messages accepted (acknowledged by Kafka)")),
@@ -64,6 +72,15 @@ chat_metrics::chat_metrics(registry& r)
       recovery_truncations(r.get_counter("chat_recovery_truncations_total",
                                          "Recoveries that ended recovered:false (more than --recovery-limit "
                                          "events, the store behind for too long, or too many live events meanwhile)")),
+      recovery_arm(r.get_histogram("chat_recovery_seconds", recovery_stage_help, {{"stage", "arm"}})),
+      recovery_locate(r.get_histogram("chat_recovery_seconds", recovery_stage_help, {{"stage", "locate"}})),
+      recovery_store(r.get_histogram("chat_recovery_seconds", recovery_stage_help, {{"stage", "store"}})),
+      recovery_total(r.get_histogram("chat_recovery_seconds", recovery_stage_help, {{"stage", "total"}})),
+      recoveries_from_memory(r.get_counter("chat_recoveries_from_memory_total",
+                                           "Recoveries answered from the newest room events this node remembers "
+                                           "(--recovery-memory), without the store")),
+      recovery_store_polls(r.get_counter("chat_recovery_store_polls_total",
+                                         "Recovery queries answered 'the store is behind the log': asked again later")),
       sse_connections(r.get_gauge("chat_sse_connections", "Open GET /api/rooms/stream responses")),
       sse_events_sent(r.get_counter("chat_sse_events_sent_total",
                                     "Events (snapshots included) queued to GET /api/rooms/stream readers")),

@@ -42,6 +42,14 @@ struct chat_metrics {
   counter& recoveries;            // chat_recoveries_total: recovering SUBSCRIBEs answered
   counter& recovery_events;       // chat_recovery_events_total: room events replayed from the store
   counter& recovery_truncations;  // chat_recovery_truncations_total: answered recovered:false
+  // chat_recovery_seconds{stage}: arm (SUBSCRIBE -> the bus confirms), locate (-> the log's end
+  // known), store (-> the store has caught up and answered), total (SUBSCRIBE -> RECEIPT)
+  histogram& recovery_arm;
+  histogram& recovery_locate;
+  histogram& recovery_store;
+  histogram& recovery_total;
+  counter& recoveries_from_memory;  // chat_recoveries_from_memory_total: answered by the room channel's memory
+  counter& recovery_store_polls;    // chat_recovery_store_polls_total: store asked again (it was behind)
   // GET /api/rooms/stream (docs/rest.md "Room list stream").
   gauge& sse_connections;    // chat_sse_connections: open streams
   counter& sse_events_sent;  // chat_sse_events_sent_total: events (snapshots included) queued to a stream

@@ -100,6 +100,20 @@ TEST(Config, RecoveryLimit) {
   EXPECT_EQ(parse({db, secret, "--recovery-limit=ten"}).exit_code, 2);
 }
 
+TEST(Config, RecoveryMemory) {
+  auto out = parse({db, secret});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->recovery_memory, 64);
+  out = parse({db, secret, "--recovery-memory=0"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->recovery_memory, 0);
+  out = parse({db, secret}, {{"CHATD_RECOVERY_MEMORY", "500"}});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_EQ(out.cfg->recovery_memory, 500);
+  EXPECT_EQ(parse({db, secret, "--recovery-memory=-1"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--recovery-memory=100001"}).exit_code, 2);
+}
+
 // Port 0 asks the kernel for a free port; --ports-file reports what was bound (tests use it
 // instead of racing for a "free" port).
 TEST(Config, PortZeroAndPortsFile) {

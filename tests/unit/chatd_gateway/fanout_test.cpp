@@ -6,6 +6,9 @@
 
 #include <chat/proto/names.hpp>
 
+#include <algorithm>
+#include <cstdio>
+
 using namespace std::chrono_literals;
 
 namespace chat::gateway::test {
@@ -199,6 +202,75 @@ TEST(fanout_hub, read_events_go_to_the_room_as_chat_event_read) {
   hub.on_room_message(7, message_json);
   ASSERT_EQ(a->events.size(), 2u);
   EXPECT_FALSE(a->events[1]->read_mark);
+}
+
+// A room message JSON of room 7 with id `id` (its messageKey varies with it).
+std::string room7_message(std::int64_t id) {
+  char key[37];
+  std::snprintf(key, sizeof key, "0b8f6c3e-2f7a-4c5e-9d1a-%012lld", static_cast<long long>(id));
+  return R"({"id":)" + std::to_string(id) + R"(,"messageKey":")" + key +
+         R"(","roomId":7,"senderId":1,"senderNickname":"n","content":"c","type":"TEXT",)"
+         R"("createdAt":"2026-11-21T12:00:00.000Z"})";
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<std::shared_ptr<const fanout_event>>& events) {
+  std::vector<std::int64_t> out;
+  for (const auto& e : events) out.push_back(e->id);
+  return out;
+}
+
+// --recovery-memory: a room channel remembers its newest room events while armed; a recovery is
+// answered from them only when nothing after since-id can be missing.
+TEST(fanout_hub, replays_from_memory_only_what_it_has_without_a_gap) {
+  fanout_hub hub;
+  hub.set_replay_depth(4);
+  auto a = std::make_shared<recording_target>();
+  hub.join(channel_key{channel_kind::room, 7}, a);
+  hub.on_room_message(7, room7_message(1));  // before the bus confirmed: not remembered
+  EXPECT_FALSE(hub.replay_since(7, 0, 100)) << "not armed";
+  hub.on_armed("chat:room:7");
+  EXPECT_FALSE(hub.replay_since(7, 0, 100)) << "nothing remembered yet";
+  for (const int id : {2, 3, 4}) hub.on_room_message(7, room7_message(id));
+  hub.on_room_message(7, R"({"event":"read","roomId":7,"userId":3,"lastReadMessageId":3})");  // no room event
+  EXPECT_FALSE(hub.replay_since(7, 1, 100)) << "2 is the oldest it has: 1's successors may be missing";
+  ASSERT_TRUE(hub.replay_since(7, 2, 100));
+  EXPECT_EQ(ids_of(*hub.replay_since(7, 2, 100)), (std::vector<std::int64_t>{3, 4}));
+  EXPECT_EQ(ids_of(*hub.replay_since(7, 4, 100)), std::vector<std::int64_t>{}) << "nothing missed";
+  EXPECT_EQ(ids_of(*hub.replay_since(7, 99, 100)), std::vector<std::int64_t>{});
+  EXPECT_FALSE(hub.replay_since(7, 2, 1)) << "more than the limit: the store decides";
+  const auto delivered_4 = std::find_if(a->events.begin(), a->events.end(), [](const auto& e) { return e->id == 4; });
+  ASSERT_NE(delivered_4, a->events.end());
+  EXPECT_EQ((*hub.replay_since(7, 3, 100))[0], *delivered_4) << "the very event delivered live";
+
+  for (const int id : {5, 6, 7}) hub.on_room_message(7, room7_message(id));  // depth 4: 4 5 6 7
+  EXPECT_FALSE(hub.replay_since(7, 3, 100)) << "3's successor 4 is the oldest left, but 3 is gone";
+  EXPECT_EQ(ids_of(*hub.replay_since(7, 4, 100)), (std::vector<std::int64_t>{5, 6, 7}));
+
+  hub.on_room_message(7, room7_message(6));  // published again by a rebalanced consumer
+  EXPECT_EQ(ids_of(*hub.replay_since(7, 5, 100)), (std::vector<std::int64_t>{6, 7})) << "in order, each once";
+
+  hub.on_disconnected();  // what is published meanwhile never reaches this node
+  EXPECT_FALSE(hub.replay_since(7, 5, 100));
+  hub.on_armed("chat:room:7");
+  EXPECT_FALSE(hub.replay_since(7, 5, 100)) << "forgotten: the gap may be in it";
+  hub.on_room_message(7, room7_message(9));
+  EXPECT_FALSE(hub.replay_since(7, 7, 100)) << "8 may have been published while disconnected";
+  EXPECT_EQ(ids_of(*hub.replay_since(7, 9, 100)), std::vector<std::int64_t>{});
+
+  EXPECT_FALSE(hub.replay_since(8, 0, 100)) << "a room not joined here";
+  hub.leave(channel_key{channel_kind::room, 7}, a.get());
+  EXPECT_FALSE(hub.replay_since(7, 9, 100)) << "left: forgotten";
+}
+
+TEST(fanout_hub, remembers_nothing_with_depth_zero) {
+  fanout_hub hub;
+  auto a = std::make_shared<recording_target>();
+  hub.join(channel_key{channel_kind::room, 7}, a);
+  hub.on_armed("chat:room:7");
+  hub.on_room_message(7, room7_message(1));
+  hub.on_room_message(7, room7_message(2));
+  EXPECT_FALSE(hub.replay_since(7, 1, 100));
+  EXPECT_EQ(a->events.size(), 2u);
 }
 
 // chat:user:{id} reaches that user's joined sessions only; malformed payloads are dropped.

@@ -311,6 +311,39 @@ TEST(session_recovery, a_second_subscription_of_the_room_recovers_on_its_own) {
   EXPECT_EQ(header_of(c.next(), "subscription"), "rec");
 }
 
+// --recovery-memory: a reconnecting client whose since-id this node's channel still remembers
+// gets the events after it from memory at once: no log position, no store, nothing waits.
+TEST(session_recovery, what_the_node_remembers_is_replayed_without_the_store) {
+  recovery_harness h;
+  h.hub.set_replay_depth(64);
+  auto other = h.connect(2);  // keeps the room's channel on this node
+  other.send(command::subscribe, {{"id", "live"}, {"destination", "/topic/room.10"}, {"receipt", "r"}});
+  h.hub.on_armed("chat:room:10");
+  h.poll();
+  for (const auto id : {8, 9, 10, 11}) h.live(id);
+  h.poll();
+  auto c = h.connect(1);
+  c.send(command::subscribe, {{"id", "a"}, {"destination", "/topic/room.10"}, {"since-id", "9"}, {"receipt", "ra"}});
+  h.poll();
+  EXPECT_EQ(message_ids(c), (strings{"10", "11"}));
+  EXPECT_EQ(header_of(c.t->frames.back(), "recovered"), "true");
+  EXPECT_EQ(h.positions.asks, 0);
+  EXPECT_TRUE(h.dir.recovery_asks.empty());
+  EXPECT_EQ(h.node_metrics.recoveries_from_memory.value(), 1u);
+  EXPECT_EQ(h.node_metrics.recovery_events.value(), 2u);
+  h.live(11);  // a late copy
+  h.live(12);
+  h.poll();
+  EXPECT_EQ(message_ids(c), (strings{"10", "11", "12"}));
+
+  // Older than what the channel remembers (it was armed after 5): the store answers.
+  auto d = h.connect(1);  // another session of a member
+  d.send(command::subscribe, {{"id", "b"}, {"destination", "/topic/room.10"}, {"since-id", "5"}, {"receipt", "rb"}});
+  h.poll();
+  EXPECT_EQ(h.dir.recovery_asks.size(), 1u);
+  EXPECT_EQ(h.node_metrics.recoveries_from_memory.value(), 1u);
+}
+
 TEST(session_recovery, unsubscribing_while_recovering_ends_it_quietly) {
   recovery_harness h;
   h.positions.immediate = false;
