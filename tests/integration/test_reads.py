@@ -106,6 +106,20 @@ def test_a_read_receipt_reaches_the_other_node_live_as_chat_event_read(stack, da
         r = get_reads(node, alice, room)
         assert r.status_code == 200 and r.json() == want, r.text
 
+    # chat_read_events_total{outcome}: both events published by one node's receipts consumer or
+    # the other's (at least once: a rebalance may publish one again), none lost.
+    def outcome(name: str) -> float:
+        return sum(metric(node, f'chat_read_events_total{{outcome="{name}"}}') for node in (n1, n2))
+    assert outcome("published") >= 2
+    assert outcome("lost") == 0
+
+
+def metric(node, series: str) -> float:
+    for line in requests.get(node.metrics_url, timeout=10).text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{series} not on {node.metrics_url}")
+
 
 def get_reads(node, user: int, room) -> requests.Response:
     return requests.get(f"{node.url}/api/rooms/{room}/reads", headers={"Authorization": f"Bearer {make_token(user)}"},

@@ -30,6 +30,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <array>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -39,6 +40,10 @@ namespace chat::chatd {
 namespace net = boost::asio;
 
 namespace {
+
+constexpr const char* read_events_help =
+    "Members' read marks sent to the room's live subscribers as chat-event:read (published), or not sent "
+    "because Redis could not be reached (lost; the mark itself is stored)";
 
 using clock = std::chrono::steady_clock;
 
@@ -442,6 +447,22 @@ int app::run() {
   } catch (const std::exception& e) {
     log::error("cannot create Kafka consumers", {{"error", e.what()}});
     return 1;
+  }
+  // chat_read_events_total{outcome}: the read-receipts consumer's live read events (best effort).
+  if (const auto* reads = s.consumers->read_events()) {
+    auto& published =
+        s.metrics_registry.get_counter("chat_read_events_total", read_events_help, {{"outcome", "published"}});
+    auto& lost = s.metrics_registry.get_counter("chat_read_events_total", read_events_help, {{"outcome", "lost"}});
+    s.metrics_registry.on_collect(
+        [reads, &published, &lost, state = std::make_shared<std::pair<std::mutex, std::array<std::uint64_t, 2>>>()] {
+          std::lock_guard lock(state->first);
+          auto& seen = state->second;
+          const std::uint64_t now_published = reads->published.load(std::memory_order_relaxed);
+          const std::uint64_t now_lost = reads->lost.load(std::memory_order_relaxed);
+          if (now_published > seen[0]) published.inc(now_published - seen[0]);
+          if (now_lost > seen[1]) lost.inc(now_lost - seen[1]);
+          seen = {now_published, now_lost};
+        });
   }
   s.consumers->start();
   // Ready only once every consumer of this node has joined its group (a first assignment,
