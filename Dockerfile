@@ -5,7 +5,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends cmake ninja-build g++ pkg-config \
       libboost-dev libboost-system-dev librdkafka-dev libhiredis-dev libpqxx-dev \
       nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libsodium-dev libssl-dev \
-      libspdlog-dev libfmt-dev \
+      libspdlog-dev libfmt-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHAT_BUILD_TESTS=OFF \
@@ -15,7 +15,7 @@ RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHAT_BUILD_TES
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends librdkafka1 libhiredis0.14 libpqxx-6.4 libsodium23 \
-      libssl3 libspdlog1.10 libfmt9 libboost-system1.74.0 curl ca-certificates \
+      libssl3 libspdlog1.10 libfmt9 libboost-system1.74.0 libjemalloc2 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin chat
 COPY --from=build /build/apps/chatd/chatd /usr/local/bin/chatd
