@@ -185,9 +185,11 @@ void room_feed::on_loaded(std::int64_t user_id, lookup_status status, std::vecto
     }
     u.awaiting_load.clear();
     check_ready(u);
+    maybe_refresh(u);
     flush_adds(u, false);
   }
   reconcile();
+  start_refreshes();
 }
 
 void room_feed::load_room(std::int64_t user_id, std::int64_t room_id) {
@@ -352,6 +354,11 @@ void room_feed::check_ready(user_state& u) {
 }
 
 void room_feed::armed(const channel_key& key) {
+  armed_locked(key);
+  start_refreshes();
+}
+
+void room_feed::armed_locked(const channel_key& key) {
   lock_t lock(mutex_);
   if (key.kind == channel_kind::user) {
     if (!joined_users_.contains(key.room_id)) return;
@@ -368,6 +375,41 @@ void room_feed::armed(const channel_key& key) {
     if (it == users_.end()) continue;
     flush_adds(*it->second, false);
     check_ready(*it->second);
+    maybe_refresh(*it->second);
+  }
+}
+
+void room_feed::maybe_refresh(user_state& u) {
+  if (!u.loaded || u.refreshed) return;
+  for (const auto room : u.list.room_ids()) {
+    if (!armed_rooms_.contains(room)) return;
+  }
+  u.refreshed = true;
+  if (u.list.size() > 0) refresh_due_.push_back(u.list.user_id());
+}
+
+void room_feed::start_refreshes() {
+  std::vector<std::int64_t> due;
+  {
+    lock_t lock(mutex_);
+    due.swap(refresh_due_);
+  }
+  std::weak_ptr<room_feed> weak = weak_from_this();
+  for (const auto user_id : due) {
+    dir_.room_list(user_id, [weak, user_id](lookup_status status, std::vector<proto::room_summary> rooms) {
+      if (auto self = weak.lock()) self->on_refreshed(user_id, status, std::move(rooms));
+    });
+  }
+}
+
+void room_feed::on_refreshed(std::int64_t user_id, lookup_status status, std::vector<proto::room_summary> rooms) {
+  if (status != lookup_status::found) return;  // best effort: the next message corrects the row
+  lock_t lock(mutex_);
+  const auto it = users_.find(user_id);
+  if (it == users_.end() || !it->second->loaded) return;
+  auto& u = *it->second;
+  for (auto& row : rooms) {
+    if (const auto* changed = u.list.catch_up(std::move(row))) emit(u, proto::room_feed_kind::updated, *changed);
   }
 }
 

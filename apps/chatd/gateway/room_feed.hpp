@@ -126,6 +126,8 @@ class room_feed final : public fanout_target,
     room_list list;
     bool loaded = false;
     bool loading = false;
+    // The list was read once more after every room's channel was armed (maybe_refresh).
+    bool refreshed = false;
     std::unordered_map<const fanout_target*, std::weak_ptr<fanout_target>> targets;
     std::vector<std::weak_ptr<fanout_target>> awaiting_armed;
     struct sink_entry {
@@ -154,6 +156,13 @@ class room_feed final : public fanout_target,
   void flush_adds(user_state& u, bool force_expired);
   // The user's STOMP watchers waiting for the list to be live. mutex_ held.
   void check_ready(user_state& u);
+  // Once the list is loaded and every room's channel armed: queue one more read of the list
+  // (a message broadcast between the load and the arming reached no channel here). mutex_ held.
+  void maybe_refresh(user_state& u);
+  // The queued reads; mutex_ not held.
+  void start_refreshes();
+  void on_refreshed(std::int64_t user_id, lookup_status status, std::vector<proto::room_summary> rooms);
+  void armed_locked(const channel_key& key);
   // Emits one event to the user's sinks and targets and keeps it in the ring. mutex_ held.
   void emit(user_state& u, proto::room_feed_kind kind, const proto::room_summary& room);
   void send_snapshot(user_state& u, const std::shared_ptr<room_feed_sink>& sink);
@@ -172,6 +181,7 @@ class room_feed final : public fanout_target,
   std::mutex ops_mutex_;  // serialises reconcile() (the hub calls happen outside mutex_)
   mutable std::mutex mutex_;
   std::unordered_map<std::int64_t, std::unique_ptr<user_state>> users_;
+  std::vector<std::int64_t> refresh_due_;  // users whose list is to be read again (maybe_refresh)
   std::unordered_map<std::int64_t, std::unordered_set<std::int64_t>> room_users_;  // room -> watching users
   std::unordered_set<std::int64_t> dirty_rooms_;                                   // reconcile() looks at these
   std::unordered_set<std::int64_t> dirty_users_;

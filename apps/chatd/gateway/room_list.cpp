@@ -36,6 +36,18 @@ void room_list::add(proto::room_summary room, std::int64_t now_ms) {
 
 bool room_list::remove(std::int64_t room_id) { return rooms_.erase(room_id) > 0; }
 
+const proto::room_summary* room_list::catch_up(proto::room_summary stored) {
+  const auto it = rooms_.find(stored.id);
+  if (it == rooms_.end() || !stored.last_message || stored.last_message->id <= it->second.newest_id) return nullptr;
+  auto& e = it->second;
+  e.newest_id = stored.last_message->id;
+  e.base_unread = stored.unread_count;
+  e.unread_ids.clear();
+  e.activity_ms = std::max(e.activity_ms, stored.last_message->created_at_ms);
+  e.summary = std::move(stored);
+  return &e.summary;
+}
+
 std::vector<std::int64_t> room_list::room_ids() const {
   std::vector<std::int64_t> out;
   out.reserve(rooms_.size());

@@ -51,6 +51,12 @@ class room_list {
   // unreadCount changed, else null.
   const proto::room_summary* read(std::int64_t room_id, std::int64_t last_read);
 
+  // The store's row of a room, read after the room's channel was armed: when its lastMessage is
+  // newer than what the list has seen (a message broadcast between the list's load and the
+  // arming), the row replaces the entry (it counts everything up to that message) and the
+  // summary is returned; otherwise the list is ahead or equal (live events) and nothing changes.
+  const proto::room_summary* catch_up(proto::room_summary stored);
+
   const proto::room_summary* find(std::int64_t room_id) const;
   // The whole list, most recent activity first (the order of GET /api/rooms).
   std::vector<proto::room_summary> snapshot() const;

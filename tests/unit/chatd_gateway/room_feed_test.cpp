@@ -50,6 +50,24 @@ TEST(room_list, counts_others_messages_once_and_ignores_what_the_store_had) {
   EXPECT_EQ(list.apply(room_message(8, 1, other)), nullptr);  // not a room of the list
 }
 
+TEST(room_list, catch_up_takes_the_stores_row_only_when_it_is_newer) {
+  room_list list(me);
+  list.load({row(7, 1, room_message(7, 100, other)), row(8, 0)});
+  EXPECT_EQ(list.catch_up(row(7, 1, room_message(7, 100, other))), nullptr) << "the same";
+  EXPECT_EQ(list.catch_up(row(9, 5, room_message(9, 1, other))), nullptr) << "not in the list";
+  EXPECT_EQ(list.catch_up(row(8, 0)), nullptr) << "no message";
+  const auto* r = list.catch_up(row(7, 3, room_message(7, 102, other, "missed")));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->unread_count, 3);
+  EXPECT_EQ(r->last_message->content, "missed");
+  EXPECT_EQ(list.apply(room_message(7, 101, other)), nullptr) << "counted by the store's row";
+  r = list.apply(room_message(7, 103, other));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->unread_count, 4);
+  EXPECT_EQ(list.catch_up(row(7, 3, room_message(7, 102, other))), nullptr) << "the list is ahead";
+  EXPECT_EQ(list.snapshot().front().id, 7);
+}
+
 TEST(room_list, read_mark_recounts_what_it_knows) {
   room_list list(me);
   list.load({row(7, 2, room_message(7, 100, other))});
@@ -216,7 +234,7 @@ TEST_F(feed_fixture, loads_once_joins_channels_and_turns_messages_into_updates) 
   EXPECT_EQ(e.room.id, 7);
   EXPECT_EQ(e.room.unread_count, 3);
   EXPECT_EQ(e.room.last_message->content, "two");
-  EXPECT_EQ(dir.room_list_lookups, 1);  // no query per message
+  EXPECT_EQ(dir.room_list_lookups, 2);  // the load, one more read once armed; no query per message
 
   // Read marks arrive on the room channel (chat-event:read): only the reader's own list changes.
   auto read_mark = [&](std::int64_t user, std::int64_t last) {
@@ -325,6 +343,33 @@ TEST_F(feed_fixture, sse_gets_a_snapshot_then_events_and_replays_after_a_reconne
   feed->shutdown();
   EXPECT_TRUE(s2->closed);
   EXPECT_FALSE(feed->attach(me, "", std::make_shared<recording_sink>()));
+}
+
+// A message broadcast between the list's query and the arming of its room's channel reached no
+// channel here: the list is read once more when every room is armed.
+TEST_F(feed_fixture, a_message_between_the_load_and_the_arming_shows_after_one_more_read) {
+  dir.room_rows[me] = {row(7, 1, room_message(7, 100, other)), row(8, 0)};
+  auto a = std::make_shared<recording_target>();
+  feed->watch(me, a);
+  EXPECT_EQ(dir.room_list_lookups, 1);
+  // Stored meanwhile, never seen on a channel of this node.
+  dir.room_rows[me] = {row(7, 2, room_message(7, 101, other, "in the gap")), row(8, 0)};
+  hub.on_armed("chat:user:" + std::to_string(me));
+  hub.on_armed("chat:room:7");
+  EXPECT_EQ(dir.room_list_lookups, 1) << "not before every room is armed";
+  hub.on_armed("chat:room:8");
+  EXPECT_EQ(dir.room_list_lookups, 2);
+  ASSERT_EQ(a->events.size(), 1u);
+  const auto e = a->parsed(0);
+  EXPECT_EQ(e.kind, proto::room_feed_kind::updated);
+  EXPECT_EQ(e.room.id, 7);
+  EXPECT_EQ(e.room.unread_count, 2);
+  EXPECT_EQ(e.room.last_message->content, "in the gap");
+  // Once: later arming (a reconnect of the bus) does not read it again.
+  hub.on_disconnected();
+  arm_all();
+  EXPECT_EQ(dir.room_list_lookups, 2);
+  EXPECT_EQ(a->events.size(), 1u);
 }
 
 TEST_F(feed_fixture, unavailable_store_is_retried) {
