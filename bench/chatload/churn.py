@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 
-from common import REPO, Chatd, binaries, log, medians, run_chatload, start_stack
+from common import REPO, add_e2e_scenario_args, binaries, build_dir_of, medians, run_interleaved
 
 CHURN_FIELDS = ("drops", "reconnects", "failed", "skipped", "recovered", "not_recovered", "without_recovered_header",
                 "recovered_events", "truncations", "unsent", "orphaned")
@@ -32,14 +32,7 @@ CHURN_FIELDS = ("drops", "reconnects", "failed", "skipped", "recovered", "not_re
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--users", type=int, default=1000)
-    p.add_argument("--rooms", type=int, default=100)
-    p.add_argument("--members", type=int, default=10)
-    p.add_argument("--rate", type=float, default=2000)
-    p.add_argument("--duration", type=float, default=60)
-    p.add_argument("--warmup", type=float, default=5)
-    p.add_argument("--ramp-up", type=float, default=2)
+    add_e2e_scenario_args(p)
     p.add_argument("--churn", default="5%", help="chatload --churn: drops per second, or a percentage of --users")
     p.add_argument("--transport", choices=["tcp", "ws"], default="tcp")
     p.add_argument("--io-threads", type=int, default=2, help="chatd I/O threads")
@@ -49,43 +42,14 @@ def main() -> int:
     p.add_argument("--out", default=None, help="directory for the reports (default: a temp dir, kept)")
     p.add_argument("--build-dir", default=os.environ.get("CHAT_BUILD_DIR", str(REPO / "build")))
     args = p.parse_args()
-    build_dir = pathlib.Path(args.build_dir)
-    if not build_dir.is_absolute():  # churn.sh runs this from bench/chatload: relative to the repository
-        build_dir = REPO / build_dir
+    build_dir = build_dir_of(args.build_dir)
     bins = binaries(str(build_dir))
     out = pathlib.Path(args.out or tempfile.mkdtemp(prefix="bench-churn-"))
     out.mkdir(parents=True, exist_ok=True)
     chatd_env = {"CHATD_ADMISSION_TARGET_DELAY": "0"}
     chatd_env.update(dict(kv.split("=", 1) for kv in args.chatd_env))
     variants = {"no_churn": [], "churn": ["--churn", args.churn]}
-    reports: dict[str, list] = {v: [] for v in variants}
-    for i in range(1, args.runs + 1):
-        for variant, extra in variants.items():
-            log(f"run {i}/{args.runs} ({variant})")
-            prefix = out / f"run-{i}-{variant}"
-            with tempfile.TemporaryDirectory(prefix="bench-churn-stack-") as tmp:
-                stack = start_stack(bins, pathlib.Path(tmp))
-                chatd = None
-                try:
-                    chatd = Chatd(bins, stack, out, io_threads=args.io_threads, extra_env=chatd_env)
-                    stomp = chatd.tcp if args.transport == "tcp" else chatd.ws
-                    watch = {"chatd": chatd.proc.pid}
-                    for svc in ("kafka", "redis", "postgres"):
-                        try:
-                            watch[svc] = stack._svc(svc)["pid"]  # noqa: SLF001
-                        except Exception:  # noqa: BLE001
-                            pass
-                    reports[variant].append(run_chatload(bins, [
-                        "--url", chatd.url, "--stomp-url", stomp, "--users", str(args.users),
-                        "--rooms", str(args.rooms), "--members", str(args.members), "--rate", str(args.rate),
-                        "--duration", str(args.duration), "--warmup", str(args.warmup),
-                        "--ramp-up", str(args.ramp_up), "--setup-threads", "8",
-                        "--html", f"{prefix}.html", "--hgrm", f"{prefix}.hgrm", "--quiet", *extra],
-                        pathlib.Path(f"{prefix}.json"), watch, sample_after=5 + args.warmup + args.ramp_up))
-                finally:
-                    if chatd:
-                        chatd.stop()
-                    stack.stop_all()
+    reports = run_interleaved(bins, args, variants, out, chatd_env, "churn")
     summary = {v: medians(r) for v, r in reports.items()}
     base, churn = summary["no_churn"], summary["churn"]
 

@@ -9,6 +9,7 @@ import pathlib
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -176,3 +177,56 @@ def medians(reports: list[dict]) -> dict:
         "generator_lag_p99_ms": [r["generator"]["send_lag_ms"]["p99"] for r in reports],
         "cpu_cores": [r.get("bench", {}).get("cpu_cores") for r in reports],
     }
+
+
+def add_e2e_scenario_args(p, runs: int = 3):
+    """The arguments of bench/e2e.sh's scenario shared by the paired benchmarks (mix, churn)."""
+    p.add_argument("--runs", type=int, default=runs)
+    p.add_argument("--users", type=int, default=1000)
+    p.add_argument("--rooms", type=int, default=100)
+    p.add_argument("--members", type=int, default=10)
+    p.add_argument("--rate", type=float, default=2000)
+    p.add_argument("--duration", type=float, default=60)
+    p.add_argument("--warmup", type=float, default=5)
+    p.add_argument("--ramp-up", type=float, default=2)
+
+
+def build_dir_of(arg: str) -> pathlib.Path:
+    """--build-dir, relative to the repository (the .sh wrappers run from bench/chatload)."""
+    build_dir = pathlib.Path(arg)
+    return build_dir if build_dir.is_absolute() else REPO / build_dir
+
+
+def run_interleaved(bins, args, variants: dict[str, list[str]], out: pathlib.Path, chatd_env: dict,
+                    name: str) -> dict[str, list[dict]]:
+    """args.runs runs of each variant (extra chatload arguments), interleaved, each on a fresh stack
+    and chatd; returns the reports by variant. Reports go to out/run-<i>-<variant>.{json,html,hgrm}."""
+    reports: dict[str, list] = {v: [] for v in variants}
+    for i in range(1, args.runs + 1):
+        for variant, extra in variants.items():
+            log(f"run {i}/{args.runs} ({variant})")
+            prefix = out / f"run-{i}-{variant}"
+            with tempfile.TemporaryDirectory(prefix=f"bench-{name}-stack-") as tmp:
+                stack = start_stack(bins, pathlib.Path(tmp))
+                chatd = None
+                try:
+                    chatd = Chatd(bins, stack, out, io_threads=args.io_threads, extra_env=chatd_env)
+                    stomp = chatd.tcp if args.transport == "tcp" else chatd.ws
+                    watch = {"chatd": chatd.proc.pid}
+                    for svc in ("kafka", "redis", "postgres"):
+                        try:
+                            watch[svc] = stack._svc(svc)["pid"]  # noqa: SLF001
+                        except Exception:  # noqa: BLE001
+                            pass
+                    reports[variant].append(run_chatload(bins, [
+                        "--url", chatd.url, "--stomp-url", stomp, "--users", str(args.users),
+                        "--rooms", str(args.rooms), "--members", str(args.members), "--rate", str(args.rate),
+                        "--duration", str(args.duration), "--warmup", str(args.warmup),
+                        "--ramp-up", str(args.ramp_up), "--setup-threads", "8",
+                        "--html", f"{prefix}.html", "--hgrm", f"{prefix}.hgrm", "--quiet", *extra],
+                        pathlib.Path(f"{prefix}.json"), watch, sample_after=5 + args.warmup + args.ramp_up))
+                finally:
+                    if chatd:
+                        chatd.stop()
+                    stack.stop_all()
+    return reports
