@@ -9,7 +9,11 @@ Clients the project did not write: python3-websocket (frames from stomp_ws.py), 
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -266,6 +270,76 @@ def test_sse_snapshot_events_heartbeat_and_replay(sse_nodes, database, closing):
     assert other.events[0][1] == "snapshot" and other.events[0][2][0]["unreadCount"] == 3
     assert metric(n1, "chat_sse_connections") >= 2
     assert metric(n1, "chat_sse_events_sent_total") >= 5
+
+
+def curl_stream(node, user: int, *extra: str) -> subprocess.Popen:
+    """curl -N on GET /api/rooms/stream: the raw SSE lines on its stdout, as a shell user sees them."""
+    return subprocess.Popen(["curl", "-sS", "-N", "--max-time", "60", "-H", f"Authorization: Bearer {make_token(user)}",
+                             *extra, f"{node.url}/api/rooms/stream"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def raw_lines_until(proc: subprocess.Popen, predicate, what: str, timeout: float = 15) -> list[str]:
+    """Reads curl's stdout a byte at a time (select sees the pipe) until predicate(lines)."""
+    lines: list[str] = []
+    line = bytearray()
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    while not predicate(lines):
+        left = deadline - time.monotonic()
+        assert left > 0, f"timed out waiting for {what}; lines {lines}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        byte = os.read(fd, 1)
+        assert byte, f"curl ended ({proc.poll()}) waiting for {what}: {proc.stderr.read()!r}; lines {lines}"
+        if byte == b"\n":
+            lines.append(line.decode())
+            line.clear()
+        else:
+            line += byte
+    return lines
+
+
+def has_event(lines: list[str], name: str) -> bool:
+    """The `event: name` line and the data line after it have come."""
+    return f"event: {name}" in lines and len(lines) > lines.index(f"event: {name}") + 1
+
+
+def test_sse_with_curl_raw_lines_and_a_reconnect_with_last_event_id(sse_nodes, database):
+    n1, n2 = sse_nodes
+    alice, bob = create_user(database, "alice"), create_user(database, "bob")
+    room = create_room(database, [alice, bob], name="curl")
+    curl = curl_stream(n1, alice)
+    try:
+        lines = raw_lines_until(curl, lambda ls: has_event(ls, "snapshot") and any(x.startswith(":") for x in ls),
+                                "the snapshot and a heart-beat comment")
+        i = lines.index("event: snapshot")
+        assert lines[i - 1].startswith("id: "), lines
+        assert lines[i + 1].startswith("data: ") and json.loads(lines[i + 1][6:])[0]["id"] == room
+        post_message(n2, bob, room, "over curl")
+        lines = raw_lines_until(curl, lambda ls: has_event(ls, "room.updated"), "room.updated")
+        j = lines.index("event: room.updated")
+        last_id = lines[j - 1][4:]
+        assert lines[j - 1].startswith("id: ") and last_id
+        data = json.loads(lines[j + 1][6:])
+        assert data["room"]["lastMessage"]["content"] == "over curl" and data["room"]["unreadCount"] == 1
+    finally:
+        os.killpg(curl.pid, signal.SIGTERM)
+        curl.wait(10)
+
+    post_message(n2, bob, room, "while curl was away")
+    time.sleep(1)  # the node's list has seen it
+    again = curl_stream(n1, alice, "-H", f"Last-Event-ID: {last_id}")
+    try:
+        lines = raw_lines_until(again, lambda ls: has_event(ls, "room.updated"), "the missed room.updated")
+        assert "event: snapshot" not in lines, lines
+        k = lines.index("event: room.updated")
+        assert json.loads(lines[k + 1][6:])["room"]["lastMessage"]["content"] == "while curl was away"
+        assert int(lines[k - 1][4:].rsplit("-", 1)[1]) > int(last_id.rsplit("-", 1)[1])
+    finally:
+        os.killpg(again.pid, signal.SIGTERM)
+        again.wait(10)
 
 
 def test_sse_reader_that_does_not_read_is_dropped(sse_nodes, database):
