@@ -88,6 +88,7 @@ void tcp_connection::output_ready() {
 }
 
 void tcp_connection::do_write() {
+  if (writing_) return;  // one write in flight: what is queued meanwhile goes with the next
   write_buffers_.clear();
   write_frames_ = core_->collect_output(write_buffers_, max_frames_per_write);
   if (write_frames_ == 0) {
@@ -101,12 +102,19 @@ void tcp_connection::do_write() {
 }
 
 void tcp_connection::on_write(const boost::system::error_code& ec) {
-  writing_ = false;
-  if (closed_) return;
-  if (ec) return finish();
+  if (closed_ || ec) {
+    writing_ = false;
+    if (!closed_) finish();
+    return;
+  }
+  // Still writing while the session hears of it: output it queues now (a recovery's replay
+  // pumped as the client reads) must not start a second write on these buffers; it goes with
+  // the next one, below.
   core_->on_output_written(write_frames_);
   write_frames_ = 0;
   if (write_buffers_.capacity() > 4 * max_frames_per_write) std::vector<net::const_buffer>().swap(write_buffers_);
+  writing_ = false;
+  if (closed_) return;
   do_write();
 }
 

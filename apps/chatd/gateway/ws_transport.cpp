@@ -128,6 +128,7 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
   }
 
   void do_write() {
+    if (writing_) return;  // one write in flight: what is queued meanwhile goes with the next
     buffers_.clear();
     frames_ = core_->collect_output(buffers_, 1);  // one STOMP frame per WebSocket message
     if (frames_ == 0) {
@@ -136,10 +137,16 @@ class ws_connection final : public gated_transport, public std::enable_shared_fr
     }
     writing_ = true;
     ws_.async_write(buffers_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+      if (self->closed_ || ec) {
+        self->writing_ = false;
+        if (!self->closed_) self->finish();
+        return;
+      }
+      // Still writing while the session hears of it: output it queues now must not start a
+      // second write on the stream (Beast allows one); it goes with the next one, below.
+      self->core_->on_output_written(self->frames_);
       self->writing_ = false;
       if (self->closed_) return;
-      if (ec) return self->finish();
-      self->core_->on_output_written(self->frames_);
       self->do_write();
     });
   }
