@@ -82,6 +82,7 @@ class Live(threading.Thread):
         self.c = client
         self.messages: list[tuple[dict, dict, float]] = []  # (headers, body, monotonic)
         self.receipts: dict[str, float] = {}
+        self.receipt_ids: dict[str, str] = {}  # receipt-id -> message-id (room events)
         self.errors: list = []
         self.closed = False
         self.stopping = False
@@ -114,6 +115,8 @@ class Live(threading.Thread):
                         self.errors.append(f)  # a body that is not the docs/events.md JSON
                 elif f.command == "RECEIPT":
                     self.receipts[f.headers["receipt-id"]] = time.monotonic()
+                    if "message-id" in f.headers:
+                        self.receipt_ids[f.headers["receipt-id"]] = f.headers["message-id"]
                 else:
                     self.errors.append(f)
                 self.cond.notify_all()
@@ -733,7 +736,8 @@ def test_stompjs_over_websocket_chats_with_stomp_py_over_tcp(chatd, database, no
 def test_same_message_key_via_stomp_and_kafka_is_stored_and_delivered_once(stack, database, chatd_factory):
     """A client retries one messageKey three times (two nodes, both transports) and the
     record is re-produced straight to Kafka: one row, one live delivery per receiver, the
-    first accepted copy wins."""
+    first accepted copy wins, and every copy's RECEIPT (and a REST retry's 200) names the
+    first copy's id, the one live and in history (docs/events.md "Retries")."""
     n1 = chatd_factory(stack, database_url=database, name="idem-1")
     n2 = chatd_factory(stack, database_url=database, name="idem-2")
     isolate_ids(database)
@@ -760,6 +764,13 @@ def test_same_message_key_via_stomp_and_kafka_is_stored_and_delivered_once(stack
         stored = wait_for(lambda: (h := history(n1, b, room)) and len(h) == 2 and h, 30, what="history complete")
         assert [(m["messageKey"], m["content"]) for m in stored] == [(key, "copy 0"), (sentinel, "sentinel")]
         assert stored == receivers[0].bodies(room), "ids and JSON the same live and in history"
+        first_id = str(stored[0]["id"])
+        assert [tx.receipt_ids.get(f"copy-{i}") for i, tx in enumerate((tx1, tx2, tx1))] == [first_id] * 3
+        r = requests.post(f"{n2.url}/api/rooms/{room}/messages", json={"content": "copy 3", "messageKey": key},
+                          headers={"Authorization": f"Bearer {make_token(a)}"}, timeout=10)
+        assert r.status_code == 200 and r.json() == {"id": stored[0]["id"], "messageKey": key}, r.text
+        metrics = requests.get(n2.metrics_url, timeout=10).text
+        assert 'chat_message_key_claims_total{outcome="retry"} 1' in metrics, "copy 1 was claimed as a retry"
         with psycopg.connect(database) as conn:
             assert conn.execute("SELECT count(*) FROM messages WHERE message_key = %s", (key,)).fetchone()[0] == 1
         assert unread(database, room) == {a: 0, b: 2}, "the copies counted once"

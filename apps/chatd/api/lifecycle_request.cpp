@@ -165,28 +165,4 @@ proto::validation_error parse_forward_page_query(std::string_view target, forwar
   return {};
 }
 
-void recent_keys::remember(const std::string& message_key, entry e) {
-  if (capacity_ == 0) return;
-  std::lock_guard lock(mutex_);
-  const auto [it, added] = entries_.insert_or_assign(message_key, e);
-  if (!added) return;
-  order_.push_back(message_key);
-  while (order_.size() > capacity_) {
-    entries_.erase(order_.front());
-    order_.pop_front();
-  }
-}
-
-std::optional<recent_keys::entry> recent_keys::find(const std::string& message_key) const {
-  std::lock_guard lock(mutex_);
-  const auto it = entries_.find(message_key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::size_t recent_keys::size() const {
-  std::lock_guard lock(mutex_);
-  return entries_.size();
-}
-
 }  // namespace chat::chatd::api

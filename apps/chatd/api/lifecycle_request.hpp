@@ -1,6 +1,6 @@
 #pragma once
-// Request parsing of the message-lifecycle routes (docs/rest.md "Message lifecycle", SPEC §13)
-// and the node's memory of recently acknowledged messageKeys. Pure (no I/O), unit-tested
+// Request parsing of the message-lifecycle routes (docs/rest.md "Message lifecycle", SPEC §13).
+// Pure (no I/O), unit-tested
 // (tests/unit/chatd_api/lifecycle_request_test.cpp). Failures are proto::validation_error
 // values (HTTP 400).
 #include <chat/proto/commands.hpp>
@@ -8,13 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace chat::chatd::api {
 
@@ -62,30 +59,5 @@ struct forward_page_query {
   friend bool operator==(const forward_page_query&, const forward_page_query&) = default;
 };
 proto::validation_error parse_forward_page_query(std::string_view target, forward_page_query& out);
-
-// What this node published for a messageKey and Kafka acknowledged: a retry with the same key
-// answers the same id even before the persistence consumer stored the message (the store is
-// asked too, for keys that another node published or this one forgot). Bounded: the oldest of
-// `capacity` entries is forgotten first. Thread-safe.
-class recent_keys {
- public:
-  struct entry {
-    std::int64_t id = 0;
-    std::int64_t room_id = 0;
-    std::int64_t sender_id = 0;
-  };
-
-  explicit recent_keys(std::size_t capacity = 16384) : capacity_(capacity) {}
-
-  void remember(const std::string& message_key, entry e);
-  std::optional<entry> find(const std::string& message_key) const;
-  std::size_t size() const;
-
- private:
-  const std::size_t capacity_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, entry> entries_;
-  std::deque<std::string> order_;  // oldest first
-};
 
 }  // namespace chat::chatd::api

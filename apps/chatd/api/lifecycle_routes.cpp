@@ -86,11 +86,11 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
         // The same messageKey again: the id it got the first time (this node's memory of what
         // Kafka acknowledged, else the store). A key of another room or sender is refused.
         if (is_message && client_key) {
-          std::optional<recent_keys::entry> seen = recent_->find(event.message_key);
+          std::optional<chatd::key_entry> seen = keys_->find(event.message_key);
           if (!seen) {
             auto stored = store::find_message_by_key(db, event.message_key);
             if (!stored) return failed(stored);
-            if (*stored) seen = recent_keys::entry{(*stored)->id, (*stored)->room_id, (*stored)->sender_id};
+            if (*stored) seen = chatd::key_entry{(*stored)->id, (*stored)->room_id, (*stored)->sender_id};
           }
           if (seen) {
             if (seen->room_id != event.room_id || seen->sender_id != event.sender_id) {
@@ -101,7 +101,8 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
           }
         }
         const std::int64_t target = is_message ? event.reply_to_id : event.target_id;
-        auto context = store::load_target_context(db, event.room_id, event.sender_id, target, recent_messages_);
+        auto context = store::load_target_context(db, event.room_id, event.sender_id, target, recent_messages_,
+                                                  store::pending_target_wait);
         if (!context) return failed(context);
         if (auto refusal = check_room_event(event, *context, common::now_unix_ms(), edit_window_)) {
           return refused(*refusal);
@@ -144,22 +145,32 @@ void rest_api::publish_event(std::string_view route, proto::chat_message event, 
         event.created_at_ms = common::now_unix_ms();
 
         const auto status = is_message ? http::status::created : http::status::accepted;
-        log_.publish_message(
-            event, [reply = std::move(reply), recent = recent_, route, status, is_message, key = event.message_key,
-                    room = event.room_id, sender = event.sender_id, slot](const publish_result& result) mutable {
-              slot.release();  // the log answered
-              if (!result.ok) {
-                if (!result.overloaded) {
-                  log::warn("room event not published",
-                            {{"route", route}, {"room", room}, {"user", sender}, {"error", result.error}});
-                }
-                reply(not_published(result));
-                return;
-              }
-              const std::int64_t id = proto::make_message_id(result.partition, result.offset);
-              if (is_message) recent->remember(key, {id, room, sender});
-              reply(http::json_response(status, render_event_accepted(id, key)));
-            });
+        log_.publish_message(event, [reply = std::move(reply), keys = keys_, route, status,
+                                     claim = is_message && client_key, key = event.message_key, room = event.room_id,
+                                     sender = event.sender_id, slot](const publish_result& result) mutable {
+          slot.release();  // the log answered
+          if (!result.ok) {
+            if (!result.overloaded) {
+              log::warn("room event not published",
+                        {{"route", route}, {"room", room}, {"user", sender}, {"error", result.error}});
+            }
+            reply(not_published(result));
+            return;
+          }
+          const std::int64_t id = proto::make_message_id(result.partition, result.offset);
+          if (!claim) return reply(http::json_response(status, render_event_accepted(id, key)));
+          // A client-supplied key: the id it got first, on whichever node (a retry's own
+          // record is a duplicate nobody will show).
+          const chatd::key_entry mine{id, room, sender};
+          keys->claim(key, mine, [reply = std::move(reply), mine, key, status](chatd::key_entry first) mutable {
+            if (first.room_id != mine.room_id || first.sender_id != mine.sender_id) {
+              return reply(http::error_response(http::status::conflict, "conflict",
+                                                "this messageKey already names another message"));
+            }
+            // The first time: 201; a retry: 200 with the same id (docs/rest.md).
+            reply(http::json_response(first == mine ? status : http::status::ok, render_event_accepted(first.id, key)));
+          });
+        });
         return std::optional<http::response>();
       });
 }
@@ -225,7 +236,7 @@ void rest_api::delete_message(const http::request& req, const http::path_params&
              [room_id, message_id, caller = who.user_id](store::session& db, store::db_context& ctx) -> job_result {
                // The hidden row points at the stored message: wait (≤500 ms) for a newer one.
                auto context =
-                   store::load_target_context(db, room_id, caller, message_id, nullptr, std::chrono::milliseconds(500));
+                   store::load_target_context(db, room_id, caller, message_id, nullptr, store::pending_row_wait);
                if (!context) return failed(context);
                if (!context->room_exists) return room_refused(store::room_access::no_such_room);
                if (!context->member) return room_refused(store::room_access::not_a_member);

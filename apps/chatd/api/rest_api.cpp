@@ -63,7 +63,7 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
       passwords_(password_workers_of(cfg), static_cast<std::size_t>(cfg.password_queue)) {
   edit_window_ = cfg.edit_window;
   max_content_chars_ = cfg.max_content_chars;
-  recent_ = std::make_shared<recent_keys>();
+  keys_ = std::make_shared<chatd::local_message_keys>();
   passwords_.start();
 }
 

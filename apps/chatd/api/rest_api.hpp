@@ -10,6 +10,7 @@
 #include "api/password_pool.hpp"
 #include "config/config.hpp"
 #include "core/admission_gate.hpp"
+#include "core/message_keys.hpp"
 #include "core/message_log.hpp"
 #include "core/recent_messages.hpp"
 #include "http/router.hpp"
@@ -71,6 +72,10 @@ class rest_api {
   // What this node saw acknowledged or live: room events name targets the store does not have
   // yet (core/recent_messages.hpp). None: only the store answers. Before the server starts.
   void use_recent_messages(const chatd::recent_messages& recent) { recent_messages_ = &recent; }
+  // Retried messageKeys (core/message_keys.hpp), shared with the gateway: a message sent again
+  // with its key answers the id the key got first, on whichever node. None: this node's memory
+  // and the store. Before the server starts.
+  void use_message_keys(std::shared_ptr<chatd::message_keys> keys) { keys_ = std::move(keys); }
   // GET /api/rooms/stream (the gateway's room feed as Server-Sent Events): given the
   // authenticated user, the request's Last-Event-ID, the connection's stream opener and the
   // responder (for a refusal). None: the route answers 503. Before the server starts.
@@ -181,7 +186,7 @@ class rest_api {
   const std::vector<ip_network> trusted_proxies_;
   std::chrono::milliseconds edit_window_{};                  // --edit-window
   std::size_t max_content_chars_ = 0;                        // --max-content-chars
-  std::shared_ptr<recent_keys> recent_;                      // messageKeys this node published
+  std::shared_ptr<chatd::message_keys> keys_;                // use_message_keys
   admission_gate* gate_ = nullptr;                           // use_admission
   room_stream_handler room_stream_;                          // use_room_stream
   const chatd::recent_messages* recent_messages_ = nullptr;  // use_recent_messages

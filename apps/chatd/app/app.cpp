@@ -3,10 +3,12 @@
 #include "api/file_sweeper.hpp"
 #include "api/rest_api.hpp"
 #include "core/admission_gate.hpp"
+#include "core/message_keys.hpp"
 #include "core/recent_messages.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/room_stream.hpp"
 #include "gateway_adapters/make_gateway.hpp"
+#include "gateway_adapters/redis_message_keys.hpp"
 #include "health/health_monitor.hpp"
 #include "metrics/chat_metrics.hpp"
 #include "metrics/http_red.hpp"
@@ -163,6 +165,9 @@ struct app::impl {
   // What this node saw acknowledged or live (event checks of targets not stored yet). Before
   // kafka_log: its delivery callbacks record into it until the producer is gone.
   recent_messages recent;
+  // Retried messageKeys answer the id the key got first (core/message_keys.hpp), for the REST
+  // publishers and the gateway. Before kafka_log, whose delivery callbacks claim keys.
+  std::shared_ptr<message_keys> keys;
   std::unique_ptr<kafka_message_log> kafka_log;      // the Kafka producer shared by every publisher
   std::unique_ptr<recording_message_log> publisher;  // kafka_log, telling `recent`: what publishers use
   metrics::registry metrics_registry;
@@ -390,6 +395,14 @@ int app::run() {
     seen->waited = a.waited;
     seen->refused = a.refused;
   });
+  {
+    gateway::redis_message_keys_options options;
+    options.ttl = std::min<std::chrono::seconds>(cfg.dedup_ttl, std::chrono::seconds(600));
+    s.keys = std::make_shared<gateway::redis_message_keys>(
+        redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.dependency_timeout, options,
+        gateway::message_key_counters{&s.metrics.key_claims_first, &s.metrics.key_claims_retry,
+                                      &s.metrics.key_claims_unavailable});
+  }
   s.kafka_log = std::make_unique<kafka_message_log>(cfg);
   s.publisher = std::make_unique<recording_message_log>(*s.kafka_log, s.recent);
   s.add_routes();
@@ -484,6 +497,7 @@ int app::run() {
   // ---- REST: register routes on s.routes here ----
   s.rest = std::make_unique<api::rest_api>(s.cfg, *s.pool, *s.publisher);
   s.rest->use_recent_messages(s.recent);
+  s.rest->use_message_keys(s.keys);
   s.rest->use_admission(*s.admission);  // REST publishes share the STOMP SENDs' gate
   s.rest->on_room_created([&s] { s.metrics.rooms_created.inc(); });
   s.rest->on_login_locked([&s] { s.metrics.logins_locked.inc(); });
@@ -503,7 +517,7 @@ int app::run() {
   if (cfg.roles.gateway) {
     s.log_positions = std::make_unique<kafka_log_positions>(cfg);
     s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.publisher, *s.admission, s.recent, &s.metrics,
-                                            s.log_positions.get());
+                                            s.log_positions.get(), s.keys.get());
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {

@@ -16,8 +16,6 @@ namespace chat::gateway {
 
 namespace {
 
-constexpr std::chrono::milliseconds pending_row_wait{500};
-
 // Submits `work(session, redis)` -> store::result<pair<lookup_status, R>>; calls done(status, R).
 // Exactly once, whatever happens: the job is shared between the queue and the refusal path
 // so that a refused submit can still answer. A store error answers `unavailable`.
@@ -58,6 +56,24 @@ void db_directory::nickname(std::int64_t user_id, std::function<void(lookup_stat
       std::move(done));
 }
 
+void db_directory::connecting_user(std::int64_t user_id,
+                                   std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) {
+  using user_and_rooms = std::pair<std::string, std::vector<std::int64_t>>;
+  run_lookup<user_and_rooms>(
+      pool_, "connecting user",
+      [user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, user_and_rooms>> {
+        auto nick = store::nickname_of(db, user_id);
+        if (!nick) return chat::unexpected(std::move(nick.error()));
+        if (!*nick) return std::pair{lookup_status::not_found, user_and_rooms{}};
+        auto rooms = store::rooms_of_user(db, user_id, max_connect_rooms);
+        if (!rooms) return chat::unexpected(std::move(rooms.error()));
+        return std::pair{lookup_status::found, user_and_rooms{std::move(**nick), std::move(*rooms)}};
+      },
+      [done = std::move(done)](lookup_status status, user_and_rooms found) {
+        done(status, std::move(found.first), std::move(found.second));
+      });
+}
+
 void db_directory::membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) {
   run_lookup<int>(
       pool_, "membership",
@@ -87,7 +103,7 @@ void db_directory::event_context(std::int64_t room_id, std::int64_t user_id, std
       pool_, "event context",
       [room_id, user_id, target_id, recent = recent_](
           store::session& db, redis::client&) -> store::result<std::pair<lookup_status, chatd::target_context>> {
-        auto ctx = store::load_target_context(db, room_id, user_id, target_id, recent);
+        auto ctx = store::load_target_context(db, room_id, user_id, target_id, recent, store::pending_target_wait);
         if (!ctx) return chat::unexpected(std::move(ctx.error()));
         return std::pair{lookup_status::found, std::move(*ctx)};
       },
@@ -122,7 +138,7 @@ void db_directory::hide_message(std::int64_t user_id, std::int64_t room_id, std:
                                      redis::client& redis) -> store::result<std::pair<lookup_status, int>> {
         // The hidden row points at the stored message: wait (≤500 ms) for one the node knew
         // before the store did. Delete-for-me is rare; other events never wait.
-        auto stored = store::load_target_context(db, room_id, user_id, message_id, nullptr, pending_row_wait);
+        auto stored = store::load_target_context(db, room_id, user_id, message_id, nullptr, store::pending_row_wait);
         if (!stored) return chat::unexpected(std::move(stored.error()));
         auto hidden = store::hide_message(db, user_id, room_id, message_id);
         if (!hidden) return chat::unexpected(std::move(hidden.error()));

@@ -49,6 +49,7 @@ struct gateway::node {
     hub.set_replay_depth(static_cast<std::size_t>(std::max(env.settings.recovery_memory, 0)));
     env.recent = options.recent;
     env.positions = options.positions;
+    env.keys = options.keys;
     hub.set_listener(feed.get());
     env.feed = feed.get();
   }

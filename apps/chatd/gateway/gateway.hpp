@@ -17,6 +17,7 @@
 // lookups on the shared db_pool.
 #include "core/admission_gate.hpp"
 #include "core/log_positions.hpp"
+#include "core/message_keys.hpp"
 #include "core/message_log.hpp"
 #include "gateway/ports.hpp"
 #include "gateway/room_feed.hpp"
@@ -51,6 +52,9 @@ struct gateway_options {
   // Where chat.messages ends, for recovery on SUBSCRIBE with since-id; may be null (recoveries
   // then end recovered:false). Outlives the gateway.
   chatd::log_positions* positions = nullptr;
+  // Answers retried messageKeys (core/message_keys.hpp); may be null (a retry then gets its own
+  // record's id). Outlives the gateway.
+  chatd::message_keys* keys = nullptr;
   room_feed_settings feed;  // --sse-replay
 };
 

@@ -11,6 +11,7 @@
 #include <chat/proto/rest.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,6 +66,15 @@ class directory {
  public:
   virtual ~directory() = default;
   virtual void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) = 0;
+  // CONNECT: the nickname and the rooms the user is a member of now (at most
+  // max_connect_rooms of them), in one database job: a reconnecting client's SUBSCRIBEs then
+  // need no lookup each. The default asks nickname() and knows no rooms.
+  static constexpr std::size_t max_connect_rooms = 1000;
+  virtual void connecting_user(std::int64_t user_id,
+                               std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) {
+    nickname(user_id,
+             [done = std::move(done)](lookup_status status, std::string nick) { done(status, std::move(nick), {}); });
+  }
   virtual void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) = 0;
   // Users who share at least one room with `user_id`.
   virtual void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) = 0;

@@ -5,14 +5,14 @@
 namespace chat::gateway {
 
 void publish_tracker::add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt,
-                          std::string destination, std::string message_key) {
-  pending_.push_back({seq, deadline, std::move(receipt), std::move(destination), std::move(message_key)});
+                          std::string destination, std::string message_key, std::int64_t claim_room) {
+  pending_.push_back({seq, deadline, std::move(receipt), std::move(destination), std::move(message_key), claim_room});
 }
 
 std::optional<publish_tracker::settled> publish_tracker::settle(std::uint64_t seq) {
   const auto it = std::find_if(pending_.begin(), pending_.end(), [seq](const pending& p) { return p.seq == seq; });
   if (it == pending_.end()) return std::nullopt;
-  settled out{std::move(it->receipt), std::move(it->destination), std::move(it->message_key)};
+  settled out{std::move(it->receipt), std::move(it->destination), std::move(it->message_key), it->claim_room};
   pending_.erase(it);
   return out;
 }
@@ -22,7 +22,8 @@ std::optional<publish_tracker::settled> publish_tracker::take_expired(time_point
   // can be the first to expire.
   if (pending_.empty() || now < pending_.front().deadline) return std::nullopt;
   auto& oldest = pending_.front();
-  settled out{std::move(oldest.receipt), std::move(oldest.destination), std::move(oldest.message_key)};
+  settled out{std::move(oldest.receipt), std::move(oldest.destination), std::move(oldest.message_key),
+              oldest.claim_room};
   pending_.pop_front();
   return out;
 }

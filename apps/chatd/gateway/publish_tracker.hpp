@@ -21,11 +21,13 @@ class publish_tracker {
     std::optional<std::string> receipt;
     std::string destination;  // of the SEND: soft errors name it
     std::string message_key;  // a room event's (its RECEIPT carries it); empty for read receipts
+    // A message with a client-supplied key (core/message_keys.hpp): its room, else 0.
+    std::int64_t claim_room = 0;
   };
 
   // Tracks publish `seq` (larger than any tracked before) until `deadline`.
   void add(std::uint64_t seq, time_point deadline, std::optional<std::string> receipt, std::string destination = {},
-           std::string message_key = {});
+           std::string message_key = {}, std::int64_t claim_room = 0);
   // The log answered `seq`: forgets it. nullopt when it is not tracked (it timed out).
   std::optional<settled> settle(std::uint64_t seq);
   // Forgets and returns the oldest publish when its deadline is at or before `now`.
@@ -43,6 +45,7 @@ class publish_tracker {
     std::optional<std::string> receipt;
     std::string destination;
     std::string message_key;
+    std::int64_t claim_room = 0;
   };
 
   std::deque<pending> pending_;

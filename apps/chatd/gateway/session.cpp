@@ -334,12 +334,13 @@ void session::handle_connect(stomp::frame& f) {
   user_id_ = claims.user_id;
   set_phase(phase::authenticating);
   suspend();
-  env_->dir.nickname(user_id_, on_strand([](session& s, lookup_status status, std::string nickname) {
-                       s.on_nickname(status, std::move(nickname));
-                     }));
+  env_->dir.connecting_user(
+      user_id_, on_strand([](session& s, lookup_status status, std::string nickname, std::vector<std::int64_t> rooms) {
+        s.on_nickname(status, std::move(nickname), rooms);
+      }));
 }
 
-void session::on_nickname(lookup_status status, std::string nickname) {
+void session::on_nickname(lookup_status status, std::string nickname, const std::vector<std::int64_t>& rooms) {
   if (phase_ != phase::authenticating) return;
   switch (status) {
     case lookup_status::found: break;
@@ -350,6 +351,9 @@ void session::on_nickname(lookup_status status, std::string nickname) {
       return send_error("service unavailable", "the user directory cannot be reached; retry shortly");
   }
   nickname_ = std::move(nickname);
+  // Verified just now, as a SUBSCRIBE's lookup would: the client's SUBSCRIBEs to these rooms
+  // (a reconnect's many) need no lookup each.
+  for (const auto room : rooms) note_membership(room, true);
   if (!env_->users.open_session(user_id_, now())) {
     return send_error("too many sessions",
                       "this user has too many open sessions (--max-sessions-per-user, counted across nodes)");
@@ -868,6 +872,9 @@ void session::handle_send(stomp::frame& f) {
                              ? proto::parse_room_send_body(f.body, dest->room_id, request, max_chars)
                              : proto::parse_send_request(f.body, request, max_chars);
       if (error) return invalid(error);
+      // A client-supplied key may be a retry: answered with the id it got first.
+      const bool claim = request.message_key.has_value() && env_->keys != nullptr;
+      if (claim && answer_known_key(*request.message_key, request.room_id, receipt, destination)) return;
       proto::chat_message message;
       message.message_key = request.message_key ? std::move(*request.message_key) : common::make_uuid_v4();
       message.room_id = request.room_id;
@@ -878,12 +885,13 @@ void session::handle_send(stomp::frame& f) {
       // A reply needs its target, an uploaded file its metadata: both from the store.
       const bool uploaded = message.attachment && proto::attachment_file_id(message.attachment->url);
       if (message.reply_to_id > 0 || uploaded) {
-        return send_room_event(std::move(message), std::move(receipt), destination);
+        return send_room_event(std::move(message), std::move(receipt), destination, claim);
       }
       const auto room = message.room_id;
-      return with_membership(room, receipt, [this, message = std::move(message), receipt, destination]() mutable {
-        admit_event(std::move(message), std::move(receipt), std::move(destination));
-      });
+      return with_membership(room, receipt,
+                             [this, message = std::move(message), receipt, destination, claim]() mutable {
+                               admit_event(std::move(message), std::move(receipt), std::move(destination), claim);
+                             });
     }
     case proto::destination_kind::app_edit: {
       proto::edit_request request;
@@ -995,24 +1003,26 @@ chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t byt
 }
 
 void session::publish_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
-                            std::size_t bytes) {
+                            std::size_t bytes, bool claim) {
   event.sender_id = user_id_;
   event.sender_nickname = nickname_;
   event.created_at_ms = env_->clock.unix_ms();
   const auto seq = next_seq_++;
   pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt),
-                     std::move(destination), event.message_key);
+                     std::move(destination), event.message_key, claim ? event.room_id : 0);
   env_->log.publish_message(event, publish_done(seq, bytes, true));
   schedule_next();
 }
 
-void session::admit_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+void session::admit_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                          bool claim) {
   // What the record costs the producer: the content and the JSON around it.
   std::size_t bytes = event.content.size() + event.emoji.size() + 256;
   if (event.attachment) bytes += event.attachment->url.size() + event.attachment->name.size() + 64;
-  admit_then(bytes, receipt, destination, [this, event = std::move(event), receipt, destination, bytes]() mutable {
-    publish_event(std::move(event), std::move(receipt), std::move(destination), bytes);
-  });
+  admit_then(bytes, receipt, destination,
+             [this, event = std::move(event), receipt, destination, bytes, claim]() mutable {
+               publish_event(std::move(event), std::move(receipt), std::move(destination), bytes, claim);
+             });
 }
 
 void session::hold_for_lookup(const std::optional<std::string>& receipt) {
@@ -1082,28 +1092,29 @@ std::optional<chatd::target_context> session::remembered_context(const proto::ch
   return ctx;
 }
 
-void session::send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+void session::send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                              bool claim) {
   event.sender_id = user_id_;
   if (const auto ctx = remembered_context(event)) {
     // Allowed from memory: no store round trip, no frames held back (as for a plain SEND).
     if (event.event == proto::event_kind::message && event.reply_to_id > 0) {
       event.thread_root_id = chatd::thread_root_of(*ctx->target);
     }
-    return with_attachment(std::move(event), std::move(receipt), std::move(destination));
+    return with_attachment(std::move(event), std::move(receipt), std::move(destination), claim);
   }
   const auto room = event.room_id;
   const auto target = event.event == proto::event_kind::message ? event.reply_to_id : event.target_id;
   hold_for_lookup(receipt);
   env_->dir.event_context(
       room, user_id_, target,
-      on_strand([event = std::move(event), receipt = std::move(receipt), destination = std::move(destination)](
+      on_strand([event = std::move(event), receipt = std::move(receipt), destination = std::move(destination), claim](
                     session& s, lookup_status status, chatd::target_context ctx) mutable {
-        s.on_event_context(status, ctx, std::move(event), std::move(receipt), std::move(destination));
+        s.on_event_context(status, ctx, std::move(event), std::move(receipt), std::move(destination), claim);
       }));
 }
 
 void session::on_event_context(lookup_status status, const chatd::target_context& ctx, proto::chat_message event,
-                               std::optional<std::string> receipt, std::string destination) {
+                               std::optional<std::string> receipt, std::string destination, bool claim) {
   if (!lookup_answered()) return;
   if (status != lookup_status::found) {
     refuse("unavailable", "service unavailable", "the database cannot check this right now; retry shortly", destination,
@@ -1120,19 +1131,20 @@ void session::on_event_context(lookup_status status, const chatd::target_context
   if (event.event == proto::event_kind::message && event.reply_to_id > 0 && ctx.target) {
     event.thread_root_id = chatd::thread_root_of(*ctx.target);
   }
-  with_attachment(std::move(event), std::move(receipt), std::move(destination));
+  with_attachment(std::move(event), std::move(receipt), std::move(destination), claim);
   // Waiting for a file lookup or an admission slot holds the frames after this one.
   if (!suspended_) resume();
 }
 
-void session::with_attachment(proto::chat_message event, std::optional<std::string> receipt, std::string destination) {
+void session::with_attachment(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                              bool claim) {
   const auto file_id =
       event.attachment ? proto::attachment_file_id(event.attachment->url) : std::optional<std::string>{};
-  if (!file_id) return admit_event(std::move(event), std::move(receipt), std::move(destination));
+  if (!file_id) return admit_event(std::move(event), std::move(receipt), std::move(destination), claim);
   hold_for_lookup(receipt);
   env_->dir.attachable_file(
       *file_id, user_id_,
-      on_strand([event = std::move(event), receipt = std::move(receipt), destination = std::move(destination)](
+      on_strand([event = std::move(event), receipt = std::move(receipt), destination = std::move(destination), claim](
                     session& s, lookup_status status, proto::file_attachment meta) mutable {
         if (!s.lookup_answered()) return;
         switch (status) {
@@ -1143,7 +1155,7 @@ void session::with_attachment(proto::chat_message event, std::optional<std::stri
             event.attachment->mime_type = std::move(meta.mime_type);
             event.attachment->width = meta.width;
             event.attachment->height = meta.height;
-            s.admit_event(std::move(event), std::move(receipt), std::move(destination));
+            s.admit_event(std::move(event), std::move(receipt), std::move(destination), claim);
             break;
           case lookup_status::not_found:
             s.refuse("file_not_found", "file not found", "no such file, or it is not yours to share", destination,
@@ -1223,13 +1235,20 @@ void session::on_published(std::uint64_t seq, const chatd::publish_result& resul
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
   if (result.ok) {
     if (auto* m = attached_metrics(); m != nullptr && is_event) m->messages_sent.inc();
-    if (receipt && is_event && proto::fits_message_id(result.partition, result.offset)) {
+    const bool has_id = is_event && proto::fits_message_id(result.partition, result.offset);
+    if (has_id && settled->claim_room > 0 && env_->keys != nullptr) {
+      // A client-supplied key: the RECEIPT names the id the key got first (a retry's own record
+      // is a duplicate nobody will show).
+      const chatd::key_entry mine{proto::make_message_id(result.partition, result.offset), settled->claim_room,
+                                  user_id_};
+      ++claims_in_flight_;
+      env_->keys->claim(
+          settled->message_key, mine,
+          on_strand([mine, receipt, key = settled->message_key, destination = settled->destination](
+                        session& s, chatd::key_entry first) { s.on_claimed(mine, first, receipt, key, destination); }));
+    } else if (receipt && has_id) {
       // The id the event has live and in history (docs/events.md "Message ids"), and its key.
-      stomp::frame r{stomp::command::receipt, {{"receipt-id", *receipt}}, {}};
-      r.headers.push_back(
-          {"message-id", decimal(static_cast<std::uint64_t>(proto::make_message_id(result.partition, result.offset)))});
-      r.headers.push_back({"message-key", std::move(settled->message_key)});
-      send_frame(r);
+      send_event_receipt(*receipt, proto::make_message_id(result.partition, result.offset), settled->message_key);
     } else if (receipt) {
       send_receipt(*receipt);
     }
@@ -1252,6 +1271,40 @@ void session::on_published(std::uint64_t seq, const chatd::publish_result& resul
   finish_disconnect_if_ready();
 }
 
+void session::send_event_receipt(const std::string& receipt, std::int64_t id, std::string_view key) {
+  stomp::frame r{stomp::command::receipt, {{"receipt-id", receipt}}, {}};
+  r.headers.push_back({"message-id", decimal(static_cast<std::uint64_t>(id))});
+  r.headers.push_back({"message-key", std::string(key)});
+  send_frame(r);
+}
+
+bool session::answer_known_key(const std::string& key, std::int64_t room_id, const std::optional<std::string>& receipt,
+                               std::string_view destination) {
+  const auto known = env_->keys->find(key);
+  if (!known) return false;
+  if (known->room_id != room_id || known->sender_id != user_id_) {
+    refuse("conflict", "conflict", "this messageKey already names another message", destination, receipt);
+  } else if (receipt) {
+    send_event_receipt(*receipt, known->id, key);
+  }
+  return true;
+}
+
+void session::on_claimed(const chatd::key_entry& mine, const chatd::key_entry& first,
+                         const std::optional<std::string>& receipt, const std::string& key,
+                         const std::string& destination) {
+  --claims_in_flight_;
+  if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
+  if (first.room_id != mine.room_id || first.sender_id != mine.sender_id) {
+    // Kafka has the record, but the consumers keep the key's first message: this one is dropped.
+    refuse("conflict", "conflict", "this messageKey already names another message; this message is not stored",
+           destination, receipt);
+  } else if (receipt) {
+    send_event_receipt(*receipt, first.id, key);
+  }
+  finish_disconnect_if_ready();
+}
+
 void session::handle_disconnect(stomp::frame& f) {
   disconnect_receipt_ = receipt_of(f);
   set_phase(phase::disconnecting);
@@ -1260,7 +1313,7 @@ void session::handle_disconnect(stomp::frame& f) {
 }
 
 void session::finish_disconnect_if_ready() {
-  if (phase_ != phase::disconnecting || !pending_sends_.empty() || admission_wait_) return;
+  if (phase_ != phase::disconnecting || !pending_sends_.empty() || admission_wait_ || claims_in_flight_ > 0) return;
   if (shutdown_requested_) return say_goodbye();
   // The RECEIPT of a DISCONNECT vouches for every frame before it: it follows the
   // RECEIPTs (or ERRORs) of all SENDs still in flight.

@@ -33,6 +33,7 @@
 // ERROR frame carries `session-closes:false` when the client has no errors subscription.
 #include "core/admission_gate.hpp"
 #include "core/log_positions.hpp"
+#include "core/message_keys.hpp"
 #include "core/message_log.hpp"
 #include "gateway/fanout_hub.hpp"
 #include "gateway/log_throttle.hpp"
@@ -165,6 +166,9 @@ struct session_env {
   chatd::log_positions* positions = nullptr;
   // /user/queue/rooms (room_feed.hpp); null: that destination is refused as unknown.
   room_feed* feed = nullptr;
+  // Retried messageKeys (core/message_keys.hpp): a message with a client-supplied key is
+  // receipted with the id the key got first. Null: with its own record's id.
+  chatd::message_keys* keys = nullptr;
 };
 
 class session final : public fanout_target, public std::enable_shared_from_this<session> {
@@ -261,7 +265,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void process_inbox();
   void dispatch(stomp::frame& f);
   void handle_connect(stomp::frame& f);
-  void on_nickname(lookup_status status, std::string nickname);
+  void on_nickname(lookup_status status, std::string nickname, const std::vector<std::int64_t>& rooms);
   void handle_subscribe(stomp::frame& f);
   void handle_unsubscribe(stomp::frame& f);
   // Removes subscription `id` (if any) and leaves what it was the last one of.
@@ -280,16 +284,31 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   chatd::publish_callback publish_done(std::uint64_t seq, std::size_t bytes, bool is_event);
   // Publishes a room event (a chat message or one of docs/stomp.md "Room events") holding an
   // admission slot of `bytes`; its RECEIPT carries message-id and message-key.
+  // `claim`: a message with a client-supplied messageKey; its RECEIPT names the id the key got
+  // first (core/message_keys.hpp). The functions below pass it on.
   void publish_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
-                     std::size_t bytes);
+                     std::size_t bytes, bool claim);
   // A room event that needs the store: the context of its target (directory::event_context, which
   // holds back later frames), chatd::check_room_event, an /api/files attachment's metadata, then
   // admission and publish_event. A refusal is one SEND refused (refuse()), the session stays.
-  void send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination);
+  void send_room_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                       bool claim = false);
   void on_event_context(lookup_status status, const chatd::target_context& ctx, proto::chat_message event,
-                        std::optional<std::string> receipt, std::string destination);
-  void with_attachment(proto::chat_message event, std::optional<std::string> receipt, std::string destination);
-  void admit_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination);
+                        std::optional<std::string> receipt, std::string destination, bool claim);
+  void with_attachment(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                       bool claim);
+  void admit_event(proto::chat_message event, std::optional<std::string> receipt, std::string destination,
+                   bool claim = false);
+  // A message whose client-supplied messageKey this node saw acknowledged before: answered with
+  // that id without a new record (true), or refused when the key names another room's or
+  // sender's message (true). False: not known here, publish it.
+  bool answer_known_key(const std::string& key, std::int64_t room_id, const std::optional<std::string>& receipt,
+                        std::string_view destination);
+  // The RECEIPT of an accepted room event: message-id and message-key.
+  void send_event_receipt(const std::string& receipt, std::int64_t id, std::string_view key);
+  // The claim of a message's key answered (core/message_keys.hpp): its RECEIPT.
+  void on_claimed(const chatd::key_entry& mine, const chatd::key_entry& first,
+                  const std::optional<std::string>& receipt, const std::string& key, const std::string& destination);
   // /app/chat.delete with forMe: the target's context, then directory::hide_message; no Kafka.
   void hide_for_me(const proto::delete_request& request, std::optional<std::string> receipt, std::string destination);
   // A lookup that holds back the frames after this one (answered by a shutdown if need be).
@@ -438,6 +457,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
 
   // SENDs in flight to Kafka. One sequence numbers them and the soft errors' message ids.
   publish_tracker pending_sends_;
+  // Acknowledged messages whose key claims (core/message_keys.hpp) have not answered: their
+  // RECEIPTs come first, before a DISCONNECT's.
+  std::size_t claims_in_flight_ = 0;
   std::uint64_t next_seq_ = 1;
   std::optional<std::string> disconnect_receipt_;
   bool shutdown_requested_ = false;  // shut_down() ran: the goodbye ERROR follows pending SENDs

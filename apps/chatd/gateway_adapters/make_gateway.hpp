@@ -5,6 +5,7 @@
 // place that turns chatd's configuration into gateway options.
 #include "config/config.hpp"
 #include "core/log_positions.hpp"
+#include "core/message_keys.hpp"
 #include "core/message_log.hpp"
 #include "core/recent_messages.hpp"
 #include "gateway/gateway.hpp"
@@ -28,10 +29,11 @@ node_services_factory redis_and_postgres_services(const chatd::config& cfg, stor
 
 // The gateway of this node (not started). `metrics` as in gateway::gateway(). `recent` (the
 // node's, shared with the REST API) learns what the fan-out brings and answers event checks.
-// `positions` (may be null) answers recoveries where chat.messages ends; outlives the gateway.
+// `positions` (may be null) answers recoveries where chat.messages ends; `keys` (may be null,
+// shared with the REST API) answers retried messageKeys; both outlive the gateway.
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, chatd::admission_gate& admission,
                                       chatd::recent_messages& recent, metrics::chat_metrics* metrics,
-                                      chatd::log_positions* positions = nullptr);
+                                      chatd::log_positions* positions = nullptr, chatd::message_keys* keys = nullptr);
 
 }  // namespace chat::gateway

@@ -7,6 +7,9 @@ namespace {
 constexpr const char* recovery_stage_help =
     "Stages of a SUBSCRIBE with since-id: arm (until the bus confirms the room's channel), locate (until the "
     "log's end is known), store (until the store has caught up with it and answered), total (until the RECEIPT)";
+constexpr const char* key_claims_help =
+    "Messages with a client-supplied messageKey acknowledged by Kafka: the first of their key, a retry (answered "
+    "with the first's id), or unavailable (Redis could not be asked: answered with their own id)";
 
 }  // namespace
 
@@ -81,6 +84,10 @@ chat_metrics::chat_metrics(registry& r)
                                            "(--recovery-memory), without the store")),
       recovery_store_polls(r.get_counter("chat_recovery_store_polls_total",
                                          "Recovery queries answered 'the store is behind the log': asked again later")),
+      key_claims_first(r.get_counter("chat_message_key_claims_total", key_claims_help, {{"outcome", "first"}})),
+      key_claims_retry(r.get_counter("chat_message_key_claims_total", key_claims_help, {{"outcome", "retry"}})),
+      key_claims_unavailable(
+          r.get_counter("chat_message_key_claims_total", key_claims_help, {{"outcome", "unavailable"}})),
       sse_connections(r.get_gauge("chat_sse_connections", "Open GET /api/rooms/stream responses")),
       sse_events_sent(r.get_counter("chat_sse_events_sent_total",
                                     "Events (snapshots included) queued to GET /api/rooms/stream readers")),

@@ -50,6 +50,12 @@ struct chat_metrics {
   histogram& recovery_total;
   counter& recoveries_from_memory;  // chat_recoveries_from_memory_total: answered by the room channel's memory
   counter& recovery_store_polls;    // chat_recovery_store_polls_total: store asked again (it was behind)
+  // chat_message_key_claims_total{outcome}: messages with a client-supplied messageKey after
+  // Kafka's ack (core/message_keys.hpp): first of their key, retry (answered with the first's
+  // id), unavailable (Redis could not be asked: answered with their own id).
+  counter& key_claims_first;
+  counter& key_claims_retry;
+  counter& key_claims_unavailable;
   // GET /api/rooms/stream (docs/rest.md "Room list stream").
   gauge& sse_connections;    // chat_sse_connections: open streams
   counter& sse_events_sent;  // chat_sse_events_sent_total: events (snapshots included) queued to a stream

@@ -31,10 +31,14 @@ result<bool> room_exists(session& db, std::int64_t room_id) {
   });
 }
 
-result<std::vector<std::int64_t>> rooms_of_user(session& db, std::int64_t user_id) {
+result<std::vector<std::int64_t>> rooms_of_user(session& db, std::int64_t user_id, std::size_t limit) {
   return detail::guarded([&] {
     pqxx::nontransaction tx(db.native<pqxx::connection>());
-    return ids(tx.exec_params("SELECT room_id FROM chat_room_members WHERE user_id = $1 ORDER BY room_id", user_id));
+    if (limit == 0) {
+      return ids(tx.exec_params("SELECT room_id FROM chat_room_members WHERE user_id = $1 ORDER BY room_id", user_id));
+    }
+    return ids(tx.exec_params("SELECT room_id FROM chat_room_members WHERE user_id = $1 ORDER BY room_id LIMIT $2",
+                              user_id, static_cast<std::int64_t>(limit)));
   });
 }
 

@@ -13,8 +13,8 @@ namespace chat::store {
 
 result<bool> is_member(session& db, std::int64_t room_id, std::int64_t user_id);
 result<bool> room_exists(session& db, std::int64_t room_id);
-// Ids of the rooms `user_id` belongs to.
-result<std::vector<std::int64_t>> rooms_of_user(session& db, std::int64_t user_id);
+// Ids of the rooms `user_id` belongs to, ascending; at most `limit` (0: all).
+result<std::vector<std::int64_t>> rooms_of_user(session& db, std::int64_t user_id, std::size_t limit = 0);
 // Ids of every user who shares at least one room with `user_id` (excluding them).
 result<std::vector<std::int64_t>> contacts_of_user(session& db, std::int64_t user_id);
 result<std::vector<std::int64_t>> members_of_room(session& db, std::int64_t room_id);

@@ -21,9 +21,13 @@ namespace chat::store {
 // A message is in the store only once the persistence consumer wrote it, which can be a little
 // after its sender saw it live. When the target is absent but may simply not be stored yet (its
 // id is above the room's newest stored id), `recent` (what this node saw acknowledged or live,
-// core/recent_messages.hpp) answers for it: one query, no waiting. Only when a caller needs the
-// row itself (delete-for-me writes a row that points at it) does it pass `wait_for_pending`:
-// the query is then repeated every 20 ms for up to that long, blocking the db_pool worker.
+// core/recent_messages.hpp) answers for it. When neither has it — an id the client got from a
+// RECEIPT on another node, before this node saw the message live — the query is repeated every
+// 20 ms for up to `wait_for_pending` (blocking the db_pool worker; only such ids wait):
+// room events pass pending_target_wait, delete-for-me (which writes a row pointing at the stored
+// message, so `recent` cannot answer) pending_row_wait.
+inline constexpr std::chrono::milliseconds pending_target_wait{250};
+inline constexpr std::chrono::milliseconds pending_row_wait{500};
 result<chatd::target_context> load_target_context(
     session& db, std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
     const chatd::recent_messages* recent,

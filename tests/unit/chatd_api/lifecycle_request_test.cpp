@@ -153,24 +153,5 @@ TEST(ForwardPageQuery, CursorIsExclusiveFromBelow) {
   }
 }
 
-TEST(RecentKeys, RemembersAndForgetsTheOldest) {
-  recent_keys keys(2);
-  EXPECT_FALSE(keys.find("a"));
-  keys.remember("a", {1, 10, 100});
-  keys.remember("b", {2, 10, 100});
-  ASSERT_TRUE(keys.find("a"));
-  EXPECT_EQ(keys.find("a")->id, 1);
-  keys.remember("a", {3, 10, 100});  // again: updated, not a second entry
-  EXPECT_EQ(keys.find("a")->id, 3);
-  EXPECT_EQ(keys.size(), 2u);
-  keys.remember("c", {4, 11, 101});
-  EXPECT_EQ(keys.size(), 2u);
-  EXPECT_FALSE(keys.find("a"));  // the oldest went first
-  EXPECT_EQ(keys.find("c")->room_id, 11);
-  recent_keys none(0);
-  none.remember("a", {1, 1, 1});
-  EXPECT_FALSE(none.find("a"));
-}
-
 }  // namespace
 }  // namespace chat::chatd::api

@@ -61,6 +61,19 @@ class fake_directory final : public directory {
       done(lookup_status::found, it->second);
     });
   }
+  // CONNECT also names the user's rooms (as db_directory does), when set.
+  bool rooms_on_connect = false;
+  void connecting_user(std::int64_t user,
+                       std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) override {
+    if (!rooms_on_connect) return directory::connecting_user(user, std::move(done));
+    nickname(user, [this, user, done](lookup_status status, std::string nick) {
+      std::vector<std::int64_t> rooms;
+      for (const auto& [room, member] : members) {
+        if (member == user) rooms.push_back(room);
+      }
+      done(status, std::move(nick), status == lookup_status::found ? rooms : std::vector<std::int64_t>{});
+    });
+  }
   void membership(std::int64_t room, std::int64_t user, std::function<void(lookup_status)> done) override {
     ++membership_lookups;
     run([this, room, user, done] {

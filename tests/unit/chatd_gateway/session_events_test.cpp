@@ -4,6 +4,8 @@
 // message-id and message-key; delete-for-me and /user/queue/notifications.
 #include "fakes.hpp"
 
+#include "core/message_keys.hpp"
+
 #include <chat/common/uuid.hpp>
 #include <chat/proto/ids.hpp>
 #include <chat/proto/message.hpp>
@@ -424,6 +426,134 @@ TEST(session_events, events_on_remembered_messages_skip_the_store_when_memory_al
   c.send(command::send, {{"destination", "/app/chat.react"}}, R"({"roomId":10,"targetId":200,"emoji":"🎉"})");
   EXPECT_EQ(soft_error(c)["code"], "message_not_found") << "refused by memory (deleted), then by the store";
   EXPECT_EQ(h.dir.context_lookups, 4);
+}
+
+// The cluster's memory of keys (core/message_keys.hpp), answered when the test says.
+class held_keys final : public chatd::message_keys {
+ public:
+  std::optional<chatd::key_entry> known;  // what find() says
+  std::vector<std::pair<chatd::key_entry, std::function<void(chatd::key_entry)>>> claims;
+  std::optional<chatd::key_entry> find(const std::string&) const override { return known; }
+  void claim(const std::string&, chatd::key_entry mine, std::function<void(chatd::key_entry)> done) override {
+    claims.emplace_back(mine, std::move(done));
+  }
+};
+
+std::string keyed_send(std::string_view key, std::int64_t room = 10) {
+  return R"({"roomId":)" + std::to_string(room) + R"(,"content":"hi","messageKey":")" + std::string(key) + R"("})";
+}
+
+TEST(session_events, a_retried_key_is_receipted_with_the_first_id_without_a_second_record) {
+  events_harness h;
+  chatd::local_message_keys keys;
+  h.env->keys = &keys;
+  auto c = h.connect(1);
+  c.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "a"}}, keyed_send(key_a));
+  ASSERT_EQ(h.log.messages.size(), 1u);
+  h.log.ack_at(0, 0, 5);
+  h.poll();
+  auto r = c.next();
+  EXPECT_EQ(header(r, "receipt-id"), "a");
+  EXPECT_EQ(header(r, "message-id"), "5");
+  EXPECT_EQ(header(r, "message-key"), key_a);
+  // The same key again (the client lost the RECEIPT): the first id, at once, nothing published.
+  c.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "b"}}, keyed_send(key_a));
+  EXPECT_EQ(h.log.messages.size(), 1u);
+  r = c.next();
+  EXPECT_EQ(header(r, "receipt-id"), "b");
+  EXPECT_EQ(header(r, "message-id"), "5");
+  // Another user may not take it over; nor may another room.
+  auto bob = with_errors(h, 2);
+  bob.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "c"}}, keyed_send(key_a));
+  EXPECT_EQ(h.log.messages.size(), 1u);
+  const auto e = soft_error(bob);
+  EXPECT_EQ(e["code"], "conflict");
+  EXPECT_EQ(e["receiptId"], "c");
+}
+
+TEST(session_events, a_key_first_acknowledged_elsewhere_is_receipted_with_that_id) {
+  events_harness h;
+  held_keys keys;
+  h.env->keys = &keys;
+  auto c = h.connect(1);
+  c.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "a"}}, keyed_send(key_a));
+  ASSERT_EQ(h.log.messages.size(), 1u);
+  h.log.ack_at(0, 0, 9);
+  h.poll();
+  ASSERT_EQ(keys.claims.size(), 1u);
+  EXPECT_EQ(keys.claims[0].first, (chatd::key_entry{9, 10, 1}));
+  EXPECT_TRUE(c.t->frames.empty()) << "no RECEIPT before the claim answered";
+  keys.claims[0].second(chatd::key_entry{3, 10, 1});  // another node's record came first
+  h.poll();
+  const auto r = c.next();
+  EXPECT_EQ(header(r, "receipt-id"), "a");
+  EXPECT_EQ(header(r, "message-id"), "3");
+  EXPECT_EQ(header(r, "message-key"), key_a);
+  // A generated key is never claimed.
+  c.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "g"}}, R"({"roomId":10,"content":"x"})");
+  h.log.ack_at(1, 0, 10);
+  h.poll();
+  EXPECT_EQ(keys.claims.size(), 1u);
+  EXPECT_EQ(header(c.next(), "message-id"), "10");
+}
+
+TEST(session_events, a_key_naming_another_senders_message_is_refused_after_the_ack) {
+  events_harness h;
+  held_keys keys;
+  h.env->keys = &keys;
+  auto c = with_errors(h, 1);
+  c.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "a"}}, keyed_send(key_a));
+  h.log.ack_at(0, 0, 9);
+  h.poll();
+  ASSERT_EQ(keys.claims.size(), 1u);
+  keys.claims[0].second(chatd::key_entry{3, 10, 2});
+  h.poll();
+  const auto e = soft_error(c);
+  EXPECT_EQ(e["code"], "conflict");
+  EXPECT_EQ(e["receiptId"], "a");
+}
+
+TEST(session_events, a_disconnect_receipt_follows_the_receipts_of_claims_in_flight) {
+  events_harness h;
+  held_keys keys;
+  h.env->keys = &keys;
+  auto c = h.connect(1);
+  c.send(command::send, {{"destination", "/app/chat.send"}, {"receipt", "a"}}, keyed_send(key_a));
+  c.send(command::disconnect, {{"receipt", "bye"}});
+  h.log.ack_at(0, 0, 9);
+  h.poll();
+  EXPECT_TRUE(c.t->frames.empty()) << "the DISCONNECT's RECEIPT waits for the SEND's";
+  ASSERT_EQ(keys.claims.size(), 1u);
+  keys.claims[0].second(keys.claims[0].first);
+  h.poll();
+  EXPECT_EQ(header(c.next(), "receipt-id"), "a");
+  EXPECT_EQ(header(c.next(), "receipt-id"), "bye");
+}
+
+TEST(message_keys, the_first_claim_wins_and_the_oldest_key_is_forgotten_first) {
+  chatd::recent_keys keys(2);
+  EXPECT_FALSE(keys.find("a"));
+  EXPECT_EQ(keys.remember("a", {1, 10, 100}), (chatd::key_entry{1, 10, 100}));
+  EXPECT_EQ(keys.remember("a", {7, 10, 100}), (chatd::key_entry{1, 10, 100})) << "the first stays";
+  keys.assign("a", {3, 10, 100});  // the cluster's answer replaces it
+  EXPECT_EQ(keys.find("a")->id, 3);
+  keys.remember("b", {2, 10, 100});
+  keys.remember("c", {4, 11, 101});
+  EXPECT_EQ(keys.size(), 2u);
+  EXPECT_FALSE(keys.find("a"));
+  EXPECT_EQ(keys.find("c")->room_id, 11);
+  chatd::recent_keys none(0);
+  EXPECT_EQ(none.remember("a", {1, 1, 1}).id, 1);
+  EXPECT_FALSE(none.find("a"));
+
+  chatd::local_message_keys node;
+  std::vector<chatd::key_entry> answers;
+  node.claim("k", {5, 10, 1}, [&](chatd::key_entry first) { answers.push_back(first); });
+  node.claim("k", {8, 10, 1}, [&](chatd::key_entry first) { answers.push_back(first); });
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].id, 5);
+  EXPECT_EQ(answers[1].id, 5);
+  EXPECT_EQ(node.find("k")->id, 5);
 }
 
 }  // namespace

@@ -357,6 +357,23 @@ TEST(session_send, membership_cache_expires) {
   EXPECT_EQ(header(c.next(), "message"), "service unavailable");
 }
 
+TEST(session_send, connect_verifies_the_users_rooms_for_the_subscribes_that_follow) {
+  harness h;
+  h.dir.rooms_on_connect = true;
+  auto c = h.connect(1);  // a member of rooms 10 and 11
+  c.send(command::subscribe, {{"id", "a"}, {"destination", "/topic/room.10"}, {"receipt", "a"}});
+  c.send(command::subscribe, {{"id", "b"}, {"destination", "/topic/room.11"}, {"receipt", "b"}});
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "hi");
+  EXPECT_EQ(h.dir.membership_lookups, 0) << "verified by the CONNECT's lookup";
+  EXPECT_EQ(h.log.messages.size(), 1u);
+  // The check expires as any other; another room is still checked on its own.
+  h.clock.advance(31s);
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "later");
+  EXPECT_EQ(h.dir.membership_lookups, 1);
+  c.send(command::subscribe, {{"id", "c"}, {"destination", "/topic/room.12"}, {"receipt", "c"}});
+  EXPECT_EQ(h.dir.membership_lookups, 2);
+}
+
 TEST(session_send, non_member_is_forbidden) {
   harness h;
   auto c = h.connect(3);
