@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -68,6 +70,7 @@ class Chatd:
     def __init__(self, bins, stack, out: pathlib.Path, io_threads: int = 2, extra_env: dict | None = None,
                  database: str | None = None):
         self.http_port, self.stomp_port = devstack.free_port(), devstack.free_port()
+        self.metrics_port = devstack.free_port()
         env = dict(os.environ)
         env.update(stack.env())
         self.database = database or stack.create_database("bench")
@@ -76,7 +79,7 @@ class Chatd:
                     "CHATD_STOMP_HOST": "127.0.0.1", "CHATD_STOMP_PORT": str(self.stomp_port),
                     "CHATD_NODE_ID": "bench", "CHATD_IO_THREADS": str(io_threads),
                     # A free metrics port too: two benchmarks (or a benchmark and the tests) at once.
-                    "CHATD_METRICS_PORT": str(devstack.free_port()),
+                    "CHATD_METRICS_PORT": str(self.metrics_port),
                     "CHATD_LOG_LEVEL": "warn", "CHATD_PASSWORD_COST": "minimum",
                     "CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000",
                     # Set-up signs up every user from this machine.
@@ -97,6 +100,14 @@ class Chatd:
     @property
     def tcp(self) -> str:
         return f"tcp://127.0.0.1:{self.stomp_port}"
+
+    def save_metrics(self, path: pathlib.Path):
+        """chatd's /metrics now, to `path` (best effort: a failed scrape writes why)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
+                path.write_bytes(r.read())
+        except OSError as e:
+            path.write_text(f"# scrape failed: {e}\n")
 
     def stop(self):
         if self.proc.poll() is None:
@@ -218,6 +229,12 @@ def run_interleaved(bins, args, variants: dict[str, list[str]], out: pathlib.Pat
                             watch[svc] = stack._svc(svc)["pid"]  # noqa: SLF001
                         except Exception:  # noqa: BLE001
                             pass
+                    # BENCH_PERF=1: a CPU profile of chatd during the run (perf record -g), beside the reports.
+                    perf = None
+                    if os.environ.get("BENCH_PERF") == "1" and shutil.which("perf"):
+                        perf = subprocess.Popen(["perf", "record", "-g", *os.environ.get("BENCH_PERF_EVENTS", "-F 499").split(), "-p", str(chatd.proc.pid),
+                                                 "-o", f"{prefix}.perf.data"], stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL)
                     reports[variant].append(run_chatload(bins, [
                         "--url", chatd.url, "--stomp-url", stomp, "--users", str(args.users),
                         "--rooms", str(args.rooms), "--members", str(args.members), "--rate", str(args.rate),
@@ -225,6 +242,10 @@ def run_interleaved(bins, args, variants: dict[str, list[str]], out: pathlib.Pat
                         "--ramp-up", str(args.ramp_up), "--setup-threads", "8",
                         "--html", f"{prefix}.html", "--hgrm", f"{prefix}.hgrm", "--quiet", *extra],
                         pathlib.Path(f"{prefix}.json"), watch, sample_after=5 + args.warmup + args.ramp_up))
+                    if perf:
+                        perf.send_signal(signal.SIGINT)
+                        perf.wait(timeout=60)
+                    chatd.save_metrics(pathlib.Path(f"{prefix}.metrics.txt"))
                 finally:
                     if chatd:
                         chatd.stop()

@@ -353,6 +353,30 @@ def chatd_factory(tmp_path, request):
         node.stop()
 
 
+# Rate limits of the multi-node STOMP tests: a test sends faster than a person.
+FAST = {"CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000"}
+
+
+@pytest.fixture
+def two_nodes(request, stack, database, chatd_factory):
+    """Two ready chatd nodes (FAST limits) on the test's database, named after the module
+    (<module>-1, <module>-2); user and room ids moved to a random range (isolate_ids)."""
+    from test_pipeline_consumers import isolate_ids
+    prefix = request.module.__name__.removeprefix("test_")
+    nodes = tuple(chatd_factory(stack, database_url=database, env=FAST, name=f"{prefix}-{i}") for i in (1, 2))
+    isolate_ids(database)
+    return nodes
+
+
+@pytest.fixture
+def closing():
+    """Clients to close at the end of the test, whatever happens."""
+    clients = []
+    yield clients
+    for c in clients:
+        c.close()
+
+
 @pytest.fixture
 def chatd(stack, database, chatd_factory):
     """One ready chatd node on the shared stack with its own database."""

@@ -17,30 +17,12 @@ import signal
 import subprocess
 import uuid
 
-import pytest
 import requests
 
 from chatlib import create_room, create_user, make_token
 from conftest import wait_for
-from test_pipeline_consumers import isolate_ids
 from test_rest_common import expect_error
-from test_stomp_lifecycle import FAST, Raw, room_events, sentinel
-
-
-@pytest.fixture
-def two_nodes(stack, database, chatd_factory):
-    n1 = chatd_factory(stack, database_url=database, env=FAST, name="reads-1")
-    n2 = chatd_factory(stack, database_url=database, env=FAST, name="reads-2")
-    isolate_ids(database)
-    return n1, n2
-
-
-@pytest.fixture
-def closing():
-    clients = []
-    yield clients
-    for c in clients:
-        c.close()
+from test_stomp_lifecycle import Raw, room_events, sentinel
 
 
 def mark_read(node, user: int, room: int, last: int):

@@ -171,20 +171,14 @@ def nodes(stack, tmp_path_factory):
             node.stop()
 
 
-@pytest.fixture
-def closing():
-    clients = []
-    yield clients
-    for c in clients:
-        c.close()
-
-
 def test_resubscribing_with_since_id_while_others_send_gets_every_message_once_in_order(nodes, closing):
     db, n1, n2 = nodes
     alice, bob = create_user(db, nickname="alice"), create_user(db, nickname="bob")
     room = create_room(db, [alice, bob], name="recovery")
     tx = Tx(n2, alice, "alice@2")
     closing.append(tx)
+    # Not the partition's first record: id 0 would leave no since-id before it (-1 is invalid).
+    tx.burst(room, 1, "warm")
     first = tx.burst(room, 1, "first")[0]
 
     # bob saw the first message, then went away.
@@ -239,6 +233,12 @@ def test_a_short_gap_is_replayed_from_the_nodes_memory(nodes, closing):
     room = create_room(db, [alice, bob, carol])
     tx = Tx(n2, alice, "alice@2")
     closing.append(tx)
+    # So that before[0] is not the partition's first record (since-id before[0] - 1 must be >= 0),
+    # and out of n1's memory: published on the bus (seen live on n2) before n1 subscribes the room.
+    tx.rx.subscribe(room, "own")
+    tx.rx.receipt("r-own")
+    tx.burst(room, 1, "warm")
+    tx.rx.wait(lambda: len(tx.rx.messages("own")) == 1, 30, "the warm-up message live")
     carol_rx = Rx(n1, carol, "carol@1")  # keeps chat:room:{room} subscribed on n1
     closing.append(carol_rx)
     carol_rx.subscribe(room, "room")

@@ -22,26 +22,9 @@ import requests
 
 from chatlib import create_room, create_user, make_token
 from test_pipeline_consumers import isolate_ids
-from test_stomp_lifecycle import Raw
+from test_stomp_lifecycle import FAST, Raw
 
-FAST = {"CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000"}
 ROOMS = "/user/queue/rooms"
-
-
-@pytest.fixture
-def two_nodes(stack, database, chatd_factory):
-    n1 = chatd_factory(stack, database_url=database, env=FAST, name="feed-1")
-    n2 = chatd_factory(stack, database_url=database, env=FAST, name="feed-2")
-    isolate_ids(database)
-    return n1, n2
-
-
-@pytest.fixture
-def closing():
-    clients = []
-    yield clients
-    for c in clients:
-        c.close()
 
 
 def auth(user: int) -> dict:

@@ -30,11 +30,10 @@ import stomp
 from confluent_kafka import Consumer, TopicPartition
 
 from chatlib import create_room, create_user, make_token
-from conftest import wait_for
+from conftest import FAST, wait_for
 from stomp_ws import Closed, RawStomp
 from test_pipeline_consumers import isolate_ids
 
-FAST = {"CHATD_RATE_LIMIT": "1000", "CHATD_RATE_BURST": "1000"}
 
 
 # --------------------------------------------------------------------------- clients
@@ -246,23 +245,6 @@ def kafka_records(stack, room: int, after_id: int, upto_id: int) -> list[dict]:
                 return out
         raise AssertionError(f"chat.messages partition {partition} did not reach offset {last}")
     finally:
-        c.close()
-
-
-@pytest.fixture
-def two_nodes(stack, database, chatd_factory):
-    n1 = chatd_factory(stack, database_url=database, env=FAST, name="life-1")
-    n2 = chatd_factory(stack, database_url=database, env=FAST, name="life-2")
-    isolate_ids(database)
-    return n1, n2
-
-
-@pytest.fixture
-def closing():
-    """Clients to close at the end of the test, whatever happens."""
-    clients = []
-    yield clients
-    for c in clients:
         c.close()
 
 
