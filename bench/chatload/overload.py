@@ -4,7 +4,8 @@
 1. The knee C: the highest offered rate whose delivery p99 stays <= --knee-p99-ms (100 ms),
    found with short open-model runs (500 sessions, 50 rooms x 10 members): the rate doubles
    from --start-rate until a run misses, then the gap between the last hit and the first miss
-   is bisected --bisect-steps times. --knee RATE skips the search.
+   is bisected --bisect-steps times. --knee RATE skips the search. The probes run with admission
+   rate steering off (CHATD_ADMISSION_TARGET_DELAY=0): the knee is what the node carries.
 2. Overload: --runs runs of 3 x C for 60 s, then C / 3 for 20 s (one chatload run with
    --phases), each on a fresh stack and chatd. Medians of: goodput / C (RECEIPTs per second
    that arrived while the overload ran, over C; goal >= 0.9), the delivery p99 of the messages of the
@@ -197,9 +198,9 @@ class Bench:
                 chatd.stop()
 
     @contextlib.contextmanager
-    def stack(self, build: str = "new"):
+    def stack(self, build: str = "new", extra_env: dict | None = None):
         """A fresh stack and one chatd of `build`; both stopped on leaving."""
-        with self.bare_stack() as stack, self.chatd(stack, build) as chatd:
+        with self.bare_stack() as stack, self.chatd(stack, build, extra_env) as chatd:
             yield chatd
 
     def chatload(self, chatd: Chatd, name: str, extra: list[str]) -> dict:
@@ -216,7 +217,10 @@ class Bench:
 
     def probe(self, rate: float) -> tuple[bool, dict]:
         a = self.args
-        with self.stack() as chatd:
+        # The knee is what the node carries, not what admission control lets in: rate steering is
+        # off for the probes (its delivery-delay step refused a few SENDs of a fresh node at
+        # 500 msg/s, and any refusal counts as lost); the in-flight bound stays.
+        with self.stack(extra_env={"CHATD_ADMISSION_TARGET_DELAY": "0"}) as chatd:
             r = self.chatload(chatd, f"probe-{rate:.0f}", [
                 "--rate", f"{rate:g}", "--ramp-up", "2", "--warmup", f"{a.probe_warmup:g}",
                 "--duration", f"{a.probe_seconds:g}", "--drain", "10"])
