@@ -81,8 +81,7 @@ void redis_message_keys::claim(const std::string& key, chatd::key_entry mine,
   }
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_ && waiting_.size() < options_.max_waiting &&
-        std::chrono::steady_clock::now() >= down_until_) {
+    if (!stopping_ && waiting_.size() < options_.max_waiting && std::chrono::steady_clock::now() >= down_until_) {
       waiting_.push_back({key, mine, std::move(done)});
       if (waiting_.size() == 1) cv_.notify_one();
       return;

@@ -29,10 +29,10 @@ class counter;
 namespace chat::gateway {
 
 struct redis_message_keys_options {
-  std::chrono::seconds ttl{86400};   // --dedup-ttl
-  std::size_t capacity = 16384;      // this node's memory
-  std::size_t batch = 256;           // keys per script
-  std::size_t max_waiting = 100000;  // claims queued for the worker; more answer at once (as unavailable)
+  std::chrono::seconds ttl{86400};              // --dedup-ttl
+  std::size_t capacity = 16384;                 // this node's memory
+  std::size_t batch = 256;                      // keys per script
+  std::size_t max_waiting = 100000;             // claims queued for the worker; more answer at once (as unavailable)
   std::chrono::milliseconds retry_after{1000};  // after Redis failed, claims answer at once for this long
 };
 
@@ -54,8 +54,7 @@ class redis_message_keys final : public chatd::message_keys {
   redis_message_keys& operator=(const redis_message_keys&) = delete;
 
   std::optional<chatd::key_entry> find(const std::string& key) const override;
-  void claim(const std::string& key, chatd::key_entry mine,
-             std::function<void(chatd::key_entry first)> done) override;
+  void claim(const std::string& key, chatd::key_entry mine, std::function<void(chatd::key_entry first)> done) override;
 
  private:
   struct claim_op {
