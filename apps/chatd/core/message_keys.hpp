@@ -56,11 +56,7 @@ class recent_keys {
     std::lock_guard lock(mutex_);
     const auto [it, added] = entries_.try_emplace(key, e);
     if (!added) return it->second;
-    order_.push_back(key);
-    while (order_.size() > capacity_) {
-      entries_.erase(order_.front());
-      order_.pop_front();
-    }
+    note_added(key);
     return e;
   }
 
@@ -68,13 +64,7 @@ class recent_keys {
   void assign(const std::string& key, key_entry e) {
     if (capacity_ == 0) return;
     std::lock_guard lock(mutex_);
-    const auto [it, added] = entries_.insert_or_assign(key, e);
-    if (!added) return;
-    order_.push_back(key);
-    while (order_.size() > capacity_) {
-      entries_.erase(order_.front());
-      order_.pop_front();
-    }
+    if (entries_.insert_or_assign(key, e).second) note_added(key);
   }
 
   std::optional<key_entry> find(const std::string& key) const {
@@ -90,6 +80,15 @@ class recent_keys {
   }
 
  private:
+  // A key new to entries_ (mutex_ held): the oldest go once there are more than capacity_.
+  void note_added(const std::string& key) {
+    order_.push_back(key);
+    while (order_.size() > capacity_) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, key_entry> entries_;
