@@ -17,14 +17,18 @@
 // fan-out: the CPU), where acknowledgements stay fast while delivery falls minutes behind.
 // For that the gate also has a rate, steered by the delivery delay the fan-out observes
 // (observe_delay: createdAt -> arrival on this node) with --admission-target-delay:
-// above the target, the rate drops to 70 % of what was admitted in the last interval;
-// well below it, the rate grows by 10 % until the limit is far above the demand and is
-// lifted. SENDs that find no token wait like those at the bound; tick() (every few ms,
-// by the gateway) refills the tokens and admits waiters.
+// when the 90th percentile of an interval's delays is above the target (two intervals in a
+// row while no limit is set: one slow burst, e.g. a cold start, is no overload), the rate
+// drops to 70 % of what was admitted in the last interval; well below it, the rate grows
+// by 10 % until the limit is far above the demand and is lifted. A percentile, not the
+// maximum: one late delivery (a GC-like pause of one client, a replay) must not refuse
+// hundreds of SENDs; an interval with fewer than min_samples deliveries says nothing. SENDs that find no token wait
+// like those at the bound; tick() (every few ms, by the gateway) refills the tokens and admits waiters.
 //
 // Thread-safe. Grants run on the thread that released the slot (a producer delivery
 // thread or a session strand): keep them short (post to the waiter's executor).
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -34,6 +38,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace chat::chatd {
@@ -83,9 +88,13 @@ class admission_gate {
     return hopeless;
   }
 
-  // The delivery delay of one event seen by the fan-out (any thread, cheap).
+  // The delivery delay of one event seen by the fan-out (any thread, cheap: one relaxed
+  // increment, plus a compare-exchange for delays past the histogram).
   void observe_delay(std::chrono::milliseconds delay) noexcept {
-    const auto ms = delay.count();
+    const auto ms = std::max<std::int64_t>(0, delay.count());
+    const auto bucket = std::min<std::size_t>(static_cast<std::size_t>(ms / bucket_ms), delay_buckets);
+    delays_[bucket].fetch_add(1, std::memory_order_relaxed);
+    if (bucket < delay_buckets) return;
     auto seen = max_delay_ms_.load(std::memory_order_relaxed);
     while (ms > seen && !max_delay_ms_.compare_exchange_weak(seen, ms, std::memory_order_relaxed)) {
     }
@@ -113,6 +122,8 @@ class admission_gate {
 
   static constexpr auto adjust_every = std::chrono::milliseconds(100);
   static constexpr double min_rate = 20;  // records/s: a trickle always gets through
+  static constexpr double steer_percentile = 0.9;
+  static constexpr std::uint64_t min_samples = 10;  // deliveries per interval that say something
 
   // Queues a waiter for a slot of `bytes`: `granted` runs once the slot was taken for it.
   // Returns the ticket that cancel() takes. When a slot is free and nobody waits, the
@@ -203,9 +214,15 @@ class admission_gate {
     const double admitted_rate = static_cast<double>(admitted_in_window_) / window;
     window_start_ = now;
     admitted_in_window_ = 0;
-    const auto delay = std::chrono::milliseconds(max_delay_ms_.exchange(0, std::memory_order_relaxed));
+    const auto observed = take_delays();
     if (limits_.target_delay.count() == 0) return;
-    if (delay > limits_.target_delay) {
+    // A few deliveries say nothing about overload, but all of them on time (or none: the
+    // node is idle) still let a limit grow.
+    const auto delay = observed.enough ? observed.percentile : observed.max;
+    const bool over = observed.enough && delay > limits_.target_delay;
+    const bool confirmed = over && (limited() || over_before_);
+    over_before_ = over;
+    if (confirmed) {
       // Behind: admit less than what was admitted while the delay built up.
       const double base = limited() ? std::min(rate_, admitted_rate) : admitted_rate;
       rate_ = std::max(min_rate, 0.7 * base);
@@ -217,7 +234,50 @@ class admission_gate {
     }
   }
 
+  struct observed_delays {
+    bool enough = false;                      // at least min_samples deliveries
+    std::chrono::milliseconds percentile{0};  // steer_percentile of them (upper bucket edge)
+    std::chrono::milliseconds max{0};         // the largest (upper bucket edge), 0 for none
+  };
+  // The delays observed since the last call, which it resets.
+  observed_delays take_delays() noexcept {
+    std::array<std::uint64_t, delay_buckets + 1> counts{};
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i <= delay_buckets; ++i) {
+      counts[i] = delays_[i].exchange(0, std::memory_order_relaxed);
+      total += counts[i];
+    }
+    const auto beyond = std::chrono::milliseconds(
+        std::max<std::int64_t>(max_delay_ms_.exchange(0, std::memory_order_relaxed), delay_buckets * bucket_ms));
+    const auto upper_edge = [&](std::size_t i) {
+      return i < delay_buckets ? std::chrono::milliseconds(static_cast<std::int64_t>(i + 1) * bucket_ms) : beyond;
+    };
+    observed_delays out;
+    if (total == 0) return out;
+    for (std::size_t i = delay_buckets + 1; i-- > 0;) {
+      if (counts[i] != 0) {
+        out.max = upper_edge(i);
+        break;
+      }
+    }
+    out.enough = total >= min_samples;
+    const auto rank = static_cast<std::uint64_t>(std::ceil(steer_percentile * static_cast<double>(total)));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i <= delay_buckets; ++i) {
+      seen += counts[i];
+      if (seen >= rank) {
+        out.percentile = upper_edge(i);
+        break;
+      }
+    }
+    return out;
+  }
+
   static constexpr double unlimited = std::numeric_limits<double>::infinity();
+  // Delivery delays in buckets of 8 ms up to about a second (the targets worth defending),
+  // one bucket beyond.
+  static constexpr std::int64_t bucket_ms = 8;
+  static constexpr std::size_t delay_buckets = 128;
 
   const admission_limits limits_;
   mutable std::mutex mutex_;
@@ -233,7 +293,9 @@ class admission_gate {
   clock::time_point last_tick_{};
   clock::time_point window_start_{};
   std::uint64_t admitted_in_window_ = 0;
-  std::atomic<std::int64_t> max_delay_ms_{0};
+  bool over_before_ = false;  // the last interval's percentile was above the target
+  std::array<std::atomic<std::uint64_t>, delay_buckets + 1> delays_{};
+  std::atomic<std::int64_t> max_delay_ms_{0};  // largest delay past the histogram
 };
 
 }  // namespace chat::chatd

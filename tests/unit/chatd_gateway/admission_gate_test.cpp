@@ -74,12 +74,22 @@ TEST(admission_gate, no_rate_control_without_a_target) {
   EXPECT_TRUE(gate.try_admit(1));
 }
 
+// Delays as the fan-out reports them: `n` deliveries of `delay` each.
+void observe(admission_gate& gate, std::chrono::milliseconds delay, int n = 20) {
+  for (int i = 0; i < n; ++i) gate.observe_delay(delay);
+}
+
 TEST(admission_gate, a_delay_past_the_target_limits_the_rate_below_what_was_admitted) {
   admission_gate gate({0, 0, 100ms});
-  const auto t0 = clock::now();
+  auto t0 = clock::now();
   gate.tick(t0);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(gate.try_admit(1));
+  observe(gate, 400ms);
+  gate.tick(t0 + 100ms);
+  EXPECT_EQ(gate.stats().rate, 0.0) << "one interval over the target is not yet overload";
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(gate.try_admit(1));  // 1000/s over the window
-  gate.observe_delay(400ms);
+  observe(gate, 400ms);
+  t0 += 100ms;
   gate.tick(t0 + 100ms);
   EXPECT_DOUBLE_EQ(gate.stats().rate, 700.0);
   // Tokens come with time: 7 per 10 ms at 700/s.
@@ -105,13 +115,73 @@ TEST(admission_gate, a_delay_past_the_target_limits_the_rate_below_what_was_admi
   EXPECT_EQ(gate.stats().refused, 1u);
 }
 
+TEST(admission_gate, a_few_late_deliveries_do_not_limit_the_rate) {
+  admission_gate gate({0, 0, 100ms});
+  auto t = clock::now();
+  gate.tick(t);
+  for (int step = 0; step < 5; ++step) {
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(gate.try_admit(1));
+    // 5 % of the deliveries late (one slow client, a cold start): the 90th percentile is
+    // on time.
+    observe(gate, 10ms, 95);
+    observe(gate, 2s, 5);
+    t += 100ms;
+    gate.tick(t);
+    EXPECT_EQ(gate.stats().rate, 0.0) << "step " << step;
+  }
+  // Too few deliveries to say anything, however late.
+  observe(gate, 5s, static_cast<int>(admission_gate::min_samples) - 1);
+  t += 100ms;
+  gate.tick(t);
+  observe(gate, 5s, static_cast<int>(admission_gate::min_samples) - 1);
+  t += 100ms;
+  gate.tick(t);
+  EXPECT_EQ(gate.stats().rate, 0.0);
+}
+
+TEST(admission_gate, one_late_interval_between_good_ones_is_not_overload) {
+  admission_gate gate({0, 0, 100ms});
+  auto t = clock::now();
+  gate.tick(t);
+  for (int step = 0; step < 6; ++step) {
+    observe(gate, step % 2 == 0 ? 500ms : 20ms);
+    t += 100ms;
+    gate.tick(t);
+    EXPECT_EQ(gate.stats().rate, 0.0) << "step " << step;
+  }
+  // The percentile, not the mean: 89 % on time and 11 % late is late.
+  for (int step = 0; step < 2; ++step) {
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(gate.try_admit(1));
+    observe(gate, 10ms, 89);
+    observe(gate, 900ms, 11);
+    t += 100ms;
+    gate.tick(t);
+  }
+  EXPECT_DOUBLE_EQ(gate.stats().rate, 700.0);
+}
+
+TEST(admission_gate, delays_past_the_histogram_still_limit) {
+  admission_gate gate({0, 0, 2s});
+  auto t = clock::now();
+  gate.tick(t);
+  for (int step = 0; step < 2; ++step) {
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(gate.try_admit(1));
+    observe(gate, 3s);
+    t += 100ms;
+    gate.tick(t);
+  }
+  EXPECT_DOUBLE_EQ(gate.stats().rate, 70.0);
+}
+
 TEST(admission_gate, the_rate_never_falls_below_the_floor) {
   admission_gate gate({0, 0, 100ms});
-  const auto t0 = clock::now();
-  gate.tick(t0);
-  ASSERT_TRUE(gate.try_admit(1));
-  gate.observe_delay(1s);
-  gate.tick(t0 + 100ms);
+  auto t = clock::now();
+  gate.tick(t);
+  for (int step = 0; step < 2; ++step) {
+    observe(gate, 1s);
+    t += 100ms;
+    gate.tick(t);
+  }
   EXPECT_DOUBLE_EQ(gate.stats().rate, admission_gate::min_rate);
 }
 
@@ -119,16 +189,18 @@ TEST(admission_gate, the_rate_recovers_and_the_limit_is_lifted_when_delivery_cat
   admission_gate gate({0, 0, 100ms});
   auto t = clock::now();
   gate.tick(t);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(gate.try_admit(1));
-  gate.observe_delay(1s);
-  t += 100ms;
-  gate.tick(t);
+  for (int step = 0; step < 2; ++step) {
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(gate.try_admit(1));
+    observe(gate, 1s);
+    t += 100ms;
+    gate.tick(t);
+  }
   const double limited = gate.stats().rate;
   ASSERT_DOUBLE_EQ(limited, 70.0) << "70 % of the 100/s admitted";
   double last = limited;
   bool lifted = false;
   for (int step = 0; step < 200 && !lifted; ++step) {
-    gate.observe_delay(10ms);
+    observe(gate, 10ms);
     t += 100ms;
     gate.tick(t);
     const double rate = gate.stats().rate;
@@ -141,6 +213,31 @@ TEST(admission_gate, the_rate_recovers_and_the_limit_is_lifted_when_delivery_cat
   }
   EXPECT_TRUE(lifted);
   EXPECT_TRUE(gate.try_admit(1));
+}
+
+TEST(admission_gate, an_idle_node_lifts_its_limit_but_a_few_late_deliveries_hold_it) {
+  admission_gate gate({0, 0, 100ms});
+  auto t = clock::now();
+  gate.tick(t);
+  for (int step = 0; step < 2; ++step) {
+    observe(gate, 1s);
+    t += 100ms;
+    gate.tick(t);
+  }
+  ASSERT_DOUBLE_EQ(gate.stats().rate, admission_gate::min_rate);
+  // A few late deliveries: not enough to cut further, too late to grow.
+  observe(gate, 1s, 3);
+  t += 100ms;
+  gate.tick(t);
+  EXPECT_DOUBLE_EQ(gate.stats().rate, admission_gate::min_rate);
+  // Nothing delivered at all: nothing is late.
+  bool lifted = false;
+  for (int step = 0; step < 200 && !lifted; ++step) {
+    t += 100ms;
+    gate.tick(t);
+    lifted = gate.stats().rate == 0;
+  }
+  EXPECT_TRUE(lifted);
 }
 
 }  // namespace
