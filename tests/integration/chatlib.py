@@ -23,11 +23,15 @@ def _b64(data: bytes) -> str:
 
 
 def make_token(user_id: int, email: str = "", secret: str = JWT_SECRET, ttl: int = 3600,
-               iat: int | None = None, alg: str = "HS256") -> str:
+               iat: int | None = None, alg: str = "HS256", jti: str | None = None, sid: str | None = None) -> str:
+    """An access token as chatd signs it: a fresh random jti unless given; sid only when given."""
     now = int(time.time()) if iat is None else iat
     header = _b64(json.dumps({"alg": alg, "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64(json.dumps({"sub": str(user_id), "email": email, "iat": now, "exp": now + ttl},
-                              separators=(",", ":")).encode())
+    claims = {"sub": str(user_id), "email": email, "iat": now, "exp": now + ttl,
+              "jti": jti or uuid.uuid4().hex}
+    if sid is not None:
+        claims["sid"] = sid
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{payload}".encode()
     sig = _b64(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest())
     return f"{header}.{payload}.{sig}"

@@ -6,8 +6,10 @@
 #include "api/rest_api.hpp"
 #include "store/accounts.hpp"
 #include "store/login_guard.hpp"
+#include "store/tokens.hpp"
 
 #include <chat/auth/password.hpp>
+#include <chat/common/time.hpp>
 #include <chat/log/log.hpp>
 #include <chat/proto/rest.hpp>
 
@@ -30,6 +32,11 @@ http::response passwords_busy() { return unavailable("too many sign-ups and logi
 
 constexpr std::string_view signup_route = "POST /api/auth/signup";
 constexpr std::string_view login_route = "POST /api/auth/login";
+constexpr std::string_view password_route = "POST /api/users/me/password";
+
+http::response wrong_current_password() {
+  return http::error_response(http::status::forbidden, codes::invalid_credentials, "the current password is wrong");
+}
 
 // A signup or login refused for load (429 per address, 503 password queue full) is answered
 // this much later (api/password_pool.hpp answer_later): a client that retries at once then
@@ -120,8 +127,9 @@ void rest_api::signup(const http::request& req, const http::path_params& params,
                        const auto& user = *inserted;
                        if (!user) return conflict("email already registered");
                        log::info("user signed up", {{"user", user->id}});
-                       return http::json_response(http::status::created,
-                                                  render_session(*user, issue_token(user->id, user->email)));
+                       auto body = start_session(db, *user, 0);
+                       if (!body) return failed(body);
+                       return http::json_response(http::status::created, std::move(*body));
                      });
         });
         if (!queued) passwords_.answer_later(refusal_pace, [respond] { respond(passwords_busy()); });
@@ -180,8 +188,79 @@ void rest_api::login(const http::request& req, const http::path_params& params, 
                                          {{"user", user->id}, {"error", stored.error().message}});
                              }
                            }
-                           return http::json_response(http::status::ok,
-                                                      render_session(*user, issue_token(user->id, user->email)));
+                           auto watermark = store::token_watermark(db, user->id);
+                           if (!watermark) return failed(watermark);
+                           auto body = start_session(db, *user, *watermark);
+                           if (!body) return failed(body);
+                           return http::json_response(http::status::ok, std::move(*body));
+                         });
+            });
+        if (!queued) passwords_.answer_later(refusal_pace, [respond] { respond(passwords_busy()); });
+        return std::nullopt;
+      });
+}
+
+// Three steps as for login: (1) db_pool: the failure lock of the caller's email, the user row.
+// (2) password_pool: verify the current password, hash the new one. (3) db_pool: store the
+// hash and revoke every token of the user (as logout-all), in that order: a failure between
+// the two leaves the new password set and the old tokens alive, never the reverse. A wrong
+// current password is 403 (not 401: the token is fine) and counts against the email's
+// --login-failure-limit like a failed login, so a stolen access token is no faster oracle for
+// the password than the login route.
+void rest_api::change_password(const http::request& req, const http::path_params& params, const caller& who,
+                               http::responder respond) {
+  if (!admit_auth(req, params, respond) || !password_room(respond)) return;
+  proto::password_change_request body;
+  if (auto error = proto::parse_password_change_request(req.body(), body)) return respond(bad_request(error));
+  run_db_job_deferred(
+      pool_, password_route, respond,
+      [this, who, body = std::move(body)](store::session& db, store::db_context& ctx,
+                                          const http::responder& respond) mutable -> deferred_job_result {
+        auto found = store::find_user_by_id(db, who.user_id);
+        if (!found) return failed(found);
+        if (!*found) return unauthorized(auth_failure::invalid);
+        store::user_record user = std::move(**found);
+        if (login_failure_limit_ > 0) {
+          if (const auto remaining = store::login_lock_remaining(ctx.redis, user.email, login_failure_limit_)) {
+            if (login_locked_) login_locked_();
+            return login_locked(*remaining);
+          }
+        }
+        const bool queued = submit_password_job(
+            password_route, respond, [this, body = std::move(body), user = std::move(user), respond]() mutable {
+              const bool ok = auth::verify_password(user.password_hash, body.current_password);
+              std::optional<std::string> hash;
+              if (ok) {
+                hash = auth::hash_password(body.new_password, password_cost_);
+                if (!hash) {
+                  log::error("password hashing failed", {{"route", "password"}});
+                  return respond(unavailable("cannot change the password right now"));
+                }
+              }
+              run_db_job(pool_, password_route, respond,
+                         [this, ok, user = std::move(user), hash = std::move(hash)](
+                             store::session& db, store::db_context& ctx) -> job_result {
+                           const bool limited = login_failure_limit_ > 0;
+                           if (!ok) {
+                             if (limited) store::record_login_failure(ctx.redis, user.email, login_failure_window_);
+                             return wrong_current_password();
+                           }
+                           if (limited) store::clear_login_failures(ctx.redis, user.email);
+                           if (auto stored = store::update_password_hash(db, user.id, *hash); !stored)
+                             return failed(stored);
+                           const auto before = common::now_unix_ms() / 1000 + 1;
+                           auto watermark =
+                               store::revoke_all_tokens(db, user.id, before, store::revoke_reason::password_change);
+                           if (!watermark) return failed(watermark);
+                           announce_revocation(ctx.redis,
+                                               {tokens::revocation_kind::user,
+                                                user.id,
+                                                {},
+                                                *watermark,
+                                                *watermark + jwt_ttl_.count() + tokens::revocation_margin_s},
+                                               "password_change");
+                           log::info("password changed; every token revoked", {{"user", user.id}});
+                           return http::response{http::status::no_content, 11};
                          });
             });
         if (!queued) passwords_.answer_later(refusal_pace, [respond] { respond(passwords_busy()); });

@@ -24,7 +24,8 @@ auth_outcome authenticate(const http::request& req, std::string_view secret, std
     out.detail = ec;
     return out;
   }
-  out.who = caller{claims.user_id, std::move(claims.email)};
+  out.who = caller{claims.user_id,   std::move(claims.email), std::move(claims.token_id), std::move(claims.session_id),
+                   claims.issued_at, claims.expires_at};
   return out;
 }
 
@@ -32,6 +33,13 @@ http::response unauthorized(auth_failure failure) {
   std::string_view message = "authentication required";
   std::string_view challenge = R"(Bearer realm="chat")";
   switch (failure) {
+    case auth_failure::unavailable:
+      return http::error_response(http::status::service_unavailable, codes::unavailable,
+                                  "cannot check the token right now (Redis and PostgreSQL unreachable); retry shortly");
+    case auth_failure::revoked:
+      message = "token revoked";
+      challenge = R"(Bearer realm="chat", error="invalid_token", error_description="token revoked")";
+      break;
     case auth_failure::none:
     case auth_failure::missing: break;
     case auth_failure::malformed:

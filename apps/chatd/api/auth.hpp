@@ -15,6 +15,10 @@ namespace chat::chatd::api {
 struct caller {
   std::int64_t user_id = 0;
   std::string email;
+  std::string token_id;    // the token's jti
+  std::string session_id;  // its sid: the refresh family (empty for a token without one)
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;
 };
 
 enum class auth_failure {
@@ -23,6 +27,8 @@ enum class auth_failure {
   malformed,  // not "Bearer <token>"
   invalid,    // bad shape, algorithm, signature or claims
   expired,
+  revoked,      // logout, logout-all, password change, reuse of a refresh token
+  unavailable,  // whether it was revoked cannot be told (Redis and PostgreSQL down): 503
 };
 
 struct auth_outcome {
@@ -34,7 +40,8 @@ struct auth_outcome {
 // Checks `Authorization: Bearer <jwt>` against `secret` at `now_unix_s`. Never throws.
 auth_outcome authenticate(const http::request& req, std::string_view secret, std::int64_t now_unix_s);
 
-// 401 {"error":{"code":"unauthorized",…}} with a WWW-Authenticate challenge (RFC 6750).
+// 401 {"error":{"code":"unauthorized",…}} with a WWW-Authenticate challenge (RFC 6750);
+// `unavailable` is 503.
 http::response unauthorized(auth_failure failure);
 
 }  // namespace chat::chatd::api

@@ -22,8 +22,9 @@ proto::room to_proto(const store::room_detail& room) {
 
 }  // namespace
 
-std::string render_session(const store::user_record& user, const std::string& token) {
-  return proto::to_json(proto::session{token, user.id, user.email, user.nickname});
+std::string render_session(const store::user_record& user, const std::string& token, const std::string& refresh_token,
+                           std::int64_t expires_in) {
+  return proto::to_json(proto::session{token, user.id, user.email, user.nickname, refresh_token, expires_in});
 }
 
 std::string render_me(const store::user_record& user) {

@@ -13,7 +13,10 @@
 namespace chat::chatd::api {
 
 // signup / login: {"token","userId","email","nickname"}
-std::string render_session(const store::user_record& user, const std::string& token);
+// The signup/login/refresh answer: the access token, the refresh token and how long the access
+// token lives.
+std::string render_session(const store::user_record& user, const std::string& token,
+                           const std::string& refresh_token = {}, std::int64_t expires_in = 0);
 // GET /api/users/me: {"id","email","nickname","createdAt"}
 std::string render_me(const store::user_record& user);
 // GET /api/users?email=: {"id","nickname"}

@@ -1,10 +1,15 @@
 #include "api/rest_api.hpp"
 
+#include "api/db_job.hpp"
+#include "store/tokens.hpp"
+
 #include <chat/auth/jwt.hpp>
+#include <chat/auth/refresh_token.hpp>
 #include <chat/common/time.hpp>
 #include <chat/common/uuid.hpp>
 #include <chat/log/log.hpp>
 
+#include <deque>
 #include <stdexcept>
 #include <thread>
 
@@ -49,6 +54,7 @@ auth::password_cost password_cost_of(std::string_view name) {
 rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
     : jwt_secret_(cfg.jwt_secret),
       jwt_ttl_(cfg.jwt_ttl),
+      refresh_ttl_(cfg.refresh_ttl),
       password_cost_(password_cost_of(cfg.password_cost)),
       dummy_hash_(make_dummy_hash(password_cost_)),
       login_failure_limit_(cfg.login_failure_limit),
@@ -92,7 +98,7 @@ void rest_api::add_authed(http::router& routes, http::verb method, const char* p
           respond(unauthorized(outcome.failure));
           return;
         }
-        (this->*h)(req, params, *outcome.who, std::move(respond));
+        run_checked(req, params, std::move(*outcome.who), h, std::move(respond));
       },
       max_body_bytes,
       // A larger body only with a valid token: without one the server's 64 KiB apply (then 401),
@@ -104,7 +110,11 @@ void rest_api::register_routes(http::router& routes) {
   using http::verb;
   add_public(routes, verb::post, "/api/auth/signup", &rest_api::signup);
   add_public(routes, verb::post, "/api/auth/login", &rest_api::login);
+  add_public(routes, verb::post, "/api/auth/refresh", &rest_api::refresh);
+  add_authed(routes, verb::post, "/api/auth/logout", &rest_api::logout);
+  add_authed(routes, verb::post, "/api/auth/logout-all", &rest_api::logout_all);
   add_authed(routes, verb::get, "/api/users/me", &rest_api::me);
+  add_authed(routes, verb::post, "/api/users/me/password", &rest_api::change_password);
   add_authed(routes, verb::get, "/api/users", &rest_api::find_user);
 
   // Literal segments before {id} captures: the router takes the first match.
@@ -141,12 +151,58 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::get, "/api/files/{id}", &rest_api::download_file);
 }
 
-std::string rest_api::issue_token(std::int64_t user_id, const std::string& email) const {
+void rest_api::run_checked(const http::request& req, const http::path_params& params, caller who, authed_handler h,
+                           http::responder respond) {
+  if (revocations_ == nullptr) return (this->*h)(req, params, who, std::move(respond));
+  const tokens::token_ref ref{who.user_id, who.token_id, who.session_id, who.issued_at};
+  if (revocations_->complete()) {
+    if (revocations_->is_revoked(ref)) return respond(unauthorized(auth_failure::revoked));
+    return (this->*h)(req, params, who, std::move(respond));
+  }
+  // The cache may miss revocations (Redis down): PostgreSQL decides, fail closed (503 when it
+  // cannot). The handler then runs on the pool worker, with copies of what it reads: the
+  // request and its parameters do not outlive this call.
+  struct held {
+    http::request req;
+    std::deque<std::string> texts;  // the parameters' names and values (stable addresses)
+    http::path_params params;
+  };
+  auto copy = std::make_shared<held>();
+  copy->req = req;
+  for (const auto& [name, value] : params.items()) {
+    const auto& n = copy->texts.emplace_back(name);
+    const auto& v = copy->texts.emplace_back(value);
+    copy->params.add(n, v);
+  }
+  copy->params.set_peer(params.peer());
+  copy->params.set_stream(params.stream());
+  const bool queued = pool_.submit([this, copy, who = std::move(who), h, respond](store::db_context& ctx) mutable {
+    if (ctx.db == nullptr) return respond(unauthorized(auth_failure::unavailable));
+    const tokens::token_ref ref{who.user_id, who.token_id, who.session_id, who.issued_at};
+    const auto found = store::access_token_revocation(*ctx.db, ref);
+    if (!found) {
+      log::warn("token revocation check failed", {{"error", found.error().message}});
+      return respond(unauthorized(auth_failure::unavailable));
+    }
+    if (*found != tokens::revocation_reason::none) return respond(unauthorized(auth_failure::revoked));
+    try {
+      (this->*h)(copy->req, copy->params, who, respond);
+    } catch (...) {
+      respond(detail::work_threw("authenticated route"));
+    }
+  });
+  if (!queued) respond(unavailable("server overloaded, try again"));
+}
+
+std::string rest_api::issue_token(std::int64_t user_id, const std::string& email, const std::string& session_id,
+                                  std::int64_t issued_at) const {
   auth::claims claims;
   claims.user_id = user_id;
   claims.email = email;
-  claims.issued_at = now_unix_s();
+  claims.issued_at = issued_at;
   claims.expires_at = claims.issued_at + jwt_ttl_.count();
+  claims.token_id = auth::make_token_id();
+  claims.session_id = session_id;
   return auth::sign_jwt(claims, jwt_secret_);
 }
 

@@ -14,7 +14,10 @@
 #include "core/message_log.hpp"
 #include "core/recent_messages.hpp"
 #include "http/router.hpp"
+#include "store/accounts.hpp"
 #include "store/db_pool.hpp"
+#include "tokens/live_tokens.hpp"
+#include "tokens/revocations.hpp"
 
 #include <chat/auth/password.hpp>
 #include <chat/proto/message.hpp>
@@ -77,11 +80,28 @@ class rest_api {
   // and the store. Before the server starts.
   void use_message_keys(std::shared_ptr<chatd::message_keys> keys) { keys_ = std::move(keys); }
   // GET /api/rooms/stream (the gateway's room feed as Server-Sent Events): given the
-  // authenticated user, the request's Last-Event-ID, the connection's stream opener and the
-  // responder (for a refusal). None: the route answers 503. Before the server starts.
-  using room_stream_handler = std::function<void(std::int64_t user_id, std::string_view last_event_id,
+  // authenticated user's token, the request's Last-Event-ID, the connection's stream opener and
+  // the responder (for a refusal). None: the route answers 503. Before the server starts.
+  using room_stream_handler = std::function<void(const tokens::token_ref& token, std::string_view last_event_id,
                                                  const http::stream_opener& open, const http::responder& respond)>;
   void use_room_stream(room_stream_handler h) { room_stream_ = std::move(h); }
+  // Token revocation (docs/rest.md "Tokens"): the node's cache, checked on every authenticated
+  // request (PostgreSQL instead while it is incomplete), and told of the revocations made here
+  // at once, with `live`'s holders of revoked tokens (STOMP sessions, streams) swept. None: no
+  // request is checked (tests of other parts). Before the server starts; both outlive this.
+  void use_revocations(tokens::revocation_cache& cache, tokens::live_tokens& live) {
+    revocations_ = &cache;
+    live_tokens_ = &live;
+  }
+  // Called once per revocation made here, with its reason (logout, logout_all,
+  // password_change, reuse), from pool workers. Same rules as above.
+  void on_token_revoked(std::function<void(std::string_view)> hook) { token_revoked_ = std::move(hook); }
+  // Called once per POST /api/auth/refresh answered, with its outcome (rotated, unknown,
+  // expired, revoked, reused, malformed), from I/O or pool threads.
+  void on_refresh(std::function<void(std::string_view)> hook) { refreshed_ = std::move(hook); }
+  // Called with the number of live connections (STOMP sessions, streams) ended here by a
+  // revocation made here; any thread.
+  void on_revoked_disconnects(std::function<void(std::size_t)> hook) { revoked_disconnects_ = std::move(hook); }
 
  private:
   using authed_handler = void (rest_api::*)(const http::request&, const http::path_params&, const caller&,
@@ -108,6 +128,26 @@ class rest_api {
   void login(const http::request& req, const http::path_params& params, http::responder respond);
   void me(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void find_user(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+
+  // tokens (tokens_routes.cpp; docs/rest.md "Tokens")
+  void refresh(const http::request& req, const http::path_params& params, http::responder respond);
+  void logout(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void logout_all(const http::request& req, const http::path_params& params, const caller& who,
+                  http::responder respond);
+  void change_password(const http::request& req, const http::path_params& params, const caller& who,
+                       http::responder respond);
+  // A new login session of `user` (signup, login): its refresh family in the store and the
+  // first pair, as the signup/login answer body. Runs on a pool worker.
+  store::result<std::string> start_session(store::session& db, const store::user_record& user, std::int64_t watermark);
+  // Records `r` (already durable in PostgreSQL) in this node's cache at once, ends the live
+  // connections it revokes here, publishes it to the other nodes through Redis (best effort:
+  // they read PostgreSQL while they cannot hear Redis) and counts it under `reason`. Pool workers.
+  void announce_revocation(redis::client& redis, const tokens::revocation& r, std::string_view reason);
+  // The authenticated handler `h` after the revocation check of `who`: at once from the cache
+  // when it is complete, else after PostgreSQL answered (on a pool worker, with copies of the
+  // request and its parameters).
+  void run_checked(const http::request& req, const http::path_params& params, caller who, authed_handler h,
+                   http::responder respond);
 
   // message lifecycle (lifecycle_routes.cpp; SPEC §13)
   void post_message(const http::request& req, const http::path_params& params, const caller& who,
@@ -162,7 +202,9 @@ class rest_api {
   void download_file(const http::request& req, const http::path_params& params, const caller& who,
                      http::responder respond);
 
-  std::string issue_token(std::int64_t user_id, const std::string& email) const;
+  // A signed access token: "jti" fresh, "sid" = `session_id` (may be empty), "iat" = `issued_at`.
+  std::string issue_token(std::int64_t user_id, const std::string& email, const std::string& session_id,
+                          std::int64_t issued_at) const;
   // proto::membership_notice ("<nickname> joined" / "<nickname> left") through the log. Best
   // effort: a failure is logged, the caller's answer does not depend on it. The gateway ends
   // the leaver's room subscriptions when the "left" notice reaches them (room order).
@@ -171,6 +213,7 @@ class rest_api {
 
   const std::string jwt_secret_;  // never logged
   const std::chrono::seconds jwt_ttl_;
+  const std::chrono::seconds refresh_ttl_;
   const auth::password_cost password_cost_;
   const std::string dummy_hash_;
   const int login_failure_limit_;  // 0: no limit
@@ -183,6 +226,11 @@ class rest_api {
   std::function<void()> auth_rate_limited_;
   std::function<void()> password_shed_;
   std::function<void(bool)> password_verified_;
+  std::function<void(std::string_view)> token_revoked_;
+  std::function<void(std::string_view)> refreshed_;
+  std::function<void(std::size_t)> revoked_disconnects_;
+  tokens::revocation_cache* revocations_ = nullptr;  // use_revocations
+  tokens::live_tokens* live_tokens_ = nullptr;       // use_revocations
   const std::vector<ip_network> trusted_proxies_;
   std::chrono::milliseconds edit_window_{};                  // --edit-window
   std::size_t max_content_chars_ = 0;                        // --max-content-chars

@@ -113,7 +113,8 @@ void rest_api::room_stream(const http::request& req, const http::path_params& pa
     return respond(http::error_response(http::status::service_unavailable, "unavailable",
                                         "the room list stream needs a node with the gateway role"));
   }
-  room_stream_(who.user_id, req["Last-Event-ID"], params.stream(), respond);
+  room_stream_(tokens::token_ref{who.user_id, who.token_id, who.session_id, who.issued_at}, req["Last-Event-ID"],
+               params.stream(), respond);
 }
 
 void rest_api::room_detail(const http::request&, const http::path_params& params, const caller& who,

@@ -18,6 +18,9 @@
 #include "pipeline/consumers.hpp"
 #include "store/migrations.hpp"
 #include "store/db_pool.hpp"
+#include "token_adapters/revocation_feed.hpp"
+#include "tokens/live_tokens.hpp"
+#include "tokens/revocations.hpp"
 #include "version.hpp"
 
 #include <chat/kafka/admin.hpp>
@@ -180,6 +183,11 @@ struct app::impl {
   // Where chat.messages ends, for recoveries (SUBSCRIBE with since-id); outlives the gateway.
   std::unique_ptr<kafka_log_positions> log_positions;
   std::unique_ptr<gateway::gateway> stomp_gateway;  // null unless --roles has gateway
+
+  // ---- tokens (tokens/, token_adapters/): revoked access tokens and who holds live ones ----
+  tokens::revocation_cache revocations;
+  tokens::live_tokens live_tokens;
+  std::unique_ptr<token_adapters::revocation_feed> revocation_feed;  // stopped before the pool
 
   // ---- REST (api/) ----
   std::unique_ptr<api::rest_api> rest;  // the docs/rest.md routes; uses pool and kafka_log
@@ -507,7 +515,26 @@ int app::run() {
       [&s](bool known) { (known ? s.metrics.logins_verified_known : s.metrics.logins_verified_unknown).inc(); });
   s.metrics_registry.on_collect(
       [&s] { s.metrics.password_queue_depth.set(static_cast<double>(s.rest->password_queue_depth())); });
+  s.rest->use_revocations(s.revocations, s.live_tokens);
+  s.rest->on_token_revoked([&s](std::string_view reason) { s.metrics.token_revocations(std::string(reason)).inc(); });
+  s.rest->on_refresh([&s](std::string_view outcome) { s.metrics.token_refreshes(std::string(outcome)).inc(); });
+  s.rest->on_revoked_disconnects([&s](std::size_t n) { s.metrics.token_revoked_disconnects.inc(n); });
   s.rest->register_routes(s.routes);
+  {
+    token_adapters::revocation_feed_options options;
+    options.sync_interval = cfg.revocation_sync;
+    options.jwt_ttl = cfg.jwt_ttl;
+    options.redis_timeout = cfg.dependency_timeout;
+    token_adapters::revocation_feed_observers observers;
+    observers.disconnected = [&s](std::size_t n) { s.metrics.token_revoked_disconnects.inc(n); };
+    observers.live = [&s](bool live) { s.metrics.token_revocations_live.set(live ? 1 : 0); };
+    s.revocation_feed = std::make_unique<token_adapters::revocation_feed>(
+        redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), options, s.revocations, s.live_tokens, *s.pool,
+        std::move(observers));
+    s.revocation_feed->start();
+    s.metrics_registry.on_collect(
+        [&s] { s.metrics.token_revocations_cached.set(static_cast<double>(s.revocations.size())); });
+  }
   s.file_sweeper =
       std::make_shared<api::file_sweeper>(s.ioc.get_executor(), *s.pool, cfg.file_cleanup_interval, cfg.file_retention);
   s.file_sweeper->start();
@@ -517,7 +544,7 @@ int app::run() {
   if (cfg.roles.gateway) {
     s.log_positions = std::make_unique<kafka_log_positions>(cfg);
     s.stomp_gateway = gateway::make_gateway(s.ioc, cfg, *s.pool, *s.publisher, *s.admission, s.recent, &s.metrics,
-                                            s.log_positions.get(), s.keys.get());
+                                            s.log_positions.get(), s.keys.get(), &s.revocations, &s.live_tokens);
     try {
       s.stomp_gateway->start();
     } catch (const std::exception& e) {
@@ -526,10 +553,10 @@ int app::run() {
     }
     ws_upgrade = s.stomp_gateway->ws_upgrade_handler();
     // GET /api/rooms/stream: the gateway's room feed as Server-Sent Events.
-    s.rest->use_room_stream([&s, settings = gateway::room_stream_settings{cfg.sse_heartbeat}](
-                                std::int64_t user, std::string_view last_event_id, const http::stream_opener& open,
-                                const http::responder& respond) {
-      gateway::open_room_stream(s.stomp_gateway->feed(), s.ioc.get_executor(), settings, &s.metrics, user,
+    s.rest->use_room_stream([&s, settings = gateway::room_stream_settings{cfg.sse_heartbeat, &s.live_tokens}](
+                                const tokens::token_ref& token, std::string_view last_event_id,
+                                const http::stream_opener& open, const http::responder& respond) {
+      gateway::open_room_stream(s.stomp_gateway->feed(), s.ioc.get_executor(), settings, &s.metrics, token,
                                 last_event_id, open, respond);
     });
     s.metrics_registry.on_collect([&s, state = std::make_shared<std::pair<std::mutex, std::uint64_t>>()] {
@@ -618,7 +645,8 @@ int app::run() {
 
   s.kafka_log->stop(std::chrono::milliseconds(1000));
   s.health->stop();
-  s.rest->stop();  // its last steps go to the pool
+  s.rest->stop();                                    // its last steps go to the pool
+  if (s.revocation_feed) s.revocation_feed->stop();  // waits for the pool at most briefly
   s.pool->stop();
   log::info("chatd stopped");
   return 0;

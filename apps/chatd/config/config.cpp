@@ -14,7 +14,7 @@
 namespace chat::chatd {
 namespace {
 
-// Parses "30s", "500ms", "2m", "24h" or a bare number of `unit`s.
+// Parses "30s", "500ms", "2m", "24h", "30d" or a bare number of `unit`s.
 bool parse_duration_ms(const std::string& text, std::int64_t bare_unit_ms, std::int64_t& out_ms) {
   if (text.empty()) return false;
   std::size_t pos = 0;
@@ -33,6 +33,8 @@ bool parse_duration_ms(const std::string& text, std::int64_t bare_unit_ms, std::
     mult = 60'000;
   } else if (unit == "h") {
     mult = 3'600'000;
+  } else if (unit == "d") {
+    mult = 86'400'000;
   } else {
     return false;
   }
@@ -151,8 +153,8 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.set_config("--config", "", "Read settings from this TOML/INI file (flags and env win over it)");
 
   auto env = [](const char* name) { return std::string("CHATD_") + name; };
-  std::string jwt_ttl = "24h", health_interval = "1s", dep_timeout = "2s", shutdown_timeout = "30s",
-              startup_timeout = "60s";
+  std::string jwt_ttl = "1h", refresh_ttl = "30d", revocation_sync = "2s", health_interval = "1s", dep_timeout = "2s",
+              shutdown_timeout = "30s", startup_timeout = "60s";
   std::string roles_text = "gateway,persist,broadcast,receipts";
   std::string jwt_secret_file;
 
@@ -260,8 +262,18 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   app.add_option("--jwt-secret-file", jwt_secret_file, "Read the JWT secret from this file")
       ->envname(env("JWT_SECRET_FILE"))
       ->check(CLI::ExistingFile);
-  app.add_option("--jwt-ttl", jwt_ttl, "Lifetime of issued tokens")
+  app.add_option("--jwt-ttl", jwt_ttl, "Lifetime of issued access tokens (at least 5s)")
       ->envname(env("JWT_TTL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--refresh-ttl", refresh_ttl, "Lifetime of a refresh token (each refresh issues a new one)")
+      ->envname(env("REFRESH_TTL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--revocation-sync", revocation_sync,
+                 "How often each node reloads every token revocation and checks its live connections against "
+                 "them (the safety net behind the Redis channel; the PostgreSQL poll while Redis is down)")
+      ->envname(env("REVOCATION_SYNC"))
       ->check(duration_validator())
       ->capture_default_str();
   app.add_flag("--dev", cfg.dev, "Development mode: a random JWT secret when none is configured")->envname(env("DEV"));
@@ -560,7 +572,15 @@ parse_outcome parse_config(int argc, const char* const* argv) {
   std::int64_t ms = 0;
   parse_duration_ms(jwt_ttl, 1000, ms);
   cfg.jwt_ttl = std::chrono::seconds(ms / 1000);
-  if (cfg.jwt_ttl.count() < 60) return fail("--jwt-ttl (CHATD_JWT_TTL): must be at least 60s");
+  if (cfg.jwt_ttl.count() < 5) return fail("--jwt-ttl (CHATD_JWT_TTL): must be at least 5s");
+  parse_duration_ms(refresh_ttl, 1000, ms);
+  cfg.refresh_ttl = std::chrono::seconds(ms / 1000);
+  if (cfg.refresh_ttl < cfg.jwt_ttl) {
+    return fail("--refresh-ttl (CHATD_REFRESH_TTL): must be at least --jwt-ttl");
+  }
+  parse_duration_ms(revocation_sync, 1000, ms);
+  cfg.revocation_sync = std::chrono::milliseconds(ms);
+  if (ms < 100 || ms > 60000) return fail("--revocation-sync (CHATD_REVOCATION_SYNC): must be 100ms to 60s");
   parse_duration_ms(health_interval, 1000, ms);
   cfg.health_interval = std::chrono::milliseconds(ms);
   if (ms < 50) return fail("--health-interval (CHATD_HEALTH_INTERVAL): must be at least 50ms");

@@ -46,8 +46,12 @@ struct config {
   std::chrono::milliseconds kafka_session_timeout{10000};  // consumer group session
 
   // identity and security
-  std::string jwt_secret;  // never logged
-  std::chrono::seconds jwt_ttl{24 * 3600};
+  std::string jwt_secret;                            // never logged
+  std::chrono::seconds jwt_ttl{3600};                // access tokens (--jwt-ttl)
+  std::chrono::seconds refresh_ttl{30 * 24 * 3600};  // refresh tokens (--refresh-ttl)
+  // The revocation feed's full reload from Redis (or PostgreSQL while Redis is down) and sweep
+  // of the live connections: the safety net behind the revocations channel (--revocation-sync).
+  std::chrono::milliseconds revocation_sync{2000};
   bool dev = false;
   std::string node_id;
 

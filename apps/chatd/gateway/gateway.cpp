@@ -50,6 +50,8 @@ struct gateway::node {
     env.recent = options.recent;
     env.positions = options.positions;
     env.keys = options.keys;
+    env.revocations = options.revocations;
+    env.live_tokens = options.live_tokens;
     hub.set_listener(feed.get());
     env.feed = feed.get();
   }

@@ -56,6 +56,9 @@ struct gateway_options {
   // record's id). Outlives the gateway.
   chatd::message_keys* keys = nullptr;
   room_feed_settings feed;  // --sse-replay
+  // Token revocation (session_env::revocations, live_tokens); may be null; outlive the gateway.
+  const chatd::tokens::revocation_cache* revocations = nullptr;
+  chatd::tokens::live_tokens* live_tokens = nullptr;
 };
 
 class gateway {

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <mutex>
+#include <utility>
 
 namespace chat::gateway {
 
@@ -52,8 +53,38 @@ class sse_reader final : public room_feed_sink, public std::enable_shared_from_t
     if (w) w->close();
   }
 
+  // The stream's token was revoked (live_tokens sweep, any thread): tell the reader, end it.
+  void token_revoked() {
+    std::shared_ptr<http::stream_writer> w;
+    {
+      std::lock_guard lock(mutex_);
+      live_token_ = 0;
+      w = writer_;
+    }
+    if (!w) return;
+    w->write("event: error\ndata: {\"message\":\"token revoked\"}\n\n");
+    w->close();
+  }
+
+  void watch_token(chatd::tokens::live_tokens::handle h) {
+    {
+      std::lock_guard lock(mutex_);
+      if (writer_) {
+        live_token_ = h;
+        return;
+      }
+    }
+    settings_.live_tokens->remove(h);  // the stream ended already
+  }
+
   void ended(http::stream_end why) {
     feed_.detach(user_id_, this);
+    chatd::tokens::live_tokens::handle token = 0;
+    {
+      std::lock_guard lock(mutex_);
+      token = std::exchange(live_token_, 0);
+    }
+    if (token != 0 && settings_.live_tokens != nullptr) settings_.live_tokens->remove(token);
     net::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
     {
       std::lock_guard lock(mutex_);
@@ -96,13 +127,15 @@ class sse_reader final : public room_feed_sink, public std::enable_shared_from_t
   const std::int64_t user_id_;
   std::mutex mutex_;
   std::shared_ptr<http::stream_writer> writer_;
+  chatd::tokens::live_tokens::handle live_token_ = 0;  // under mutex_
 };
 
 }  // namespace
 
 void open_room_stream(room_feed& feed, const net::any_io_executor& executor, room_stream_settings settings,
-                      metrics::chat_metrics* metrics, std::int64_t user_id, std::string_view last_event_id,
-                      const http::stream_opener& open, const http::responder& respond) {
+                      metrics::chat_metrics* metrics, const chatd::tokens::token_ref& token,
+                      std::string_view last_event_id, const http::stream_opener& open, const http::responder& respond) {
+  const std::int64_t user_id = token.user_id;
   if (!open) {
     return respond(
         http::error_response(http::status::internal_server_error, "internal_error", "this connection cannot stream"));
@@ -115,6 +148,12 @@ void open_room_stream(room_feed& feed, const net::any_io_executor& executor, roo
   // The stream owns the reader until it ends (its `ended` callback holds it).
   auto writer = open(std::move(head), [reader](http::stream_end why) { reader->ended(why); });
   reader->start(writer);
+  if (settings.live_tokens != nullptr) {
+    reader->watch_token(settings.live_tokens->add({user_id, std::string(token.token_id), std::string(token.session_id),
+                                                   token.issued_at, [weak = std::weak_ptr<sse_reader>(reader)] {
+                                                     if (auto r = weak.lock()) r->token_revoked();
+                                                   }}));
+  }
   if (!feed.attach(user_id, last_event_id, reader)) writer->close();
 }
 

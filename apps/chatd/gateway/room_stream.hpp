@@ -7,6 +7,7 @@
 // server's bound (http::server_limits::max_stream_buffer) and counted as a slow consumer.
 #include "gateway/room_feed.hpp"
 #include "http/types.hpp"
+#include "tokens/live_tokens.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -22,13 +23,16 @@ namespace chat::gateway {
 
 struct room_stream_settings {
   std::chrono::milliseconds heartbeat{15000};  // --sse-heartbeat
+  // Where the stream registers its token (may be null): when it is revoked, the reader gets
+  // `event: error` with data {"message":"token revoked"} and the stream ends.
+  chatd::tokens::live_tokens* live_tokens = nullptr;
 };
 
-// Opens the stream for `user_id` (authenticated by the caller) and attaches it to `feed`;
+// Opens the stream for the user of `token` (authenticated by the caller) and attaches it to `feed`;
 // answers 503 through `respond` instead when the feed is shutting down. `executor` runs the
 // heart-beat timer. `metrics` may be null.
 void open_room_stream(room_feed& feed, const boost::asio::any_io_executor& executor, room_stream_settings settings,
-                      metrics::chat_metrics* metrics, std::int64_t user_id, std::string_view last_event_id,
-                      const http::stream_opener& open, const http::responder& respond);
+                      metrics::chat_metrics* metrics, const chatd::tokens::token_ref& token,
+                      std::string_view last_event_id, const http::stream_opener& open, const http::responder& respond);
 
 }  // namespace chat::gateway

@@ -126,6 +126,8 @@ void session::on_transport_closed() {
   subs_.clear();
   if (!watched_.empty()) env.hub.unwatch(watched_, this);
   watched_.clear();
+  if (live_token_ != 0 && env.live_tokens != nullptr) env.live_tokens->remove(live_token_);
+  live_token_ = 0;
   if (presence_opened_) env.presence.session_closed(user_id_);
   presence_opened_ = false;
   if (user_slot_) {
@@ -200,6 +202,14 @@ void session::shut_down() {
            wait.receipt);
   }
   finish_disconnect_if_ready();
+}
+
+void session::token_revoked() {
+  live_token_ = 0;  // the sweep forgot it
+  if (phase_ == phase::closing || phase_ == phase::closed) return;
+  send_error("token revoked",
+             "the access token of this session was revoked (logout, logout-all, a password change or a reused "
+             "refresh token): log in again");
 }
 
 void session::say_goodbye() {
@@ -331,7 +341,15 @@ void session::handle_connect(stomp::frame& f) {
     env_->stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
     return send_error("unauthorized", "a valid token is required: header Authorization: Bearer <jwt>, or passcode");
   }
+  if (env_->revocations != nullptr &&
+      env_->revocations->is_revoked({claims.user_id, claims.token_id, claims.session_id, claims.issued_at})) {
+    env_->stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
+    return send_error("unauthorized", "the token was revoked (logout, logout-all or a password change): log in again");
+  }
   user_id_ = claims.user_id;
+  token_id_ = std::move(claims.token_id);
+  token_session_ = std::move(claims.session_id);
+  token_issued_at_ = claims.issued_at;
   set_phase(phase::authenticating);
   suspend();
   env_->dir.connecting_user(
@@ -361,6 +379,12 @@ void session::on_nickname(lookup_status status, std::string nickname, const std:
   user_slot_ = true;
   count_open_session(1);
   set_phase(phase::connected);
+  if (env_->live_tokens != nullptr) {
+    // Registered before CONNECTED goes out; a revocation that raced the CONNECT's check is
+    // caught by the next sweep (--revocation-sync) at the latest.
+    live_token_ = env_->live_tokens->add(
+        {user_id_, token_id_, token_session_, token_issued_at_, on_strand([](session& s) { s.token_revoked(); })});
+  }
 
   const auto& settings = env_->settings;
   stomp::frame connected{stomp::command::connected, {}, {}};

@@ -44,6 +44,8 @@
 #include "gateway/subscription_table.hpp"
 #include "gateway/transport.hpp"
 #include "gateway/user_registry.hpp"
+#include "tokens/live_tokens.hpp"
+#include "tokens/revocations.hpp"
 
 #include <chat/proto/commands.hpp>
 #include <chat/proto/names.hpp>
@@ -169,6 +171,12 @@ struct session_env {
   // Retried messageKeys (core/message_keys.hpp): a message with a client-supplied key is
   // receipted with the id the key got first. Null: with its own record's id.
   chatd::message_keys* keys = nullptr;
+  // Revoked access tokens (tokens/revocations.hpp): a CONNECT with one is refused. Null: not
+  // checked.
+  const chatd::tokens::revocation_cache* revocations = nullptr;
+  // Where connected sessions register their token, to get ERROR "token revoked" and close when
+  // it is revoked (on any node). Null: they do not.
+  chatd::tokens::live_tokens* live_tokens = nullptr;
 };
 
 class session final : public fanout_target, public std::enable_shared_from_this<session> {
@@ -203,6 +211,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void stop_reading();
   // Shutdown phase 2: ERROR "server shutting down", then close after the queue drained.
   void shut_down();
+  // Its token was revoked (logout, logout-all, password change, refresh-token reuse):
+  // ERROR "token revoked", then close after the flush.
+  void token_revoked();
   // Closes now, dropping what is queued (the shutdown deadline passed).
   void force_close() { abort("server shutting down"); }
   // The transport's cap on connections without CONNECT (--max-stomp-handshakes) picked this
@@ -420,6 +431,11 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   stomp::version version_ = stomp::version::v1_2;
   stomp::heart_beat_plan heart_beat_{0, 0};
   std::int64_t user_id_ = 0;
+  // The CONNECT token's jti, sid and iat, for the revocation checks.
+  std::string token_id_;
+  std::string token_session_;
+  std::int64_t token_issued_at_ = 0;
+  chatd::tokens::live_tokens::handle live_token_ = 0;  // registered in env.live_tokens; 0: not
   std::string nickname_;
   bool user_slot_ = false;        // counted in user_registry
   bool presence_opened_ = false;  // told presence_sink

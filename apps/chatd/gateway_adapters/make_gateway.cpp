@@ -213,8 +213,12 @@ node_services_factory redis_and_postgres_services(const chatd::config& cfg, stor
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, chatd::admission_gate& admission,
                                       chatd::recent_messages& recent, metrics::chat_metrics* metrics,
-                                      chatd::log_positions* positions, chatd::message_keys* keys) {
+                                      chatd::log_positions* positions, chatd::message_keys* keys,
+                                      const chatd::tokens::revocation_cache* revocations,
+                                      chatd::tokens::live_tokens* live_tokens) {
   auto options = options_of(cfg);
+  options.revocations = revocations;
+  options.live_tokens = live_tokens;
   options.positions = positions;
   options.keys = keys;
   auto limits = shared_limits_of(cfg, metrics);

@@ -30,10 +30,13 @@ node_services_factory redis_and_postgres_services(const chatd::config& cfg, stor
 // The gateway of this node (not started). `metrics` as in gateway::gateway(). `recent` (the
 // node's, shared with the REST API) learns what the fan-out brings and answers event checks.
 // `positions` (may be null) answers recoveries where chat.messages ends; `keys` (may be null,
-// shared with the REST API) answers retried messageKeys; both outlive the gateway.
+// shared with the REST API) answers retried messageKeys; `revocations` and `live_tokens` (may
+// be null) check CONNECT tokens and end sessions of revoked ones; all outlive the gateway.
 std::unique_ptr<gateway> make_gateway(boost::asio::io_context& ioc, const chatd::config& cfg, store::db_pool& pool,
                                       chatd::message_log& log, chatd::admission_gate& admission,
                                       chatd::recent_messages& recent, metrics::chat_metrics* metrics,
-                                      chatd::log_positions* positions = nullptr, chatd::message_keys* keys = nullptr);
+                                      chatd::log_positions* positions = nullptr, chatd::message_keys* keys = nullptr,
+                                      const chatd::tokens::revocation_cache* revocations = nullptr,
+                                      chatd::tokens::live_tokens* live_tokens = nullptr);
 
 }  // namespace chat::gateway

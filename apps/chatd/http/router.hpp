@@ -27,6 +27,8 @@ class path_params {
     }
     return {};
   }
+  // Every capture, (name, value), in pattern order.
+  const std::vector<std::pair<std::string_view, std::string_view>>& items() const { return items_; }
   // The TCP peer of the request's connection (a proxy's address when one is in front);
   // unspecified when unknown.
   const boost::asio::ip::address& peer() const { return peer_; }

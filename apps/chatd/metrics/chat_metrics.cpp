@@ -92,7 +92,19 @@ chat_metrics::chat_metrics(registry& r)
       sse_events_sent(r.get_counter("chat_sse_events_sent_total",
                                     "Events (snapshots included) queued to GET /api/rooms/stream readers")),
       sse_dropped(r.get_counter("chat_sse_dropped_total",
-                                "GET /api/rooms/stream readers dropped for not reading (--sse-max-buffer)")) {}
+                                "GET /api/rooms/stream readers dropped for not reading (--sse-max-buffer)")),
+      token_revoked_disconnects(r.get_counter("chat_token_revoked_disconnects_total",
+                                              "STOMP sessions and room streams ended because their token was revoked")),
+      token_revocations_live(r.get_gauge("chat_token_revocations_live",
+                                         "1 while this node hears every token revocation through Redis; 0 while "
+                                         "REST checks tokens in PostgreSQL (Redis down)")),
+      token_revocations_cached(r.get_gauge("chat_token_revocations_cached",
+                                           "Token revocations this node holds (until the tokens they name expire)")) {
+  for (const auto* reason : {"logout", "logout_all", "password_change", "reuse"}) token_revocations(reason);
+  for (const auto* outcome : {"rotated", "reused", "revoked", "expired", "unknown", "malformed"}) {
+    token_refreshes(outcome);
+  }
+}
 
 counter& chat_metrics::consumed(const std::string& group) {
   return reg.get_counter("chat_messages_consumed_total", "Records processed per consumer group", {{"group", group}});
@@ -117,6 +129,19 @@ gauge& chat_metrics::consumer_blocked(const std::string& group) {
 counter& chat_metrics::consumer_failed_attempts(const std::string& group) {
   return reg.get_counter("chat_consumer_failed_attempts_total",
                          "Batch attempts that failed and were retried, per consumer group", {{"group", group}});
+}
+
+counter& chat_metrics::token_revocations(const std::string& reason) {
+  return reg.get_counter("chat_token_revocations_total",
+                         "Token revocations made on this node, by reason (logout, logout_all, password_change, reuse)",
+                         {{"reason", reason}});
+}
+
+counter& chat_metrics::token_refreshes(const std::string& outcome) {
+  return reg.get_counter("chat_token_refreshes_total",
+                         "POST /api/auth/refresh answers by outcome (rotated, reused, revoked, expired, unknown, "
+                         "malformed)",
+                         {{"outcome", outcome}});
 }
 
 counter& chat_metrics::dlt_records(const std::string& topic) {

@@ -60,6 +60,10 @@ struct chat_metrics {
   gauge& sse_connections;    // chat_sse_connections: open streams
   counter& sse_events_sent;  // chat_sse_events_sent_total: events (snapshots included) queued to a stream
   counter& sse_dropped;      // chat_sse_dropped_total: readers dropped for not reading (also slow consumers)
+  // Tokens (docs/rest.md "Tokens").
+  counter& token_revoked_disconnects;  // chat_token_revoked_disconnects_total: sessions/streams ended
+  gauge& token_revocations_live;       // chat_token_revocations_live: 1 while the cache is complete (Redis)
+  gauge& token_revocations_cached;     // chat_token_revocations_cached: entries in the node's cache
 
   // Per consumer group / topic series.
   counter& consumed(const std::string& group);            // chat_messages_consumed_total{group}
@@ -68,6 +72,10 @@ struct chat_metrics {
   gauge& consumer_blocked(const std::string& group);      // chat_consumer_blocked{group}: 1 while retrying a batch
   counter& consumer_failed_attempts(const std::string& group);  // chat_consumer_failed_attempts_total{group}
   counter& dlt_records(const std::string& topic);               // chat_dlt_records_total{topic}
+  // chat_token_revocations_total{reason}: logout, logout_all, password_change, reuse
+  counter& token_revocations(const std::string& reason);
+  // chat_token_refreshes_total{outcome}: rotated, reused, revoked, expired, unknown, malformed
+  counter& token_refreshes(const std::string& outcome);
 };
 
 }  // namespace chat::metrics

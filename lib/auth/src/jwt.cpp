@@ -58,12 +58,23 @@ bool later_than(std::int64_t a, std::int64_t b, std::int64_t skew) noexcept {
 
 }  // namespace
 
+bool is_valid_token_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > max_token_id_length) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string sign_jwt(const claims& c, std::string_view secret) {
   nlohmann::ordered_json payload;
   payload["sub"] = std::to_string(c.user_id);
   payload["email"] = c.email;
   payload["iat"] = c.issued_at;
   payload["exp"] = c.expires_at;
+  payload["jti"] = c.token_id;
+  if (!c.session_id.empty()) payload["sid"] = c.session_id;
 
   std::string token(encoded_header);
   token += '.';
@@ -118,6 +129,15 @@ std::error_code verify_jwt(std::string_view token, std::string_view secret, std:
   parsed.email = email->get<std::string>();
   if (!get_int64(payload, "iat", parsed.issued_at) || !get_int64(payload, "exp", parsed.expires_at)) {
     return errc::malformed;
+  }
+  const auto jti = payload.find("jti");
+  if (jti == payload.end() || !jti->is_string() || !is_valid_token_id(jti->get_ref<const std::string&>())) {
+    return errc::malformed;
+  }
+  parsed.token_id = jti->get<std::string>();
+  if (const auto sid = payload.find("sid"); sid != payload.end()) {
+    if (!sid->is_string() || !is_valid_token_id(sid->get_ref<const std::string&>())) return errc::malformed;
+    parsed.session_id = sid->get<std::string>();
   }
   std::int64_t not_before = 0;
   const bool has_not_before = payload.contains("nbf");

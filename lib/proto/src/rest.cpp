@@ -30,6 +30,18 @@ validation_error read_display_name(const detail::json& doc, const char* name, st
   return {};
 }
 
+// A password being set (signup, password change): 8–128 code points of valid UTF-8.
+validation_error check_new_password(const std::string& text, const char* name) {
+  const auto length = common::utf8_length(text);
+  if (!length) return detail::make_error(errc::bad_characters, name, std::string(name) + " must be valid UTF-8");
+  if (*length < min_password_code_points || *length > max_password_code_points) {
+    return detail::make_error(errc::bad_length, name,
+                              std::string(name) + " must be " + std::to_string(min_password_code_points) + " to " +
+                                  std::to_string(max_password_code_points) + " characters");
+  }
+  return {};
+}
+
 void append_id_array(std::span<const std::int64_t> ids, std::string& out) {
   out.push_back('[');
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -92,13 +104,7 @@ validation_error parse_signup_request(std::string_view json, signup_request& out
   }
 
   if (auto error = detail::read_string(doc, "password", text)) return error;
-  const auto length = common::utf8_length(*text);
-  if (!length) return detail::make_error(errc::bad_characters, "password", "password must be valid UTF-8");
-  if (*length < min_password_code_points || *length > max_password_code_points) {
-    return detail::make_error(errc::bad_length, "password",
-                              "password must be " + std::to_string(min_password_code_points) + " to " +
-                                  std::to_string(max_password_code_points) + " characters");
-  }
+  if (auto error = check_new_password(*text, "password")) return error;
   request.password = *text;
 
   if (auto error = read_display_name(doc, "nickname", max_nickname_code_points, request.nickname)) {
@@ -129,6 +135,56 @@ validation_error parse_login_request(std::string_view json, login_request& out) 
   request.password = *text;
   out = std::move(request);
   return {};
+}
+
+validation_error parse_refresh_request(std::string_view json, refresh_request& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "refreshToken", text)) return error;
+  out.refresh_token = *text;
+  return {};
+}
+
+validation_error parse_logout_request(std::string_view json, refresh_request& out) {
+  if (detail::trim_ascii_space(json).empty()) {
+    out = {};
+    return {};
+  }
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_optional_string(doc, "refreshToken", text)) return error;
+  out.refresh_token = text != nullptr ? *text : std::string();
+  return {};
+}
+
+void append_json(const refresh_request& request, std::string& out) {
+  out.append(R"({"refreshToken":)");
+  append_json_string(request.refresh_token, out);
+  out.push_back('}');
+}
+
+validation_error parse_password_change_request(std::string_view json, password_change_request& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  password_change_request request;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "currentPassword", text)) return error;
+  request.current_password = *text;
+  if (auto error = detail::read_string(doc, "newPassword", text)) return error;
+  if (auto error = check_new_password(*text, "newPassword")) return error;
+  request.new_password = *text;
+  out = std::move(request);
+  return {};
+}
+
+void append_json(const password_change_request& request, std::string& out) {
+  out.append(R"({"currentPassword":)");
+  append_json_string(request.current_password, out);
+  out.append(R"(,"newPassword":)");
+  append_json_string(request.new_password, out);
+  out.push_back('}');
 }
 
 void append_json(const login_request& request, std::string& out) {
@@ -361,6 +417,14 @@ validation_error parse_api_error(std::string_view json, api_error& out) {
 void append_json(const session& value, std::string& out) {
   out.append(R"({"token":)");
   append_json_string(value.token, out);
+  if (!value.refresh_token.empty()) {
+    out.append(R"(,"refreshToken":)");
+    append_json_string(value.refresh_token, out);
+  }
+  if (value.expires_in > 0) {
+    out.append(R"(,"expiresIn":)");
+    append_json_int(value.expires_in, out);
+  }
   out.append(R"(,"userId":)");
   append_json_int(value.user_id, out);
   out.append(R"(,"email":)");
@@ -382,6 +446,9 @@ validation_error parse_session(std::string_view json, session& out) {
   value.email = *text;
   if (auto error = detail::read_string(doc, "nickname", text)) return error;
   value.nickname = *text;
+  if (auto error = detail::read_optional_string(doc, "refreshToken", text)) return error;
+  if (text != nullptr) value.refresh_token = *text;
+  if (auto error = detail::read_optional_int64(doc, "expiresIn", 0, value.expires_in)) return error;
   out = std::move(value);
   return {};
 }

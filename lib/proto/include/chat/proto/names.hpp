@@ -111,6 +111,11 @@ inline constexpr std::string_view typing_channel_prefix = "chat:typing:";
 // + "{userId}": events for one user's sessions on every node (payload: a user event JSON,
 // events.hpp; delivered on /user/queue/notifications).
 inline constexpr std::string_view user_channel_prefix = "chat:user:";
+// Revoked access tokens (docs/topics.md "Token revocations"): a sorted set whose members are
+// the revocations' text form (apps/chatd/tokens/revocations.hpp) scored by the Unix second
+// from which they name no valid token, and the channel on which each new one is published.
+inline constexpr std::string_view revoked_tokens_key = "chat:revoked-tokens";
+inline constexpr std::string_view token_revocations_channel = "chat:token-revocations";
 // Lifetime of user:presence:{id}; refreshed while a session lives (docs/stomp.md).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names

@@ -119,12 +119,40 @@ struct api_error {
 void append_json(const api_error& error, std::string& out);
 validation_error parse_api_error(std::string_view json, api_error& out);
 
-// signup, login: {"token","userId","email","nickname"}
+// POST /api/auth/refresh {"refreshToken"}; POST /api/auth/logout [{"refreshToken"}] (optional).
+// Only presence and type are checked here: a token of the wrong shape is the route's 401.
+struct refresh_request {
+  std::string refresh_token;
+
+  friend bool operator==(const refresh_request&, const refresh_request&) = default;
+};
+
+validation_error parse_refresh_request(std::string_view json, refresh_request& out);
+// The logout body: empty, or an object whose "refreshToken" is optional.
+validation_error parse_logout_request(std::string_view json, refresh_request& out);
+void append_json(const refresh_request& request, std::string& out);
+
+// POST /api/users/me/password {"currentPassword","newPassword"}: newPassword follows signup's
+// password rules (8–128 code points); currentPassword only presence and type.
+struct password_change_request {
+  std::string current_password;
+  std::string new_password;
+
+  friend bool operator==(const password_change_request&, const password_change_request&) = default;
+};
+
+validation_error parse_password_change_request(std::string_view json, password_change_request& out);
+void append_json(const password_change_request& request, std::string& out);
+
+// signup, login, refresh: {"token","refreshToken","expiresIn","userId","email","nickname"}
+// (refreshToken and expiresIn absent from servers before refresh tokens: empty and 0).
 struct session {
   std::string token;
   std::int64_t user_id = 0;
   std::string email;
   std::string nickname;
+  std::string refresh_token;
+  std::int64_t expires_in = 0;  // seconds the access token lives
 
   friend bool operator==(const session&, const session&) = default;
 };
