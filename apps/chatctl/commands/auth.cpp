@@ -1,4 +1,4 @@
-// auth signup|login|logout|whoami|token
+// auth signup|login|logout|passwd|whoami|token
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "core/exit_codes.hpp"
@@ -31,6 +31,7 @@ void remember(context& ctx, const client::session_info& s) {
   profile p = ctx.current_profile();
   p.server = ctx.server_text();
   p.token = s.token;
+  p.refresh_token = s.refresh_token;
   p.user_id = s.user_id;
   p.email = s.email;
   p.nickname = s.nickname;
@@ -68,17 +69,74 @@ void login(context& ctx, const credentials_options& o) {
   remember(ctx, *r.value);
 }
 
-void logout(context& ctx) {
+// Revokes the session on the server (with --all, every session of the user), then forgets the
+// tokens. A token the server no longer accepts (expired beyond renewal, revoked) is forgotten
+// anyway: there is nothing left to revoke.
+void logout(context& ctx, bool all) {
   auto p = ctx.current_profile();
-  const bool had_token = !p.token.empty();
-  p.token.clear();
-  if (had_token) ctx.save_profile(p);
-  // Tokens are stateless JWTs: chatd has nothing to revoke, forgetting it is the logout.
-  ctx.note(had_token ? "Logged out of profile " + ctx.profile_name() + " (token removed)"
-                     : "Profile " + ctx.profile_name() + " was not logged in");
-  if (ctx.out().fmt() != format::table) {
-    ctx.out().document({{"profile", ctx.profile_name()}, {"loggedOut", had_token}});
+  const bool had_token = !p.token.empty() || !ctx.opts.token.empty();
+  if (!had_token) {
+    ctx.note("Profile " + ctx.profile_name() + " was not logged in");
+    if (ctx.out().fmt() != format::table) ctx.out().document({{"profile", ctx.profile_name()}, {"loggedOut", false}});
+    return;
   }
+  auto& api = ctx.api();
+  const auto refresh_token = ctx.current_profile().refresh_token;  // api() may have renewed it
+  const auto r = all ? api.logout_all() : api.logout(refresh_token);
+  const bool revoked = r.ok();
+  if (!revoked && r.status != 401) {
+    fail_response(r, all ? "cannot log out everywhere" : "cannot log out", ctx.server_text());
+  }
+  p = ctx.current_profile();
+  if (!p.token.empty() || !p.refresh_token.empty()) {
+    p.token.clear();
+    p.refresh_token.clear();
+    ctx.save_profile(p);
+  }
+  ctx.note(std::string(revoked ? (all ? "Logged out everywhere" : "Logged out") : "The session had ended already") +
+           " (profile " + ctx.profile_name() + ", tokens removed)");
+  if (ctx.out().fmt() != format::table) {
+    ctx.out().document({{"profile", ctx.profile_name()}, {"loggedOut", true}, {"all", all}, {"revoked", revoked}});
+  }
+}
+
+struct passwd_options {
+  bool password_stdin = false;
+};
+
+// Changes the password (the server revokes every token of the user), then logs in again with
+// the new one so that this profile stays logged in.
+void passwd(context& ctx, const passwd_options& o) {
+  auto& api = ctx.api();
+  const auto p = ctx.current_profile();
+  std::string current;
+  std::string next;
+  if (o.password_stdin) {
+    current = read_password_line(std::cin);
+    next = read_password_line(std::cin);
+  } else {
+    current = prompt_password("Current password: ", false);
+    next = prompt_password("New password: ", true);
+  }
+  const auto r = api.change_password(current, next);
+  current.assign(current.size(), '\0');
+  if (!r.ok()) {
+    next.assign(next.size(), '\0');
+    if (r.status == 403) fail(exit_code::forbidden, "cannot change the password: the current password is wrong");
+    fail_response(r, "cannot change the password", ctx.server_text());
+  }
+  ctx.note("Password changed; every session of this account was logged out");
+  std::string email = p.email;
+  if (email.empty()) {
+    next.assign(next.size(), '\0');
+    ctx.note("Log in again with: chatctl auth login --email <email>");
+    return;
+  }
+  auto& fresh = ctx.api(false);
+  auto login = fresh.login(email, next);
+  next.assign(next.size(), '\0');
+  if (!login) fail_response(login.http, "password changed, but cannot log in again as " + email, ctx.server_text());
+  remember(ctx, *login.value);
 }
 
 void whoami(context& ctx) {
@@ -132,10 +190,21 @@ void add_auth_commands(CLI::App& app, context& ctx) {
     on_run(sub, ctx, o, login);
   }
   {
-    auto o = std::make_shared<int>(0);
-    auto* sub = auth->add_subcommand("logout", "Forget the profile's token");
-    sub->footer(examples({"chatctl auth logout", "chatctl --profile prod auth logout"}));
-    on_run(sub, ctx, o, [](context& c, int) { logout(c); });
+    auto o = std::make_shared<bool>(false);
+    auto* sub = auth->add_subcommand("logout", "Log out: revoke the session on the server and forget its tokens");
+    sub->add_flag("--all", *o, "revoke every session of the user (all devices), not only this one");
+    sub->footer(examples({"chatctl auth logout", "chatctl auth logout --all", "chatctl --profile prod auth logout"}));
+    on_run(sub, ctx, o, [](context& c, bool all) { logout(c, all); });
+  }
+  {
+    auto o = std::make_shared<passwd_options>();
+    auto* sub = auth->add_subcommand(
+        "passwd", "Change the password (every session is logged out; this profile logs in again with the new one)");
+    sub->add_flag("--password-stdin", o->password_stdin,
+                  "read the current password from the first line of stdin and the new one from the second");
+    sub->footer(examples(
+        {"chatctl auth passwd", "printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | chatctl auth passwd --password-stdin"}));
+    on_run(sub, ctx, o, passwd);
   }
   {
     auto o = std::make_shared<int>(0);

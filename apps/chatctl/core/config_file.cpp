@@ -86,6 +86,7 @@ std::optional<profile> config_file::get(const std::string& name) const {
   profile p;
   p.server = string_member(*it, "server");
   p.token = string_member(*it, "token");
+  p.refresh_token = string_member(*it, "refreshToken");
   p.email = string_member(*it, "email");
   p.nickname = string_member(*it, "nickname");
   if (const auto id = it->find("userId"); id != it->end() && id->is_number_integer())
@@ -105,6 +106,7 @@ void config_file::put(const std::string& name, const profile& p) {
   };
   set_or_erase("server", p.server);
   set_or_erase("token", p.token);
+  set_or_erase("refreshToken", p.refresh_token);
   set_or_erase("email", p.email);
   set_or_erase("nickname", p.nickname);
   if (p.user_id != 0) {

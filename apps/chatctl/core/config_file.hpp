@@ -5,7 +5,7 @@
 // atomically (temporary file + rename), so a crash never leaves half a file or a moment where
 // the token is readable by others.
 //
-//   {"profiles": {"default": {"server": "http://127.0.0.1:8080", "token": "…",
+//   {"profiles": {"default": {"server": "http://127.0.0.1:8080", "token": "…", "refreshToken": "crt_…",
 //                             "userId": 7, "email": "ann@example.com", "nickname": "ann"}}}
 //
 // Members this version does not know are kept when the file is rewritten.
@@ -21,8 +21,9 @@
 namespace chatctl {
 
 struct profile {
-  std::string server;  // REST base URL ("" = not set)
-  std::string token;   // "" = logged out
+  std::string server;         // REST base URL ("" = not set)
+  std::string token;          // "" = logged out
+  std::string refresh_token;  // renews `token` when it expires (docs/chatctl.md "Tokens"); "" = none
   std::int64_t user_id = 0;
   std::string email;
   std::string nickname;

@@ -3,6 +3,10 @@
 #include "core/duration.hpp"
 #include "core/exit_codes.hpp"
 
+#include <chat/auth/base64url.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <iostream>
 
 #include <unistd.h>
@@ -69,9 +73,58 @@ const client::url& context::server() {
 
 std::string context::server_text() { return client::to_string(server()); }
 
+namespace {
+
+// The "exp" of a JWT, read without checking its signature (only to tell whether renewing it
+// first saves a round trip; the server decides); nullopt when it has none or is not a JWT.
+std::optional<std::int64_t> expiry_of(std::string_view token) {
+  const auto first = token.find('.');
+  const auto second = token.find('.', first == std::string_view::npos ? token.size() : first + 1);
+  if (first == std::string_view::npos || second == std::string_view::npos) return std::nullopt;
+  const auto payload = chat::auth::base64url_decode(token.substr(first + 1, second - first - 1));
+  if (!payload) return std::nullopt;
+  const auto doc = nlohmann::json::parse(*payload, nullptr, false);
+  if (!doc.is_object() || !doc.contains("exp") || !doc["exp"].is_number_integer()) return std::nullopt;
+  return doc["exp"].get<std::int64_t>();
+}
+
+// A token this close to its expiry is renewed before use rather than after a 401.
+constexpr std::int64_t renew_margin_s = 5;
+
+}  // namespace
+
 std::string context::token() {
   if (!opts.token.empty()) return opts.token;
-  return current_profile().token;
+  const auto p = current_profile();
+  if (!p.token.empty() && !p.refresh_token.empty()) {
+    const auto exp = expiry_of(p.token);
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (exp && *exp - renew_margin_s <= now) {
+      if (auto fresh = refresh_profile_tokens()) return *fresh;
+    }
+  }
+  return p.token;
+}
+
+std::optional<std::string> context::refresh_profile_tokens() {
+  if (refreshed_ || !opts.token.empty()) return std::nullopt;
+  refreshed_ = true;
+  auto p = current_profile();
+  if (p.refresh_token.empty()) return std::nullopt;
+  client::rest_client refresher(server(), client::rest_options{.timeout = timeout(), .user_agent = "chatctl"});
+  auto r = refresher.refresh(p.refresh_token);
+  if (!r) {
+    if (r.http.status == 401) {
+      warn("the saved session cannot be renewed (" + r.http.api.message + "): run chatctl auth login");
+    }
+    return std::nullopt;
+  }
+  p.token = r.value->token;
+  p.refresh_token = r.value->refresh_token;
+  save_profile(p);
+  note("Session renewed (profile " + profile_name() + ")");
+  return p.token;
 }
 
 client::rest_client& context::api(bool require_token) {
@@ -86,7 +139,12 @@ client::rest_client& context::api(bool require_token) {
            "not logged in (profile " + profile_name() + "): run chatctl auth login, or pass --token / CHAT_TOKEN");
     }
     api_->set_token(t);
+    if (opts.token.empty()) {
+      // A 401 (expired between the check above and the request, or revoked): renew once, retry.
+      api_->set_refresher([this](client::rest_client&) { return refresh_profile_tokens(); });
+    }
   } else {
+    api_->set_refresher({});
     api_->set_token({});
   }
   return *api_;

@@ -48,8 +48,13 @@ class context {
   // --server, else CHAT_SERVER, else the profile's server, else default_server.
   const chat::client::url& server();
   std::string server_text();
-  // --token, else CHAT_TOKEN, else the profile's token; "" when none.
+  // --token, else CHAT_TOKEN, else the profile's token; "" when none. A profile token that has
+  // expired (or expires within a few seconds) is renewed first with the profile's refresh token,
+  // and both are saved (docs/chatctl.md "Tokens").
   std::string token();
+  // Renews the profile's tokens with its refresh token and saves them; the new access token, or
+  // nullopt when there is no refresh token or the server refused it (expired, revoked, reused).
+  std::optional<std::string> refresh_profile_tokens();
   // A REST client for server(); with require_token the token is set (exit 3 when there is none).
   chat::client::rest_client& api(bool require_token = true);
 
@@ -70,6 +75,7 @@ class context {
   std::unique_ptr<chat::client::rest_client> api_;
   std::unique_ptr<output> out_;
   bool warned_permissions_ = false;
+  bool refreshed_ = false;  // refresh_profile_tokens() ran: at most once per command
 };
 
 }  // namespace chatctl

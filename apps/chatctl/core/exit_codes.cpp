@@ -54,7 +54,7 @@ void fail_response(const client::response& r, std::string_view doing, std::strin
 exit_code exit_code_for_stomp(const std::optional<chat::stomp::frame>& error_frame, std::error_code reason) noexcept {
   if (error_frame) {
     const auto message = error_frame->get("message").value_or("");
-    if (message == "unauthorized") return exit_code::unauthorized;
+    if (message == "unauthorized" || message == "token revoked") return exit_code::unauthorized;
     if (message == "forbidden") return exit_code::forbidden;
     if (message == "not found") return exit_code::not_found;
     if (message == "service unavailable" || message == "server shutting down" || message == "server overloaded") {

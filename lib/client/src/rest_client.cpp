@@ -121,6 +121,8 @@ struct rest_client::impl {
   rest_options options;
   std::string host;
   std::string token;
+  rest_client::refresher refresh;
+  bool refresh_tried = false;
   net::io_context ioc{1};
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -283,11 +285,45 @@ void rest_client::disconnect() noexcept { impl_->close(); }
 std::uint64_t rest_client::connections_opened() const noexcept { return impl_->opened; }
 
 response rest_client::request(http_method method, std::string_view target, std::string_view json_body) {
-  return impl_->perform(method, target, raw_request{json_body, "application/json", {}, 0});
+  return request(method, target, raw_request{json_body, "application/json", {}, 0});
 }
 
 response rest_client::request(http_method method, std::string_view target, const raw_request& raw) {
-  return impl_->perform(method, target, raw);
+  auto res = impl_->perform(method, target, raw);
+  if (res.status == 401 && !impl_->token.empty() && impl_->refresh && !impl_->refresh_tried) {
+    impl_->refresh_tried = true;
+    auto refresher = impl_->refresh;  // the refresher may call refresh() on this client
+    if (auto fresh = refresher(*this); fresh && !fresh->empty()) {
+      impl_->token = std::move(*fresh);
+      res = impl_->perform(method, target, raw);
+    }
+  }
+  return res;
+}
+
+void rest_client::set_refresher(refresher r) { impl_->refresh = std::move(r); }
+
+result<session_info> rest_client::refresh(std::string_view refresh_token) {
+  const auto body = proto::to_json(proto::refresh_request{std::string(refresh_token)});
+  std::string token = std::exchange(impl_->token, {});
+  auto r = typed(impl_->perform(http_method::post, "/api/auth/refresh", raw_request{body, "application/json", {}, 0}),
+                 proto::parse_session);
+  impl_->token = std::move(token);
+  return r;
+}
+
+response rest_client::logout(std::string_view refresh_token) {
+  if (refresh_token.empty()) return request(http_method::post, "/api/auth/logout");
+  return request(http_method::post, "/api/auth/logout",
+                 proto::to_json(proto::refresh_request{std::string(refresh_token)}));
+}
+
+response rest_client::logout_all() { return request(http_method::post, "/api/auth/logout-all"); }
+
+response rest_client::change_password(std::string_view current_password, std::string_view new_password) {
+  return request(
+      http_method::post, "/api/users/me/password",
+      proto::to_json(proto::password_change_request{std::string(current_password), std::string(new_password)}));
 }
 
 std::string_view response::header(std::string_view name) const noexcept {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -101,6 +102,12 @@ class rest_client {
   void set_token(std::string token);
   const std::string& token() const noexcept;
   void set_timeout(std::chrono::milliseconds timeout) noexcept;
+  // Called when a request sent with a token is answered 401 (the access token expired or was
+  // revoked): returns a new access token (e.g. from a refresh, which the refresher performs and
+  // stores itself) or nullopt. With a new token the request is sent once more; the refresher is
+  // asked at most once per rest_client, so a refused refresh never loops. Empty: no retry.
+  using refresher = std::function<std::optional<std::string>(rest_client&)>;
+  void set_refresher(refresher r);
 
   // Any request. `target` is appended to the base path ("/api/rooms?x=1"). A non-empty
   // `json_body` is sent with Content-Type: application/json.
@@ -116,6 +123,15 @@ class rest_client {
   // ---- one helper per docs/rest.md route ----
   result<session_info> signup(std::string_view email, std::string_view password, std::string_view nickname);
   result<session_info> login(std::string_view email, std::string_view password);
+  // POST /api/auth/refresh: a new pair for a refresh token (each works once). Sent without the
+  // Authorization header and never retried through the refresher.
+  result<session_info> refresh(std::string_view refresh_token);
+  // POST /api/auth/logout (204): the token's session; with `refresh_token`, its family too.
+  response logout(std::string_view refresh_token = {});
+  // POST /api/auth/logout-all (204): every token of the user.
+  response logout_all();
+  // POST /api/users/me/password (204): every token of the user is revoked.
+  response change_password(std::string_view current_password, std::string_view new_password);
   result<user_info> me();
   result<user_ref> user_by_email(std::string_view email);
   result<room_info> create_direct(std::int64_t target_user_id);
