@@ -33,7 +33,7 @@ def test_signup_returns_201_a_working_token_and_stores_an_argon2id_hash(api):
     r = api.post("/api/auth/signup", json={"email": email, "password": "correct horse", "nickname": "  Neo  "})
     assert r.status_code == 201, r.text
     body = r.json()
-    assert set(body) == {"token", "userId", "email", "nickname"}
+    assert set(body) == {"token", "refreshToken", "expiresIn", "userId", "email", "nickname"}
     assert body["email"] == email.lower()
     assert body["nickname"] == "Neo"  # trimmed
     assert isinstance(body["userId"], int) and body["userId"] > 0
@@ -41,7 +41,8 @@ def test_signup_returns_201_a_working_token_and_stores_an_argon2id_hash(api):
     claims = decode_claims(body["token"])
     assert claims["sub"] == str(body["userId"])
     assert claims["email"] == email.lower()
-    assert claims["exp"] - claims["iat"] == 24 * 3600
+    assert claims["exp"] - claims["iat"] == 3600 and claims["jti"] and claims["sid"]
+    assert body["refreshToken"].startswith("crt_") and body["expiresIn"] == 3600
     assert abs(claims["iat"] - time.time()) < 60
 
     me = api.get("/api/users/me", headers={"Authorization": "Bearer " + body["token"]})

@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 
 #include <string>
+#include <vector>
 
 using chat::auth::base64url_encode;
 using chat::auth::bearer_token;
@@ -25,23 +26,29 @@ constexpr std::int64_t issued = 1'795'262'400;  // 2026-11-21T12:00:00Z
 //   b=lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
 //   h=b(json.dumps({"alg":"HS256","typ":"JWT"},separators=(",",":")).encode())
 //   p=b(json.dumps({"sub":"42","email":"alice@example.com","iat":1795262400,
-//                   "exp":1795348800},separators=(",",":")).encode())
+//                   "exp":1795348800,"jti":"tok-1","sid":"sess-1"},separators=(",",":")).encode())
 //   s=b(hmac.new(b"test-secret-please-change",(h+"."+p).encode(),hashlib.sha256).digest())
 //   print(h+"."+p+"."+s)'
 constexpr std::string_view known_token =
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiI0MiIsImVtYWlsIjoiYWxpY2VAZXhhbXBsZS5jb20iLCJpYXQiOjE3OTUyNjI0MDAsImV4cCI6MTc5NTM0ODgwMCwianRpIjoidG9r"
+    "LTEiLCJzaWQiOiJzZXNzLTEifQ.DQixdfnGNQeKOQf-6hxesEsv2ihW3mIPzrZ5yJiba5c";
+
+// The same without "jti" and "sid" (what chatd signed before refresh tokens): refused.
+constexpr std::string_view token_without_jti =
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
     "eyJzdWIiOiI0MiIsImVtYWlsIjoiYWxpY2VAZXhhbXBsZS5jb20iLCJpYXQiOjE3OTUyNjI0MDAsImV4cCI6MTc5NTM0"
     "ODgwMH0.VXmBy-S56HRoYnU0svyqbCbOanPXL_yAkgzPfOPIom8";
 
 // Same recipe with header {"typ": "JWT", "alg": "HS256"} (spaces, other order), payload
 // {"email": "bob@example.com", "exp": 2000000000, "sub": "7", "iat": 1700000000,
-//  "extra": [1, 2]} and secret "other-secret": another issuer's formatting must verify too.
+//  "extra": [1, 2], "jti": "x"} and secret "other-secret": another issuer's formatting must verify too.
 constexpr std::string_view foreign_token =
     "eyJ0eXAiOiAiSldUIiwgImFsZyI6ICJIUzI1NiJ9."
-    "eyJlbWFpbCI6ICJib2JAZXhhbXBsZS5jb20iLCAiZXhwIjogMjAwMDAwMDAwMCwgInN1YiI6ICI3IiwgImlhdCI6IDE3"
-    "MDAwMDAwMDAsICJleHRyYSI6IFsxLCAyXX0.9joOYdSv4ghYnSOA45bPR1rLwJjJfqplWLx0oi81eNY";
+    "eyJlbWFpbCI6ICJib2JAZXhhbXBsZS5jb20iLCAiZXhwIjogMjAwMDAwMDAwMCwgInN1YiI6ICI3IiwgImlhdCI6IDE3MDAwMDAwMDAsICJleHRyYS"
+    "I6IFsxLCAyXSwgImp0aSI6ICJ4In0.ObksUzoKFC8XfDips_HWdXBd58TIGePe7QTjqQTRdGM";
 
-claims alice() { return {42, "alice@example.com", issued, issued + 86'400}; }
+claims alice() { return {42, "alice@example.com", issued, issued + 86'400, "tok-1", "sess-1"}; }
 
 std::string hmac_b64(std::string_view key, std::string_view data) {
   unsigned char mac[32];
@@ -76,6 +83,29 @@ TEST(Jwt, VerifiesIndependentlyComputedToken) {
   EXPECT_EQ(out.email, "alice@example.com");
   EXPECT_EQ(out.issued_at, issued);
   EXPECT_EQ(out.expires_at, issued + 86'400);
+  EXPECT_EQ(out.token_id, "tok-1");
+  EXPECT_EQ(out.session_id, "sess-1");
+}
+
+TEST(Jwt, RefusesATokenWithoutJtiOrWithABadId) {
+  claims out;
+  EXPECT_EQ(verify_jwt(token_without_jti, secret, issued, out), make_error_code(errc::malformed));
+  for (const std::string& bad :
+       std::vector<std::string>{"", "has space", "colon:inside", std::string(65, 'a'), "\xC3\xA9"}) {
+    claims c = alice();
+    c.token_id = bad;
+    EXPECT_EQ(verify_jwt(sign_jwt(c, secret), secret, issued, out), make_error_code(errc::malformed)) << bad;
+    c = alice();
+    c.session_id = bad;
+    if (!bad.empty()) {
+      EXPECT_EQ(verify_jwt(sign_jwt(c, secret), secret, issued, out), make_error_code(errc::malformed)) << bad;
+    }
+  }
+  claims c = alice();
+  c.session_id.clear();  // sid is optional
+  ASSERT_EQ(verify_jwt(sign_jwt(c, secret), secret, issued, out), std::error_code{});
+  EXPECT_TRUE(out.session_id.empty());
+  EXPECT_TRUE(chat::auth::is_valid_token_id(std::string(64, 'Z')));
 }
 
 TEST(Jwt, VerifiesOtherIssuersFormatting) {
@@ -88,7 +118,7 @@ TEST(Jwt, VerifiesOtherIssuersFormatting) {
 }
 
 TEST(Jwt, RoundTripsUnusualClaims) {
-  const claims c{9'223'372'036'854'775'807, "\"quoted\"\\user\n\xC3\xA9@example.com", 0, 1};
+  const claims c{9'223'372'036'854'775'807, "\"quoted\"\\user\n\xC3\xA9@example.com", 0, 1, "j", ""};
   claims out;
   ASSERT_EQ(verify_jwt(sign_jwt(c, "k"), "k", 0, out), std::error_code{});
   EXPECT_EQ(out.user_id, c.user_id);
@@ -136,7 +166,7 @@ TEST(Jwt, RejectsWrongOrEmptySecret) {
 }
 
 TEST(Jwt, RejectsEveryAlgorithmButHs256) {
-  const std::string payload = R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800})";
+  const std::string payload = R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800,"jti":"j"})";
   // Even when the MAC over the input is right, the header decides.
   EXPECT_EQ(verify(forge(R"({"alg":"none","typ":"JWT"})", payload)), errc::bad_algorithm);
   EXPECT_EQ(verify(forge(R"({"alg":"RS256"})", payload)), errc::bad_algorithm);
@@ -155,7 +185,7 @@ TEST(Jwt, RejectsEveryAlgorithmButHs256) {
 }
 
 TEST(Jwt, RejectsCriticalHeaderExtensions) {
-  const std::string payload = R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800})";
+  const std::string payload = R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800,"jti":"j"})";
   EXPECT_EQ(verify(forge(R"({"alg":"HS256","crit":["exp"]})", payload)), errc::malformed);
 }
 
@@ -172,17 +202,17 @@ TEST(Jwt, ToleratesSmallClockSkewOnly) {
   EXPECT_EQ(verify(token, issued - max_clock_skew_s), std::error_code{});
   EXPECT_EQ(verify(token, issued - max_clock_skew_s - 1), errc::not_yet_valid);
   const std::string with_nbf =
-      forge(hs256, R"({"sub":"42","email":"a@b.c","iat":1795262400,"nbf":1795263400,"exp":1795348800})");
+      forge(hs256, R"({"sub":"42","email":"a@b.c","iat":1795262400,"nbf":1795263400,"exp":1795348800,"jti":"j"})");
   EXPECT_EQ(verify(with_nbf, 1'795'263'400 - max_clock_skew_s), std::error_code{});
   EXPECT_EQ(verify(with_nbf, 1'795'263'400 - max_clock_skew_s - 1), errc::not_yet_valid);
 }
 
 TEST(Jwt, ExtremeTimesDoNotOverflow) {
   const std::string far_future =
-      forge(hs256, R"({"sub":"1","email":"a@b.c","iat":9223372036854775807,"exp":9223372036854775807})");
+      forge(hs256, R"({"sub":"1","email":"a@b.c","iat":9223372036854775807,"exp":9223372036854775807,"jti":"j"})");
   EXPECT_EQ(verify(far_future, issued), errc::not_yet_valid);
   const std::string far_past =
-      forge(hs256, R"({"sub":"1","email":"a@b.c","iat":-9223372036854775808,"exp":9223372036854775807})");
+      forge(hs256, R"({"sub":"1","email":"a@b.c","iat":-9223372036854775808,"exp":9223372036854775807,"jti":"j"})");
   EXPECT_EQ(verify(far_past, issued), std::error_code{});
 }
 
@@ -215,7 +245,7 @@ TEST(Jwt, RejectsMalformedShapes) {
 }
 
 TEST(Jwt, RejectsNonJsonOrNonObjectParts) {
-  const std::string payload = R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800})";
+  const std::string payload = R"({"sub":"42","email":"a@b.c","iat":1795262400,"exp":1795348800,"jti":"j"})";
   EXPECT_EQ(verify(forge("not json", payload)), errc::malformed);
   EXPECT_EQ(verify(forge(R"(["alg","HS256"])", payload)), errc::malformed);
   EXPECT_EQ(verify(forge(R"("HS256")", payload)), errc::malformed);
@@ -234,7 +264,7 @@ TEST(Jwt, RequiresWellTypedClaims) {
     if (!email.empty()) payload += "\"email\":" + std::string(email) + ",";
     if (!iat.empty()) payload += "\"iat\":" + std::string(iat) + ",";
     if (!exp.empty()) payload += "\"exp\":" + std::string(exp) + ",";
-    payload.back() = '}';
+    payload += "\"jti\":\"j\"}";
     return verify(forge(hs256, payload));
   };
   EXPECT_EQ(with(R"("42")"), std::error_code{});

@@ -20,6 +20,7 @@ std::string token(std::int64_t user, std::int64_t iat = now - 10, std::int64_t e
   c.email = "a@example.com";
   c.issued_at = iat;
   c.expires_at = exp;
+  c.token_id = "test-jti";
   return chat::auth::sign_jwt(c, key);
 }
 

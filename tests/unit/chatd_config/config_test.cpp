@@ -47,7 +47,9 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.max_subscriptions, 200);
   EXPECT_EQ(c.recovery_limit, 1000);
   EXPECT_EQ(c.presence_ttl.count(), 60);
-  EXPECT_EQ(c.jwt_ttl.count(), 24 * 3600);
+  EXPECT_EQ(c.jwt_ttl.count(), 3600);
+  EXPECT_EQ(c.refresh_ttl.count(), 30 * 24 * 3600);
+  EXPECT_EQ(c.revocation_sync.count(), 2000);
   EXPECT_EQ(c.kafka_partitions, 6);
   EXPECT_EQ(c.consumer_retries, 3);
   EXPECT_EQ(c.heartbeat_send_ms, 10000u);

@@ -362,6 +362,7 @@ inline std::string token_for(std::int64_t user, std::int64_t now_ms = epoch_ms, 
   c.email = "u@example.com";
   c.issued_at = now_ms / 1000;
   c.expires_at = now_ms / 1000 + ttl_s;
+  c.token_id = "test-jti";
   return auth::sign_jwt(c, secret);
 }
 
