@@ -67,9 +67,11 @@ _chatctl() {
             words_list="$(_chatctl_words $commands)"; flags="$global_flags" ;;
         auth)
             case "$sub" in
-                "") words_list="$(_chatctl_words signup login logout whoami token)" ;;
+                "") words_list="$(_chatctl_words signup login logout passwd whoami token)" ;;
                 signup) flags="--email --nickname --password-stdin" ;;
                 login) flags="--email --password-stdin" ;;
+                logout) flags="--all" ;;
+                passwd) flags="--password-stdin" ;;
             esac ;;
         room|rooms)
             case "$sub" in
