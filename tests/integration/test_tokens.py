@@ -354,3 +354,27 @@ def test_chatctl_renews_once_after_a_401_and_passwd(env, tmp_path):
     after = json.loads(cfg_path.read_text())["profiles"]["default"]
     assert me(n1, renewed["token"]) == 401 and me(n1, after["token"]) == 200
     assert login(n2, s["email"], "new-password-9")["userId"] == s["userId"]
+
+
+# --------------------------------------------------------------------------- Redis down
+
+
+def test_with_redis_down_rest_checks_postgres_and_fails_closed(own_redis_kafka, chatd_factory):
+    node = chatd_factory(own_redis_kafka, env={"CHATD_REVOCATION_SYNC": "300ms"})
+    s = signup(node)
+    other = login(node, s["email"])
+    own_redis_kafka.stop("redis")
+
+    def live_gauge():
+        text = requests.get(node.metrics_url, timeout=5).text
+        return [line for line in text.splitlines() if line.startswith("chat_token_revocations_live")][0]
+
+    wait_for(lambda: live_gauge().endswith(" 0"), 10, what="the revocation feed to notice Redis is gone")
+    assert me(node, s["token"]) == 200  # checked in PostgreSQL
+    assert post(node, "/api/auth/logout", s["token"]).status_code == 204  # stored in PostgreSQL
+    assert me(node, s["token"]) == 401
+    assert me(node, other["token"]) == 200
+    own_redis_kafka.start("redis")
+    wait_for(lambda: live_gauge().endswith(" 1"), 15, what="the revocation feed back on Redis")
+    assert me(node, s["token"]) == 401  # the revocation made while Redis was down is in the cache now
+    assert me(node, other["token"]) == 200
