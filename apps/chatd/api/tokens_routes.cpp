@@ -82,8 +82,8 @@ void rest_api::refresh(const http::request& req, const http::path_params& params
              [this, presented = auth::refresh_token_hash(body.refresh_token), next, count](
                  store::session& db, store::db_context& ctx) -> job_result {
                const auto now = now_s();
-               auto outcome =
-                   store::rotate_refresh_token(db, presented, auth::refresh_token_hash(next), now + refresh_ttl_.count(), now);
+               auto outcome = store::rotate_refresh_token(db, presented, auth::refresh_token_hash(next),
+                                                          now + refresh_ttl_.count(), now);
                if (!outcome) return failed(outcome);
                switch (outcome->verdict) {
                  case tokens::refresh_verdict::rotate: {
@@ -94,8 +94,7 @@ void rest_api::refresh(const http::request& req, const http::path_params& params
                    user.nickname = outcome->nickname;
                    const auto token = issue_token(user.id, user.email, outcome->family_id,
                                                   tokens::access_issued_at(now, outcome->watermark));
-                   return http::json_response(http::status::ok,
-                                              render_session(user, token, next, jwt_ttl_.count()));
+                   return http::json_response(http::status::ok, render_session(user, token, next, jwt_ttl_.count()));
                  }
                  case tokens::refresh_verdict::reused:
                    count("reused");
@@ -129,8 +128,8 @@ void rest_api::logout(const http::request& req, const http::path_params&, const 
     return respond(bad_request("refreshToken is not a refresh token"));
   }
   run_db_job(pool_, logout_route, respond,
-             [this, who, presented = body.refresh_token.empty() ? std::string()
-                                                                : auth::refresh_token_hash(body.refresh_token)](
+             [this, who,
+              presented = body.refresh_token.empty() ? std::string() : auth::refresh_token_hash(body.refresh_token)](
                  store::session& db, store::db_context& ctx) -> job_result {
                const auto now = now_s();
                std::vector<std::string> families;
@@ -145,7 +144,8 @@ void rest_api::logout(const http::request& req, const http::path_params&, const 
                    return failed(r);
                  }
                }
-               if (auto r = store::revoke_access_token(db, who.token_id, who.user_id, who.expires_at); !r) return failed(r);
+               if (auto r = store::revoke_access_token(db, who.token_id, who.user_id, who.expires_at); !r)
+                 return failed(r);
                // Durable first, then announced: a node that misses the announcement finds it in
                // PostgreSQL.
                announce_revocation(ctx.redis,
@@ -166,14 +166,16 @@ void rest_api::logout(const http::request& req, const http::path_params&, const 
 // Every token of the user, on every node: the watermark moves past now (tokens issued up to
 // this second are revoked; the next login's token is issued at the watermark) and every refresh
 // family is revoked.
-void rest_api::logout_all(const http::request&, const http::path_params&, const caller& who,
-                          http::responder respond) {
+void rest_api::logout_all(const http::request&, const http::path_params&, const caller& who, http::responder respond) {
   run_db_job(pool_, logout_all_route, respond, [this, who](store::session& db, store::db_context& ctx) -> job_result {
     const auto before = now_s() + 1;
     auto watermark = store::revoke_all_tokens(db, who.user_id, before, store::revoke_reason::logout_all);
     if (!watermark) return failed(watermark);
     announce_revocation(ctx.redis,
-                        {tokens::revocation_kind::user, who.user_id, {}, *watermark,
+                        {tokens::revocation_kind::user,
+                         who.user_id,
+                         {},
+                         *watermark,
                          *watermark + jwt_ttl_.count() + tokens::revocation_margin_s},
                         "logout_all");
     log::info("user logged out everywhere", {{"user", who.user_id}});

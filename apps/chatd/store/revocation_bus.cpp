@@ -16,9 +16,8 @@ constexpr std::string_view publish_script =
 bool publish_revocation(redis::client& redis, const tokens::revocation& r) {
   const std::string member = tokens::encode(r);
   const std::string score = std::to_string(r.until);
-  const auto reply =
-      redis.command({"EVAL", publish_script, "1", proto::redis_names::revoked_tokens_key, score, member,
-                     proto::redis_names::token_revocations_channel});
+  const auto reply = redis.command({"EVAL", publish_script, "1", proto::redis_names::revoked_tokens_key, score, member,
+                                    proto::redis_names::token_revocations_channel});
   return reply && reply->type == redis::reply::kind::integer;
 }
 

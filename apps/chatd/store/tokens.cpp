@@ -80,7 +80,9 @@ result<refresh_outcome> rotate_refresh_token(session& db, const std::string& pre
             "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, to_timestamp($3))",
             next_hash, out.family_id, next_expires_at_s);
         break;
-      case tokens::refresh_verdict::reused: revoke_family_in(tx, out.family_id, out.user_id, revoke_reason::reuse); break;
+      case tokens::refresh_verdict::reused:
+        revoke_family_in(tx, out.family_id, out.user_id, revoke_reason::reuse);
+        break;
       case tokens::refresh_verdict::unknown:
       case tokens::refresh_verdict::revoked:
       case tokens::refresh_verdict::expired: break;
@@ -166,24 +168,22 @@ result<std::vector<tokens::revocation>> revocations_since(session& db, std::int6
     pqxx::nontransaction tx(db.native<pqxx::connection>());
     std::vector<tokens::revocation> out;
     const std::int64_t horizon = now_s - jwt_ttl.count() - tokens::revocation_margin_s;
-    for (const auto& row : tx.exec_params(
-             "SELECT jti, user_id, expires_at FROM revoked_access_tokens "
-             "WHERE revoked_at >= to_timestamp($1) AND expires_at > $2",
-             since_s, now_s)) {
+    for (const auto& row : tx.exec_params("SELECT jti, user_id, expires_at FROM revoked_access_tokens "
+                                          "WHERE revoked_at >= to_timestamp($1) AND expires_at > $2",
+                                          since_s, now_s)) {
       out.push_back({tokens::revocation_kind::token, row[1].as<std::int64_t>(), row[0].as<std::string>(), 0,
                      row[2].as<std::int64_t>() + tokens::revocation_margin_s});
     }
-    for (const auto& row : tx.exec_params(
-             "SELECT id, user_id, floor(extract(epoch FROM revoked_at))::bigint FROM refresh_families "
-             "WHERE revoked_at >= to_timestamp(GREATEST($1, $2))",
-             since_s, horizon)) {
+    for (const auto& row :
+         tx.exec_params("SELECT id, user_id, floor(extract(epoch FROM revoked_at))::bigint FROM refresh_families "
+                        "WHERE revoked_at >= to_timestamp(GREATEST($1, $2))",
+                        since_s, horizon)) {
       out.push_back({tokens::revocation_kind::session, row[1].as<std::int64_t>(), row[0].as<std::string>(), 0,
                      until_for(row[2].as<std::int64_t>(), jwt_ttl)});
     }
-    for (const auto& row : tx.exec_params(
-             "SELECT user_id, revoked_before FROM user_token_watermarks "
-             "WHERE updated_at >= to_timestamp($1) AND revoked_before > $2",
-             since_s, horizon)) {
+    for (const auto& row : tx.exec_params("SELECT user_id, revoked_before FROM user_token_watermarks "
+                                          "WHERE updated_at >= to_timestamp($1) AND revoked_before > $2",
+                                          since_s, horizon)) {
       const auto before = row[1].as<std::int64_t>();
       out.push_back({tokens::revocation_kind::user, row[0].as<std::int64_t>(), {}, before, until_for(before, jwt_ttl)});
     }

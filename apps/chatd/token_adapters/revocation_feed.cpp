@@ -132,9 +132,8 @@ bool revocation_feed::load_from_redis(bool backfill) {
     // Revocations made while Redis was away (or lost with its data) are in PostgreSQL only:
     // into the set with them, so that every node's next load has them too.
     const auto jwt_ttl = options_.jwt_ttl;
-    if (auto stored = on_pool<std::vector<tokens::revocation>>(pool_, [now, jwt_ttl](store::session& db) {
-          return store::revocations_since(db, 0, now, jwt_ttl);
-        })) {
+    if (auto stored = on_pool<std::vector<tokens::revocation>>(
+            pool_, [now, jwt_ttl](store::session& db) { return store::revocations_since(db, 0, now, jwt_ttl); })) {
       for (const auto& r : *stored) {
         if (!store::publish_revocation(redis_, r)) return false;
       }

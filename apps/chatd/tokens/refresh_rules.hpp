@@ -7,9 +7,9 @@ namespace chat::chatd::tokens {
 
 // What the store holds about a presented refresh token.
 struct refresh_state {
-  bool used = false;             // it was rotated already
-  bool family_revoked = false;   // its session ended (logout, reuse, logout-all, password change)
-  std::int64_t expires_at = 0;   // Unix s
+  bool used = false;            // it was rotated already
+  bool family_revoked = false;  // its session ended (logout, reuse, logout-all, password change)
+  std::int64_t expires_at = 0;  // Unix s
 };
 
 enum class refresh_verdict {
