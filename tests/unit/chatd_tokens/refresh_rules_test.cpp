@@ -4,9 +4,7 @@
 
 using namespace chat::chatd::tokens;
 
-TEST(RefreshRules, AFreshTokenRotates) {
-  EXPECT_EQ(judge_refresh({false, false, 1000}, 999), refresh_verdict::rotate);
-}
+TEST(RefreshRules, AFreshTokenRotates) { EXPECT_EQ(judge_refresh({false, false, 1000}, 999), refresh_verdict::rotate); }
 
 TEST(RefreshRules, ExpiredFromItsExpirySecondOn) {
   EXPECT_EQ(judge_refresh({false, false, 1000}, 1000), refresh_verdict::expired);

@@ -89,7 +89,7 @@ TEST(RevocationCache, CompleteOnlyWhileLiveAndNotOverflowed) {
   EXPECT_TRUE(cache.add(token(1, "a"), now));
   EXPECT_TRUE(cache.add(token(1, "b"), now));
   EXPECT_FALSE(cache.add(token(1, "c"), now));  // past the bound: refused...
-  EXPECT_FALSE(cache.complete());                // ...and the cache no longer claims to know everything
+  EXPECT_FALSE(cache.complete());               // ...and the cache no longer claims to know everything
   cache.prune(now + 1000);
   EXPECT_FALSE(cache.complete());  // what was refused is still unknown
   cache.begin_full_load();         // the feed loads everything again
