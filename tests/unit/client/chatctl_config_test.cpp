@@ -48,14 +48,15 @@ TEST_F(ConfigFile, MissingFileIsEmpty) {
 
 TEST_F(ConfigFile, RoundTrip) {
   auto c = config_file::load(path_);
-  c.put("default", profile{"http://h:8080", "tok", 7, "ann@example.com", "ann"});
-  c.put("prod", profile{"http://prod:80", "", 0, "", ""});
+  c.put("default", profile{"http://h:8080", "tok", "crt_refresh", 7, "ann@example.com", "ann"});
+  c.put("prod", profile{"http://prod:80", "", "", 0, "", ""});
   c.save();
   const auto again = config_file::load(path_);
   const auto p = again.get("default");
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->server, "http://h:8080");
   EXPECT_EQ(p->token, "tok");
+  EXPECT_EQ(p->refresh_token, "crt_refresh");
   EXPECT_EQ(p->user_id, 7);
   EXPECT_EQ(p->email, "ann@example.com");
   EXPECT_EQ(p->nickname, "ann");
@@ -66,7 +67,7 @@ TEST_F(ConfigFile, RoundTrip) {
 TEST_F(ConfigFile, WrittenWithMode0600WhateverTheUmask) {
   const auto old = ::umask(0);
   auto c = config_file::load(path_);
-  c.put("default", profile{"http://h:1", "secret-token", 1, "", ""});
+  c.put("default", profile{"http://h:1", "secret-token", "", 1, "", ""});
   c.save();
   ::umask(old);
   EXPECT_EQ(mode_of(path_), 0600u);
@@ -79,7 +80,7 @@ TEST_F(ConfigFile, RewritingTightensALooseFile) {
   ::chmod(path_.c_str(), 0644);
   auto c = config_file::load(path_);
   EXPECT_EQ(c.loose_permissions(), 0044u);
-  c.put("default", profile{"http://h:1", "t", 1, "", ""});
+  c.put("default", profile{"http://h:1", "t", "", 1, "", ""});
   c.save();
   EXPECT_EQ(mode_of(path_), 0600u);
   EXPECT_EQ(c.loose_permissions(), 0u);
@@ -88,7 +89,7 @@ TEST_F(ConfigFile, RewritingTightensALooseFile) {
 TEST_F(ConfigFile, NoTemporaryFilesAreLeftBehind) {
   auto c = config_file::load(path_);
   for (int i = 0; i < 3; ++i) {
-    c.put("default", profile{"http://h:1", "t" + std::to_string(i), 1, "", ""});
+    c.put("default", profile{"http://h:1", "t" + std::to_string(i), "", 1, "", ""});
     c.save();
   }
   int files = 0;
@@ -99,7 +100,7 @@ TEST_F(ConfigFile, NoTemporaryFilesAreLeftBehind) {
 TEST_F(ConfigFile, UnknownMembersSurviveARewrite) {
   write(R"({"future":{"x":1},"profiles":{"default":{"server":"http://h:1","color":"auto"}}})");
   auto c = config_file::load(path_);
-  c.put("default", profile{"http://h:2", "t", 3, "", ""});
+  c.put("default", profile{"http://h:2", "t", "", 3, "", ""});
   c.save();
   std::ifstream in(path_);
   const auto j = nlohmann::json::parse(in);
@@ -110,8 +111,8 @@ TEST_F(ConfigFile, UnknownMembersSurviveARewrite) {
 
 TEST_F(ConfigFile, ClearingATokenRemovesIt) {
   auto c = config_file::load(path_);
-  c.put("default", profile{"http://h:1", "t", 3, "a@b.cd", "a"});
-  c.put("default", profile{"http://h:1", "", 3, "a@b.cd", "a"});
+  c.put("default", profile{"http://h:1", "t", "", 3, "a@b.cd", "a"});
+  c.put("default", profile{"http://h:1", "", "", 3, "a@b.cd", "a"});
   c.save();
   std::ifstream in(path_);
   const auto j = nlohmann::json::parse(in);
@@ -147,7 +148,7 @@ TEST_F(ConfigFile, UnwritableLocationIsAnError) {
   // A regular file where the directory should be: refused even for root.
   std::ofstream(path_.parent_path()) << "x";
   auto c = config_file::load(path_);
-  c.put("default", profile{"http://h:1", "t", 1, "", ""});
+  c.put("default", profile{"http://h:1", "t", "", 1, "", ""});
   EXPECT_THROW(c.save(), config_error);
 }
 
