@@ -5,13 +5,14 @@ asserts that the plan reads that index. Dropping or changing an index makes its 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 
 import psycopg
 import pytest
 
-from conftest import CHATD
+from conftest import CHATD, REPO
 
 USERS, ROOMS, MESSAGES = 2000, 400, 60000
 
@@ -196,3 +197,30 @@ def test_bookmarks_page_reads_the_users_bookmarks_by_index(planned_db):
         assert used & {"bookmarks_pkey", "bookmarks_user_message_idx"}, f"{kind}: {json.dumps(plan, indent=1)}"
         assert "messages_pkey" in used and not (seq_scans(plan) & {"messages", "bookmarks"}), \
             f"{kind}: {json.dumps(plan, indent=1)}"
+
+
+def chatd_sql(path: str, name: str) -> str:
+    """The SQL chatd sends, read from its source: the R"sql(...)sql" literal `name` of `path`."""
+    found = re.search(name + r'\s*=\s*R"sql\((.*?)\)sql"', (REPO / path).read_text(), re.S)
+    assert found, f"{name} not found in {path}"
+    return found.group(1)
+
+
+def test_user_search_reads_the_prefix_indexes(planned_db):
+    # GET /api/users/search: store/people.cpp's statement as it is, prepared with the types
+    # PostgreSQL infers for chatd's parameters ($1 text, $2 the caller, $3 the limit).
+    sql = chatd_sql("apps/chatd/store/people.cpp", "search_users_sql")
+    with psycopg.connect(planned_db, autocommit=True) as conn:
+        conn.execute(f"PREPARE search(text, bigint, bigint) AS {sql}")
+        for mode in ("force_generic_plan", "force_custom_plan"):
+            conn.execute(f"SET plan_cache_mode = {mode}")
+            plan = conn.execute("EXPLAIN (FORMAT JSON) EXECUTE search('U19', 5, 20)").fetchone()[0]
+            plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+            text = json.dumps(plan, indent=1)
+            assert {"users_nickname_prefix_idx", "users_email_prefix_idx"} <= index_names(plan), f"{mode}:\n{text}"
+            assert "users" not in seq_scans(plan), f"{mode}:\n{text}"
+        # The same statement answers right: nickname u199* (and their emails), caller u1990 excluded.
+        caller = conn.execute("SELECT id FROM users WHERE nickname = 'u1990'").fetchone()[0]
+        rows = conn.execute(f"EXECUTE search('U199', {int(caller)}, 50)").fetchall()
+        assert sorted(r[1] for r in rows) == ["u199"] + [f"u199{d}" for d in range(1, 10)]
+

@@ -1,6 +1,8 @@
 #include "api/query.hpp"
 
+#include <chat/common/utf8.hpp>
 #include <chat/proto/ids.hpp>
+#include <chat/proto/people.hpp>
 
 #include <charconv>
 
@@ -107,6 +109,58 @@ proto::validation_error parse_page_size(std::string_view target, int& size) {
     return make_error(proto::errc::out_of_range, "size", "size must be an integer from 1 to 100");
   }
   size = value;
+  return {};
+}
+
+proto::validation_error parse_user_search_query(std::string_view target, user_search_query& out) {
+  user_search_query result;
+  result.limit = proto::default_search_limit;
+  std::optional<std::string> q;
+  if (auto error = query_param(target, "q", q)) return error;
+  if (!q) return make_error(proto::errc::missing_field, "q", "query parameter q is required");
+  std::string_view text = *q;
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  const std::string bounds = "q must be " + std::to_string(proto::min_search_code_points) + " to " +
+                             std::to_string(proto::max_search_code_points) + " characters";
+  // At most 4 bytes a code point: anything longer is refused before it is looked at.
+  if (text.size() > 4 * proto::max_search_code_points) return make_error(proto::errc::bad_length, "q", bounds);
+  const auto length = common::utf8_length(text);
+  if (!length) return make_error(proto::errc::bad_characters, "q", "q must be valid UTF-8");
+  if (*length < proto::min_search_code_points || *length > proto::max_search_code_points) {
+    return make_error(proto::errc::bad_length, "q", bounds);
+  }
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F)
+      return make_error(proto::errc::bad_characters, "q", "q must not contain control characters");
+  }
+  result.q = std::string(text);
+
+  std::optional<std::string> limit;
+  if (auto error = query_param(target, "limit", limit)) return error;
+  if (limit && !limit->empty()) {
+    const auto n = proto::parse_positive_id(*limit);
+    if (!n || *n > proto::max_search_limit) {
+      return make_error(proto::errc::out_of_range, "limit",
+                        "limit must be an integer from 1 to " + std::to_string(proto::max_search_limit));
+    }
+    result.limit = static_cast<int>(*n);
+  }
+  out = std::move(result);
+  return {};
+}
+
+proto::validation_error parse_request_direction(std::string_view target, bool& incoming) {
+  std::optional<std::string> direction;
+  if (auto error = query_param(target, "direction", direction)) return error;
+  if (!direction || direction->empty() || *direction == "incoming") {
+    incoming = true;
+  } else if (*direction == "outgoing") {
+    incoming = false;
+  } else {
+    return make_error(proto::errc::bad_format, "direction", "direction must be incoming or outgoing");
+  }
   return {};
 }
 

@@ -42,4 +42,19 @@ proto::validation_error parse_history_query(std::string_view target, history_que
 // leaves `size` as it is. Every paged route (history, threads, bookmarks, forwards) uses it.
 proto::validation_error parse_page_size(std::string_view target, int& size);
 
+// GET /api/users/search?q=&limit= (docs/rest.md "Search").
+struct user_search_query {
+  std::string q;   // trimmed, 2..100 code points, valid UTF-8, no control characters
+  int limit = 20;  // 1..proto::max_search_limit
+
+  friend bool operator==(const user_search_query&, const user_search_query&) = default;
+};
+
+// q required (length is checked in bytes first, so a 10 kB q costs nothing more); limit
+// optional, an integer 1..50.
+proto::validation_error parse_user_search_query(std::string_view target, user_search_query& out);
+
+// GET /api/friends/requests?direction=incoming|outgoing (default incoming).
+proto::validation_error parse_request_direction(std::string_view target, bool& incoming);
+
 }  // namespace chat::chatd::api

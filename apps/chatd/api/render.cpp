@@ -1,5 +1,6 @@
 #include "api/render.hpp"
 
+#include <chat/proto/people.hpp>
 #include <chat/proto/rest.hpp>
 
 namespace chat::chatd::api {
@@ -28,7 +29,13 @@ std::string render_session(const store::user_record& user, const std::string& to
 }
 
 std::string render_me(const store::user_record& user) {
-  return proto::to_json(proto::user{user.id, user.email, user.nickname, user.created_at_ms});
+  return proto::to_json(
+      proto::user{user.id, user.email, user.nickname, user.created_at_ms, user.status_message, user.avatar_url});
+}
+
+proto::profile profile_of(const store::person& person, bool online) {
+  return proto::profile{person.id,         person.nickname, person.status_message,
+                        person.avatar_url, online,          online ? std::nullopt : person.last_seen_at_ms};
 }
 
 std::string render_user_ref(const store::user_record& user) {

@@ -3,6 +3,7 @@
 // answer types, whose encoders write the bytes (the same ones lib/client parses). Pure.
 #include "store/accounts.hpp"
 #include "store/history.hpp"
+#include "store/people.hpp"
 #include "store/read_state.hpp"
 #include "store/rooms.hpp"
 
@@ -17,8 +18,11 @@ namespace chat::chatd::api {
 // token lives.
 std::string render_session(const store::user_record& user, const std::string& token,
                            const std::string& refresh_token = {}, std::int64_t expires_in = 0);
-// GET /api/users/me: {"id","email","nickname","createdAt"}
+// GET /api/users/me, PATCH /api/users/me: {"id","email","nickname","createdAt","statusMessage","avatarUrl"}
 std::string render_me(const store::user_record& user);
+// GET /api/users/{id}, search items, friends: {"id","nickname","statusMessage","avatarUrl","online","lastSeenAt"}
+// (lastSeenAt null while online).
+proto::profile profile_of(const store::person& person, bool online);
 // GET /api/users?email=: {"id","nickname"}
 std::string render_user_ref(const store::user_record& user);
 

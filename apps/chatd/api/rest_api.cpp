@@ -116,6 +116,17 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::get, "/api/users/me", &rest_api::me);
   add_authed(routes, verb::post, "/api/users/me/password", &rest_api::change_password);
   add_authed(routes, verb::get, "/api/users", &rest_api::find_user);
+  // People (SPEC §15; people_routes.cpp). Literal segments before {id}.
+  add_authed(routes, verb::patch, "/api/users/me", &rest_api::update_me);
+  add_authed(routes, verb::get, "/api/users/search", &rest_api::search_users);
+  add_authed(routes, verb::get, "/api/users/{id}", &rest_api::get_user);
+  add_authed(routes, verb::get, "/api/friends", &rest_api::list_friends);
+  add_authed(routes, verb::post, "/api/friends/requests", &rest_api::send_friend_request);
+  add_authed(routes, verb::get, "/api/friends/requests", &rest_api::list_friend_requests);
+  add_authed(routes, verb::post, "/api/friends/requests/{id}/accept", &rest_api::accept_friend_request);
+  add_authed(routes, verb::post, "/api/friends/requests/{id}/reject", &rest_api::reject_friend_request);
+  add_authed(routes, verb::delete_, "/api/friends/requests/{id}", &rest_api::cancel_friend_request);
+  add_authed(routes, verb::delete_, "/api/friends/{userId}", &rest_api::remove_friend);
 
   // Literal segments before {id} captures: the router takes the first match.
   add_authed(routes, verb::post, "/api/rooms/direct", &rest_api::open_direct);

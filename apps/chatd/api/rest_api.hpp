@@ -18,6 +18,7 @@
 #include "store/db_pool.hpp"
 #include "tokens/live_tokens.hpp"
 #include "tokens/revocations.hpp"
+#include "store/friends.hpp"
 
 #include <chat/auth/password.hpp>
 #include <chat/proto/message.hpp>
@@ -148,6 +149,28 @@ class rest_api {
   // request and its parameters).
   void run_checked(const http::request& req, const http::path_params& params, caller who, authed_handler h,
                    http::responder respond);
+  // people (people_routes.cpp; SPEC §15)
+  void update_me(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void get_user(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void search_users(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void send_friend_request(const http::request& req, const http::path_params& params, const caller& who,
+                           http::responder respond);
+  void list_friend_requests(const http::request& req, const http::path_params& params, const caller& who,
+                            http::responder respond);
+  void accept_friend_request(const http::request& req, const http::path_params& params, const caller& who,
+                             http::responder respond);
+  void reject_friend_request(const http::request& req, const http::path_params& params, const caller& who,
+                             http::responder respond);
+  void cancel_friend_request(const http::request& req, const http::path_params& params, const caller& who,
+                             http::responder respond);
+  // The three above: the request {id} of the path answered by `caller`. `route` is a static string.
+  void answer_friend_request(std::string_view route, store::friend_answer answer, const http::path_params& params,
+                             const caller& who, http::responder respond);
+  void list_friends(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void remove_friend(const http::request& req, const http::path_params& params, const caller& who,
+                     http::responder respond);
 
   // message lifecycle (lifecycle_routes.cpp; SPEC §13)
   void post_message(const http::request& req, const http::path_params& params, const caller& who,

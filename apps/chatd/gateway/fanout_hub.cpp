@@ -4,6 +4,7 @@
 #include <chat/log/log.hpp>
 #include <chat/proto/message.hpp>
 #include <chat/proto/names.hpp>
+#include <chat/proto/people.hpp>
 #include <chat/stomp/encoder.hpp>
 
 #include <algorithm>
@@ -104,6 +105,36 @@ void fanout_hub::leave(const channel_key& key, const fanout_target* target) {
   if (!it->second.members.empty()) return;
   channels_.erase(it);
   if (control_ != nullptr) control_->unsubscribe(channel_name(key));
+}
+
+void fanout_hub::add_user_session(std::int64_t user_id, const std::shared_ptr<fanout_target>& target) {
+  std::lock_guard lock(mutex_);
+  user_sessions_[user_id].insert_or_assign(target.get(), target);
+}
+
+void fanout_hub::remove_user_session(std::int64_t user_id, const fanout_target* target) {
+  std::lock_guard lock(mutex_);
+  const auto it = user_sessions_.find(user_id);
+  if (it == user_sessions_.end()) return;
+  it->second.erase(target);
+  if (it->second.empty()) user_sessions_.erase(it);
+}
+
+void fanout_hub::on_profile(std::string_view json) {
+  proto::profile_updated_event profile;
+  if (auto error = proto::parse_profile_updated_event(json, profile)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed profile event from the bus", {{"error", error.message}});
+    return;
+  }
+  std::vector<std::shared_ptr<fanout_target>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = user_sessions_.find(profile.user_id);
+    if (it == user_sessions_.end()) return;
+    targets = lock_all(it->second);
+  }
+  for (const auto& t : targets) t->nickname_changed(profile.nickname);
 }
 
 void fanout_hub::watch(const std::vector<std::int64_t>& user_ids, const std::shared_ptr<fanout_target>& target) {
@@ -255,8 +286,17 @@ void fanout_hub::on_user_event(std::int64_t user_id, std::string_view json) {
     if (listener_ != nullptr) listener_->on_membership(user_id, membership);
     return;
   }
-  proto::message_hidden_event hidden;
-  if (auto error = proto::parse_message_hidden_event(json, hidden)) {
+  std::string_view name = proto::message_hidden_event_name;
+  if (proto::looks_like_friend_event(json)) {
+    proto::friend_event friend_event;
+    if (auto error = proto::parse_friend_event(json, friend_event)) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      log::warn("dropping malformed friend event from the bus", {{"user", user_id}, {"error", error.message}});
+      return;
+    }
+    name = proto::to_string(friend_event.kind);
+    if (listener_ != nullptr) listener_->on_notice(user_id, name, json);
+  } else if (proto::message_hidden_event hidden; auto error = proto::parse_message_hidden_event(json, hidden)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     log::warn("dropping malformed user event from the bus", {{"user", user_id}, {"error", error.message}});
     return;
@@ -265,7 +305,7 @@ void fanout_hub::on_user_event(std::int64_t user_id, std::string_view json) {
   event->kind = event_kind::user;
   event->user_id = user_id;
   event->message_id = event_id('u', next_event_.fetch_add(1, std::memory_order_relaxed));
-  event->tail = make_json_tail(proto::destinations::user_notifications, json, proto::message_hidden_event_name);
+  event->tail = make_json_tail(proto::destinations::user_notifications, json, name);
   publish(channel_key{channel_kind::user, user_id}, std::move(event));
 }
 

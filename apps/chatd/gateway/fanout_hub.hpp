@@ -86,6 +86,10 @@ class fanout_target {
   // The bus subscription of `key` is confirmed: from now on, everything published on it
   // reaches this node (used to answer a SUBSCRIBE's receipt).
   virtual void armed(const channel_key& key) = 0;
+  // The user of a session registered with fanout_hub::add_user_session changed their nickname
+  // (PATCH /api/users/me on any node): what the session sends from now on carries it. Targets
+  // that are no session ignore it.
+  virtual void nickname_changed(std::string /*nickname*/) {}
 };
 
 // The shared frame tail for a JSON body (exposed for tests). A non-empty `chat_event` adds the
@@ -108,6 +112,9 @@ class room_event_listener {
   virtual void on_membership(std::int64_t user_id, const proto::room_membership_event& event) = 0;
   // A member's read mark on a room channel (chat-event:read, proto::read_event).
   virtual void on_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_message_id) = 0;
+  // A notice for the user on their user channel that the SSE stream carries too (a friend
+  // event, proto people.hpp): `event` its name (a static string), `json` its body.
+  virtual void on_notice(std::int64_t user_id, std::string_view event, std::string_view json) = 0;
 };
 
 class fanout_hub {
@@ -142,6 +149,11 @@ class fanout_hub {
   // After the last local member left, control->unsubscribe().
   void leave(const channel_key& key, const fanout_target* target);
 
+  // The STOMP sessions of each user on this node, whatever they subscribe: profile changes
+  // (on_profile) reach them. Any thread; adding twice is harmless.
+  void add_user_session(std::int64_t user_id, const std::shared_ptr<fanout_target>& target);
+  void remove_user_session(std::int64_t user_id, const fanout_target* target);
+
   // `target` receives presence events of these users.
   void watch(const std::vector<std::int64_t>& user_ids, const std::shared_ptr<fanout_target>& target);
   void unwatch(const std::vector<std::int64_t>& user_ids, const fanout_target* target);
@@ -159,9 +171,13 @@ class fanout_hub {
   void on_room_message(std::int64_t room_id, std::string_view json);
   // A typing_event JSON published on chat:typing:{room_id}.
   void on_typing(std::int64_t room_id, std::string_view json);
-  // A user event JSON (proto events.hpp, e.g. message.hidden) published on chat:user:{user_id}:
-  // to that user's /user/queue/notifications subscribers here.
+  // A user event JSON (proto events.hpp, e.g. message.hidden; people.hpp friend events)
+  // published on chat:user:{user_id}: to that user's /user/queue/notifications subscribers
+  // here; friend events also to the listener (the SSE stream).
   void on_user_event(std::int64_t user_id, std::string_view json);
+  // A profile_updated_event JSON (proto people.hpp) published on chat:profile: every local
+  // session of the user is told the new nickname.
+  void on_profile(std::string_view json);
   // A presence_event JSON published on chat:presence.
   void on_presence(std::string_view json);
   // user:presence:{user_id} expired (its node died): OFFLINE.
@@ -202,6 +218,7 @@ class fanout_hub {
   mutable std::mutex mutex_;
   std::unordered_map<channel_key, channel_state, channel_key_hash> channels_;
   std::unordered_map<std::int64_t, watch_state> watches_;
+  std::unordered_map<std::int64_t, member_map> user_sessions_;
   std::atomic<std::uint64_t> next_event_{1};
   std::atomic<std::uint64_t> dropped_{0};
 };

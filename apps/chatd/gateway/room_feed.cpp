@@ -148,6 +148,7 @@ void room_feed::send_snapshot(user_state& u, const std::shared_ptr<room_feed_sin
   item->seq = seq_;  // everything up to here is in it
   item->at = clock_.now();
   item->snapshot = true;
+  item->event = "snapshot";
   item->json = std::move(json);
   sink->feed_event(item);
 }
@@ -235,18 +236,10 @@ void room_feed::emit(user_state& u, proto::room_feed_kind kind, const proto::roo
   item->seq = ++seq_;
   item->at = clock_.now();
   item->kind = kind;
+  item->event = proto::to_string(kind);
   item->json = json;
   std::shared_ptr<const room_feed_item> shared = std::move(item);
-  u.ring.push_back(shared);
-  trim_ring(u, shared->at);
-  for (auto it = u.sinks.begin(); it != u.sinks.end();) {
-    if (auto s = it->second.sink.lock()) {
-      s->feed_event(shared);
-      ++it;
-    } else {
-      it = u.sinks.erase(it);
-    }
-  }
+  to_sinks(u, shared);
   if (u.targets.empty()) return;
   auto event = std::make_shared<fanout_event>();
   event->kind = event_kind::room_list;
@@ -257,6 +250,34 @@ void room_feed::emit(user_state& u, proto::room_feed_kind kind, const proto::roo
   for (const auto& [ptr, weak] : u.targets) {
     if (auto t = weak.lock()) t->deliver(frame);
   }
+}
+
+void room_feed::to_sinks(user_state& u, const std::shared_ptr<const room_feed_item>& item) {
+  u.ring.push_back(item);
+  trim_ring(u, item->at);
+  for (auto it = u.sinks.begin(); it != u.sinks.end();) {
+    if (auto s = it->second.sink.lock()) {
+      s->feed_event(item);
+      ++it;
+    } else {
+      it = u.sinks.erase(it);
+    }
+  }
+}
+
+void room_feed::on_notice(std::int64_t user_id, std::string_view event, std::string_view json) {
+  lock_t lock(mutex_);
+  const auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  auto& u = *it->second;
+  // Into the ring even without a reader now: one that reconnects within the replay window
+  // with Last-Event-ID gets it.
+  auto item = std::make_shared<room_feed_item>();
+  item->seq = ++seq_;
+  item->at = clock_.now();
+  item->event = event;
+  item->json = std::make_shared<const std::string>(json);
+  to_sinks(u, item);
 }
 
 void room_feed::on_room_event(const proto::chat_message& event) {

@@ -52,7 +52,9 @@ struct room_feed_item {
   std::uint64_t seq = 0;
   time_point at{};
   bool snapshot = false;         // the SSE "snapshot" event (json: the GET /api/rooms body)
-  proto::room_feed_kind kind{};  // not snapshot
+  proto::room_feed_kind kind{};  // a room event (not snapshot, not a notice)
+  // The SSE event name: "snapshot", the room_feed_kind's, or a notice's (a friend event).
+  std::string_view event;
   std::shared_ptr<const std::string> json;
 };
 
@@ -101,6 +103,9 @@ class room_feed final : public fanout_target,
   void on_membership(std::int64_t user_id, const proto::room_membership_event& event) override;
   // A read mark on a room channel (proto read event): only the reader's own list changes.
   void on_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read) override;
+  // A friend event of the user: to their SSE readers (and the replay ring), in order with the
+  // room events; /user/queue/rooms subscribers get it on /user/queue/notifications instead.
+  void on_notice(std::int64_t user_id, std::string_view event, std::string_view json) override;
 
   // fanout_target: the feed gets room events through on_room_event (parsed once by the hub).
   void deliver(std::shared_ptr<const fanout_event>) override {}
@@ -166,6 +171,8 @@ class room_feed final : public fanout_target,
   // Emits one event to the user's sinks and targets and keeps it in the ring. mutex_ held.
   void emit(user_state& u, proto::room_feed_kind kind, const proto::room_summary& room);
   void send_snapshot(user_state& u, const std::shared_ptr<room_feed_sink>& sink);
+  // Keeps `item` in the user's ring and hands it to their SSE sinks. mutex_ held.
+  void to_sinks(user_state& u, const std::shared_ptr<const room_feed_item>& item);
   void watch_room(std::int64_t user_id, std::int64_t room_id);    // mutex_ held
   void unwatch_room(std::int64_t user_id, std::int64_t room_id);  // mutex_ held
   void trim_ring(user_state& u, time_point now);

@@ -39,7 +39,7 @@ class sse_reader final : public room_feed_sink, public std::enable_shared_from_t
     std::string text;
     text.reserve(item->json->size() + 64);
     text.append("id: ").append(feed_.event_id(*item)).append("\nevent: ");
-    text.append(item->snapshot ? std::string_view("snapshot") : proto::to_string(item->kind));
+    text.append(item->event);
     text.append("\ndata: ").append(*item->json).append("\n\n");
     if (send(std::move(text)) && metrics_ != nullptr) metrics_->sse_events_sent.inc();
   }

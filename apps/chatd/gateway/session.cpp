@@ -128,6 +128,8 @@ void session::on_transport_closed() {
   watched_.clear();
   if (live_token_ != 0 && env.live_tokens != nullptr) env.live_tokens->remove(live_token_);
   live_token_ = 0;
+  if (profile_listening_) env.hub.remove_user_session(user_id_, this);
+  profile_listening_ = false;
   if (presence_opened_) env.presence.session_closed(user_id_);
   presence_opened_ = false;
   if (user_slot_) {
@@ -385,6 +387,11 @@ void session::on_nickname(lookup_status status, std::string nickname, const std:
     live_token_ = env_->live_tokens->add(
         {user_id_, token_id_, token_session_, token_issued_at_, on_strand([](session& s) { s.token_revoked(); })});
   }
+  // From here on a nickname change on any node reaches this session (fanout_hub::on_profile).
+  // One made between the lookup above and this line is missed: the window is one database
+  // round trip.
+  env_->hub.add_user_session(user_id_, shared_from_this());
+  profile_listening_ = true;
 
   const auto& settings = env_->settings;
   stomp::frame connected{stomp::command::connected, {}, {}};
@@ -1362,6 +1369,14 @@ void session::deliver(std::shared_ptr<const fanout_event> event) {
   net::post(strand_, [self = shared_from_this(), event = std::move(event), cost] {
     const bool drained = self->posted_fanout_bytes_.fetch_sub(cost, std::memory_order_relaxed) == cost;
     self->deliver_on_strand(event, drained);
+  });
+}
+
+void session::nickname_changed(std::string nickname) {
+  net::post(strand_, [weak = weak_from_this(), nickname = std::move(nickname)]() mutable {
+    auto self = weak.lock();
+    if (!self || self->phase_ != phase::connected) return;
+    self->nickname_ = std::move(nickname);
   });
 }
 

@@ -225,6 +225,8 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   // ---- fan-out (any thread) ----
   void deliver(std::shared_ptr<const fanout_event> event) override;
   void armed(const channel_key& key) override;
+  // Any thread: the nickname stamped on this session's SENDs and typing notices from now on.
+  void nickname_changed(std::string nickname) override;
 
   const boost::asio::any_io_executor& executor() const noexcept { return strand_; }
   const std::string& id() const noexcept { return id_; }
@@ -437,8 +439,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   std::int64_t token_issued_at_ = 0;
   chatd::tokens::live_tokens::handle live_token_ = 0;  // registered in env.live_tokens; 0: not
   std::string nickname_;
-  bool user_slot_ = false;        // counted in user_registry
-  bool presence_opened_ = false;  // told presence_sink
+  bool user_slot_ = false;          // counted in user_registry
+  bool presence_opened_ = false;    // told presence_sink
+  bool profile_listening_ = false;  // in fanout_hub::add_user_session
 
   // subscriptions
   subscription_table subs_;

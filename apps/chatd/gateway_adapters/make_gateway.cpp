@@ -1,11 +1,14 @@
 #include "gateway_adapters/make_gateway.hpp"
 
 #include "gateway/db_directory.hpp"
+#include "gateway_adapters/last_seen_writer.hpp"
 #include "gateway_adapters/presence_service.hpp"
 #include "gateway_adapters/redis_limits.hpp"
 #include "gateway_adapters/redis_subscriber.hpp"
 #include "metrics/chat_metrics.hpp"
 #include "version.hpp"
+
+#include <chat/proto/names.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -153,7 +156,11 @@ class redis_and_postgres final : public node_services {
         limits_(std::move(limits)),
         limits_dir_(limits_ ? std::make_unique<limits_directory>(dir_, *limits_) : nullptr),
         presence_(ep, redis_timeout, std::move(presence), clock),
-        subscriber_(ep, redis_timeout, hub, clock, [this](std::int64_t user) { presence_.on_key_expired(user); }) {}
+        subscriber_(ep, redis_timeout, hub, clock, [this](std::int64_t user) { presence_.on_key_expired(user); }),
+        last_seen_(pool) {
+    presence_.on_offline([this](std::int64_t user, std::int64_t at_ms) { last_seen_.record(user, at_ms); });
+    presence_.on_pass([this] { last_seen_.flush(); });
+  }
 
   ~redis_and_postgres() override { stop(); }
 
@@ -178,6 +185,7 @@ class redis_and_postgres final : public node_services {
   std::unique_ptr<limits_directory> limits_dir_;
   presence_service presence_;
   redis_subscriber subscriber_;
+  last_seen_writer last_seen_;  // fed by presence_ (its worker thread), which stops first
 };
 
 node_services_factory services_of(const chatd::config& cfg, store::db_pool& pool, const chatd::recent_messages* recent,
@@ -185,6 +193,8 @@ node_services_factory services_of(const chatd::config& cfg, store::db_pool& pool
   presence_options presence{cfg.node_id, cfg.presence_ttl, cfg.presence_refresh};
   presence.typing_throttle_prefix = "chat:typing:throttle:" + limits_scope_of(cfg.database_url) + ":";
   presence.typing_interval = cfg.typing_interval;
+  presence.last_seen_claim_prefix =
+      std::string(proto::redis_names::last_seen_claim_prefix) + limits_scope_of(cfg.database_url) + ":";
   return [ep = redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), timeout = cfg.dependency_timeout,
           presence = std::move(presence), &pool, recent,
           limits = std::move(limits)](fanout_hub& hub, const clock_source& clock) -> std::unique_ptr<node_services> {

@@ -75,6 +75,16 @@ end
 return 0
 )lua";
 
+// KEYS[1] user:presence:{id}, KEYS[2] the last-seen claim of the user
+// ARGV 1 claim lifetime ms
+// 1 when this node claimed reporting the expired user offline: the key is still gone (nobody
+// came back online meanwhile) and no node claimed it within the lifetime.
+constexpr std::string_view claim_expiry_script = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+)lua";
+
 std::string decimal(std::int64_t n) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
@@ -178,7 +188,26 @@ void presence_service::run() {
       log::warn("presence update failed", {{"user", user_id}, {"error", r ? r->str : redis.last_error()}});
       return false;
     }
+    // -1: this write published OFFLINE, the user's last session anywhere is gone.
+    if (on_offline_ && r->type == redis::reply::kind::integer && r->integer == -1)
+      on_offline_(user_id, clock_.unix_ms());
     return true;
+  };
+
+  // Consecutive expiries of one user's key are at least one TTL apart (the key lives a TTL
+  // after its last write), and every node sees an expiry within milliseconds: half a TTL
+  // covers the nodes of one expiry and never the next one.
+  const std::string expiry_script(claim_expiry_script);
+  const auto claim_ms = decimal(std::max<std::int64_t>(1000, options_.ttl.count() * 500));
+  const auto claim_expiry = [&](std::int64_t user_id) {
+    if (!on_offline_ || options_.last_seen_claim_prefix.empty()) return;
+    const auto r = redis.command({"EVAL", expiry_script, "2", proto::presence_key(user_id),
+                                  options_.last_seen_claim_prefix + decimal(user_id), claim_ms});
+    if (!ok(r)) {
+      log::warn("last-seen claim failed", {{"user", user_id}, {"error", r ? r->str : redis.last_error()}});
+      return;
+    }
+    if (r->type == redis::reply::kind::integer && r->integer == 1) on_offline_(user_id, clock_.unix_ms());
   };
 
   const auto refresh = [&] {
@@ -238,7 +267,11 @@ void presence_service::run() {
       if (count == 0) counts_.erase(user);
     }
     for (const auto user : expired) {
-      if (counts_.contains(user)) dirty_.insert(user);
+      if (counts_.contains(user)) {
+        dirty_.insert(user);
+      } else {
+        claim_expiry(user);
+      }
     }
     {
       std::lock_guard lock(mutex_);
@@ -263,6 +296,7 @@ void presence_service::run() {
       if (!ok(r)) failed = true;
     }
     retry_at = dirty_.empty() ? time_point::max() : steady_clock::now() + 1s;
+    if (on_pass_) on_pass_();
 
     if (stopping) break;
     if (steady_clock::now() >= next_refresh) {

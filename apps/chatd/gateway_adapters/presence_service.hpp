@@ -16,6 +16,12 @@
 // The refresh writes this node's counts again (HSET, not HINCRBY), so a Redis restart or
 // a key expired by mistake heals within one refresh, with an ONLINE event.
 //
+// Last seen (docs/rest.md "Profiles"): the node whose script took a user's hash to empty
+// (their last session on any node closed, or this node withdrew at shutdown) reports the user
+// offline (on_offline); after a crash, the expired-key event reaches every node and the one
+// that claims the user (SET NX on the claim key, only while the presence key is still gone)
+// reports it, at the time it saw the expiry (at most --presence-ttl after the crash).
+//
 // Typing notices (docs/stomp.md "Typing") are published only if no node published one for
 // the same user and room within --typing-interval: SET {typing_throttle_prefix}{user}:{room}
 // NX PX interval, then PUBLISH, in one script. The registry's per-node throttle filters
@@ -30,6 +36,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -49,6 +56,10 @@ struct presence_options {
   std::size_t refresh_batch = 500;           // users per refresh script
   // Cross-node typing throttle ("chat:typing:throttle:{scope}:"); empty: none.
   std::string typing_throttle_prefix;
+  // lastSeenAt after a node crash: the node that claims "{prefix}{user}" (SET NX, for half
+  // the TTL) reports the expired user offline ("chat:presence:seen:{scope}:"); empty: expiries
+  // report nothing.
+  std::string last_seen_claim_prefix;
   std::chrono::milliseconds typing_interval{1000};
 };
 
@@ -59,6 +70,13 @@ class presence_service final : public presence_sink, public typing_sink {
   ~presence_service() override;
   presence_service(const presence_service&) = delete;
   presence_service& operator=(const presence_service&) = delete;
+
+  // Called on the worker thread with (user, unix ms) when the user's last session on any
+  // node is gone (see above); must not block. Set before start(); may stay empty.
+  void on_offline(std::function<void(std::int64_t user_id, std::int64_t at_ms)> hook) { on_offline_ = std::move(hook); }
+  // Called on the worker thread after each pass (at least every --presence-refresh, every
+  // second while Redis fails); must not block. Set before start(); may stay empty.
+  void on_pass(std::function<void()> hook) { on_pass_ = std::move(hook); }
 
   void start();
   // Applies what is queued, withdraws this node from every user it still counts (OFFLINE
@@ -93,6 +111,8 @@ class presence_service final : public presence_sink, public typing_sink {
   const presence_options options_;
   const std::string alive_key_;
   const clock_source& clock_;
+  std::function<void(std::int64_t, std::int64_t)> on_offline_;
+  std::function<void()> on_pass_;
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

@@ -7,7 +7,8 @@
 namespace chat::store {
 namespace {
 
-constexpr const char* user_columns = "id, email, nickname, password_hash, " CHAT_SQL_MS("created_at");
+constexpr const char* user_columns = "id, email, nickname, password_hash, " CHAT_SQL_MS(
+    "created_at") ", status_message, avatar_url, " CHAT_SQL_MS("last_seen_at");
 
 user_record to_user(const pqxx::row& row) {
   user_record u;
@@ -16,6 +17,9 @@ user_record to_user(const pqxx::row& row) {
   u.nickname = row[2].as<std::string>();
   u.password_hash = row[3].as<std::string>();
   u.created_at_ms = row[4].as<std::int64_t>();
+  u.status_message = detail::optional_text(row[5]);
+  u.avatar_url = detail::optional_text(row[6]);
+  u.last_seen_at_ms = detail::optional_int64(row[7]);
   return u;
 }
 
@@ -61,6 +65,23 @@ result<std::optional<user_record>> insert_user(session& db, const std::string& e
   return detail::guarded([&] {
     pqxx::nontransaction tx(db.native<pqxx::connection>());  // one statement: autocommit
     return first_user(tx.exec_params(sql, email, password_hash, nickname));
+  });
+}
+
+result<std::optional<user_record>> update_profile(session& db, std::int64_t user_id,
+                                                  const proto::profile_update& update) {
+  // Each field: unchanged unless given; statusMessage and avatarUrl "" store NULL.
+  static const std::string sql = std::string(
+                                     "UPDATE users SET nickname = COALESCE($2, nickname), "
+                                     "status_message = CASE WHEN $3 THEN NULLIF($4, '') ELSE status_message END, "
+                                     "avatar_url = CASE WHEN $5 THEN NULLIF($6, '') ELSE avatar_url END "
+                                     "WHERE id = $1 RETURNING ") +
+                                 user_columns;
+  return detail::guarded([&] {
+    pqxx::nontransaction tx(db.native<pqxx::connection>());
+    return first_user(tx.exec_params(sql, user_id, update.nickname, update.status_message.has_value(),
+                                     update.status_message.value_or(""), update.avatar_url.has_value(),
+                                     update.avatar_url.value_or("")));
   });
 }
 

@@ -49,6 +49,18 @@ std::string_view text_of(const Field& f) {
   return {f.c_str(), f.size()};
 }
 
+// A nullable column: nullopt for NULL.
+template <class Field>
+std::optional<std::string> optional_text(const Field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::string(f.c_str(), f.size());
+}
+template <class Field>
+std::optional<std::int64_t> optional_int64(const Field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.template as<std::int64_t>();
+}
+
 // A PostgreSQL array literal "{1,2,3}" for a `$n::bigint[]` parameter. Built from integers
 // only, so no quoting is needed.
 std::string bigint_array(const std::vector<std::int64_t>& ids);

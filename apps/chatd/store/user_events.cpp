@@ -2,6 +2,7 @@
 
 #include <chat/proto/events.hpp>
 #include <chat/proto/names.hpp>
+#include <chat/proto/people.hpp>
 
 #include <string>
 #include <string_view>
@@ -16,11 +17,8 @@ constexpr std::string_view publish_each_script =
 
 }  // namespace
 
-bool publish_room_membership(redis::client& redis, const std::vector<std::int64_t>& user_ids, std::int64_t room_id,
-                             bool added) {
+bool publish_user_event(redis::client& redis, const std::vector<std::int64_t>& user_ids, std::string_view json) {
   if (user_ids.empty()) return true;
-  std::string json;
-  proto::append_json(proto::room_membership_event{room_id, added}, json);
   std::vector<std::string> channels;
   channels.reserve(user_ids.size());
   for (const auto user : user_ids) channels.push_back(proto::user_channel(user));
@@ -34,6 +32,26 @@ bool publish_room_membership(redis::client& redis, const std::vector<std::int64_
   for (const auto& c : channels) args.emplace_back(c);
   args.emplace_back(json);
   const auto reply = redis.command(args);
+  return reply && reply->type != redis::reply::kind::error;
+}
+
+bool publish_room_membership(redis::client& redis, const std::vector<std::int64_t>& user_ids, std::int64_t room_id,
+                             bool added) {
+  std::string json;
+  proto::append_json(proto::room_membership_event{room_id, added}, json);
+  return publish_user_event(redis, user_ids, json);
+}
+
+bool publish_friend_event(redis::client& redis, const proto::friend_event& event) {
+  std::string json;
+  proto::append_json(event, json);
+  return publish_user_event(redis, {event.from_user_id, event.to_user_id}, json);
+}
+
+bool publish_nickname_change(redis::client& redis, std::int64_t user_id, const std::string& nickname) {
+  std::string json;
+  proto::append_json(proto::profile_updated_event{user_id, nickname}, json);
+  const auto reply = redis.command({"PUBLISH", proto::redis_names::profile_channel, json});
   return reply && reply->type != redis::reply::kind::error;
 }
 

@@ -462,6 +462,10 @@ void append_json(const user& value, std::string& out) {
   append_json_string(value.nickname, out);
   out.append(R"(,"createdAt":)");
   append_timestamp(value.created_at_ms, out);
+  out.append(R"(,"statusMessage":)");
+  append_nullable_string(value.status_message, out);
+  out.append(R"(,"avatarUrl":)");
+  append_nullable_string(value.avatar_url, out);
   out.push_back('}');
 }
 
@@ -476,6 +480,8 @@ validation_error parse_user(std::string_view json, user& out) {
   if (auto error = detail::read_string(doc, "nickname", text)) return error;
   value.nickname = *text;
   if (auto error = detail::read_timestamp(doc, "createdAt", value.created_at_ms)) return error;
+  if (auto error = detail::read_nullable_string(doc, "statusMessage", value.status_message)) return error;
+  if (auto error = detail::read_nullable_string(doc, "avatarUrl", value.avatar_url)) return error;
   out = std::move(value);
   return {};
 }

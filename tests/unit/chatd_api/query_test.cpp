@@ -4,6 +4,8 @@
 
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace chat::chatd::api;
 
@@ -109,5 +111,64 @@ TEST(HistoryQuery, RejectsMalformedCursors) {
     const auto error = history("/x?cursor=" + cursor, q);
     ASSERT_TRUE(error) << cursor.substr(0, 40);
     EXPECT_EQ(error.field, "cursor");
+  }
+}
+
+TEST(UserSearchQuery, TakesAPrefixOfTwoToHundredCharactersAndALimit) {
+  user_search_query q;
+  ASSERT_FALSE(parse_user_search_query("/api/users/search?q=an", q));
+  EXPECT_EQ(q, (user_search_query{"an", 20}));
+  ASSERT_FALSE(parse_user_search_query("/api/users/search?limit=50&q=%20Ann%20B%20", q));
+  EXPECT_EQ(q, (user_search_query{"Ann B", 50}));                         // trimmed; the case is the store's business
+  ASSERT_FALSE(parse_user_search_query("/x?q=%C3%A9%C3%A9&limit=1", q));  // two characters, four bytes
+  EXPECT_EQ(q, (user_search_query{"\xC3\xA9\xC3\xA9", 1}));
+  // LIKE's wildcards and escape are plain characters of the prefix (the store uses a range).
+  ASSERT_FALSE(parse_user_search_query("/x?q=%25_%5C", q));
+  EXPECT_EQ(q.q, "%_\\");
+  ASSERT_FALSE(parse_user_search_query("/x?q=" + std::string(100, 'a') + "&limit=", q));
+  EXPECT_EQ(q.q.size(), 100u);
+  EXPECT_EQ(q.limit, 20);
+}
+
+TEST(UserSearchQuery, RefusesShortLongBrokenQueriesAndBadLimits) {
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"/x", "q"},
+      {"/x?limit=5", "q"},
+      {"/x?q=", "q"},
+      {"/x?q=a", "q"},
+      {"/x?q=%20a%20", "q"},
+      {"/x?q=%C3%A9", "q"},
+      {"/x?q=" + std::string(101, 'a'), "q"},
+      {"/x?q=" + std::string(10 * 1024, 'a'), "q"},
+      {"/x?q=a%0Ab", "q"},
+      {"/x?q=%FF%FE", "q"},
+      {"/x?q=%zz", "q"},
+      {"/x?q=ab&limit=0", "limit"},
+      {"/x?q=ab&limit=51", "limit"},
+      {"/x?q=ab&limit=-1", "limit"},
+      {"/x?q=ab&limit=ten", "limit"},
+      {"/x?q=ab&limit=99999999999999999999", "limit"},
+  };
+  for (const auto& [target, field] : bad) {
+    user_search_query q{"untouched", 7};
+    const auto error = parse_user_search_query(target, q);
+    ASSERT_TRUE(error) << target.substr(0, 60);
+    EXPECT_EQ(error.field, field) << target.substr(0, 60);
+    EXPECT_EQ(q, (user_search_query{"untouched", 7}));
+  }
+}
+
+TEST(RequestDirection, IncomingByDefault) {
+  bool incoming = false;
+  ASSERT_FALSE(parse_request_direction("/api/friends/requests", incoming));
+  EXPECT_TRUE(incoming);
+  ASSERT_FALSE(parse_request_direction("/x?direction=outgoing", incoming));
+  EXPECT_FALSE(incoming);
+  ASSERT_FALSE(parse_request_direction("/x?direction=incoming", incoming));
+  EXPECT_TRUE(incoming);
+  for (const char* bad : {"/x?direction=in", "/x?direction=OUTGOING", "/x?direction=%zz"}) {
+    const auto error = parse_request_direction(bad, incoming);
+    ASSERT_TRUE(error) << bad;
+    EXPECT_EQ(error.field, "direction");
   }
 }

@@ -1,5 +1,7 @@
 #include "api/render.hpp"
 
+#include <chat/proto/people.hpp>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -104,8 +106,18 @@ TEST(RenderAccounts, SessionMeAndLookup) {
   EXPECT_EQ(session, json::parse(R"({"token":"t.o.k","userId":9,"email":"a@example.com","nickname":"ann"})"));
   const auto me = render_me(u);
   EXPECT_EQ(json::parse(me),
-            json::parse(R"({"id":9,"email":"a@example.com","nickname":"ann","createdAt":"2026-11-27T12:00:00.000Z"})"));
+            json::parse(R"({"id":9,"email":"a@example.com","nickname":"ann","createdAt":"2026-11-27T12:00:00.000Z",)"
+                        R"("statusMessage":null,"avatarUrl":null})"));
   EXPECT_EQ(me.find("argon2"), std::string::npos);  // the hash never leaves the server
+  // Others' view: no email, lastSeenAt only while offline.
+  u.status_message = "busy";
+  u.last_seen_at_ms = 1'795'780'800'000;
+  EXPECT_EQ(json::parse(chat::proto::to_json(profile_of(chat::store::person_of(u), false))),
+            json::parse(R"({"id":9,"nickname":"ann","statusMessage":"busy","avatarUrl":null,"online":false,)"
+                        R"("lastSeenAt":"2026-11-27T12:00:00.000Z"})"));
+  EXPECT_EQ(json::parse(chat::proto::to_json(profile_of(chat::store::person_of(u), true))),
+            json::parse(R"({"id":9,"nickname":"ann","statusMessage":"busy","avatarUrl":null,"online":true,)"
+                        R"("lastSeenAt":null})"));
   EXPECT_EQ(json::parse(render_user_ref(u)), json::parse(R"({"id":9,"nickname":"ann"})"));
 }
 

@@ -17,8 +17,23 @@ namespace {
 struct recording_target final : fanout_target {
   std::vector<std::shared_ptr<const fanout_event>> events;
   std::vector<channel_key> armed_keys;
+  std::vector<std::string> nicknames;
   void deliver(std::shared_ptr<const fanout_event> e) override { events.push_back(std::move(e)); }
   void armed(const channel_key& k) override { armed_keys.push_back(k); }
+  void nickname_changed(std::string nickname) override { nicknames.push_back(std::move(nickname)); }
+};
+
+struct recording_listener final : room_event_listener {
+  std::vector<std::pair<std::int64_t, std::string>> notices;  // (user, event name)
+  std::vector<std::int64_t> memberships;
+  void on_room_event(const proto::chat_message&) override {}
+  void on_membership(std::int64_t user_id, const proto::room_membership_event&) override {
+    memberships.push_back(user_id);
+  }
+  void on_read(std::int64_t, std::int64_t, std::int64_t) override {}
+  void on_notice(std::int64_t user_id, std::string_view event, std::string_view) override {
+    notices.emplace_back(user_id, std::string(event));
+  }
 };
 
 constexpr std::string_view message_json =
@@ -293,6 +308,62 @@ TEST(fanout_hub, user_events_go_to_the_users_channel) {
   EXPECT_EQ(hub.dropped_payloads(), 1u);
   hub.leave(channel_key{channel_kind::user, 1}, mine.get());
   EXPECT_EQ(control.ops.back(), "-chat:user:1");
+}
+
+TEST(fanout_hub, friend_events_go_to_notifications_and_the_listener) {
+  fanout_hub hub;
+  recording_listener listener;
+  hub.set_listener(&listener);
+  auto mine = std::make_shared<recording_target>();
+  hub.join(channel_key{channel_kind::user, 1}, mine);
+  const std::string requested =
+      R"({"event":"friend.requested","requestId":4,"fromUserId":2,"toUserId":1,"at":"2026-11-21T12:00:00.000Z"})";
+  hub.on_user_event(1, requested);
+  hub.on_user_event(1, R"({"event":"friend.removed","fromUserId":2,"toUserId":1,"at":"2026-11-21T12:00:00.000Z"})");
+  ASSERT_EQ(mine->events.size(), 2u);
+  EXPECT_TRUE(mine->events[0]->tail->starts_with(
+      "destination:/user/queue/notifications\nchat-event:friend.requested\ncontent-type:application/json\n"))
+      << *mine->events[0]->tail;
+  EXPECT_TRUE(mine->events[0]->tail->ends_with(requested + '\0'));
+  EXPECT_TRUE(mine->events[1]->tail->starts_with("destination:/user/queue/notifications\nchat-event:friend.removed\n"));
+  EXPECT_NE(mine->events[0]->message_id, mine->events[1]->message_id);
+  EXPECT_EQ(listener.notices,
+            (std::vector<std::pair<std::int64_t, std::string>>{{1, "friend.requested"}, {1, "friend.removed"}}));
+  // Malformed friend events are dropped, and nobody hears of them; membership events still go
+  // to the listener only.
+  hub.on_user_event(1, R"({"event":"friend.requested","requestId":0,"fromUserId":2,"toUserId":1,"at":"x"})");
+  hub.on_user_event(1, R"({"event":"room.added","roomId":9})");
+  EXPECT_EQ(mine->events.size(), 2u);
+  EXPECT_EQ(listener.notices.size(), 2u);
+  EXPECT_EQ(listener.memberships, std::vector<std::int64_t>{1});
+  EXPECT_EQ(hub.dropped_payloads(), 1u);
+}
+
+TEST(fanout_hub, a_nickname_change_reaches_every_session_of_the_user_here) {
+  fake_control control;
+  fanout_hub hub;
+  hub.set_control(&control);
+  auto a = std::make_shared<recording_target>();
+  auto b = std::make_shared<recording_target>();
+  auto other = std::make_shared<recording_target>();
+  hub.add_user_session(1, a);
+  hub.add_user_session(1, b);
+  hub.add_user_session(1, b);  // twice: once
+  hub.add_user_session(2, other);
+  EXPECT_TRUE(control.ops.empty()) << "no bus channel per user: chat:profile is one channel for all";
+  hub.on_profile(R"({"event":"profile.updated","userId":1,"nickname":"Ann B"})");
+  EXPECT_EQ(a->nicknames, std::vector<std::string>{"Ann B"});
+  EXPECT_EQ(b->nicknames, std::vector<std::string>{"Ann B"});
+  EXPECT_TRUE(other->nicknames.empty());
+  hub.remove_user_session(1, a.get());
+  hub.on_profile(R"({"event":"profile.updated","userId":1,"nickname":"Ann C"})");
+  EXPECT_EQ(a->nicknames.size(), 1u);
+  EXPECT_EQ(b->nicknames, (std::vector<std::string>{"Ann B", "Ann C"}));
+  hub.on_profile(R"({"event":"profile.updated","userId":1,"nickname":""})");
+  hub.on_profile("nonsense");
+  EXPECT_EQ(b->nicknames.size(), 2u);
+  EXPECT_EQ(hub.dropped_payloads(), 2u);
+  EXPECT_TRUE(a->events.empty() && b->events.empty()) << "no frame to the client";
 }
 
 TEST(ws_transport, subprotocol_is_the_clients_best) {

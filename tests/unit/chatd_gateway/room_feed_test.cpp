@@ -345,6 +345,42 @@ TEST_F(feed_fixture, sse_gets_a_snapshot_then_events_and_replays_after_a_reconne
   EXPECT_FALSE(feed->attach(me, "", std::make_shared<recording_sink>()));
 }
 
+// Friend events (user channel notices) go on the SSE stream in order with the room events and
+// are replayed after a reconnect; /user/queue/rooms subscribers do not get them (they come on
+// /user/queue/notifications).
+TEST_F(feed_fixture, friend_events_go_to_sse_readers_only_and_are_replayed) {
+  dir.room_rows[me] = {row(7, 0, room_message(7, 100, other))};
+  auto stomp = std::make_shared<recording_target>();
+  feed->watch(me, stomp);
+  auto s1 = std::make_shared<recording_sink>();
+  ASSERT_TRUE(feed->attach(me, "", s1));
+  arm_all();
+  const std::string requested = R"({"event":"friend.requested","requestId":4,"fromUserId":)" + std::to_string(other) +
+                                R"(,"toUserId":)" + std::to_string(me) + R"(,"at":"2026-11-21T12:00:00.000Z"})";
+  hub.on_user_event(me, requested);
+  publish(room_message(7, 101, other, "a"));
+  ASSERT_EQ(s1->items.size(), 3u);  // snapshot, the friend event, the room update
+  EXPECT_EQ(s1->items[1]->event, "friend.requested");
+  EXPECT_EQ(*s1->items[1]->json, requested);
+  EXPECT_EQ(s1->items[2]->event, "room.updated");
+  EXPECT_LT(s1->items[1]->seq, s1->items[2]->seq);
+  ASSERT_EQ(stomp->events.size(), 1u);  // the room update only
+  EXPECT_NE(stomp->events[0]->tail->find("chat-event:room.updated\n"), std::string::npos);
+
+  const auto seen = feed->event_id(*s1->items[0]);
+  feed->detach(me, s1.get());
+  hub.on_user_event(me, R"({"event":"friend.removed","fromUserId":)" + std::to_string(other) + R"(,"toUserId":)" +
+                            std::to_string(me) + R"(,"at":"2026-11-21T12:00:01.000Z"})");
+  auto s2 = std::make_shared<recording_sink>();
+  ASSERT_TRUE(feed->attach(me, seen, s2));
+  ASSERT_EQ(s2->items.size(), 3u);  // what came after the snapshot, the one sent while away too
+  EXPECT_EQ(s2->items[0]->event, "friend.requested");
+  EXPECT_EQ(s2->items[2]->event, "friend.removed");
+  // Another user's notice is not ours.
+  hub.on_user_event(other, requested);
+  EXPECT_EQ(s2->items.size(), 3u);
+}
+
 // A message broadcast between the list's query and the arming of its room's channel reached no
 // channel here: the list is read once more when every room is armed.
 TEST_F(feed_fixture, a_message_between_the_load_and_the_arming_shows_after_one_more_read) {

@@ -54,7 +54,11 @@ TEST(RestAnswers, ExactBytes) {
   EXPECT_EQ(to_json(session{"t0k", 7, "ann@example.com", "ann"}),
             R"({"token":"t0k","userId":7,"email":"ann@example.com","nickname":"ann"})");
   EXPECT_EQ(to_json(user{7, "ann@example.com", "ann", t0}),
-            std::string(R"({"id":7,"email":"ann@example.com","nickname":"ann","createdAt":")") + t0_text + "\"}");
+            std::string(R"({"id":7,"email":"ann@example.com","nickname":"ann","createdAt":")") + t0_text +
+                R"(","statusMessage":null,"avatarUrl":null})");
+  EXPECT_EQ(to_json(user{7, "ann@example.com", "ann", t0, "away", "https://x.test/a.png"}),
+            std::string(R"({"id":7,"email":"ann@example.com","nickname":"ann","createdAt":")") + t0_text +
+                R"(","statusMessage":"away","avatarUrl":"https://x.test/a.png"})");
   EXPECT_EQ(to_json(user_ref{5, "bo"}), R"({"id":5,"nickname":"bo"})");
   EXPECT_EQ(to_json(room{4, room_type::direct, std::nullopt, 7, t0, {{7, "ann"}, {8, "bo"}}}),
             std::string(R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"createdAt":")") + t0_text +

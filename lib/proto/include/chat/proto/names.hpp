@@ -116,6 +116,12 @@ inline constexpr std::string_view user_channel_prefix = "chat:user:";
 // from which they name no valid token, and the channel on which each new one is published.
 inline constexpr std::string_view revoked_tokens_key = "chat:revoked-tokens";
 inline constexpr std::string_view token_revocations_channel = "chat:token-revocations";
+// Profile changes for every node (payload: people.hpp profile_updated_event): live sessions
+// of the user stamp the new nickname on what they send next.
+inline constexpr std::string_view profile_channel = "chat:profile";
+// + "{scope}:{userId}": the node that claimed writing lastSeenAt after a presence key expired
+// (every node sees the expiry; one writes). Short-lived.
+inline constexpr std::string_view last_seen_claim_prefix = "chat:presence:seen:";
 // Lifetime of user:presence:{id}; refreshed while a session lives (docs/stomp.md).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names

@@ -160,12 +160,15 @@ struct session {
 void append_json(const session& value, std::string& out);
 validation_error parse_session(std::string_view json, session& out);
 
-// GET /api/users/me: {"id","email","nickname","createdAt"}
+// GET /api/users/me: {"id","email","nickname","createdAt","statusMessage"|null,"avatarUrl"|null}
+// (the profile fields of people.hpp; a server without them is read as null).
 struct user {
   std::int64_t id = 0;
   std::string email;
   std::string nickname;
   std::int64_t created_at_ms = 0;  // "createdAt", ISO-8601 UTC with milliseconds
+  std::optional<std::string> status_message;
+  std::optional<std::string> avatar_url;
 
   friend bool operator==(const user&, const user&) = default;
 };
