@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   chatctl::add_tail_command(app, ctx);
   chatctl::add_lifecycle_commands(app, ctx);
   chatctl::add_download_command(app, ctx);
+  chatctl::add_people_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

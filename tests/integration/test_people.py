@@ -445,3 +445,60 @@ def test_friend_requests_race_and_pending_cap(two_nodes, database):
     one = call(n1, "GET", "/api/friends/requests?direction=outgoing", dave).json()[0]["id"]
     assert call(n1, "DELETE", f"/api/friends/requests/{one}", dave).status_code == 204
     assert call(n1, "POST", "/api/friends/requests", dave, json={"userId": targets[100]}).status_code == 201
+
+
+# --------------------------------------------------------------------------- chatctl
+
+def test_chatctl_profile_search_and_friends(people, tmp_path):
+    from test_chatctl import CONFLICT, ERROR, FORBIDDEN, NOT_FOUND, USAGE, Cli
+
+    database, n1, n2, _ = people
+    tag = "c" + uuid.uuid4().hex[:6]
+    ann = create_user(database, f"{tag}ann", email=f"{tag}ann@example.com")
+    bo = create_user(database, f"{tag}bo", email=f"{tag}bo@example.com")
+    a = Cli(tmp_path / "ann", n1.url)
+    a.env["CHAT_TOKEN"] = make_token(ann)
+    b = Cli(tmp_path / "bo", n2.url)
+    b.env["CHAT_TOKEN"] = make_token(bo)
+
+    me = a.json("profile", "set", "--nickname", f"{tag}Ann", "--status", "hello there")
+    assert me["id"] == ann and me["nickname"] == f"{tag}Ann" and me["statusMessage"] == "hello there"
+    shown = b.json("profile", "show", str(ann))
+    assert shown == {"id": ann, "nickname": f"{tag}Ann", "statusMessage": "hello there", "avatarUrl": None,
+                     "online": False, "lastSeenAt": None}
+    assert b.json("profile", "show", f"{tag}ann@example.com")["id"] == ann
+    assert a.json("profile", "show")["id"] == ann
+    row = a.ok("profile", "show").stdout.strip().split("\t")  # piped: tab-separated, no header
+    assert row[:3] == [str(ann), f"{tag}Ann", "hello there"]
+    assert a.json("profile", "set", "--status", "")["statusMessage"] is None
+    assert a.run("profile", "set").returncode == USAGE
+    r = a.run("profile", "set", "--avatar", "http://insecure.test/a.png")
+    assert r.returncode == ERROR and "avatarUrl" in r.stderr
+    assert a.run("profile", "show", str(bo + 100000)).returncode == NOT_FOUND
+
+    found = b.jsonl("users", "search", tag.upper(), "--limit", "5")
+    assert [u["id"] for u in found] == [ann] and "email" not in found[0]  # bo is the caller
+    assert b.run("users", "search", "x").returncode == ERROR  # the server's 400
+    assert b.run("users", "search", "ab", "--limit", "51").returncode == USAGE
+
+    req = a.json("friends", "add", f"{tag}bo@example.com")
+    assert req["fromUserId"] == ann and req["toUserId"] == bo and req["status"] == "pending"
+    assert a.run("friends", "add", str(bo)).returncode == CONFLICT
+    assert [r["id"] for r in b.jsonl("friends", "requests")] == [req["id"]]
+    assert [r["id"] for r in a.jsonl("friends", "requests", "--outgoing")] == [req["id"]]
+    assert b.run("friends", "requests", "--incoming", "--outgoing").returncode == USAGE
+    assert a.run("friends", "accept", str(req["id"])).returncode == FORBIDDEN
+    assert a.run("friends", "accept", "nope").returncode == USAGE
+    assert b.json("friends", "accept", str(req["id"]))["status"] == "accepted"
+    listed = b.jsonl("friends", "list")
+    assert [f["id"] for f in listed] == [ann] and listed[0]["nickname"] == f"{tag}Ann"
+    assert b.ok("friends", "list").stdout.split("\t")[:2] == [str(ann), f"{tag}Ann"]
+    a.ok("friends", "rm", str(bo))
+    assert a.run("friends", "rm", str(bo)).returncode == NOT_FOUND
+    assert b.jsonl("friends", "list") == []
+
+    again = b.json("friends", "add", str(ann))
+    assert a.json("friends", "reject", str(again["id"]))["status"] == "rejected"
+    mine = a.json("friends", "add", str(bo))
+    a.ok("friends", "cancel", str(mine["id"]))
+    assert b.jsonl("friends", "requests") == []

@@ -19,5 +19,7 @@ void add_tail_command(CLI::App& app, context& ctx);      // tail
 // edit, delete, react, reply, thread, pin, unpin, pins, forward, bookmark add|rm|list
 void add_lifecycle_commands(CLI::App& app, context& ctx);
 void add_download_command(CLI::App& app, context& ctx);  // download
+// profile show|set, users search, friends list|add|accept|reject|cancel|rm|requests
+void add_people_commands(CLI::App& app, context& ctx);
 
 }  // namespace chatctl

@@ -30,14 +30,14 @@ _chatctl() {
 
     local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
     local commands="auth room send history read unread reads presence tail download"
-    commands="$commands edit delete react reply thread pin unpin pins forward bookmark"
+    commands="$commands edit delete react reply thread pin unpin pins forward bookmark profile users friends"
 
     case "$prev" in
         --file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output)
             COMPREPLY=($(compgen -W "table json jsonl" -- "$cur")); return ;;
-        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out)
+        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar)
             return ;;
     esac
 
@@ -48,13 +48,14 @@ _chatctl() {
         case "$w" in
             --file)
                 ((i++)); continue ;;
-            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out)
+            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar)
                 ((i++)); continue ;;
             -*) continue ;;
         esac
         if [ -z "$cmd" ]; then
             cmd="$w"
-        elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ] || [ "$cmd" = bookmark ]; }; then
+        elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ] || [ "$cmd" = bookmark ] ||
+                                [ "$cmd" = profile ] || [ "$cmd" = users ] || [ "$cmd" = friends ]; }; then
             sub="$w"
         else
             ((positional++))
@@ -116,6 +117,21 @@ _chatctl() {
             esac ;;
         download)
             flags="-O --out --force" ;;
+        profile)
+            case "$sub" in
+                "") words_list="$(_chatctl_words show set)" ;;
+                set) flags="--nickname --status --avatar" ;;
+            esac ;;
+        users)
+            case "$sub" in
+                "") words_list="$(_chatctl_words search)" ;;
+                search) flags="--limit" ;;
+            esac ;;
+        friends)
+            case "$sub" in
+                "") words_list="$(_chatctl_words list add accept reject cancel rm requests)" ;;
+                requests) flags="--incoming --outgoing" ;;
+            esac ;;
     esac
 
     if [[ "$cur" == -* ]]; then
