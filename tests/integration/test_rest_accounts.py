@@ -208,7 +208,9 @@ def test_me_returns_id_email_nickname_created_at(api):
     r = api.get("/api/users/me", user)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"id", "email", "nickname", "createdAt"}
+    # The profile fields (docs/rest.md "People") are null until set.
+    assert set(body) == {"id", "email", "nickname", "createdAt", "statusMessage", "avatarUrl"}
+    assert body["statusMessage"] is None and body["avatarUrl"] is None
     assert (body["id"], body["email"], body["nickname"]) == (user.id, user.email, "Mé 🚀")
     assert ISO_MS.match(body["createdAt"]), body["createdAt"]
 
