@@ -1,4 +1,5 @@
 // chatd: parses settings, builds the application, runs it. See app/app.hpp.
+#include "api/hasher_process.hpp"
 #include "app/app.hpp"
 #include "config/config.hpp"
 
@@ -10,9 +11,14 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
+  // A password hasher child of this chatd (api/hasher_process.hpp), not a server.
+  if (argc == 2 && argv[1] == chat::chatd::api::hasher_child_flag) {
+    return chat::chatd::api::run_hasher_child(chat::chatd::api::hasher_child_fd);
+  }
   auto parsed = chat::chatd::parse_config(argc, argv);
   if (!parsed.cfg) return parsed.exit_code;
   auto& cfg = *parsed.cfg;
+  cfg.password_hasher_executable = "/proc/self/exe";
 
   chat::log::format fmt = chat::log::format::json;
   chat::log::level lvl = chat::log::level::info;

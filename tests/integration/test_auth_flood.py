@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import pathlib
+import signal
 import threading
 import time
 import uuid
@@ -199,3 +202,46 @@ def test_bad_trusted_proxies_stop_the_start(stack, database, chatd_factory):
     wait_for(lambda: node.proc.poll() is not None, 30, what="chatd to exit")
     assert node.proc.returncode == 2
     assert "proxy.local" in node.log_path.read_text()
+
+
+def hasher_children(pid: int) -> list[int]:
+    """The `chatd --internal-password-hasher` children of process `pid`."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"--internal-password-hasher" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_passwords_are_hashed_in_a_child_process_that_is_replaced_and_ends_with_chatd(stack, database,
+                                                                                    chatd_factory):
+    """Argon2 runs in a `chatd --internal-password-hasher` child at idle CPU priority (its
+    memory mappings inside chatd stalled the I/O threads): signup and login work through it,
+    a child killed is replaced for the next login, and no child outlives chatd."""
+    node = chatd_factory(stack, database_url=database, env={"CHATD_AUTH_RATE_LIMIT": "0"})
+    status, _, body = post(node, "/api/auth/signup",
+                           {"email": "hashed@example.com", "password": "password123", "nickname": "hashed"})
+    assert status == 201, body
+    children = hasher_children(node.proc.pid)
+    assert len(children) == 1, children
+    policy = os.sched_getscheduler(children[0])
+    assert policy == os.SCHED_IDLE, policy
+    assert login(node, email="hashed@example.com")[0] == 200
+    assert hasher_children(node.proc.pid) == children, "one child serves every request of its worker"
+    os.kill(children[0], signal.SIGKILL)
+    status, _, body = post(node, "/api/auth/login", {"email": "hashed@example.com", "password": "password123"})
+    assert status == 200, body
+    replaced = hasher_children(node.proc.pid)
+    assert len(replaced) == 1 and replaced != children, replaced
+    status, _, body = post(node, "/api/auth/login", {"email": "hashed@example.com", "password": "password124"})
+    assert status == 401, "a wrong password is still refused"
+    node.stop()
+    wait_for(lambda: not pathlib.Path(f"/proc/{replaced[0]}").exists(), 10, what="the hasher child to end with chatd")

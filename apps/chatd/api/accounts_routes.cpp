@@ -115,7 +115,7 @@ void rest_api::signup(const http::request& req, const http::path_params& params,
         if (!registered) return failed(registered);
         if (*registered) return conflict("email already registered");
         const bool queued = submit_password_job(signup_route, respond, [this, body = std::move(body), respond] {
-          auto hash = auth::hash_password(body.password, password_cost_);
+          auto hash = password_pool::hash_password(body.password, password_cost_);
           if (!hash) {
             log::error("password hashing failed", {{"route", "signup"}});
             return respond(unavailable("cannot create an account right now"));
@@ -166,12 +166,13 @@ void rest_api::login(const http::request& req, const http::path_params& params, 
         }
         const bool queued = submit_password_job(
             login_route, respond, [this, body = std::move(body), user = std::move(user), respond]() mutable {
-              const bool ok = auth::verify_password(user ? user->password_hash : dummy_hash_, body.password) && user;
+              const bool ok =
+                  password_pool::verify_password(user ? user->password_hash : dummy_hash_, body.password) && user;
               if (password_verified_) password_verified_(user.has_value());
               std::optional<std::string> rehash;
               if (ok && auth::password_needs_rehash(user->password_hash, password_cost_)) {
                 // Parameters were raised since this hash was made: upgrade it, best effort.
-                rehash = auth::hash_password(body.password, password_cost_);
+                rehash = password_pool::hash_password(body.password, password_cost_);
               }
               run_db_job(pool_, login_route, respond,
                          [this, email = std::move(body.email), user = std::move(user), ok, rehash = std::move(rehash)](
@@ -228,10 +229,10 @@ void rest_api::change_password(const http::request& req, const http::path_params
         }
         const bool queued = submit_password_job(
             password_route, respond, [this, body = std::move(body), user = std::move(user), respond]() mutable {
-              const bool ok = auth::verify_password(user.password_hash, body.current_password);
+              const bool ok = password_pool::verify_password(user.password_hash, body.current_password);
               std::optional<std::string> hash;
               if (ok) {
-                hash = auth::hash_password(body.new_password, password_cost_);
+                hash = password_pool::hash_password(body.new_password, password_cost_);
                 if (!hash) {
                   log::error("password hashing failed", {{"route", "password"}});
                   return respond(unavailable("cannot change the password right now"));

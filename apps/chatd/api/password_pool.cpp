@@ -1,5 +1,7 @@
 #include "api/password_pool.hpp"
 
+#include "api/hasher_process.hpp"
+
 #include <chat/log/log.hpp>
 
 #include <algorithm>
@@ -41,10 +43,27 @@ void run_guarded(password_pool::job& j) noexcept {
   }
 }
 
+// The hasher child of the worker running on this thread (none elsewhere).
+thread_local hasher_process* worker_hasher = nullptr;
+
 }  // namespace
 
-password_pool::password_pool(int workers, std::size_t queue_limit)
-    : workers_(std::max(1, workers)), queue_(queue_limit) {}
+password_pool::password_pool(int workers, std::size_t queue_limit, std::string hasher_executable)
+    : workers_(std::max(1, workers)), hasher_executable_(std::move(hasher_executable)), queue_(queue_limit) {}
+
+std::optional<std::string> password_pool::hash_password(std::string_view password, auth::password_cost cost) {
+  if (worker_hasher != nullptr) {
+    if (auto answered = worker_hasher->hash(password, cost)) return std::move(*answered);
+  }
+  return auth::hash_password(password, cost);
+}
+
+bool password_pool::verify_password(std::string_view stored_hash, std::string_view password) {
+  if (worker_hasher != nullptr) {
+    if (auto answered = worker_hasher->verify(stored_hash, password)) return *answered;
+  }
+  return auth::verify_password(stored_hash, password);
+}
 
 password_pool::~password_pool() { stop(); }
 
@@ -123,8 +142,17 @@ std::size_t password_pool::queued() const { return queue_.size(); }
 bool password_pool::full() const { return queue_.full(); }
 
 void password_pool::run_worker() {
-  lower_own_cpu_priority();
-  while (auto j = queue_.pop()) run_guarded(*j);  // nullopt: stopping and drained
+  if (hasher_executable_.empty()) {
+    lower_own_cpu_priority();
+    while (auto j = queue_.pop()) run_guarded(*j);  // nullopt: stopping and drained
+    return;
+  }
+  // At normal priority: this thread only waits for its child, and never holds a lock of
+  // chatd's at idle priority.
+  hasher_process hasher(hasher_executable_);
+  worker_hasher = &hasher;
+  while (auto j = queue_.pop()) run_guarded(*j);
+  worker_hasher = nullptr;
 }
 
 }  // namespace chat::chatd::api

@@ -5,14 +5,18 @@
 // requests and STOMP CONNECTs. The queue is bounded; a full queue refuses at once and the
 // caller answers 503 + Retry-After (docs/rest.md).
 //
-// The workers run at the lowest CPU priority (Linux SCHED_IDLE, else nice 19): hashing gets
-// the CPU that the I/O threads, the pipeline and the database work leave over, so a login
-// flood slows the logins (queued, then shed with 503), not the chat beside it.
+// Hashing runs at the lowest CPU priority (Linux SCHED_IDLE, else nice 19): it gets the CPU
+// that the I/O threads, the pipeline and the database work leave over, so a login flood
+// slows the logins (queued, then shed with 503), not the chat beside it. In chatd each
+// worker hands its hashes to a child process of its own (api/hasher_process.hpp: Argon2's
+// memory mappings inside chatd stalled its I/O threads) and itself keeps normal priority;
+// without a hasher executable (unit tests) the worker hashes itself, at that priority.
 //
 // Refusals are paced (answer_later): a flood client that retries the moment it is refused
 // would otherwise turn cheap 429s and 503s into thousands of requests per second on the I/O
 // threads (measured: 5,900/s from 64 connections, the chat beside it refused 2/3 of its
 // SENDs). Answered a second later, each connection sends about one request per second.
+#include <chat/auth/password.hpp>
 #include <chat/common/bounded_queue.hpp>
 
 #include <chrono>
@@ -21,6 +25,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,7 +39,9 @@ class password_pool {
   using job = std::function<void()>;
 
   // `workers` >= 1 threads; at most `queue_limit` jobs waiting (not counting running ones).
-  password_pool(int workers, std::size_t queue_limit);
+  // `hasher_executable`: the chatd binary whose hasher children do the hashing ("" = the
+  // workers hash themselves).
+  password_pool(int workers, std::size_t queue_limit, std::string hasher_executable = {});
   ~password_pool();
   password_pool(const password_pool&) = delete;
   password_pool& operator=(const password_pool&) = delete;
@@ -54,6 +63,11 @@ class password_pool {
   // Thread-safe. False when the queue is full or the pool stopped: nothing was queued.
   bool submit(job j);
 
+  // Argon2 for a job: on a worker with a hasher child, computed there; otherwise (or when
+  // the child cannot answer) on the calling thread. As auth::hash_password / verify_password.
+  static std::optional<std::string> hash_password(std::string_view password, auth::password_cost cost);
+  static bool verify_password(std::string_view stored_hash, std::string_view password);
+
   // Jobs waiting for a worker now. Any thread.
   std::size_t queued() const;
   // Whether submit() would refuse now (a hint: another thread may submit or take a job
@@ -65,6 +79,7 @@ class password_pool {
   void run_timer();
 
   const int workers_;
+  const std::string hasher_executable_;
   common::bounded_queue<job> queue_;
   std::vector<std::thread> threads_;
 

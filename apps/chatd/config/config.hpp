@@ -121,8 +121,11 @@ struct config {
   std::chrono::seconds login_failure_window{300};
 
   // unauthenticated work: signup and login (docs/operations.md, "Signup and login under load")
-  int password_workers = 0;    // Argon2 threads; 0 = 1 on up to two cores, else half the cores
-  int password_queue = 64;     // hash jobs waiting; past it signup and login get 503
+  int password_workers = 0;  // Argon2 threads; 0 = 1 on up to two cores, else half the cores
+  int password_queue = 64;   // hash jobs waiting; past it signup and login get 503
+  // The binary whose `--internal-password-hasher` children hash passwords (api/hasher_process.hpp):
+  // set by main() to /proc/self/exe; "" (tests that build an app in-process) = hash in the workers.
+  std::string password_hasher_executable;
   double auth_rate_limit = 5;  // signups and logins per second per client address; 0 = off
   double auth_rate_burst = 20;
   std::vector<ip_network> trusted_proxies;  // peers whose X-Forwarded-For names the client
