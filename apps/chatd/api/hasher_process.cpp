@@ -113,7 +113,8 @@ int run_hasher_child(int fd) {
     const auto first_size = wire_get<std::uint32_t>(in.data() + 17);
     if (first_size > in.size() - wire_header_bytes) return 2;
     const std::string_view first(in.data() + wire_header_bytes, first_size);
-    const std::string_view second(in.data() + wire_header_bytes + first_size, in.size() - wire_header_bytes - first_size);
+    const std::string_view second(in.data() + wire_header_bytes + first_size,
+                                  in.size() - wire_header_bytes - first_size);
     if (op == wire_op_hash) {
       auto hash = auth::hash_password(first, cost);
       out.push_back(hash ? wire_ok : wire_failed);
@@ -152,7 +153,8 @@ bool hasher_process::start() {
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    log::warn("cannot start a password hasher", {{"executable", executable_}, {"error", std::string(std::strerror(rc))}});
+    log::warn("cannot start a password hasher",
+              {{"executable", executable_}, {"error", std::string(std::strerror(rc))}});
     return false;
   }
   fd_ = fds[0];
