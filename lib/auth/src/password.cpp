@@ -1,4 +1,5 @@
 #include <chat/auth/password.hpp>
+#include "sodium.hpp"
 
 #include <sodium.h>
 
@@ -6,11 +7,6 @@ namespace chat::auth {
 namespace {
 
 // sodium_init() once per process; the function-local static makes the first call thread-safe.
-bool sodium_ready() noexcept {
-  static const bool ready = sodium_init() >= 0;
-  return ready;
-}
-
 constexpr std::string_view argon2id_prefix = crypto_pwhash_argon2id_STRPREFIX;  // "$argon2id$"
 
 // crypto_pwhash_str_* read a NUL-terminated string of at most crypto_pwhash_STRBYTES bytes.
@@ -32,7 +28,7 @@ password_cost password_cost::interactive() noexcept {
 password_cost password_cost::minimum() noexcept { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
 
 std::optional<std::string> hash_password(std::string_view password, password_cost cost) {
-  if (!sodium_ready()) return std::nullopt;
+  if (!detail::sodium_ready()) return std::nullopt;
   if (password.size() > crypto_pwhash_PASSWD_MAX) return std::nullopt;
   char buffer[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(buffer, password.empty() ? "" : password.data(), password.size(), cost.opslimit,
@@ -46,14 +42,14 @@ std::optional<std::string> hash_password(std::string_view password, password_cos
 }
 
 bool verify_password(std::string_view stored_hash, std::string_view password) {
-  if (!sodium_ready()) return false;
+  if (!detail::sodium_ready()) return false;
   char buffer[crypto_pwhash_STRBYTES];
   if (!copy_hash(stored_hash, buffer)) return false;
   return crypto_pwhash_str_verify(buffer, password.empty() ? "" : password.data(), password.size()) == 0;
 }
 
 bool password_needs_rehash(std::string_view stored_hash, password_cost cost) {
-  if (!sodium_ready()) return true;
+  if (!detail::sodium_ready()) return true;
   char buffer[crypto_pwhash_STRBYTES];
   if (!copy_hash(stored_hash, buffer)) return true;
   // The argon2id variant answers -1 for strings of any other algorithm.

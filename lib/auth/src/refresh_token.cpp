@@ -1,4 +1,5 @@
 #include <chat/auth/base64url.hpp>
+#include "sodium.hpp"
 #include <chat/auth/refresh_token.hpp>
 
 #include <openssl/sha.h>
@@ -9,13 +10,8 @@
 namespace chat::auth {
 namespace {
 
-bool sodium_ready() noexcept {
-  static const bool ready = sodium_init() >= 0;
-  return ready;
-}
-
 std::string random_base64url(std::size_t bytes) {
-  if (!sodium_ready()) return {};
+  if (!detail::sodium_ready()) return {};
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
   auto out = base64url_encode(raw);

@@ -1,4 +1,5 @@
 #include <chat/client/errc.hpp>
+#include "typed.hpp"
 #include <chat/client/lifecycle.hpp>
 #include <chat/client/people.hpp>
 #include <chat/proto/rest.hpp>
@@ -8,21 +9,9 @@
 
 namespace chat::client {
 
-namespace {
+using detail::typed;
 
-template <class T>
-result<T> typed(response r, proto::validation_error (*parse)(std::string_view, T&)) {
-  result<T> out;
-  out.http = std::move(r);
-  if (!out.http.ok()) return out;
-  T value{};
-  if (parse(out.http.body, value)) {
-    out.http.error = errc::bad_response;
-    return out;
-  }
-  out.value = std::move(value);
-  return out;
-}
+namespace {
 
 std::string request_path(std::int64_t request_id) { return "/api/friends/requests/" + std::to_string(request_id); }
 

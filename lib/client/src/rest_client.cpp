@@ -1,4 +1,5 @@
 #include <chat/client/errc.hpp>
+#include "typed.hpp"
 #include <chat/client/lifecycle.hpp>
 #include <chat/client/rest_client.hpp>
 
@@ -17,6 +18,8 @@
 #include <utility>
 
 namespace chat::client {
+
+using detail::typed;
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -83,21 +86,6 @@ void fill_api_error(response& r, std::string_view reason) {
   std::string_view first_line = std::string_view(r.body).substr(0, r.body.find('\n'));
   if (first_line.size() > 200) first_line = first_line.substr(0, 200);
   r.api.message = first_line.empty() || json_object ? std::string(reason) : std::string(first_line);
-}
-
-// The typed value of a 2xx answer, read by chat::proto's parser of T.
-template <class T>
-result<T> typed(response r, proto::validation_error (*parse)(std::string_view, T&)) {
-  result<T> out;
-  out.http = std::move(r);
-  if (!out.http.ok()) return out;
-  T value{};
-  if (parse(out.http.body, value)) {
-    out.http.error = errc::bad_response;
-    return out;
-  }
-  out.value = std::move(value);
-  return out;
 }
 
 result<room_info> typed_room(response r) {

@@ -10,20 +10,6 @@
 namespace chat::proto {
 namespace {
 
-void append_timestamp(std::int64_t unix_ms, std::string& out) {
-  out.push_back('"');
-  common::append_iso8601_ms(unix_ms, out);
-  out.push_back('"');
-}
-
-void append_nullable(const std::optional<std::string>& text, std::string& out) {
-  if (text) {
-    append_json_string(*text, out);
-  } else {
-    out.append("null");
-  }
-}
-
 // A trimmed display text of min..max code points without control or bidi characters.
 validation_error check_display_text(std::string_view text, const char* name, std::size_t min_code_points,
                                     std::size_t max_code_points, std::string& out) {
@@ -202,13 +188,13 @@ void append_json(const profile& value, std::string& out) {
   out.append(R"(,"nickname":)");
   append_json_string(value.nickname, out);
   out.append(R"(,"statusMessage":)");
-  append_nullable(value.status_message, out);
+  detail::append_nullable_string(value.status_message, out);
   out.append(R"(,"avatarUrl":)");
-  append_nullable(value.avatar_url, out);
+  detail::append_nullable_string(value.avatar_url, out);
   out.append(value.online ? R"(,"online":true)" : R"(,"online":false)");
   out.append(R"(,"lastSeenAt":)");
   if (value.last_seen_at_ms) {
-    append_timestamp(*value.last_seen_at_ms, out);
+    detail::append_timestamp(*value.last_seen_at_ms, out);
   } else {
     out.append("null");
   }
@@ -339,7 +325,7 @@ void append_json(const friend_request& value, std::string& out) {
   out.append(R"(,"toNickname":)");
   append_json_string(value.to_nickname, out);
   out.append(R"(,"createdAt":)");
-  append_timestamp(value.created_at_ms, out);
+  detail::append_timestamp(value.created_at_ms, out);
   out.append(R"(,"status":)");
   append_json_string(to_string(value.status), out);
   out.push_back('}');
@@ -395,7 +381,7 @@ void append_json(const friend_event& event, std::string& out) {
   out.append(R"(,"toUserId":)");
   append_json_int(event.to_user_id, out);
   out.append(R"(,"at":)");
-  append_timestamp(event.at_ms, out);
+  detail::append_timestamp(event.at_ms, out);
   out.push_back('}');
 }
 

@@ -276,20 +276,6 @@ namespace {
 // Client-side reading of answers: content as long as the server chose to store it.
 constexpr std::size_t any_content_length = std::numeric_limits<std::size_t>::max();
 
-void append_timestamp(std::int64_t unix_ms, std::string& out) {
-  out.push_back('"');
-  common::append_iso8601_ms(unix_ms, out);
-  out.push_back('"');
-}
-
-void append_nullable_string(const std::optional<std::string>& text, std::string& out) {
-  if (text) {
-    append_json_string(*text, out);
-  } else {
-    out.append("null");
-  }
-}
-
 // "id", "type" and "name" of a room or room summary.
 validation_error read_room_head(const detail::json& doc, std::int64_t& id, room_type& type,
                                 std::optional<std::string>& name) {
@@ -360,7 +346,7 @@ void append_room_head(std::int64_t id, room_type type, const std::optional<std::
   out.append(R"(,"type":")");
   out.append(to_string(type));
   out.append(R"(","name":)");
-  append_nullable_string(name, out);
+  detail::append_nullable_string(name, out);
 }
 
 // The room object without its closing brace, so that invite_result may add "added".
@@ -369,7 +355,7 @@ void append_room_open(const room& value, std::string& out) {
   out.append(R"(,"createdBy":)");
   append_json_int(value.created_by, out);
   out.append(R"(,"createdAt":)");
-  append_timestamp(value.created_at_ms, out);
+  detail::append_timestamp(value.created_at_ms, out);
   out.append(R"(,"members":[)");
   for (std::size_t i = 0; i < value.members.size(); ++i) {
     if (i != 0) out.push_back(',');
@@ -461,11 +447,11 @@ void append_json(const user& value, std::string& out) {
   out.append(R"(,"nickname":)");
   append_json_string(value.nickname, out);
   out.append(R"(,"createdAt":)");
-  append_timestamp(value.created_at_ms, out);
+  detail::append_timestamp(value.created_at_ms, out);
   out.append(R"(,"statusMessage":)");
-  append_nullable_string(value.status_message, out);
+  detail::append_nullable_string(value.status_message, out);
   out.append(R"(,"avatarUrl":)");
-  append_nullable_string(value.avatar_url, out);
+  detail::append_nullable_string(value.avatar_url, out);
   out.push_back('}');
 }
 

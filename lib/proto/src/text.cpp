@@ -1,6 +1,8 @@
 #include "text.hpp"
 
+#include <chat/common/time.hpp>
 #include <chat/common/utf8.hpp>
+#include <chat/proto/json.hpp>
 
 namespace chat::proto::detail {
 
@@ -25,6 +27,20 @@ bool has_forbidden_name_characters(std::string_view s) noexcept {
     i += n;
   }
   return false;
+}
+
+void append_timestamp(std::int64_t unix_ms, std::string& out) {
+  out.push_back('"');
+  common::append_iso8601_ms(unix_ms, out);
+  out.push_back('"');
+}
+
+void append_nullable_string(const std::optional<std::string>& text, std::string& out) {
+  if (text) {
+    append_json_string(*text, out);
+  } else {
+    out.append("null");
+  }
 }
 
 }  // namespace chat::proto::detail

@@ -1,6 +1,9 @@
 #pragma once
 // Text rules shared by the parsers (internal to chat_proto).
 #include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace chat::proto::detail {
@@ -19,5 +22,10 @@ bool is_blank(std::string_view s) noexcept;
 // override/isolate (U+202A–U+202E, U+2066–U+2069), which could make a name render as
 // another. Invalid UTF-8 also answers true.
 bool has_forbidden_name_characters(std::string_view s) noexcept;
+
+// JSON writing shared by the encoders: a timestamp as a quoted ISO-8601 string with
+// milliseconds; an optional string, or null.
+void append_timestamp(std::int64_t unix_ms, std::string& out);
+void append_nullable_string(const std::optional<std::string>& text, std::string& out);
 
 }  // namespace chat::proto::detail

@@ -6,7 +6,7 @@ using namespace chat::proto;
 using chat::proto::test::fails_with;
 
 namespace {
-constexpr std::int64_t at = 1'795'262'400'123;  // 2026-11-21T12:00:00.123Z
+constexpr std::int64_t people_at = 1'795'262'400'123;  // 2026-11-21T12:00:00.123Z
 }
 
 TEST(ProfileUpdate, TakesEachFieldAndOnlyWhatIsGiven) {
@@ -111,7 +111,7 @@ TEST(Profile, ExactBytesAndRoundTrip) {
   const profile online{7, "ann", "hi", std::nullopt, true, std::nullopt};
   EXPECT_EQ(to_json(online),
             R"({"id":7,"nickname":"ann","statusMessage":"hi","avatarUrl":null,"online":true,"lastSeenAt":null})");
-  const profile offline{8, "bo \"b\"", std::nullopt, "https://x.test/b.png", false, at};
+  const profile offline{8, "bo \"b\"", std::nullopt, "https://x.test/b.png", false, people_at};
   EXPECT_EQ(to_json(offline),
             R"({"id":8,"nickname":"bo \"b\"","statusMessage":null,"avatarUrl":"https://x.test/b.png","online":false,)"
             R"("lastSeenAt":"2026-11-21T12:00:00.123Z"})");
@@ -126,7 +126,7 @@ TEST(Profile, ExactBytesAndRoundTrip) {
 }
 
 TEST(FriendRequest, ExactBytesRoundTripAndCreate) {
-  const friend_request r{5, 7, "ann", 8, "bo", at, friend_request_status::pending};
+  const friend_request r{5, 7, "ann", 8, "bo", people_at, friend_request_status::pending};
   EXPECT_EQ(to_json(r), R"({"id":5,"fromUserId":7,"fromNickname":"ann","toUserId":8,"toNickname":"bo",)"
                         R"("createdAt":"2026-11-21T12:00:00.123Z","status":"pending"})");
   for (const auto s : {friend_request_status::pending, friend_request_status::accepted, friend_request_status::rejected,
@@ -156,7 +156,7 @@ TEST(FriendRequest, ExactBytesRoundTripAndCreate) {
 TEST(FriendEvent, EveryKindRoundTripsAndRemovedHasNoRequest) {
   for (const auto k : {friend_event_kind::requested, friend_event_kind::accepted, friend_event_kind::rejected,
                        friend_event_kind::cancelled, friend_event_kind::removed}) {
-    const friend_event e{k, k == friend_event_kind::removed ? 0 : 11, 7, 8, at};
+    const friend_event e{k, k == friend_event_kind::removed ? 0 : 11, 7, 8, people_at};
     const auto json = to_json(e);
     EXPECT_TRUE(looks_like_friend_event(json)) << json;
     friend_event back;
@@ -165,9 +165,9 @@ TEST(FriendEvent, EveryKindRoundTripsAndRemovedHasNoRequest) {
     EXPECT_EQ(parse_friend_event_kind(to_string(k)), k);
   }
   EXPECT_EQ(
-      to_json(friend_event{friend_event_kind::requested, 11, 7, 8, at}),
+      to_json(friend_event{friend_event_kind::requested, 11, 7, 8, people_at}),
       R"({"event":"friend.requested","requestId":11,"fromUserId":7,"toUserId":8,"at":"2026-11-21T12:00:00.123Z"})");
-  EXPECT_EQ(to_json(friend_event{friend_event_kind::removed, 0, 7, 8, at}),
+  EXPECT_EQ(to_json(friend_event{friend_event_kind::removed, 0, 7, 8, people_at}),
             R"({"event":"friend.removed","fromUserId":7,"toUserId":8,"at":"2026-11-21T12:00:00.123Z"})");
   friend_event back;
   EXPECT_TRUE(fails_with(parse_friend_event(R"({"event":"friend.poked","fromUserId":7,"toUserId":8,"at":"x"})", back),
