@@ -24,6 +24,11 @@ http::response conflict(std::string_view message) {
   return http::error_response(http::status::conflict, codes::conflict, message);
 }
 
+http::response blocked_pair() {
+  return http::error_response(http::status::forbidden, codes::blocked,
+                              "a block stands between you and this user: neither can reach the other");
+}
+
 http::response unavailable(std::string_view message) {
   auto res = http::error_response(http::status::service_unavailable, codes::unavailable, message);
   res.set(http::bhttp::field::retry_after, "1");

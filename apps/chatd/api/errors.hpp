@@ -21,6 +21,8 @@ inline constexpr std::string_view conflict = "conflict";
 inline constexpr std::string_view unavailable = "unavailable";
 inline constexpr std::string_view rate_limited = "rate_limited";
 inline constexpr std::string_view internal = "internal";
+inline constexpr std::string_view blocked = "blocked";
+inline constexpr std::string_view block_limit = "block_limit";
 }  // namespace codes
 
 // 400 with the validation error's wire code ("invalid_json" or "validation_error").
@@ -31,6 +33,9 @@ http::response forbidden(std::string_view message = "not a member of this room")
 http::response not_found(std::string_view message);
 http::response conflict(std::string_view message);
 http::response unavailable(std::string_view message);
+// 403 blocked: a DIRECT room (or friend request) between a blocked pair (SPEC §15). It does not
+// say who blocks whom.
+http::response blocked_pair();
 http::response internal_error();
 
 // 404 for no_such_room, 403 for not_a_member. Precondition: access != granted.

@@ -81,6 +81,13 @@ proto::validation_error parse_room_id(std::string_view segment, std::int64_t& ou
   return {};
 }
 
+proto::validation_error parse_user_id(std::string_view segment, std::int64_t& out) {
+  const auto id = proto::parse_positive_id(segment);
+  if (!id) return make_error(proto::errc::bad_format, "userId", "the user id must be a positive integer");
+  out = *id;
+  return {};
+}
+
 proto::validation_error parse_history_query(std::string_view target, history_query& out) {
   history_query result;
   std::optional<std::string> cursor;

@@ -25,6 +25,8 @@ proto::validation_error query_param(std::string_view target, std::string_view na
 
 // A room id from a path segment: a canonical positive int64 (proto::parse_positive_id).
 proto::validation_error parse_room_id(std::string_view segment, std::int64_t& out);
+// A user id from a path segment (/api/blocks/{userId}): the same rules, field "userId".
+proto::validation_error parse_user_id(std::string_view segment, std::int64_t& out);
 
 // GET /api/rooms/{id}/messages?cursor=&size=
 struct history_query {

@@ -158,6 +158,11 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::put, "/api/bookmarks/{messageId}", &rest_api::put_bookmark);
   add_authed(routes, verb::delete_, "/api/bookmarks/{messageId}", &rest_api::delete_bookmark);
 
+  // Blocks (SPEC §15; blocks_routes.cpp).
+  add_authed(routes, verb::get, "/api/blocks", &rest_api::list_blocks);
+  add_authed(routes, verb::put, "/api/blocks/{userId}", &rest_api::put_block);
+  add_authed(routes, verb::delete_, "/api/blocks/{userId}", &rest_api::delete_block);
+
   // A multipart body may exceed --max-file-bytes by its envelope; its file part may not.
   add_authed(routes, verb::post, "/api/files", &rest_api::upload_file, max_file_bytes_ + multipart_envelope_bytes);
   add_authed(routes, verb::get, "/api/files/{id}", &rest_api::download_file);

@@ -219,6 +219,13 @@ class rest_api {
   void online(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void reads(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
 
+  // blocks (blocks_routes.cpp; SPEC §15)
+  void put_block(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  void delete_block(const http::request& req, const http::path_params& params, const caller& who,
+                    http::responder respond);
+  void list_blocks(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+
   // files (files_routes.cpp)
   void upload_file(const http::request& req, const http::path_params& params, const caller& who,
                    http::responder respond);

@@ -69,6 +69,7 @@ void rest_api::open_direct(const http::request& req, const http::path_params&, c
                  case status::existing: return http::json_response(http::status::ok, render_room(outcome.room));
                  case status::no_such_caller: return unauthorized(auth_failure::invalid);
                  case status::no_such_target: return not_found("no such user");
+                 case status::blocked: return blocked_pair();
                }
                return internal_error();
              });

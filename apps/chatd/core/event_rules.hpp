@@ -32,6 +32,8 @@ struct target_context {
   bool room_exists = false;
   bool member = false;
   bool admin = false;                    // see above
+  std::int64_t direct_peer = 0;          // a DIRECT room's other member (of the actor); 0: a group room
+  bool blocked = false;                  // a DIRECT room whose two members are a blocked pair (SPEC §15)
   int pin_count = 0;                     // the room's pinned messages now
   std::optional<target_message> target;  // absent: no such message in this room
 };
@@ -48,15 +50,39 @@ inline std::int64_t thread_root_of(const target_message& target) noexcept {
   return target.thread_root_id != 0 ? target.thread_root_id : target.id;
 }
 
+// Whether `kind` adds to a room (a message, an edit, a reaction, a pin): what a blocked pair may not
+// do in their DIRECT room. Taking away (a delete, removing a reaction, an unpin) stays allowed.
+inline bool adds_to_room(proto::event_kind kind) noexcept {
+  using proto::event_kind;
+  switch (kind) {
+    case event_kind::message:
+    case event_kind::edited:
+    case event_kind::reaction_added:
+    case event_kind::pinned: return true;
+    case event_kind::deleted:
+    case event_kind::reaction_removed:
+    case event_kind::unpinned: return false;
+  }
+  return true;
+}
+
+// The refusal of an event in a DIRECT room whose members are a blocked pair (403 blocked). It does
+// not say who blocks whom.
+inline event_refusal blocked_refusal() {
+  return event_refusal{403, "blocked", "a block stands between the members of this direct room"};
+}
+
 // Checks `event` (its kind, target_id or reply_to_id) against `ctx`; nullopt = allowed.
-// Room existence and membership come first (404 / 403), then the target (404 message_not_found),
-// then the rules of §13's table.
+// Room existence and membership come first (404 / 403), then a block in a DIRECT room (403
+// blocked, for what adds_to_room), then the target (404 message_not_found), then the rules of
+// §13's table.
 inline std::optional<event_refusal> check_room_event(const proto::chat_message& event, const target_context& ctx,
                                                      std::int64_t now_ms,
                                                      std::chrono::milliseconds edit_window = default_edit_window) {
   using proto::event_kind;
   if (!ctx.room_exists) return event_refusal{404, "room_not_found", "no such room"};
   if (!ctx.member) return event_refusal{403, "not_a_member", "you are not a member of this room"};
+  if (ctx.blocked && adds_to_room(event.event)) return blocked_refusal();
   const bool needs_target = event.event != event_kind::message || event.reply_to_id > 0;
   if (!needs_target) return std::nullopt;
   if (!ctx.target) {

@@ -66,15 +66,16 @@ result<history_page> load_history(session& db, std::int64_t room_id, std::int64_
     // The membership row drives a LATERAL scan of messages(room_id, id DESC): no row = not a
     // member; one row with NULL columns = a member of an empty page. The room range and the
     // ORDER BY keep the planner on that index (see rooms.cpp, above list_rooms). Messages the
-    // caller hid (delete-for-me) are skipped inside the scan, so a page is still `size` long;
-    // the state columns (pins, reactions) are correlated subqueries of the page's rows only.
+    // caller hid (delete-for-me) or that users the caller blocks sent are skipped inside the scan,
+    // so a page is still `size` long; the state columns (pins, reactions) are correlated
+    // subqueries of the page's rows only.
     static const std::string sql =
         "SELECT " CHAT_SQL_ITEM_COLUMNS("m", "$2") " "
         "FROM chat_room_members me "
         "LEFT JOIN LATERAL ("
         "  SELECT " CHAT_SQL_ITEM_SOURCE_COLUMNS " "
         "  FROM messages WHERE room_id >= me.room_id AND room_id <= me.room_id AND id < $3 "
-        CHAT_SQL_NOT_HIDDEN("messages.id", "$2")
+        CHAT_SQL_NOT_HIDDEN("messages.id", "$2") CHAT_SQL_NOT_BLOCKED("messages.sender_id", "messages.type", "$2")
         "  ORDER BY room_id, id DESC LIMIT $4) m ON true "
         "WHERE me.room_id = $1 AND me.user_id = $2 "
         "ORDER BY m.id DESC";

@@ -19,7 +19,8 @@ struct history_page {
 };
 
 // Messages of `room_id` with id < `before`, newest first, as history items (SPEC §13: their
-// current state, the caller's own reactions marked `me`), without those the caller hid. Fetches size+1 rows to learn
+// current state, the caller's own reactions marked `me`), without those the caller hid nor those
+// of users the caller blocks (SYSTEM notices stay). Fetches size+1 rows to learn
 // whether there is more (no COUNT). Membership is checked in the same statement; only an
 // empty answer costs a second query (to tell 404 from 403).
 result<history_page> load_history(session& db, std::int64_t room_id, std::int64_t caller,

@@ -26,7 +26,8 @@ result<item_lookup> load_history_item(session& db, std::int64_t room_id, std::in
         "FROM chat_room_members me "
         "LEFT JOIN LATERAL ("
         "  SELECT " CHAT_SQL_ITEM_SOURCE_COLUMNS " FROM messages "
-        "  WHERE id = $3 AND room_id = me.room_id " CHAT_SQL_NOT_HIDDEN("messages.id", "$2") ") m ON true "
+        "  WHERE id = $3 AND room_id = me.room_id " CHAT_SQL_NOT_HIDDEN("messages.id", "$2")
+        CHAT_SQL_NOT_BLOCKED("messages.sender_id", "messages.type", "$2") ") m ON true "
         "WHERE me.room_id = $1 AND me.user_id = $2";
     detail::define(conn, name, sql);
     pqxx::result r;
@@ -59,7 +60,7 @@ result<thread_page> load_thread(session& db, std::int64_t room_id, std::int64_t 
         "LEFT JOIN LATERAL ("
         "  SELECT " CHAT_SQL_ITEM_SOURCE_COLUMNS " FROM messages "
         "  WHERE thread_root_id = COALESCE(t.thread_root_id, t.id) AND id > $4 "
-        CHAT_SQL_NOT_HIDDEN("messages.id", "$2")
+        CHAT_SQL_NOT_HIDDEN("messages.id", "$2") CHAT_SQL_NOT_BLOCKED("messages.sender_id", "messages.type", "$2")
         "  ORDER BY thread_root_id, id LIMIT $5) m ON true "
         "WHERE me.room_id = $1 AND me.user_id = $2 "
         "ORDER BY m.id";
@@ -99,7 +100,8 @@ result<pins_outcome> load_pins(session& db, std::int64_t room_id, std::int64_t c
         "LEFT JOIN LATERAL ("
         "  SELECT " CHAT_SQL_ITEM_SOURCE_COLUMNS ", pinned_at FROM ("
         "    SELECT x.*, p.pinned_at FROM room_pins p JOIN messages x ON x.id = p.message_id "
-        "    WHERE p.room_id = me.room_id AND NOT x.deleted " CHAT_SQL_NOT_HIDDEN("x.id", "$2") ") pm"
+        "    WHERE p.room_id = me.room_id AND NOT x.deleted " CHAT_SQL_NOT_HIDDEN("x.id", "$2")
+        CHAT_SQL_NOT_BLOCKED("x.sender_id", "x.type", "$2") ") pm"
         ") m ON true "
         "WHERE me.room_id = $1 AND me.user_id = $2 "
         "ORDER BY m.pinned_at DESC, m.id DESC";
@@ -134,6 +136,7 @@ result<bookmark_page> load_bookmarks(session& db, std::int64_t caller, std::int6
         "JOIN chat_room_members me ON me.room_id = b.room_id AND me.user_id = b.user_id "
         "JOIN messages m ON m.id = b.message_id "
         "WHERE b.user_id = $1 AND b.message_id < $2 " CHAT_SQL_NOT_HIDDEN("b.message_id", "$1")
+        CHAT_SQL_NOT_BLOCKED("m.sender_id", "m.type", "$1")
         "ORDER BY b.user_id, b.message_id DESC LIMIT $3";
     detail::define(conn, name, sql);
     pqxx::nontransaction tx(conn);

@@ -129,16 +129,19 @@ constexpr const char* not_applied_sql = "UPDATE room_events SET applied = false 
 constexpr const char* lock_members_sql =
     "SELECT 1 FROM chat_room_members WHERE room_id = ANY($1::bigint[]) ORDER BY room_id, user_id FOR UPDATE";
 
-// For each member: how many of the new messages were sent by someone else and are newer
-// than what the member has read (a receipt can overtake persistence: the member saw the
-// message live). Message id 0 (partition 0, offset 0) is always unread when stored:
-// last_read_message_id 0 is also the column's "nothing read yet".
+// For each member: how many of the new messages were sent by someone else, someone the member
+// does not block (SPEC §15: a probe of user_blocks' primary key per (message, member) pair, in this
+// one statement), and are newer than what the member has read (a receipt can overtake
+// persistence: the member saw the message live). Message id 0 (partition 0, offset 0) is always
+// unread when stored: last_read_message_id 0 is also the column's "nothing read yet".
 constexpr const char* unread_sql =
     "UPDATE chat_room_members m SET unread_count = m.unread_count + d.n "
     "FROM (SELECT mm.room_id, mm.user_id, count(*)::int AS n "
     "      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS t(id, room_id, sender_id) "
     "      JOIN chat_room_members mm ON mm.room_id = t.room_id "
     "           AND mm.user_id <> t.sender_id AND (t.id > mm.last_read_message_id OR t.id = 0) "
+    "      WHERE NOT EXISTS (SELECT 1 FROM user_blocks ub WHERE ub.blocker_id = mm.user_id "
+    "                        AND ub.blocked_id = t.sender_id) "
     "      GROUP BY mm.room_id, mm.user_id) AS d "
     "WHERE m.room_id = d.room_id AND m.user_id = d.user_id "
     "RETURNING m.room_id, m.user_id, m.unread_count, m.last_read_message_id, " CHAT_SQL_UNREAD_VERSION;
@@ -158,7 +161,9 @@ constexpr const char* update_marks_sql =
     "SET last_read_message_id = GREATEST(m.last_read_message_id, r.last_read), "
     "    unread_count = (SELECT count(*) FROM messages msg "
     "                    WHERE msg.room_id = m.room_id AND msg.sender_id <> m.user_id "
-    "                      AND msg.id > GREATEST(m.last_read_message_id, r.last_read))::int "
+    "                      AND msg.id > GREATEST(m.last_read_message_id, r.last_read) "
+    "                      AND NOT EXISTS (SELECT 1 FROM user_blocks ub WHERE ub.blocker_id = m.user_id "
+    "                                      AND ub.blocked_id = msg.sender_id))::int "
     "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(room_id, user_id, last_read) "
     "WHERE m.room_id = r.room_id AND m.user_id = r.user_id "
     "RETURNING m.room_id, m.user_id, m.unread_count, m.last_read_message_id, " CHAT_SQL_UNREAD_VERSION;

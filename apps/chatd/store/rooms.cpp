@@ -106,6 +106,10 @@ result<direct_room_outcome> open_direct_room(session& db, std::int64_t caller, s
       out.st = direct_room_outcome::status::no_such_target;
       return out;
     }
+    if (detail::blocked_pair_in(tx, caller, target)) {
+      out.st = direct_room_outcome::status::blocked;
+      return out;
+    }
     std::int64_t room_id = 0;
     // Look first (the common case: the room exists), insert only when missing. Under READ
     // COMMITTED, ON CONFLICT waits for a concurrent inserter of the same pair and then does
@@ -198,6 +202,7 @@ std::vector<room_summary> room_summaries(session& db, std::int64_t user_id, std:
   "  SELECT m.id, m.message_key, m.room_id, m.sender_id, m.sender_nickname, m.content, m.type, m.created_at, "         \
   "         m.deleted "                                                                                                \
   "  FROM messages m WHERE m.room_id >= me.room_id AND m.room_id <= me.room_id "                                       \
+  CHAT_SQL_NOT_BLOCKED("m.sender_id", "m.type", "me.user_id")                                                          \
   "  ORDER BY m.room_id, m.id DESC LIMIT 1) lm ON true "
   static const std::string all_name = "chat_list_rooms";
   static const std::string all_sql = CHAT_SQL_ROOM_SUMMARY_SELECT

@@ -55,11 +55,12 @@ result<room_access> access_of(session& db, std::int64_t room_id, std::int64_t us
 
 // ---- POST /api/rooms/direct
 struct direct_room_outcome {
-  enum class status { created, existing, no_such_caller, no_such_target } st = status::created;
+  enum class status { created, existing, no_such_caller, no_such_target, blocked } st = status::created;
   room_detail room;  // created / existing
 };
 
-// The DIRECT room of the pair (caller, target), created when missing. The UNIQUE
+// The DIRECT room of the pair (caller, target), created when missing; `blocked` (nothing created
+// nor returned) when either of the two blocks the other (SPEC §15). The UNIQUE
 // (direct_low, direct_high) constraint with INSERT … ON CONFLICT DO NOTHING makes racing
 // calls (A->B and B->A) end in one room. Precondition: caller != target.
 result<direct_room_outcome> open_direct_room(session& db, std::int64_t caller, std::int64_t target);
@@ -76,7 +77,8 @@ result<group_room_outcome> create_group_room(session& db, std::int64_t caller, c
                                              const std::vector<std::int64_t>& member_ids);
 
 // ---- GET /api/rooms: one statement for any number of rooms (member counts, the caller's
-// unread count and the newest message through a LATERAL join). Most recent activity first.
+// unread count and the newest message through a LATERAL join; not one of a user the caller
+// blocks). Most recent activity first.
 result<std::vector<room_summary>> list_rooms(session& db, std::int64_t user_id);
 // One entry of that list (the room feed's room.added, gateway/room_feed.hpp); nullopt when the
 // user is not a member of `room_id` (or there is no such room).

@@ -120,6 +120,25 @@ inline constexpr int item_column_count = message_column_count + 10;
 #define CHAT_SQL_NOT_HIDDEN(id_col, user) \
   " AND NOT EXISTS (SELECT 1 FROM message_hidden h WHERE h.user_id = " user " AND h.message_id = " id_col ") "
 
+// `AND …`: excludes the messages (a messages row whose columns `sender_id` and `type` are named by
+// `sender_col` and `type_col`) of users whom `user` blocks (SPEC §15, store/blocks.hpp): a probe of
+// user_blocks' primary key per row. SYSTEM notices (joined, left) stay: they are the room's.
+#define CHAT_SQL_NOT_BLOCKED(sender_col, type_col, user)                                                  \
+  " AND (" type_col " = 'SYSTEM' OR NOT EXISTS (SELECT 1 FROM user_blocks ub WHERE ub.blocker_id = " user \
+  " AND ub.blocked_id = " sender_col ")) "
+
+// A boolean SQL expression: either of the users `a` and `b` (SQL expressions) blocks the other.
+#define CHAT_SQL_BLOCKED_PAIR(a, b)                                                          \
+  "EXISTS (SELECT 1 FROM user_blocks ub WHERE (ub.blocker_id = " a " AND ub.blocked_id = " b \
+  ") OR (ub.blocker_id = " b " AND ub.blocked_id = " a "))"
+
+// store::is_blocked_pair inside a transaction of the caller's (e.g. a friend request's): either of
+// `a` and `b` blocks the other.
+template <class Transaction>
+bool blocked_pair_in(Transaction& tx, std::int64_t a, std::int64_t b) {
+  return tx.exec_params("SELECT " CHAT_SQL_BLOCKED_PAIR("$1::bigint", "$2::bigint"), a, b)[0][0].template as<bool>();
+}
+
 // The JSON members of a messages row, parsed leniently (nullopt / empty for anything unreadable:
 // the persistence consumer wrote them from validated events). Defined in history.cpp.
 std::optional<proto::file_attachment> attachment_of_json(std::string_view json);

@@ -122,6 +122,8 @@ inline constexpr std::string_view profile_channel = "chat:profile";
 // + "{scope}:{userId}": the node that claimed writing lastSeenAt after a presence key expired
 // (every node sees the expiry; one writes). Short-lived.
 inline constexpr std::string_view last_seen_claim_prefix = "chat:presence:seen:";
+// Blocks made and lifted (payload: proto::block_change JSON, blocks.hpp); every node listens.
+inline constexpr std::string_view blocks_channel = "chat:blocks";
 // Lifetime of user:presence:{id}; refreshed while a session lives (docs/stomp.md).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names
