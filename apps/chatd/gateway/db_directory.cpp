@@ -1,6 +1,7 @@
 #include "gateway/db_directory.hpp"
 
 #include "gateway/fanout_hub.hpp"
+#include "store/blocks.hpp"
 #include "store/files.hpp"
 #include "store/hidden_messages.hpp"
 #include "store/membership.hpp"
@@ -57,32 +58,38 @@ void db_directory::nickname(std::int64_t user_id, std::function<void(lookup_stat
 }
 
 void db_directory::connecting_user(std::int64_t user_id,
-                                   std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) {
-  using user_and_rooms = std::pair<std::string, std::vector<std::int64_t>>;
-  run_lookup<user_and_rooms>(
+                                   std::function<void(lookup_status, connecting_user_info)> done) {
+  run_lookup<connecting_user_info>(
       pool_, "connecting user",
-      [user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, user_and_rooms>> {
+      [user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, connecting_user_info>> {
         auto nick = store::nickname_of(db, user_id);
         if (!nick) return chat::unexpected(std::move(nick.error()));
-        if (!*nick) return std::pair{lookup_status::not_found, user_and_rooms{}};
-        auto rooms = store::rooms_of_user(db, user_id, max_connect_rooms);
+        if (!*nick) return std::pair{lookup_status::not_found, connecting_user_info{}};
+        auto rooms = store::member_rooms_of_user(db, user_id, max_connect_rooms);
         if (!rooms) return chat::unexpected(std::move(rooms.error()));
-        return std::pair{lookup_status::found, user_and_rooms{std::move(**nick), std::move(*rooms)}};
+        auto blocks = store::blocked_ids(db, user_id, static_cast<std::size_t>(proto::max_blocks_per_user));
+        if (!blocks) return chat::unexpected(std::move(blocks.error()));
+        connecting_user_info info;
+        info.nickname = std::move(**nick);
+        info.rooms.reserve(rooms->size());
+        for (const auto& r : *rooms) info.rooms.push_back({r.room_id, room_gate{r.direct_peer, r.blocked}});
+        info.blocks = std::move(*blocks);
+        return std::pair{lookup_status::found, std::move(info)};
       },
-      [done = std::move(done)](lookup_status status, user_and_rooms found) {
-        done(status, std::move(found.first), std::move(found.second));
-      });
+      std::move(done));
 }
 
-void db_directory::membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) {
-  run_lookup<int>(
+void db_directory::membership(std::int64_t room_id, std::int64_t user_id,
+                              std::function<void(lookup_status, room_gate)> done) {
+  run_lookup<room_gate>(
       pool_, "membership",
-      [room_id, user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, int>> {
-        auto member = store::is_member(db, room_id, user_id);
+      [room_id, user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, room_gate>> {
+        auto member = store::membership_of(db, room_id, user_id);
         if (!member) return chat::unexpected(std::move(member.error()));
-        return std::pair{*member ? lookup_status::found : lookup_status::not_found, 0};
+        if (!*member) return std::pair{lookup_status::not_found, room_gate{}};
+        return std::pair{lookup_status::found, room_gate{(*member)->direct_peer, (*member)->blocked}};
       },
-      [done = std::move(done)](lookup_status status, int) { done(status); });
+      std::move(done));
 }
 
 void db_directory::contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) {

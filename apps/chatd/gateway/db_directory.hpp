@@ -15,9 +15,9 @@ class db_directory final : public directory {
   db_directory(store::db_pool& pool, const chatd::recent_messages* recent) : pool_(pool), recent_(recent) {}
 
   void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) override;
-  void connecting_user(std::int64_t user_id,
-                       std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) override;
-  void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) override;
+  void connecting_user(std::int64_t user_id, std::function<void(lookup_status, connecting_user_info)> done) override;
+  void membership(std::int64_t room_id, std::int64_t user_id,
+                  std::function<void(lookup_status, room_gate)> done) override;
   void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override;
   void event_context(std::int64_t room_id, std::int64_t user_id, std::int64_t target_id,
                      std::function<void(lookup_status, chatd::target_context)> done) override;

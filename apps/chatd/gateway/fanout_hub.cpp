@@ -67,6 +67,19 @@ std::shared_ptr<fanout_event> make_room_event(const proto::chat_message& message
   event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
   event->sent_at_ms = message.created_at_ms;
   event->departed_user = proto::departed_member(message).value_or(0);
+  // What a block hides from the blocker (docs/stomp.md "Blocks"): messages and their edits. SYSTEM
+  // notices, deletes, reactions and pins stay: they are the room's state, as history shows it.
+  switch (message.event) {
+    case proto::event_kind::message:
+      if (message.type != proto::message_type::system) event->blockable_sender = message.sender_id;
+      break;
+    case proto::event_kind::edited: event->blockable_sender = message.sender_id; break;
+    case proto::event_kind::deleted:
+    case proto::event_kind::reaction_added:
+    case proto::event_kind::reaction_removed:
+    case proto::event_kind::pinned:
+    case proto::event_kind::unpinned: break;
+  }
   event->tail = make_json_tail(proto::room_destination(message.room_id), json, proto::to_string(message.event));
   return event;
 }
@@ -276,6 +289,7 @@ void fanout_hub::on_typing(std::int64_t room_id, std::string_view json) {
   event->kind = event_kind::typing;
   event->room_id = room_id;
   event->user_id = typing.user_id;
+  event->blockable_sender = typing.user_id;
   event->message_id = event_id('t', next_event_.fetch_add(1, std::memory_order_relaxed));
   event->tail = make_json_tail(proto::room_typing_destination(room_id), json);
   publish(channel_key{channel_kind::typing, room_id}, std::move(event));
@@ -345,6 +359,32 @@ void fanout_hub::deliver_presence(const proto::presence_event& presence, std::st
   event->tail = make_json_tail(proto::destinations::presence, json);
   std::shared_ptr<const fanout_event> shared = std::move(event);
   for (const auto& t : targets) t->deliver(shared);
+}
+
+void fanout_hub::on_block_change(std::string_view json) {
+  proto::block_change change;
+  if (auto error = proto::parse_block_change(json, change)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed block change from the bus", {{"error", error.message}});
+    return;
+  }
+  if (listener_ != nullptr) listener_->on_block_change(change);
+  std::vector<std::shared_ptr<fanout_target>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto user : {change.blocker_id, change.blocked_id}) {
+      const auto it = user_sessions_.find(user);
+      if (it == user_sessions_.end()) continue;
+      auto locked = lock_all(it->second);
+      targets.insert(targets.end(), std::make_move_iterator(locked.begin()), std::make_move_iterator(locked.end()));
+    }
+  }
+  for (const auto& t : targets) t->block_changed(change);
+}
+
+std::size_t fanout_hub::registered_users() const {
+  std::lock_guard lock(mutex_);
+  return user_sessions_.size();
 }
 
 std::size_t fanout_hub::local_channels() const {

@@ -16,11 +16,15 @@
 // last leave.
 // Presence is delivered to the sessions that watch the user (the subscribers of
 // /topic/presence who share a room with them).
+// Block changes (chat:blocks, which every node always subscribes) go to the connected sessions of
+// both users of the pair (docs/stomp.md "Blocks"); the per-receiver filter itself lives in the
+// session, on the shared event's blockable_sender.
 //
 // Thread-safe. No I/O.
 #include "core/recent_messages.hpp"
 #include "gateway/ports.hpp"
 
+#include <chat/proto/blocks.hpp>
 #include <chat/proto/events.hpp>
 #include <chat/proto/message.hpp>
 
@@ -73,6 +77,9 @@ struct fanout_event {
   // room: not a room event but a read mark (proto::read_event, chat-event:read): message_id is
   // "r<room>-<user>-<lastReadMessageId>", no id of its own, never stored nor recovered.
   bool read_mark = false;
+  // room: the sender of a message (not SYSTEM) or of an edit; typing: the typing user. A session
+  // of a user who blocks them does not get it (docs/stomp.md "Blocks"). 0: everyone gets it.
+  std::int64_t blockable_sender = 0;
   // "destination:…\n[chat-event:…\n]content-type:application/json\ncontent-length:N\n\n<json>\0"
   std::shared_ptr<const std::string> tail;
 };
@@ -90,6 +97,9 @@ class fanout_target {
   // (PATCH /api/users/me on any node): what the session sends from now on carries it. Targets
   // that are no session ignore it.
   virtual void nickname_changed(std::string /*nickname*/) {}
+  // A block between this target's user and another was made or lifted (chat:blocks, any node).
+  // Only targets registered with fanout_hub::add_user_session get it. Same threading as deliver().
+  virtual void block_changed(const proto::block_change& /*change*/) {}
 };
 
 // The shared frame tail for a JSON body (exposed for tests). A non-empty `chat_event` adds the
@@ -115,6 +125,8 @@ class room_event_listener {
   // A notice for the user on their user channel that the SSE stream carries too (a friend
   // event, proto people.hpp): `event` its name (a static string), `json` its body.
   virtual void on_notice(std::int64_t user_id, std::string_view event, std::string_view json) = 0;
+  // A block change (chat:blocks), for the users' room lists.
+  virtual void on_block_change(const proto::block_change& /*change*/) {}
 };
 
 class fanout_hub {
@@ -150,7 +162,8 @@ class fanout_hub {
   void leave(const channel_key& key, const fanout_target* target);
 
   // The STOMP sessions of each user on this node, whatever they subscribe: profile changes
-  // (on_profile) reach them. Any thread; adding twice is harmless.
+  // (on_profile) and block changes (on_block_change) reach them. Any thread; adding twice is
+  // harmless.
   void add_user_session(std::int64_t user_id, const std::shared_ptr<fanout_target>& target);
   void remove_user_session(std::int64_t user_id, const fanout_target* target);
 
@@ -182,11 +195,15 @@ class fanout_hub {
   void on_presence(std::string_view json);
   // user:presence:{user_id} expired (its node died): OFFLINE.
   void on_presence_expired(std::int64_t user_id, std::int64_t at_ms);
+  // A proto::block_change JSON published on chat:blocks: to the listener, and to the registered
+  // sessions (add_user_session) of both users.
+  void on_block_change(std::string_view json);
 
   // ---- introspection ----
   std::size_t local_channels() const;
   bool is_joined(const channel_key& key) const;
   std::size_t watched_users() const;
+  std::size_t registered_users() const;
   std::uint64_t dropped_payloads() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
  private:

@@ -49,6 +49,27 @@ enum class lookup_status {
 
 struct fanout_event;
 
+// What a membership answer tells besides membership (docs/stomp.md "Blocks"): a DIRECT room's
+// other member and whether the two are a blocked pair (either blocks the other). Cached with the
+// membership; a block change of the pair on any node updates it (session::on_block_change).
+struct room_gate {
+  std::int64_t direct_peer = 0;  // DIRECT: the other member; 0: a group room
+  bool blocked = false;          // DIRECT: SENDs that add to the room are refused (403 blocked)
+
+  friend bool operator==(const room_gate&, const room_gate&) = default;
+};
+
+// CONNECT's lookup (directory::connecting_user).
+struct connecting_user_info {
+  std::string nickname;
+  struct member_room {
+    std::int64_t room_id = 0;
+    room_gate gate;
+  };
+  std::vector<member_room> rooms;    // ascending, at most directory::max_connect_rooms
+  std::vector<std::int64_t> blocks;  // the users this user blocks, ascending (the fan-out filter)
+};
+
 // Recovery (docs/stomp.md "Recovery"): what the store has of a room after an id.
 struct recovery_page {
   // The store had caught up with the asked position: `events` is the answer. Otherwise ask
@@ -66,16 +87,21 @@ class directory {
  public:
   virtual ~directory() = default;
   virtual void nickname(std::int64_t user_id, std::function<void(lookup_status, std::string)> done) = 0;
-  // CONNECT: the nickname and the rooms the user is a member of now (at most
-  // max_connect_rooms of them), in one database job: a reconnecting client's SUBSCRIBEs then
-  // need no lookup each. The default asks nickname() and knows no rooms.
+  // CONNECT: the nickname, the rooms the user is a member of now (at most max_connect_rooms of
+  // them) and the users they block (at most proto::max_blocks_per_user), in one database job: a
+  // reconnecting client's SUBSCRIBEs then need no lookup each. The default asks nickname() and
+  // knows no rooms and no blocks.
   static constexpr std::size_t max_connect_rooms = 1000;
-  virtual void connecting_user(std::int64_t user_id,
-                               std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) {
-    nickname(user_id,
-             [done = std::move(done)](lookup_status status, std::string nick) { done(status, std::move(nick), {}); });
+  virtual void connecting_user(std::int64_t user_id, std::function<void(lookup_status, connecting_user_info)> done) {
+    nickname(user_id, [done = std::move(done)](lookup_status status, std::string nick) {
+      connecting_user_info info;
+      info.nickname = std::move(nick);
+      done(status, std::move(info));
+    });
   }
-  virtual void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) = 0;
+  // found (with the room's gate) / not_found (not a member, or no such room) / unavailable.
+  virtual void membership(std::int64_t room_id, std::int64_t user_id,
+                          std::function<void(lookup_status, room_gate)> done) = 0;
   // Users who share at least one room with `user_id`.
   virtual void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) = 0;
 

@@ -128,8 +128,8 @@ void session::on_transport_closed() {
   watched_.clear();
   if (live_token_ != 0 && env.live_tokens != nullptr) env.live_tokens->remove(live_token_);
   live_token_ = 0;
-  if (profile_listening_) env.hub.remove_user_session(user_id_, this);
-  profile_listening_ = false;
+  if (user_registered_) env.hub.remove_user_session(user_id_, this);
+  user_registered_ = false;
   if (presence_opened_) env.presence.session_closed(user_id_);
   presence_opened_ = false;
   if (user_slot_) {
@@ -354,13 +354,17 @@ void session::handle_connect(stomp::frame& f) {
   token_issued_at_ = claims.issued_at;
   set_phase(phase::authenticating);
   suspend();
-  env_->dir.connecting_user(
-      user_id_, on_strand([](session& s, lookup_status status, std::string nickname, std::vector<std::int64_t> rooms) {
-        s.on_nickname(status, std::move(nickname), rooms);
-      }));
+  // Block changes from now on reach this session (kept until the lookup below answers): the
+  // block set it loads plus what changed meanwhile is current. So do nickname changes (applied
+  // once connected: one made between the lookup and CONNECTED is missed, a database round trip).
+  env_->hub.add_user_session(user_id_, shared_from_this());
+  user_registered_ = true;
+  env_->dir.connecting_user(user_id_, on_strand([](session& s, lookup_status status, connecting_user_info info) {
+                              s.on_nickname(status, std::move(info));
+                            }));
 }
 
-void session::on_nickname(lookup_status status, std::string nickname, const std::vector<std::int64_t>& rooms) {
+void session::on_nickname(lookup_status status, connecting_user_info info) {
   if (phase_ != phase::authenticating) return;
   switch (status) {
     case lookup_status::found: break;
@@ -370,10 +374,14 @@ void session::on_nickname(lookup_status status, std::string nickname, const std:
     case lookup_status::unavailable:
       return send_error("service unavailable", "the user directory cannot be reached; retry shortly");
   }
-  nickname_ = std::move(nickname);
+  nickname_ = std::move(info.nickname);
   // Verified just now, as a SUBSCRIBE's lookup would: the client's SUBSCRIBEs to these rooms
   // (a reconnect's many) need no lookup each.
-  for (const auto room : rooms) note_membership(room, true);
+  for (const auto& room : info.rooms) note_membership(room.room_id, true, room.gate);
+  blocks_ = std::move(info.blocks);
+  std::sort(blocks_.begin(), blocks_.end());
+  blocks_.erase(std::unique(blocks_.begin(), blocks_.end()), blocks_.end());
+  for (const auto& change : std::exchange(early_block_changes_, {})) apply_block_change(change);
   if (!env_->users.open_session(user_id_, now())) {
     return send_error("too many sessions",
                       "this user has too many open sessions (--max-sessions-per-user, counted across nodes)");
@@ -387,11 +395,6 @@ void session::on_nickname(lookup_status status, std::string nickname, const std:
     live_token_ = env_->live_tokens->add(
         {user_id_, token_id_, token_session_, token_issued_at_, on_strand([](session& s) { s.token_revoked(); })});
   }
-  // From here on a nickname change on any node reaches this session (fanout_hub::on_profile).
-  // One made between the lookup above and this line is missed: the window is one database
-  // round trip.
-  env_->hub.add_user_session(user_id_, shared_from_this());
-  profile_listening_ = true;
 
   const auto& settings = env_->settings;
   stomp::frame connected{stomp::command::connected, {}, {}};
@@ -424,18 +427,18 @@ void session::with_membership(std::int64_t room_id, const std::optional<std::str
   suspend();
   lookup_receipt_ = receipt;
   env_->dir.membership(
-      room_id, user_id_, on_strand([room_id, receipt, then = std::move(then)](session& s, lookup_status status) {
+      room_id, user_id_,
+      on_strand([room_id, receipt, then = std::move(then)](session& s, lookup_status status, room_gate gate) {
         s.lookup_receipt_.reset();
         if (s.phase_ != phase::connected) return s.resume();  // a shutdown answered it (shut_down)
         s.suspended_ = false;                                 // the lookup is answered
         switch (status) {
           case lookup_status::found:
-            s.member_cache_[room_id] = s.now();
-            s.member_verified_ms_[room_id] = s.env_->clock.unix_ms();
+            s.note_membership(room_id, true, gate);
             then();
             break;
           case lookup_status::not_found:
-            s.member_cache_.erase(room_id);
+            s.note_membership(room_id, false);
             s.env_->stats.forbidden.fetch_add(1, std::memory_order_relaxed);
             s.send_error("forbidden", "not a member of room " + decimal(static_cast<std::uint64_t>(room_id)), receipt);
             break;
@@ -738,6 +741,10 @@ void session::pump_recoveries() {
     const auto* sub = subs_.find(sub_id);
     while (!r->to_send.empty() && sub != nullptr) {
       const auto& event = *r->to_send.front();
+      if (blocked_sender(event)) {  // docs/stomp.md "Blocks": replays skip them as live delivery does
+        r->to_send.pop_front();
+        continue;
+      }
       outbound_item item;
       write_message_head(item.head, sub_id, event.message_id, sub->ack != ack_mode::auto_, escape);
       item.shared = event.tail;
@@ -834,6 +841,7 @@ void session::remove_subscription(const std::string& id) {
 void session::left_room(std::int64_t room_id) {
   member_cache_.erase(room_id);
   member_verified_ms_.erase(room_id);
+  direct_rooms_.erase(room_id);
   for (const auto& id : subs_.ids_of_room(room_id)) remove_subscription(id);
   log::info("left room: its subscriptions ended", {{"session", id_}, {"user", user_id_}, {"room", room_id}});
 }
@@ -868,8 +876,15 @@ void session::handle_send(stomp::frame& f) {
     case proto::destination_kind::app_typing: {
       proto::typing_request request;
       if (auto error = proto::parse_typing_request(f.body, request)) return invalid(error);
-      return with_membership(request.room_id, receipt,
-                             [this, room = request.room_id, receipt] { send_typing(room, receipt); });
+      return with_membership(request.room_id, receipt, [this, room = request.room_id, receipt, destination] {
+        // The other member of a blocked DIRECT room does not see typing either.
+        if (direct_blocked(room)) {
+          const auto refusal = chatd::blocked_refusal();
+          if (receipt) refuse(refusal.code, "blocked", refusal.message, destination, receipt);
+          return;
+        }
+        send_typing(room, receipt);
+      });
     }
     case proto::destination_kind::app_send:
     case proto::destination_kind::room:
@@ -921,6 +936,10 @@ void session::handle_send(stomp::frame& f) {
       const auto room = message.room_id;
       return with_membership(room, receipt,
                              [this, message = std::move(message), receipt, destination, claim]() mutable {
+                               if (direct_blocked(message.room_id)) {
+                                 const auto refusal = chatd::blocked_refusal();
+                                 return refuse(refusal.code, "blocked", refusal.message, destination, receipt);
+                               }
                                admit_event(std::move(message), std::move(receipt), std::move(destination), claim);
                              });
     }
@@ -1071,13 +1090,74 @@ bool session::lookup_answered() {
   return true;
 }
 
-void session::note_membership(std::int64_t room_id, bool member) {
+void session::note_membership(std::int64_t room_id, bool member, room_gate gate) {
   if (member) {
     member_cache_[room_id] = now();
     member_verified_ms_[room_id] = env_->clock.unix_ms();
+    if (gate.direct_peer != 0) {
+      direct_rooms_[room_id] = gate;
+    } else {
+      direct_rooms_.erase(room_id);
+    }
   } else {
     member_cache_.erase(room_id);
+    direct_rooms_.erase(room_id);
   }
+}
+
+bool session::direct_blocked(std::int64_t room_id) const {
+  const auto it = direct_rooms_.find(room_id);
+  return it != direct_rooms_.end() && it->second.blocked;
+}
+
+void session::block_changed(const proto::block_change& change) {
+  // Not deliver(): a block change is never shed.
+  net::post(strand_, [self = shared_from_this(), change] {
+    switch (self->phase_) {
+      case phase::awaiting_connect: return;
+      case phase::authenticating:
+        // Bounded: at most this many changes can matter to a set of that size.
+        if (self->early_block_changes_.size() < 2 * static_cast<std::size_t>(proto::max_blocks_per_user)) {
+          self->early_block_changes_.push_back(change);
+        }
+        return;
+      case phase::connected:
+      case phase::disconnecting: return self->apply_block_change(change);
+      case phase::closing:
+      case phase::closed: return;
+    }
+  });
+}
+
+void session::apply_block_change(const proto::block_change& change) {
+  if (change.blocker_id == user_id_) {
+    const auto it = std::lower_bound(blocks_.begin(), blocks_.end(), change.blocked_id);
+    const bool known = it != blocks_.end() && *it == change.blocked_id;
+    if (change.blocked && !known && blocks_.size() < static_cast<std::size_t>(proto::max_blocks_per_user)) {
+      blocks_.insert(it, change.blocked_id);
+    } else if (!change.blocked && known) {
+      blocks_.erase(it);
+    }
+  }
+  // The DIRECT rooms with the other user: blocked now; after an unblock the other direction may
+  // still stand, so the store decides at the next SEND.
+  const auto other = change.blocker_id == user_id_ ? change.blocked_id : change.blocker_id;
+  for (auto it = direct_rooms_.begin(); it != direct_rooms_.end();) {
+    if (it->second.direct_peer != other) {
+      ++it;
+    } else if (change.blocked) {
+      it->second.blocked = true;
+      ++it;
+    } else {
+      member_cache_.erase(it->first);
+      it = direct_rooms_.erase(it);
+    }
+  }
+  log::debug("block change applied", {{"session", id_},
+                                      {"user", user_id_},
+                                      {"blocker", change.blocker_id},
+                                      {"blocked", change.blocked_id},
+                                      {"now_blocked", change.blocked}});
 }
 
 std::optional<channel_key> session::hub_channel(const proto::destination& dest) const noexcept {
@@ -1112,6 +1192,10 @@ std::optional<chatd::target_context> session::remembered_context(const proto::ch
   chatd::target_context ctx;
   ctx.room_exists = true;
   ctx.member = true;
+  if (const auto gate = direct_rooms_.find(event.room_id); gate != direct_rooms_.end()) {
+    ctx.direct_peer = gate->second.direct_peer;
+    ctx.blocked = gate->second.blocked;
+  }
   const bool needs_target = event.event != event_kind::message || event.reply_to_id > 0;
   if (needs_target) {
     const auto target = event.event == event_kind::message ? event.reply_to_id : event.target_id;
@@ -1152,7 +1236,7 @@ void session::on_event_context(lookup_status status, const chatd::target_context
            receipt);
     return resume();
   }
-  if (ctx.room_exists) note_membership(event.room_id, ctx.member);
+  if (ctx.room_exists) note_membership(event.room_id, ctx.member, room_gate{ctx.direct_peer, ctx.blocked});
   event.sender_id = user_id_;
   if (const auto refusal = chatd::check_room_event(event, ctx, env_->clock.unix_ms(), env_->settings.edit_window)) {
     if (refusal->code == "not_a_member") env_->stats.forbidden.fetch_add(1, std::memory_order_relaxed);
@@ -1220,7 +1304,9 @@ void session::hide_for_me(const proto::delete_request& request, std::optional<st
         } else if (!ctx.target) {
           refusal = chatd::event_refusal{404, "message_not_found", "no such message in this room"};
         }
-        if (status == lookup_status::found && ctx.room_exists) s.note_membership(room, ctx.member);
+        if (status == lookup_status::found && ctx.room_exists) {
+          s.note_membership(room, ctx.member, room_gate{ctx.direct_peer, ctx.blocked});
+        }
         if (refusal) {
           s.refuse(refusal->code, refusal->code == "unavailable" ? "service unavailable" : in_words(refusal->code),
                    refusal->message, destination, receipt);
@@ -1425,6 +1511,8 @@ void session::deliver_event(const std::shared_ptr<const fanout_event>& shared_ev
   switch (event.kind) {
     case event_kind::room:
     case event_kind::typing: {
+      // The per-receiver block filter (docs/stomp.md "Blocks"): one branch while blocks_ is empty.
+      if (blocked_sender(event)) return;
       const channel_key key{event.kind == event_kind::room ? channel_kind::room : channel_kind::typing, event.room_id};
       ids = subs_.of_channel(key);
       if (ids == nullptr) return;

@@ -27,6 +27,12 @@
 // session stops processing frames and reading until a slot frees, or refuses the SEND
 // with "server overloaded" after settings.admission_timeout.
 //
+// Blocks (docs/stomp.md "Blocks"): the session holds the set of users its user blocks (loaded
+// with CONNECT's lookup, kept current by block_changed() from every node). A room or typing event
+// whose blockable_sender is in it is not queued, live nor in a recovery; with an empty set the
+// check is one branch. A DIRECT room's gate (room_gate: its other member, whether the pair is
+// blocked) is cached with the membership and refuses SENDs that add to the room (403 blocked).
+//
 // Every SEND with a receipt header gets exactly one answer carrying its receipt id: a
 // RECEIPT, a soft error on /user/queue/errors, or an ERROR. Refusals of one SEND
 // (rate limited, overloaded, not accepted, shutting down) do not end the session: their
@@ -56,6 +62,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -227,6 +234,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void armed(const channel_key& key) override;
   // Any thread: the nickname stamped on this session's SENDs and typing notices from now on.
   void nickname_changed(std::string nickname) override;
+  void block_changed(const proto::block_change& change) override;
 
   const boost::asio::any_io_executor& executor() const noexcept { return strand_; }
   const std::string& id() const noexcept { return id_; }
@@ -278,7 +286,17 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void process_inbox();
   void dispatch(stomp::frame& f);
   void handle_connect(stomp::frame& f);
-  void on_nickname(lookup_status status, std::string nickname, const std::vector<std::int64_t>& rooms);
+  void on_nickname(lookup_status status, connecting_user_info info);
+  // A block of or by this user was made or lifted: the block set, the gates of DIRECT rooms with
+  // the other user.
+  void apply_block_change(const proto::block_change& change);
+  // The event's sender is someone this user blocks: not for this session.
+  bool blocked_sender(const fanout_event& event) const noexcept {
+    return event.blockable_sender != 0 && !blocks_.empty() &&
+           std::binary_search(blocks_.begin(), blocks_.end(), event.blockable_sender);
+  }
+  // The cached gate says `room_id` is a DIRECT room of a blocked pair.
+  bool direct_blocked(std::int64_t room_id) const;
   void handle_subscribe(stomp::frame& f);
   void handle_unsubscribe(stomp::frame& f);
   // Removes subscription `id` (if any) and leaves what it was the last one of.
@@ -328,8 +346,8 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void hold_for_lookup(const std::optional<std::string>& receipt);
   // Its answer arrived: false when the session is no longer connected (frames resumed or dropped).
   bool lookup_answered();
-  // The membership a store answer showed (the membership cache).
-  void note_membership(std::int64_t room_id, bool member);
+  // The membership (and, for a member, the room's gate) a store answer showed (the membership cache).
+  void note_membership(std::int64_t room_id, bool member, room_gate gate = {});
   // The membership cache says this user is a member of `room_id` (as for a plain SEND).
   bool known_member(std::int64_t room_id) const;
   // The context of `event` from memory alone (the membership cache, env.recent) when the rules
@@ -439,9 +457,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   std::int64_t token_issued_at_ = 0;
   chatd::tokens::live_tokens::handle live_token_ = 0;  // registered in env.live_tokens; 0: not
   std::string nickname_;
-  bool user_slot_ = false;          // counted in user_registry
-  bool presence_opened_ = false;    // told presence_sink
-  bool profile_listening_ = false;  // in fanout_hub::add_user_session
+  bool user_slot_ = false;        // counted in user_registry
+  bool presence_opened_ = false;  // told presence_sink
+  bool user_registered_ = false;  // in fanout_hub::add_user_session (profile and block changes)
 
   // subscriptions
   subscription_table subs_;
@@ -457,6 +475,13 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   bool pumping_ = false;
   std::unordered_map<std::int64_t, time_point> member_cache_;          // room -> verified at
   std::unordered_map<std::int64_t, std::int64_t> member_verified_ms_;  // room -> wall clock of the latest verification
+  // The gates of the DIRECT rooms in member_cache_ (group rooms have none): valid while their
+  // membership is.
+  std::unordered_map<std::int64_t, room_gate> direct_rooms_;
+  // The users this user blocks, ascending (at most proto::max_blocks_per_user).
+  std::vector<std::int64_t> blocks_;
+  // Block changes heard while CONNECT's lookup was in flight: applied after its answer.
+  std::vector<proto::block_change> early_block_changes_;
 
   // The receipt of the frame waiting for a membership lookup (a shutdown answers it).
   std::optional<std::string> lookup_receipt_;

@@ -110,7 +110,28 @@ class limits_directory final : public directory {
       j->arrive();
     });
   }
-  void membership(std::int64_t room_id, std::int64_t user_id, std::function<void(lookup_status)> done) override {
+  // The same for CONNECT's own lookup (nickname, rooms and blocks).
+  void connecting_user(std::int64_t user_id, std::function<void(lookup_status, connecting_user_info)> done) override {
+    struct join {
+      std::function<void(lookup_status, connecting_user_info)> done;
+      lookup_status status = lookup_status::unavailable;
+      connecting_user_info info;
+      std::atomic<int> waiting{2};
+      void arrive() {
+        if (waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) done(status, std::move(info));
+      }
+    };
+    auto j = std::make_shared<join>();
+    j->done = std::move(done);
+    limits_.prefetch(user_id, [j] { j->arrive(); });
+    inner_.connecting_user(user_id, [j](lookup_status status, connecting_user_info info) {
+      j->status = status;
+      j->info = std::move(info);
+      j->arrive();
+    });
+  }
+  void membership(std::int64_t room_id, std::int64_t user_id,
+                  std::function<void(lookup_status, room_gate)> done) override {
     inner_.membership(room_id, user_id, std::move(done));
   }
   void contacts(std::int64_t user_id, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override {

@@ -195,6 +195,7 @@ void redis_subscriber::serve(context& ctx) {
   std::vector<std::string> channels = hub_.channels();
   channels.push_back(std::string(proto::redis_names::presence_channel));
   channels.push_back(std::string(proto::redis_names::profile_channel));
+  channels.push_back(std::string(proto::redis_names::blocks_channel));
   channels.push_back(keyevent_channel_);
   for (std::size_t begin = 0; begin < channels.size(); begin += channels_per_command) {
     const std::vector<std::string> chunk(
@@ -276,6 +277,7 @@ void redis_subscriber::serve(context& ctx) {
 void redis_subscriber::dispatch(std::string_view channel, std::string_view payload) {
   if (channel == proto::redis_names::presence_channel) return hub_.on_presence(payload);
   if (channel == proto::redis_names::profile_channel) return hub_.on_profile(payload);
+  if (channel == proto::redis_names::blocks_channel) return hub_.on_block_change(payload);
   if (channel == keyevent_channel_) {
     if (!payload.starts_with(proto::redis_names::presence_key_prefix)) return;
     const auto user = proto::parse_positive_id(payload.substr(proto::redis_names::presence_key_prefix.size()));

@@ -2,10 +2,11 @@
 // The node's one Redis subscriber connection (docs/topics.md): its own thread, a hiredis context in
 // subscribe mode, woken by poll() on the socket and on an eventfd for (un)subscribe requests.
 //
-// Subscribed to: chat:presence, chat:profile (nickname changes), __keyevent@<db>__:expired (presence keys of dead
-// nodes), and exactly the chat:room:{id} / chat:typing:{id} / chat:user:{id} channels the fanout_hub asks for (rooms
-// with local subscribers, users with a local /user/queue/notifications subscriber). Every message is handed to the hub
-// on this thread; the hub posts to the sessions, so this thread never waits for a client.
+// Subscribed to: chat:presence, chat:profile (nickname changes), chat:blocks (block changes),
+// __keyevent@<db>__:expired (presence keys of dead nodes), and exactly the chat:room:{id} /
+// chat:typing:{id} / chat:user:{id} channels the fanout_hub asks for (rooms with local
+// subscribers, users with a local /user/queue/notifications subscriber). Every message is handed
+// to the hub on this thread; the hub posts to the sessions, so this thread never waits for a client.
 //
 // Reconnects by itself (100 ms .. 2 s backoff), then re-subscribes everything the hub
 // currently needs. A PING every 5 s detects a silent connection. On each connection it

@@ -61,24 +61,40 @@ class fake_directory final : public directory {
       done(lookup_status::found, it->second);
     });
   }
-  // CONNECT also names the user's rooms (as db_directory does), when set.
+  // Blocks: (blocker, blocked); DIRECT rooms: room -> its two members.
+  std::set<std::pair<std::int64_t, std::int64_t>> blocks;
+  std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> direct;
+  room_gate gate_of(std::int64_t room, std::int64_t user) const {
+    const auto it = direct.find(room);
+    if (it == direct.end()) return {};
+    const auto peer = it->second.first == user ? it->second.second : it->second.first;
+    return {peer, blocks.contains({user, peer}) || blocks.contains({peer, user})};
+  }
+  // CONNECT also names the user's rooms (as db_directory does), when set; blocks always.
   bool rooms_on_connect = false;
-  void connecting_user(std::int64_t user,
-                       std::function<void(lookup_status, std::string, std::vector<std::int64_t>)> done) override {
-    if (!rooms_on_connect) return directory::connecting_user(user, std::move(done));
+  int connect_lookups = 0;
+  void connecting_user(std::int64_t user, std::function<void(lookup_status, connecting_user_info)> done) override {
+    ++connect_lookups;
     nickname(user, [this, user, done](lookup_status status, std::string nick) {
-      std::vector<std::int64_t> rooms;
-      for (const auto& [room, member] : members) {
-        if (member == user) rooms.push_back(room);
+      connecting_user_info info;
+      info.nickname = std::move(nick);
+      if (status == lookup_status::found) {
+        for (const auto& [room, member] : members) {
+          if (member == user && rooms_on_connect) info.rooms.push_back({room, gate_of(room, user)});
+        }
+        for (const auto& [blocker, blocked] : blocks) {
+          if (blocker == user) info.blocks.push_back(blocked);
+        }
       }
-      done(status, std::move(nick), status == lookup_status::found ? rooms : std::vector<std::int64_t>{});
+      done(status, std::move(info));
     });
   }
-  void membership(std::int64_t room, std::int64_t user, std::function<void(lookup_status)> done) override {
+  void membership(std::int64_t room, std::int64_t user, std::function<void(lookup_status, room_gate)> done) override {
     ++membership_lookups;
     run([this, room, user, done] {
-      if (down) return done(lookup_status::unavailable);
-      done(members.contains({room, user}) ? lookup_status::found : lookup_status::not_found);
+      if (down) return done(lookup_status::unavailable, {});
+      if (!members.contains({room, user})) return done(lookup_status::not_found, {});
+      done(lookup_status::found, gate_of(room, user));
     });
   }
   void contacts(std::int64_t user, std::function<void(lookup_status, std::vector<std::int64_t>)> done) override {
@@ -108,6 +124,9 @@ class fake_directory final : public directory {
       ctx.room_exists = std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.first == room; });
       ctx.member = members.contains({room, user});
       ctx.admin = admins.contains({room, user});
+      const auto gate = gate_of(room, user);
+      ctx.direct_peer = gate.direct_peer;
+      ctx.blocked = gate.blocked;
       ctx.pin_count = pin_counts[room];
       if (const auto it = stored.find(target); it != stored.end() && it->second.room_id == room) {
         ctx.target = it->second.target;
