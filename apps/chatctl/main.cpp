@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   chatctl::add_lifecycle_commands(app, ctx);
   chatctl::add_download_command(app, ctx);
   chatctl::add_people_commands(app, ctx);
+  chatctl::add_block_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

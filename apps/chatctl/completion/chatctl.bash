@@ -31,6 +31,7 @@ _chatctl() {
     local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
     local commands="auth room send history read unread reads presence tail download"
     commands="$commands edit delete react reply thread pin unpin pins forward bookmark profile users friends"
+    commands="$commands block unblock blocks"
 
     case "$prev" in
         --file)
