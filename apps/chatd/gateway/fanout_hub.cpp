@@ -121,12 +121,12 @@ void fanout_hub::leave(const channel_key& key, const fanout_target* target) {
 }
 
 void fanout_hub::add_user_session(std::int64_t user_id, const std::shared_ptr<fanout_target>& target) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(users_mutex_);
   user_sessions_[user_id].insert_or_assign(target.get(), target);
 }
 
 void fanout_hub::remove_user_session(std::int64_t user_id, const fanout_target* target) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(users_mutex_);
   const auto it = user_sessions_.find(user_id);
   if (it == user_sessions_.end()) return;
   it->second.erase(target);
@@ -142,7 +142,7 @@ void fanout_hub::on_profile(std::string_view json) {
   }
   std::vector<std::shared_ptr<fanout_target>> targets;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(users_mutex_);
     const auto it = user_sessions_.find(profile.user_id);
     if (it == user_sessions_.end()) return;
     targets = lock_all(it->second);
@@ -371,7 +371,7 @@ void fanout_hub::on_block_change(std::string_view json) {
   if (listener_ != nullptr) listener_->on_block_change(change);
   std::vector<std::shared_ptr<fanout_target>> targets;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(users_mutex_);
     for (const auto user : {change.blocker_id, change.blocked_id}) {
       const auto it = user_sessions_.find(user);
       if (it == user_sessions_.end()) continue;
@@ -383,7 +383,7 @@ void fanout_hub::on_block_change(std::string_view json) {
 }
 
 std::size_t fanout_hub::registered_users() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(users_mutex_);
   return user_sessions_.size();
 }
 

@@ -235,6 +235,9 @@ class fanout_hub {
   mutable std::mutex mutex_;
   std::unordered_map<channel_key, channel_state, channel_key_hash> channels_;
   std::unordered_map<std::int64_t, watch_state> watches_;
+  // add_user_session: user -> their connected sessions. A lock of its own: CONNECTs and closes
+  // do not contend with the fan-out's.
+  mutable std::mutex users_mutex_;
   std::unordered_map<std::int64_t, member_map> user_sessions_;
   std::atomic<std::uint64_t> next_event_{1};
   std::atomic<std::uint64_t> dropped_{0};
