@@ -178,9 +178,16 @@ def sentinel(sender: Raw, room: int, receivers, timeout: float = 30) -> dict:
 def warm_up(tx: Raw, room: int):
     """One message before the receivers subscribe: the first record of partition 0 has id 0,
     which no replyToId can name (0 means "no reply": lib/proto), so the conversation's m1 must
-    not be it. Receivers do not see it; history does (as its oldest item)."""
+    not be it. Receivers do not see it; history does (as its oldest item). Its RECEIPT comes
+    after Kafka's ack, its broadcast later: the sender waits for it live (then unsubscribes), so
+    that a receiver subscribing after this returns (quickly: CONNECT primed its membership)
+    cannot get it."""
+    tx.sub("warm-up", f"/topic/room.{room}")
     tx.app("/app/chat.send", {"roomId": room, "content": "warm-up"}, "warm-up")
-    tx.receipt("warm-up")
+    key = tx.receipt("warm-up")["message-key"]
+    tx.wait(lambda: any(b.get("messageKey") == key for _, b in room_events(tx, room)), 30, "the warm-up live")
+    tx.send("UNSUBSCRIBE", {"id": "warm-up", "receipt": "warm-up-off"})
+    tx.receipt("warm-up-off")
 
 
 def check_frames(client, room: int):
