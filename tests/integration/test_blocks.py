@@ -8,6 +8,7 @@
 - group rooms: the blocker's live subscription (on the other node), history and recovery with
   since-id lack the blocked user's messages, while another member gets everything; the unread
   count does not count them; unblocking restores live delivery and history;
+- friend requests between a blocked pair: refused both ways, a pending one not acceptable;
 - chatctl block / unblock / blocks (table, json, exit codes).
 
 Clients the project did not write: python3-websocket (frames from stomp_ws.py), psycopg,
@@ -225,6 +226,28 @@ def test_in_a_group_room_the_blocker_gets_nothing_of_the_blocked_user(database, 
 
     wait_for(delivered, 15, what="ann gets bob's messages again")
     assert any(m["senderId"] == bob for m in history(n1, ann, room))
+
+
+def test_friend_requests_between_a_blocked_pair_are_refused(database, two_nodes):
+    n1, n2 = two_nodes
+    ann, bob = create_user(database, nickname="ann"), create_user(database, nickname="bob")
+    r = call(n1, "POST", "/api/friends/requests", bob, json={"userId": ann})
+    assert r.status_code == 201, r.text
+    pending = r.json()["id"]
+
+    block(n2, ann, bob)
+    for who, other in ((ann, bob), (bob, ann)):
+        expect_error(call(n1, "POST", "/api/friends/requests", who, json={"userId": other}), 403, "blocked")
+    # The request sent before the block cannot be accepted while it stands; it stays pending.
+    expect_error(call(n2, "POST", f"/api/friends/requests/{pending}/accept", ann), 403, "blocked")
+    incoming = call(n1, "GET", "/api/friends/requests?direction=incoming", ann).json()
+    assert [x["id"] for x in incoming] == [pending]
+    assert call(n1, "GET", "/api/friends", ann).json() == []
+
+    block(n1, ann, bob, on=False)
+    r = call(n2, "POST", f"/api/friends/requests/{pending}/accept", ann)
+    assert r.status_code == 200, r.text
+    assert [f["id"] for f in call(n1, "GET", "/api/friends", ann).json()] == [bob]
 
 
 def test_chatctl_block_unblock_blocks(database, two_nodes, tmp_path):

@@ -662,7 +662,8 @@ def test_room_members_invite_and_leave(users):
 def test_help_on_every_subcommand_has_an_example():
     tree = {"auth": ["signup", "login", "logout", "passwd", "whoami", "token"],
             "room": ["direct", "group", "list", "show", "members", "invite", "leave"],
-            "send": [], "history": [], "read": [], "unread": [], "presence": [], "tail": []}
+            "send": [], "history": [], "read": [], "unread": [], "presence": [], "tail": [],
+            "block": [], "unblock": [], "blocks": []}
     paths = [[]]
     for cmd, subs in tree.items():
         paths.append([cmd])

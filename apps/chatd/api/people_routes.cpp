@@ -138,6 +138,7 @@ void rest_api::send_friend_request(const http::request& req, const http::path_pa
                    }
                    return people_error(http::status::conflict, "request_pending", message);
                  }
+                 case store::friend_request_outcome::blocked: return blocked_pair();
                  case store::friend_request_outcome::pending_limit:
                    return people_error(http::status::conflict, "pending_limit",
                                        "you have " + std::to_string(proto::max_pending_friend_requests) +
@@ -193,6 +194,7 @@ void rest_api::answer_friend_request(std::string_view route, store::friend_answe
         switch (answered->outcome) {
           case store::friend_answer_outcome::done: break;
           case store::friend_answer_outcome::not_found: return not_found("no such pending friend request");
+          case store::friend_answer_outcome::blocked: return blocked_pair();
           case store::friend_answer_outcome::not_yours:
             return forbidden(answer == store::friend_answer::cancel
                                  ? "only the sender can cancel a friend request"

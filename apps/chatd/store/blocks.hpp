@@ -9,8 +9,8 @@
 //   (chatd::target_context::blocked) and the gateway's membership answers carry the pair's state
 //   for chatd::check_room_event and the STOMP session.
 // - History: the CHAT_SQL_NOT_BLOCKED filter (sql_util.hpp) in every history-item query.
-// - Friend requests: whoever creates one calls is_blocked_pair (or, inside a transaction of its
-//   own, detail::blocked_pair_in from sql_util.hpp) and answers 403 `blocked`.
+// - Friend requests: store::create_friend_request and the accept of store::answer_friend_request
+//   check the pair (detail::blocked_pair_in, sql_util.hpp) in their transactions: 403 `blocked`.
 #include "redis/redis_client.hpp"
 #include "store/error.hpp"
 #include "store/session.hpp"

@@ -54,8 +54,9 @@ result<friend_request_result> create_friend_request(session& db, std::int64_t fr
     if (!tx.exec_params("SELECT 1 FROM friendships WHERE user_low = $1 AND user_high = $2", low, high).empty()) {
       return {friend_request_outcome::already_friends, std::nullopt};
     }
-    // Blocks (SPEC §15) refuse here: a pair where either blocked the other gets no request
-    // (403 blocked), checked in this transaction before anything is written.
+    // Blocks (SPEC §15): a pair where either blocks the other gets no request (403 blocked),
+    // checked in this transaction before anything is written.
+    if (detail::blocked_pair_in(tx, from, to)) return {friend_request_outcome::blocked, std::nullopt};
     const auto pending = tx.exec_params("SELECT " CHAT_SQL_REQUEST_COLUMNS("r") " FROM friend_requests r "
                                         CHAT_SQL_REQUEST_JOINS("r") "WHERE LEAST(r.from_user_id, r.to_user_id) = $1 "
                                         "AND GREATEST(r.from_user_id, r.to_user_id) = $2",
@@ -118,6 +119,11 @@ result<friend_answer_result> answer_friend_request(session& db, std::int64_t req
       return {row.empty() ? friend_answer_outcome::not_found : friend_answer_outcome::not_yours, std::nullopt};
     }
     auto request = to_request(deleted[0], status_of(answer));
+    // A request sent before a block (or racing one) cannot be accepted while it stands; it can
+    // still be rejected or cancelled. Not committed: the row stays.
+    if (answer == friend_answer::accept && detail::blocked_pair_in(tx, request.from_user_id, request.to_user_id)) {
+      return {friend_answer_outcome::blocked, std::nullopt};
+    }
     if (answer == friend_answer::accept) {
       const auto [low, high] = ordered(request.from_user_id, request.to_user_id);
       tx.exec_params("INSERT INTO friendships (user_low, user_high) VALUES ($1, $2) ON CONFLICT DO NOTHING", low, high);

@@ -27,6 +27,7 @@ enum class friend_request_outcome {
   already_friends,  // 409 already_friends
   pending,          // a request between the two is pending, either way (409 request_pending); request: that one
   pending_limit,    // the sender has max_pending_friend_requests pending (409 pending_limit)
+  blocked,          // either of the two blocks the other (403 blocked; store/blocks.hpp)
 };
 
 struct friend_request_result {
@@ -47,6 +48,7 @@ enum class friend_answer_outcome {
   done,       // request: the request as it was, status set to what happened
   not_found,  // no such pending request, or the caller is no party of it (404)
   not_yours,  // the caller is the other party: the sender cannot accept or reject, the addressee cannot cancel (403)
+  blocked,    // accept: either of the two blocks the other (403 blocked); the request stays pending
 };
 
 struct friend_answer_result {
