@@ -5,7 +5,7 @@
 using namespace chat::proto;
 
 namespace {
-constexpr std::int64_t at = 1'795'262'400'123;  // 2026-11-21T12:00:00.123Z
+constexpr std::int64_t blocked_at = 1'795'262'400'123;  // 2026-11-21T12:00:00.123Z
 }
 
 TEST(BlockChange, SerializesAndRoundTrips) {
@@ -32,7 +32,7 @@ TEST(BlockChange, RefusesWhatNoNodePublishes) {
 }
 
 TEST(BlockedUser, ListSerializesAndRoundTrips) {
-  const std::vector<blocked_user> list{{9, "bob \"the\" builder", at}, {3, "ann", at - 1000}};
+  const std::vector<blocked_user> list{{9, "bob \"the\" builder", blocked_at}, {3, "ann", blocked_at - 1000}};
   const auto json = to_json(std::span<const blocked_user>(list));
   EXPECT_EQ(json, R"([{"userId":9,"nickname":"bob \"the\" builder","blockedAt":"2026-11-21T12:00:00.123Z"},)"
                   R"({"userId":3,"nickname":"ann","blockedAt":"2026-11-21T11:59:59.123Z"}])");
