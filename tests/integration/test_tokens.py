@@ -273,15 +273,31 @@ def test_refresh_and_access_tokens_are_not_interchangeable_and_bad_ones_get_401(
 
 
 def test_metrics_count_revocations_and_refreshes(env):
+    # Self-contained (it once relied on earlier tests of the file having refreshed on n1): a
+    # refresh and a logout on n1, then n1's counters moved past what they were before.
     n1, _ = env["nodes"]
-    text = requests.get(n1.metrics_url, timeout=10).text
 
-    def value(prefix):
+    def value(text, prefix):
         return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix))
 
-    assert value('chat_token_refreshes_total{outcome="rotated"}') >= 1
-    assert value('chat_token_revocations_total{reason="logout"}') >= 1
-    assert value("chat_token_revocations_live") == 1
+    def scrape():
+        return requests.get(n1.metrics_url, timeout=10).text
+
+    before = scrape()
+    s = signup(n1)
+    r = refresh(n1, s["refreshToken"])
+    assert r.status_code == 200, r.text
+    pair = r.json()
+    assert post(n1, "/api/auth/logout", pair["token"], {"refreshToken": pair["refreshToken"]}).status_code == 204
+
+    rotated = 'chat_token_refreshes_total{outcome="rotated"}'
+    logout = 'chat_token_revocations_total{reason="logout"}'
+    text = scrape()
+    assert value(text, rotated) >= value(before, rotated) + 1
+    assert value(text, logout) >= value(before, logout) + 1
+    # Revocations are live from Redis (1) once the node's feed is subscribed; poll, the feed may
+    # still be starting on a slow (sanitizer) build.
+    assert wait_for(lambda: value(scrape(), "chat_token_revocations_live") == 1, timeout=10), scrape()
 
 
 # --------------------------------------------------------------------------- chatctl
