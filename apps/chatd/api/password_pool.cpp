@@ -45,13 +45,25 @@ void run_guarded(password_pool::job& j) noexcept {
 
 // The hasher child of the worker running on this thread (none elsewhere).
 thread_local hasher_process* worker_hasher = nullptr;
+// Time this thread spent hashing since the worker last looked (the CPU share's measure).
+thread_local std::chrono::steady_clock::duration hashing_time{};
+
+// Adds the time of its scope to hashing_time.
+struct hashing_timer {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  ~hashing_timer() { hashing_time += std::chrono::steady_clock::now() - start; }
+};
 
 }  // namespace
 
-password_pool::password_pool(int workers, std::size_t queue_limit, std::string hasher_executable)
-    : workers_(std::max(1, workers)), hasher_executable_(std::move(hasher_executable)), queue_(queue_limit) {}
+password_pool::password_pool(int workers, std::size_t queue_limit, std::string hasher_executable, double cpu_share)
+    : workers_(std::max(1, workers)),
+      hasher_executable_(std::move(hasher_executable)),
+      cpu_share_(std::clamp(cpu_share, 0.01, 1.0)),
+      queue_(queue_limit) {}
 
 std::optional<std::string> password_pool::hash_password(std::string_view password, auth::password_cost cost) {
+  const hashing_timer timed;
   if (worker_hasher != nullptr) {
     if (auto answered = worker_hasher->hash(password, cost)) return std::move(*answered);
   }
@@ -59,6 +71,7 @@ std::optional<std::string> password_pool::hash_password(std::string_view passwor
 }
 
 bool password_pool::verify_password(std::string_view stored_hash, std::string_view password) {
+  const hashing_timer timed;
   if (worker_hasher != nullptr) {
     if (auto answered = worker_hasher->verify(stored_hash, password)) return *answered;
   }
@@ -142,16 +155,24 @@ std::size_t password_pool::queued() const { return queue_.size(); }
 bool password_pool::full() const { return queue_.full(); }
 
 void password_pool::run_worker() {
+  std::optional<hasher_process> hasher;
   if (hasher_executable_.empty()) {
     lower_own_cpu_priority();
-    while (auto j = queue_.pop()) run_guarded(*j);  // nullopt: stopping and drained
-    return;
+  } else {
+    // At normal priority: this thread only waits for its child, and never holds a lock of
+    // chatd's at idle priority.
+    hasher.emplace(hasher_executable_);
+    worker_hasher = &*hasher;
   }
-  // At normal priority: this thread only waits for its child, and never holds a lock of
-  // chatd's at idle priority.
-  hasher_process hasher(hasher_executable_);
-  worker_hasher = &hasher;
-  while (auto j = queue_.pop()) run_guarded(*j);
+  const double rest_per_hash = 1.0 / cpu_share_ - 1.0;
+  while (auto j = queue_.pop()) {  // nullopt: stopping and drained
+    hashing_time = {};
+    run_guarded(*j);
+    if (rest_per_hash > 0 && hashing_time.count() > 0 && !queue_.closed()) {
+      std::this_thread::sleep_for(
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(hashing_time * rest_per_hash));
+    }
+  }
   worker_hasher = nullptr;
 }
 

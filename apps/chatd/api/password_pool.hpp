@@ -12,6 +12,12 @@
 // memory mappings inside chatd stalled its I/O threads) and itself keeps normal priority;
 // without a hasher executable (unit tests) the worker hashes itself, at that priority.
 //
+// Priority alone does not keep the chat's latency: on a 2-vCPU VM, idle-priority work that
+// keeps every vCPU busy stalled normal work for seconds (docs/chatload.md). So each worker
+// also keeps to a CPU share (--password-cpu-share): after a job it rests in proportion to the
+// time the job spent hashing; the queue then fills and the excess is shed (503), as at any
+// other bound.
+//
 // Refusals are paced (answer_later): a flood client that retries the moment it is refused
 // would otherwise turn cheap 429s and 503s into thousands of requests per second on the I/O
 // threads (measured: 5,900/s from 64 connections, the chat beside it refused 2/3 of its
@@ -41,7 +47,9 @@ class password_pool {
   // `workers` >= 1 threads; at most `queue_limit` jobs waiting (not counting running ones).
   // `hasher_executable`: the chatd binary whose hasher children do the hashing ("" = the
   // workers hash themselves).
-  password_pool(int workers, std::size_t queue_limit, std::string hasher_executable = {});
+  // `cpu_share` (0, 1]: after each job a worker rests (1/cpu_share - 1) times as long as the
+  // job hashed, so that a flood of logins keeps at most that share of a core per worker busy.
+  password_pool(int workers, std::size_t queue_limit, std::string hasher_executable = {}, double cpu_share = 1.0);
   ~password_pool();
   password_pool(const password_pool&) = delete;
   password_pool& operator=(const password_pool&) = delete;
@@ -80,6 +88,7 @@ class password_pool {
 
   const int workers_;
   const std::string hasher_executable_;
+  const double cpu_share_;
   common::bounded_queue<job> queue_;
   std::vector<std::thread> threads_;
 

@@ -66,8 +66,8 @@ rest_api::rest_api(const config& cfg, store::db_pool& pool, message_log& log)
       auth_limiter_(cfg.auth_rate_limit > 0 ? std::make_unique<address_rate_limiter>(
                                                   cfg.auth_rate_limit, cfg.auth_rate_burst, max_tracked_addresses)
                                             : nullptr),
-      passwords_(password_workers_of(cfg), static_cast<std::size_t>(cfg.password_queue),
-                 cfg.password_hasher_executable) {
+      passwords_(password_workers_of(cfg), static_cast<std::size_t>(cfg.password_queue), cfg.password_hasher_executable,
+                 cfg.password_cpu_share) {
   edit_window_ = cfg.edit_window;
   max_content_chars_ = cfg.max_content_chars;
   keys_ = std::make_shared<chatd::local_message_keys>();

@@ -480,6 +480,12 @@ parse_outcome parse_config(int argc, const char* const* argv) {
       ->envname(env("PASSWORD_QUEUE"))
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  app.add_option("--password-cpu-share", cfg.password_cpu_share,
+                 "Share of one core each password worker may hash for (it rests in proportion after each "
+                 "hash; 1 = no rest)")
+      ->envname(env("PASSWORD_CPU_SHARE"))
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
   app.add_option("--auth-rate-limit", cfg.auth_rate_limit,
                  "Signups and logins per second per client address, sustained (0 = no limit)")
       ->envname(env("AUTH_RATE_LIMIT"))

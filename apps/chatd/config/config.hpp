@@ -121,8 +121,9 @@ struct config {
   std::chrono::seconds login_failure_window{300};
 
   // unauthenticated work: signup and login (docs/operations.md, "Signup and login under load")
-  int password_workers = 0;  // Argon2 threads; 0 = 1 on up to two cores, else half the cores
-  int password_queue = 64;   // hash jobs waiting; past it signup and login get 503
+  int password_workers = 0;          // Argon2 threads; 0 = 1 on up to two cores, else half the cores
+  int password_queue = 64;           // hash jobs waiting; past it signup and login get 503
+  double password_cpu_share = 0.25;  // of one core, per password worker: it rests after each hash
   // The binary whose `--internal-password-hasher` children hash passwords (api/hasher_process.hpp):
   // set by main() to /proc/self/exe; "" (tests that build an app in-process) = hash in the workers.
   std::string password_hasher_executable;

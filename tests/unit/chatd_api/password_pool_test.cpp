@@ -201,3 +201,43 @@ TEST(PasswordPool, AnswerLaterIsBounded) {
 }
 
 }  // namespace
+
+namespace {
+
+// A worker keeps to its CPU share: after a job that hashed for d it rests about
+// d * (1/share - 1) before the next job; a job that hashed nothing costs no rest.
+TEST(PasswordPool, AWorkerRestsInProportionToItsHashingTime) {
+  using clock = std::chrono::steady_clock;
+  password_pool pool(1, 8, {}, 0.2);  // rest 4x the hashing time
+  pool.start();
+  const chat::auth::password_cost cost{1, std::size_t{16} * 1024 * 1024};
+  std::mutex m;
+  std::vector<clock::time_point> starts, ends;
+  clock::duration hashed{};
+  auto job = [&](bool hash) {
+    return [&, hash] {
+      const auto t0 = clock::now();
+      if (hash) {
+        ASSERT_TRUE(password_pool::hash_password("pw", cost).has_value());
+      }
+      const auto t1 = clock::now();
+      std::lock_guard lock(m);
+      starts.push_back(t0);
+      ends.push_back(t1);
+      if (hash) hashed = t1 - t0;
+    };
+  };
+  ASSERT_TRUE(pool.submit(job(false)));
+  ASSERT_TRUE(pool.submit(job(true)));
+  ASSERT_TRUE(pool.submit(job(false)));
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(m);
+    return starts.size() == 3;
+  }));
+  pool.stop();
+  const auto rest_after_hash = starts[2] - ends[1];
+  EXPECT_GE(rest_after_hash, hashed * 3) << "hashed " << hashed.count() << " rested " << rest_after_hash.count();
+  EXPECT_LT(starts[1] - ends[0], std::chrono::seconds(1)) << "no rest after a job that did not hash";
+}
+
+}  // namespace

@@ -57,6 +57,12 @@ class bounded_queue {
     return queue_.size();
   }
 
+  // Whether close() was called.
+  bool closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
   // Whether push() would refuse now (a hint: other threads push and pop meanwhile).
   bool full() const {
     std::lock_guard lock(mutex_);
