@@ -8,6 +8,8 @@
 - group rooms: the blocker's live subscription (on the other node), history and recovery with
   since-id lack the blocked user's messages, while another member gets everything; the unread
   count does not count them; unblocking restores live delivery and history;
+- the blocker's live room list (/user/queue/rooms, on the other node): the blocked user's messages
+  are never its lastMessage; a block made later replaces a lastMessage of theirs, a lift shows it;
 - friend requests between a blocked pair: refused both ways, a pending one not acceptable;
 - chatctl block / unblock / blocks (table, json, exit codes).
 
@@ -226,6 +228,51 @@ def test_in_a_group_room_the_blocker_gets_nothing_of_the_blocked_user(database, 
 
     wait_for(delivered, 15, what="ann gets bob's messages again")
     assert any(m["senderId"] == bob for m in history(n1, ann, room))
+
+
+def test_the_blockers_live_room_list_never_shows_the_blocked_users_message(database, two_nodes, closing):
+    n1, n2 = two_nodes
+    ann, bob, cat = (create_user(database, nickname=n) for n in ("ann", "bob", "cat"))
+    room = create_room(database, [ann, bob, cat], name="list")
+    rooms = "/user/queue/rooms"
+    b_tx = Raw("tcp", n1, bob, "bob@1/tcp")
+    c_tx = Raw("tcp", n1, cat, "cat@1/tcp")
+    watcher = Raw("ws", n2, ann, "ann@2/rooms")  # the blocker's list, on the OTHER node
+    closing.extend([b_tx, c_tx, watcher])
+    assert send(c_tx, room, "cat first")[0] == "ok"
+    block(n1, ann, bob)
+    watcher.sub("rooms", rooms)  # its RECEIPT: the list (and ann's blocks) loaded and live
+
+    def updates() -> list[dict]:
+        return [b["room"] for _, b in watcher.on(rooms) if b.get("room", {}).get("id") == room]
+
+    # Loaded with the block: bob's message changes nothing; cat's then shows.
+    assert send(b_tx, room, "bob hidden")[0] == "ok"
+    assert send(c_tx, room, "cat second")[0] == "ok"
+    watcher.wait(lambda: any(r["lastMessage"]["content"] == "cat second" for r in updates()), 15,
+                 "room.updated with cat's message")
+    assert all(r["lastMessage"]["senderId"] != bob for r in updates()), updates()
+
+    # Lifted (on node 1): bob's next message shows. Blocked again (on node 2): the list is read
+    # again and his message leaves lastMessage for cat's, the newest one not his.
+    block(n1, ann, bob, on=False)
+
+    def shows_bob() -> bool:
+        assert send(b_tx, room, "bob visible")[0] == "ok"
+        return any(r["lastMessage"]["content"] == "bob visible" for r in updates())
+
+    wait_for(shows_bob, 15, what="bob's message in ann's list after the lift")
+    wait_for(lambda: any(m["content"] == "bob visible" for m in history(n1, cat, room)), 30,
+             what="bob's message stored")
+    before = len(updates())
+    block(n2, ann, bob)
+    watcher.wait(lambda: len(updates()) > before and updates()[-1]["lastMessage"]["senderId"] != bob, 15,
+                 "room.updated replacing bob's lastMessage after the block")
+    assert updates()[-1]["lastMessage"]["content"] == "cat second"
+    assert send(b_tx, room, "bob hidden again")[0] == "ok"
+    assert send(c_tx, room, "cat third")[0] == "ok"
+    watcher.wait(lambda: updates()[-1]["lastMessage"]["content"] == "cat third", 15, "cat's third message")
+    assert all(r["lastMessage"]["content"] != "bob hidden again" for r in updates())
 
 
 def test_friend_requests_between_a_blocked_pair_are_refused(database, two_nodes):

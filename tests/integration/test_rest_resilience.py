@@ -38,8 +38,22 @@ def test_postgres_down_gives_503_then_recovers(own_stack, chatd_factory):
     expect_error(requests.get(node.url + "/api/rooms/1/messages", headers=auth, timeout=30), 503, "unavailable")
     # Bad input is still answered 400 without the database.
     expect_error(requests.get(node.url + "/api/rooms/1/messages?size=0", headers=auth, timeout=30), 400)
+
+    # Redis down too: nothing can tell whether the token was revoked (docs/rest.md "Tokens"),
+    # so a valid token gets 503, never a 200 (fail closed) nor a 401.
+    own_stack.stop("redis")
+
+    def live_gauge():
+        text = requests.get(node.metrics_url, timeout=5).text
+        return [line for line in text.splitlines() if line.startswith("chat_token_revocations_live")][0]
+
+    wait_for(lambda: live_gauge().endswith(" 0"), 15, what="the revocation feed to notice Redis is gone")
+    for path in ("/api/users/me", "/api/blocks", "/api/friends"):
+        expect_error(requests.get(node.url + path, headers=auth, timeout=30), 503, "unavailable")
+    own_stack.start("redis")
     own_stack.start("postgres")
     wait_for(lambda: status_is("GET", node.url + "/api/rooms", 200, headers=auth), 30, what="200 after restart")
+    wait_for(lambda: status_is("GET", node.url + "/api/users/me", 200, headers=auth), 30, what="me after restart")
 
 
 def test_redis_down_online_is_503_and_unread_falls_back_to_postgres(own_redis_kafka, chatd_factory):

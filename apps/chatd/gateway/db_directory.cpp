@@ -183,17 +183,20 @@ void db_directory::recovery(std::int64_t room_id, std::int64_t user_id, std::int
       std::move(done));
 }
 
-void db_directory::room_list(std::int64_t user_id,
-                             std::function<void(lookup_status, std::vector<proto::room_summary>)> done) {
-  run_lookup<std::vector<proto::room_summary>>(
+void db_directory::room_list(std::int64_t user_id, std::function<void(lookup_status, room_list_page)> done) {
+  run_lookup<room_list_page>(
       pool_, "room list",
-      [user_id](store::session& db,
-                redis::client&) -> store::result<std::pair<lookup_status, std::vector<proto::room_summary>>> {
+      [user_id](store::session& db, redis::client&) -> store::result<std::pair<lookup_status, room_list_page>> {
+        // Blocks first: a block made between the two reads then hides at most one message more
+        // than the list shows, never one less (the feed also hears the change on chat:blocks).
+        auto blocks = store::blocked_ids(db, user_id, static_cast<std::size_t>(proto::max_blocks_per_user));
+        if (!blocks) return chat::unexpected(std::move(blocks.error()));
         auto rooms = store::list_rooms(db, user_id);
         if (!rooms) return chat::unexpected(std::move(rooms.error()));
-        std::vector<proto::room_summary> out;
-        out.reserve(rooms->size());
-        for (auto& r : *rooms) out.push_back(feed_row_of(std::move(r)));
+        room_list_page out;
+        out.blocks = std::move(*blocks);
+        out.rooms.reserve(rooms->size());
+        for (auto& r : *rooms) out.rooms.push_back(feed_row_of(std::move(r)));
         return std::pair{lookup_status::found, std::move(out)};
       },
       std::move(done));

@@ -28,8 +28,7 @@ class db_directory final : public directory {
   void recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
                 std::int64_t stored_through, int limit,
                 std::function<void(lookup_status, recovery_page)> done) override;
-  void room_list(std::int64_t user_id,
-                 std::function<void(lookup_status, std::vector<proto::room_summary>)> done) override;
+  void room_list(std::int64_t user_id, std::function<void(lookup_status, room_list_page)> done) override;
   void room_summary(std::int64_t user_id, std::int64_t room_id,
                     std::function<void(lookup_status, std::optional<proto::room_summary>)> done) override;
 

@@ -2,6 +2,7 @@
 
 #include <chat/common/time.hpp>
 #include <chat/log/log.hpp>
+#include <chat/proto/blocks.hpp>
 #include <chat/proto/message.hpp>
 #include <chat/proto/names.hpp>
 #include <chat/proto/people.hpp>
@@ -67,19 +68,7 @@ std::shared_ptr<fanout_event> make_room_event(const proto::chat_message& message
   event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
   event->sent_at_ms = message.created_at_ms;
   event->departed_user = proto::departed_member(message).value_or(0);
-  // What a block hides from the blocker (docs/stomp.md "Blocks"): messages and their edits. SYSTEM
-  // notices, deletes, reactions and pins stay: they are the room's state, as history shows it.
-  switch (message.event) {
-    case proto::event_kind::message:
-      if (message.type != proto::message_type::system) event->blockable_sender = message.sender_id;
-      break;
-    case proto::event_kind::edited: event->blockable_sender = message.sender_id; break;
-    case proto::event_kind::deleted:
-    case proto::event_kind::reaction_added:
-    case proto::event_kind::reaction_removed:
-    case proto::event_kind::pinned:
-    case proto::event_kind::unpinned: break;
-  }
+  event->blockable_sender = proto::blockable_sender(message);
   event->tail = make_json_tail(proto::room_destination(message.room_id), json, proto::to_string(message.event));
   return event;
 }

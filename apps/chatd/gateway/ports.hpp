@@ -70,6 +70,12 @@ struct connecting_user_info {
   std::vector<std::int64_t> blocks;  // the users this user blocks, ascending (the fan-out filter)
 };
 
+// The room feed's load (directory::room_list): the rows of GET /api/rooms and whom the user blocks.
+struct room_list_page {
+  std::vector<proto::room_summary> rooms;
+  std::vector<std::int64_t> blocks;  // ascending, at most proto::max_blocks_per_user
+};
+
 // Recovery (docs/stomp.md "Recovery"): what the store has of a room after an id.
 struct recovery_page {
   // The store had caught up with the asked position: `events` is the answer. Otherwise ask
@@ -129,10 +135,9 @@ class directory {
   virtual void recovery(std::int64_t room_id, std::int64_t user_id, std::int64_t after_id, std::int32_t partition,
                         std::int64_t stored_through, int limit,
                         std::function<void(lookup_status, recovery_page)> done) = 0;
-  // The room feed (room_feed.hpp): the user's rooms as GET /api/rooms lists them (one query).
-  // The defaults answer unavailable (directories without a store).
-  virtual void room_list(std::int64_t /*user_id*/,
-                         std::function<void(lookup_status, std::vector<proto::room_summary>)> done) {
+  // The room feed (room_feed.hpp): the user's rooms as GET /api/rooms lists them and the users
+  // they block (one database job). The defaults answer unavailable (directories without a store).
+  virtual void room_list(std::int64_t /*user_id*/, std::function<void(lookup_status, room_list_page)> done) {
     done(lookup_status::unavailable, {});
   }
   // One room of that list; not_found when the user is not a member (any more).

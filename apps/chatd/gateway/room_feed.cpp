@@ -157,12 +157,12 @@ void room_feed::send_snapshot(user_state& u, const std::shared_ptr<room_feed_sin
 
 void room_feed::start_load(std::int64_t user_id) {
   std::weak_ptr<room_feed> weak = weak_from_this();
-  dir_.room_list(user_id, [weak, user_id](lookup_status status, std::vector<proto::room_summary> rooms) {
-    if (auto self = weak.lock()) self->on_loaded(user_id, status, std::move(rooms));
+  dir_.room_list(user_id, [weak, user_id](lookup_status status, room_list_page page) {
+    if (auto self = weak.lock()) self->on_loaded(user_id, status, std::move(page));
   });
 }
 
-void room_feed::on_loaded(std::int64_t user_id, lookup_status status, std::vector<proto::room_summary> rooms) {
+void room_feed::on_loaded(std::int64_t user_id, lookup_status status, room_list_page page) {
   {
     lock_t lock(mutex_);
     const auto it = users_.find(user_id);
@@ -175,7 +175,11 @@ void room_feed::on_loaded(std::int64_t user_id, lookup_status status, std::vecto
       log::warn("room list unavailable; retrying", {{"user", user_id}});
       return;
     }
-    u.list.load(std::move(rooms));
+    u.list.load(std::move(page.rooms));
+    u.list.set_blocks(std::move(page.blocks));
+    // Heard while the list loaded: the read may have come before or after them.
+    for (const auto& change : u.early_blocks) u.list.block_changed(change.blocked_id, change.blocked);
+    u.early_blocks.clear();
     u.loaded = true;
     for (const auto room : u.list.room_ids()) watch_room(user_id, room);
     // Rooms added while the list loaded: already in it, or still to load.
@@ -417,9 +421,51 @@ void room_feed::start_refreshes() {
   }
   std::weak_ptr<room_feed> weak = weak_from_this();
   for (const auto user_id : due) {
-    dir_.room_list(user_id, [weak, user_id](lookup_status status, std::vector<proto::room_summary> rooms) {
-      if (auto self = weak.lock()) self->on_refreshed(user_id, status, std::move(rooms));
+    dir_.room_list(user_id, [weak, user_id](lookup_status status, room_list_page page) {
+      if (auto self = weak.lock()) self->on_refreshed(user_id, status, std::move(page.rooms));
     });
+  }
+}
+
+void room_feed::on_block_change(const proto::block_change& change) {
+  {
+    lock_t lock(mutex_);
+    const auto it = users_.find(change.blocker_id);
+    if (it == users_.end()) return;  // nobody watches the blocker's list here
+    auto& u = *it->second;
+    if (!u.loaded) {
+      if (u.early_blocks.size() < static_cast<std::size_t>(proto::max_blocks_per_user)) {
+        u.early_blocks.push_back(change);
+      }
+      return;  // the list's load reads the blocks (and the rows) as they are then
+    }
+    u.list.block_changed(change.blocked_id, change.blocked);
+  }
+  start_block_refresh(change);
+}
+
+void room_feed::start_block_refresh(const proto::block_change& change) {
+  std::weak_ptr<room_feed> weak = weak_from_this();
+  dir_.room_list(change.blocker_id, [weak, change](lookup_status status, room_list_page page) {
+    if (auto self = weak.lock()) self->on_block_refreshed(change, status, std::move(page.rooms));
+  });
+}
+
+void room_feed::on_block_refreshed(const proto::block_change& change, lookup_status status,
+                                   std::vector<proto::room_summary> rooms) {
+  if (status != lookup_status::found) {
+    log::warn("room list not read again after a block change; rows correct themselves with the next message",
+              {{"user", change.blocker_id}});
+    return;
+  }
+  lock_t lock(mutex_);
+  const auto it = users_.find(change.blocker_id);
+  if (it == users_.end() || !it->second->loaded) return;
+  auto& u = *it->second;
+  for (const auto& row : rooms) {
+    if (const auto* changed = u.list.block_refresh(row, change.blocked_id, change.blocked)) {
+      emit(u, proto::room_feed_kind::updated, *changed);
+    }
   }
 }
 

@@ -11,6 +11,8 @@
 //   hub: {"event":"room.added"} on chat:user:{id} --> join the room's channel, load that one row
 //     --> room.added;  {"event":"room.removed"} --> leave it --> room.removed
 //   hub: the user's own read mark (chat-event:read) --> unreadCount recount --> room.updated
+//   hub: a block made or lifted by the user (chat:blocks) --> the list's block set; the list read
+//     again (one query) --> room.updated for rooms whose lastMessage the change concerns
 //
 // No database query per message: only at the first watcher of a user and per membership change.
 // Each event gets a sequence number (the node's, increasing); SSE ids are "<feed token>-<seq>".
@@ -106,6 +108,9 @@ class room_feed final : public fanout_target,
   // A friend event of the user: to their SSE readers (and the replay ring), in order with the
   // room events; /user/queue/rooms subscribers get it on /user/queue/notifications instead.
   void on_notice(std::int64_t user_id, std::string_view event, std::string_view json) override;
+  // A block made or lifted (chat:blocks): the blocker's list hides (or shows again) the other's
+  // messages.
+  void on_block_change(const proto::block_change& change) override;
 
   // fanout_target: the feed gets room events through on_room_event (parsed once by the hub).
   void deliver(std::shared_ptr<const fanout_event>) override {}
@@ -144,8 +149,9 @@ class room_feed final : public fanout_target,
     std::deque<std::shared_ptr<const room_feed_item>> ring;
     std::uint64_t floor_seq = 0;  // events after this one are all in the ring
     std::vector<pending_add> adds;
-    time_point idle_since{};  // no target and no sink since
-    time_point retry_at{};    // the list's load failed: tick() tries again from then
+    std::vector<proto::block_change> early_blocks;  // heard while the list loaded: applied after
+    time_point idle_since{};                        // no target and no sink since
+    time_point retry_at{};                          // the list's load failed: tick() tries again from then
   };
 
   using lock_t = std::unique_lock<std::mutex>;
@@ -153,7 +159,7 @@ class room_feed final : public fanout_target,
   user_state& state_of(std::int64_t user_id);  // creates; mutex_ held
   bool idle(const user_state& u) const noexcept { return u.targets.empty() && u.sinks.empty(); }
   void start_load(std::int64_t user_id);  // mutex_ not held
-  void on_loaded(std::int64_t user_id, lookup_status status, std::vector<proto::room_summary> rooms);
+  void on_loaded(std::int64_t user_id, lookup_status status, room_list_page page);
   void load_room(std::int64_t user_id, std::int64_t room_id);  // mutex_ not held
   void on_room_loaded(std::int64_t user_id, std::int64_t room_id, lookup_status status,
                       std::optional<proto::room_summary> room);
@@ -167,6 +173,10 @@ class room_feed final : public fanout_target,
   // The queued reads; mutex_ not held.
   void start_refreshes();
   void on_refreshed(std::int64_t user_id, lookup_status status, std::vector<proto::room_summary> rooms);
+  // After a block change of the user: the list read again (mutex_ not held), then its rows.
+  void start_block_refresh(const proto::block_change& change);
+  void on_block_refreshed(const proto::block_change& change, lookup_status status,
+                          std::vector<proto::room_summary> rooms);
   void armed_locked(const channel_key& key);
   // Emits one event to the user's sinks and targets and keeps it in the ring. mutex_ held.
   void emit(user_state& u, proto::room_feed_kind kind, const proto::room_summary& room);

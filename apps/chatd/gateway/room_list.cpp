@@ -1,5 +1,7 @@
 #include "gateway/room_list.hpp"
 
+#include <chat/proto/blocks.hpp>
+
 #include <algorithm>
 #include <limits>
 
@@ -62,6 +64,8 @@ void room_list::recount(entry& e) {
 const proto::room_summary* room_list::apply(const proto::chat_message& event) {
   const auto it = rooms_.find(event.room_id);
   if (it == rooms_.end()) return nullptr;
+  // Not for this user's list (nor its unread count), as the store's list skips it.
+  if (blocks(proto::blockable_sender(event))) return nullptr;
   auto& e = it->second;
   auto& s = e.summary;
   switch (event.event) {
@@ -123,6 +127,38 @@ const proto::room_summary* room_list::read(std::int64_t room_id, std::int64_t la
   if (covered_known || last_read >= e.newest_id) e.base_unread = 0;
   recount(e);
   return e.summary.unread_count != before ? &e.summary : nullptr;
+}
+
+void room_list::set_blocks(std::vector<std::int64_t> blocks) {
+  std::sort(blocks.begin(), blocks.end());
+  blocks.erase(std::unique(blocks.begin(), blocks.end()), blocks.end());
+  blocks_ = std::move(blocks);
+}
+
+void room_list::block_changed(std::int64_t other, bool blocked) {
+  const auto at = std::lower_bound(blocks_.begin(), blocks_.end(), other);
+  const bool present = at != blocks_.end() && *at == other;
+  if (blocked && !present) blocks_.insert(at, other);
+  if (!blocked && present) blocks_.erase(at);
+}
+
+const proto::room_summary* room_list::block_refresh(const proto::room_summary& stored, std::int64_t other,
+                                                    bool blocked) {
+  const auto it = rooms_.find(stored.id);
+  if (it == rooms_.end()) return nullptr;
+  auto& e = it->second;
+  auto& shown = e.summary.last_message;
+  if (blocked) {
+    if (!shown || shown->sender_id != other) return nullptr;
+    shown = stored.last_message;  // the newest message not theirs (or none)
+    return &e.summary;
+  }
+  if (!stored.last_message || stored.last_message->sender_id != other) return nullptr;
+  if (shown && shown->id >= stored.last_message->id) return nullptr;
+  shown = stored.last_message;
+  e.newest_id = std::max(e.newest_id, shown->id);
+  e.activity_ms = std::max(e.activity_ms, shown->created_at_ms);
+  return &e.summary;
 }
 
 const proto::room_summary* room_list::find(std::int64_t room_id) const {

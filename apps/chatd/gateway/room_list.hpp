@@ -12,10 +12,16 @@
 // of them once M reaches the newest message seen; unread messages that came with the store's list
 // and lie below M are otherwise kept (the store recounts them; the next load shows it).
 //
+// Blocks (docs/stomp.md "Blocks"): the messages of users this user blocks (proto::blockable_sender)
+// neither become lastMessage nor count as unread, as in the store's list. A block made or lifted
+// later asks the store for the list again (block_refresh): the rows whose lastMessage the change
+// concerns are replaced.
+//
 // Pure bookkeeping, not thread-safe (the feed holds it under its lock).
 #include <chat/proto/message.hpp>
 #include <chat/proto/rest.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -57,6 +63,16 @@ class room_list {
   // summary is returned; otherwise the list is ahead or equal (live events) and nothing changes.
   const proto::room_summary* catch_up(proto::room_summary stored);
 
+  // The users this user blocks (any order).
+  void set_blocks(std::vector<std::int64_t> blocks);
+  // This user blocked (`blocked`) or unblocked `other`: the block set follows.
+  void block_changed(std::int64_t other, bool blocked);
+  // The store's row of a room, read after this user blocked or unblocked `other`. A block: when
+  // the list's lastMessage is `other`'s, the stored row's (the newest one not theirs) replaces it.
+  // A lift: when the stored lastMessage is `other`'s and newer than the list's, it replaces it.
+  // Returns the summary when it changed. unreadCount stays (the store counts at write time).
+  const proto::room_summary* block_refresh(const proto::room_summary& stored, std::int64_t other, bool blocked);
+
   const proto::room_summary* find(std::int64_t room_id) const;
   // The whole list, most recent activity first (the order of GET /api/rooms).
   std::vector<proto::room_summary> snapshot() const;
@@ -73,7 +89,12 @@ class room_list {
 
   void recount(entry& e);
 
+  bool blocks(std::int64_t sender) const noexcept {
+    return sender != 0 && !blocks_.empty() && std::binary_search(blocks_.begin(), blocks_.end(), sender);
+  }
+
   std::int64_t user_id_;
+  std::vector<std::int64_t> blocks_;  // ascending
   std::unordered_map<std::int64_t, entry> rooms_;
   std::uint64_t next_order_ = 0;
 };

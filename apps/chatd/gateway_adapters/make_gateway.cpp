@@ -154,8 +154,7 @@ class limits_directory final : public directory {
                 std::function<void(lookup_status, recovery_page)> done) override {
     inner_.recovery(room_id, user_id, after_id, partition, stored_through, limit, std::move(done));
   }
-  void room_list(std::int64_t user_id,
-                 std::function<void(lookup_status, std::vector<proto::room_summary>)> done) override {
+  void room_list(std::int64_t user_id, std::function<void(lookup_status, room_list_page)> done) override {
     inner_.room_list(user_id, std::move(done));
   }
   void room_summary(std::int64_t user_id, std::int64_t room_id,

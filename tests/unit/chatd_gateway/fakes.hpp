@@ -192,12 +192,12 @@ class fake_directory final : public directory {
   // The room feed: each user's rows of GET /api/rooms.
   std::map<std::int64_t, std::vector<proto::room_summary>> room_rows;
   int room_list_lookups = 0;
-  void room_list(std::int64_t user,
-                 std::function<void(lookup_status, std::vector<proto::room_summary>)> done) override {
+  std::map<std::int64_t, std::vector<std::int64_t>> user_blocks;  // whom each user blocks
+  void room_list(std::int64_t user, std::function<void(lookup_status, room_list_page)> done) override {
     ++room_list_lookups;
     run([this, user, done] {
       if (down) return done(lookup_status::unavailable, {});
-      done(lookup_status::found, room_rows[user]);
+      done(lookup_status::found, room_list_page{room_rows[user], user_blocks[user]});
     });
   }
   void room_summary(std::int64_t user, std::int64_t room,

@@ -154,6 +154,47 @@ TEST(room_list, snapshot_is_most_recent_activity_first) {
   EXPECT_EQ(ids(), (std::vector<std::int64_t>{4, 3, 2}));
 }
 
+TEST(room_list, a_blocked_users_messages_neither_show_nor_count) {
+  constexpr std::int64_t third = 3;
+  room_list list(me);
+  list.load({row(7, 0, room_message(7, 100, third, "before"))});
+  list.set_blocks({other});
+  EXPECT_EQ(list.apply(room_message(7, 101, other, "hidden")), nullptr);
+  auto edit = room_message(7, 102, other, "hidden too");
+  edit.event = proto::event_kind::edited;
+  edit.target_id = 100;
+  EXPECT_EQ(list.apply(edit), nullptr);
+  EXPECT_EQ(list.find(7)->last_message->content, "before");
+  EXPECT_EQ(list.find(7)->unread_count, 0);
+  auto notice = room_message(7, 103, other, "bob left");
+  notice.type = proto::message_type::system;
+  EXPECT_NE(list.apply(notice), nullptr) << "SYSTEM notices stay";
+
+  // Lifted: their next message shows and counts.
+  list.block_changed(other, false);
+  const auto* r = list.apply(room_message(7, 104, other, "visible"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->last_message->content, "visible");
+  EXPECT_EQ(r->unread_count, 2);
+
+  // Blocked again: a row read after the change replaces a lastMessage that is theirs...
+  list.block_changed(other, true);
+  EXPECT_EQ(list.apply(room_message(7, 105, other)), nullptr);
+  EXPECT_EQ(list.block_refresh(row(7, 2, room_message(7, 103, third, "stored")), third, true), nullptr)
+      << "a change about someone else";
+  r = list.block_refresh(row(7, 2, room_message(7, 100, third, "before")), other, true);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->last_message->content, "before");
+  EXPECT_EQ(r->unread_count, 2) << "the count stays";
+  EXPECT_EQ(list.block_refresh(row(7, 2, room_message(7, 100, third, "before")), other, true), nullptr);
+  // ...and after a lift, a stored message of theirs newer than the list's shows.
+  list.block_changed(other, false);
+  EXPECT_EQ(list.block_refresh(row(7, 2, room_message(7, 99, other)), other, false), nullptr) << "older";
+  r = list.block_refresh(row(7, 2, room_message(7, 105, other, "was hidden")), other, false);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->last_message->content, "was hidden");
+}
+
 struct recording_target final : fanout_target {
   std::vector<std::shared_ptr<const fanout_event>> events;
   std::vector<channel_key> armed_keys;
@@ -258,6 +299,48 @@ TEST_F(feed_fixture, loads_once_joins_channels_and_turns_messages_into_updates) 
   EXPECT_EQ(feed->users(), 0u);
   EXPECT_FALSE(hub.is_joined({channel_kind::room, 7}));
   EXPECT_FALSE(hub.is_joined({channel_kind::user, me}));
+}
+
+TEST_F(feed_fixture, blocks_load_with_the_list_and_a_block_change_rereads_it) {
+  constexpr std::int64_t third = 3;
+  dir.room_rows[me] = {row(7, 0, room_message(7, 100, third, "hello"))};
+  dir.user_blocks[me] = {other};
+  auto a = std::make_shared<recording_target>();
+  feed->watch(me, a);
+  arm_all();
+  const auto lookups = dir.room_list_lookups;
+  publish(room_message(7, 101, other, "blocked"));
+  EXPECT_TRUE(a->events.empty()) << "the blocked user's message is not the room's lastMessage here";
+
+  // Lifted on some node: the list is read again; the store now shows message 101.
+  auto change = [&](bool blocked) {
+    std::string json;
+    proto::append_json(proto::block_change{me, other, blocked}, json);
+    hub.on_block_change(json);
+  };
+  dir.user_blocks[me] = {};
+  dir.room_rows[me] = {row(7, 1, room_message(7, 101, other, "blocked"))};
+  change(false);
+  EXPECT_EQ(dir.room_list_lookups, lookups + 1);
+  ASSERT_EQ(a->events.size(), 1u);
+  EXPECT_EQ(a->parsed(0).room.last_message->content, "blocked");
+  publish(room_message(7, 102, other, "now visible"));
+  ASSERT_EQ(a->events.size(), 2u);
+
+  // Blocked again: their message leaves lastMessage, the newest one of someone else shows.
+  dir.user_blocks[me] = {other};
+  dir.room_rows[me] = {row(7, 2, room_message(7, 100, third, "hello"))};
+  change(true);
+  ASSERT_EQ(a->events.size(), 3u);
+  EXPECT_EQ(a->parsed(2).room.last_message->content, "hello");
+  publish(room_message(7, 103, other, "hidden again"));
+  EXPECT_EQ(a->events.size(), 3u);
+
+  // Someone else's block change reads nothing.
+  std::string json;
+  proto::append_json(proto::block_change{other, me, true}, json);
+  hub.on_block_change(json);
+  EXPECT_EQ(dir.room_list_lookups, lookups + 2);
 }
 
 TEST_F(feed_fixture, membership_events_add_and_remove_rooms) {

@@ -5,6 +5,7 @@
 // unknown members are ignored.
 #include <chat/proto/error.hpp>
 #include <chat/proto/json.hpp>
+#include <chat/proto/message.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,23 @@ namespace chat::proto {
 // How many users one user may block (PUT /api/blocks/{userId} beyond it: 409 block_limit). Also
 // bounds GET /api/blocks (one page, no cursor) and the set each STOMP session holds.
 inline constexpr std::int64_t max_blocks_per_user = 1000;
+
+// What a block hides from the blocker (docs/stomp.md "Blocks"): a room event whose result is
+// `sender`'s content -- a message other than a SYSTEM notice, and an edit. Returns that sender, or
+// 0 when the event stays visible to everyone (notices, deletes, reactions, pins: the room's state,
+// as history shows it). The fan-out filter and the live room list both ask this.
+inline std::int64_t blockable_sender(const chat_message& event) noexcept {
+  switch (event.event) {
+    case event_kind::message: return event.type != message_type::system ? event.sender_id : 0;
+    case event_kind::edited: return event.sender_id;
+    case event_kind::deleted:
+    case event_kind::reaction_added:
+    case event_kind::reaction_removed:
+    case event_kind::pinned:
+    case event_kind::unpinned: return 0;
+  }
+  return 0;
+}
 
 // One entry of GET /api/blocks: {"userId","nickname","blockedAt"}.
 struct blocked_user {
