@@ -1,5 +1,6 @@
 // chatd: parses settings, builds the application, runs it. See app/app.hpp.
 #include "api/hasher_process.hpp"
+#include "app/admin_commands.hpp"
 #include "app/app.hpp"
 #include "config/config.hpp"
 
@@ -9,11 +10,19 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 int main(int argc, char** argv) {
   // A password hasher child of this chatd (api/hasher_process.hpp), not a server.
   if (argc == 2 && argv[1] == chat::chatd::api::hasher_child_flag) {
     return chat::chatd::api::run_hasher_child(chat::chatd::api::hasher_child_fd);
+  }
+  // Operator commands (app/admin_commands.hpp): nothing starts.
+  if (argc >= 2 && std::string_view(argv[1]) == chat::chatd::checkconfig_command) {
+    return chat::chatd::run_checkconfig(argc, argv);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == chat::chatd::genconfig_command) {
+    return chat::chatd::run_genconfig(argc, argv);
   }
   auto parsed = chat::chatd::parse_config(argc, argv);
   if (!parsed.cfg) return parsed.exit_code;

@@ -22,5 +22,6 @@ void add_download_command(CLI::App& app, context& ctx);  // download
 // profile show|set, users search, friends list|add|accept|reject|cancel|rm|requests
 void add_people_commands(CLI::App& app, context& ctx);
 void add_block_commands(CLI::App& app, context& ctx);  // block, unblock, blocks
+void add_admin_commands(CLI::App& app, context& ctx);  // admin gentoken
 
 }  // namespace chatctl

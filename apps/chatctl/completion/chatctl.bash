@@ -31,10 +31,10 @@ _chatctl() {
     local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
     local commands="auth room send history read unread reads presence tail download"
     commands="$commands edit delete react reply thread pin unpin pins forward bookmark profile users friends"
-    commands="$commands block unblock blocks"
+    commands="$commands block unblock blocks admin"
 
     case "$prev" in
-        --file)
+        --file|--secret-file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output)
             COMPREPLY=($(compgen -W "table json jsonl" -- "$cur")); return ;;
@@ -47,7 +47,7 @@ _chatctl() {
     for ((i = 1; i < cword; i++)); do
         w="${words[i]}"
         case "$w" in
-            --file)
+            --file|--secret-file|--ttl)
                 ((i++)); continue ;;
             --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar)
                 ((i++)); continue ;;
@@ -56,7 +56,8 @@ _chatctl() {
         if [ -z "$cmd" ]; then
             cmd="$w"
         elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ] || [ "$cmd" = bookmark ] ||
-                                [ "$cmd" = profile ] || [ "$cmd" = users ] || [ "$cmd" = friends ]; }; then
+                                [ "$cmd" = profile ] || [ "$cmd" = users ] || [ "$cmd" = friends ] ||
+                                [ "$cmd" = admin ]; }; then
             sub="$w"
         else
             ((positional++))
@@ -67,6 +68,11 @@ _chatctl() {
     case "$cmd" in
         "")
             words_list="$(_chatctl_words $commands)"; flags="$global_flags" ;;
+        admin)
+            case "$sub" in
+                "") words_list="$(_chatctl_words gentoken)" ;;
+                gentoken) flags="--user --ttl --secret-file --email" ;;
+            esac ;;
         auth)
             case "$sub" in
                 "") words_list="$(_chatctl_words signup login logout passwd whoami token)" ;;

@@ -140,17 +140,20 @@ std::vector<std::pair<std::string, std::string>> kafka_consumer_settings(const c
   return out;
 }
 
-parse_outcome parse_config(int argc, const char* const* argv) {
+parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
   config cfg;
   CLI::App app{
       "chatd — STOMP chat server: gateway (WebSocket + TCP STOMP, REST), Kafka pipeline "
       "(persistence, broadcast, read receipts), presence.\n"
       "Every setting is also read from the environment as CHATD_<NAME> (e.g. CHATD_HTTP_PORT) "
-      "and from --config FILE (TOML/INI: name = value).",
+      "and from --config FILE (TOML/INI: name = value; a flag wins over the file, the file over the environment).",
       "chatd"};
   app.get_formatter()->column_width(44);
   app.set_version_flag("--version", std::string("chatd ") + std::string(chatd_version));
-  app.set_config("--config", "", "Read settings from this TOML/INI file (flags and env win over it)");
+  // Precedence (CLI11 2.1): a flag, then a value in the --config file, then the CHATD_* variable.
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key in the file stops the start
+  app.set_config("--config", "",
+                 "Read settings from this TOML/INI file (flags win over it, and it over CHATD_* variables)");
 
   auto env = [](const char* name) { return std::string("CHATD_") + name; };
   std::string jwt_ttl = "1h", refresh_ttl = "30d", revocation_sync = "2s", health_interval = "1s", dep_timeout = "2s",
@@ -503,6 +506,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
          },
          "Comma list of proxy addresses or CIDR networks whose X-Forwarded-For names the client (default none)")
       ->envname(env("TRUSTED_PROXIES"))
+      ->run_callback_for_default()  // listed by genconfig (as "")
       ->check(CLI::Validator(
           [](std::string& list) -> std::string {
             std::string bad;
@@ -559,6 +563,41 @@ parse_outcome parse_config(int argc, const char* const* argv) {
 
   try {
     app.parse(argc, argv);
+    if (mode == parse_mode::generate) {
+      parse_outcome out{std::nullopt, 0, {}};
+      out.generated =
+          "# chatd configuration: every setting with its default (docs/operations.md).\n"
+          "# Use with: chatd --config FILE. Flags and CHATD_* environment variables win over this file.\n"
+          "# Durations take ms, s, m, h or d suffixes. Secrets belong in files (jwt-secret-file), not here.\n\n";
+      // Every setting with its description; those not given (by flags, CHATD_* variables or
+      // --config while generating) commented out with their default: the file then pins nothing
+      // by accident (a value in the file wins over the environment, see --config).
+      const std::string given = app.config_to_str(false, false);
+      const std::string body = app.config_to_str(true, true);
+      auto key_of = [](std::string_view line) { return line.substr(0, line.find('=')); };
+      auto is_given = [&](std::string_view key) {
+        std::size_t at = 0;
+        while (at < given.size()) {
+          auto end = given.find('\n', at);
+          if (end == std::string::npos) end = given.size();
+          if (key_of(std::string_view(given).substr(at, end - at)) == key) return true;
+          at = end + 1;
+        }
+        return false;
+      };
+      std::size_t from = 0;
+      while (from < body.size()) {
+        auto end = body.find('\n', from);
+        if (end == std::string::npos) end = body.size();
+        const std::string_view line(body.data() + from, end - from);
+        const bool setting = !line.empty() && line.front() != '#' && line.find('=') != std::string_view::npos;
+        if (setting && !is_given(key_of(line))) out.generated += "# ";
+        out.generated.append(line);
+        out.generated += '\n';
+        from = end + 1;
+      }
+      return out;
+    }
   } catch (const CLI::CallForHelp& e) {
     return {std::nullopt, app.exit(e)};
   } catch (const CLI::CallForAllHelp& e) {
@@ -684,6 +723,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
 
   if (!jwt_secret_file.empty()) {
     std::ifstream in(jwt_secret_file);
+    if (!in) return fail("--jwt-secret-file (CHATD_JWT_SECRET_FILE): cannot read " + jwt_secret_file);
     std::stringstream ss;
     ss << in.rdbuf();
     cfg.jwt_secret = ss.str();

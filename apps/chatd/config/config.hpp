@@ -154,11 +154,18 @@ struct config {
 struct parse_outcome {
   std::optional<config> cfg;
   int exit_code = 0;
+  std::string generated;  // parse_mode::generate: the config file text
 };
 
+// What parse_config is asked for: the settings to run with; the same checks plus those of the
+// files the settings name, for `chatd checkconfig` (nothing starts); or, for `chatd genconfig`,
+// a commented config file of every setting with its default (or the value the flags, the
+// environment and --config give it).
+enum class parse_mode { run, check, generate };
+
 // Parses flags, CHATD_* environment variables and --config; prints help or a message
-// naming the bad setting. Never throws.
-parse_outcome parse_config(int argc, const char* const* argv);
+// naming the bad setting (exit code 2). Never throws.
+parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode = parse_mode::run);
 
 // Librdkafka settings implied by the configuration (brokers + --kafka-property).
 std::vector<std::pair<std::string, std::string>> kafka_settings(const config& cfg);
