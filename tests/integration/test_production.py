@@ -487,6 +487,21 @@ def test_metrics_move_with_traffic_and_parse(stack, database, chatd_factory):
         assert m2.get("chat_message_consume_duration_seconds_sum", group=g) > \
             m0.get("chat_message_consume_duration_seconds_sum", group=g), g
     assert m2.get("chat_delivery_latency_seconds_count") - m0.get("chat_delivery_latency_seconds_count") >= len(live)
+    # The latency anatomy (docs/operations.md): each of the five messages passed every stage of
+    # this one node; a later stage of the same messages cannot show less time since createdAt
+    # (the node may hear a PUBLISH before the consumer hears it returned: those two not compared).
+    stages = ("kafka_acked", "broadcast_consumed", "redis_published", "node_received", "socket_written")
+    assert m2.types.get("chat_stage_latency_seconds") == "histogram"
+
+    def stage(m, name, part):
+        return m.get(f"chat_stage_latency_seconds_{part}", stage=name) - m0.get(
+            f"chat_stage_latency_seconds_{part}", stage=name)
+
+    for name in stages:
+        assert stage(m2, name, "count") >= 5, name
+    mean = {name: stage(m2, name, "sum") / stage(m2, name, "count") for name in stages}
+    assert mean["broadcast_consumed"] <= mean["redis_published"], mean
+    assert mean["node_received"] <= mean["socket_written"], mean
     assert m2.get("chat_dlt_records_total", topic=DLT) - m0.get("chat_dlt_records_total", 0.0, topic=DLT) == 2
     assert m2.get("chat_slow_consumer_disconnects_total") == m0.get("chat_slow_consumer_disconnects_total")
     rx.close()

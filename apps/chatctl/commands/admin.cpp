@@ -33,7 +33,8 @@ std::string read_secret(const std::string& path) {
   ss << in.rdbuf();
   auto secret = ss.str();
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  if (secret.size() < 32) fail(exit_code::usage, "the secret in " + path + " is shorter than 32 bytes (chatd refuses it)");
+  if (secret.size() < 32)
+    fail(exit_code::usage, "the secret in " + path + " is shorter than 32 bytes (chatd refuses it)");
   return secret;
 }
 
@@ -54,7 +55,8 @@ void gentoken(context& ctx, const gentoken_options& o) {
     std::cout << token << "\n";
     return;
   }
-  ctx.out().document({{"token", token}, {"userId", o.user}, {"expiresAt", chat::common::format_iso8601_ms(c.expires_at * 1000)}});
+  ctx.out().document(
+      {{"token", token}, {"userId", o.user}, {"expiresAt", chat::common::format_iso8601_ms(c.expires_at * 1000)}});
 }
 
 }  // namespace

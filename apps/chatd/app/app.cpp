@@ -426,6 +426,8 @@ int app::run() {
         h.observe(std::chrono::duration<double>(batch_time).count());
       };
     };
+    observers.broadcast_consumed = [&h = s.metrics.stage_broadcast_consumed](double seconds) { h.observe(seconds); };
+    observers.redis_published = [&h = s.metrics.stage_redis_published](double seconds) { h.observe(seconds); };
     s.consumers = std::make_unique<pipeline::consumer_set>(cfg, std::move(observers));
     // Every group's series exist from the start (a scrape before any traffic shows 0s).
     for (const auto& loop : s.consumers->loops()) {

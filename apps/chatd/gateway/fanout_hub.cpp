@@ -244,6 +244,10 @@ void fanout_hub::on_room_message(std::int64_t room_id, std::string_view json) {
               {{"room", room_id}, {"message_room", message.room_id}});
     return;
   }
+  if (auto* h = received_latency_.load(std::memory_order_acquire); h != nullptr && message.created_at_ms > 0) {
+    const auto since = std::max<std::int64_t>(0, common::now_unix_ms() - message.created_at_ms);
+    h->observe(static_cast<double>(since) / 1000.0);
+  }
   if (recent_ != nullptr) recent_->record(message);
   if (listener_ != nullptr) listener_->on_room_event(message);
   publish(channel_key{channel_kind::room, room_id}, make_room_event(message, json));

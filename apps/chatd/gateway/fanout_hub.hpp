@@ -23,6 +23,7 @@
 // Thread-safe. No I/O.
 #include "core/recent_messages.hpp"
 #include "gateway/ports.hpp"
+#include "metrics/metrics.hpp"
 
 #include <chat/proto/blocks.hpp>
 #include <chat/proto/events.hpp>
@@ -139,6 +140,9 @@ class fanout_hub {
   void set_control(channel_control* control) noexcept { control_ = control; }
   // Set once, before the first join; may be null. Every well-formed room event is recorded.
   void set_recent(chatd::recent_messages* recent) noexcept { recent_ = recent; }
+  // chat_stage_latency_seconds{stage="node_received"}: seconds since each room event's createdAt
+  // when it came from the bus; null (the default, and after the metrics are gone): not measured.
+  void set_received_latency(metrics::histogram* h) noexcept { received_latency_.store(h, std::memory_order_release); }
   // Set once, before the first join; may be null.
   void set_listener(room_event_listener* listener) noexcept { listener_ = listener; }
   // Set once, before the first join (--recovery-memory): each room channel remembers its newest
@@ -230,6 +234,7 @@ class fanout_hub {
 
   channel_control* control_ = nullptr;
   chatd::recent_messages* recent_ = nullptr;
+  std::atomic<metrics::histogram*> received_latency_{nullptr};
   room_event_listener* listener_ = nullptr;
   std::size_t replay_depth_ = 0;
   mutable std::mutex mutex_;

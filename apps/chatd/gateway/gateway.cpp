@@ -1,6 +1,7 @@
 #include "gateway/gateway.hpp"
 
 #include "gateway/fanout_hub.hpp"
+#include "metrics/chat_metrics.hpp"
 #include "gateway/handshake_gate.hpp"
 #include "gateway/session.hpp"
 #include "gateway/tcp_transport.hpp"
@@ -84,12 +85,14 @@ gateway::gateway(net::io_context& ioc, gateway_options options, chatd::message_l
                  metrics::chat_metrics* metrics)
     : ioc_(ioc), node_(std::make_shared<node>(ioc, std::move(options), log, admission, make_services)) {
   node_->stats.metrics.store(metrics, std::memory_order_release);
+  node_->hub.set_received_latency(metrics != nullptr ? &metrics->stage_node_received : nullptr);
 }
 
 gateway::~gateway() {
   // Sessions may outlive this object (held by handlers of a stopped io_context); the metrics
   // do not.
   node_->stats.metrics.store(nullptr, std::memory_order_release);
+  node_->hub.set_received_latency(nullptr);
   if (node_->listener) node_->listener->stop();
   node_->services->stop();
 }

@@ -1041,10 +1041,11 @@ void session::on_admitted(std::size_t bytes) {
   resume();
 }
 
-chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t bytes, bool is_event) {
+chatd::publish_callback session::publish_done(std::uint64_t seq, std::size_t bytes, bool is_event,
+                                              std::int64_t created_at_ms) {
   return [&gate = env_->admission, bytes,
-          then = on_strand([seq, is_event](session& s, const chatd::publish_result& result) {
-            s.on_published(seq, result, is_event);
+          then = on_strand([seq, is_event, created_at_ms](session& s, const chatd::publish_result& result) {
+            s.on_published(seq, result, is_event, created_at_ms);
           })](const chatd::publish_result& result) {
     // The slot frees when the log answers, whether or not the session still waits.
     gate.release(bytes);
@@ -1060,7 +1061,8 @@ void session::publish_event(proto::chat_message event, std::optional<std::string
   const auto seq = next_seq_++;
   pending_sends_.add(seq, now() + env_->settings.send_timeout + env_->settings.send_grace, std::move(receipt),
                      std::move(destination), event.message_key, claim ? event.room_id : 0);
-  env_->log.publish_message(event, publish_done(seq, bytes, true));
+  const auto created_at = event.created_at_ms;
+  env_->log.publish_message(event, publish_done(seq, bytes, true, created_at));
   schedule_next();
 }
 
@@ -1345,13 +1347,20 @@ void session::send_typing(std::int64_t room_id, std::optional<std::string> recei
   if (receipt) send_receipt(*receipt);
 }
 
-void session::on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event) {
+void session::on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event,
+                           std::int64_t created_at_ms) {
   auto settled = pending_sends_.settle(seq);
   if (!settled) return;  // timed out already
   const auto receipt = std::move(settled->receipt);
   if (phase_ != phase::connected && phase_ != phase::disconnecting) return;
   if (result.ok) {
-    if (auto* m = attached_metrics(); m != nullptr && is_event) m->messages_sent.inc();
+    if (auto* m = attached_metrics(); m != nullptr && is_event) {
+      m->messages_sent.inc();
+      if (created_at_ms > 0) {
+        const auto acked = std::max<std::int64_t>(0, env_->clock.unix_ms() - created_at_ms);
+        m->stage_kafka_acked.observe(static_cast<double>(acked) / 1000.0);
+      }
+    }
     const bool has_id = is_event && proto::fits_message_id(result.partition, result.offset);
     if (has_id && settled->claim_room > 0 && env_->keys != nullptr) {
       // A client-supplied key: the RECEIPT names the id the key got first (a retry's own record
@@ -1694,7 +1703,11 @@ void session::on_output_written(std::size_t frames) {
     // node's backlog sits) steers admission (core/admission_gate.hpp). More than a minute is
     // no live signal (an event replayed, or a clock far off): ignored.
     if (delay < 60s) env_->admission.observe_delay(delay);
-    if (m != nullptr) m->delivery_latency.observe(static_cast<double>(delay.count()) / 1000.0);
+    if (m != nullptr) {
+      const double seconds = static_cast<double>(delay.count()) / 1000.0;
+      m->delivery_latency.observe(seconds);
+      m->stage_socket_written.observe(seconds);
+    }
   });
   if (!recoveries_.empty()) pump_recoveries();
 }

@@ -312,7 +312,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
                   std::function<void()> publish);
   void on_admitted(std::size_t bytes);
   // The message log's callback for a publish holding an admission slot of `bytes`.
-  chatd::publish_callback publish_done(std::uint64_t seq, std::size_t bytes, bool is_event);
+  // `created_at_ms`: the room event's createdAt (chat_stage_latency_seconds{stage="kafka_acked"}); 0: none.
+  chatd::publish_callback publish_done(std::uint64_t seq, std::size_t bytes, bool is_event,
+                                       std::int64_t created_at_ms = 0);
   // Publishes a room event (a chat message or one of docs/stomp.md "Room events") holding an
   // admission slot of `bytes`; its RECEIPT carries message-id and message-key.
   // `claim`: a message with a client-supplied messageKey; its RECEIPT names the id the key got
@@ -375,7 +377,7 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   // A live room event for subscription `sub_id`: false when its recovery holds or drops it.
   bool recovery_takes(const std::string& sub_id, const std::shared_ptr<const fanout_event>& event);
   // `is_event`: a room event on chat.messages (its RECEIPT carries message-id and message-key).
-  void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event);
+  void on_published(std::uint64_t seq, const chatd::publish_result& result, bool is_event, std::int64_t created_at_ms);
   void on_contacts(lookup_status status, std::vector<std::int64_t> contacts, std::optional<std::string> receipt);
   // ERROR "server shutting down" and close (shut_down, once no SEND is in flight).
   void say_goodbye();

@@ -7,6 +7,10 @@ namespace {
 constexpr const char* recovery_stage_help =
     "Stages of a SUBSCRIBE with since-id: arm (until the bus confirms the room's channel), locate (until the "
     "log's end is known), store (until the store has caught up with it and answered), total (until the RECEIPT)";
+constexpr const char* stage_help =
+    "Seconds since a room event's createdAt when it passed a stage: kafka_acked (the broker acknowledged it), "
+    "broadcast_consumed (chat-broadcast fetched it), redis_published (its PUBLISH returned), node_received (a "
+    "gateway node got it from Redis), socket_written (its MESSAGE was written to a subscriber's socket)";
 constexpr const char* key_claims_help =
     "Messages with a client-supplied messageKey acknowledged by Kafka: the first of their key, a retry (answered "
     "with the first's id), or unavailable (Redis could not be asked: answered with their own id)";
@@ -22,6 +26,12 @@ chat_metrics::chat_metrics(registry& r)
       rooms_created(r.get_counter("chat_rooms_created_total", "Rooms created")),
       delivery_latency(r.get_histogram("chat_delivery_latency_seconds",
                                        "From the sent-at of a message to its MESSAGE frame written to a socket")),
+      stage_kafka_acked(r.get_histogram("chat_stage_latency_seconds", stage_help, {{"stage", "kafka_acked"}})),
+      stage_broadcast_consumed(
+          r.get_histogram("chat_stage_latency_seconds", stage_help, {{"stage", "broadcast_consumed"}})),
+      stage_redis_published(r.get_histogram("chat_stage_latency_seconds", stage_help, {{"stage", "redis_published"}})),
+      stage_node_received(r.get_histogram("chat_stage_latency_seconds", stage_help, {{"stage", "node_received"}})),
+      stage_socket_written(r.get_histogram("chat_stage_latency_seconds", stage_help, {{"stage", "socket_written"}})),
       rate_limited(r.get_counter("chat_rate_limited_total", "SENDs refused by the per-user rate limit")),
       logins_locked(r.get_counter("chat_logins_locked_total",
                                   "Logins refused with 429 because of too many recent failures for the email")),

@@ -11,25 +11,33 @@ struct chat_metrics {
   explicit chat_metrics(registry& r);
 
   registry& reg;
-  counter& messages_sent;              // chat_messages_sent_total: SENDs acknowledged by Kafka
-  gauge& websocket_sessions;           // chat_websocket_sessions{transport="websocket"}
-  gauge& tcp_sessions;                 // chat_websocket_sessions{transport="tcp"}
-  counter& rooms_created;              // chat_rooms_created_total
-  histogram& delivery_latency;         // chat_delivery_latency_seconds: sent-at -> written to socket
-  counter& rate_limited;               // chat_rate_limited_total
-  counter& logins_locked;              // chat_logins_locked_total: logins refused by --login-failure-limit
-  counter& auth_rate_limited;          // chat_auth_rate_limited_total: signups/logins refused by --auth-rate-limit
-  counter& password_shed;              // chat_password_shed_total: signups/logins refused, password queue full
-  gauge& password_queue_depth;         // chat_password_queue_depth: signups/logins waiting for a password worker
-  counter& logins_verified_known;      // chat_login_verifications_total{account="known"}
-  counter& logins_verified_unknown;    // chat_login_verifications_total{account="unknown"}: against the dummy hash
-  counter& slow_consumer_disconnects;  // chat_slow_consumer_disconnects_total
-  gauge& http_pending_handshakes;      // chat_http_pending_handshakes: connections without a first request
-  counter& http_handshakes_evicted;    // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
-  gauge& stomp_pending_handshakes;     // chat_stomp_pending_handshakes: STOMP/TCP connections without CONNECT
-  counter& stomp_handshakes_evicted;   // chat_stomp_handshakes_evicted_total: closed by --max-stomp-handshakes
-  gauge& open_fds;                     // process_open_fds (the Prometheus process-collector names)
-  gauge& max_fds;                      // process_max_fds: the soft RLIMIT_NOFILE
+  counter& messages_sent;       // chat_messages_sent_total: SENDs acknowledged by Kafka
+  gauge& websocket_sessions;    // chat_websocket_sessions{transport="websocket"}
+  gauge& tcp_sessions;          // chat_websocket_sessions{transport="tcp"}
+  counter& rooms_created;       // chat_rooms_created_total
+  histogram& delivery_latency;  // chat_delivery_latency_seconds: sent-at -> written to socket
+  // chat_stage_latency_seconds{stage}: where a room event's milliseconds go (docs/operations.md
+  // "Latency anatomy"), each the time since its createdAt (stamped when the gateway or REST took
+  // it) at one point of the pipeline, observed by the node that passes that point.
+  histogram& stage_kafka_acked;         // {stage="kafka_acked"}: the broker acknowledged it (gateway)
+  histogram& stage_broadcast_consumed;  // {stage="broadcast_consumed"}: chat-broadcast fetched it
+  histogram& stage_redis_published;     // {stage="redis_published"}: its PUBLISH returned
+  histogram& stage_node_received;       // {stage="node_received"}: a gateway node got it from Redis
+  histogram& stage_socket_written;      // {stage="socket_written"}: its MESSAGE written to a socket
+  counter& rate_limited;                // chat_rate_limited_total
+  counter& logins_locked;               // chat_logins_locked_total: logins refused by --login-failure-limit
+  counter& auth_rate_limited;           // chat_auth_rate_limited_total: signups/logins refused by --auth-rate-limit
+  counter& password_shed;               // chat_password_shed_total: signups/logins refused, password queue full
+  gauge& password_queue_depth;          // chat_password_queue_depth: signups/logins waiting for a password worker
+  counter& logins_verified_known;       // chat_login_verifications_total{account="known"}
+  counter& logins_verified_unknown;     // chat_login_verifications_total{account="unknown"}: against the dummy hash
+  counter& slow_consumer_disconnects;   // chat_slow_consumer_disconnects_total
+  gauge& http_pending_handshakes;       // chat_http_pending_handshakes: connections without a first request
+  counter& http_handshakes_evicted;     // chat_http_handshakes_evicted_total: closed by --max-http-handshakes
+  gauge& stomp_pending_handshakes;      // chat_stomp_pending_handshakes: STOMP/TCP connections without CONNECT
+  counter& stomp_handshakes_evicted;    // chat_stomp_handshakes_evicted_total: closed by --max-stomp-handshakes
+  gauge& open_fds;                      // process_open_fds (the Prometheus process-collector names)
+  gauge& max_fds;                       // process_max_fds: the soft RLIMIT_NOFILE
   // Overload (docs/operations.md "Overload"): fan-out shed, the admission gate.
   counter& fanout_shed;             // chat_fanout_shed_total: fan-out events dropped for a session
   gauge& admission_inflight;        // chat_admission_inflight_sends: published, not yet acknowledged

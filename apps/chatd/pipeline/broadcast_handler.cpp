@@ -2,7 +2,10 @@
 
 #include "pipeline/records.hpp"
 
+#include <chat/common/time.hpp>
 #include <chat/proto/names.hpp>
+
+#include <algorithm>
 
 namespace chat::chatd::pipeline {
 
@@ -27,20 +30,33 @@ struct outgoing {
   std::string dedup_key;
   std::string channel;
   std::string payload;
+  std::int64_t created_at_ms = 0;
 };
 
 }  // namespace
 
-broadcast_handler::broadcast_handler(const config& cfg)
+broadcast_handler::broadcast_handler(const config& cfg, stage_observer consumed, stage_observer published)
     : max_content_chars_(cfg.max_content_chars),
       dedup_ttl_s_(std::to_string(std::max<std::int64_t>(1, cfg.dedup_ttl.count()))),
       redis_(redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.dependency_timeout),
-      publish_once_(publish_once_source) {}
+      publish_once_(publish_once_source),
+      consumed_(std::move(consumed)),
+      published_(std::move(published)) {}
+
+namespace {
+
+// Seconds from `created_at_ms` to `now_ms`; negative (clocks of two hosts) counts as 0.
+double seconds_since(std::int64_t created_at_ms, std::int64_t now_ms) {
+  return static_cast<double>(std::max<std::int64_t>(0, now_ms - created_at_ms)) / 1000.0;
+}
+
+}  // namespace
 
 batch_outcome broadcast_handler::handle(std::span<const kafka::record> batch) {
   batch_outcome outcome;
   std::vector<outgoing> messages;
   messages.reserve(batch.size());
+  const std::int64_t fetched_ms = consumed_ || published_ ? common::now_unix_ms() : 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     message_record m;
     if (auto failure =
@@ -53,6 +69,8 @@ batch_outcome broadcast_handler::handle(std::span<const kafka::record> batch) {
     o.dedup_key.append(dedup_key_prefix).append(m.message.message_key);
     o.channel = proto::room_channel(m.message.room_id);
     append_json_with_id(m.message, o.payload);
+    o.created_at_ms = m.message.created_at_ms;
+    if (consumed_ && o.created_at_ms > 0) consumed_(seconds_since(o.created_at_ms, fetched_ms));
     messages.push_back(std::move(o));
   }
 
@@ -76,11 +94,14 @@ batch_outcome broadcast_handler::handle(std::span<const kafka::record> batch) {
     const auto reply = publish_once_.call(redis_, keys, args, error);
     if (!reply) return batch_outcome::infra("redis: " + error);
     if (reply->type == redis::reply::kind::error) return batch_outcome::infra("redis: " + reply->str);
-    for (const auto& r : reply->elements) {
-      if (r.integer < 0) {
+    const std::int64_t published_ms = published_ ? common::now_unix_ms() : 0;
+    for (std::size_t i = 0; i < reply->elements.size(); ++i) {
+      if (reply->elements[i].integer < 0) {
         stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
       } else {
         stats_.published.fetch_add(1, std::memory_order_relaxed);
+        const auto created = first + i < last ? messages[first + i].created_at_ms : 0;
+        if (published_ && created > 0) published_(seconds_since(created, published_ms));
       }
     }
     first = last;

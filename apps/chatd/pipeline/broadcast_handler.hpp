@@ -21,12 +21,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace chat::chatd::pipeline {
 
 // "dedup:msg:" + messageKey
 inline constexpr std::string_view dedup_key_prefix = "dedup:msg:";
+
+// Seconds since a record's createdAt at one stage (chat_stage_latency_seconds); may be empty.
+using stage_observer = std::function<void(double seconds)>;
 
 struct broadcast_stats {
   std::atomic<std::uint64_t> published{0};   // PUBLISHes done
@@ -39,7 +43,7 @@ class broadcast_handler final : public batch_handler {
   static constexpr std::size_t max_messages_per_call = 256;
   static constexpr std::size_t max_bytes_per_call = 1 << 20;
 
-  explicit broadcast_handler(const config& cfg);
+  explicit broadcast_handler(const config& cfg, stage_observer consumed = {}, stage_observer published = {});
 
   batch_outcome handle(std::span<const kafka::record> batch) override;
 
@@ -51,6 +55,8 @@ class broadcast_handler final : public batch_handler {
   redis::client redis_;
   redis_script publish_once_;
   broadcast_stats stats_;
+  stage_observer consumed_;
+  stage_observer published_;
 };
 
 }  // namespace chat::chatd::pipeline

@@ -62,7 +62,7 @@ consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
     // Live delivery: no waiting to fill a batch; whatever has been fetched goes in one
     // Redis round trip, so batches grow with the load and latency stays low.
     const auto group = proto::consumer_groups::broadcast;
-    auto handler = std::make_unique<broadcast_handler>(cfg);
+    auto handler = std::make_unique<broadcast_handler>(cfg, observers.broadcast_consumed, observers.redis_published);
     broadcast_ = &handler->stats();
     loops_.push_back(std::make_unique<consumer_loop>(
         consumer_settings(cfg, group, broadcast_fetch_wait),

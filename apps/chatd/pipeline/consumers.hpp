@@ -40,6 +40,10 @@ struct consumer_observers {
   // (loop_options::on_batch_done).
   std::function<std::function<void(std::chrono::nanoseconds batch_time, std::size_t records)>(const std::string& group)>
       batch_observer;
+  // chat_stage_latency_seconds of the broadcast consumer: seconds since each record's createdAt
+  // when its batch was fetched (broadcast_consumed) and when its PUBLISH returned (redis_published).
+  stage_observer broadcast_consumed;
+  stage_observer redis_published;
 };
 
 class consumer_set {
