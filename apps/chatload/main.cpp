@@ -178,6 +178,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-messages", o.max_messages, "sessions model: most messages tracked")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
+  app.add_option("--server-metrics", o.server_metrics,
+                 "chatd /metrics URL (repeatable, one per node): report the stage latencies of the run")
+      ->check([](const std::string& u) {
+        std::string why;
+        return chat::client::parse_url(u, &why) ? std::string{} : "bad URL: " + why;
+      });
   app.add_option("--json", json_path, "write the JSON report (docs/chatload.md) to FILE");
   app.add_option("--html", html_path, "write a self-contained HTML report with plots to FILE");
   app.add_option("--hgrm", hgrm_path,

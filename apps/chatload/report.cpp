@@ -232,6 +232,16 @@ void print_summary(std::ostream& out, const run_options& o, const run_result& r)
     for (const auto& [k, v] : f.by_status) out << " " << k << " x" << v;
     out << "\n";
   }
+  if (!r.server_stages.empty()) {
+    out << "chatd stages (time since createdAt, whole sending phase, --server-metrics):\n";
+    for (const auto& s : r.server_stages) {
+      std::snprintf(line, sizeof line, "  %-20s %10llu  p50 %8.2f ms  p99 %8.2f ms\n", s.stage.c_str(),
+                    static_cast<unsigned long long>(s.count), s.p50_ms, s.p99_ms);
+      out << line;
+    }
+  } else if (!r.server_stages_error.empty()) {
+    out << "chatd stages: not measured (" << r.server_stages_error << ")\n";
+  }
   if (!r.valid.valid) {
     out << "INVALID RUN (the generator was the bottleneck; latency figures are not the server's):\n";
     for (const auto& why : r.valid.reasons) out << "  " << why << "\n";
@@ -397,6 +407,16 @@ nlohmann::json to_json(const run_options& o, const run_result& r, const std::vec
         {"by_status", f.by_status}, {"latency_ms", latency_json(f.latency)}};
   } else {
     j["login_flood"] = nullptr;
+  }
+  if (!r.server_stages.empty()) {
+    auto stages = nlohmann::json::object();
+    for (const auto& s : r.server_stages) {
+      stages[s.stage] = {{"count", s.count}, {"p50_ms", s.p50_ms}, {"p99_ms", s.p99_ms}};
+    }
+    j["server_stages"] = stages;
+  } else {
+    j["server_stages"] = nullptr;
+    if (!r.server_stages_error.empty()) j["server_stages_error"] = r.server_stages_error;
   }
   j["timeline"] = nlohmann::json::array();
   for (const auto& p : r.timeline)

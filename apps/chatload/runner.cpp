@@ -156,6 +156,11 @@ class load_run final : public session_events {
   void churn(std::int64_t t0, const std::atomic<bool>& stop);
   bool drained() const;
   void drain_and_close();
+  // Every --server-metrics URL's stage histograms (in order), or nullopt (none given, or one
+  // unreadable: server_stages_error_ says which).
+  std::optional<std::vector<stage_histograms>> scrape_servers();
+  std::vector<stage_summary> server_stages_;
+  std::string server_stages_error_;
   run_result results(const cpu_times& cpu0, const cpu_times& cpu1, double elapsed_s);
 
   run_options opt_;
@@ -209,6 +214,21 @@ void load_run::churn(std::int64_t t0, const std::atomic<bool>& stop) {
 
 // Everything sent is delivered to every member and answered, or can no longer be: a SEND
 // whose connection was dropped (--churn) gets no answer, and may or may not have been stored.
+std::optional<std::vector<stage_histograms>> load_run::scrape_servers() {
+  if (opt_.server_metrics.empty() || !server_stages_error_.empty()) return std::nullopt;
+  std::vector<stage_histograms> out;
+  for (const auto& url : opt_.server_metrics) {
+    std::string why;
+    auto one = scrape_stages(url, why);
+    if (!one) {
+      server_stages_error_ = why;
+      return std::nullopt;
+    }
+    out.push_back(std::move(*one));
+  }
+  return out;
+}
+
 bool load_run::drained() const {
   const auto& c = counters_.churn;
   const std::uint64_t orphaned = c.orphaned;
@@ -273,11 +293,25 @@ run_result load_run::execute() {
         if (thread && thread->joinable()) thread->join();
       }
     } churn_guard{churn_stop, churner};
+    const auto stages_before = scrape_servers();
     model_->run(t0, [this](int n) { progress_.tick(n); });
     churn_stop = true;
     if (churner) churner->join();
     if (flood) flood_ = flood->join();
     drain_and_close();
+    if (stages_before) {
+      if (const auto after = scrape_servers()) {
+        stage_histograms over_run;
+        for (std::size_t i = 0; i < after->size(); ++i) {
+          for (const auto& [stage, h] : (*after)[i]) {
+            const auto b = (*stages_before)[i].find(stage);
+            over_run[stage].merge(
+                stage_histogram::delta(h, b == (*stages_before)[i].end() ? stage_histogram{} : b->second));
+          }
+        }
+        server_stages_ = summarize_stages(over_run);
+      }
+    }
   } catch (...) {
     pool_->abort_all();
     std::this_thread::sleep_for(100ms);
@@ -353,6 +387,8 @@ run_result load_run::results(const cpu_times& cpu0, const cpu_times& cpu1, doubl
   }
   if (!r.phases.empty()) r.recovery_s = r.phases.front().recovery_s;
   r.login_flood = flood_;
+  r.server_stages = server_stages_;
+  r.server_stages_error = server_stages_error_;
   for (std::size_t k = 0; k < event_count; ++k) r.events.by_kind[k] = t.by_kind[k];
   r.events.fallbacks = counters_.mix_fallbacks;
   r.events.receipts_without_id = counters_.receipts_without_id;

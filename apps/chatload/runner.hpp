@@ -15,6 +15,7 @@
 #include "mix.hpp"
 #include "phases.hpp"
 #include "selfmon.hpp"
+#include "server_stages.hpp"
 
 #include <chat/client/url.hpp>
 
@@ -46,7 +47,10 @@ struct run_options {
   // duplicates and order but left out of the latency histograms (per_second shows them).
   // Messages planned during the ramp-up are treated the same way.
   std::chrono::milliseconds warmup{0};
-  std::chrono::milliseconds drain{5000};             // longest wait for the last deliveries
+  std::chrono::milliseconds drain{5000};  // longest wait for the last deliveries
+  // --server-metrics: chatd /metrics URLs scraped when sending starts and after the drain
+  // (server_stages.hpp): the latency anatomy of the run.
+  std::vector<std::string> server_metrics;
   std::chrono::milliseconds late_limit{1000};        // open model: a SEND later than this is dropped
   std::chrono::milliseconds think{0};                // sessions model: pause after a RECEIPT
   std::chrono::milliseconds receipt_timeout{10000};  // sessions model: give up waiting, send on
@@ -186,6 +190,10 @@ struct run_result {
   std::vector<phase_result> phases;  // of the measured window
   std::optional<double> recovery_s;  // phases[0].recovery_s
   std::optional<login_flood_result> login_flood;
+  // --server-metrics: chat_stage_latency_seconds over the run, summed over the nodes (the whole
+  // sending phase, warm-up included); server_stages_error says why it is missing.
+  std::vector<stage_summary> server_stages;
+  std::string server_stages_error;
   event_result events;
   churn_result churn;
   generator_stats generator;

@@ -70,6 +70,7 @@ def check_counts_add_up(r: dict, members: int):
 def test_small_run_over_websocket_delivers_everything_once_in_order(node, tmp_path):
     report = tmp_path / "report.json"
     p = run_chatload("--url", node.url, *SMALL, *LOOSE, "--json", str(report),
+                     "--server-metrics", node.metrics_url,
                      "--assert", "lost==0", "--assert", "duplicated==0", "--assert", "reordered==0",
                      "--assert", "errors==0", "--assert", "dropped_sends==0",
                      # issue 7's own examples: a percentage rate and the p99.9 spelling
@@ -98,6 +99,13 @@ def test_small_run_over_websocket_delivers_everything_once_in_order(node, tmp_pa
     assert r["validity"]["valid"] is True
     assert r["generator"]["send_lag_ms"]["count"] == 250
     assert all(a["ok"] for a in r["assertions"]) and len(r["assertions"]) == 8
+    # The latency anatomy from the node's /metrics (--server-metrics): every stage saw the run.
+    stages = r["server_stages"]
+    assert set(stages) == {"kafka_acked", "broadcast_consumed", "redis_published", "node_received",
+                           "socket_written"}, stages
+    assert stages["kafka_acked"]["count"] >= 250 and stages["socket_written"]["count"] >= 1250, stages
+    assert all(0 <= s["p50_ms"] <= s["p99_ms"] for s in stages.values()), stages
+    assert "chatd stages" in p.stdout
     assert {a["assertion"]: a["value"] for a in r["assertions"]}["error_rate<0.1%"] == 0
     assert "send->delivery" in p.stdout
     assert "delivered" in p.stderr  # live progress lines
