@@ -877,7 +877,9 @@ def test_a_real_prometheus_scrapes_chatd_with_the_rules_and_the_dashboard(own_re
             assert metrics, f"no metric in {expr}"
             missing = metrics - types.keys()
             assert not missing, f"{sorted(missing)} (in {expr!r}) are not on chatd's /metrics"
-            seen = set().union(*(labels[m] for m in metrics)) | {"instance", "job"}
+            # plus the target's labels: instance and job, and pod and namespace in Kubernetes
+            # (deploy/prometheus/prometheus-kubernetes.yml)
+            seen = set().union(*(labels[m] for m in metrics)) | {"instance", "job", "pod", "namespace"}
             if any(name.endswith("_bucket") for name, _ in selectors(expr)):
                 seen.add("le")
             assert label_names(expr) <= seen, f"labels {sorted(label_names(expr) - seen)} of {expr!r} do not exist"
