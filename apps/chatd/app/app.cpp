@@ -436,6 +436,11 @@ int app::run() {
       s.metrics.consume_duration(group);
       s.metrics.consumer_failed_attempts(group);
     }
+    // The dead-letter counters too: an alert on increase() then sees the first dead letter.
+    if (!s.consumers->loops().empty()) {
+      s.metrics.dlt_records(std::string(proto::topics::messages_dlt));
+      s.metrics.dlt_records(std::string(proto::topics::read_receipts_dlt));
+    }
     // chat_messages_consumed_total, chat_consumer_failed_attempts_total, chat_consumer_blocked
     // and chat_consumer_lag, refreshed on every scrape from the loops' own counters.
     struct seen_counts {
