@@ -158,6 +158,11 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::put, "/api/bookmarks/{messageId}", &rest_api::put_bookmark);
   add_authed(routes, verb::delete_, "/api/bookmarks/{messageId}", &rest_api::delete_bookmark);
 
+  // Scheduled messages (SPEC §16; scheduled_routes.cpp).
+  add_authed(routes, verb::post, "/api/rooms/{id}/scheduled", &rest_api::create_scheduled);
+  add_authed(routes, verb::get, "/api/rooms/{id}/scheduled", &rest_api::list_scheduled);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/scheduled/{sid}", &rest_api::delete_scheduled);
+
   // Blocks (SPEC §15; blocks_routes.cpp).
   add_authed(routes, verb::get, "/api/blocks", &rest_api::list_blocks);
   add_authed(routes, verb::put, "/api/blocks/{userId}", &rest_api::put_block);

@@ -226,6 +226,14 @@ class rest_api {
   void list_blocks(const http::request& req, const http::path_params& params, const caller& who,
                    http::responder respond);
 
+  // scheduled messages (scheduled_routes.cpp; SPEC §16)
+  void create_scheduled(const http::request& req, const http::path_params& params, const caller& who,
+                        http::responder respond);
+  void list_scheduled(const http::request& req, const http::path_params& params, const caller& who,
+                      http::responder respond);
+  void delete_scheduled(const http::request& req, const http::path_params& params, const caller& who,
+                        http::responder respond);
+
   // files (files_routes.cpp)
   void upload_file(const http::request& req, const http::path_params& params, const caller& who,
                    http::responder respond);

@@ -28,17 +28,18 @@ constexpr const char* known_ids_sql =
 constexpr const char* insert_sql =
     "INSERT INTO messages (id, message_key, room_id, sender_id, sender_nickname, content, type, "
     "                      kafka_partition, kafka_offset, created_at, reply_to_id, thread_root_id, "
-    "                      attachment, attachment_file_id, forwarded_from) "
+    "                      attachment, attachment_file_id, forwarded_from, scheduled_for) "
     "SELECT t.id, t.message_key, t.room_id, t.sender_id, t.sender_nickname, t.content, t.type, "
     "       t.kafka_partition, t.kafka_offset, timestamptz 'epoch' + t.created_ms * interval '1 millisecond', "
     "       NULLIF(t.reply_to_id, 0), NULLIF(t.thread_root_id, 0), NULLIF(t.attachment, '')::jsonb, "
-    "       NULLIF(t.file_id, '')::uuid, NULLIF(t.forwarded_from, '')::jsonb "
+    "       NULLIF(t.file_id, '')::uuid, NULLIF(t.forwarded_from, '')::jsonb, "
+    "       timestamptz 'epoch' + NULLIF(t.scheduled_ms, '')::bigint * interval '1 millisecond' "
     "FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], "
     "            $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], "
-    "            $15::text[]) "
+    "            $15::text[], $16::text[]) "
     "     WITH ORDINALITY AS t(id, message_key, room_id, sender_id, sender_nickname, content, type, "
     "                          kafka_partition, kafka_offset, created_ms, reply_to_id, thread_root_id, "
-    "                          attachment, file_id, forwarded_from, ord) "
+    "                          attachment, file_id, forwarded_from, scheduled_ms, ord) "
     "ORDER BY t.ord "
     "ON CONFLICT (message_key) DO NOTHING "
     "RETURNING id, room_id, sender_id, COALESCE(thread_root_id, 0), " CHAT_SQL_MS("created_at");
@@ -209,8 +210,8 @@ std::string forwarded_json(const proto::forward_origin& f) {
 void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const std::vector<std::size_t>& which,
                      persisted& out) {
   std::vector<std::int64_t> ids, room_ids, sender_ids, partitions, offsets, created, reply_to, roots;
-  std::vector<std::string_view> keys, nicknames, contents, types, attachments, file_ids, forwarded;
-  std::deque<std::string> json;  // owns what `attachments`, `file_ids` and `forwarded` view (stable)
+  std::vector<std::string_view> keys, nicknames, contents, types, attachments, file_ids, forwarded, scheduled;
+  std::deque<std::string> json;  // owns what `attachments`, `file_ids`, `forwarded` and `scheduled` view (stable)
   auto own = [&json](std::string s) -> std::string_view { return json.emplace_back(std::move(s)); };
   for (const std::size_t i : which) {
     const auto& m = *rows[i].message;
@@ -234,6 +235,7 @@ void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const st
       file_ids.push_back({});
     }
     forwarded.push_back(m.forwarded_from ? own(forwarded_json(*m.forwarded_from)) : std::string_view{});
+    scheduled.push_back(m.scheduled_for_ms ? own(std::to_string(*m.scheduled_for_ms)) : std::string_view{});
   }
 
   using detail::bigint_array;
@@ -242,7 +244,7 @@ void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const st
       tx.exec_params(insert_sql, bigint_array(ids), text_array(keys), bigint_array(room_ids), bigint_array(sender_ids),
                      text_array(nicknames), text_array(contents), text_array(types), bigint_array(partitions),
                      bigint_array(offsets), bigint_array(created), bigint_array(reply_to), bigint_array(roots),
-                     text_array(attachments), text_array(file_ids), text_array(forwarded));
+                     text_array(attachments), text_array(file_ids), text_array(forwarded), text_array(scheduled));
   out.inserted = static_cast<std::size_t>(inserted.size());
   if (out.inserted == 0) return;
 

@@ -26,13 +26,14 @@ constexpr const char* recovery_sql =
     "            m.content, m.type, " CHAT_SQL_MS("m.created_at") " AS created_ms, m.reply_to_id, m.thread_root_id, "
     "            m.attachment::text AS attachment, m.forwarded_from::text AS forwarded_from, m.deleted, "
     "            " CHAT_SQL_MS("m.edited_at") " AS edited_ms, m.reply_count, " CHAT_SQL_MS("m.last_reply_at") " AS "
-    "            last_reply_ms, NULL::text AS event, NULL::bigint AS target_id, NULL::text AS emoji "
+    "            last_reply_ms, NULL::text AS event, NULL::bigint AS target_id, NULL::text AS emoji, "
+    "            " CHAT_SQL_MS("m.scheduled_for") " AS scheduled_ms "
     "     FROM messages m WHERE m.room_id = $3 AND m.id > $4 AND prog.n >= $5 " CHAT_SQL_NOT_HIDDEN("m.id", "$6")
     "     ORDER BY m.id DESC LIMIT $7) "
     "    UNION ALL "
     "    (SELECT 'e'::text, r.id, r.message_key::text, r.sender_id, r.sender_nickname, r.content, NULL::text, "
     "            " CHAT_SQL_MS("r.created_at") ", NULL::bigint, NULL::bigint, NULL::text, NULL::text, false, "
-    "            NULL::bigint, 0, NULL::bigint, r.event, r.target_id, r.emoji "
+    "            NULL::bigint, 0, NULL::bigint, r.event, r.target_id, r.emoji, NULL::bigint "
     "     FROM room_events r WHERE r.room_id = $3 AND r.id > $4 AND prog.n >= $5 "
     "     ORDER BY r.id DESC LIMIT $7)"
     "  ) u ORDER BY u.id DESC LIMIT $7"
@@ -67,6 +68,7 @@ proto::chat_message recovered_event_of(const Row& row, std::int64_t room_id) {
   if (!row[10].is_null()) m.thread_root_id = row[10].template as<std::int64_t>();
   if (!row[11].is_null()) m.attachment = detail::attachment_of_json(detail::text_of(row[11]));
   if (!row[12].is_null()) m.forwarded_from = detail::forward_origin_of_json(detail::text_of(row[12]));
+  if (!row[20].is_null()) m.scheduled_for_ms = row[20].template as<std::int64_t>();
   if (row[13].template as<bool>()) {
     // The tombstone, as history shows it: nothing of what was deleted.
     proto::message_state state;

@@ -95,7 +95,7 @@ proto::chat_message read_message(const Row& row, int first) {
 // subquery that selects them from messages (SELECT CHAT_SQL_ITEM_SOURCE_COLUMNS FROM messages …).
 #define CHAT_SQL_ITEM_SOURCE_COLUMNS                                                               \
   "id, message_key, room_id, sender_id, sender_nickname, content, type, created_at, reply_to_id, " \
-  "thread_root_id, attachment, forwarded_from, edited_at, deleted, reply_count, last_reply_at"
+  "thread_root_id, attachment, forwarded_from, edited_at, deleted, reply_count, last_reply_at, scheduled_for"
 
 // A history item's columns (SPEC §13: the message and its current state) for a table alias `m`
 // with the CHAT_SQL_ITEM_SOURCE_COLUMNS and the caller's id as parameter `caller` ("$2"), in the
@@ -112,8 +112,9 @@ proto::chat_message read_message(const Row& row, int first) {
                           "(SELECT json_agg(json_build_array(x.emoji, x.n, x.mine) ORDER BY x.first)::text FROM ("    \
                           "SELECT r.emoji, count(*) AS n, bool_or(r.user_id = " caller                                \
                           ") AS mine, min(r.event_id) AS first "                                                      \
-                          "FROM message_reactions r WHERE r.message_id = " m ".id GROUP BY r.emoji) x)"
-inline constexpr int item_column_count = message_column_count + 10;
+                          "FROM message_reactions r WHERE r.message_id = " m                                          \
+                          ".id GROUP BY r.emoji) x), " CHAT_SQL_MS(m ".scheduled_for")
+inline constexpr int item_column_count = message_column_count + 11;
 
 // `AND NOT EXISTS …`: excludes the messages (column `id` of the scanned messages row, named by
 // `id_col`) that user `user` hid for themselves (delete-for-me, message_hidden's primary key).
@@ -168,6 +169,8 @@ proto::chat_message read_history_item(const Row& row, int first) {
   ++c;
   state.pinned = row[c++].template as<bool>();
   if (!row[c].is_null()) state.reactions = reactions_of_json(text_of(row[c]));
+  ++c;
+  if (!row[c].is_null()) m.scheduled_for_ms = row[c].template as<std::int64_t>();
   if (state.deleted) {
     m.content.clear();
     m.attachment.reset();

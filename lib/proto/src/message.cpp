@@ -371,6 +371,11 @@ void append_json(const chat_message& m, std::string& out) {
     append_json_string(m.forwarded_from->sender_nickname, out);
     out.push_back('}');
   }
+  if (m.scheduled_for_ms) {
+    out.append(R"(,"scheduledFor":")");
+    common::append_iso8601_ms(*m.scheduled_for_ms, out);
+    out.push_back('"');
+  }
   if (m.state) append_state(*m.state, out);
   out.push_back('}');
 }
@@ -440,6 +445,7 @@ validation_error read_chat_message(const json& doc, chat_message& out, std::size
     if (auto error = read_forward_origin(*f, value)) return error;
     m.forwarded_from = std::move(value);
   }
+  if (auto error = read_optional_timestamp(doc, "scheduledFor", m.scheduled_for_ms)) return error;
   if (find_member(doc, "deleted", /*null_is_absent=*/true) != nullptr) {
     message_state state;
     if (auto error = read_state(doc, state)) return error;

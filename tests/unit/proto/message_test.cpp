@@ -91,6 +91,23 @@ TEST(ChatMessage, RoundTrips) {
   }
 }
 
+TEST(ChatMessage, ALateScheduledMessageCarriesScheduledFor) {
+  chat_message m = sample();
+  m.id = 1;
+  m.scheduled_for_ms = created - 3'600'000;
+  EXPECT_EQ(to_json(m), R"({"id":1,"messageKey":"3b241101-e2bb-4255-8caf-4136c566a962","roomId":42,)"
+                        R"("senderId":7,"senderNickname":"alice","content":"hello","type":"TEXT",)"
+                        R"("createdAt":"2026-11-21T12:00:00.123Z","scheduledFor":"2026-11-21T11:00:00.123Z"})");
+  chat_message back;
+  ASSERT_FALSE(parse_chat_message(to_json(m), back));
+  EXPECT_EQ(back, m);
+  // Absent or null: none; anything but a timestamp: refused.
+  ASSERT_FALSE(parse_chat_message(with("scheduledFor", "null"), back));
+  EXPECT_EQ(back.scheduled_for_ms, std::nullopt);
+  EXPECT_TRUE(
+      fails_with(parse_chat_message(with("scheduledFor", R"("yesterday")"), back), errc::bad_format, "scheduledFor"));
+}
+
 TEST(ChatMessage, HostileStringsSurviveSerialization) {
   for (const std::string& s : hostile_strings()) {
     chat_message m = sample();

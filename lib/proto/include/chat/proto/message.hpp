@@ -112,6 +112,9 @@ struct chat_message {
   std::optional<file_attachment> attachment;  // message of type IMAGE/FILE
   std::optional<forward_origin> forwarded_from;
   std::string emoji;  // reaction.added / reaction.removed
+  // message: a scheduled message sent late (docs/rest.md "Scheduled messages"): the time its
+  // occurrence was due; "scheduledFor" in ISO-8601 UTC. Absent on every other message.
+  std::optional<std::int64_t> scheduled_for_ms;
 
   std::optional<message_state> state;  // history items only; absent in Kafka values and live events
 
@@ -122,7 +125,7 @@ struct chat_message {
 // A message:
 //   {"id":…,"messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
 //    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"
-//    [,"replyToId":…,"threadRootId":…][,"attachment":{…}][,"forwardedFrom":{…}]
+//    [,"replyToId":…,"threadRootId":…][,"attachment":{…}][,"forwardedFrom":{…}][,"scheduledFor":"…"]
 //    [,"editedAt":…,"deleted":…,"pinned":…,"replyCount":…,"lastReplyAt":…,"reactions":[…]]}
 // (the last group when `state` is set: history items). Another event:
 //   {"id":…,"event":"message.edited","messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
@@ -137,7 +140,8 @@ void append_json(const chat_message& message, std::string& out);
 // message: content a string of at most `max_content_code_points` code points, type
 //   TEXT|SYSTEM|IMAGE|FILE; IMAGE and FILE need an attachment, TEXT and SYSTEM have none;
 //   replyToId/threadRootId positive when present (threadRootId only with replyToId);
-//   the state members when "deleted" is present (a history item).
+//   the state members when "deleted" is present (a history item); scheduledFor an ISO-8601
+//   timestamp when present.
 // message.edited: targetId >= 0 (a message id), content as above and not blank.
 // message.deleted, message.pinned, message.unpinned: targetId >= 0 (a message id).
 // reaction.added / reaction.removed: targetId >= 0 (a message id), emoji valid (check_emoji()).
