@@ -16,6 +16,8 @@
 #include "pipeline/kafka_log_positions.hpp"
 #include "pipeline/kafka_message_log.hpp"
 #include "pipeline/consumers.hpp"
+#include "scheduler/schedule_rules.hpp"
+#include "scheduler/scheduler.hpp"
 #include "store/migrations.hpp"
 #include "store/db_pool.hpp"
 #include "token_adapters/revocation_feed.hpp"
@@ -178,6 +180,8 @@ struct app::impl {
 
   // ---- pipeline (pipeline/): consumers ----
   std::unique_ptr<pipeline::consumer_set> consumers;  // by role; own threads and connections
+  // --roles scheduler: due scheduled messages through `publisher`; stopped before the producer.
+  std::unique_ptr<scheduler::scheduler_loop> scheduler;
 
   // ---- gateway (gateway/): STOMP sessions, fan-out, presence ----
   // Where chat.messages ends, for recoveries (SUBSCRIBE with since-id); outlives the gateway.
@@ -302,6 +306,8 @@ struct app::impl {
     http_server->stop();
     // ---- gateway: stop accepting and stop reading frames (no new SENDs) here ----
     if (stomp_gateway) stomp_gateway->stop_accepting();
+    // No new scheduled sends; the batch in progress gets its acknowledgements and commits.
+    if (scheduler) scheduler->stop();
 
     // Every accepted SEND gets its RECEIPT: wait for the broker's acknowledgements.
     if (const auto unacked = kafka_log->flush(std::max(left(), std::chrono::milliseconds(0))); unacked != 0) {
@@ -320,6 +326,37 @@ struct app::impl {
     // Scrapes are served until here: the drain above shows on /metrics.
     metrics_server->stop();
     ioc.stop();
+  }
+
+  // The scheduler role (docs/operations.md "Scheduler"); its metrics exist on every node.
+  void start_scheduler() {
+    constexpr const char* sends_help = "Scheduled message occurrences sent (Kafka acknowledged them)";
+    constexpr const char* cancel_help =
+        "Scheduled messages the scheduler cancelled when they came due, by reason (not_member: the author had "
+        "left the room; blocked: a direct room of a blocked pair)";
+    scheduler::scheduler_counters counters;
+    counters.sent = &metrics_registry.get_counter("chat_scheduled_sends_total", sends_help);
+    counters.late = &metrics_registry.get_counter(
+        "chat_scheduled_late_sends_total",
+        "Scheduled message occurrences sent late, marked scheduledFor (every scheduler node was down when due)");
+    counters.skipped = &metrics_registry.get_counter(
+        "chat_scheduled_skipped_occurrences_total",
+        "Older missed occurrences of repeating scheduled messages that were not sent (only the newest is sent late)");
+    counters.cancelled_not_member =
+        &metrics_registry.get_counter("chat_scheduled_cancellations_total", cancel_help, {{"reason", "not_member"}});
+    counters.cancelled_blocked =
+        &metrics_registry.get_counter("chat_scheduled_cancellations_total", cancel_help, {{"reason", "blocked"}});
+    counters.failed = &metrics_registry.get_counter(
+        "chat_scheduled_send_failures_total",
+        "Scheduled message occurrences Kafka did not acknowledge (sent again at a later tick)");
+    if (!cfg.roles.scheduler) return;
+    scheduler::scheduler_options options;
+    options.tick = cfg.scheduler_tick;
+    options.ack_timeout = cfg.send_timeout + std::chrono::seconds(5);
+    options.late_after = scheduler::late_after(cfg.scheduler_tick);
+    scheduler = std::make_unique<scheduler::scheduler_loop>(cfg.database_url, cfg.dependency_timeout, *publisher,
+                                                            options, counters);
+    scheduler->start();
   }
 
   void add_routes() {
@@ -542,6 +579,7 @@ int app::run() {
     s.metrics_registry.on_collect(
         [&s] { s.metrics.token_revocations_cached.set(static_cast<double>(s.revocations.size())); });
   }
+  s.start_scheduler();
   s.file_sweeper =
       std::make_shared<api::file_sweeper>(s.ioc.get_executor(), *s.pool, cfg.file_cleanup_interval, cfg.file_retention);
   s.file_sweeper->start();

@@ -87,7 +87,7 @@ std::string normalize_origin(std::string text) {
 }
 
 bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
-  out = role_set{false, false, false, false};
+  out = role_set{false, false, false, false, false};
   std::stringstream ss(text);
   std::string item;
   bool any = false;
@@ -100,6 +100,8 @@ bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
       out.broadcast = true;
     } else if (item == "receipts") {
       out.receipts = true;
+    } else if (item == "scheduler") {
+      out.scheduler = true;
     } else if (item == "all") {
       out = role_set{};
     } else {
@@ -158,7 +160,7 @@ parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
   auto env = [](const char* name) { return std::string("CHATD_") + name; };
   std::string jwt_ttl = "1h", refresh_ttl = "30d", revocation_sync = "2s", health_interval = "1s", dep_timeout = "2s",
               shutdown_timeout = "30s", startup_timeout = "60s";
-  std::string roles_text = "gateway,persist,broadcast,receipts";
+  std::string roles_text = "gateway,persist,broadcast,receipts,scheduler";
   std::string jwt_secret_file;
 
   app.add_option("--http-host", cfg.http_host, "Address for HTTP, REST and WebSocket")
@@ -529,7 +531,14 @@ parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
       ->check(duration_validator())
       ->capture_default_str();
 
-  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts (or all)")
+  std::string scheduler_tick = "1s";
+  app.add_option("--scheduler-tick", scheduler_tick,
+                 "How often the scheduler role looks for due scheduled messages (docs/operations.md)")
+      ->envname(env("SCHEDULER_TICK"))
+      ->check(duration_validator())
+      ->capture_default_str();
+
+  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts,scheduler (or all)")
       ->envname(env("ROLES"))
       ->capture_default_str();
   app.add_option("--health-interval", health_interval, "How often dependencies are checked for /readyz")
@@ -705,9 +714,15 @@ parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
     return fail("--file-cleanup-interval (CHATD_FILE_CLEANUP_INTERVAL): must be at least 100ms");
   }
 
+  cfg.scheduler_tick = ms_of(scheduler_tick);
+  if (cfg.scheduler_tick.count() < 10 || cfg.scheduler_tick.count() > 60000) {
+    return fail("--scheduler-tick (CHATD_SCHEDULER_TICK): must be 10ms to 60s");
+  }
+
   std::string bad_role;
   if (!parse_roles(roles_text, cfg.roles, bad_role)) {
-    return fail("--roles (CHATD_ROLES): unknown role '" + bad_role + "' (use gateway,persist,broadcast,receipts)");
+    return fail("--roles (CHATD_ROLES): unknown role '" + bad_role +
+                "' (use gateway,persist,broadcast,receipts,scheduler)");
   }
 
   if (cfg.database_url.empty()) return fail("--database-url (CHATD_DATABASE_URL) is required");

@@ -16,6 +16,7 @@ struct role_set {
   bool persist = true;
   bool broadcast = true;
   bool receipts = true;
+  bool scheduler = true;  // sends due scheduled messages (docs/operations.md "Scheduler")
 };
 
 struct config {
@@ -135,6 +136,10 @@ struct config {
   std::size_t max_file_bytes = 10 * 1024 * 1024;   // larger uploads get 413
   std::chrono::seconds file_retention{24 * 3600};  // unreferenced uploads older than this are removed
   std::chrono::milliseconds file_cleanup_interval{600000};
+
+  // scheduled messages (docs/operations.md "Scheduler"): how often the scheduler role looks for
+  // due occurrences
+  std::chrono::milliseconds scheduler_tick{1000};
 
   // behaviour
   role_set roles;

@@ -56,6 +56,21 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.login_failure_limit, 10);
   EXPECT_EQ(c.login_failure_window.count(), 300);
   EXPECT_TRUE(c.roles.gateway && c.roles.persist && c.roles.broadcast && c.roles.receipts);
+  EXPECT_TRUE(c.roles.scheduler);
+  EXPECT_EQ(c.scheduler_tick.count(), 1000);
+}
+
+TEST(Config, SchedulerRoleAndTick) {
+  auto out = parse({db, secret, "--roles=scheduler", "--scheduler-tick=200ms"});
+  ASSERT_TRUE(out.cfg.has_value());
+  EXPECT_TRUE(out.cfg->roles.scheduler);
+  EXPECT_FALSE(out.cfg->roles.gateway || out.cfg->roles.persist || out.cfg->roles.broadcast || out.cfg->roles.receipts);
+  EXPECT_EQ(out.cfg->scheduler_tick.count(), 200);
+  auto without = parse({db, secret, "--roles=gateway,persist,broadcast,receipts"});
+  ASSERT_TRUE(without.cfg.has_value());
+  EXPECT_FALSE(without.cfg->roles.scheduler);
+  EXPECT_EQ(parse({db, secret, "--scheduler-tick=5ms"}).exit_code, 2);
+  EXPECT_EQ(parse({db, secret, "--scheduler-tick=2m"}).exit_code, 2);
 }
 
 TEST(Config, EnvironmentAndFlags) {
