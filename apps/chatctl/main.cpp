@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   chatctl::add_people_commands(app, ctx);
   chatctl::add_block_commands(app, ctx);
   chatctl::add_admin_commands(app, ctx);
+  chatctl::add_schedule_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -23,5 +23,7 @@ void add_download_command(CLI::App& app, context& ctx);  // download
 void add_people_commands(CLI::App& app, context& ctx);
 void add_block_commands(CLI::App& app, context& ctx);  // block, unblock, blocks
 void add_admin_commands(CLI::App& app, context& ctx);  // admin gentoken
+// schedule add|list|rm
+void add_schedule_commands(CLI::App& app, context& ctx);
 
 }  // namespace chatctl

@@ -31,14 +31,16 @@ _chatctl() {
     local global_flags="--server --token --profile --stomp-url -o --output -q --quiet --timeout --help --version"
     local commands="auth room send history read unread reads presence tail download"
     commands="$commands edit delete react reply thread pin unpin pins forward bookmark profile users friends"
-    commands="$commands block unblock blocks admin"
+    commands="$commands block unblock blocks admin schedule"
 
     case "$prev" in
+        --repeat)
+            COMPREPLY=($(compgen -W "daily weekly monthly" -- "$cur")); return ;;
         --file|--secret-file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output)
             COMPREPLY=($(compgen -W "table json jsonl" -- "$cur")); return ;;
-        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar)
+        --server|--stomp-url|--token|--profile|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar|--at)
             return ;;
     esac
 
@@ -49,7 +51,7 @@ _chatctl() {
         case "$w" in
             --file|--secret-file|--ttl)
                 ((i++)); continue ;;
-            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar)
+            --server|--token|--profile|--stomp-url|-o|--output|--timeout|--email|--nickname|--name|--user|--member|--limit|--before|--up-to|--count|--key|--page-size|-O|--out|--status|--avatar|--at|--repeat)
                 ((i++)); continue ;;
             -*) continue ;;
         esac
@@ -57,7 +59,7 @@ _chatctl() {
             cmd="$w"
         elif [ -z "$sub" ] && { [ "$cmd" = auth ] || [ "$cmd" = room ] || [ "$cmd" = bookmark ] ||
                                 [ "$cmd" = profile ] || [ "$cmd" = users ] || [ "$cmd" = friends ] ||
-                                [ "$cmd" = admin ]; }; then
+                                [ "$cmd" = admin ] || [ "$cmd" = schedule ]; }; then
             sub="$w"
         else
             ((positional++))
@@ -138,6 +140,12 @@ _chatctl() {
             case "$sub" in
                 "") words_list="$(_chatctl_words list add accept reject cancel rm requests)" ;;
                 requests) flags="--incoming --outgoing" ;;
+            esac ;;
+        schedule)
+            case "$sub" in
+                "") words_list="$(_chatctl_words add list rm)" ;;
+                add) flags="--at --repeat"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+                list|rm) [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
             esac ;;
     esac
 
