@@ -63,7 +63,7 @@ std::string shown_time(std::int64_t ms) {
   return at.substr(0, 10) + " " + at.substr(11, 8);
 }
 
-void add(context& ctx, const schedule_options& o) {
+void schedule_add(context& ctx, const schedule_options& o) {
   const std::string text = joined_text(o.text);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(exit_code::usage, "TEXT is empty");
   proto::schedule_request request;
@@ -81,7 +81,7 @@ void add(context& ctx, const schedule_options& o) {
   out.document_text(proto::to_json(s));
 }
 
-void list(context& ctx, const schedule_options& o) {
+void schedule_list(context& ctx, const schedule_options& o) {
   const auto room_id = resolve_room(ctx, o.room);
   auto r = client::scheduled_messages(ctx.api(), room_id);
   if (!r) {
@@ -100,7 +100,7 @@ void list(context& ctx, const schedule_options& o) {
   out.table({"ID", "NEXT (UTC)", "REPEAT", "TEXT"}, rows);
 }
 
-void remove(context& ctx, const schedule_options& o) {
+void schedule_remove(context& ctx, const schedule_options& o) {
   const auto room_id = resolve_room(ctx, o.room);
   const auto r = client::cancel_scheduled(ctx.api(), room_id, o.id);
   if (!r.ok()) {
@@ -129,14 +129,14 @@ void add_schedule_commands(CLI::App& app, context& ctx) {
         ->type_name("daily|weekly|monthly");
     sub->footer(examples({"chatctl schedule add ops --at 2026-11-23T09:00:00Z --repeat weekly 'stand-up in 5'",
                           "chatctl schedule add ops --at +10m 'deploy starts now'"}));
-    on_run(sub, ctx, o, add);
+    on_run(sub, ctx, o, schedule_add);
   }
   {
     auto o = std::make_shared<schedule_options>();
     auto* sub = group->add_subcommand("list", "Your scheduled messages in ROOM, next due first");
     sub->add_option("ROOM", o->room, "room id or group room name")->required();
     sub->footer(examples({"chatctl schedule list ops", "chatctl schedule list ops -o json | jq '.[].id'"}));
-    on_run(sub, ctx, o, list);
+    on_run(sub, ctx, o, schedule_list);
   }
   {
     auto o = std::make_shared<schedule_options>();
@@ -144,7 +144,7 @@ void add_schedule_commands(CLI::App& app, context& ctx) {
     sub->add_option("ROOM", o->room, "room id or group room name")->required();
     sub->add_option("ID", o->id, "the schedule's id (schedule list)")->required()->check(CLI::PositiveNumber);
     sub->footer(examples({"chatctl schedule rm ops 12"}));
-    on_run(sub, ctx, o, remove);
+    on_run(sub, ctx, o, schedule_remove);
   }
 }
 
