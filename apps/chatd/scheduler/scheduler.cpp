@@ -34,7 +34,7 @@ struct in_flight {
 }  // namespace
 
 batch_report run_batch(store::due_claim& claim, message_log& log, std::int64_t now_ms, const scheduler_options& options,
-                       const scheduler_counters& counters) {
+                       const scheduler_counters& counters, const std::function<bool()>& give_up) {
   batch_report report;
   const auto schedules = claim.schedules();
   report.claimed = schedules.size();
@@ -87,8 +87,15 @@ batch_report run_batch(store::due_claim& claim, message_log& log, std::int64_t n
   }
   std::vector<std::optional<publish_result>> results;
   {
+    // In slices, so that a shutdown does not wait for a broker that does not answer.
+    constexpr auto slice = std::chrono::milliseconds(100);
+    const auto deadline = std::chrono::steady_clock::now() + options.ack_timeout;
     std::unique_lock lock(answers->mutex);
-    answers->done.wait_for(lock, options.ack_timeout, [&] { return answers->outstanding == 0; });
+    while (answers->outstanding > 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline || (give_up && give_up())) break;
+      answers->done.wait_for(lock, std::min<std::chrono::steady_clock::duration>(slice, deadline - now));
+    }
     results = answers->results;  // a late answer is not looked at: the occurrence is sent again
   }
 
@@ -169,7 +176,7 @@ void scheduler_loop::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, options_.tick, [this] { return stopping_; })) break;
+      if (wake_.wait_for(lock, options_.tick, [this] { return stopping_.load(); })) break;
     }
     tick(db);
   }
@@ -178,10 +185,7 @@ void scheduler_loop::run() {
 
 void scheduler_loop::tick(store::connection& db) {
   for (int batch = 0; batch < options_.max_batches_per_tick; ++batch) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-    }
+    if (stopping_.load(std::memory_order_relaxed)) return;
     std::string error;
     store::session* session = db.get(error);
     if (session == nullptr) {
@@ -195,7 +199,8 @@ void scheduler_loop::tick(store::connection& db) {
       if (!claim.error().about_the_data()) db.reset();
       return;
     }
-    const auto report = run_batch(**claim, log_, common::now_unix_ms(), options_, counters_);
+    const auto report = run_batch(**claim, log_, common::now_unix_ms(), options_, counters_,
+                                  [this] { return stopping_.load(std::memory_order_relaxed); });
     claim->reset();  // ends the transaction (rolled back when not committed)
     if (!report.committed && report.claimed > 0) db.reset();
     if (report.claimed < static_cast<std::size_t>(options_.batch_size) || report.failed > 0) return;

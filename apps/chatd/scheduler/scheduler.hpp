@@ -23,6 +23,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,10 +62,12 @@ struct batch_report {
 };
 
 // One batch over a claim: publish every due occurrence (or record its cancellation), wait for
-// Kafka's answers (at most options.ack_timeout), record the acknowledged ones and commit. Runs on
-// the scheduler thread (it blocks); exposed for tests with a fake claim and log.
+// Kafka's answers (at most options.ack_timeout, or until `give_up` answers true: a shutdown),
+// record the acknowledged ones and commit. An occurrence not answered by then stays due and is
+// sent again later under the same messageKey. Runs on the scheduler thread (it blocks); exposed
+// for tests with a fake claim and log.
 batch_report run_batch(store::due_claim& claim, message_log& log, std::int64_t now_ms, const scheduler_options& options,
-                       const scheduler_counters& counters);
+                       const scheduler_counters& counters, const std::function<bool()>& give_up = {});
 
 class scheduler_loop {
  public:
@@ -76,8 +79,8 @@ class scheduler_loop {
   scheduler_loop& operator=(const scheduler_loop&) = delete;
 
   void start();
-  // Ends the loop after the batch in progress (its occurrences acknowledged or timed out, its
-  // transaction committed) and joins the thread. Idempotent.
+  // Ends the loop after the batch in progress (the occurrences acknowledged so far recorded and
+  // committed; the others stay due) and joins the thread. Idempotent.
   void stop();
 
  private:
@@ -92,7 +95,7 @@ class scheduler_loop {
   const scheduler_counters counters_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // under mutex_
+  std::atomic<bool> stopping_{false};  // set under mutex_ (wake_'s predicate)
   std::thread thread_;
 };
 

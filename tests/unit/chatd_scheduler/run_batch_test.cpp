@@ -218,3 +218,26 @@ TEST(RunBatch, AResentOccurrenceHasTheSameKey) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RunBatch, AShutdownStopsWaitingForABrokerThatDoesNotAnswer) {
+  fake_claim claim;
+  fake_log log;
+  log.silent = {10};
+  claim.rows = {due(12, 10, batch_now), due(13, 11, batch_now)};
+  auto options = quick();
+  options.ack_timeout = std::chrono::minutes(10);
+  const auto started = std::chrono::steady_clock::now();
+  const auto report = sched::run_batch(claim, log, batch_now, options, {}, [] { return true; });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::minutes(1));
+  // What was acknowledged is recorded and committed; the rest stays due.
+  EXPECT_TRUE(report.committed);
+  EXPECT_EQ(report.sent, 1u);
+  EXPECT_EQ(report.failed, 1u);
+  ASSERT_EQ(claim.sent_rows.size(), 1u);
+  EXPECT_EQ(claim.sent_rows[0].id, 13);
+  log.answer_held();
+}
+
+}  // namespace
