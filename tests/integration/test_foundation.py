@@ -192,7 +192,8 @@ def test_concurrent_starts_migrate_once(stack, database, chatd_factory):
         n.wait_ready()
     _, _, versions = schema_snapshot(database)
     migrations = sorted((REPO / "sql").glob("[0-9]*.sql"))
-    assert [v for v, _ in versions] == list(range(1, len(migrations) + 1))
+    # The versions the files are numbered with (a number may be skipped: branches take their own).
+    assert [v for v, _ in versions] == [int(m.name[:4]) for m in migrations]
     # Each migration was applied by exactly one node, at its first attempt: the others waited
     # for the lock and found nothing to do (no node failed and retried).
     applied, retries = [], []
