@@ -189,16 +189,23 @@ void scheduler_loop::tick(store::connection& db) {
     std::string error;
     store::session* session = db.get(error);
     if (session == nullptr) {
-      log::warn("scheduler: database unavailable", {{"error", error}});
+      // Once per outage, not once per tick.
+      if (!db_down_) log::warn("scheduler: database unavailable, retrying every tick", {{"error", error}});
+      db_down_ = true;
       return;
     }
     auto claim = store::claim_due_schedules(*session, common::now_unix_ms(), options_.batch_size);
     if (!claim) {
-      log::warn("scheduler: cannot claim due schedules",
-                {{"error", claim.error().message}, {"sqlstate", claim.error().sqlstate}});
+      if (!db_down_) {
+        log::warn("scheduler: cannot claim due schedules, retrying every tick",
+                  {{"error", claim.error().message}, {"sqlstate", claim.error().sqlstate}});
+      }
+      db_down_ = true;
       if (!claim.error().about_the_data()) db.reset();
       return;
     }
+    if (db_down_) log::info("scheduler: database available again");
+    db_down_ = false;
     const auto report = run_batch(**claim, log_, common::now_unix_ms(), options_, counters_,
                                   [this] { return stopping_.load(std::memory_order_relaxed); });
     claim->reset();  // ends the transaction (rolled back when not committed)

@@ -96,6 +96,7 @@ class scheduler_loop {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false};  // set under mutex_ (wake_'s predicate)
+  bool db_down_ = false;               // the scheduler thread's: the last claim failed (logged once per outage)
   std::thread thread_;
 };
 
