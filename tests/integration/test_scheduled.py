@@ -27,6 +27,7 @@ import uuid
 import psycopg
 import pytest
 import requests
+from confluent_kafka import Consumer, TopicPartition
 
 from chatlib import create_room, create_user, make_token
 from conftest import FAST, Chatd, SharedPostgresStack, share_logs, unshare_logs, wait_for
@@ -51,7 +52,7 @@ def cluster(stack, tmp_path_factory):
         for n in nodes:
             n.wait_ready()
         names = share_logs("scheduled", {**{n.name: n.log_path for n in nodes}, **own.own_log_paths()})
-        yield {"nodes": nodes, "db": own.database_url, "root": root}
+        yield {"nodes": nodes, "db": own.database_url, "root": root, "brokers": own.env()["CHATD_KAFKA_BROKERS"]}
         unshare_logs(names)
     finally:
         for n in nodes:
@@ -95,6 +96,32 @@ def stored_by_key(db: str, keys: list[str]) -> dict[str, int]:
         rows = conn.execute("SELECT message_key::text, count(*) FROM messages WHERE message_key = ANY(%s::uuid[]) "
                             "GROUP BY message_key", (keys,)).fetchall()
     return dict(rows)
+
+
+def records_by_key(brokers: str, keys: list[str]) -> dict[str, int]:
+    """How many records of chat.messages carry each of `keys` as their message-key header (the
+    whole topic, read up to its end now)."""
+    c = Consumer({"bootstrap.servers": brokers, "group.id": "t-" + uuid.uuid4().hex, "enable.auto.commit": False})
+    try:
+        partitions = c.list_topics("chat.messages", timeout=10).topics["chat.messages"].partitions
+        ends = {p: c.get_watermark_offsets(TopicPartition("chat.messages", p), timeout=10)[1] for p in partitions}
+        c.assign([TopicPartition("chat.messages", p, 0) for p, end in ends.items() if end > 0])
+        left = {p for p, end in ends.items() if end > 0}
+        counts: dict[str, int] = {}
+        deadline = time.monotonic() + 30
+        while left and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None or m.error():
+                continue
+            key = dict(m.headers() or []).get("message-key", b"").decode()
+            if key in keys:
+                counts[key] = counts.get(key, 0) + 1
+            if m.offset() + 1 >= ends[m.partition()]:
+                left.discard(m.partition())
+        assert not left, f"chat.messages not read to its end: partitions {left}"
+        return counts
+    finally:
+        c.close()
 
 
 def schedule_row(db: str, sid: int) -> dict:
@@ -239,7 +266,9 @@ def test_a_one_off_is_delivered_live_and_stored_once(cluster, closing):
     time.sleep(1.0)
     assert len([1 for _, b in room_events(rx, room) if b.get("messageKey") == key]) == 1
     assert stored_by_key(db, [key]) == {key: 1}
-    assert metric_sum(cluster["nodes"], "chat_scheduled_sends_total") >= sent_before + 1
+    # Three schedulers, one record: no node sent what another had claimed.
+    assert records_by_key(cluster["brokers"], [key]) == {key: 1}
+    assert metric_sum(cluster["nodes"], "chat_scheduled_sends_total") == sent_before + 1
 
 
 def test_a_schedule_whose_author_left_is_cancelled_not_sent(cluster):
