@@ -34,6 +34,7 @@ std::string role_names(const role_set& r) {
   add(r.persist, "persist");
   add(r.broadcast, "broadcast");
   add(r.receipts, "receipts");
+  add(r.scheduler, "scheduler");
   return out;
 }
 
