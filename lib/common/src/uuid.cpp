@@ -54,14 +54,10 @@ constexpr char hex_digits[] = "0123456789abcdef";
 
 bool is_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-}  // namespace
-
-std::string make_uuid_v4() {
-  std::array<unsigned char, 16> b;
-  pool.take(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+// The canonical text of 16 bytes, with `version` and the RFC 9562 variant set.
+std::string uuid_text(std::array<unsigned char, 16> b, unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | (version << 4));
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // variant 10xx (RFC 9562)
-
   std::string out(36, '-');
   std::size_t pos = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
@@ -70,6 +66,21 @@ std::string make_uuid_v4() {
     out[pos++] = hex_digits[b[i] & 0x0F];
   }
   return out;
+}
+
+}  // namespace
+
+std::string make_uuid_v4() {
+  std::array<unsigned char, 16> b;
+  pool.take(b.data(), b.size());
+  return uuid_text(b, 4);
+}
+
+std::string make_uuid_v8(std::string_view name) {
+  init_once();
+  std::array<unsigned char, 16> b;
+  crypto_generichash(b.data(), b.size(), reinterpret_cast<const unsigned char*>(name.data()), name.size(), nullptr, 0);
+  return uuid_text(b, 8);
 }
 
 bool is_uuid(std::string_view text) noexcept {

@@ -95,3 +95,14 @@ TEST(Uuid, NormalizeLowersOnlyLetters) {
   EXPECT_EQ(normalize_uuid("3B241101-E2BB-4255-8CAF-4136C566A962"), "3b241101-e2bb-4255-8caf-4136c566a962");
   EXPECT_EQ(normalize_uuid("3b241101-e2bb-4255-8caf-4136c566a962"), "3b241101-e2bb-4255-8caf-4136c566a962");
 }
+
+TEST(Uuid, DerivesTheSameVersion8UuidFromTheSameName) {
+  const std::string a = chat::common::make_uuid_v8("message.preview/42");
+  EXPECT_TRUE(is_uuid(a)) << a;
+  EXPECT_EQ(a, normalize_uuid(a));
+  EXPECT_EQ(a[14], '8') << a;
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << a;
+  EXPECT_EQ(a, chat::common::make_uuid_v8("message.preview/42"));
+  EXPECT_NE(a, chat::common::make_uuid_v8("message.preview/43"));
+  EXPECT_NE(a, chat::common::make_uuid_v8(""));
+}

@@ -12,6 +12,13 @@ namespace chat::common {
 // std::runtime_error only if libsodium cannot initialise (no OS randomness source).
 std::string make_uuid_v4();
 
+// A name-based UUID (version 8, RFC 9562) in lower case: the first 128 bits of BLAKE2b over
+// `name`, with the version and variant bits set. The same name always gives the same UUID, so
+// a messageKey derived from what it is about (e.g. "message.preview/<targetId>") makes the
+// server's own room events idempotent across retries and nodes. Not secret: anyone who knows
+// the name can compute it. Thread-safe.
+std::string make_uuid_v8(std::string_view name);
+
 // True for the canonical textual form: 36 characters, hyphens at offsets 8, 13, 18 and 23,
 // hexadecimal digits (either case) everywhere else. Any version and variant is accepted;
 // braces, "urn:uuid:" prefixes and hyphen-less forms are not.
