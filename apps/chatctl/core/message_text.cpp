@@ -18,6 +18,12 @@ std::string byte_size_text(std::int64_t bytes) {
   return text;
 }
 
+std::string preview_text(const proto::link_preview& p) {
+  std::string out = p.title.empty() ? p.url : p.title;
+  if (!p.site_name.empty()) out += " (" + p.site_name + ")";
+  return out;
+}
+
 std::string message_text(const proto::chat_message& m) {
   const bool deleted = m.state && m.state->deleted;
   std::string out;
@@ -46,6 +52,7 @@ std::string message_text(const proto::chat_message& m) {
         if (r.me) out += '*';
       }
     }
+    if (!deleted && m.state->preview) out += "  🔗 " + preview_text(*m.state->preview);
   }
   return out;
 }
@@ -61,6 +68,8 @@ std::string event_text(const proto::chat_message& m) {
     case proto::event_kind::reaction_removed: return who + " removed " + m.emoji + " from " + target;
     case proto::event_kind::pinned: return "📌 " + who + " pinned " + target;
     case proto::event_kind::unpinned: return who + " unpinned " + target;
+    case proto::event_kind::preview:
+      return "🔗 " + target + ": " + (m.preview ? preview_text(*m.preview) : std::string("(no preview)"));
   }
   return std::string(proto::to_string(m.event)) + " " + target;
 }

@@ -14,12 +14,17 @@ namespace chatctl {
 //   "[deleted]"
 // Parts, in order: "📌 " when pinned, "↳ #<replyToId> " for a reply, "(forwarded from <nickname>) ",
 // the attachment "[image|file <name> <size>]", the content, " (edited)", " [N replies]" on a thread
-// root, and the reactions "  <emoji> <count>..." (a '*' after the count when the caller reacted).
+// root, the reactions "  <emoji> <count>..." (a '*' after the count when the caller reacted), and
+// the link preview "  🔗 <title or url> (<site name>)".
 std::string message_text(const chat::proto::chat_message& m);
+
+// A link preview in one line: its title (its url when it has none), then " (<site name>)".
+std::string preview_text(const chat::proto::link_preview& p);
 
 // Any other event, with the acting user's nickname, e.g.
 //   "✎ alice edited #123: new text", "✗ #123 deleted by alice", "alice reacted 👍 to #123",
-//   "alice removed 👍 from #123", "📌 alice pinned #123", "alice unpinned #123".
+//   "alice removed 👍 from #123", "📌 alice pinned #123", "alice unpinned #123",
+//   "🔗 #123: <preview_text()>" (the server's link preview).
 // For a "message" event: message_text().
 std::string event_text(const chat::proto::chat_message& m);
 

@@ -58,7 +58,8 @@ inline bool adds_to_room(proto::event_kind kind) noexcept {
     case event_kind::message:
     case event_kind::edited:
     case event_kind::reaction_added:
-    case event_kind::pinned: return true;
+    case event_kind::pinned:
+    case event_kind::preview: return true;
     case event_kind::deleted:
     case event_kind::reaction_removed:
     case event_kind::unpinned: return false;
@@ -125,6 +126,8 @@ inline std::optional<event_refusal> check_room_event(const proto::chat_message& 
     case event_kind::unpinned:
       if (!ctx.admin) return event_refusal{403, "not_allowed", "only a room admin may unpin messages"};
       return std::nullopt;
+    case event_kind::preview:  // the preview role publishes it; no client request makes one
+      return event_refusal{403, "not_allowed", "link previews are made by the server"};
   }
   return std::nullopt;
 }

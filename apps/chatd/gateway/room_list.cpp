@@ -108,7 +108,8 @@ const proto::room_summary* room_list::apply(const proto::chat_message& event) {
     case proto::event_kind::reaction_added:
     case proto::event_kind::reaction_removed:
     case proto::event_kind::pinned:
-    case proto::event_kind::unpinned: return nullptr;
+    case proto::event_kind::unpinned:
+    case proto::event_kind::preview: return nullptr;
   }
   return nullptr;
 }

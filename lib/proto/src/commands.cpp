@@ -41,6 +41,17 @@ validation_error read_optional_flag(const detail::json& doc, const char* name, b
 validation_error read_send_members(const detail::json& doc, send_request& request,
                                    std::size_t max_content_code_points) {
   const std::string* text = nullptr;
+  // A send is the room event "message". The other events have destinations of their own;
+  // message.preview is the server's alone (SPEC §16): say so rather than send a plain message.
+  if (auto error = detail::read_optional_string(doc, "event", text)) return error;
+  if (text != nullptr && *text != to_string(event_kind::message)) {
+    return detail::make_error(errc::not_allowed, "event",
+                              "a send is a message; other room events have their own destinations, and "
+                              "message.preview is set by the server only");
+  }
+  if (detail::find_member(doc, "preview", /*null_is_absent=*/true) != nullptr) {
+    return detail::make_error(errc::not_allowed, "preview", "a link preview is set by the server only");
+  }
   if (auto error = detail::read_optional_string(doc, "type", text)) return error;
   if (text != nullptr) {
     const auto type = parse_message_type(*text);

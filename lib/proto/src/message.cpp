@@ -31,7 +31,7 @@ std::optional<message_type> parse_message_type(std::string_view text) noexcept {
 
 namespace {
 
-constexpr std::array<std::pair<event_kind, std::string_view>, 7> event_names{{
+constexpr std::array<std::pair<event_kind, std::string_view>, 8> event_names{{
     {event_kind::message, "message"},
     {event_kind::edited, "message.edited"},
     {event_kind::deleted, "message.deleted"},
@@ -39,6 +39,7 @@ constexpr std::array<std::pair<event_kind, std::string_view>, 7> event_names{{
     {event_kind::reaction_removed, "reaction.removed"},
     {event_kind::pinned, "message.pinned"},
     {event_kind::unpinned, "message.unpinned"},
+    {event_kind::preview, "message.preview"},
 }};
 
 constexpr std::string_view files_prefix = "/api/files/";
@@ -81,6 +82,12 @@ void append_state(const message_state& s, std::string& out) {
     out.push_back('}');
   }
   out.push_back(']');
+  out.append(R"(,"preview":)");
+  if (s.preview) {
+    append_json(*s.preview, out);
+  } else {
+    out.append("null");
+  }
 }
 
 // Whitespace and invisible characters that a reaction must not contain (besides controls).
@@ -158,6 +165,60 @@ validation_error read_forward_origin(const detail::json& doc, forward_origin& ou
   return {};
 }
 
+// An optional string member of a preview: absent or null leaves `out` empty.
+validation_error read_preview_text(const detail::json& doc, const char* name, std::string& out) {
+  const std::string* text = nullptr;
+  if (auto error = detail::read_optional_string(doc, name, text)) return detail::nested(std::move(error), "preview");
+  if (text != nullptr) out = *text;
+  return {};
+}
+
+validation_error read_link_preview(const detail::json& doc, link_preview& out) {
+  if (!doc.is_object()) return detail::make_error(errc::wrong_type, "preview", "preview must be a JSON object");
+  link_preview p;
+  const std::string* url = nullptr;
+  if (auto error = detail::read_string(doc, "url", url)) return detail::nested(std::move(error), "preview");
+  p.url = *url;
+  if (auto error = read_preview_text(doc, "title", p.title)) return error;
+  if (auto error = read_preview_text(doc, "description", p.description)) return error;
+  if (auto error = read_preview_text(doc, "imageUrl", p.image_url)) return error;
+  if (auto error = read_preview_text(doc, "siteName", p.site_name)) return error;
+  if (auto error = check_link_preview(p)) return error;
+  out = std::move(p);
+  return {};
+}
+
+// http:// or https:// (either case), at most max_preview_url_bytes, no spaces or controls.
+bool is_preview_url(std::string_view url) noexcept {
+  auto starts_with_nocase = [url](std::string_view prefix) {
+    if (url.size() <= prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      char c = url[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (url.size() > max_preview_url_bytes || !(starts_with_nocase("http://") || starts_with_nocase("https://"))) {
+    return false;
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return false;
+  }
+  return true;
+}
+
+validation_error check_preview_text(std::string_view text, const char* field, const std::string& name,
+                                    std::size_t max_code_points) {
+  const std::string path = std::string(field) + "." + name;
+  if (auto error = detail::check_max_code_points(text, path.c_str(), max_code_points)) return error;
+  if (detail::has_forbidden_name_characters(text)) {
+    return detail::make_error(errc::bad_characters, path,
+                              path + " must not contain control or bidirectional-override characters");
+  }
+  return {};
+}
+
 validation_error read_optional_timestamp(const detail::json& doc, const char* name, std::optional<std::int64_t>& out) {
   out.reset();
   if (detail::find_member(doc, name, /*null_is_absent=*/true) == nullptr) return {};
@@ -193,6 +254,11 @@ validation_error read_state(const detail::json& doc, message_state& out) {
       if (auto error = detail::read_bool(item, "me", r.me)) return detail::nested(std::move(error), prefix);
       s.reactions.push_back(std::move(r));
     }
+  }
+  if (const auto* preview = detail::find_member(doc, "preview", true)) {
+    link_preview p;
+    if (auto error = read_link_preview(*preview, p)) return error;
+    s.preview = std::move(p);
   }
   out = std::move(s);
   return {};
@@ -305,6 +371,41 @@ void append_json(const file_attachment& a, std::string& out) {
   out.push_back('}');
 }
 
+void append_json(const link_preview& p, std::string& out) {
+  auto member = [&out](std::string_view name, const std::string& value) {
+    out.append(name);
+    if (value.empty()) {
+      out.append("null");
+    } else {
+      append_json_string(value, out);
+    }
+  };
+  out.append(R"({"url":)");
+  append_json_string(p.url, out);
+  member(R"(,"title":)", p.title);
+  member(R"(,"description":)", p.description);
+  member(R"(,"imageUrl":)", p.image_url);
+  member(R"(,"siteName":)", p.site_name);
+  out.push_back('}');
+}
+
+validation_error check_link_preview(const link_preview& p, const char* field) {
+  if (!is_preview_url(p.url)) {
+    return detail::make_error(errc::bad_format, std::string(field) + ".url",
+                              std::string(field) + ".url must be an http(s) URL of at most 2048 bytes without spaces");
+  }
+  if (!p.image_url.empty() && !is_preview_url(p.image_url)) {
+    return detail::make_error(
+        errc::bad_format, std::string(field) + ".imageUrl",
+        std::string(field) + ".imageUrl must be an http(s) URL of at most 2048 bytes without spaces");
+  }
+  if (auto error = check_preview_text(p.title, field, "title", max_preview_title_code_points)) return error;
+  if (auto error = check_preview_text(p.description, field, "description", max_preview_description_code_points)) {
+    return error;
+  }
+  return check_preview_text(p.site_name, field, "siteName", max_preview_site_name_code_points);
+}
+
 void append_json(const chat_message& m, std::string& out) {
   // Fixed part: names, punctuation, four int64s, the timestamp; strings are mostly copied.
   out.reserve(out.size() + 200 + m.message_key.size() + m.sender_nickname.size() + m.content.size());
@@ -337,6 +438,10 @@ void append_json(const chat_message& m, std::string& out) {
     if (has_emoji(m.event)) {
       out.append(R"(,"emoji":)");
       append_json_string(m.emoji, out);
+    }
+    if (m.event == event_kind::preview && m.preview) {
+      out.append(R"(,"preview":)");
+      append_json(*m.preview, out);
     }
     out.append(R"(,"createdAt":")");
     common::append_iso8601_ms(m.created_at_ms, out);
@@ -415,6 +520,13 @@ validation_error read_chat_message(const json& doc, chat_message& out, std::size
       if (auto error = read_string(doc, "emoji", text)) return error;
       if (auto error = check_emoji(*text)) return error;
       m.emoji = *text;
+    }
+    if (m.event == event_kind::preview) {
+      const json* preview = find_member(doc, "preview", /*null_is_absent=*/true);
+      if (preview == nullptr) return make_error(errc::missing_field, "preview", "message.preview needs a preview");
+      link_preview value;
+      if (auto error = read_link_preview(*preview, value)) return error;
+      m.preview = std::move(value);
     }
     out = std::move(m);
     return {};

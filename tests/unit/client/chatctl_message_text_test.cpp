@@ -60,6 +60,24 @@ TEST(MessageText, AttachmentsAndForwards) {
   EXPECT_EQ(byte_size_text(3 * 1024 * 1024), "3.0 MiB");
 }
 
+TEST(MessageText, LinkPreviews) {
+  auto m = item("see https://example.com/post");
+  m.state->preview = proto::link_preview{"https://example.com/post", "A post", "", "", "Example"};
+  EXPECT_EQ(message_text(m), "see https://example.com/post  🔗 A post (Example)");
+  m.state->preview->title.clear();
+  m.state->preview->site_name.clear();
+  EXPECT_EQ(message_text(m), "see https://example.com/post  🔗 https://example.com/post");
+  m.state->deleted = true;
+  m.content.clear();
+  EXPECT_EQ(message_text(m), "[deleted]");
+
+  proto::chat_message e;
+  e.event = proto::event_kind::preview;
+  e.target_id = 123;
+  e.preview = proto::link_preview{"https://example.com/post", "A post", "", "", ""};
+  EXPECT_EQ(event_text(e), "🔗 #123: A post");
+}
+
 TEST(MessageText, OtherEventsSayWhatHappened) {
   proto::chat_message e;
   e.sender_nickname = "alice";

@@ -46,9 +46,10 @@ validation_error parse(const std::string& json) {
 
 TEST(EventKind, NamesRoundTripAndUnknownNamesAreRefused) {
   for (auto kind : {event_kind::message, event_kind::edited, event_kind::deleted, event_kind::reaction_added,
-                    event_kind::reaction_removed, event_kind::pinned, event_kind::unpinned}) {
+                    event_kind::reaction_removed, event_kind::pinned, event_kind::unpinned, event_kind::preview}) {
     EXPECT_EQ(parse_event_kind(to_string(kind)), kind);
   }
+  EXPECT_EQ(to_string(event_kind::preview), "message.preview");
   EXPECT_EQ(to_string(event_kind::edited), "message.edited");
   EXPECT_EQ(to_string(event_kind::reaction_removed), "reaction.removed");
   EXPECT_EQ(parse_event_kind("Message.Edited"), std::nullopt);
@@ -273,4 +274,85 @@ TEST(Commands, EditDeleteReactRoundTripAndValidate) {
                          errc::bad_characters, "emoji"));
   EXPECT_TRUE(fails_with(parse_react_request(R"({"roomId":4,"targetId":9,"emoji":"abcdefghi"})", r2), errc::bad_length,
                          "emoji"));
+}
+
+namespace {
+
+link_preview example_preview() {
+  return {"https://example.com/a?b=1", "A \"title\"", "Some description", "https://example.com/i.png", "Example"};
+}
+
+}  // namespace
+
+TEST(LinkPreview, APreviewEventSerializesItsShapeAndRoundTrips) {
+  chat_message m = event(event_kind::preview);
+  m.preview = example_preview();
+  EXPECT_EQ(to_json(m),
+            R"({"id":99,"event":"message.preview","messageKey":"3b241101-e2bb-4255-8caf-4136c566a962",)"
+            R"("roomId":42,"senderId":7,"senderNickname":"alice","targetId":5,)"
+            R"("preview":{"url":"https://example.com/a?b=1","title":"A \"title\"","description":"Some description",)"
+            R"("imageUrl":"https://example.com/i.png","siteName":"Example"},"createdAt":"2026-11-21T12:00:00.123Z"})");
+  EXPECT_EQ(roundtrip(m), m);
+
+  // Empty members are null on the wire and empty again when read back.
+  m.preview = link_preview{"http://example.com/", "", "", "", ""};
+  const auto j = reparse(to_json(m));
+  EXPECT_TRUE(j["preview"]["title"].is_null());
+  EXPECT_TRUE(j["preview"]["imageUrl"].is_null());
+  EXPECT_EQ(roundtrip(m), m);
+}
+
+TEST(LinkPreview, APreviewEventNeedsAValidPreview) {
+  chat_message m = event(event_kind::preview);
+  m.preview = example_preview();
+  auto j = reparse(to_json(m));
+  j.erase("preview");
+  EXPECT_TRUE(fails_with(parse(j.dump()), errc::missing_field, "preview"));
+  j["preview"] = "https://example.com/";
+  EXPECT_TRUE(fails_with(parse(j.dump()), errc::wrong_type, "preview"));
+  j["preview"] = {{"title", "x"}};
+  EXPECT_TRUE(fails_with(parse(j.dump()), errc::missing_field, "preview.url"));
+  for (const char* bad : {"javascript:alert(1)", "ftp://example.com/", "https://a b/", "http://", "/relative"}) {
+    j["preview"] = {{"url", bad}};
+    EXPECT_TRUE(fails_with(parse(j.dump()), errc::bad_format, "preview.url")) << bad;
+  }
+  j["preview"] = {{"url", "https://example.com/"}, {"imageUrl", "data:image/png;base64,AAAA"}};
+  EXPECT_TRUE(fails_with(parse(j.dump()), errc::bad_format, "preview.imageUrl"));
+  j["preview"] = {{"url", "https://example.com/"}, {"title", std::string(301, 'x')}};
+  EXPECT_TRUE(fails_with(parse(j.dump()), errc::bad_length, "preview.title"));
+  j["preview"] = {{"url", "https://example.com/"}, {"siteName", "evil\u202Etxt"}};
+  EXPECT_TRUE(fails_with(parse(j.dump()), errc::bad_characters, "preview.siteName"));
+  j["preview"] = {{"url", "HTTPS://EXAMPLE.COM/"}, {"title", std::string(300, 'x')}, {"description", nullptr}};
+  EXPECT_FALSE(parse(j.dump()));
+}
+
+TEST(LinkPreview, HistoryItemsShowThePreviewOrNull) {
+  chat_message m = event(event_kind::message);
+  m.target_id = 0;
+  m.content = "see https://example.com/a?b=1";
+  m.state = message_state{};
+  EXPECT_TRUE(reparse(to_json(m))["preview"].is_null());
+  EXPECT_EQ(roundtrip(m), m);
+  m.state->preview = example_preview();
+  EXPECT_EQ(reparse(to_json(m))["preview"]["siteName"], "Example");
+  EXPECT_EQ(roundtrip(m), m);
+  // A live message (no state) has no preview member at all.
+  m.state.reset();
+  EXPECT_FALSE(reparse(to_json(m)).contains("preview"));
+}
+
+TEST(LinkPreview, ClientsCannotSendAPreviewOrAnotherEventThroughASend) {
+  send_request r;
+  EXPECT_TRUE(fails_with(parse_send_request(R"({"roomId":1,"content":"x","event":"message.preview","targetId":3,)"
+                                            R"("preview":{"url":"https://example.com/"}})",
+                                            r),
+                         errc::not_allowed, "event"));
+  EXPECT_TRUE(
+      fails_with(parse_send_request(R"({"roomId":1,"content":"x","preview":{"url":"https://example.com/"}})", r),
+                 errc::not_allowed, "preview"));
+  EXPECT_TRUE(fails_with(parse_send_request(R"({"roomId":1,"content":"x","event":"message.edited"})", r),
+                         errc::not_allowed, "event"));
+  EXPECT_FALSE(parse_send_request(R"({"roomId":1,"content":"x","event":"message"})", r));
+  EXPECT_TRUE(fails_with(parse_room_send_body(R"({"content":"x","preview":{"url":"https://example.com/"}})", 1, r),
+                         errc::not_allowed, "preview"));
 }

@@ -21,13 +21,14 @@ namespace chat::proto {
 inline constexpr std::int64_t max_blocks_per_user = 1000;
 
 // What a block hides from the blocker (docs/stomp.md "Blocks"): a room event whose result is
-// `sender`'s content -- a message other than a SYSTEM notice, and an edit. Returns that sender, or
+// `sender`'s content -- a message other than a SYSTEM notice, an edit, a link preview. Returns that sender, or
 // 0 when the event stays visible to everyone (notices, deletes, reactions, pins: the room's state,
 // as history shows it). The fan-out filter and the live room list both ask this.
 inline std::int64_t blockable_sender(const chat_message& event) noexcept {
   switch (event.event) {
     case event_kind::message: return event.type != message_type::system ? event.sender_id : 0;
-    case event_kind::edited: return event.sender_id;
+    case event_kind::edited:
+    case event_kind::preview: return event.sender_id;  // a preview's sender is its message's
     case event_kind::deleted:
     case event_kind::reaction_added:
     case event_kind::reaction_removed:

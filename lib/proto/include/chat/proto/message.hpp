@@ -40,6 +40,7 @@ enum class event_kind : std::uint8_t {
   reaction_removed,  // "reaction.removed": targetId, emoji
   pinned,            // "message.pinned": targetId
   unpinned,          // "message.unpinned": targetId
+  preview,           // "message.preview": targetId, preview (the server's only, SPEC §16)
 };
 
 std::string_view to_string(event_kind kind) noexcept;
@@ -63,6 +64,32 @@ void append_json(const file_attachment& attachment, std::string& out);
 
 // The file id of an attachment url "/api/files/{uuid}" (lower case), nullopt for any other url.
 std::optional<std::string> attachment_file_id(std::string_view url);
+
+// A link preview (SPEC §16): what the server's preview role read from the page of a message's
+// first http(s) URL. `url` is that URL as the message has it and is never empty; the others
+// may be empty (JSON null). Limits (check_link_preview): url and imageUrl http:// or https://,
+// at most 2048 bytes, no spaces or control characters; title, description and siteName at most
+// 300, 1000 and 100 code points, no control characters.
+inline constexpr std::size_t max_preview_url_bytes = 2048;
+inline constexpr std::size_t max_preview_title_code_points = 300;
+inline constexpr std::size_t max_preview_description_code_points = 1000;
+inline constexpr std::size_t max_preview_site_name_code_points = 100;
+
+struct link_preview {
+  std::string url;
+  std::string title;
+  std::string description;
+  std::string image_url;  // "imageUrl"
+  std::string site_name;  // "siteName"
+
+  friend bool operator==(const link_preview&, const link_preview&) = default;
+};
+
+// {"url":"…","title":…,"description":…,"imageUrl":…,"siteName":…}, empty members as null.
+void append_json(const link_preview& preview, std::string& out);
+
+// The limits above; `field` names the object in errors ("preview").
+validation_error check_link_preview(const link_preview& preview, const char* field = "preview");
 
 // Set by the server on a forwarded message.
 struct forward_origin {
@@ -90,6 +117,7 @@ struct message_state {
   std::int64_t reply_count = 0;                  // thread roots: replies so far
   std::optional<std::int64_t> last_reply_at_ms;  // "lastReplyAt"
   std::vector<reaction_count> reactions;         // by emoji, in first-reaction order
+  std::optional<link_preview> preview;           // "preview": set by message.preview, null when none
 
   friend bool operator==(const message_state&, const message_state&) = default;
 };
@@ -111,7 +139,8 @@ struct chat_message {
   std::int64_t thread_root_id = 0;            // message with reply_to_id: the root of its thread (set by the server)
   std::optional<file_attachment> attachment;  // message of type IMAGE/FILE
   std::optional<forward_origin> forwarded_from;
-  std::string emoji;  // reaction.added / reaction.removed
+  std::string emoji;                    // reaction.added / reaction.removed
+  std::optional<link_preview> preview;  // message.preview (required there)
   // message: a scheduled message sent late (docs/rest.md "Scheduled messages"): the time its
   // occurrence was due; "scheduledFor" in ISO-8601 UTC. Absent on every other message.
   std::optional<std::int64_t> scheduled_for_ms;
@@ -126,10 +155,10 @@ struct chat_message {
 //   {"id":…,"messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
 //    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"
 //    [,"replyToId":…,"threadRootId":…][,"attachment":{…}][,"forwardedFrom":{…}][,"scheduledFor":"…"]
-//    [,"editedAt":…,"deleted":…,"pinned":…,"replyCount":…,"lastReplyAt":…,"reactions":[…]]}
+//    [,"editedAt":…,"deleted":…,"pinned":…,"replyCount":…,"lastReplyAt":…,"reactions":[…],"preview":…]}
 // (the last group when `state` is set: history items). Another event:
 //   {"id":…,"event":"message.edited","messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
-//    "targetId":…[,"content":"…"][,"emoji":"…"],"createdAt":"…"}
+//    "targetId":…[,"content":"…"][,"emoji":"…"][,"preview":{…}],"createdAt":"…"}
 // No DOM, one growth of `out` in the common case. Never throws except std::bad_alloc.
 void append_json(const chat_message& message, std::string& out);
 
@@ -145,6 +174,7 @@ void append_json(const chat_message& message, std::string& out);
 // message.edited: targetId >= 0 (a message id), content as above and not blank.
 // message.deleted, message.pinned, message.unpinned: targetId >= 0 (a message id).
 // reaction.added / reaction.removed: targetId >= 0 (a message id), emoji valid (check_emoji()).
+// message.preview: targetId >= 0 (a message id), preview an object (check_link_preview()).
 // Unknown members are ignored (forward compatibility).
 validation_error parse_chat_message(std::string_view json, chat_message& out,
                                     std::size_t max_content_code_points = default_max_content_code_points);

@@ -31,6 +31,7 @@ namespace consumer_groups {
 inline constexpr std::string_view persistence = "chat-persistence";
 inline constexpr std::string_view broadcast = "chat-broadcast";
 inline constexpr std::string_view read_receipts = "chat-read-receipts";
+inline constexpr std::string_view preview = "chat-preview";  // link previews (SPEC §16)
 inline constexpr std::string_view dlt_replay = "dlt-replay";
 }  // namespace consumer_groups
 
