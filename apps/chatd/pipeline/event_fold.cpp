@@ -48,6 +48,8 @@ store::event_effects fold_events(std::span<const proto::chat_message* const> eve
   std::vector<std::int64_t> touched_order;  // message updates in first-touch order
   std::vector<std::int64_t> pin_order;      // targets whose pin changed, first-change order
   std::map<std::tuple<std::int64_t, std::string, std::int64_t>, reaction_state> reactions;
+  std::unordered_map<std::int64_t, const proto::link_preview*> previews;  // target -> the batch's last
+  std::vector<std::int64_t> preview_order;                                // first-preview order
 
   auto drop = [&out](std::size_t i, std::string_view why) { out.dropped.push_back({i, why}); };
   auto touch = [&touched_order](working_target& w) {
@@ -157,7 +159,32 @@ store::event_effects fold_events(std::span<const proto::chat_message* const> eve
           note_pin_change(w, pin_noted[t.id]);
         }
         break;
+
+      case event_kind::preview:
+        // The preview role names the message's sender as the event's (docs/events.md).
+        if (system) {
+          drop(i, "system_message");
+        } else if (t.deleted) {
+          drop(i, "deleted");
+        } else if (e.sender_id != t.sender_id) {
+          drop(i, "not_sender");
+        } else if (!e.preview) {
+          drop(i, "no_preview");  // parse_chat_message requires one: a record produced around it
+        } else {
+          auto [p, fresh] = previews.try_emplace(t.id, &*e.preview);
+          if (fresh) {
+            preview_order.push_back(t.id);
+          } else {
+            p->second = &*e.preview;
+          }
+        }
+        break;
     }
+  }
+
+  for (const std::int64_t id : preview_order) {
+    if (state[id].now.deleted) continue;  // deleted later in the batch: the tombstone has none
+    out.previews.push_back({id, *previews[id]});
   }
 
   for (const std::int64_t id : touched_order) out.messages.push_back(state[id].update);

@@ -16,7 +16,10 @@
 //   - an edit by someone other than the sender: "not_sender";
 //   - an edit whose createdAt is more than `edit_window` after the target's: "edit_window_closed";
 //   - a pin when the room already has max_pins_per_room pinned messages (counted with the
-//     batch's earlier pins and unpins): "pin_limit".
+//     batch's earlier pins and unpins): "pin_limit";
+//   - a link preview (message.preview) of a SYSTEM or deleted message ("system_message",
+//     "deleted"), or whose sender is not the message's ("not_sender").
+// A later preview of the same message in the batch replaces an earlier one.
 // Permission to delete or pin (sender or room admin) is trusted: no race changes it while
 // room roles do not exist.
 //

@@ -56,6 +56,18 @@ std::vector<proto::reaction_count> reactions_of_json(std::string_view json) {
   return out;
 }
 
+std::optional<proto::link_preview> link_preview_of_json(std::string_view json) {
+  const auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return std::nullopt;
+  auto text = [&doc](const char* name) {
+    const auto it = doc.find(name);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  proto::link_preview p{text("url"), text("title"), text("description"), text("imageUrl"), text("siteName")};
+  if (p.url.empty()) return std::nullopt;
+  return p;
+}
+
 }  // namespace detail
 
 result<history_page> load_history(session& db, std::int64_t room_id, std::int64_t caller, std::int64_t before,

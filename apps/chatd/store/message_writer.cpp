@@ -60,14 +60,15 @@ constexpr const char* replies_sql =
 // second one's INSERT waits for the first's commit, then returns nothing.
 constexpr const char* insert_events_sql =
     "INSERT INTO room_events (id, message_key, room_id, sender_id, sender_nickname, event, target_id, "
-    "                         content, emoji, applied, created_at) "
+    "                         content, emoji, applied, created_at, preview) "
     "SELECT t.id, t.message_key, t.room_id, t.sender_id, t.sender_nickname, t.event, t.target_id, "
     "       CASE WHEN t.event = 'message.edited' THEN t.content END, NULLIF(t.emoji, ''), true, "
-    "       timestamptz 'epoch' + t.created_ms * interval '1 millisecond' "
+    "       timestamptz 'epoch' + t.created_ms * interval '1 millisecond', "
+    "       CASE WHEN t.event = 'message.preview' THEN NULLIF(t.preview, '')::jsonb END "
     "FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], "
-    "            $8::text[], $9::text[], $10::bigint[]) "
+    "            $8::text[], $9::text[], $10::bigint[], $11::text[]) "
     "     WITH ORDINALITY AS t(id, message_key, room_id, sender_id, sender_nickname, event, target_id, "
-    "                          content, emoji, created_ms, ord) "
+    "                          content, emoji, created_ms, preview, ord) "
     "ORDER BY t.ord "
     "ON CONFLICT (message_key) DO NOTHING "
     "RETURNING id";
@@ -102,6 +103,12 @@ constexpr const char* insert_reactions_sql =
     "INSERT INTO message_reactions (message_id, emoji, user_id, event_id) "
     "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) "
     "ON CONFLICT (message_id, emoji, user_id) DO NOTHING";
+
+// Link previews (message.preview): never onto a tombstone, whatever an earlier batch did.
+constexpr const char* update_previews_sql =
+    "UPDATE messages m SET preview = p.preview::jsonb "
+    "FROM unnest($1::bigint[], $2::text[]) AS p(id, preview) "
+    "WHERE m.id = p.id AND NOT m.deleted";
 
 constexpr const char* delete_pins_sql = "DELETE FROM room_pins WHERE message_id = ANY($1::bigint[])";
 
@@ -279,7 +286,8 @@ void apply_events(pqxx::work& tx, std::span<const message_row> rows, const std::
   std::unordered_map<std::int64_t, std::size_t> row_of_id;  // event id -> position in `rows`
   {
     std::vector<std::int64_t> ids, room_ids, sender_ids, targets, created;
-    std::vector<std::string_view> keys, nicknames, events, contents, emojis;
+    std::vector<std::string_view> keys, nicknames, events, contents, emojis, previews;
+    std::deque<std::string> preview_json;  // owns what `previews` views (stable)
     for (const std::size_t i : which) {
       const auto& m = *rows[i].message;
       row_of_id.emplace(m.id, i);
@@ -293,12 +301,18 @@ void apply_events(pqxx::work& tx, std::span<const message_row> rows, const std::
       contents.push_back(m.content);
       emojis.push_back(m.emoji);
       created.push_back(m.created_at_ms);
+      if (m.preview) {
+        proto::append_json(*m.preview, preview_json.emplace_back());
+        previews.push_back(preview_json.back());
+      } else {
+        previews.push_back({});
+      }
     }
     std::vector<std::size_t> fresh;  // positions in `rows` of the new events
     for (const auto& row :
          tx.exec_params(insert_events_sql, bigint_array(ids), text_array(keys), bigint_array(room_ids),
                         bigint_array(sender_ids), text_array(nicknames), text_array(events), bigint_array(targets),
-                        text_array(contents), text_array(emojis), bigint_array(created))) {
+                        text_array(contents), text_array(emojis), bigint_array(created), text_array(previews))) {
       fresh.push_back(row_of_id.at(row[0].as<std::int64_t>()));
     }
     out.events_new = fresh.size();
@@ -373,6 +387,17 @@ void apply_events(pqxx::work& tx, std::span<const message_row> rows, const std::
     }
     tx.exec_params(insert_reactions_sql, bigint_array(ids), text_array(emojis), bigint_array(users),
                    bigint_array(event_ids));
+  }
+  if (!effects.previews.empty()) {
+    std::vector<std::int64_t> ids;
+    std::deque<std::string> json;
+    std::vector<std::string_view> values;
+    for (const auto& p : effects.previews) {
+      ids.push_back(p.message_id);
+      proto::append_json(p.value, json.emplace_back());
+      values.push_back(json.back());
+    }
+    tx.exec_params(update_previews_sql, bigint_array(ids), text_array(values));
   }
   if (!effects.unpinned.empty()) tx.exec_params(delete_pins_sql, bigint_array(effects.unpinned));
   if (!effects.pinned.empty()) {

@@ -88,6 +88,11 @@ struct event_effects {
     std::int64_t pinned_at_ms = 0;
     friend bool operator==(const pin&, const pin&) = default;
   };
+  struct preview {
+    std::int64_t message_id = 0;
+    proto::link_preview value;
+    friend bool operator==(const preview&, const preview&) = default;
+  };
 
   std::vector<message_update> messages;  // at most one per message
   // Rows of message_reactions to delete (event_id unused), then rows to insert (ON CONFLICT DO
@@ -97,6 +102,8 @@ struct event_effects {
   std::vector<reaction> reactions_added;
   std::vector<std::int64_t> unpinned;  // message ids whose room_pins row goes (unpinned or deleted)
   std::vector<pin> pinned;
+  // messages.preview set (at most one per message; never a message deleted by the end of the batch).
+  std::vector<preview> previews;
   std::vector<dropped_event> dropped;  // room_events.applied = false
 };
 

@@ -27,13 +27,13 @@ constexpr const char* recovery_sql =
     "            m.attachment::text AS attachment, m.forwarded_from::text AS forwarded_from, m.deleted, "
     "            " CHAT_SQL_MS("m.edited_at") " AS edited_ms, m.reply_count, " CHAT_SQL_MS("m.last_reply_at") " AS "
     "            last_reply_ms, NULL::text AS event, NULL::bigint AS target_id, NULL::text AS emoji, "
-    "            " CHAT_SQL_MS("m.scheduled_for") " AS scheduled_ms "
+    "            " CHAT_SQL_MS("m.scheduled_for") " AS scheduled_ms, NULL::text AS preview "
     "     FROM messages m WHERE m.room_id = $3 AND m.id > $4 AND prog.n >= $5 " CHAT_SQL_NOT_HIDDEN("m.id", "$6")
     "     ORDER BY m.id DESC LIMIT $7) "
     "    UNION ALL "
     "    (SELECT 'e'::text, r.id, r.message_key::text, r.sender_id, r.sender_nickname, r.content, NULL::text, "
     "            " CHAT_SQL_MS("r.created_at") ", NULL::bigint, NULL::bigint, NULL::text, NULL::text, false, "
-    "            NULL::bigint, 0, NULL::bigint, r.event, r.target_id, r.emoji, NULL::bigint "
+    "            NULL::bigint, 0, NULL::bigint, r.event, r.target_id, r.emoji, NULL::bigint, r.preview::text "
     "     FROM room_events r WHERE r.room_id = $3 AND r.id > $4 AND prog.n >= $5 "
     "     ORDER BY r.id DESC LIMIT $7)"
     "  ) u ORDER BY u.id DESC LIMIT $7"
@@ -61,6 +61,7 @@ proto::chat_message recovered_event_of(const Row& row, std::int64_t room_id) {
     m.event = proto::parse_event_kind(detail::text_of(row[17])).value_or(proto::event_kind::deleted);
     m.target_id = row[18].template as<std::int64_t>();
     m.emoji = text_of_field(row[19]);
+    if (!row[21].is_null()) m.preview = detail::link_preview_of_json(detail::text_of(row[21]));
     return m;
   }
   m.type = proto::parse_message_type(detail::text_of(row[7])).value_or(proto::message_type::text);

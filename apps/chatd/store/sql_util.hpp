@@ -95,7 +95,7 @@ proto::chat_message read_message(const Row& row, int first) {
 // subquery that selects them from messages (SELECT CHAT_SQL_ITEM_SOURCE_COLUMNS FROM messages …).
 #define CHAT_SQL_ITEM_SOURCE_COLUMNS                                                               \
   "id, message_key, room_id, sender_id, sender_nickname, content, type, created_at, reply_to_id, " \
-  "thread_root_id, attachment, forwarded_from, edited_at, deleted, reply_count, last_reply_at, scheduled_for"
+  "thread_root_id, attachment, forwarded_from, edited_at, deleted, reply_count, last_reply_at, scheduled_for, preview"
 
 // A history item's columns (SPEC §13: the message and its current state) for a table alias `m`
 // with the CHAT_SQL_ITEM_SOURCE_COLUMNS and the caller's id as parameter `caller` ("$2"), in the
@@ -113,8 +113,8 @@ proto::chat_message read_message(const Row& row, int first) {
                           "SELECT r.emoji, count(*) AS n, bool_or(r.user_id = " caller                                \
                           ") AS mine, min(r.event_id) AS first "                                                      \
                           "FROM message_reactions r WHERE r.message_id = " m                                          \
-                          ".id GROUP BY r.emoji) x), " CHAT_SQL_MS(m ".scheduled_for")
-inline constexpr int item_column_count = message_column_count + 11;
+                          ".id GROUP BY r.emoji) x), " CHAT_SQL_MS(m ".scheduled_for") ", " m ".preview::text"
+inline constexpr int item_column_count = message_column_count + 12;
 
 // `AND NOT EXISTS …`: excludes the messages (column `id` of the scanned messages row, named by
 // `id_col`) that user `user` hid for themselves (delete-for-me, message_hidden's primary key).
@@ -145,6 +145,7 @@ bool blocked_pair_in(Transaction& tx, std::int64_t a, std::int64_t b) {
 std::optional<proto::file_attachment> attachment_of_json(std::string_view json);
 std::optional<proto::forward_origin> forward_origin_of_json(std::string_view json);
 std::vector<proto::reaction_count> reactions_of_json(std::string_view json);
+std::optional<proto::link_preview> link_preview_of_json(std::string_view json);
 
 // A history item from the CHAT_SQL_ITEM_COLUMNS starting at column `first`: the message as it is
 // now. A deleted message is a tombstone: content and attachment empty, no reactions, not pinned.
@@ -171,11 +172,14 @@ proto::chat_message read_history_item(const Row& row, int first) {
   if (!row[c].is_null()) state.reactions = reactions_of_json(text_of(row[c]));
   ++c;
   if (!row[c].is_null()) m.scheduled_for_ms = row[c].template as<std::int64_t>();
+  ++c;
+  if (!row[c].is_null()) state.preview = link_preview_of_json(text_of(row[c]));
   if (state.deleted) {
     m.content.clear();
     m.attachment.reset();
     state.reactions.clear();
     state.pinned = false;
+    state.preview.reset();
   }
   m.state = std::move(state);
   return m;

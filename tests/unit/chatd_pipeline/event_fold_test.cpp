@@ -46,6 +46,7 @@ class batch {
     m.target_id = target_id;
     if (kind == event_kind::edited) m.content = text;
     if (kind == event_kind::reaction_added || kind == event_kind::reaction_removed) m.emoji = text;
+    if (kind == event_kind::preview) m.preview = proto::link_preview{"https://example.com/" + text, text, "", "", ""};
     m.created_at_ms = at;
     return *this;
   }
@@ -336,6 +337,48 @@ TEST(event_fold, targets_are_independent_and_updates_come_in_first_touch_order) 
 TEST(event_fold, an_empty_batch_changes_nothing) {
   const auto e = batch{}.fold({});
   EXPECT_TRUE(e.messages.empty() && e.dropped.empty() && e.pinned.empty());
+}
+
+// ---- link previews (message.preview) ---------------------------------------------------------
+
+TEST(event_fold, a_preview_of_the_senders_message_is_set_and_the_last_one_of_a_batch_wins) {
+  batch b;
+  b.add(event_kind::preview, 10, alice, "one")
+      .add(event_kind::preview, 11, bob, "two")
+      .add(event_kind::preview, 10, alice, "three");
+  const auto e = b.fold({target(10), target(11, bob)});
+  EXPECT_TRUE(e.dropped.empty());
+  ASSERT_EQ(e.previews.size(), 2u);
+  EXPECT_EQ(e.previews[0].message_id, 10);
+  EXPECT_EQ(e.previews[0].value.title, "three");
+  EXPECT_EQ(e.previews[1].message_id, 11);
+  EXPECT_EQ(e.previews[1].value.url, "https://example.com/two");
+  EXPECT_TRUE(e.messages.empty()) << "a preview changes no content";
+}
+
+TEST(event_fold, a_preview_of_a_deleted_system_or_missing_message_or_by_another_sender_is_dropped) {
+  auto deleted = target(10);
+  deleted.deleted = true;
+  auto notice = target(11);
+  notice.type = proto::message_type::system;
+  batch b;
+  b.add(event_kind::preview, 10, alice, "a")
+      .add(event_kind::preview, 11, alice, "b")
+      .add(event_kind::preview, 12, bob, "c")
+      .add(event_kind::preview, 99, alice, "d");
+  const auto e = b.fold({deleted, notice, target(12)});
+  EXPECT_EQ(dropped(e), (drops{{0, "deleted"}, {1, "system_message"}, {2, "not_sender"}, {3, "no_target"}}));
+  EXPECT_TRUE(e.previews.empty());
+}
+
+TEST(event_fold, a_message_deleted_after_its_preview_in_the_batch_keeps_none) {
+  batch b;
+  b.add(event_kind::preview, 10, alice, "a").add(event_kind::deleted, 10);
+  const auto e = b.fold({target(10)});
+  EXPECT_TRUE(e.dropped.empty());
+  EXPECT_TRUE(e.previews.empty());
+  ASSERT_EQ(e.messages.size(), 1u);
+  EXPECT_TRUE(e.messages[0].deleted);
 }
 
 }  // namespace
