@@ -35,6 +35,7 @@ std::string role_names(const role_set& r) {
   add(r.broadcast, "broadcast");
   add(r.receipts, "receipts");
   add(r.scheduler, "scheduler");
+  add(r.preview, "preview");
   return out;
 }
 

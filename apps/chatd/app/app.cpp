@@ -54,6 +54,44 @@ constexpr const char* read_events_help =
 
 using clock = std::chrono::steady_clock;
 
+// chat_previews_* (docs/operations.md "Link previews"): the preview role's counters, brought to
+// the registry on each scrape (the previewer counts with atomics on its own threads).
+void collect_previews(metrics::registry& registry, const preview::preview_stats& stats) {
+  struct series {
+    metrics::counter* counter;
+    const std::atomic<std::uint64_t>* source;
+    std::uint64_t seen = 0;
+  };
+  auto all = std::make_shared<std::pair<std::mutex, std::vector<series>>>();
+  auto add = [&](const char* name, const char* help, const metrics::labels& l, const std::atomic<std::uint64_t>& src) {
+    all->second.push_back({&registry.get_counter(name, help, l), &src});
+  };
+  add("chat_previews_fetched_total", "Link previews made from a fetched page", {}, stats.fetched);
+  add("chat_previews_cached_total",
+      "Messages whose link preview came from the node's cache (or from a fetch of the same URL in flight)", {},
+      stats.cached);
+  add("chat_previews_dropped_total", "Messages given no link preview because the fetch queue was full", {},
+      stats.dropped);
+  add("chat_previews_published_total", "message.preview events acknowledged by Kafka", {}, stats.published);
+  for (const auto r : preview::all_refusals) {
+    add("chat_previews_refused_total",
+        "URLs not fetched by rule (address, port, scheme, allow list) or pages refused (type, size, redirects)",
+        {{"reason", std::string(preview::to_string(r))}}, stats.refused[static_cast<std::size_t>(r)]);
+  }
+  for (const auto f : preview::all_failures) {
+    add("chat_previews_failed_total", "Link preview fetches that failed, or pages with nothing to preview",
+        {{"reason", std::string(preview::to_string(f))}}, stats.failed[static_cast<std::size_t>(f)]);
+  }
+  registry.on_collect([all] {
+    std::lock_guard lock(all->first);
+    for (auto& s : all->second) {
+      const std::uint64_t now = s.source->load(std::memory_order_relaxed);
+      if (now > s.seen) s.counter->inc(now - s.seen);
+      s.seen = now;
+    }
+  });
+}
+
 std::string random_hex(std::size_t bytes) {
   std::ifstream urandom("/dev/urandom", std::ios::binary);
   std::string raw(bytes, '\0');
@@ -411,7 +449,8 @@ int app::run() {
   const auto deadline = clock::now() + cfg.startup_timeout;
   if (!cfg.skip_migrations && !s.migrate(deadline)) return 1;
   if (cfg.kafka_create_topics && !s.ensure_topics(deadline)) return 1;
-  if ((cfg.roles.persist || cfg.roles.broadcast) && s.check_message_log(deadline) != 0) return 1;
+  // The preview role names messages by id too (its events' targetId).
+  if ((cfg.roles.persist || cfg.roles.broadcast || cfg.roles.preview) && s.check_message_log(deadline) != 0) return 1;
 
   s.pool = std::make_unique<store::db_pool>(
       cfg.database_url, redis::parse_url(cfg.redis_url).value_or(redis::endpoint{}), cfg.db_pool_size,
@@ -465,7 +504,7 @@ int app::run() {
     };
     observers.broadcast_consumed = [&h = s.metrics.stage_broadcast_consumed](double seconds) { h.observe(seconds); };
     observers.redis_published = [&h = s.metrics.stage_redis_published](double seconds) { h.observe(seconds); };
-    s.consumers = std::make_unique<pipeline::consumer_set>(cfg, std::move(observers));
+    s.consumers = std::make_unique<pipeline::consumer_set>(cfg, std::move(observers), s.publisher.get());
     // Every group's series exist from the start (a scrape before any traffic shows 0s).
     for (const auto& loop : s.consumers->loops()) {
       const std::string group(loop->group());
@@ -529,6 +568,7 @@ int app::run() {
           seen = {now_published, now_lost};
         });
   }
+  if (const auto* previews = s.consumers->previews()) collect_previews(s.metrics_registry, *previews);
   s.consumers->start();
   // Ready only once every consumer of this node has joined its group (a first assignment,
   // even an empty one): before that, messages are accepted but not yet stored or delivered

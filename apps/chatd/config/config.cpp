@@ -87,7 +87,7 @@ std::string normalize_origin(std::string text) {
 }
 
 bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
-  out = role_set{false, false, false, false, false};
+  out = role_set{false, false, false, false, false, false};
   std::stringstream ss(text);
   std::string item;
   bool any = false;
@@ -102,6 +102,8 @@ bool parse_roles(const std::string& text, role_set& out, std::string& bad) {
       out.receipts = true;
     } else if (item == "scheduler") {
       out.scheduler = true;
+    } else if (item == "preview") {
+      out.preview = true;
     } else if (item == "all") {
       out = role_set{};
     } else {
@@ -160,7 +162,7 @@ parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
   auto env = [](const char* name) { return std::string("CHATD_") + name; };
   std::string jwt_ttl = "1h", refresh_ttl = "30d", revocation_sync = "2s", health_interval = "1s", dep_timeout = "2s",
               shutdown_timeout = "30s", startup_timeout = "60s";
-  std::string roles_text = "gateway,persist,broadcast,receipts,scheduler";
+  std::string roles_text = "gateway,persist,broadcast,receipts,scheduler,preview";
   std::string jwt_secret_file;
 
   app.add_option("--http-host", cfg.http_host, "Address for HTTP, REST and WebSocket")
@@ -538,7 +540,47 @@ parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
       ->check(duration_validator())
       ->capture_default_str();
 
-  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts,scheduler (or all)")
+  // link previews (docs/operations.md "Link previews")
+  std::string preview_ports = "80,443", preview_allow_hosts, preview_timeout = "5s", preview_cache_ttl = "1h";
+  app.add_option("--preview-ports", preview_ports,
+                 "Link previews: the only ports a previewed URL (or a redirect) may name, comma list")
+      ->envname(env("PREVIEW_PORTS"))
+      ->capture_default_str();
+  app.add_option("--preview-allow-hosts", preview_allow_hosts,
+                 "Link previews: comma list of host[:port] exempt from the address check (loopback, private, "
+                 "link-local... are refused otherwise); an entry with a port also admits that port (tests, "
+                 "intranets; default none)")
+      ->envname(env("PREVIEW_ALLOW_HOSTS"));
+  app.add_option("--preview-allow-hosts-only", cfg.preview_allow_hosts_only,
+                 "Link previews: fetch only the hosts of --preview-allow-hosts; every other URL is refused before "
+                 "any DNS lookup (the test harness runs every node so)")
+      ->envname(env("PREVIEW_ALLOW_HOSTS_ONLY"))
+      ->capture_default_str();
+  app.add_option("--preview-timeout", preview_timeout,
+                 "Link previews: the whole fetch of one page (DNS, connect, TLS, redirects, body)")
+      ->envname(env("PREVIEW_TIMEOUT"))
+      ->check(duration_validator())
+      ->capture_default_str();
+  app.add_option("--preview-workers", cfg.preview_workers, "Link previews: pages fetched at once per node")
+      ->envname(env("PREVIEW_WORKERS"))
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--preview-queue", cfg.preview_queue,
+                 "Link previews: fetches waiting for a worker; past it a message gets no preview (counted)")
+      ->envname(env("PREVIEW_QUEUE"))
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--preview-cache-entries", cfg.preview_cache_entries,
+                 "Link previews: URLs whose result each node remembers (least recently used go first)")
+      ->envname(env("PREVIEW_CACHE_ENTRIES"))
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  app.add_option("--preview-cache-ttl", preview_cache_ttl, "Link previews: how long a URL's result is remembered")
+      ->envname(env("PREVIEW_CACHE_TTL"))
+      ->check(duration_validator())
+      ->capture_default_str();
+
+  app.add_option("--roles", roles_text, "Comma list of gateway,persist,broadcast,receipts,scheduler,preview (or all)")
       ->envname(env("ROLES"))
       ->capture_default_str();
   app.add_option("--health-interval", health_interval, "How often dependencies are checked for /readyz")
@@ -722,8 +764,25 @@ parse_outcome parse_config(int argc, const char* const* argv, parse_mode mode) {
   std::string bad_role;
   if (!parse_roles(roles_text, cfg.roles, bad_role)) {
     return fail("--roles (CHATD_ROLES): unknown role '" + bad_role +
-                "' (use gateway,persist,broadcast,receipts,scheduler)");
+                "' (use gateway,persist,broadcast,receipts,scheduler,preview)");
   }
+
+  {
+    std::string bad;
+    auto ports = parse_port_list(preview_ports, bad);
+    if (!ports) return fail("--preview-ports (CHATD_PREVIEW_PORTS): not a port 1-65535: '" + bad + "'");
+    cfg.preview_ports = std::move(*ports);
+    auto hosts = parse_host_port_list(preview_allow_hosts, bad);
+    if (!hosts) {
+      return fail("--preview-allow-hosts (CHATD_PREVIEW_ALLOW_HOSTS): not a host[:port]: '" + bad + "'");
+    }
+    cfg.preview_allow_hosts = std::move(*hosts);
+  }
+  cfg.preview_timeout = ms_of(preview_timeout);
+  if (cfg.preview_timeout.count() < 100 || cfg.preview_timeout.count() > 60000) {
+    return fail("--preview-timeout (CHATD_PREVIEW_TIMEOUT): must be 100ms to 60s");
+  }
+  cfg.preview_cache_ttl = ms_of(preview_cache_ttl);
 
   if (cfg.database_url.empty()) return fail("--database-url (CHATD_DATABASE_URL) is required");
   if (cfg.database_url.rfind("postgresql://", 0) != 0 && cfg.database_url.rfind("postgres://", 0) != 0) {

@@ -1,6 +1,7 @@
 #pragma once
 // chatd's settings: every one is a flag, an environment variable CHATD_<NAME> and a key
 // of the optional --config file (TOML/INI, keys = flag names without dashes).
+#include "config/host_port.hpp"
 #include "config/ip_network.hpp"
 
 #include <chrono>
@@ -17,6 +18,7 @@ struct role_set {
   bool broadcast = true;
   bool receipts = true;
   bool scheduler = true;  // sends due scheduled messages (docs/operations.md "Scheduler")
+  bool preview = true;  // link previews (docs/operations.md "Link previews")
 };
 
 struct config {
@@ -140,6 +142,15 @@ struct config {
   // scheduled messages (docs/operations.md "Scheduler"): how often the scheduler role looks for
   // due occurrences
   std::chrono::milliseconds scheduler_tick{1000};
+  // link previews (docs/operations.md "Link previews"): the preview role's fetcher
+  std::vector<std::uint16_t> preview_ports{80, 443};  // URLs on other ports are refused
+  std::vector<host_port> preview_allow_hosts;         // exempt from the address check (tests, intranets)
+  bool preview_allow_hosts_only = false;              // fetch only those (no DNS lookup for any other)
+  std::chrono::milliseconds preview_timeout{5000};    // one page, redirects included
+  int preview_workers = 4;                            // fetches at once
+  int preview_queue = 256;                            // fetches waiting; past it a preview is dropped
+  int preview_cache_entries = 10000;                  // URLs remembered (LRU)
+  std::chrono::milliseconds preview_cache_ttl{3600000};
 
   // behaviour
   role_set roles;

@@ -6,6 +6,8 @@
 #include <chat/log/log.hpp>
 #include <chat/proto/names.hpp>
 
+#include <stdexcept>
+
 namespace chat::chatd::pipeline {
 
 kafka::settings consumer_settings(const config& cfg, std::string_view group, std::chrono::milliseconds fetch_wait) {
@@ -38,7 +40,7 @@ loop_options base_options(const config& cfg, std::string_view group, std::string
 
 }  // namespace
 
-consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
+consumer_set::consumer_set(const config& cfg, consumer_observers observers, message_log* publisher) {
   // Records no retry can fix go to <topic>.dlt on the same partition (docs/topics.md).
   auto dlt_sink = [&](std::string_view group) {
     auto settings = kafka_settings(cfg);
@@ -75,6 +77,18 @@ consumer_set::consumer_set(const config& cfg, consumer_observers observers) {
     loops_.push_back(std::make_unique<consumer_loop>(
         consumer_settings(cfg, group, default_fetch_wait),
         options_of(group, proto::topics::read_receipts, cfg.persist_batch_wait), std::move(handler), dlt_sink(group)));
+  }
+  if (cfg.roles.preview) {
+    if (publisher == nullptr) throw std::runtime_error("the preview role needs a message_log to publish through");
+    // Nothing is poison to this group: a record it cannot read is skipped (chat-persistence
+    // dead-letters it), so its sink only logs and never runs.
+    const auto group = proto::consumer_groups::preview;
+    auto handler = std::make_unique<preview_handler>(cfg, *publisher);
+    previews_ = &handler->stats();
+    loops_.push_back(std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
+                                                     options_of(group, proto::topics::messages, cfg.persist_batch_wait),
+                                                     std::move(handler),
+                                                     std::make_unique<logging_poison_sink>(std::string(group))));
   }
 }
 

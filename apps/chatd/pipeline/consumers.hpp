@@ -1,11 +1,13 @@
 #pragma once
 // The consumers of one chatd node, by role (--roles): persist -> chat-persistence,
-// broadcast -> chat-broadcast, receipts -> chat-read-receipts. Each is a consumer_loop
-// on its own thread with its own connections (PostgreSQL and Redis; broadcast: Redis only).
+// broadcast -> chat-broadcast, receipts -> chat-read-receipts, preview -> chat-preview. Each is
+// a consumer_loop on its own thread with its own connections (PostgreSQL and Redis; broadcast:
+// Redis only; preview: the web, through its fetch workers, and the node's message_log).
 #include "config/config.hpp"
 #include "pipeline/broadcast_handler.hpp"
 #include "pipeline/consumer_loop.hpp"
 #include "pipeline/persistence_handler.hpp"
+#include "pipeline/preview_handler.hpp"
 #include "pipeline/receipts_handler.hpp"
 
 #include <chat/kafka/settings.hpp>
@@ -49,8 +51,9 @@ struct consumer_observers {
 class consumer_set {
  public:
   // Creates and subscribes the consumers of the enabled roles (threads start in start()).
-  // Throws std::runtime_error when a Kafka setting is invalid.
-  explicit consumer_set(const config& cfg, consumer_observers observers = {});
+  // `publisher` (the preview role publishes message.preview through it; required with that role)
+  // outlives the set. Throws std::runtime_error when a Kafka setting is invalid.
+  explicit consumer_set(const config& cfg, consumer_observers observers = {}, message_log* publisher = nullptr);
   // stop(now) if still running.
   ~consumer_set();
   consumer_set(const consumer_set&) = delete;
@@ -68,12 +71,14 @@ class consumer_set {
   const persistence_stats* persistence() const noexcept { return persistence_; }
   const broadcast_stats* broadcast() const noexcept { return broadcast_; }
   const read_events_stats* read_events() const noexcept { return read_events_; }
+  const preview::preview_stats* previews() const noexcept { return previews_; }
 
  private:
   std::vector<std::unique_ptr<consumer_loop>> loops_;
   const persistence_stats* persistence_ = nullptr;
   const broadcast_stats* broadcast_ = nullptr;
   const read_events_stats* read_events_ = nullptr;
+  const preview::preview_stats* previews_ = nullptr;
 };
 
 }  // namespace chat::chatd::pipeline

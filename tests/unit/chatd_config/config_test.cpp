@@ -56,6 +56,12 @@ TEST(Config, DefaultsMatchTheSpec) {
   EXPECT_EQ(c.login_failure_limit, 10);
   EXPECT_EQ(c.login_failure_window.count(), 300);
   EXPECT_TRUE(c.roles.gateway && c.roles.persist && c.roles.broadcast && c.roles.receipts);
+  // Link previews are the server's (SPEC §16): on by default, on ports 80 and 443 only.
+  EXPECT_TRUE(c.roles.preview);
+  EXPECT_EQ(c.preview_ports, (std::vector<std::uint16_t>{80, 443}));
+  EXPECT_TRUE(c.preview_allow_hosts.empty());
+  EXPECT_FALSE(c.preview_allow_hosts_only);
+  EXPECT_EQ(c.preview_timeout.count(), 5000);
   EXPECT_TRUE(c.roles.scheduler);
   EXPECT_EQ(c.scheduler_tick.count(), 1000);
 }
@@ -82,6 +88,7 @@ TEST(Config, EnvironmentAndFlags) {
   EXPECT_FALSE(out.cfg->roles.persist);
   EXPECT_FALSE(out.cfg->roles.broadcast);
   EXPECT_TRUE(out.cfg->roles.receipts);
+  EXPECT_FALSE(out.cfg->roles.preview);
   EXPECT_EQ(out.cfg->heartbeat_send_ms, 0u);
   EXPECT_EQ(out.cfg->heartbeat_receive_ms, 5000u);
 }
@@ -195,4 +202,41 @@ TEST(Config, AdmissionControlSettings) {
   EXPECT_EQ(out.cfg->admission_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(parse({db, secret, "--admission-timeout=0s"}).exit_code, 2);
   EXPECT_EQ(parse({db, secret, "--max-inflight-sends=-1"}).exit_code, 2);
+}
+
+TEST(Config, LinkPreviewSettings) {
+  auto out = parse({db, secret, "--roles=preview", "--preview-ports=80, 8443", "--preview-timeout=1500ms",
+                    "--preview-allow-hosts=Wiki.Corp., 127.0.0.1:8080, [::1]:81, ::ffff:7f00:1"},
+                   {{"CHATD_PREVIEW_ALLOW_HOSTS_ONLY", "true"}});
+  ASSERT_TRUE(out.cfg.has_value());
+  const auto& c = *out.cfg;
+  EXPECT_TRUE(c.roles.preview);
+  EXPECT_FALSE(c.roles.gateway);
+  EXPECT_EQ(c.preview_ports, (std::vector<std::uint16_t>{80, 8443}));
+  EXPECT_EQ(c.preview_timeout.count(), 1500);
+  EXPECT_TRUE(c.preview_allow_hosts_only);
+  using chat::chatd::host_port;
+  EXPECT_EQ(c.preview_allow_hosts,
+            (std::vector<host_port>{
+                {"wiki.corp", std::nullopt}, {"127.0.0.1", 8080}, {"::1", 81}, {"::ffff:127.0.0.1", std::nullopt}}));
+
+  for (const char* bad : {"--preview-ports=", "--preview-ports=0", "--preview-ports=80,x", "--preview-ports=65536",
+                          "--preview-allow-hosts=a b", "--preview-allow-hosts=host:0", "--preview-allow-hosts=[::1",
+                          "--preview-allow-hosts=[127.0.0.1]:80", "--preview-allow-hosts=h\xC3\xA9.example",
+                          "--preview-allow-hosts=fe80::1%eth0", "--preview-allow-hosts=a..b", "--preview-timeout=50ms",
+                          "--preview-workers=0"}) {
+    EXPECT_EQ(parse({db, secret, bad}).exit_code, 2) << bad;
+  }
+}
+
+TEST(Config, HostNormalization) {
+  using chat::chatd::normalize_host;
+  EXPECT_EQ(normalize_host("LocalHost."), "localhost");
+  EXPECT_EQ(normalize_host("::FFFF:127.0.0.1"), "::ffff:127.0.0.1");
+  EXPECT_EQ(normalize_host("0:0:0:0:0:0:0:1"), "::1");
+  EXPECT_EQ(normalize_host("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(normalize_host(""), std::nullopt);
+  EXPECT_EQ(normalize_host("."), std::nullopt);
+  EXPECT_EQ(normalize_host("a/b"), std::nullopt);
+  EXPECT_EQ(normalize_host(std::string(64, 'a') + ".com"), std::nullopt);
 }
