@@ -86,6 +86,12 @@ class Chatd:
             # Rate control by delivery delay would turn a CI machine's slow moments into
             # "server overloaded" refusals; the tests that are about it turn it on.
             "CHATD_ADMISSION_TARGET_DELAY": "0",
+            # Link previews (docs/operations.md "Link previews"): tests post text with URLs, and
+            # no test may make chatd send a packet beyond this machine, not even a DNS query. So
+            # every node fetches only the hosts of --preview-allow-hosts (none by default) and
+            # refuses any other URL before looking it up; test_previews.py runs its own node with
+            # the address check, on a Kafka of its own, against servers it runs on loopback.
+            "CHATD_PREVIEW_ALLOW_HOSTS_ONLY": "true",
         })
         self.env.update(env)  # a test's own settings win over the harness defaults
         self.env.setdefault("CHATD_JWT_SECRET", JWT_SECRET)

@@ -268,7 +268,7 @@ def history(node, user: int, room: int, size: int = 100) -> list[dict]:
     # A history item is the message event plus its current state (SPEC §13); these tests send
     # plain messages only, so the state is untouched and the rest equals the live body.
     untouched = {"editedAt": None, "deleted": False, "pinned": False, "replyCount": 0, "lastReplyAt": None,
-                 "reactions": []}
+                 "reactions": [], "preview": None}
     for item in out:
         state = {name: item.pop(name) for name in untouched}
         assert state == untouched, f"message {item['id']} has changed state: {state}"

@@ -19,7 +19,7 @@ from stomp_ws import RawStomp
 from test_rest_common import expect_error, mid, wait_for
 
 HISTORY_ITEM_KEYS = {"id", "messageKey", "roomId", "senderId", "senderNickname", "content", "type", "createdAt",
-                     "editedAt", "deleted", "pinned", "replyCount", "lastReplyAt", "reactions"}
+                     "editedAt", "deleted", "pinned", "replyCount", "lastReplyAt", "reactions", "preview"}
 
 
 def call(api, method, path, user, **kw):
