@@ -19,7 +19,7 @@ namespace chat::chatd {
 std::optional<std::string> normalize_host(std::string_view host);
 
 struct host_port {
-  std::string host;                  // normalize_host()
+  std::string host;                   // normalize_host()
   std::optional<std::uint16_t> port;  // absent: any port
 
   friend bool operator==(const host_port&, const host_port&) = default;

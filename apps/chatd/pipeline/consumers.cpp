@@ -85,6 +85,7 @@ consumer_set::consumer_set(const config& cfg, consumer_observers observers, mess
     const auto group = proto::consumer_groups::preview;
     auto handler = std::make_unique<preview_handler>(cfg, *publisher);
     previews_ = &handler->stats();
+    preview_ = handler.get();
     loops_.push_back(std::make_unique<consumer_loop>(consumer_settings(cfg, group, default_fetch_wait),
                                                      options_of(group, proto::topics::messages, cfg.persist_batch_wait),
                                                      std::move(handler),
@@ -101,6 +102,7 @@ void consumer_set::start() {
 void consumer_set::stop(std::chrono::steady_clock::time_point deadline) {
   for (auto& l : loops_) l->request_stop(deadline);
   for (auto& l : loops_) l->join();
+  if (preview_ != nullptr) preview_->stop();
 }
 
 }  // namespace chat::chatd::pipeline

@@ -61,7 +61,8 @@ class consumer_set {
 
   void start();
   // Graceful stop (docs/operations.md): every consumer finishes and commits its batch in hand,
-  // retrying a failing one until `deadline`, then leaves its group. All stop in parallel.
+  // retrying a failing one until `deadline`, then leaves its group. All stop in parallel. Then
+  // the link preview workers stop (each finishing the fetch in hand, at most --preview-timeout).
   // Idempotent.
   void stop(std::chrono::steady_clock::time_point deadline);
 
@@ -79,6 +80,7 @@ class consumer_set {
   const broadcast_stats* broadcast_ = nullptr;
   const read_events_stats* read_events_ = nullptr;
   const preview::preview_stats* previews_ = nullptr;
+  preview_handler* preview_ = nullptr;  // owned by its loop
 };
 
 }  // namespace chat::chatd::pipeline

@@ -49,15 +49,16 @@ preview_handler::preview_handler(const config& cfg, message_log& log)
   // this handler is gone: it holds the counters by a shared pointer.
   previewer_ = std::make_unique<preview::previewer>(
       previewer_settings_of(cfg), [this, &log](const preview::preview_target& target, const proto::link_preview& p) {
-        log.publish_message(preview_event(target, p, common::now_unix_ms()),
-                            [stats = previewer_->shared_stats(), target_id = target.message_id](const publish_result& r) {
-                              if (r.ok) {
-                                stats->published.fetch_add(1, std::memory_order_relaxed);
-                                return;
-                              }
-                              stats->fail(preview::failure::publish);
-                              log::warn("link preview not published", {{"target", target_id}, {"error", r.error}});
-                            });
+        log.publish_message(
+            preview_event(target, p, common::now_unix_ms()),
+            [stats = previewer_->shared_stats(), target_id = target.message_id](const publish_result& r) {
+              if (r.ok) {
+                stats->published.fetch_add(1, std::memory_order_relaxed);
+                return;
+              }
+              stats->fail(preview::failure::publish);
+              log::warn("link preview not published", {{"target", target_id}, {"error", r.error}});
+            });
       });
 }
 
@@ -79,7 +80,8 @@ batch_outcome preview_handler::handle(std::span<const kafka::record> batch) {
     if (msg.created_at_ms < oldest) continue;
     auto url = preview::first_url(msg.content);
     if (!url) continue;
-    previewer_->submit(preview::preview_target{msg.id, msg.room_id, msg.sender_id, msg.sender_nickname, std::move(*url)});
+    previewer_->submit(
+        preview::preview_target{msg.id, msg.room_id, msg.sender_id, msg.sender_nickname, std::move(*url)});
   }
   return {};
 }

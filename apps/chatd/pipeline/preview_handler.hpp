@@ -53,6 +53,10 @@ class preview_handler final : public batch_handler {
 
   batch_outcome handle(std::span<const kafka::record> batch) override;
 
+  // Stops the fetch workers (each finishes the fetch in hand, at most --preview-timeout) and
+  // drops what waits. Called once the consumer's loop has stopped; idempotent.
+  void stop() { previewer_->stop(); }
+
   preview::preview_stats& stats() noexcept { return previewer_->stats(); }
 
  private:

@@ -1,5 +1,6 @@
 #include "preview/fetcher.hpp"
 
+#include "preview/ascii.hpp"
 #include "preview/html_meta.hpp"
 #include "version.hpp"
 
@@ -37,32 +38,7 @@ bool is_html(std::string_view content_type) {
   std::string_view type = content_type.substr(0, content_type.find(';'));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  auto equals = [type](std::string_view lower) {
-    if (type.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < type.size(); ++i) {
-      char c = type[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      if (c != lower[i]) return false;
-    }
-    return true;
-  };
-  return equals("text/html") || equals("application/xhtml+xml");
-}
-
-std::string charset_param(std::string_view content_type) {
-  for (std::size_t at = content_type.find(';'); at != std::string_view::npos; at = content_type.find(';', at + 1)) {
-    std::string_view param = content_type.substr(at + 1);
-    while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
-    if (param.size() > 8 && (param.substr(0, 8) == "charset=" || param.substr(0, 8) == "Charset=" ||
-                             param.substr(0, 8) == "CHARSET=")) {
-      std::string_view v = param.substr(8);
-      v = v.substr(0, v.find(';'));
-      if (!v.empty() && v.front() == '"') v.remove_prefix(1);
-      if (!v.empty() && v.back() == '"') v.remove_suffix(1);
-      return std::string(v);
-    }
-  }
-  return {};
+  return ascii::equals_nocase(type, "text/html") || ascii::equals_nocase(type, "application/xhtml+xml");
 }
 
 std::vector<tcp::endpoint> endpoints_of(const std::vector<ip_bytes>& addresses, std::uint16_t port) {
@@ -268,7 +244,7 @@ struct page_fetcher::impl {
       out.body = "Content-Type " + (content_type.empty() ? std::string("(none)") : std::string(content_type));
       return out;
     }
-    out.charset = charset_param(content_type);
+    out.charset = std::string(charset_of(content_type));
     if (const auto length = parser.content_length(); length && *length > limits.max_body_bytes) {
       out.refused = refusal::too_large;
       out.body = "Content-Length " + std::to_string(*length);
@@ -357,9 +333,9 @@ struct page_fetcher::impl {
 
   fetch_result fetch(const url& start) {
     const auto deadline = fetch_clock::now() + limits.timeout;
-    const resolver resolve = custom ? custom : resolver([this, deadline](const std::string& host) {
-      return system_resolve(host, deadline);
-    });
+    const resolver resolve =
+        custom ? custom
+               : resolver([this, deadline](const std::string& host) { return system_resolve(host, deadline); });
     fetch_result result;
     url current = start;
     for (int redirects = 0;; ++redirects) {

@@ -1,5 +1,7 @@
 #include "preview/html_meta.hpp"
 
+#include "preview/ascii.hpp"
+
 #include <chat/common/utf8.hpp>
 
 #include <algorithm>
@@ -11,29 +13,10 @@
 namespace chat::chatd::preview {
 namespace {
 
-char html_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool html_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
-// Position of `needle` (lower case) in `text` from `from`, ignoring ASCII case; npos when absent.
-std::size_t find_nocase(std::string_view text, std::string_view needle, std::size_t from) noexcept {
-  if (needle.empty() || text.size() < needle.size()) return std::string_view::npos;
-  for (std::size_t i = from; i + needle.size() <= text.size(); ++i) {
-    if (html_lower(text[i]) != needle[0]) continue;
-    std::size_t k = 1;
-    while (k < needle.size() && html_lower(text[i + k]) == needle[k]) ++k;
-    if (k == needle.size()) return i;
-  }
-  return std::string_view::npos;
-}
-
-bool equals_nocase(std::string_view a, std::string_view lower) noexcept {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (html_lower(a[i]) != lower[i]) return false;
-  }
-  return true;
-}
+using ascii::equals_nocase;
+using ascii::find_nocase;
 
 void append_utf8(char32_t cp, std::string& out) {
   if (cp < 0x80) {
@@ -57,12 +40,11 @@ constexpr char32_t replacement = 0xFFFD;
 
 // The named character references a page title or description uses in practice.
 constexpr std::array<std::pair<std::string_view, char32_t>, 28> named_references{{
-    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},        {"quot", '"'},      {"apos", '\''},
-    {"nbsp", 0xA0},    {"ndash", 0x2013},  {"mdash", 0x2014},  {"hellip", 0x2026}, {"lsquo", 0x2018},
-    {"rsquo", 0x2019}, {"sbquo", 0x201A},  {"ldquo", 0x201C},  {"rdquo", 0x201D},  {"bdquo", 0x201E},
-    {"laquo", 0xAB},   {"raquo", 0xBB},    {"middot", 0xB7},   {"bull", 0x2022},   {"copy", 0xA9},
-    {"reg", 0xAE},     {"trade", 0x2122},  {"euro", 0x20AC},   {"pound", 0xA3},    {"yen", 0xA5},
-    {"cent", 0xA2},    {"deg", 0xB0},      {"times", 0xD7},
+    {"amp", '&'},      {"lt", '<'},       {"gt", '>'},        {"quot", '"'},     {"apos", '\''},    {"nbsp", 0xA0},
+    {"ndash", 0x2013}, {"mdash", 0x2014}, {"hellip", 0x2026}, {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"sbquo", 0x201A},
+    {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"bdquo", 0x201E},  {"laquo", 0xAB},   {"raquo", 0xBB},   {"middot", 0xB7},
+    {"bull", 0x2022},  {"copy", 0xA9},    {"reg", 0xAE},      {"trade", 0x2122}, {"euro", 0x20AC},  {"pound", 0xA3},
+    {"yen", 0xA5},     {"cent", 0xA2},    {"deg", 0xB0},      {"times", 0xD7},
 }};
 
 // `text` with character references decoded (unknown ones kept as written). Input and output UTF-8
@@ -160,22 +142,11 @@ std::string latin1_to_utf8(std::string_view text) {
 }
 
 bool is_latin1(std::string_view charset) noexcept {
-  for (const auto name : {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252", "us-ascii",
-                          "ascii", "iso-8859-15"}) {
+  for (const auto name :
+       {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252", "us-ascii", "ascii", "iso-8859-15"}) {
     if (equals_nocase(charset, name)) return true;
   }
   return false;
-}
-
-// charset=… out of a Content-Type value (quotes removed), or empty.
-std::string_view charset_of(std::string_view content_type) {
-  const auto at = find_nocase(content_type, "charset=", 0);
-  if (at == std::string_view::npos) return {};
-  std::string_view v = content_type.substr(at + 8);
-  if (!v.empty() && (v.front() == '"' || v.front() == '\'')) v.remove_prefix(1);
-  std::size_t end = 0;
-  while (end < v.size() && v[end] != ';' && v[end] != '"' && v[end] != '\'' && !html_space(v[end])) ++end;
-  return v.substr(0, end);
 }
 
 struct tag_attributes {
@@ -292,7 +263,7 @@ raw_meta scan(std::string_view html) {
     } else if (equals_nocase(name, "script") || equals_nocase(name, "style") || equals_nocase(name, "noscript") ||
                equals_nocase(name, "template") || equals_nocase(name, "textarea")) {
       std::string close = "</";
-      for (const char c : name) close.push_back(html_lower(c));
+      for (const char c : name) close.push_back(ascii::lower(c));
       const auto end = find_nocase(html, close, pos);
       pos = end == std::string_view::npos ? n : end;
     }
@@ -320,6 +291,16 @@ std::string bounded(std::string text, std::size_t max) {
 }
 
 }  // namespace
+
+std::string_view charset_of(std::string_view content_type) {
+  const auto at = ascii::find_nocase(content_type, "charset=");
+  if (at == std::string_view::npos) return {};
+  std::string_view v = content_type.substr(at + 8);
+  if (!v.empty() && (v.front() == '"' || v.front() == '\'')) v.remove_prefix(1);
+  std::size_t end = 0;
+  while (end < v.size() && v[end] != ';' && v[end] != '"' && v[end] != '\'' && !html_space(v[end])) ++end;
+  return v.substr(0, end);
+}
 
 std::optional<std::size_t> head_end(std::string_view html) {
   const auto close = find_nocase(html, "</head", 0);

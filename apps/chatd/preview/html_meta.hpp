@@ -29,6 +29,9 @@ struct page_meta {
 // <meta charset=…> in the page is honoured when `charset` is empty.
 page_meta read_page_meta(std::string_view html, std::string_view charset = {});
 
+// The charset=… parameter of a Content-Type value (quotes removed), or empty.
+std::string_view charset_of(std::string_view content_type);
+
 // The position just past the end of the page's <head> (</head> or the opening of <body>), or
 // nullopt when `html` does not have it yet: the fetcher stops reading there.
 std::optional<std::size_t> head_end(std::string_view html);

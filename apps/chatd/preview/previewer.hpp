@@ -94,7 +94,7 @@ class previewer {
   std::shared_ptr<preview_stats> stats_ = std::make_shared<preview_stats>();
 
   std::mutex mutex_;
-  preview_cache cache_;                                                    // guarded by mutex_
+  preview_cache cache_;                                                     // guarded by mutex_
   std::unordered_map<std::string, std::vector<preview_target>> in_flight_;  // url -> waiters; guarded by mutex_
   std::atomic<bool> stopping_{false};
   common::bounded_queue<std::string> queue_;  // URLs to fetch

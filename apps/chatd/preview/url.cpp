@@ -1,6 +1,7 @@
 #include "preview/url.hpp"
 
 #include "config/host_port.hpp"
+#include "preview/ascii.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -10,21 +11,11 @@ namespace {
 
 constexpr char hex_upper[] = "0123456789ABCDEF";
 
-char lower_ascii(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool is_alnum_ascii(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 bool is_control_or_space(char c) noexcept { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; }
-
-bool starts_with_nocase(std::string_view text, std::string_view prefix) noexcept {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (lower_ascii(text[i]) != prefix[i]) return false;
-  }
-  return true;
-}
 
 // A request target: path and query without the fragment, bytes past ASCII percent-encoded
 // (a message may carry an IRI), "/" when empty.
@@ -62,9 +53,9 @@ chat::expected<url, refusal> parse_url(std::string_view text) {
   if (sep == std::string_view::npos || sep == 0) return chat::unexpected(refusal::bad_url);
   url out;
   const std::string_view scheme = text.substr(0, sep);
-  if (scheme.size() == 5 && starts_with_nocase(scheme, "https")) {
+  if (ascii::equals_nocase(scheme, "https")) {
     out.https = true;
-  } else if (!(scheme.size() == 4 && starts_with_nocase(scheme, "http"))) {
+  } else if (!ascii::equals_nocase(scheme, "http")) {
     for (const char c : scheme) {
       if (!is_alnum_ascii(c) && c != '+' && c != '-' && c != '.') return chat::unexpected(refusal::bad_url);
     }
@@ -120,7 +111,8 @@ chat::expected<url, refusal> resolve_location(const url& base, std::string_view 
   while (!location.empty() && (location.front() == ' ' || location.front() == '\t')) location.remove_prefix(1);
   while (!location.empty() && (location.back() == ' ' || location.back() == '\t')) location.remove_suffix(1);
   if (location.empty() || location.size() > max_url_bytes) return chat::unexpected(refusal::bad_url);
-  if (location.starts_with("//")) return parse_url(std::string(base.https ? "https:" : "http:") + std::string(location));
+  if (location.starts_with("//"))
+    return parse_url(std::string(base.https ? "https:" : "http:") + std::string(location));
   // A scheme: letters, digits, + - . before the first ':' that comes before any / ? #.
   const auto colon = location.find(':');
   if (colon != std::string_view::npos && colon < location.find_first_of("/?#") && colon > 0) {
@@ -149,8 +141,8 @@ std::optional<std::string> first_url(std::string_view text) {
   for (std::size_t from = 0; from < text.size();) {
     std::size_t at = std::string_view::npos;
     for (std::size_t i = from; i + 7 <= text.size(); ++i) {
-      if (lower_ascii(text[i]) == 'h' && (starts_with_nocase(text.substr(i), "http://") ||
-                                          starts_with_nocase(text.substr(i), "https://"))) {
+      if (ascii::lower(text[i]) == 'h' && (ascii::starts_with_nocase(text.substr(i), "http://") ||
+                                           ascii::starts_with_nocase(text.substr(i), "https://"))) {
         at = i;
         break;
       }
@@ -182,7 +174,7 @@ std::optional<std::string> first_url(std::string_view text) {
       }
       break;
     }
-    const std::size_t scheme_length = starts_with_nocase(candidate, "https://") ? 8 : 7;
+    const std::size_t scheme_length = ascii::starts_with_nocase(candidate, "https://") ? 8 : 7;
     if (candidate.size() <= scheme_length) {  // "http://" and nothing after it
       from = end;
       continue;
