@@ -63,13 +63,13 @@ TEST(AddressCheck, RefusesEveryRangeThatIsNotPublicUnicast) {
       {"198.18.0.1", refusal::reserved},
       {"198.19.255.255", refusal::reserved},
       {"192.88.99.1", refusal::reserved},
-      {"::8.8.8.8", refusal::reserved},         // IPv4-compatible: no web server has one
-      {"2001::1", refusal::reserved},           // Teredo
-      {"2001:2::1", refusal::reserved},         // benchmarking
-      {"64:ff9b:1::1", refusal::reserved},      // local-use NAT64
-      {"100::1", refusal::reserved},            // discard
-      {"5f00::1", refusal::reserved},           // outside 2000::/3
-      {"::ffff:1:2", refusal::unspecified},     // ::ffff:0.1.0.2
+      {"::8.8.8.8", refusal::reserved},      // IPv4-compatible: no web server has one
+      {"2001::1", refusal::reserved},        // Teredo
+      {"2001:2::1", refusal::reserved},      // benchmarking
+      {"64:ff9b:1::1", refusal::reserved},   // local-use NAT64
+      {"100::1", refusal::reserved},         // discard
+      {"5f00::1", refusal::reserved},        // outside 2000::/3
+      {"::ffff:1:2", refusal::unspecified},  // ::ffff:0.1.0.2
       // documentation ranges
       {"192.0.2.1", refusal::documentation},
       {"198.51.100.7", refusal::documentation},
@@ -85,11 +85,27 @@ TEST(AddressCheck, RefusesEveryRangeThatIsNotPublicUnicast) {
 }
 
 TEST(AddressCheck, AllowsPublicAddresses) {
-  for (const char* text :
-       {"93.184.215.14", "8.8.8.8", "1.1.1.1", "11.0.0.1", "172.15.255.255", "172.32.0.1", "100.63.255.255",
-        "100.128.0.1", "169.253.255.255", "169.255.0.1", "192.167.0.1", "192.169.0.1", "198.17.0.1", "198.20.0.1",
-        "223.255.255.255", "::ffff:93.184.215.14", "64:ff9b::808:808", "2002:808:808::1", "2606:4700:4700::1111",
-        "2a00:1450:4001:82b::200e", "2001:4860:4860::8888"}) {
+  for (const char* text : {"93.184.215.14",
+                           "8.8.8.8",
+                           "1.1.1.1",
+                           "11.0.0.1",
+                           "172.15.255.255",
+                           "172.32.0.1",
+                           "100.63.255.255",
+                           "100.128.0.1",
+                           "169.253.255.255",
+                           "169.255.0.1",
+                           "192.167.0.1",
+                           "192.169.0.1",
+                           "198.17.0.1",
+                           "198.20.0.1",
+                           "223.255.255.255",
+                           "::ffff:93.184.215.14",
+                           "64:ff9b::808:808",
+                           "2002:808:808::1",
+                           "2606:4700:4700::1111",
+                           "2a00:1450:4001:82b::200e",
+                           "2001:4860:4860::8888"}) {
     const auto got = check(text);
     EXPECT_FALSE(got.has_value()) << text << " refused as " << to_string(*got);
   }
