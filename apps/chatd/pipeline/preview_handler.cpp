@@ -73,6 +73,7 @@ preview_handler::~preview_handler() {
 batch_outcome preview_handler::handle(std::span<const kafka::record> batch) {
   const std::int64_t oldest = now_() - std::chrono::duration_cast<std::chrono::milliseconds>(max_preview_age).count();
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!preview::may_hold_url(batch[i].value())) continue;  // most messages: no second decode
     message_record m;
     if (decode_message(i, batch[i].partition(), batch[i].offset(), batch[i].value(), max_content_chars_, m)) continue;
     const auto& msg = m.message;

@@ -3,10 +3,10 @@
 // "Link previews"): chat.messages -> page fetches -> message.preview room events back into
 // chat.messages.
 //
-// Per batch, on the consumer's thread, only cheap work: decode each record, and for a `message`
-// event (not SYSTEM, younger than max_preview_age) whose text has an http(s) URL, hand the first
-// URL to the previewer (preview/previewer.hpp), which fetches off this thread and never blocks
-// it (a full queue drops the preview, counted). The offsets are committed at once: previews are
+// Per batch, on the consumer's thread, only cheap work: decode each record that has "http" in it
+// at all (most have not: they cost a byte scan), and for a `message` event (not SYSTEM, younger than max_preview_age)
+// whose text has an http(s) URL, hand the first URL to the previewer (preview/previewer.hpp), which fetches off this
+// thread and never blocks it (a full queue drops the preview, counted). The offsets are committed at once: previews are
 // best effort -- a node that dies with fetches in hand loses those previews, nothing else. A
 // record that does not decode is skipped here (chat-persistence dead-letters it).
 //

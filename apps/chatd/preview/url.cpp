@@ -137,6 +137,10 @@ chat::expected<url, refusal> resolve_location(const url& base, std::string_view 
   return out;
 }
 
+bool may_hold_url(std::string_view bytes) noexcept {
+  return ascii::find_nocase(bytes, "http") != std::string_view::npos;
+}
+
 std::optional<std::string> first_url(std::string_view text) {
   for (std::size_t from = 0; from < text.size();) {
     std::size_t at = std::string_view::npos;

@@ -49,4 +49,8 @@ chat::expected<url, refusal> resolve_location(const url& base, std::string_view 
 // max_url_bytes gives nullopt.
 std::optional<std::string> first_url(std::string_view text);
 
+// False when `bytes` (e.g. a whole chat.messages record) cannot hold an http(s) URL: no "http" in
+// any case. A cheap test before decoding a record for first_url().
+bool may_hold_url(std::string_view bytes) noexcept;
+
 }  // namespace chat::chatd::preview

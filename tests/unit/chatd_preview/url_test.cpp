@@ -93,5 +93,12 @@ TEST(PreviewUrl, FindsTheFirstHttpUrlOfAMessage) {
   EXPECT_EQ(first_url("https://exam\xC3\xA4ple.com/caf\xC3\xA9 x"), "https://exam\xC3\xA4ple.com/caf\xC3\xA9");
 }
 
+TEST(PreviewUrl, ARecordWithoutHttpCannotHoldAUrl) {
+  EXPECT_TRUE(may_hold_url(R"({"content":"see HTTPS://example.com"})"));
+  EXPECT_TRUE(may_hold_url("http"));
+  EXPECT_FALSE(may_hold_url(R"({"content":"no link, just htt p and ftp://x"})"));
+  EXPECT_FALSE(may_hold_url(""));
+}
+
 }  // namespace
 }  // namespace chat::chatd::preview
