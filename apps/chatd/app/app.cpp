@@ -70,8 +70,8 @@ void collect_previews(metrics::registry& registry, const preview::preview_stats&
   add("chat_previews_cached_total",
       "Messages whose link preview came from the node's cache (or from a fetch of the same URL in flight)", {},
       stats.cached);
-  add("chat_previews_dropped_total", "Messages given no link preview because the fetch queue was full", {},
-      stats.dropped);
+  add("chat_previews_dropped_total",
+      "Messages given no link preview because the fetch queue (or a URL's waiters) was full", {}, stats.dropped);
   add("chat_previews_published_total", "message.preview events acknowledged by Kafka", {}, stats.published);
   for (const auto r : preview::all_refusals) {
     add("chat_previews_refused_total",

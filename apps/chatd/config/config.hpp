@@ -149,7 +149,7 @@ struct config {
   std::chrono::milliseconds preview_timeout{5000};    // one page, redirects included
   int preview_workers = 4;                            // fetches at once
   int preview_queue = 256;                            // fetches waiting; past it a preview is dropped
-  int preview_cache_entries = 10000;                  // URLs remembered (LRU)
+  int preview_cache_entries = 4096;                   // URLs remembered (LRU; ~10 KB each at most)
   std::chrono::milliseconds preview_cache_ttl{3600000};
 
   // behaviour

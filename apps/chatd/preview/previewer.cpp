@@ -62,6 +62,10 @@ void previewer::submit(preview_target target) {
       if (!*found) return;  // that page gave no preview a moment ago
       hit = **found;
     } else if (const auto it = in_flight_.find(target.url); it != in_flight_.end()) {
+      if (it->second.size() >= max_waiters_per_url) {
+        stats_->dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
       it->second.push_back(std::move(target));
       stats_->cached.fetch_add(1, std::memory_order_relaxed);
       return;

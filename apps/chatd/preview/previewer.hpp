@@ -5,7 +5,8 @@
 // hands every preview made to a sink (the pipeline publishes it as message.preview). Bounded:
 // at most --preview-queue fetches wait, a message past that gets no preview (counted as
 // dropped); results are cached per URL (preview_cache), and a URL already being fetched is not
-// fetched a second time: the later messages wait for the first fetch's result.
+// fetched a second time: the later messages (at most max_waiters_per_url) wait for the first
+// fetch's result.
 #include "preview/fetcher.hpp"
 #include "preview/preview_cache.hpp"
 
@@ -49,12 +50,15 @@ struct preview_stats {
   void fail(failure f) noexcept { failed[static_cast<std::size_t>(f)].fetch_add(1, std::memory_order_relaxed); }
 };
 
+// Messages that wait for one fetch of the same URL; more get no preview (dropped).
+inline constexpr std::size_t max_waiters_per_url = 1000;
+
 struct previewer_settings {
   fetch_policy policy;
   fetch_limits limits;
   int workers = 4;
   std::size_t queue = 256;
-  std::size_t cache_entries = 10000;
+  std::size_t cache_entries = 4096;
   std::chrono::milliseconds cache_ttl{3600000};
 };
 
