@@ -65,7 +65,9 @@ def test_history_message_shape_and_default_page_size(api):
     assert len(body["messages"]) == 20
     assert body["hasMore"] is True and body["nextCursor"] == ids[5]
     m = body["messages"][0]
-    assert set(m) == MESSAGE_KEYS | {"editedAt", "deleted", "pinned", "replyCount", "lastReplyAt", "reactions"}  # a history item (SPEC §13)
+    assert set(m) == MESSAGE_KEYS | {"editedAt", "deleted", "pinned", "replyCount", "lastReplyAt", "reactions",
+                                     "preview"}  # a history item (SPEC §13)
+    assert m["preview"] is None
     assert m["id"] == ids[-1]
     assert m["content"] == "héllo \"24\" <b>"
     assert (m["roomId"], m["senderId"], m["senderNickname"], m["type"]) == (room, a.id, a.nickname, "TEXT")
