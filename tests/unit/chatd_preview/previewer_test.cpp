@@ -71,8 +71,9 @@ std::uint64_t refused(previewer& p, refusal r) { return p.stats().refused[static
 TEST(Previewer, AFullQueueDropsAndCounts) {
   gate_dns dns;
   std::vector<std::int64_t> previewed;
-  previewer p(one_worker(1), [&](const preview_target& t, const proto::link_preview&) { previewed.push_back(t.message_id); },
-              dns.get());
+  previewer p(
+      one_worker(1), [&](const preview_target& t, const proto::link_preview&) { previewed.push_back(t.message_id); },
+      dns.get());
   const release_on_exit guard{dns};
   p.submit(target(1, "http://held.example/"));  // the worker takes it and waits in the lookup
   ASSERT_TRUE(eventually([&] { return dns.asked().size() == 1; }));
@@ -87,7 +88,8 @@ TEST(Previewer, AFullQueueDropsAndCounts) {
 
 TEST(Previewer, OneFetchPerUrlAndRefusalsAreRemembered) {
   gate_dns dns;
-  previewer p(one_worker(8), [](const preview_target&, const proto::link_preview&) {}, dns.get());
+  previewer p(
+      one_worker(8), [](const preview_target&, const proto::link_preview&) {}, dns.get());
   const release_on_exit guard{dns};
   p.submit(target(1, "http://held.example/a"));
   ASSERT_TRUE(eventually([&] { return dns.asked().size() == 1; }));
@@ -104,7 +106,8 @@ TEST(Previewer, OneFetchPerUrlAndRefusalsAreRemembered) {
 
 TEST(Previewer, UrlsRefusedByTheirTextNeedNoLookup) {
   gate_dns dns;
-  previewer p(one_worker(8), [](const preview_target&, const proto::link_preview&) {}, dns.get());
+  previewer p(
+      one_worker(8), [](const preview_target&, const proto::link_preview&) {}, dns.get());
   p.submit(target(1, "http://user:pw@example.com/"));
   p.submit(target(2, "http://example.com:8080/"));
   p.submit(target(3, "http://[::ffff:169.254.169.254]/latest/meta-data/"));
@@ -116,7 +119,8 @@ TEST(Previewer, UrlsRefusedByTheirTextNeedNoLookup) {
 
 TEST(Previewer, AfterStopEverythingIsDropped) {
   gate_dns dns;
-  previewer p(one_worker(8), [](const preview_target&, const proto::link_preview&) {}, dns.get());
+  previewer p(
+      one_worker(8), [](const preview_target&, const proto::link_preview&) {}, dns.get());
   p.stop();
   p.submit(target(1, "http://example.com/"));
   EXPECT_EQ(p.stats().dropped.load(), 1u);
