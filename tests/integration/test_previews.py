@@ -18,6 +18,8 @@ the loopback URLs pointing at it are refused by the address check, not by the po
 - a redirect from the allowed server to loopback is refused, the canary untouched;
 - a JSON page, a 5 MB page (declared, and streamed without the end of its <head>) and a page
   slower than --preview-timeout give no preview (content_type, too_large, timeout);
+- HTTPS verifies certificates: an allowed host whose certificate no authority signed gives no
+  preview (tls);
 - clients cannot send a preview: REST and STOMP refuse a send carrying one.
 
 Clients the project did not write: python3-websocket (frames from stomp_ws.py), requests, the
@@ -26,7 +28,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import pathlib
 import socket
+import ssl
+import subprocess
 import threading
 import uuid
 
@@ -61,7 +66,7 @@ class Pages:
     """The allowed server (127.0.0.1:allowed) and the canary (127.0.0.1 and, when it can bind,
     [::1] on the same port). Each counts the requests by path."""
 
-    def __init__(self):
+    def __init__(self, workdir: pathlib.Path):
         self.hits: dict[str, int] = {}
         self.canary_hits: list[str] = []
         self.lock = threading.Lock()
@@ -147,6 +152,18 @@ class Pages:
             self.servers.append(CanaryV6(("::1", self.canary_port), Canary))
         except OSError:
             pass  # no IPv6 loopback here: a connection to [::1] would fail anyway
+        # The same pages over TLS, with a self-signed certificate for localhost (no authority the
+        # node trusts signed it).
+        key, cert = workdir / "key.pem", workdir / "cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                        str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                       check=True, capture_output=True, timeout=60)
+        tls = _Server(("127.0.0.1", 0), Allowed)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        tls.socket = context.wrap_socket(tls.socket, server_side=True)
+        self.servers.append(tls)
+        self.tls_port = tls.server_address[1]
         self.threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in self.servers]
         for t in self.threads:
             t.start()
@@ -166,8 +183,8 @@ class Pages:
 
 
 @pytest.fixture(scope="module")
-def pages():
-    p = Pages()
+def pages(tmp_path_factory):
+    p = Pages(tmp_path_factory.mktemp("pages"))
     yield p
     p.close()
 
@@ -178,7 +195,7 @@ def env(tmp_path_factory, stack, pages):
     with rest_env(tmp_path_factory, stack, env={
         **FAST,
         "CHATD_PREVIEW_ALLOW_HOSTS_ONLY": "false",
-        "CHATD_PREVIEW_ALLOW_HOSTS": f"localhost:{pages.allowed_port}",
+        "CHATD_PREVIEW_ALLOW_HOSTS": f"localhost:{pages.allowed_port},localhost:{pages.tls_port}",
         "CHATD_PREVIEW_PORTS": f"80,443,{pages.canary_port}",
         "CHATD_PREVIEW_TIMEOUT": TIMEOUT,
     }) as e:
@@ -327,6 +344,17 @@ def test_pages_not_html_too_large_or_too_slow_get_no_preview(env, pages, room):
     assert not set(ids) & set(room.previews())
     for p in ("/json", "/big", "/big-stream", "/slow"):
         assert pages.count(p) == 1, p
+
+
+def test_https_verifies_the_certificate(env, pages, room):
+    tls0 = failed(env.node, "tls")
+    mid = room.post(f"https://localhost:{pages.tls_port}/page-tls")
+    wait_for(lambda: failed(env.node, "tls") > tls0, 30, what="the self-signed certificate refused")
+    sentinel = room.post(pages.url("/page-after-tls"))
+    room.wait_preview(sentinel)
+    assert mid not in room.previews()
+    assert room.history()[mid]["preview"] is None
+    assert pages.count("/page-tls") == 0, "no request was sent over the unverified connection"
 
 
 def test_clients_cannot_send_a_preview(env, pages, room):
