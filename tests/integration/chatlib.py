@@ -47,7 +47,7 @@ def create_user(db_url: str, nickname: str | None = None, email: str | None = No
 
 
 def create_room(db_url: str, members: list[int], name: str | None = "room", direct: bool = False) -> int:
-    """A GROUP room (or DIRECT with exactly two members) created by members[0]."""
+    """A GROUP room (or DIRECT with exactly two members) created (and owned) by members[0]."""
     with psycopg.connect(db_url) as conn:
         if direct:
             lo, hi = sorted(members)
@@ -60,6 +60,9 @@ def create_room(db_url: str, members: list[int], name: str | None = "room", dire
                 (name, members[0])).fetchone()[0]
         for m in members:
             conn.execute("INSERT INTO chat_room_members (room_id, user_id) VALUES (%s, %s)", (room, m))
+        if not direct:  # SPEC §16: the creator owns a group room
+            conn.execute("UPDATE chat_room_members SET role = 'OWNER' WHERE room_id = %s AND user_id = %s",
+                         (room, members[0]))
         return room
 
 

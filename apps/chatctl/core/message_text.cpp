@@ -70,6 +70,13 @@ std::string event_text(const proto::chat_message& m) {
     case proto::event_kind::unpinned: return who + " unpinned " + target;
     case proto::event_kind::preview:
       return "🔗 " + target + ": " + (m.preview ? preview_text(*m.preview) : std::string("(no preview)"));
+    // Room administration: the SYSTEM text the server wrote.
+    case proto::event_kind::room_updated:
+    case proto::event_kind::member_joined:
+    case proto::event_kind::member_left:
+    case proto::event_kind::member_removed:
+    case proto::event_kind::member_role:
+    case proto::event_kind::room_deleted: return m.content;
   }
   return std::string(proto::to_string(m.event)) + " " + target;
 }

@@ -15,9 +15,10 @@ proto::room_type to_proto(store::room_type type) noexcept {
 }
 
 proto::room to_proto(const store::room_detail& room) {
-  proto::room out{room.id, to_proto(room.type), room.name, room.created_by, room.created_at_ms, {}};
+  proto::room out{room.id, to_proto(room.type), room.name,  room.created_by, room.created_at_ms,
+                  {},      room.notice,         room.pinned};
   out.members.reserve(room.members.size());
-  for (const auto& m : room.members) out.members.push_back({m.user_id, m.nickname});
+  for (const auto& m : room.members) out.members.push_back({m.user_id, m.nickname, m.role});
   return out;
 }
 

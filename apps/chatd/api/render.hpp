@@ -26,7 +26,8 @@ proto::profile profile_of(const store::person& person, bool online);
 // GET /api/users?email=: {"id","nickname"}
 std::string render_user_ref(const store::user_record& user);
 
-// {"id","type","name"|null,"createdBy","createdAt","members":[{"userId","nickname"}]}
+// {"id","type","name"|null,"createdBy","createdAt","notice"|null,"pinned":[id…],
+//  "members":[{"userId","nickname","role"}]}
 std::string render_room(const store::room_detail& room);
 // The room as above plus "added":[userId…] (POST /api/rooms/{id}/members).
 std::string render_room_after_invite(const store::room_detail& room, const std::vector<store::room_member>& added);

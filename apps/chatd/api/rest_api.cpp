@@ -9,6 +9,7 @@
 #include <chat/common/uuid.hpp>
 #include <chat/log/log.hpp>
 
+#include <atomic>
 #include <deque>
 #include <stdexcept>
 #include <thread>
@@ -135,8 +136,12 @@ void rest_api::register_routes(http::router& routes) {
   add_authed(routes, verb::get, "/api/rooms", &rest_api::list_rooms);
   add_authed(routes, verb::get, "/api/rooms/stream", &rest_api::room_stream);  // before /api/rooms/{id}
   add_authed(routes, verb::get, "/api/rooms/{id}", &rest_api::room_detail);
+  add_authed(routes, verb::patch, "/api/rooms/{id}", &rest_api::update_room);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}", &rest_api::delete_room);
   add_authed(routes, verb::post, "/api/rooms/{id}/members", &rest_api::invite);
-  add_authed(routes, verb::delete_, "/api/rooms/{id}/members/me", &rest_api::leave);
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/members/me", &rest_api::leave);  // before {userId}
+  add_authed(routes, verb::delete_, "/api/rooms/{id}/members/{userId}", &rest_api::remove_member);
+  add_authed(routes, verb::put, "/api/rooms/{id}/members/{userId}/role", &rest_api::set_member_role);
   add_authed(routes, verb::get, "/api/rooms/{id}/members/online", &rest_api::online);
   add_authed(routes, verb::get, "/api/rooms/{id}/messages", &rest_api::history);
   add_authed(routes, verb::post, "/api/rooms/{id}/read", &rest_api::mark_read);
@@ -228,17 +233,28 @@ std::string rest_api::issue_token(std::int64_t user_id, const std::string& email
   return auth::sign_jwt(claims, jwt_secret_);
 }
 
-void rest_api::publish_system_message(std::int64_t room_id, std::int64_t user_id, const std::string& nickname,
-                                      proto::membership_change change) const {
-  proto::chat_message message = proto::membership_notice(room_id, user_id, nickname, change);
-  message.message_key = common::make_uuid_v4();
-  message.created_at_ms = common::now_unix_ms();
-  log_.publish_message(message, [room_id, user_id, key = message.message_key](const publish_result& result) {
-    if (!result.ok) {
-      log::warn("system message not published",
-                {{"room", room_id}, {"user", user_id}, {"messageKey", key}, {"error", result.error}});
-    }
-  });
+void rest_api::publish_room_events(std::string_view route, std::vector<proto::chat_message> events,
+                                   std::function<void()> done) const {
+  if (events.empty()) return done();
+  struct pending {
+    std::atomic<std::size_t> left;
+    std::function<void()> done;
+  };
+  auto state = std::make_shared<pending>(events.size(), std::move(done));
+  const std::int64_t now = common::now_unix_ms();
+  // One producer, one partition per room: the records keep the order of these calls.
+  for (auto& event : events) {
+    event.message_key = common::make_uuid_v4();
+    event.created_at_ms = now;
+    log_.publish_message(event, [state, route, room = event.room_id, kind = proto::to_string(event.event),
+                                 key = event.message_key](const publish_result& result) {
+      if (!result.ok) {
+        log::warn("room event not published",
+                  {{"route", route}, {"room", room}, {"event", kind}, {"messageKey", key}, {"error", result.error}});
+      }
+      if (state->left.fetch_sub(1, std::memory_order_acq_rel) == 1) state->done();
+    });
+  }
 }
 
 }  // namespace chat::chatd::api

@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chat::chatd::api {
 
@@ -211,6 +212,15 @@ class rest_api {
                    http::responder respond);
   void invite(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
   void leave(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
+  // room administration (rooms_routes.cpp; SPEC §16, core/room_roles.hpp)
+  void update_room(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+  void delete_room(const http::request& req, const http::path_params& params, const caller& who,
+                   http::responder respond);
+  void set_member_role(const http::request& req, const http::path_params& params, const caller& who,
+                       http::responder respond);
+  void remove_member(const http::request& req, const http::path_params& params, const caller& who,
+                     http::responder respond);
 
   // messages and read state (messages_routes.cpp)
   void history(const http::request& req, const http::path_params& params, const caller& who, http::responder respond);
@@ -243,11 +253,14 @@ class rest_api {
   // A signed access token: "jti" fresh, "sid" = `session_id` (may be empty), "iat" = `issued_at`.
   std::string issue_token(std::int64_t user_id, const std::string& email, const std::string& session_id,
                           std::int64_t issued_at) const;
-  // proto::membership_notice ("<nickname> joined" / "<nickname> left") through the log. Best
-  // effort: a failure is logged, the caller's answer does not depend on it. The gateway ends
-  // the leaver's room subscriptions when the "left" notice reaches them (room order).
-  void publish_system_message(std::int64_t room_id, std::int64_t user_id, const std::string& nickname,
-                              proto::membership_change change) const;
+  // Publishes room administration events (proto::is_admin_event: membership notices, roles,
+  // renames, deletion; their messageKey and createdAt are set here) in this order, then calls
+  // `done` once Kafka answered for every one of them -- so a client that got its answer sends
+  // what it sends next after them in the room's order. Best effort: the change they announce is
+  // committed already, so a refusal is logged (with `route`, a static string) and `done` runs
+  // anyway. Pool workers.
+  void publish_room_events(std::string_view route, std::vector<proto::chat_message> events,
+                           std::function<void()> done) const;
 
   const std::string jwt_secret_;  // never logged
   const std::chrono::seconds jwt_ttl_;

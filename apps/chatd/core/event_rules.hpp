@@ -13,7 +13,9 @@
 
 namespace chat::chatd {
 
-// Until room roles exist (§16): a GROUP room's creator and both members of a DIRECT room are its admins.
+// A room's admins (SPEC §16): the OWNER and the ADMINs of a GROUP room, both members of a DIRECT
+// room (which has no roles to administer, core/room_roles.hpp). They may pin and delete others'
+// messages.
 inline constexpr int max_pins_per_room = 3;
 inline constexpr std::chrono::hours default_edit_window{48};
 
@@ -31,12 +33,18 @@ struct target_message {
 struct target_context {
   bool room_exists = false;
   bool member = false;
-  bool admin = false;                    // see above
-  std::int64_t direct_peer = 0;          // a DIRECT room's other member (of the actor); 0: a group room
-  bool blocked = false;                  // a DIRECT room whose two members are a blocked pair (SPEC §15)
-  int pin_count = 0;                     // the room's pinned messages now
-  std::optional<target_message> target;  // absent: no such message in this room
+  proto::room_role role = proto::room_role::member;  // the actor's, when a member (GROUP rooms)
+  std::int64_t direct_peer = 0;                      // a DIRECT room's other member (of the actor); 0: a group room
+  bool blocked = false;                              // a DIRECT room whose two members are a blocked pair (SPEC §15)
+  int pin_count = 0;                                 // the room's pinned messages now
+  std::optional<target_message> target;              // absent: no such message in this room
 };
+
+// The actor may pin and delete others' messages: an OWNER or ADMIN of a GROUP room, either member
+// of a DIRECT room.
+inline bool is_room_admin(const target_context& ctx) noexcept {
+  return ctx.member && (ctx.direct_peer != 0 || proto::is_admin_role(ctx.role));
+}
 
 // A refusal: HTTP status and docs/rest.md error code, with a sentence for the client.
 struct event_refusal {
@@ -63,6 +71,13 @@ inline bool adds_to_room(proto::event_kind kind) noexcept {
     case event_kind::deleted:
     case event_kind::reaction_removed:
     case event_kind::unpinned: return false;
+    // Administration events are the server's (api/rooms_routes.cpp); none of them adds content.
+    case event_kind::room_updated:
+    case event_kind::member_joined:
+    case event_kind::member_left:
+    case event_kind::member_removed:
+    case event_kind::member_role:
+    case event_kind::room_deleted: return false;
   }
   return true;
 }
@@ -84,6 +99,9 @@ inline std::optional<event_refusal> check_room_event(const proto::chat_message& 
   if (!ctx.room_exists) return event_refusal{404, "room_not_found", "no such room"};
   if (!ctx.member) return event_refusal{403, "not_a_member", "you are not a member of this room"};
   if (ctx.blocked && adds_to_room(event.event)) return blocked_refusal();
+  if (proto::is_admin_event(event.event)) {
+    return event_refusal{400, "validation_error", "room administration events are made by the server"};
+  }
   const bool needs_target = event.event != event_kind::message || event.reply_to_id > 0;
   if (!needs_target) return std::nullopt;
   if (!ctx.target) {
@@ -107,7 +125,7 @@ inline std::optional<event_refusal> check_room_event(const proto::chat_message& 
       return std::nullopt;
     case event_kind::deleted:
       if (system) return event_refusal{409, "system_message", "a SYSTEM message cannot be deleted"};
-      if (t.sender_id != event.sender_id && !ctx.admin) {
+      if (t.sender_id != event.sender_id && !is_room_admin(ctx)) {
         return event_refusal{403, "not_allowed", "only the sender or a room admin may delete a message"};
       }
       return std::nullopt;  // deleting a deleted message changes nothing
@@ -117,17 +135,23 @@ inline std::optional<event_refusal> check_room_event(const proto::chat_message& 
       if (t.deleted) return event_refusal{409, "message_deleted", "the message was deleted"};
       return std::nullopt;
     case event_kind::pinned:
-      if (!ctx.admin) return event_refusal{403, "not_allowed", "only a room admin may pin messages"};
+      if (!is_room_admin(ctx)) return event_refusal{403, "not_allowed", "only a room admin may pin messages"};
       if (t.deleted) return event_refusal{409, "message_deleted", "the message was deleted"};
       if (!t.pinned && ctx.pin_count >= max_pins_per_room) {
         return event_refusal{409, "pin_limit", "a room has at most 3 pinned messages"};
       }
       return std::nullopt;
     case event_kind::unpinned:
-      if (!ctx.admin) return event_refusal{403, "not_allowed", "only a room admin may unpin messages"};
+      if (!is_room_admin(ctx)) return event_refusal{403, "not_allowed", "only a room admin may unpin messages"};
       return std::nullopt;
     case event_kind::preview:  // the preview role publishes it; no client request makes one
       return event_refusal{403, "not_allowed", "link previews are made by the server"};
+    case event_kind::room_updated:
+    case event_kind::member_joined:
+    case event_kind::member_left:
+    case event_kind::member_removed:
+    case event_kind::member_role:
+    case event_kind::room_deleted: return std::nullopt;  // refused above
   }
   return std::nullopt;
 }

@@ -50,6 +50,18 @@ class recent_messages {
   };
 
   static fact fact_of(const proto::chat_message& event) noexcept {
+    // An administration event kept as a SYSTEM history item (proto::is_history_notice) is a SYSTEM
+    // message as a target: it takes no edit, delete or reaction.
+    if (proto::is_history_notice(event.event)) {
+      return fact{proto::event_kind::message,
+                  event.id,
+                  event.room_id,
+                  event.sender_id,
+                  proto::message_type::system,
+                  event.created_at_ms,
+                  0,
+                  0};
+    }
     return fact{event.event,          event.id,       event.room_id, event.sender_id, event.type, event.created_at_ms,
                 event.thread_root_id, event.target_id};
   }

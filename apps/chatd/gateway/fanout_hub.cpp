@@ -68,6 +68,7 @@ std::shared_ptr<fanout_event> make_room_event(const proto::chat_message& message
   event->message_id = message.id >= 0 ? std::to_string(message.id) : message.message_key;
   event->sent_at_ms = message.created_at_ms;
   event->departed_user = proto::departed_member(message).value_or(0);
+  event->room_deleted = proto::ends_room(message);
   event->blockable_sender = proto::blockable_sender(message);
   event->tail = make_json_tail(proto::room_destination(message.room_id), json, proto::to_string(message.event));
   return event;
@@ -373,6 +374,26 @@ void fanout_hub::on_block_change(std::string_view json) {
     }
   }
   for (const auto& t : targets) t->block_changed(change);
+}
+
+void fanout_hub::on_membership_revoked(std::string_view json) {
+  proto::membership_revoked revoked;
+  if (auto error = proto::parse_membership_revoked(json, revoked)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    log::warn("dropping malformed membership revocation from the bus", {{"error", error.message}});
+    return;
+  }
+  std::vector<std::shared_ptr<fanout_target>> targets;
+  {
+    std::lock_guard lock(users_mutex_);
+    for (const auto user : revoked.user_ids) {
+      const auto it = user_sessions_.find(user);
+      if (it == user_sessions_.end()) continue;
+      auto locked = lock_all(it->second);
+      targets.insert(targets.end(), std::make_move_iterator(locked.begin()), std::make_move_iterator(locked.end()));
+    }
+  }
+  for (const auto& t : targets) t->membership_revoked(revoked.room_id);
 }
 
 std::size_t fanout_hub::registered_users() const {

@@ -72,9 +72,12 @@ struct fanout_event {
   std::int64_t id = -1;         // room: the event's docs/events.md id (-1: none, e.g. a recovery marker)
   std::string message_id;       // the MESSAGE frame's message-id (room: the docs/events.md id)
   std::int64_t sent_at_ms = 0;  // room: the message's createdAt (when the gateway accepted it)
-  // room: the SYSTEM notice that this user left the room (proto::departed_member): their
-  // sessions get it and then lose their subscriptions of the room. 0 otherwise.
+  // room: the event that ends this user's membership (member.left, member.removed:
+  // proto::departed_member): their sessions get it and then lose their subscriptions of the room.
+  // 0 otherwise.
   std::int64_t departed_user = 0;
+  // room: room.deleted -- every session gets it and then loses its subscriptions of the room.
+  bool room_deleted = false;
   // room: not a room event but a read mark (proto::read_event, chat-event:read): message_id is
   // "r<room>-<user>-<lastReadMessageId>", no id of its own, never stored nor recovered.
   bool read_mark = false;
@@ -101,6 +104,10 @@ class fanout_target {
   // A block between this target's user and another was made or lifted (chat:blocks, any node).
   // Only targets registered with fanout_hub::add_user_session get it. Same threading as deliver().
   virtual void block_changed(const proto::block_change& /*change*/) {}
+  // This target's user is no longer a member of `room_id` (chat:membership, any node): a session
+  // forgets its cached membership, so its next action in the room asks the store. Only targets
+  // registered with fanout_hub::add_user_session get it. Same threading as deliver().
+  virtual void membership_revoked(std::int64_t /*room_id*/) {}
 };
 
 // The shared frame tail for a JSON body (exposed for tests). A non-empty `chat_event` adds the
@@ -202,6 +209,9 @@ class fanout_hub {
   // A proto::block_change JSON published on chat:blocks: to the listener, and to the registered
   // sessions (add_user_session) of both users.
   void on_block_change(std::string_view json);
+  // A proto::membership_revoked JSON published on chat:membership: to the registered sessions of
+  // those users (fanout_target::membership_revoked).
+  void on_membership_revoked(std::string_view json);
 
   // ---- introspection ----
   std::size_t local_channels() const;

@@ -285,6 +285,7 @@ void room_feed::on_notice(std::int64_t user_id, std::string_view event, std::str
 }
 
 void room_feed::on_room_event(const proto::chat_message& event) {
+  if (proto::ends_room(event)) return on_room_deleted(event.room_id);
   lock_t lock(mutex_);
   const auto watchers = room_users_.find(event.room_id);
   if (watchers == room_users_.end()) return;
@@ -300,6 +301,30 @@ void room_feed::on_room_event(const proto::chat_message& event) {
       continue;
     }
     if (const auto* changed = u.list.apply(event)) emit(u, proto::room_feed_kind::updated, *changed);
+  }
+}
+
+void room_feed::on_room_deleted(std::int64_t room_id) {
+  {
+    lock_t lock(mutex_);
+    const auto watchers = room_users_.find(room_id);
+    if (watchers == room_users_.end()) return;
+    const std::vector<std::int64_t> users(watchers->second.begin(), watchers->second.end());
+    for (const auto user_id : users) remove_room(user_id, room_id);
+  }
+  reconcile();
+}
+
+void room_feed::remove_room(std::int64_t user_id, std::int64_t room_id) {
+  const auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  auto& u = *it->second;
+  std::erase_if(u.adds, [&](const pending_add& a) { return a.room_id == room_id; });
+  unwatch_room(user_id, room_id);
+  if (u.loaded && u.list.remove(room_id)) {
+    proto::room_summary gone;
+    gone.id = room_id;
+    emit(u, proto::room_feed_kind::removed, gone);
   }
 }
 
@@ -332,13 +357,7 @@ void room_feed::on_membership(std::int64_t user_id, const proto::room_membership
       watch_room(user_id, room_id);
       load = true;
     } else {
-      std::erase_if(u.adds, [&](const pending_add& a) { return a.room_id == room_id; });
-      unwatch_room(user_id, room_id);
-      if (u.loaded && u.list.remove(room_id)) {
-        proto::room_summary gone;
-        gone.id = room_id;
-        emit(u, proto::room_feed_kind::removed, gone);
-      }
+      remove_room(user_id, room_id);
     }
   }
   reconcile();

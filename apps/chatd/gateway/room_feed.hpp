@@ -13,6 +13,7 @@
 //   hub: the user's own read mark (chat-event:read) --> unreadCount recount --> room.updated
 //   hub: a block made or lifted by the user (chat:blocks) --> the list's block set; the list read
 //     again (one query) --> room.updated for rooms whose lastMessage the change concerns
+//   hub: room.deleted of a watched room --> leave it --> room.removed for every watcher
 //
 // No database query per message: only at the first watcher of a user and per membership change.
 // Each event gets a sequence number (the node's, increasing); SSE ids are "<feed token>-<seq>".
@@ -183,6 +184,11 @@ class room_feed final : public fanout_target,
   void send_snapshot(user_state& u, const std::shared_ptr<room_feed_sink>& sink);
   // Keeps `item` in the user's ring and hands it to their SSE sinks. mutex_ held.
   void to_sinks(user_state& u, const std::shared_ptr<const room_feed_item>& item);
+  // room.deleted on a room channel: room.removed for every user watching the room (their
+  // chat:user room.removed, published by the REST path, changes nothing after it). mutex_ not held.
+  void on_room_deleted(std::int64_t room_id);
+  // The user's list loses the room: room.removed when it had it. mutex_ held.
+  void remove_room(std::int64_t user_id, std::int64_t room_id);
   void watch_room(std::int64_t user_id, std::int64_t room_id);    // mutex_ held
   void unwatch_room(std::int64_t user_id, std::int64_t room_id);  // mutex_ held
   void trim_ring(user_state& u, time_point now);

@@ -61,6 +61,32 @@ void room_list::recount(entry& e) {
   e.summary.unread_count = e.base_unread + static_cast<std::int64_t>(e.unread_ids.size());
 }
 
+const proto::room_summary* room_list::add_item(entry& e, const proto::chat_message& item,
+                                               const proto::chat_message& event) {
+  auto& s = e.summary;
+  if (item.id <= e.newest_id) return nullptr;  // counted already (the store's list had it)
+  e.newest_id = item.id;
+  e.activity_ms = std::max(e.activity_ms, item.created_at_ms);
+  s.last_message = item;
+  s.last_message->state.reset();
+  if (item.sender_id != user_id_) {
+    e.unread_ids.push_back(item.id);
+    if (e.unread_ids.size() > max_tracked_unread) {
+      e.unread_ids.pop_front();
+      ++e.base_unread;
+    }
+    recount(e);
+  }
+  // Someone else joined or left (the user's own membership: the store's count has it).
+  if (const auto joined = proto::joined_member(event); joined && *joined != user_id_) {
+    ++s.member_count;
+  } else if (const auto departed = proto::departed_member(event);
+             departed && *departed != user_id_ && s.member_count > 0) {
+    --s.member_count;
+  }
+  return &s;
+}
+
 const proto::room_summary* room_list::apply(const proto::chat_message& event) {
   const auto it = rooms_.find(event.room_id);
   if (it == rooms_.end()) return nullptr;
@@ -69,28 +95,7 @@ const proto::room_summary* room_list::apply(const proto::chat_message& event) {
   auto& e = it->second;
   auto& s = e.summary;
   switch (event.event) {
-    case proto::event_kind::message: {
-      if (event.id <= e.newest_id) return nullptr;  // counted already (the store's list had it)
-      e.newest_id = event.id;
-      e.activity_ms = std::max(e.activity_ms, event.created_at_ms);
-      s.last_message = event;
-      s.last_message->state.reset();
-      if (event.sender_id != user_id_) {
-        e.unread_ids.push_back(event.id);
-        if (e.unread_ids.size() > max_tracked_unread) {
-          e.unread_ids.pop_front();
-          ++e.base_unread;
-        }
-        recount(e);
-        // Someone else joined or left (the user's own notices: the store's count has them).
-        if (proto::joined_member(event)) {
-          ++s.member_count;
-        } else if (proto::departed_member(event) && s.member_count > 0) {
-          --s.member_count;
-        }
-      }
-      return &s;
-    }
+    case proto::event_kind::message: return add_item(e, event, event);
     case proto::event_kind::edited:
       if (!s.last_message || s.last_message->id != event.target_id) return nullptr;
       if (s.last_message->state && s.last_message->state->deleted) return nullptr;
@@ -110,6 +115,17 @@ const proto::room_summary* room_list::apply(const proto::chat_message& event) {
     case proto::event_kind::pinned:
     case proto::event_kind::unpinned:
     case proto::event_kind::preview: return nullptr;
+    // Kept as SYSTEM history items (lastMessage, unread like a message); a rename changes the name.
+    case proto::event_kind::room_updated:
+    case proto::event_kind::member_joined:
+    case proto::event_kind::member_left:
+    case proto::event_kind::member_removed:
+    case proto::event_kind::member_role: {
+      const auto* changed = add_item(e, proto::as_history_notice(event), event);
+      if (changed != nullptr && event.name) s.name = *event.name;
+      return changed;
+    }
+    case proto::event_kind::room_deleted: return nullptr;  // the feed removes the room (room_feed.cpp)
   }
   return nullptr;
 }

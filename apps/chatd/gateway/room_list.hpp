@@ -50,7 +50,8 @@ class room_list {
   std::vector<std::int64_t> room_ids() const;
 
   // A room event (docs/events.md) of one of the rooms. Returns the room's summary when what the
-  // list shows of it changed (lastMessage, unreadCount, memberCount), else null. The pointer is
+  // list shows of it changed (lastMessage, unreadCount, memberCount, name), else null. Events kept
+  // as SYSTEM history items count as the store counts them (a message of their sender). The pointer is
   // valid until the next change of the list.
   const proto::room_summary* apply(const proto::chat_message& event);
   // The user's own read mark of `room_id` moved to `last_read`. Returns the summary when its
@@ -88,6 +89,9 @@ class room_list {
   };
 
   void recount(entry& e);
+  // A new history item of the entry's room (a message, or an administration event's SYSTEM item
+  // `item` of `event`): lastMessage, unreadCount, memberCount. Null when seen already.
+  const proto::room_summary* add_item(entry& e, const proto::chat_message& item, const proto::chat_message& event);
 
   bool blocks(std::int64_t sender) const noexcept {
     return sender != 0 && !blocks_.empty() && std::binary_search(blocks_.begin(), blocks_.end(), sender);

@@ -752,11 +752,7 @@ void session::pump_recoveries() {
       if (!outbound_.empty() && outbound_.bytes() + item.size() > outbound_.max_bytes()) break;  // more once written
       const bool queued = outbound_.empty() ? outbound_.push_answer(std::move(item)) : outbound_.push(std::move(item));
       if (!queued) break;
-      if (event.departed_user != 0 && event.departed_user == user_id_) {
-        const auto verified = member_verified_ms_.find(event.room_id);
-        if (verified == member_verified_ms_.end() || event.sent_at_ms >= verified->second)
-          departed_room = event.room_id;
-      }
+      if (ends_my_membership(event)) departed_room = event.room_id;
       r->to_send.pop_front();
       last_output_ = now();
       transport_->output_ready();
@@ -1110,6 +1106,13 @@ void session::note_membership(std::int64_t room_id, bool member, room_gate gate)
 bool session::direct_blocked(std::int64_t room_id) const {
   const auto it = direct_rooms_.find(room_id);
   return it != direct_rooms_.end() && it->second.blocked;
+}
+
+void session::membership_revoked(std::int64_t room_id) {
+  net::post(strand_, [self = shared_from_this(), room_id] {
+    self->member_cache_.erase(room_id);
+    self->direct_rooms_.erase(room_id);
+  });
 }
 
 void session::block_changed(const proto::block_change& change) {
@@ -1550,14 +1553,20 @@ void session::deliver_event(const std::shared_ptr<const fanout_event>& shared_ev
     if (!enqueue_fanout(std::move(item))) break;
   }
   if (recovering && !recoveries_.empty()) pump_recoveries();
-  // The member's own "left" notice is the last of the room they get: what follows it in the
-  // room's order is no longer theirs (membership is checked again on a new SUBSCRIBE).
-  // A notice older than this session's latest verified membership of the room is stale (they
-  // joined again since, or it comes from an earlier life of the room id): it ends nothing.
-  if (event.kind == event_kind::room && event.departed_user != 0 && event.departed_user == user_id_) {
-    const auto verified = member_verified_ms_.find(event.room_id);
-    if (verified == member_verified_ms_.end() || event.sent_at_ms >= verified->second) left_room(event.room_id);
-  }
+  // The member's own member.left / member.removed (or the room's room.deleted) is the last of the
+  // room they get: what follows it in the room's order is no longer theirs (membership is checked
+  // again on a new SUBSCRIBE).
+  if (ends_my_membership(event)) left_room(event.room_id);
+}
+
+bool session::ends_my_membership(const fanout_event& event) const {
+  if (event.kind != event_kind::room) return false;
+  if (event.room_deleted) return true;  // room ids are never reused
+  if (event.departed_user == 0 || event.departed_user != user_id_) return false;
+  // A departure older than this session's latest verified membership of the room is stale (they
+  // joined again since): it ends nothing.
+  const auto verified = member_verified_ms_.find(event.room_id);
+  return verified == member_verified_ms_.end() || event.sent_at_ms >= verified->second;
 }
 
 // ---- outbound -------------------------------------------------------------------------------

@@ -235,6 +235,9 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   // Any thread: the nickname stamped on this session's SENDs and typing notices from now on.
   void nickname_changed(std::string nickname) override;
   void block_changed(const proto::block_change& change) override;
+  // Any thread: this user's membership of `room_id` ended (chat:membership): the cached membership
+  // is forgotten; the subscriptions end with the room event that announces it (room order).
+  void membership_revoked(std::int64_t room_id) override;
 
   const boost::asio::any_io_executor& executor() const noexcept { return strand_; }
   const std::string& id() const noexcept { return id_; }
@@ -301,9 +304,14 @@ class session final : public fanout_target, public std::enable_shared_from_this<
   void handle_unsubscribe(stomp::frame& f);
   // Removes subscription `id` (if any) and leaves what it was the last one of.
   void remove_subscription(const std::string& id);
-  // The user left `room_id` (their SYSTEM notice arrived): ends this session's subscriptions
-  // of the room and its typing topic, and forgets the cached membership.
+  // The user left `room_id` (their member.left or member.removed arrived, or room.deleted): ends
+  // this session's subscriptions of the room and its typing topic, and forgets the cached
+  // membership.
   void left_room(std::int64_t room_id);
+  // `event` ends this user's membership of its room: room.deleted, or their own member.left /
+  // member.removed unless it is older than this session's latest verified membership of the room
+  // (they joined again since).
+  bool ends_my_membership(const fanout_event& event) const;
   void handle_send(stomp::frame& f);
   void handle_disconnect(stomp::frame& f);
   // Runs `publish` (which owns the slot) once the admission gate admitted `bytes` (now, or after a

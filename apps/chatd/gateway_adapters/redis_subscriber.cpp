@@ -196,6 +196,7 @@ void redis_subscriber::serve(context& ctx) {
   channels.push_back(std::string(proto::redis_names::presence_channel));
   channels.push_back(std::string(proto::redis_names::profile_channel));
   channels.push_back(std::string(proto::redis_names::blocks_channel));
+  channels.push_back(std::string(proto::redis_names::membership_channel));
   channels.push_back(keyevent_channel_);
   for (std::size_t begin = 0; begin < channels.size(); begin += channels_per_command) {
     const std::vector<std::string> chunk(
@@ -278,6 +279,7 @@ void redis_subscriber::dispatch(std::string_view channel, std::string_view paylo
   if (channel == proto::redis_names::presence_channel) return hub_.on_presence(payload);
   if (channel == proto::redis_names::profile_channel) return hub_.on_profile(payload);
   if (channel == proto::redis_names::blocks_channel) return hub_.on_block_change(payload);
+  if (channel == proto::redis_names::membership_channel) return hub_.on_membership_revoked(payload);
   if (channel == keyevent_channel_) {
     if (!payload.starts_with(proto::redis_names::presence_key_prefix)) return;
     const auto user = proto::parse_positive_id(payload.substr(proto::redis_names::presence_key_prefix.size()));

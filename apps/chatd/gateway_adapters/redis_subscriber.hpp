@@ -3,6 +3,7 @@
 // subscribe mode, woken by poll() on the socket and on an eventfd for (un)subscribe requests.
 //
 // Subscribed to: chat:presence, chat:profile (nickname changes), chat:blocks (block changes),
+// chat:membership (memberships that ended),
 // __keyevent@<db>__:expired (presence keys of dead nodes), and exactly the chat:room:{id} /
 // chat:typing:{id} / chat:user:{id} channels the fanout_hub asks for (rooms with local
 // subscribers, users with a local /user/queue/notifications subscriber). Every message is handed

@@ -77,9 +77,13 @@ store::event_effects fold_events(std::span<const proto::chat_message* const> eve
     }
     const bool system = t.type == proto::message_type::system;
     switch (e.event) {
-      case event_kind::message:  // not an event of room_events; never given
-        drop(i, "not_an_event");
-        break;
+      case event_kind::message:       // not an event of room_events; never given
+      case event_kind::room_updated:  // administration events: SYSTEM history items or nothing
+      case event_kind::member_joined:
+      case event_kind::member_left:
+      case event_kind::member_removed:
+      case event_kind::member_role:
+      case event_kind::room_deleted: drop(i, "not_an_event"); break;
 
       case event_kind::edited:
         if (system) {

@@ -20,8 +20,9 @@
 //   - a link preview (message.preview) of a SYSTEM or deleted message ("system_message",
 //     "deleted"), or whose sender is not the message's ("not_sender").
 // A later preview of the same message in the batch replaces an earlier one.
-// Permission to delete or pin (sender or room admin) is trusted: no race changes it while
-// room roles do not exist.
+// Permission to delete or pin (sender or room admin, SPEC §16) is trusted as the gateway or the
+// REST API checked it when the event was published: a role change racing the event does not undo
+// it (the admin was one when they acted).
 //
 // Events that change nothing are applied (room_events.applied = true) without an effect:
 // deleting a deleted message, pinning a pinned one, unpinning one that is not pinned, adding a

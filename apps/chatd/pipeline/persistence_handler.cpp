@@ -54,6 +54,10 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
       const auto& r = records[first + d.row];
       report.dropped.push_back({r.index, r.partition, r.offset, d.reason});
     }
+    for (const auto& d : s.records_dropped) {
+      const auto& r = records[first + d.row];
+      report.records_dropped.push_back({r.index, r.partition, r.offset, d.reason});
+    }
   };
   auto infra = [&report](const store::error& e) {
     report.infra_error = "postgres: " + first_line_of(e.message);
@@ -62,6 +66,7 @@ persist_report persist_records(store::message_writer& writer, const std::vector<
     report.inserted = 0;
     report.events_new = 0;
     report.dropped.clear();
+    report.records_dropped.clear();
     return report;
   };
 
@@ -154,10 +159,21 @@ batch_outcome persistence_handler::handle(std::span<const kafka::record> batch) 
                                      {"target_id", m.target_id},
                                      {"sender_id", m.sender_id}});
   }
+  for (const auto& d : report.records_dropped) {
+    const auto& m = records_by_index(records, d.index);
+    log::info("room record dropped", {{"reason", std::string(d.reason)},
+                                      {"event", std::string(proto::to_string(m.event))},
+                                      {"partition", d.partition},
+                                      {"offset", d.offset},
+                                      {"room_id", m.room_id},
+                                      {"sender_id", m.sender_id}});
+  }
   stats_.inserted.fetch_add(report.inserted, std::memory_order_relaxed);
+  stats_.records_dropped.fetch_add(report.records_dropped.size(), std::memory_order_relaxed);
   stats_.events_applied.fetch_add(report.events_new - report.dropped.size(), std::memory_order_relaxed);
   stats_.events_dropped.fetch_add(report.dropped.size(), std::memory_order_relaxed);
-  stats_.duplicates.fetch_add(repeated_in_batch + (records.size() - refused - report.inserted - report.events_new),
+  stats_.duplicates.fetch_add(repeated_in_batch + (records.size() - refused - report.inserted - report.events_new -
+                                                   report.records_dropped.size()),
                               std::memory_order_relaxed);
   return outcome;
 }

@@ -18,6 +18,9 @@
 //      partition order (pipeline/event_fold.hpp: --edit-window, delete is terminal, net
 //      reactions, at most 3 pins) and write the result set-based; events the fold drops
 //      stay with applied = false and are logged here at info, never dead-lettered;
+//   4b. records of a room deleted meanwhile (deleted_rooms, sql/0008; the batch's rooms are locked
+//      against deletion by step 1) are dropped and logged at info, never dead-lettered: the
+//      room and its history are gone on purpose (docs/pipeline.md "Deleted rooms");
 //   5. the batch's progress per partition (persistence_progress, sql/0004: the offset after
 //      its last record, whatever became of the records: stored, duplicate, dropped, poison),
 //      one more statement; recovery (docs/stomp.md "Recovery") waits for it;
@@ -62,6 +65,8 @@ struct persist_report {
     std::string_view reason;  // pipeline/event_fold.hpp
   };
   std::vector<dropped_event> dropped;  // new events the fold dropped (room_events.applied = false)
+  // Records stored nowhere because their room was deleted (store::persisted::records_dropped).
+  std::vector<dropped_event> records_dropped;
 };
 
 // The store half of a batch: `records` (decoded, one per messageKey) in one write; when
@@ -93,10 +98,11 @@ std::vector<store::partition_progress> partition_progress_of(const Records& batc
 }
 
 struct persistence_stats {
-  std::atomic<std::uint64_t> inserted{0};        // new rows in messages
-  std::atomic<std::uint64_t> duplicates{0};      // records whose messageKey was already stored
-  std::atomic<std::uint64_t> events_applied{0};  // new rows in room_events that took effect
-  std::atomic<std::uint64_t> events_dropped{0};  // new rows in room_events the fold dropped
+  std::atomic<std::uint64_t> inserted{0};         // new rows in messages
+  std::atomic<std::uint64_t> duplicates{0};       // records whose messageKey was already stored
+  std::atomic<std::uint64_t> events_applied{0};   // new rows in room_events that took effect
+  std::atomic<std::uint64_t> events_dropped{0};   // new rows in room_events the fold dropped
+  std::atomic<std::uint64_t> records_dropped{0};  // records of deleted rooms, stored nowhere
 };
 
 class persistence_handler final : public batch_handler {

@@ -21,25 +21,34 @@ namespace {
 // later transaction on that row has a larger one (pipeline/unread_cache.hpp).
 #define CHAT_SQL_UNREAD_VERSION "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
+// The batch's rooms, locked against deletion until the commit (DELETE /api/rooms/{id} takes
+// FOR UPDATE on the row, store/room_admin.cpp): a room deleted before this statement is simply not
+// returned (also after waiting for a delete in progress), one deleted after it waits for this
+// transaction and takes the rows stored here with it.
+constexpr const char* lock_rooms_sql = "SELECT id FROM chat_rooms WHERE id = ANY($1::bigint[]) FOR KEY SHARE";
+
+// Senders, and which of the rooms were deleted: a statement of its own after the lock, so that its
+// snapshot sees the tombstone of a delete the lock waited for.
 constexpr const char* known_ids_sql =
-    "SELECT 'r', id FROM chat_rooms WHERE id = ANY($1::bigint[]) "
-    "UNION ALL SELECT 'u', id FROM users WHERE id = ANY($2::bigint[])";
+    "SELECT 'u', id FROM users WHERE id = ANY($2::bigint[]) "
+    "UNION ALL SELECT 'd', id FROM deleted_rooms WHERE id = ANY($1::bigint[])";
 
 constexpr const char* insert_sql =
     "INSERT INTO messages (id, message_key, room_id, sender_id, sender_nickname, content, type, "
     "                      kafka_partition, kafka_offset, created_at, reply_to_id, thread_root_id, "
-    "                      attachment, attachment_file_id, forwarded_from, scheduled_for) "
+    "                      attachment, attachment_file_id, forwarded_from, scheduled_for, event, event_data) "
     "SELECT t.id, t.message_key, t.room_id, t.sender_id, t.sender_nickname, t.content, t.type, "
     "       t.kafka_partition, t.kafka_offset, timestamptz 'epoch' + t.created_ms * interval '1 millisecond', "
     "       NULLIF(t.reply_to_id, 0), NULLIF(t.thread_root_id, 0), NULLIF(t.attachment, '')::jsonb, "
     "       NULLIF(t.file_id, '')::uuid, NULLIF(t.forwarded_from, '')::jsonb, "
-    "       timestamptz 'epoch' + NULLIF(t.scheduled_ms, '')::bigint * interval '1 millisecond' "
+    "       timestamptz 'epoch' + NULLIF(t.scheduled_ms, '')::bigint * interval '1 millisecond', "
+    "       NULLIF(t.event, ''), NULLIF(t.event_data, '')::jsonb "
     "FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], "
     "            $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], "
-    "            $15::text[], $16::text[]) "
+    "            $15::text[], $16::text[], $17::text[], $18::text[]) "
     "     WITH ORDINALITY AS t(id, message_key, room_id, sender_id, sender_nickname, content, type, "
     "                          kafka_partition, kafka_offset, created_ms, reply_to_id, thread_root_id, "
-    "                          attachment, file_id, forwarded_from, scheduled_ms, ord) "
+    "                          attachment, file_id, forwarded_from, scheduled_ms, event, event_data, ord) "
     "ORDER BY t.ord "
     "ON CONFLICT (message_key) DO NOTHING "
     "RETURNING id, room_id, sender_id, COALESCE(thread_root_id, 0), " CHAT_SQL_MS("created_at");
@@ -213,12 +222,25 @@ std::string forwarded_json(const proto::forward_origin& f) {
   return dump({{"roomId", f.room_id}, {"messageId", f.message_id}, {"senderNickname", f.sender_nickname}});
 }
 
-// The `message` events of the batch: INSERT, the thread roots' reply counts, the unread counts.
+// messages.event_data of an event kept as a SYSTEM history item: its own members
+// (store/recovery.cpp reads them back).
+std::string event_data_json(const proto::chat_message& m) {
+  nlohmann::json doc = nlohmann::json::object();
+  if (m.user_id > 0) doc["userId"] = m.user_id;
+  if (m.role) doc["role"] = std::string(proto::to_string(*m.role));
+  if (m.name) doc["name"] = *m.name;
+  if (m.notice) doc["notice"] = *m.notice;
+  return dump(doc);
+}
+
+// The `message` events of the batch and the events kept as SYSTEM history items: INSERT, the
+// thread roots' reply counts, the unread counts.
 void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const std::vector<std::size_t>& which,
                      persisted& out) {
   std::vector<std::int64_t> ids, room_ids, sender_ids, partitions, offsets, created, reply_to, roots;
-  std::vector<std::string_view> keys, nicknames, contents, types, attachments, file_ids, forwarded, scheduled;
-  std::deque<std::string> json;  // owns what `attachments`, `file_ids`, `forwarded` and `scheduled` view (stable)
+  std::vector<std::string_view> keys, nicknames, contents, types, attachments, file_ids, forwarded, scheduled, events,
+      event_data;
+  std::deque<std::string> json;  // owns what `attachments`, `file_ids`, `forwarded`, `scheduled` and `event_data` view (stable)
   auto own = [&json](std::string s) -> std::string_view { return json.emplace_back(std::move(s)); };
   for (const std::size_t i : which) {
     const auto& m = *rows[i].message;
@@ -243,15 +265,22 @@ void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const st
     }
     forwarded.push_back(m.forwarded_from ? own(forwarded_json(*m.forwarded_from)) : std::string_view{});
     scheduled.push_back(m.scheduled_for_ms ? own(std::to_string(*m.scheduled_for_ms)) : std::string_view{});
+    if (proto::is_history_notice(m.event)) {
+      events.push_back(proto::to_string(m.event));
+      event_data.push_back(own(event_data_json(m)));
+    } else {
+      events.push_back({});
+      event_data.push_back({});
+    }
   }
 
   using detail::bigint_array;
   using detail::text_array;
-  const auto inserted =
-      tx.exec_params(insert_sql, bigint_array(ids), text_array(keys), bigint_array(room_ids), bigint_array(sender_ids),
-                     text_array(nicknames), text_array(contents), text_array(types), bigint_array(partitions),
-                     bigint_array(offsets), bigint_array(created), bigint_array(reply_to), bigint_array(roots),
-                     text_array(attachments), text_array(file_ids), text_array(forwarded), text_array(scheduled));
+  const auto inserted = tx.exec_params(
+      insert_sql, bigint_array(ids), text_array(keys), bigint_array(room_ids), bigint_array(sender_ids),
+      text_array(nicknames), text_array(contents), text_array(types), bigint_array(partitions), bigint_array(offsets),
+      bigint_array(created), bigint_array(reply_to), bigint_array(roots), text_array(attachments), text_array(file_ids),
+      text_array(forwarded), text_array(scheduled), text_array(events), text_array(event_data));
   out.inserted = static_cast<std::size_t>(inserted.size());
   if (out.inserted == 0) return;
 
@@ -269,7 +298,8 @@ void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const st
   if (!reply_roots.empty()) {
     tx.exec_params(replies_sql, bigint_array(reply_roots), bigint_array(reply_rooms), bigint_array(reply_ms));
   }
-  // Only `message` events count as unread: the other events never reach this point.
+  // Only what history shows counts as unread (messages and SYSTEM notices): the other events never
+  // reach this point.
   tx.exec_params(lock_members_sql, bigint_array(new_rooms));
   for (const auto& row :
        tx.exec_params(unread_sql, bigint_array(new_ids), bigint_array(new_rooms), bigint_array(new_senders))) {
@@ -445,9 +475,13 @@ persisted persist_in(pqxx::connection& conn, std::span<const message_row> rows, 
     senders.push_back(r.message->sender_id);
   }
   std::unordered_set<std::int64_t> known_rooms;
+  std::unordered_set<std::int64_t> deleted_rooms;
   std::unordered_set<std::int64_t> known_users;
+  for (const auto& row : tx.exec_params(lock_rooms_sql, detail::bigint_array(rooms))) {
+    known_rooms.insert(row[0].as<std::int64_t>());
+  }
   for (const auto& row : tx.exec_params(known_ids_sql, detail::bigint_array(rooms), detail::bigint_array(senders))) {
-    (row[0].c_str()[0] == 'r' ? known_rooms : known_users).insert(row[1].as<std::int64_t>());
+    (row[0].c_str()[0] == 'd' ? deleted_rooms : known_users).insert(row[1].as<std::int64_t>());
   }
 
   std::vector<std::size_t> messages;  // positions in `rows`, in order
@@ -455,14 +489,23 @@ persisted persist_in(pqxx::connection& conn, std::span<const message_row> rows, 
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& m = *rows[i].message;
     if (!known_rooms.contains(m.room_id)) {
-      out.unknown_room.push_back(i);
+      if (deleted_rooms.contains(m.room_id)) {
+        out.records_dropped.push_back({i, "room_deleted"});
+      } else {
+        out.unknown_room.push_back(i);
+      }
       continue;
     }
     if (!known_users.contains(m.sender_id)) {
       out.unknown_sender.push_back(i);
       continue;
     }
-    (m.event == proto::event_kind::message ? messages : events).push_back(i);
+    if (m.event == proto::event_kind::room_deleted) {
+      out.records_dropped.push_back({i, "room_exists"});
+      continue;
+    }
+    const bool stored_as_message = m.event == proto::event_kind::message || proto::is_history_notice(m.event);
+    (stored_as_message ? messages : events).push_back(i);
   }
   // Messages first: an event's target precedes it in its partition, so an event of this batch
   // may target a message of this batch; nothing else depends on the order between the two.

@@ -113,7 +113,9 @@ using event_folder = std::function<event_effects(std::span<const proto::chat_mes
                                                  std::span<const event_target> targets)>;
 
 struct persisted {
-  std::vector<std::size_t> unknown_room;  // positions in the rows given to persist()
+  // Positions in the rows given to persist() of records of a room that never existed (poison).
+  // A room that was deleted (deleted_rooms, sql/0008) is no unknown room: see records_dropped.
+  std::vector<std::size_t> unknown_room;
   std::vector<std::size_t> unknown_sender;
   std::size_t inserted = 0;           // rows new in messages (a messageKey seen before inserts none)
   std::vector<unread_change> unread;  // members whose unread count grew
@@ -125,6 +127,12 @@ struct persisted {
     std::string_view reason;
   };
   std::vector<dropped> events_dropped;
+  // Records stored nowhere because of their room, never dead-lettered (logged by the caller):
+  // "room_deleted" -- any record of a room deleted meanwhile (DELETE /api/rooms/{id}, or its last
+  // member left; the race of docs/pipeline.md "Deleted rooms"), room.deleted included;
+  // "room_exists" -- a room.deleted of a room that is still there (only a record produced around
+  // the REST API can be one: rooms are deleted in PostgreSQL before their event is published).
+  std::vector<dropped> records_dropped;
 };
 
 // How far the persistence consumer got in one partition of chat.messages: every record below
@@ -141,7 +149,10 @@ struct partition_progress {
 class message_writer {
  public:
   virtual ~message_writer() = default;
-  // One transaction: which rooms and senders exist; the INSERT of the `message` events
+  // One transaction: which rooms and senders exist (the batch's rooms locked FOR KEY SHARE, so a
+  // room being deleted is either deleted before -- its records are dropped -- or after this
+  // transaction, taking its rows with it: never a row left behind); the INSERT of the `message`
+  // events and of the events kept as SYSTEM history items (proto::is_history_notice)
   // (ON CONFLICT (message_key) DO NOTHING), the reply counts of the thread roots that got
   // replies and the unread counts of the other members; the INSERT of the other events into
   // room_events (ON CONFLICT (message_key) DO NOTHING RETURNING the new ones), one query for

@@ -4,6 +4,7 @@
 
 #include <chat/proto/names.hpp>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -26,14 +27,15 @@ constexpr const char* recovery_sql =
     "            m.content, m.type, " CHAT_SQL_MS("m.created_at") " AS created_ms, m.reply_to_id, m.thread_root_id, "
     "            m.attachment::text AS attachment, m.forwarded_from::text AS forwarded_from, m.deleted, "
     "            " CHAT_SQL_MS("m.edited_at") " AS edited_ms, m.reply_count, " CHAT_SQL_MS("m.last_reply_at") " AS "
-    "            last_reply_ms, NULL::text AS event, NULL::bigint AS target_id, NULL::text AS emoji, "
-    "            " CHAT_SQL_MS("m.scheduled_for") " AS scheduled_ms, NULL::text AS preview "
+    "            last_reply_ms, m.event, NULL::bigint AS target_id, NULL::text AS emoji, "
+    "            " CHAT_SQL_MS("m.scheduled_for") " AS scheduled_ms, NULL::text AS preview, "
+    "            m.event_data::text AS event_data "
     "     FROM messages m WHERE m.room_id = $3 AND m.id > $4 AND prog.n >= $5 " CHAT_SQL_NOT_HIDDEN("m.id", "$6")
     "     ORDER BY m.id DESC LIMIT $7) "
     "    UNION ALL "
     "    (SELECT 'e'::text, r.id, r.message_key::text, r.sender_id, r.sender_nickname, r.content, NULL::text, "
     "            " CHAT_SQL_MS("r.created_at") ", NULL::bigint, NULL::bigint, NULL::text, NULL::text, false, "
-    "            NULL::bigint, 0, NULL::bigint, r.event, r.target_id, r.emoji, NULL::bigint, r.preview::text "
+    "            NULL::bigint, 0, NULL::bigint, r.event, r.target_id, r.emoji, NULL::bigint, r.preview::text, NULL::text "
     "     FROM room_events r WHERE r.room_id = $3 AND r.id > $4 AND prog.n >= $5 "
     "     ORDER BY r.id DESC LIMIT $7)"
     "  ) u ORDER BY u.id DESC LIMIT $7"
@@ -43,6 +45,19 @@ constexpr const char* recovery_sql =
 template <class Field>
 std::string text_of_field(const Field& f) {
   return f.is_null() ? std::string() : std::string(f.c_str(), f.size());
+}
+
+// messages.event_data (store/message_writer.cpp) back into the event's own members.
+void read_event_data(std::string_view text, proto::chat_message& m) {
+  const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return;
+  if (const auto it = doc.find("userId"); it != doc.end() && it->is_number_integer())
+    m.user_id = it->get<std::int64_t>();
+  if (const auto it = doc.find("role"); it != doc.end() && it->is_string()) {
+    m.role = proto::parse_room_role(it->get<std::string>());
+  }
+  if (const auto it = doc.find("name"); it != doc.end() && it->is_string()) m.name = it->get<std::string>();
+  if (const auto it = doc.find("notice"); it != doc.end() && it->is_string()) m.notice = it->get<std::string>();
 }
 
 // A recovery row (columns from 1: kind, id, …) as the event that was published.
@@ -65,6 +80,15 @@ proto::chat_message recovered_event_of(const Row& row, std::int64_t room_id) {
     return m;
   }
   m.type = proto::parse_message_type(detail::text_of(row[7])).value_or(proto::message_type::text);
+  if (!row[17].is_null()) {
+    // An administration event kept as a SYSTEM history item: replayed as it was delivered live.
+    if (const auto kind = proto::parse_event_kind(detail::text_of(row[17])); kind && proto::is_history_notice(*kind)) {
+      m.event = *kind;
+      m.type = proto::message_type::system;
+      if (!row[22].is_null()) read_event_data(detail::text_of(row[22]), m);
+      return m;
+    }
+  }
   if (!row[9].is_null()) m.reply_to_id = row[9].template as<std::int64_t>();
   if (!row[10].is_null()) m.thread_root_id = row[10].template as<std::int64_t>();
   if (!row[11].is_null()) m.attachment = detail::attachment_of_json(detail::text_of(row[11]));

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 namespace chat::store {
@@ -18,10 +19,13 @@ std::optional<std::string> optional_text(const pqxx::field& f) {
 }
 
 // The room and its members, plus whether `caller` is one of them. Empty result = no room.
+// The pinned ids as text ("3,1"): most recently pinned first, one probe of room_pins' key.
 const std::string room_with_members_sql =
     "SELECT r.id, r.type, r.name, r.created_by, " CHAT_SQL_MS("r.created_at") ", "
     "       EXISTS (SELECT 1 FROM chat_room_members x WHERE x.room_id = r.id AND x.user_id = $2), "
-    "       m.user_id, u.nickname "
+    "       m.user_id, u.nickname, m.role, r.notice, "
+    "       (SELECT string_agg(p.message_id::text, ',' ORDER BY p.pinned_at DESC, p.message_id DESC) "
+    "        FROM room_pins p WHERE p.room_id = r.id) "
     "FROM chat_rooms r "
     "LEFT JOIN chat_room_members m ON m.room_id = r.id "
     "LEFT JOIN users u ON u.id = m.user_id "
@@ -46,10 +50,26 @@ loaded_room load_with_members(pqxx::transaction_base& tx, std::int64_t room_id, 
   out.room.created_by = first[3].as<std::int64_t>();
   out.room.created_at_ms = first[4].as<std::int64_t>();
   out.caller_is_member = first[5].as<bool>();
+  out.room.notice = optional_text(first[9]);
+  if (!first[10].is_null()) {
+    const std::string_view ids = detail::text_of(first[10]);
+    for (std::size_t begin = 0; begin < ids.size();) {
+      auto end = ids.find(',', begin);
+      if (end == std::string_view::npos) end = ids.size();
+      std::int64_t id = 0;
+      std::from_chars(ids.data() + begin, ids.data() + end, id);
+      out.room.pinned.push_back(id);
+      begin = end + 1;
+    }
+  }
+  const bool direct = out.room.type == room_type::direct;
   for (const auto& row : r) {
     if (row[6].is_null()) continue;  // a room nobody is in any more
-    out.room.members.push_back(
-        {row[6].as<std::int64_t>(), row[7].is_null() ? std::string() : row[7].as<std::string>()});
+    room_member m{row[6].as<std::int64_t>(), row[7].is_null() ? std::string() : row[7].as<std::string>(),
+                  proto::room_role::member};
+    m.role = direct ? proto::room_role::admin
+                    : proto::parse_room_role(detail::text_of(row[8])).value_or(proto::room_role::member);
+    out.room.members.push_back(std::move(m));
   }
   return out;
 }
@@ -168,10 +188,12 @@ result<group_room_outcome> create_group_room(session& db, std::int64_t caller, c
         tx.exec_params("INSERT INTO chat_rooms (type, name, created_by) VALUES ('GROUP', $1, $2) RETURNING id", name,
                        caller)[0][0]
             .as<std::int64_t>();
-    // One statement for all members; WITH ORDINALITY keeps the joining order of the request.
+    // One statement for all members; WITH ORDINALITY keeps the joining order of the request. The
+    // creator (first) owns the room (SPEC §16).
     tx.exec_params(
-        "INSERT INTO chat_room_members (room_id, user_id, joined_at) "
-        "SELECT $1, x.id, clock_timestamp() FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, pos) ORDER BY x.pos "
+        "INSERT INTO chat_room_members (room_id, user_id, joined_at, role) "
+        "SELECT $1, x.id, clock_timestamp(), CASE WHEN x.pos = 1 THEN 'OWNER' ELSE 'MEMBER' END "
+        "FROM unnest($2::bigint[]) WITH ORDINALITY AS x(id, pos) ORDER BY x.pos "
         "ON CONFLICT DO NOTHING",
         room_id, detail::bigint_array(members));
     out.room = load_with_members(tx, room_id, caller).room;
@@ -276,12 +298,14 @@ result<room_detail_outcome> load_room(session& db, std::int64_t room_id, std::in
 namespace {
 
 // Whether `caller` may change the membership of group room `room_id` (docs/rest.md: members
-// only, never a DIRECT room), as the status of the route's outcome type.
+// only, never a DIRECT room), as the status of the route's outcome type. Locks the room row
+// (FOR NO KEY UPDATE): membership changes of one room run one at a time (store/room_admin.cpp
+// takes the same lock), while the persistence consumer's FOR KEY SHARE does not wait.
 template <class Status>
 std::optional<Status> membership_change_refused(pqxx::work& tx, std::int64_t room_id, std::int64_t caller) {
   const auto room = tx.exec_params(
       "SELECT r.type, EXISTS (SELECT 1 FROM chat_room_members WHERE room_id = r.id AND user_id = $2) "
-      "FROM chat_rooms r WHERE r.id = $1",
+      "FROM chat_rooms r WHERE r.id = $1 FOR NO KEY UPDATE OF r",
       room_id, caller);
   if (room.empty()) return Status::no_such_room;
   if (!room[0][1].as<bool>()) return Status::not_a_member;
@@ -319,29 +343,6 @@ result<add_members_outcome> add_members(session& db, std::int64_t room_id, std::
         room_id, detail::bigint_array(user_ids));
     for (const auto& row : added) out.added.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>()});
     out.room = load_with_members(tx, room_id, caller).room;
-    tx.commit();
-    return out;
-  });
-}
-
-result<leave_outcome> leave_room(session& db, std::int64_t room_id, std::int64_t caller) {
-  return detail::guarded([&] {
-    auto& conn = db.native<pqxx::connection>();
-    leave_outcome out;
-    pqxx::work tx(conn);
-    if (const auto refused = membership_change_refused<leave_outcome::status>(tx, room_id, caller)) {
-      out.st = *refused;
-      return out;
-    }
-    const auto deleted = tx.exec_params(
-        "DELETE FROM chat_room_members m USING users u "
-        "WHERE m.room_id = $1 AND m.user_id = $2 AND u.id = m.user_id RETURNING u.nickname",
-        room_id, caller);
-    if (deleted.empty()) {  // a concurrent leave of the same user won
-      out.st = leave_outcome::status::not_a_member;
-      return out;
-    }
-    out.nickname = deleted[0][0].as<std::string>();
     tx.commit();
     return out;
   });

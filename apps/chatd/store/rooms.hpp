@@ -1,8 +1,8 @@
 #pragma once
-// Rooms repository: direct and group rooms, the caller's room list, room detail,
-// invitations and leaving. Runs on db_pool workers only; database failures come back as
-// store::error (the REST layer maps them). Every function checks access itself, in the same
-// round trip as the data where it can, and reports it as a room_access value.
+// Rooms repository: direct and group rooms, the caller's room list, room detail and
+// invitations (leaving and the administration of a room: store/room_admin.hpp). Runs on db_pool workers only; database
+// failures come back as store::error (the REST layer maps them). Every function checks access itself, in the same round
+// trip as the data where it can, and reports it as a room_access value.
 #include "store/error.hpp"
 #include "store/session.hpp"
 
@@ -29,6 +29,9 @@ enum class room_access {
 struct room_member {
   std::int64_t user_id = 0;
   std::string nickname;
+  // SPEC §16: OWNER / ADMIN / MEMBER in a GROUP room; ADMIN for both members of a DIRECT room
+  // (they act as its admins: core/event_rules.hpp).
+  proto::room_role role = proto::room_role::member;
 };
 
 struct room_detail {
@@ -37,7 +40,9 @@ struct room_detail {
   std::optional<std::string> name;  // null for DIRECT rooms
   std::int64_t created_by = 0;
   std::int64_t created_at_ms = 0;
-  std::vector<room_member> members;  // in joining order
+  std::optional<std::string> notice;  // null: none
+  std::vector<std::int64_t> pinned;   // pinned message ids, most recently pinned first
+  std::vector<room_member> members;   // in joining order
 };
 
 // One entry of GET /api/rooms.
@@ -99,16 +104,9 @@ struct add_members_outcome {
   room_detail room;                   // added: the room after the change
 };
 // New members start with last_read_message_id = the room's newest stored message, so they
-// do not inherit the whole history as unread.
+// do not inherit the whole history as unread, and with the role MEMBER.
 result<add_members_outcome> add_members(session& db, std::int64_t room_id, std::int64_t caller,
                                         const std::vector<std::int64_t>& user_ids);
-
-// ---- DELETE /api/rooms/{id}/members/me
-struct leave_outcome {
-  enum class status { left, no_such_room, not_a_member, direct_room } st = status::left;
-  std::string nickname;  // left: of the leaving user
-};
-result<leave_outcome> leave_room(session& db, std::int64_t room_id, std::int64_t caller);
 
 // ---- GET /api/rooms/{id}/members/online (the member list; presence comes from Redis)
 struct members_outcome {

@@ -17,12 +17,11 @@ struct lookup {
 
 lookup query_context(pqxx::connection& conn, std::int64_t room_id, std::int64_t user_id, std::int64_t target_id) {
   static const std::string name = "chat_target_context";
-  // One row when the room exists. Admin until roles exist (§16): the GROUP room's creator, any
-  // member of a DIRECT room. The pin count and the newest id use the (room_id, …) indexes; a
-  // DIRECT room's block (SPEC §15) is two probes of user_blocks' primary key.
+  // One row when the room exists. The actor's role (NULL: not a member; a DIRECT room's members
+  // are its admins by the room's type, chatd::is_room_admin). The pin count and the newest id use the (room_id, …)
+  // indexes; a DIRECT room's block (SPEC §15) is two probes of user_blocks' primary key.
   static const std::string sql =
-      "SELECT r.type, r.created_by, "
-      "  EXISTS (SELECT 1 FROM chat_room_members WHERE room_id = r.id AND user_id = $2), "
+      "SELECT r.type, me.role, me.user_id IS NOT NULL, "
       "  (SELECT count(*) FROM room_pins WHERE room_id = r.id), "
       "  t.id, t.sender_id, t.type, t.deleted, " CHAT_SQL_MS("t.created_at") ", t.thread_root_id, "
       "  EXISTS (SELECT 1 FROM room_pins p WHERE p.room_id = r.id AND p.message_id = t.id), "
@@ -30,7 +29,8 @@ lookup query_context(pqxx::connection& conn, std::int64_t room_id, std::int64_t 
       "  CASE WHEN r.type = 'DIRECT' THEN (CASE WHEN r.direct_low = $2 THEN r.direct_high ELSE r.direct_low END) "
       "       ELSE 0 END, "
       "  r.type = 'DIRECT' AND " CHAT_SQL_BLOCKED_PAIR("r.direct_low", "r.direct_high") " "
-      "FROM chat_rooms r LEFT JOIN messages t ON t.id = $3 AND t.room_id = r.id "
+      "FROM chat_rooms r LEFT JOIN chat_room_members me ON me.room_id = r.id AND me.user_id = $2 "
+      "LEFT JOIN messages t ON t.id = $3 AND t.room_id = r.id "
       "WHERE r.id = $1";
   detail::define(conn, name, sql);
   pqxx::nontransaction tx(conn);
@@ -40,8 +40,9 @@ lookup query_context(pqxx::connection& conn, std::int64_t room_id, std::int64_t 
   const auto& row = r[0];
   out.ctx.room_exists = true;
   out.ctx.member = row[2].as<bool>();
-  const bool direct = detail::text_of(row[0]) == "DIRECT";
-  out.ctx.admin = out.ctx.member && (direct || row[1].as<std::int64_t>() == user_id);
+  if (out.ctx.member) {
+    out.ctx.role = proto::parse_room_role(detail::text_of(row[1])).value_or(proto::room_role::member);
+  }
   out.ctx.pin_count = static_cast<int>(row[3].as<std::int64_t>());
   out.ctx.direct_peer = row[12].is_null() ? 0 : row[12].as<std::int64_t>();
   out.ctx.blocked = row[13].as<bool>();

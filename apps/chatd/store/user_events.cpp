@@ -42,6 +42,14 @@ bool publish_room_membership(redis::client& redis, const std::vector<std::int64_
   return publish_user_event(redis, user_ids, json);
 }
 
+bool publish_membership_revoked(redis::client& redis, std::int64_t room_id, const std::vector<std::int64_t>& user_ids) {
+  if (user_ids.empty()) return true;
+  std::string json;
+  proto::append_json(proto::membership_revoked{room_id, user_ids}, json);
+  const auto reply = redis.command({"PUBLISH", proto::redis_names::membership_channel, json});
+  return reply && reply->type != redis::reply::kind::error;
+}
+
 bool publish_friend_event(redis::client& redis, const proto::friend_event& event) {
   std::string json;
   proto::append_json(event, json);

@@ -24,6 +24,12 @@ bool publish_user_event(redis::client& redis, const std::vector<std::int64_t>& u
 bool publish_room_membership(redis::client& redis, const std::vector<std::int64_t>& user_ids, std::int64_t room_id,
                              bool added);
 
+// {"roomId","userIds"} on chat:membership (proto::membership_revoked): every node's sessions of
+// those users forget their cached membership of the room, so their next SEND or SUBSCRIBE asks
+// PostgreSQL. Best effort, as above (a session that misses it trusts its cache for at most its
+// TTL, docs/stomp.md "Membership").
+bool publish_membership_revoked(redis::client& redis, std::int64_t room_id, const std::vector<std::int64_t>& user_ids);
+
 // A friend event (proto people.hpp) to both users' channels: their /user/queue/notifications
 // subscribers and SSE streams on every node. Best effort, as above.
 bool publish_friend_event(redis::client& redis, const proto::friend_event& event);

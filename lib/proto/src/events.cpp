@@ -190,4 +190,27 @@ validation_error parse_room_membership_event(std::string_view json, room_members
   return {};
 }
 
+void append_json(const membership_revoked& event, std::string& out) {
+  out.append(R"({"roomId":)");
+  append_json_int(event.room_id, out);
+  out.append(R"(,"userIds":[)");
+  for (std::size_t i = 0; i < event.user_ids.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    append_json_int(event.user_ids[i], out);
+  }
+  out.append("]}");
+}
+
+validation_error parse_membership_revoked(std::string_view json, membership_revoked& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  membership_revoked event;
+  if (auto error = detail::read_int64(doc, "roomId", 1, event.room_id)) return error;
+  const auto* ids = detail::find_member(doc, "userIds");
+  if (ids == nullptr) return detail::make_error(errc::missing_field, "userIds", "userIds is required");
+  if (auto error = detail::read_id_array(*ids, "userIds", max_revoked_users, event.user_ids)) return error;
+  out = std::move(event);
+  return {};
+}
+
 }  // namespace chat::proto

@@ -1,4 +1,5 @@
 #include <chat/proto/message.hpp>
+#include <chat/proto/rest.hpp>
 
 #include "json_input.hpp"
 #include "text.hpp"
@@ -31,7 +32,7 @@ std::optional<message_type> parse_message_type(std::string_view text) noexcept {
 
 namespace {
 
-constexpr std::array<std::pair<event_kind, std::string_view>, 8> event_names{{
+constexpr std::array<std::pair<event_kind, std::string_view>, 14> event_names{{
     {event_kind::message, "message"},
     {event_kind::edited, "message.edited"},
     {event_kind::deleted, "message.deleted"},
@@ -40,7 +41,25 @@ constexpr std::array<std::pair<event_kind, std::string_view>, 8> event_names{{
     {event_kind::pinned, "message.pinned"},
     {event_kind::unpinned, "message.unpinned"},
     {event_kind::preview, "message.preview"},
+    {event_kind::room_updated, "room.updated"},
+    {event_kind::member_joined, "member.joined"},
+    {event_kind::member_left, "member.left"},
+    {event_kind::member_removed, "member.removed"},
+    {event_kind::member_role, "member.role"},
+    {event_kind::room_deleted, "room.deleted"},
 }};
+
+constexpr std::array<std::pair<room_role, std::string_view>, 3> role_names{{
+    {room_role::owner, "OWNER"},
+    {room_role::admin, "ADMIN"},
+    {room_role::member, "MEMBER"},
+}};
+
+bool is_member_event(event_kind kind) noexcept {
+  return kind == event_kind::member_joined || kind == event_kind::member_left || kind == event_kind::member_removed ||
+         kind == event_kind::member_role;
+}
+bool has_role(event_kind kind) noexcept { return kind == event_kind::member_joined || kind == event_kind::member_role; }
 
 constexpr std::string_view files_prefix = "/api/files/";
 
@@ -280,6 +299,41 @@ std::optional<event_kind> parse_event_kind(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+bool is_admin_event(event_kind kind) noexcept {
+  switch (kind) {
+    case event_kind::message:
+    case event_kind::edited:
+    case event_kind::deleted:
+    case event_kind::reaction_added:
+    case event_kind::reaction_removed:
+    case event_kind::pinned:
+    case event_kind::unpinned: return false;
+    case event_kind::room_updated:
+    case event_kind::member_joined:
+    case event_kind::member_left:
+    case event_kind::member_removed:
+    case event_kind::member_role:
+    case event_kind::room_deleted: return true;
+  }
+  return false;
+}
+
+bool is_history_notice(event_kind kind) noexcept { return is_admin_event(kind) && kind != event_kind::room_deleted; }
+
+std::string_view to_string(room_role role) noexcept {
+  for (const auto& [r, name] : role_names) {
+    if (r == role) return name;
+  }
+  return "MEMBER";
+}
+
+std::optional<room_role> parse_room_role(std::string_view text) noexcept {
+  for (const auto& [r, name] : role_names) {
+    if (name == text) return r;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> attachment_file_id(std::string_view url) {
   if (!url.starts_with(files_prefix)) return std::nullopt;
   const std::string id(url.substr(files_prefix.size()));
@@ -428,6 +482,31 @@ void append_json(const chat_message& m, std::string& out) {
   append_json_int(m.sender_id, out);
   out.append(R"(,"senderNickname":)");
   append_json_string(m.sender_nickname, out);
+  if (is_admin_event(m.event)) {
+    if (is_member_event(m.event)) {
+      out.append(R"(,"userId":)");
+      append_json_int(m.user_id, out);
+    }
+    if (m.role) {
+      out.append(R"(,"role":")");
+      out.append(to_string(*m.role));
+      out.push_back('"');
+    }
+    if (m.name) {
+      out.append(R"(,"name":)");
+      append_json_string(*m.name, out);
+    }
+    if (m.notice) {
+      out.append(R"(,"notice":)");
+      append_json_string(*m.notice, out);
+    }
+    out.append(R"(,"content":)");
+    append_json_string(m.content, out);
+    out.append(R"(,"type":"SYSTEM","createdAt":")");
+    common::append_iso8601_ms(m.created_at_ms, out);
+    out.append("\"}");
+    return;
+  }
   if (m.event != event_kind::message) {
     out.append(R"(,"targetId":)");
     append_json_int(m.target_id, out);
@@ -487,6 +566,49 @@ void append_json(const chat_message& m, std::string& out) {
 
 namespace detail {
 
+namespace {
+
+// The members of a room-administration event (is_admin_event) after the common ones.
+validation_error read_admin_fields(const json& doc, chat_message& m, std::size_t max_content_code_points) {
+  const std::string* text = nullptr;
+  if (is_member_event(m.event)) {
+    if (auto error = read_int64(doc, "userId", 1, m.user_id)) return error;
+  }
+  if (auto error = read_optional_string(doc, "role", text)) return error;
+  if (text != nullptr) {
+    const auto role = parse_room_role(*text);
+    if (!role) return make_error(errc::bad_format, "role", "role must be OWNER, ADMIN or MEMBER");
+    if (has_role(m.event)) m.role = *role;
+  } else if (m.event == event_kind::member_role) {
+    return make_error(errc::missing_field, "role", "member.role needs a role");
+  }
+  if (m.event == event_kind::room_updated) {
+    if (auto error = read_optional_string(doc, "name", text)) return error;
+    if (text != nullptr) {
+      if (is_blank(*text)) return make_error(errc::bad_length, "name", "name must not be blank");
+      if (auto error = check_max_code_points(*text, "name", max_room_name_code_points)) return error;
+      m.name = *text;
+    }
+    if (auto error = read_optional_string(doc, "notice", text)) return error;
+    if (text != nullptr) {
+      if (auto error = check_max_code_points(*text, "notice", max_notice_code_points)) return error;
+      m.notice = *text;
+    }
+    if (!m.name && !m.notice) return make_error(errc::missing_field, "name", "room.updated needs a name or a notice");
+  }
+  if (auto error = read_string(doc, "content", text)) return error;
+  if (auto error = check_max_code_points(*text, "content", max_content_code_points)) return error;
+  m.content = *text;
+  if (auto error = read_optional_string(doc, "type", text)) return error;
+  if (text != nullptr && *text != "SYSTEM") {
+    return make_error(errc::bad_format, "type", "a room administration event is of type SYSTEM");
+  }
+  m.type = message_type::system;
+  return {};
+}
+
+}  // namespace
+
 validation_error read_chat_message(const json& doc, chat_message& out, std::size_t max_content_code_points) {
   if (!doc.is_object()) return make_error(errc::wrong_type, {}, "a message must be a JSON object");
   chat_message m;
@@ -508,6 +630,11 @@ validation_error read_chat_message(const json& doc, chat_message& out, std::size
   m.sender_nickname = *text;
   if (auto error = read_timestamp(doc, "createdAt", m.created_at_ms)) return error;
 
+  if (is_admin_event(m.event)) {
+    if (auto error = read_admin_fields(doc, m, max_content_code_points)) return error;
+    out = std::move(m);
+    return {};
+  }
   if (m.event != event_kind::message) {
     if (auto error = read_int64(doc, "targetId", 0, m.target_id)) return error;
     if (has_content(m.event)) {
@@ -580,6 +707,7 @@ validation_error parse_chat_message(std::string_view json, chat_message& out, st
 }
 
 namespace {
+
 std::string_view change_word(membership_change change) noexcept {
   switch (change) {
     case membership_change::joined: return "joined";
@@ -587,42 +715,121 @@ std::string_view change_word(membership_change change) noexcept {
   }
   return "joined";
 }
-}  // namespace
 
-chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::string_view nickname,
-                               membership_change change) {
+chat_message admin_event(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname, event_kind kind) {
   chat_message m;
+  m.event = kind;
   m.room_id = room_id;
-  m.sender_id = user_id;
-  m.sender_nickname = std::string(nickname);
-  m.content = std::string(nickname);
-  m.content.push_back(' ');
-  m.content.append(change_word(change));
+  m.sender_id = actor;
+  m.sender_nickname = std::string(actor_nickname);
   m.type = message_type::system;
   return m;
 }
 
-namespace {
-
-std::optional<std::int64_t> member_of_notice(const chat_message& m, membership_change change) {
-  if (m.event != event_kind::message || m.type != message_type::system) return std::nullopt;
+// A SYSTEM message of before the administration events: "<sender nickname> <word>", exactly.
+bool is_legacy_notice(const chat_message& m, membership_change change) {
+  if (m.event != event_kind::message || m.type != message_type::system) return false;
   const std::string_view word = change_word(change);
   const std::string_view content = m.content;
-  if (content.size() != m.sender_nickname.size() + 1 + word.size() || !content.starts_with(m.sender_nickname) ||
-      content[m.sender_nickname.size()] != ' ' || !content.ends_with(word)) {
-    return std::nullopt;
-  }
-  return m.sender_id;
+  return content.size() == m.sender_nickname.size() + 1 + word.size() && content.starts_with(m.sender_nickname) &&
+         content[m.sender_nickname.size()] == ' ' && content.ends_with(word);
 }
 
 }  // namespace
 
+chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::string_view nickname,
+                               membership_change change) {
+  chat_message m =
+      admin_event(room_id, user_id, nickname,
+                  change == membership_change::joined ? event_kind::member_joined : event_kind::member_left);
+  m.user_id = user_id;
+  if (change == membership_change::joined) m.role = room_role::member;
+  m.content = std::string(nickname);
+  m.content.push_back(' ');
+  m.content.append(change_word(change));
+  return m;
+}
+
+chat_message member_removed_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname,
+                                   std::int64_t user_id, std::string_view nickname) {
+  chat_message m = admin_event(room_id, actor, actor_nickname, event_kind::member_removed);
+  m.user_id = user_id;
+  m.content = std::string(actor_nickname) + " removed " + std::string(nickname);
+  return m;
+}
+
+chat_message member_role_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname,
+                                std::int64_t user_id, std::string_view nickname, room_role role) {
+  chat_message m = admin_event(room_id, actor, actor_nickname, event_kind::member_role);
+  m.user_id = user_id;
+  m.role = role;
+  m.content = std::string(nickname);
+  switch (role) {
+    case room_role::owner: m.content += " is now the owner"; break;
+    case room_role::admin: m.content += " is now an admin"; break;
+    case room_role::member: m.content += " is now a member"; break;
+  }
+  return m;
+}
+
+chat_message room_updated_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname,
+                                 std::optional<std::string> name, std::optional<std::string> notice) {
+  chat_message m = admin_event(room_id, actor, actor_nickname, event_kind::room_updated);
+  m.content = std::string(actor_nickname);
+  if (name) m.content += " renamed the room to " + *name;
+  if (notice) {
+    if (name) m.content += " and";
+    m.content += notice->empty() ? " cleared the notice" : " changed the notice";
+  }
+  m.name = std::move(name);
+  m.notice = std::move(notice);
+  return m;
+}
+
+chat_message room_deleted_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname) {
+  chat_message m = admin_event(room_id, actor, actor_nickname, event_kind::room_deleted);
+  m.content = std::string(actor_nickname) + " deleted the room";
+  return m;
+}
+
 std::optional<std::int64_t> departed_member(const chat_message& m) {
-  return member_of_notice(m, membership_change::left);
+  switch (m.event) {
+    case event_kind::member_left:
+    case event_kind::member_removed: return m.user_id;
+    case event_kind::message:
+      if (is_legacy_notice(m, membership_change::left)) return m.sender_id;
+      return std::nullopt;
+    case event_kind::edited:
+    case event_kind::deleted:
+    case event_kind::reaction_added:
+    case event_kind::reaction_removed:
+    case event_kind::pinned:
+    case event_kind::unpinned:
+    case event_kind::room_updated:
+    case event_kind::member_joined:
+    case event_kind::member_role:
+    case event_kind::room_deleted: return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::int64_t> joined_member(const chat_message& m) {
-  return member_of_notice(m, membership_change::joined);
+  if (m.event == event_kind::member_joined) return m.user_id;
+  if (is_legacy_notice(m, membership_change::joined)) return m.sender_id;
+  return std::nullopt;
+}
+
+chat_message as_history_notice(const chat_message& event) {
+  chat_message m;
+  m.id = event.id;
+  m.message_key = event.message_key;
+  m.room_id = event.room_id;
+  m.sender_id = event.sender_id;
+  m.sender_nickname = event.sender_nickname;
+  m.content = event.content;
+  m.type = message_type::system;
+  m.created_at_ms = event.created_at_ms;
+  return m;
 }
 
 }  // namespace chat::proto

@@ -6,6 +6,7 @@
 #include <chat/common/time.hpp>
 #include <chat/common/utf8.hpp>
 
+#include <algorithm>
 #include <limits>
 
 namespace chat::proto {
@@ -246,6 +247,73 @@ validation_error parse_add_members_request(std::string_view json, add_members_re
   return {};
 }
 
+validation_error parse_update_room_request(std::string_view json, update_room_request& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  update_room_request request;
+  if (detail::find_member(doc, "name", /*null_is_absent=*/true) != nullptr) {
+    std::string name;
+    if (auto error = read_display_name(doc, "name", max_room_name_code_points, name)) return error;
+    request.name = std::move(name);
+  }
+  if (const auto* notice = detail::find_member(doc, "notice")) {
+    if (notice->is_null()) {
+      request.notice.emplace();
+    } else {
+      const std::string* text = nullptr;
+      if (auto error = detail::read_string(doc, "notice", text)) return error;
+      const std::string_view trimmed = detail::trim_ascii_space(*text);
+      if (auto error = detail::check_max_code_points(trimmed, "notice", max_notice_code_points)) return error;
+      // Line breaks and tabs are fine in a notice; every other control or bidirectional-override
+      // character is not (as in names).
+      std::string probe(trimmed);
+      std::replace_if(
+          probe.begin(), probe.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+      if (detail::has_forbidden_name_characters(probe)) {
+        return detail::make_error(errc::bad_characters, "notice",
+                                  "notice must not contain control characters (line breaks and tabs are fine)");
+      }
+      request.notice = std::string(trimmed);
+    }
+  }
+  if (!request.name && !request.notice) {
+    return detail::make_error(errc::missing_field, "name", "name or notice is required");
+  }
+  out = std::move(request);
+  return {};
+}
+
+void append_json(const update_room_request& request, std::string& out) {
+  out.push_back('{');
+  if (request.name) {
+    out.append(R"("name":)");
+    append_json_string(*request.name, out);
+  }
+  if (request.notice) {
+    if (request.name) out.push_back(',');
+    out.append(R"("notice":)");
+    append_json_string(*request.notice, out);
+  }
+  out.push_back('}');
+}
+
+validation_error parse_role_request(std::string_view json, role_request& out) {
+  detail::json doc;
+  if (auto error = detail::parse_object(json, doc)) return error;
+  const std::string* text = nullptr;
+  if (auto error = detail::read_string(doc, "role", text)) return error;
+  const auto role = parse_room_role(*text);
+  if (!role) return detail::make_error(errc::bad_format, "role", "role must be OWNER, ADMIN or MEMBER");
+  out.role = *role;
+  return {};
+}
+
+void append_json(const role_request& request, std::string& out) {
+  out.append(R"({"role":")");
+  out.append(to_string(request.role));
+  out.append("\"}");
+}
+
 void append_json(const add_members_request& request, std::string& out) {
   out.append(R"({"userIds":)");
   append_id_array(request.user_ids, out);
@@ -319,6 +387,10 @@ validation_error read_room_object(const detail::json& doc, room& out) {
   if (detail::find_member(doc, "createdAt", /*null_is_absent=*/true) != nullptr) {
     if (auto error = detail::read_timestamp(doc, "createdAt", value.created_at_ms)) return error;
   }
+  if (auto error = detail::read_nullable_string(doc, "notice", value.notice)) return error;
+  if (const auto* pinned = detail::find_member(doc, "pinned", /*null_is_absent=*/true)) {
+    if (auto error = read_user_ids(*pinned, "pinned", value.pinned)) return error;
+  }
   if (const auto* members = detail::find_member(doc, "members", /*null_is_absent=*/true)) {
     if (!members->is_array()) return detail::make_error(errc::wrong_type, "members", "members must be an array");
     value.members.reserve(members->size());
@@ -332,6 +404,14 @@ validation_error read_room_object(const detail::json& doc, room& out) {
         return detail::nested(std::move(error), where);
       if (auto error = detail::read_string(item, "nickname", nickname)) return detail::nested(std::move(error), where);
       member.nickname = *nickname;
+      const std::string* role = nullptr;
+      if (auto error = detail::read_optional_string(item, "role", role)) return detail::nested(std::move(error), where);
+      if (role != nullptr) {
+        member.role = parse_room_role(*role);
+        if (!member.role) {
+          return detail::make_error(errc::bad_format, where + ".role", "role must be OWNER, ADMIN or MEMBER");
+        }
+      }
       value.members.push_back(std::move(member));
     }
   }
@@ -356,6 +436,10 @@ void append_room_open(const room& value, std::string& out) {
   append_json_int(value.created_by, out);
   out.append(R"(,"createdAt":)");
   detail::append_timestamp(value.created_at_ms, out);
+  out.append(R"(,"notice":)");
+  detail::append_nullable_string(value.notice, out);
+  out.append(R"(,"pinned":)");
+  append_id_array(value.pinned, out);
   out.append(R"(,"members":[)");
   for (std::size_t i = 0; i < value.members.size(); ++i) {
     if (i != 0) out.push_back(',');
@@ -511,6 +595,11 @@ void append_json(const room_member& value, std::string& out) {
   append_json_int(value.user_id, out);
   out.append(R"(,"nickname":)");
   append_json_string(value.nickname, out);
+  if (value.role) {
+    out.append(R"(,"role":")");
+    out.append(to_string(*value.role));
+    out.push_back('"');
+  }
   out.push_back('}');
 }
 

@@ -88,7 +88,9 @@ TEST(RenderRoom, MembersInOrderAndHostileNamesEscaped) {
   EXPECT_EQ(body["createdAt"], "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(body["createdBy"], 3);
   ASSERT_EQ(body["members"].size(), 2u);
-  EXPECT_EQ(body["members"][1], json::parse(R"({"userId":4,"nickname":"<script>"})"));
+  EXPECT_EQ(body["members"][1], json::parse(R"({"userId":4,"nickname":"<script>","role":"MEMBER"})"));
+  EXPECT_EQ(body["notice"], nullptr);
+  EXPECT_EQ(body["pinned"], json::parse("[]"));
 
   const auto invited = json::parse(render_room_after_invite(room, {{4, "<script>"}}));
   EXPECT_EQ(invited["added"], json::parse("[4]"));

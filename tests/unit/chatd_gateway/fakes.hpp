@@ -123,7 +123,7 @@ class fake_directory final : public directory {
       chatd::target_context ctx;
       ctx.room_exists = std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.first == room; });
       ctx.member = members.contains({room, user});
-      ctx.admin = admins.contains({room, user});
+      if (admins.contains({room, user})) ctx.role = proto::room_role::admin;
       const auto gate = gate_of(room, user);
       ctx.direct_peer = gate.direct_peer;
       ctx.blocked = gate.blocked;

@@ -225,26 +225,128 @@ TEST(MessageType, Names) {
 
 TEST(MembershipNotice, NamesTheMemberAndTheChange) {
   const auto joined = membership_notice(4, 9, "zoë", membership_change::joined);
+  EXPECT_EQ(joined.event, event_kind::member_joined);
   EXPECT_EQ(joined.content, "zoë joined");
   EXPECT_EQ(joined.type, message_type::system);
   EXPECT_EQ(joined.sender_id, 9);
+  EXPECT_EQ(joined.user_id, 9);
+  EXPECT_EQ(joined.role, room_role::member);
   EXPECT_EQ(joined.room_id, 4);
   EXPECT_FALSE(departed_member(joined));
+  EXPECT_EQ(joined_member(joined), 9);
   const auto left = membership_notice(4, 9, "zoë", membership_change::left);
+  EXPECT_EQ(left.event, event_kind::member_left);
   EXPECT_EQ(left.content, "zoë left");
   EXPECT_EQ(departed_member(left), 9);
+  EXPECT_FALSE(joined_member(left));
 }
 
-TEST(MembershipNotice, OnlyASystemNoticeOfTheSendersOwnNicknameIsADeparture) {
-  auto m = membership_notice(4, 9, "ann", membership_change::left);
+// The SYSTEM messages that announced departures before the administration events existed still
+// count (records and history of before), exactly as they were written.
+TEST(MembershipNotice, ALegacySystemNoticeOfTheSendersOwnNicknameIsADeparture) {
+  auto legacy = [](std::string nickname, std::string content) {
+    chat_message m;
+    m.room_id = 4;
+    m.sender_id = 9;
+    m.sender_nickname = std::move(nickname);
+    m.content = std::move(content);
+    m.type = message_type::system;
+    return m;
+  };
+  EXPECT_EQ(departed_member(legacy("ann", "ann left")), 9);
+  EXPECT_EQ(joined_member(legacy("ann", "ann joined")), 9);
+  auto m = legacy("ann", "ann left");
   m.type = message_type::text;
   EXPECT_FALSE(departed_member(m)) << "clients cannot send SYSTEM messages; TEXT ones say nothing";
-  auto other = membership_notice(4, 9, "ann", membership_change::left);
-  other.sender_nickname = "bob";
-  EXPECT_FALSE(departed_member(other));
-  auto tricky = membership_notice(4, 9, "x left", membership_change::joined);  // "x left joined"
-  EXPECT_FALSE(departed_member(tricky));
-  auto suffix = membership_notice(4, 9, "ann", membership_change::left);
-  suffix.content = "ann  left";
-  EXPECT_FALSE(departed_member(suffix));
+  EXPECT_FALSE(departed_member(legacy("bob", "ann left")));
+  EXPECT_FALSE(departed_member(legacy("x left", "x left joined")));
+  EXPECT_FALSE(departed_member(legacy("ann", "ann  left")));
+}
+
+TEST(AdminEvents, NoticesCarryTheMemberTheRoleAndTheText) {
+  const auto removed = member_removed_notice(4, 1, "ann", 9, "bob");
+  EXPECT_EQ(removed.event, event_kind::member_removed);
+  EXPECT_EQ(removed.sender_id, 1);
+  EXPECT_EQ(removed.user_id, 9);
+  EXPECT_EQ(removed.content, "ann removed bob");
+  EXPECT_EQ(departed_member(removed), 9);
+  const auto role = member_role_notice(4, 1, "ann", 9, "bob", room_role::admin);
+  EXPECT_EQ(role.content, "bob is now an admin");
+  EXPECT_EQ(role.role, room_role::admin);
+  EXPECT_FALSE(departed_member(role));
+  EXPECT_EQ(member_role_notice(4, 1, "ann", 9, "bob", room_role::owner).content, "bob is now the owner");
+  EXPECT_EQ(member_role_notice(4, 1, "ann", 9, "bob", room_role::member).content, "bob is now a member");
+  EXPECT_EQ(room_updated_notice(4, 1, "ann", "ops", std::nullopt).content, "ann renamed the room to ops");
+  EXPECT_EQ(room_updated_notice(4, 1, "ann", std::nullopt, "be nice").content, "ann changed the notice");
+  EXPECT_EQ(room_updated_notice(4, 1, "ann", "ops", "").content, "ann renamed the room to ops and cleared the notice");
+  const auto deleted = room_deleted_notice(4, 1, "ann");
+  EXPECT_TRUE(ends_room(deleted));
+  EXPECT_EQ(deleted.content, "ann deleted the room");
+  EXPECT_FALSE(ends_room(removed));
+  EXPECT_TRUE(is_history_notice(event_kind::member_left));
+  EXPECT_FALSE(is_history_notice(event_kind::room_deleted));
+  EXPECT_FALSE(is_history_notice(event_kind::edited));
+  EXPECT_TRUE(is_admin_event(event_kind::room_deleted));
+  EXPECT_FALSE(is_admin_event(event_kind::pinned));
+}
+
+TEST(AdminEvents, JsonRoundTripsAndHistoryFormIsASystemMessage) {
+  auto role = member_role_notice(4, 1, "ann", 9, "bob", room_role::owner);
+  role.id = 77;
+  role.message_key = "0b6c5c1e-2f4e-4c4b-9d0a-3f0e8a1b2c3d";
+  role.created_at_ms = 1'700'000'000'123;
+  const auto json = to_json(role);
+  EXPECT_EQ(json, R"({"id":77,"event":"member.role","messageKey":"0b6c5c1e-2f4e-4c4b-9d0a-3f0e8a1b2c3d","roomId":4,)"
+                  R"("senderId":1,"senderNickname":"ann","userId":9,"role":"OWNER","content":"bob is now the owner",)"
+                  R"("type":"SYSTEM","createdAt":"2023-11-14T22:13:20.123Z"})");
+  chat_message back;
+  ASSERT_FALSE(parse_chat_message(json, back));
+  EXPECT_EQ(back, role);
+
+  auto updated = room_updated_notice(4, 1, "ann", "ops", "");
+  updated.message_key = role.message_key;
+  updated.created_at_ms = role.created_at_ms;
+  ASSERT_FALSE(parse_chat_message(to_json(updated), back));
+  EXPECT_EQ(back, updated);
+  auto gone = room_deleted_notice(4, 1, "ann");
+  gone.message_key = role.message_key;
+  ASSERT_FALSE(parse_chat_message(to_json(gone), back));
+  EXPECT_EQ(back, gone);
+
+  const auto item = as_history_notice(role);
+  EXPECT_EQ(item.event, event_kind::message);
+  EXPECT_EQ(item.type, message_type::system);
+  EXPECT_EQ(item.id, 77);
+  EXPECT_EQ(item.content, "bob is now the owner");
+  EXPECT_EQ(item.user_id, 0);
+  EXPECT_FALSE(item.role);
+}
+
+TEST(AdminEvents, ParsingRefusesWhatTheEventNeeds) {
+  const std::string head =
+      R"({"messageKey":"0b6c5c1e-2f4e-4c4b-9d0a-3f0e8a1b2c3d","roomId":4,"senderId":1,"senderNickname":"ann",)"
+      R"("createdAt":"2026-11-21T12:00:00.123Z","content":"x",)";
+  chat_message out;
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"member.role","userId":9})", out)) << "role missing";
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"member.role","userId":9,"role":"KING"})", out));
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"member.removed"})", out)) << "userId missing";
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"member.left","userId":0})", out));
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"room.updated"})", out)) << "neither name nor notice";
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"room.updated","name":"  "})", out));
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"room.updated","notice":")" + std::string(501, 'n') + "\"}", out));
+  EXPECT_TRUE(parse_chat_message(head + R"("event":"room.deleted","type":"TEXT"})", out));
+  EXPECT_FALSE(parse_chat_message(head + R"("event":"room.updated","notice":""})", out));
+  EXPECT_EQ(out.notice, "");
+  EXPECT_FALSE(parse_chat_message(head + R"("event":"member.joined","userId":9})", out));
+  EXPECT_EQ(out.user_id, 9);
+  EXPECT_EQ(out.type, message_type::system);
+}
+
+TEST(RoomRole, Names) {
+  EXPECT_EQ(to_string(room_role::owner), "OWNER");
+  EXPECT_EQ(parse_room_role("ADMIN"), room_role::admin);
+  EXPECT_EQ(parse_room_role("admin"), std::nullopt);
+  EXPECT_TRUE(is_admin_role(room_role::owner));
+  EXPECT_TRUE(is_admin_role(room_role::admin));
+  EXPECT_FALSE(is_admin_role(room_role::member));
 }

@@ -60,12 +60,25 @@ TEST(RestAnswers, ExactBytes) {
             std::string(R"({"id":7,"email":"ann@example.com","nickname":"ann","createdAt":")") + t0_text +
                 R"(","statusMessage":"away","avatarUrl":"https://x.test/a.png"})");
   EXPECT_EQ(to_json(user_ref{5, "bo"}), R"({"id":5,"nickname":"bo"})");
-  EXPECT_EQ(to_json(room{4, room_type::direct, std::nullopt, 7, t0, {{7, "ann"}, {8, "bo"}}}),
-            std::string(R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"createdAt":")") + t0_text +
-                R"(","members":[{"userId":7,"nickname":"ann"},{"userId":8,"nickname":"bo"}]})");
+  EXPECT_EQ(
+      to_json(room{4, room_type::direct, std::nullopt, 7, t0, {{7, "ann"}, {8, "bo"}}}),
+      std::string(R"({"id":4,"type":"DIRECT","name":null,"createdBy":7,"createdAt":")") + t0_text +
+          R"(","notice":null,"pinned":[],"members":[{"userId":7,"nickname":"ann"},{"userId":8,"nickname":"bo"}]})");
+  // SPEC §16: roles, the notice and the pinned message ids.
+  EXPECT_EQ(to_json(room{4,
+                         room_type::group,
+                         "ops",
+                         7,
+                         t0,
+                         {{7, "ann", room_role::owner}, {8, "bo", room_role::member}},
+                         "read the rules",
+                         {9, 3}}),
+            std::string(R"({"id":4,"type":"GROUP","name":"ops","createdBy":7,"createdAt":")") + t0_text +
+                R"(","notice":"read the rules","pinned":[9,3],"members":[{"userId":7,"nickname":"ann","role":"OWNER"},)"
+                R"({"userId":8,"nickname":"bo","role":"MEMBER"}]})");
   EXPECT_EQ(to_json(invite_result{room{5, room_type::group, "ops", 7, t0, {}}, {8, 9}}),
             std::string(R"({"id":5,"type":"GROUP","name":"ops","createdBy":7,"createdAt":")") + t0_text +
-                R"(","members":[],"added":[8,9]})");
+                R"(","notice":null,"pinned":[],"members":[],"added":[8,9]})");
   const std::vector<room_summary> rooms = {
       {4, room_type::direct, std::nullopt, 2, 1, sample_message(1)},
       {5, room_type::group, "ops", 3, 0, std::nullopt},
@@ -100,6 +113,7 @@ TEST(RestAnswers, RoundTrips) {
     expect_round_trip(user{2, text, text, t0}, parse_user);
     expect_round_trip(user_ref{3, text}, parse_user_ref);
     expect_round_trip(room{4, room_type::group, text, 7, t0, {{7, text}}}, parse_room);
+    expect_round_trip(room{4, room_type::group, text, 7, t0, {{7, text, room_role::admin}}, text, {1, 2}}, parse_room);
     expect_round_trip(api_error{text, text}, parse_api_error);
     auto m = sample_message(1);
     m.content = text;

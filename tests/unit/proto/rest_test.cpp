@@ -302,6 +302,43 @@ TEST(Rest, NeverThrowsOnArbitraryJson) {
   }
 }
 
+TEST(Rest, UpdateRoomRequest) {
+  update_room_request r;
+  ASSERT_FALSE(parse_update_room_request(R"({"name":"  ops  "})", r));
+  EXPECT_EQ(r.name, "ops");
+  EXPECT_FALSE(r.notice);
+  ASSERT_FALSE(parse_update_room_request(R"({"notice":" line one\nline two\t "})", r));
+  EXPECT_FALSE(r.name);
+  EXPECT_EQ(r.notice, "line one\nline two");
+  ASSERT_FALSE(parse_update_room_request(R"({"notice":null})", r));
+  EXPECT_EQ(r.notice, "") << "null clears the notice";
+  ASSERT_FALSE(parse_update_room_request(R"({"notice":"","name":null})", r));
+  EXPECT_EQ(r.notice, "");
+  EXPECT_FALSE(r.name) << "a null name is no change";
+  ASSERT_FALSE(parse_update_room_request(R"({"notice":")" + std::string(500, 'n') + "\"}", r));
+  for (const std::string& body : std::vector<std::string>{
+           R"({})", R"({"name":null})", R"({"name":""})", R"({"name":"   "})", R"({"name":5})",
+           R"({"name":")" + std::string(101, 'x') + "\"}", R"({"notice":")" + std::string(501, 'n') + "\"}",
+           std::string(R"({"notice":"bell\u0007"})"), std::string(R"({"notice":"\u202Eevil"})"), R"({"notice":7})",
+           R"([])"}) {
+    EXPECT_TRUE(parse_update_room_request(body, r)) << body;
+  }
+  update_room_request both{"ops", "hi"};
+  EXPECT_EQ(to_json(both), R"({"name":"ops","notice":"hi"})");
+}
+
+TEST(Rest, RoleRequest) {
+  role_request r;
+  ASSERT_FALSE(parse_role_request(R"({"role":"OWNER"})", r));
+  EXPECT_EQ(r.role, room_role::owner);
+  ASSERT_FALSE(parse_role_request(R"({"role":"MEMBER","x":1})", r));
+  EXPECT_EQ(r.role, room_role::member);
+  for (const char* body : {R"({})", R"({"role":"admin"})", R"({"role":null})", R"({"role":1})", "[]"}) {
+    EXPECT_TRUE(parse_role_request(body, r)) << body;
+  }
+  EXPECT_EQ(to_json(role_request{room_role::admin}), R"({"role":"ADMIN"})");
+}
+
 TEST(Rest, NormalizeEmail) {
   EXPECT_EQ(normalize_email("  MiXeD@Example.COM\t"), "mixed@example.com");
   EXPECT_EQ(normalize_email("\xC3\x89@x.fr"), "\xC3\x89@x.fr");  // non-ASCII kept

@@ -33,7 +33,13 @@ inline std::int64_t blockable_sender(const chat_message& event) noexcept {
     case event_kind::reaction_added:
     case event_kind::reaction_removed:
     case event_kind::pinned:
-    case event_kind::unpinned: return 0;
+    case event_kind::unpinned:
+    case event_kind::room_updated:
+    case event_kind::member_joined:
+    case event_kind::member_left:
+    case event_kind::member_removed:
+    case event_kind::member_role:
+    case event_kind::room_deleted: return 0;  // administration events: SYSTEM notices, the room's state
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chat::proto {
 
@@ -118,5 +119,23 @@ struct room_membership_event {
 void append_json(const room_membership_event& event, std::string& out);
 // "event" is "room.added" or "room.removed"; roomId positive.
 validation_error parse_room_membership_event(std::string_view json, room_membership_event& out);
+
+// Channel chat:membership, which every node listens to (docs/topics.md): users whose membership
+// of a room ended -- they left, were removed, or the room was deleted. Published by the REST paths
+// after their transaction committed; each node tells its connected sessions of those users to
+// forget their cached membership of the room, so their next SEND or SUBSCRIBE asks the store
+// (their subscriptions end with the room event, in room order).  {"roomId":…,"userIds":[…]}
+inline constexpr std::size_t max_revoked_users = 10000;
+
+struct membership_revoked {
+  std::int64_t room_id = 0;
+  std::vector<std::int64_t> user_ids;
+
+  friend bool operator==(const membership_revoked&, const membership_revoked&) = default;
+};
+
+void append_json(const membership_revoked& event, std::string& out);
+// roomId positive; userIds an array of positive ids (at most max_revoked_users).
+validation_error parse_membership_revoked(std::string_view json, membership_revoked& out);
 
 }  // namespace chat::proto

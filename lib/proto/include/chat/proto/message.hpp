@@ -1,7 +1,9 @@
 #pragma once
 // Room events (docs/events.md, SPEC §13): the chat.messages Kafka value, the live MESSAGE body
 // and, with its current state, the history item. A plain message is the event "message"; the
-// other events (edits, deletes, reactions, pins) name the message they change by `targetId`.
+// message-lifecycle events (edits, deletes, reactions, pins) name the message they change by
+// `targetId`; the room-administration events (SPEC §16: renames, membership, roles, deletion)
+// carry their own members and a SYSTEM text.
 #include <chat/proto/error.hpp>
 #include <chat/proto/ids.hpp>
 #include <chat/proto/json.hpp>
@@ -41,10 +43,33 @@ enum class event_kind : std::uint8_t {
   pinned,            // "message.pinned": targetId
   unpinned,          // "message.unpinned": targetId
   preview,           // "message.preview": targetId, preview (the server's only, SPEC §16)
+  // Room administration (SPEC §16, docs/events.md "Room administration events"): no targetId;
+  // each carries its SYSTEM text as content (type SYSTEM).
+  room_updated,    // "room.updated": name?, notice?
+  member_joined,   // "member.joined": userId, role
+  member_left,     // "member.left": userId
+  member_removed,  // "member.removed": userId
+  member_role,     // "member.role": userId, role
+  room_deleted,    // "room.deleted"
 };
 
 std::string_view to_string(event_kind kind) noexcept;
 std::optional<event_kind> parse_event_kind(std::string_view text) noexcept;  // exact case
+
+// A room-administration event (room.updated, member.*, room.deleted): made by the server only.
+bool is_admin_event(event_kind kind) noexcept;
+// An event the store keeps as a SYSTEM history item carrying its text (room.updated, member.*):
+// a row of `messages`, like a message, so history shows it and it counts as unread.
+bool is_history_notice(event_kind kind) noexcept;
+
+// A member's role in a GROUP room (SPEC §16). Both members of a DIRECT room act as its admins.
+enum class room_role : std::uint8_t { owner, admin, member };
+std::string_view to_string(room_role role) noexcept;                       // "OWNER", "ADMIN", "MEMBER"
+std::optional<room_role> parse_room_role(std::string_view text) noexcept;  // exact case
+// OWNER or ADMIN: may rename, remove members, pin and delete others' messages.
+constexpr bool is_admin_role(room_role role) noexcept { return role != room_role::member; }
+// A room's notice (room.updated, PATCH /api/rooms/{id}): at most this many code points.
+inline constexpr std::size_t max_notice_code_points = 500;
 
 // An IMAGE's or FILE's attachment: url is https://… or /api/files/{uuid} (SPEC §16).
 struct file_attachment {
@@ -144,6 +169,14 @@ struct chat_message {
   // message: a scheduled message sent late (docs/rest.md "Scheduled messages"): the time its
   // occurrence was due; "scheduledFor" in ISO-8601 UTC. Absent on every other message.
   std::optional<std::int64_t> scheduled_for_ms;
+  std::string emoji;  // reaction.added / reaction.removed
+  // Room administration events (is_admin_event): the member concerned ("userId", member.*),
+  // their role (member.joined, member.role), the room's new name and notice (room.updated; a
+  // notice "" clears it). The SYSTEM text is `content`.
+  std::int64_t user_id = 0;
+  std::optional<room_role> role;
+  std::optional<std::string> name;
+  std::optional<std::string> notice;
 
   std::optional<message_state> state;  // history items only; absent in Kafka values and live events
 
@@ -151,6 +184,9 @@ struct chat_message {
 };
 
 // Appends the docs/events.md JSON, fields in docs/events.md order, "id" omitted when negative (unassigned).
+// A room-administration event:
+//   {"id":…,"event":"member.role","messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
+//    ["userId":…,]["role":"ADMIN",]["name":"…",]["notice":"…",]"content":"…","type":"SYSTEM","createdAt":"…"}
 // A message:
 //   {"id":…,"messageKey":"…","roomId":…,"senderId":…,"senderNickname":"…",
 //    "content":"…","type":"TEXT","createdAt":"2026-11-21T12:00:00.123Z"
@@ -175,6 +211,9 @@ void append_json(const chat_message& message, std::string& out);
 // message.deleted, message.pinned, message.unpinned: targetId >= 0 (a message id).
 // reaction.added / reaction.removed: targetId >= 0 (a message id), emoji valid (check_emoji()).
 // message.preview: targetId >= 0 (a message id), preview an object (check_link_preview()).
+// room.updated: name (a room name) and/or notice (at most max_notice_code_points); member.*:
+//   userId positive; member.role: role; member.joined: role optional; every administration
+//   event: content a string as above, type absent or "SYSTEM".
 // Unknown members are ignored (forward compatibility).
 validation_error parse_chat_message(std::string_view json, chat_message& out,
                                     std::size_t max_content_code_points = default_max_content_code_points);
@@ -189,15 +228,34 @@ validation_error check_emoji(std::string_view emoji, const char* field = "emoji"
 // present.
 validation_error check_attachment(file_attachment& value);
 
-// SYSTEM notices of membership changes (docs/rest.md), sent by the server through the pipeline like any
-// message: sender = the member, content "<nickname> joined" / "<nickname> left". Clients
-// cannot send SYSTEM messages, so a notice is the server's.
+// The membership events of joining and leaving (docs/events.md), sent by the server through the
+// pipeline: member.joined (role MEMBER) / member.left with sender = userId = the member and the
+// SYSTEM text "<nickname> joined" / "<nickname> left". messageKey and createdAt are left to the
+// caller.
 enum class membership_change { joined, left };
 chat_message membership_notice(std::int64_t room_id, std::int64_t user_id, std::string_view nickname,
                                membership_change change);
-// The member who left, when `m` is the notice of a departure; nullopt otherwise.
+// The other administration events, by `actor` (sender) with their SYSTEM text:
+//   member.removed "<actor> removed <nickname>"; member.role "<nickname> is now the owner" / "an
+//   admin" / "a member"; room.updated "<actor> renamed the room to <name>", "… changed the
+//   notice", "… cleared the notice"; room.deleted "<actor> deleted the room".
+chat_message member_removed_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname,
+                                   std::int64_t user_id, std::string_view nickname);
+chat_message member_role_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname,
+                                std::int64_t user_id, std::string_view nickname, room_role role);
+chat_message room_updated_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname,
+                                 std::optional<std::string> name, std::optional<std::string> notice);
+chat_message room_deleted_notice(std::int64_t room_id, std::int64_t actor, std::string_view actor_nickname);
+// The member whose membership `m` ends (member.left, member.removed; also the SYSTEM message
+// "<nickname> left" that announced departures before the administration events existed);
+// nullopt otherwise. room.deleted ends everyone's: see ends_room().
 std::optional<std::int64_t> departed_member(const chat_message& m);
-// The member who joined, when `m` is the notice of an addition; nullopt otherwise.
+// The member who joined (member.joined, or a SYSTEM message "<nickname> joined" of before).
 std::optional<std::int64_t> joined_member(const chat_message& m);
+// room.deleted: the room is gone for every member.
+inline bool ends_room(const chat_message& m) noexcept { return m.event == event_kind::room_deleted; }
+// The history item an event stored as a SYSTEM item shows (is_history_notice): the same id,
+// key, sender, text and time as a SYSTEM message, without the event's own members.
+chat_message as_history_notice(const chat_message& event);
 
 }  // namespace chat::proto

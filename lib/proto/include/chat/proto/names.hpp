@@ -125,6 +125,8 @@ inline constexpr std::string_view profile_channel = "chat:profile";
 inline constexpr std::string_view last_seen_claim_prefix = "chat:presence:seen:";
 // Blocks made and lifted (payload: proto::block_change JSON, blocks.hpp); every node listens.
 inline constexpr std::string_view blocks_channel = "chat:blocks";
+// Memberships that ended (payload: proto::membership_revoked JSON, events.hpp); every node listens.
+inline constexpr std::string_view membership_channel = "chat:membership";
 // Lifetime of user:presence:{id}; refreshed while a session lives (docs/stomp.md).
 inline constexpr int presence_ttl_s = 60;
 }  // namespace redis_names

@@ -96,6 +96,30 @@ struct add_members_request {
 validation_error parse_add_members_request(std::string_view json, add_members_request& out);
 void append_json(const add_members_request& request, std::string& out);
 
+// PATCH /api/rooms/{id} {"name"?, "notice"?}: at least one of them. name as for a group room
+// (trimmed, 1–100 code points, no control characters); notice trimmed, at most
+// max_notice_code_points code points, no control characters but line breaks and tabs; "" or
+// null clears the notice (then notice holds "").
+struct update_room_request {
+  std::optional<std::string> name;
+  std::optional<std::string> notice;
+
+  friend bool operator==(const update_room_request&, const update_room_request&) = default;
+};
+
+validation_error parse_update_room_request(std::string_view json, update_room_request& out);
+void append_json(const update_room_request& request, std::string& out);
+
+// PUT /api/rooms/{id}/members/{userId}/role {"role"}: OWNER (a transfer), ADMIN or MEMBER.
+struct role_request {
+  room_role role = room_role::member;
+
+  friend bool operator==(const role_request&, const role_request&) = default;
+};
+
+validation_error parse_role_request(std::string_view json, role_request& out);
+void append_json(const role_request& request, std::string& out);
+
 // POST /api/rooms/{id}/read {"lastReadMessageId"}: an int64 >= 0.
 struct mark_read_request {
   std::int64_t last_read_message_id = 0;
@@ -192,10 +216,12 @@ enum class room_type { direct, group };
 std::string_view to_string(room_type type) noexcept;                       // "DIRECT" / "GROUP"
 std::optional<room_type> parse_room_type(std::string_view text) noexcept;  // exact case
 
-// {"userId","nickname"}
+// {"userId","nickname","role"} (role: the member's role, SPEC §16; absent when parsing an older
+// answer)
 struct room_member {
   std::int64_t user_id = 0;
   std::string nickname;
+  std::optional<room_role> role;
 
   friend bool operator==(const room_member&, const room_member&) = default;
 };
@@ -203,7 +229,10 @@ struct room_member {
 void append_json(const room_member& value, std::string& out);
 
 // A room (POST /api/rooms/direct, /group, GET /api/rooms/{id}):
-// {"id","type","name"|null,"createdBy","createdAt","members":[room_member…]}.
+// {"id","type","name"|null,"createdBy","createdAt","notice"|null,"pinned":[messageId…],
+//  "members":[room_member…]}
+// (pinned: the room's pinned messages, most recently pinned first; GET /api/rooms/{id}/pins has
+// them as history items).
 // The parser requires id and type; createdBy, createdAt (0 when absent) and members (empty
 // when absent) may be left out, as chatctl's room view leaves out createdAt.
 struct room {
@@ -212,7 +241,9 @@ struct room {
   std::optional<std::string> name;  // null for DIRECT rooms
   std::int64_t created_by = 0;
   std::int64_t created_at_ms = 0;
-  std::vector<room_member> members;  // in joining order
+  std::vector<room_member> members;   // in joining order
+  std::optional<std::string> notice;  // null: none
+  std::vector<std::int64_t> pinned;   // most recently pinned first
 
   friend bool operator==(const room&, const room&) = default;
 };
