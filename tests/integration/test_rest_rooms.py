@@ -260,9 +260,11 @@ def test_room_detail_members_only(api):
     r = api.get(f"/api/rooms/{room}", b)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"id", "type", "name", "createdBy", "createdAt", "members"}
+    assert set(body) == {"id", "type", "name", "createdBy", "createdAt", "notice", "pinned", "members"}
     assert (body["id"], body["type"], body["name"], body["createdBy"]) == (room, "GROUP", "detail", a.id)
-    assert body["members"] == [{"userId": a.id, "nickname": a.nickname}, {"userId": b.id, "nickname": b.nickname}]
+    assert (body["notice"], body["pinned"]) == (None, [])
+    assert body["members"] == [{"userId": a.id, "nickname": a.nickname, "role": "OWNER"},
+                               {"userId": b.id, "nickname": b.nickname, "role": "MEMBER"}]
     expect_error(api.get(f"/api/rooms/{room}", outsider), 403, "forbidden")
     expect_error(api.get("/api/rooms/900000000", a), 404, "not_found")
     for bad in ("abc", "0", "-1", "01", "1.5", "99999999999999999999"):

@@ -69,11 +69,17 @@ client::room_info fetch_room(context& ctx, std::int64_t room_id) {
 
 std::string room_view_json(const client::room_info& room) {
   json members = json::array();
-  for (const auto& m : room.members) members.push_back({{"userId", m.user_id}, {"nickname", m.nickname}});
+  for (const auto& m : room.members) {
+    json member{{"userId", m.user_id}, {"nickname", m.nickname}};
+    if (m.role) member["role"] = proto::to_string(*m.role);
+    members.push_back(std::move(member));
+  }
   return compact_json({{"id", room.id},
                        {"type", proto::to_string(room.type)},
                        {"name", room.name ? json(*room.name) : json(nullptr)},
                        {"createdBy", room.created_by},
+                       {"notice", room.notice ? json(*room.notice) : json(nullptr)},
+                       {"pinned", room.pinned},
                        {"members", std::move(members)}});
 }
 
@@ -92,13 +98,23 @@ void print_room(context& ctx, const client::room_info& room) {
   std::string members;
   for (const auto& m : room.members) {
     if (!members.empty()) members += ", ";
-    members += m.nickname + " (" + std::to_string(m.user_id) + ")";
+    members += m.nickname + " (" + std::to_string(m.user_id);
+    // Roles of a group room; both members of a DIRECT room are its admins (nothing to show).
+    if (m.role && room.type == proto::room_type::group && *m.role != proto::room_role::member) {
+      members += ", " + std::string(*m.role == proto::room_role::owner ? "owner" : "admin");
+    }
+    members += ")";
   }
-  out.fields({{"ID", std::to_string(room.id)},
-              {"TYPE", std::string(proto::to_string(room.type))},
-              {"NAME", display_name(room.name, room.type)},
-              {"CREATED BY", std::to_string(room.created_by)},
-              {"MEMBERS", members}});
+  std::string pinned;
+  for (const auto id : room.pinned) pinned += (pinned.empty() ? "" : ", ") + std::to_string(id);
+  std::vector<std::pair<std::string, std::string>> fields{{"ID", std::to_string(room.id)},
+                                                          {"TYPE", std::string(proto::to_string(room.type))},
+                                                          {"NAME", display_name(room.name, room.type)},
+                                                          {"CREATED BY", std::to_string(room.created_by)}};
+  if (room.notice) fields.emplace_back("NOTICE", *room.notice);
+  if (!pinned.empty()) fields.emplace_back("PINNED", pinned);
+  fields.emplace_back("MEMBERS", members);
+  out.fields(fields);
 }
 
 std::string short_time(const proto::chat_message& m) {

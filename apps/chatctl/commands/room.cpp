@@ -1,4 +1,5 @@
-// room direct|group|list|show|members|invite|leave|watch
+// room direct|group|list|show|members|invite|leave|watch, and the administration of a room
+// (SPEC §16): rename|notice|role|kick|delete
 #include "commands/commands.hpp"
 #include "commands/common.hpp"
 #include "commands/live_session.hpp"
@@ -10,7 +11,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <iostream>
 #include <span>
@@ -28,6 +32,10 @@ struct room_options {
   std::string name;                  // group --name
   std::vector<std::string> members;  // group/invite --member
   int count = 0;                     // watch --count (0: until interrupted)
+  std::string text;                  // rename NAME, notice TEXT
+  bool clear = false;                // notice --clear
+  std::string role;                  // role ROLE
+  bool yes = false;                  // delete --yes
 };
 
 std::vector<std::vector<std::string>> room_rows(context& ctx, const std::vector<client::room_summary>& rooms) {
@@ -150,8 +158,10 @@ void members(context& ctx, const room_options& o) {
     return out.list_text(items);
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& m : room.members) rows.push_back({std::to_string(m.user_id), m.nickname});
-  out.table({"USER ID", "NICKNAME"}, rows);
+  for (const auto& m : room.members) {
+    rows.push_back({std::to_string(m.user_id), m.nickname, m.role ? std::string(chat::proto::to_string(*m.role)) : ""});
+  }
+  out.table({"USER ID", "NICKNAME", "ROLE"}, rows);
 }
 
 void invite(context& ctx, const room_options& o) {
@@ -170,6 +180,68 @@ void leave(context& ctx, const room_options& o) {
   if (ctx.out().fmt() != format::table) ctx.out().document({{"roomId", room_id}, {"left", true}});
 }
 
+void rename(context& ctx, const room_options& o) {
+  const auto room_id = resolve_room(ctx, o.room);
+  auto r = ctx.api().update_room(room_id, o.text, std::nullopt);
+  if (!r) fail_response(r.http, "cannot rename room " + std::to_string(room_id), ctx.server_text());
+  ctx.note("Renamed room " + std::to_string(room_id));
+  print_room(ctx, *r.value);
+}
+
+void notice(context& ctx, const room_options& o) {
+  if (o.clear == !o.text.empty()) fail(exit_code::usage, "give the notice's TEXT, or --clear (not both)");
+  const auto room_id = resolve_room(ctx, o.room);
+  auto r = ctx.api().update_room(room_id, std::nullopt, o.text);
+  if (!r) fail_response(r.http, "cannot change the notice of room " + std::to_string(room_id), ctx.server_text());
+  ctx.note(o.clear ? "Cleared the notice of room " + std::to_string(room_id)
+                   : "Changed the notice of room " + std::to_string(room_id));
+  print_room(ctx, *r.value);
+}
+
+void role(context& ctx, const room_options& o) {
+  std::string upper = o.role;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  const auto wanted = chat::proto::parse_room_role(upper);
+  if (!wanted) fail(exit_code::usage, "ROLE must be owner, admin or member");
+  const auto room_id = resolve_room(ctx, o.room);
+  const auto user_id = resolve_user(ctx, o.user);
+  auto r = ctx.api().set_member_role(room_id, user_id, *wanted);
+  if (!r) fail_response(r.http, "cannot change the role of " + o.user, ctx.server_text());
+  ctx.note(*wanted == chat::proto::room_role::owner
+               ? "Handed room " + std::to_string(room_id) + " to " + o.user + " (you are an admin now)"
+               : "Made " + o.user + " " + (*wanted == chat::proto::room_role::admin ? "an admin" : "a member") +
+                     " of room " + std::to_string(room_id));
+  print_room(ctx, *r.value);
+}
+
+void kick(context& ctx, const room_options& o) {
+  const auto room_id = resolve_room(ctx, o.room);
+  const auto user_id = resolve_user(ctx, o.user);
+  const auto r = ctx.api().remove_member(room_id, user_id);
+  if (!r.ok()) fail_response(r, "cannot remove " + o.user + " from room " + std::to_string(room_id), ctx.server_text());
+  ctx.note("Removed " + o.user + " from room " + std::to_string(room_id));
+  if (ctx.out().fmt() != format::table)
+    ctx.out().document({{"roomId", room_id}, {"userId", user_id}, {"removed", true}});
+}
+
+// Asks on the terminal before deleting (unless --yes); without a terminal it does not ask.
+bool confirmed(const room_options& o, std::int64_t room_id) {
+  if (o.yes || ::isatty(STDIN_FILENO) == 0 || ::isatty(STDERR_FILENO) == 0) return true;
+  std::cerr << "Delete room " << room_id << " and its whole history for every member? [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+void delete_room(context& ctx, const room_options& o) {
+  const auto room_id = resolve_room(ctx, o.room);
+  if (!confirmed(o, room_id)) fail(exit_code::error, "not deleted");
+  const auto r = ctx.api().delete_room(room_id);
+  if (!r.ok()) fail_response(r, "cannot delete room " + std::to_string(room_id), ctx.server_text());
+  ctx.note("Deleted room " + std::to_string(room_id));
+  if (ctx.out().fmt() != format::table) ctx.out().document({{"roomId", room_id}, {"deleted", true}});
+}
+
 CLI::App* room_sub(CLI::App* parent, const char* name, const char* help, room_options& o) {
   auto* sub = parent->add_subcommand(name, help);
   sub->add_option("ROOM", o.room, "room id, or the name of one of your group rooms")->required();
@@ -179,7 +251,9 @@ CLI::App* room_sub(CLI::App* parent, const char* name, const char* help, room_op
 }  // namespace
 
 void add_room_commands(CLI::App& app, context& ctx) {
-  auto* room = app.add_subcommand("room", "Rooms: create direct and group rooms, list, show, invite, leave, watch");
+  auto* room = app.add_subcommand(
+      "room",
+      "Rooms: create direct and group rooms, list, show, invite, leave, watch; rename, notice, role, kick, delete");
   room->alias("rooms");
   room->require_subcommand(1);
   room->footer(examples({"chatctl room list", "chatctl room group --name ops --member bo@example.com --member 12"}));
@@ -235,9 +309,47 @@ void add_room_commands(CLI::App& app, context& ctx) {
   }
   {
     auto o = std::make_shared<room_options>();
-    auto* sub = room_sub(room, "leave", "Leave a group room", *o);
+    auto* sub =
+        room_sub(room, "leave", "Leave a group room (an owner hands the room on; the last member deletes it)", *o);
     sub->footer(examples({"chatctl room leave 42"}));
     on_run(sub, ctx, o, leave);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "rename", "Rename a group room (its owner and admins)", *o);
+    sub->add_option("NAME", o->text, "the new name (1-100 characters)")->required();
+    sub->footer(examples({"chatctl room rename ops 'ops and on-call'"}));
+    on_run(sub, ctx, o, rename);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "notice", "Set or clear a group room's notice (its owner and admins)", *o);
+    sub->add_option("TEXT", o->text, "the notice (at most 500 characters)");
+    sub->add_flag("--clear", o->clear, "remove the notice");
+    sub->footer(examples({"chatctl room notice ops 'deploys on Tuesdays only'", "chatctl room notice ops --clear"}));
+    on_run(sub, ctx, o, notice);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "role", "Change a member's role (the owner; owner hands the room on)", *o);
+    sub->add_option("USER", o->user, "user id or email")->required()->type_name("ID|EMAIL");
+    sub->add_option("ROLE", o->role, "owner, admin or member")->required()->type_name("ROLE");
+    sub->footer(examples({"chatctl room role ops bo@example.com admin", "chatctl room role ops 12 owner"}));
+    on_run(sub, ctx, o, role);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "kick", "Remove a member from a group room (the owner; admins remove members)", *o);
+    sub->add_option("USER", o->user, "user id or email")->required()->type_name("ID|EMAIL");
+    sub->footer(examples({"chatctl room kick ops bo@example.com"}));
+    on_run(sub, ctx, o, kick);
+  }
+  {
+    auto o = std::make_shared<room_options>();
+    auto* sub = room_sub(room, "delete", "Delete a group room and its history for everyone (the owner)", *o);
+    sub->add_flag("--yes", o->yes, "do not ask (chatctl asks only on a terminal)");
+    sub->footer(examples({"chatctl room delete ops --yes"}));
+    on_run(sub, ctx, o, delete_room);
   }
 }
 

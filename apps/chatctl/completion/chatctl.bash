@@ -85,12 +85,17 @@ _chatctl() {
             esac ;;
         room|rooms)
             case "$sub" in
-                "") words_list="$(_chatctl_words direct group list show members invite leave watch)" ;;
+                "") words_list="$(_chatctl_words direct group list show members invite leave watch rename notice role kick delete)" ;;
                 watch) flags="--count" ;;
                 direct) flags="--user" ;;
                 group) flags="--name --member" ;;
                 invite) flags="--member"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
-                show|members|leave) [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+                show|members|leave|rename|kick) [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+                notice) flags="--clear"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
+                role)
+                    if [ $positional -eq 0 ]; then words_list="$(_chatctl_rooms)"
+                    elif [ $positional -eq 2 ]; then words_list="$(_chatctl_words owner admin member)"; fi ;;
+                delete) flags="--yes"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;
             esac ;;
         send)
             flags="--no-wait --key --file"; [ $positional -eq 0 ] && words_list="$(_chatctl_rooms)" ;;

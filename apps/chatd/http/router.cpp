@@ -101,6 +101,7 @@ std::string_view router::dispatch(const request& req, const boost::asio::ip::add
   const bool preflight = cors_.enabled() && cors_policy::is_preflight(req);
   std::string_view pattern = unmatched_route;
   std::string allow;
+  std::vector<verb> allowed;
   for (const auto& r : routes_) {
     path_params params;
     params.set_peer(peer);
@@ -111,6 +112,9 @@ std::string_view router::dispatch(const request& req, const boost::asio::ip::add
       r.h(req, params, std::move(respond));
       return pattern;
     }
+    // Patterns may overlap (/members/me and /members/{userId}): each method once.
+    if (std::find(allowed.begin(), allowed.end(), r.method) != allowed.end()) continue;
+    allowed.push_back(r.method);
     if (!allow.empty()) allow += ", ";
     allow += std::string(bhttp::to_string(r.method));
   }

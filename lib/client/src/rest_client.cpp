@@ -372,6 +372,26 @@ response rest_client::leave(std::int64_t room_id) {
   return request(http_method::delete_, "/api/rooms/" + id_text(room_id) + "/members/me");
 }
 
+result<room_info> rest_client::update_room(std::int64_t room_id, const std::optional<std::string>& name,
+                                           const std::optional<std::string>& notice) {
+  const auto body = proto::to_json(proto::update_room_request{name, notice});
+  return typed_room(request(http_method::patch, "/api/rooms/" + id_text(room_id), body));
+}
+
+result<room_info> rest_client::set_member_role(std::int64_t room_id, std::int64_t user_id, proto::room_role role) {
+  const auto body = proto::to_json(proto::role_request{role});
+  return typed_room(
+      request(http_method::put, "/api/rooms/" + id_text(room_id) + "/members/" + id_text(user_id) + "/role", body));
+}
+
+response rest_client::remove_member(std::int64_t room_id, std::int64_t user_id) {
+  return request(http_method::delete_, "/api/rooms/" + id_text(room_id) + "/members/" + id_text(user_id));
+}
+
+response rest_client::delete_room(std::int64_t room_id) {
+  return request(http_method::delete_, "/api/rooms/" + id_text(room_id));
+}
+
 result<history_page> rest_client::history(std::int64_t room_id, std::optional<std::int64_t> cursor, int size) {
   std::string target = "/api/rooms/" + id_text(room_id) + "/messages?size=" + std::to_string(size);
   if (cursor) target += "&cursor=" + id_text(*cursor);

@@ -140,6 +140,13 @@ class rest_client {
   result<room_info> room(std::int64_t room_id);
   result<room_info> add_members(std::int64_t room_id, std::span<const std::int64_t> user_ids);
   response leave(std::int64_t room_id);
+  // Room administration (SPEC §16): PATCH /api/rooms/{id} (name and/or notice; "" clears the
+  // notice), PUT …/members/{userId}/role, DELETE …/members/{userId}, DELETE /api/rooms/{id}.
+  result<room_info> update_room(std::int64_t room_id, const std::optional<std::string>& name,
+                                const std::optional<std::string>& notice);
+  result<room_info> set_member_role(std::int64_t room_id, std::int64_t user_id, proto::room_role role);
+  response remove_member(std::int64_t room_id, std::int64_t user_id);
+  response delete_room(std::int64_t room_id);
   // cursor: messages older than this id (nullopt = newest); size 1–100.
   result<history_page> history(std::int64_t room_id, std::optional<std::int64_t> cursor, int size = 20);
   response mark_read(std::int64_t room_id, std::int64_t last_read_message_id);
