@@ -661,7 +661,8 @@ def test_room_members_invite_and_leave(users):
 
 def test_help_on_every_subcommand_has_an_example():
     tree = {"auth": ["signup", "login", "logout", "passwd", "whoami", "token"],
-            "room": ["direct", "group", "list", "show", "members", "invite", "leave"],
+            "room": ["direct", "group", "list", "show", "members", "invite", "leave", "rename", "notice", "role", "kick",
+                     "delete"],
             "send": [], "history": [], "read": [], "unread": [], "presence": [], "tail": [],
             "block": [], "unblock": [], "blocks": []}
     paths = [[]]
@@ -689,7 +690,9 @@ def test_bash_completion():
     assert (BUILD / "apps" / "chatctl" / "chatctl.bash").exists()
     assert complete(["chatctl", "ro"]) == ["room"]
     assert set(complete(["chatctl", ""])) >= {"auth", "room", "send", "history", "tail", "presence"}
-    assert set(complete(["chatctl", "room", ""])) == {"direct", "group", "list", "show", "members", "invite", "leave", "watch"}
+    assert set(complete(["chatctl", "room", ""])) == {"direct", "group", "list", "show", "members", "invite", "leave", "watch",
+                                                      "rename", "notice", "role", "kick", "delete"}
+    assert complete(["chatctl", "room", "role", "1", "2", "ad"]) == ["admin"]
     assert complete(["chatctl", "auth", "lo"]) == ["login", "logout"]
     assert complete(["chatctl", "-o", "js"]) == ["json", "jsonl"]
     assert "--password-stdin" in complete(["chatctl", "auth", "login", "--pass"])
@@ -699,7 +702,8 @@ def test_bash_completion():
 def test_bash_completion_offers_every_flag_of_every_subcommand():
     """The completion script is written by hand: it must not fall behind the CLI. For every
     command path, each long flag its --help lists is offered after `--`."""
-    paths = [["auth", s] for s in ("signup", "login")] + [["room", s] for s in ("direct", "group", "invite")] + \
+    paths = [["auth", s] for s in ("signup", "login")] + \
+        [["room", s] for s in ("direct", "group", "invite", "notice", "delete")] + \
         [[c] for c in ("send", "history", "read", "presence", "tail")]
     for path in [[]] + paths:
         help_text = subprocess.run([str(CHATCTL), *path, "--help"], capture_output=True, text=True, timeout=30).stdout
