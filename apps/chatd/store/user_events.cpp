@@ -4,6 +4,7 @@
 #include <chat/proto/names.hpp>
 #include <chat/proto/people.hpp>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -43,11 +44,20 @@ bool publish_room_membership(redis::client& redis, const std::vector<std::int64_
 }
 
 bool publish_membership_revoked(redis::client& redis, std::int64_t room_id, const std::vector<std::int64_t>& user_ids) {
-  if (user_ids.empty()) return true;
-  std::string json;
-  proto::append_json(proto::membership_revoked{room_id, user_ids}, json);
-  const auto reply = redis.command({"PUBLISH", proto::redis_names::membership_channel, json});
-  return reply && reply->type != redis::reply::kind::error;
+  // A deleted room of many members: several messages, each well below what a node accepts.
+  constexpr std::size_t per_message = 1000;
+  static_assert(per_message <= proto::max_revoked_users);
+  for (std::size_t begin = 0; begin < user_ids.size(); begin += per_message) {
+    const auto end = std::min(user_ids.size(), begin + per_message);
+    std::string json;
+    proto::append_json(proto::membership_revoked{room_id, std::vector<std::int64_t>(
+                                                              user_ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                              user_ids.begin() + static_cast<std::ptrdiff_t>(end))},
+                       json);
+    const auto reply = redis.command({"PUBLISH", proto::redis_names::membership_channel, json});
+    if (!reply || reply->type == redis::reply::kind::error) return false;  // Redis down: no more tries
+  }
+  return true;
 }
 
 bool publish_friend_event(redis::client& redis, const proto::friend_event& event) {

@@ -373,6 +373,42 @@ TEST_F(feed_fixture, membership_events_add_and_remove_rooms) {
   EXPECT_EQ(a->events.size(), 3u);
 }
 
+// SPEC §16: administration events show as SYSTEM items (lastMessage, unread), a rename changes the
+// name, membership events the member count; room.deleted removes the room from every watcher.
+TEST_F(feed_fixture, administration_events_update_the_list_and_a_deleted_room_is_removed) {
+  dir.room_rows[me] = {row(7, 0, room_message(7, 100, other), 3)};
+  auto a = std::make_shared<recording_target>();
+  feed->watch(me, a);
+  arm_all();
+  auto stamp = [](proto::chat_message m, std::int64_t id) {
+    m.id = id;
+    m.message_key = "0b8f6c3e-2f7a-4c5e-9d1a-3b6e8f0c2d4a";
+    m.created_at_ms = 2'000'000 + id;
+    return m;
+  };
+  publish(stamp(proto::room_updated_notice(7, other, "bob", "renamed", std::nullopt), 101));
+  ASSERT_EQ(a->events.size(), 1u);
+  auto e = a->parsed(0);
+  EXPECT_EQ(e.kind, proto::room_feed_kind::updated);
+  EXPECT_EQ(e.room.name, "renamed");
+  EXPECT_EQ(e.room.unread_count, 1);
+  ASSERT_TRUE(e.room.last_message);
+  EXPECT_EQ(e.room.last_message->event, proto::event_kind::message) << "the history item, not the event";
+  EXPECT_EQ(e.room.last_message->type, proto::message_type::system);
+  EXPECT_EQ(e.room.last_message->content, "bob renamed the room to renamed");
+  publish(stamp(proto::member_removed_notice(7, me, "me", 3, "carl"), 102));  // removed by me
+  ASSERT_EQ(a->events.size(), 2u);
+  EXPECT_EQ(a->parsed(1).room.member_count, 2);
+  EXPECT_EQ(a->parsed(1).room.unread_count, 1) << "my own notice is not unread";
+
+  publish(stamp(proto::room_deleted_notice(7, other, "bob"), 103));
+  ASSERT_EQ(a->events.size(), 3u);
+  EXPECT_EQ(a->body(2), R"({"event":"room.removed","room":{"id":7}})");
+  EXPECT_FALSE(hub.is_joined({channel_kind::room, 7}));
+  membership(me, 7, false);  // the REST path's room.removed afterwards: nothing more
+  EXPECT_EQ(a->events.size(), 3u);
+}
+
 TEST_F(feed_fixture, added_room_is_announced_after_arm_wait_without_the_bus) {
   dir.room_rows[me] = {};
   auto a = std::make_shared<recording_target>();

@@ -699,6 +699,62 @@ TEST(session_subscribe, the_leavers_left_notice_ends_their_room_subscriptions) {
   EXPECT_TRUE(h.log.messages.empty());
 }
 
+// SPEC §16: a member.removed ends the removed member's subscriptions (sent by someone else), and a
+// room.deleted ends everyone's; both are the last of the room they get.
+TEST(session_subscribe, removal_and_deletion_end_the_subscriptions_they_concern) {
+  harness h;
+  auto removed = h.connect(1);
+  auto stays = h.connect(2);
+  for (auto* c : {&removed, &stays}) c->send(command::subscribe, {{"id", "r"}, {"destination", "/topic/room.10"}});
+  h.dir.members.erase({10, 1});  // DELETE /api/rooms/10/members/1 by bob
+
+  auto kick = proto::member_removed_notice(10, 2, "bob", 1, "alice");
+  kick.id = 7;
+  kick.message_key = common::make_uuid_v4();
+  kick.created_at_ms = epoch_ms;
+  h.hub.on_room_message(10, proto::to_json(kick));
+  h.hub.on_room_message(10, room_message(10, 8, "after the removal"));
+  h.poll();
+  const auto got = removed.next();
+  EXPECT_EQ(header(got, "chat-event"), "member.removed");
+  EXPECT_TRUE(removed.t->frames.empty()) << "nothing of the room after the removal";
+  EXPECT_EQ(header(stays.next(), "chat-event"), "member.removed");
+  EXPECT_EQ(nlohmann::json::parse(stays.next().body)["content"], "after the removal");
+
+  auto gone = proto::room_deleted_notice(10, 2, "bob");
+  gone.id = 9;
+  gone.message_key = common::make_uuid_v4();
+  gone.created_at_ms = epoch_ms;
+  h.hub.on_room_message(10, proto::to_json(gone));
+  h.hub.on_room_message(10, room_message(10, 10, "a late record"));
+  h.poll();
+  EXPECT_EQ(header(stays.next(), "chat-event"), "room.deleted");
+  EXPECT_TRUE(stays.t->frames.empty()) << "nothing of the room after its deletion";
+  EXPECT_FALSE(h.hub.is_joined(channel_key{channel_kind::room, 10}));
+}
+
+// chat:membership: a session that never subscribed the room (its membership cached by an earlier
+// SEND, or by CONNECT) forgets it; its next SEND asks the store and is refused.
+TEST(session_subscribe, a_revoked_membership_is_checked_again) {
+  harness h;
+  auto c = h.connect(1);
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "verified");  // the membership is cached
+  h.poll();
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "cached");
+  h.poll();
+  ASSERT_EQ(h.log.messages.size(), 2u);
+  const int lookups = h.dir.membership_lookups;
+  h.dir.members.erase({10, 1});
+  h.hub.on_membership_revoked(proto::to_json(proto::membership_revoked{10, {1, 3}}));
+  h.hub.on_membership_revoked(R"({"roomId":"x"})");  // malformed: dropped, nothing else happens
+  h.poll();
+  c.send(command::send, {{"destination", "/topic/room.10"}}, "still here?");
+  h.poll();
+  EXPECT_EQ(h.dir.membership_lookups, lookups + 1);
+  EXPECT_EQ(header(c.next(), "message"), "forbidden");
+  EXPECT_EQ(h.log.messages.size(), 2u);
+}
+
 // A "left" notice written before this session verified its membership (the user joined again
 // since, or the notice belongs to an earlier life of the room id) ends nothing.
 TEST(session_subscribe, a_left_notice_older_than_the_verified_membership_is_stale) {
