@@ -307,6 +307,7 @@ bool is_admin_event(event_kind kind) noexcept {
     case event_kind::reaction_added:
     case event_kind::reaction_removed:
     case event_kind::pinned:
+    case event_kind::preview:
     case event_kind::unpinned: return false;
     case event_kind::room_updated:
     case event_kind::member_joined:
@@ -804,6 +805,7 @@ std::optional<std::int64_t> departed_member(const chat_message& m) {
     case event_kind::reaction_added:
     case event_kind::reaction_removed:
     case event_kind::pinned:
+    case event_kind::preview:
     case event_kind::unpinned:
     case event_kind::room_updated:
     case event_kind::member_joined:

@@ -169,7 +169,6 @@ struct chat_message {
   // message: a scheduled message sent late (docs/rest.md "Scheduled messages"): the time its
   // occurrence was due; "scheduledFor" in ISO-8601 UTC. Absent on every other message.
   std::optional<std::int64_t> scheduled_for_ms;
-  std::string emoji;  // reaction.added / reaction.removed
   // Room administration events (is_admin_event): the member concerned ("userId", member.*),
   // their role (member.joined, member.role), the room's new name and notice (room.updated; a
   // notice "" clears it). The SYSTEM text is `content`.
