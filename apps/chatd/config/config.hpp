@@ -18,7 +18,7 @@ struct role_set {
   bool broadcast = true;
   bool receipts = true;
   bool scheduler = true;  // sends due scheduled messages (docs/operations.md "Scheduler")
-  bool preview = true;  // link previews (docs/operations.md "Link previews")
+  bool preview = true;    // link previews (docs/operations.md "Link previews")
 };
 
 struct config {

@@ -240,7 +240,8 @@ void insert_messages(pqxx::work& tx, std::span<const message_row> rows, const st
   std::vector<std::int64_t> ids, room_ids, sender_ids, partitions, offsets, created, reply_to, roots;
   std::vector<std::string_view> keys, nicknames, contents, types, attachments, file_ids, forwarded, scheduled, events,
       event_data;
-  std::deque<std::string> json;  // owns what `attachments`, `file_ids`, `forwarded`, `scheduled` and `event_data` view (stable)
+  std::deque<std::string>
+      json;  // owns what `attachments`, `file_ids`, `forwarded`, `scheduled` and `event_data` view (stable)
   auto own = [&json](std::string s) -> std::string_view { return json.emplace_back(std::move(s)); };
   for (const std::size_t i : which) {
     const auto& m = *rows[i].message;

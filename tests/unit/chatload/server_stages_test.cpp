@@ -15,11 +15,21 @@ std::string exposition(std::uint64_t le5, std::uint64_t le10, std::uint64_t inf,
   auto n = [](std::uint64_t v) { return std::to_string(v); };
   return "# HELP chat_stage_latency_seconds Seconds since createdAt\n"
          "# TYPE chat_stage_latency_seconds histogram\n"
-         "chat_stage_latency_seconds_bucket{stage=\"node_received\",le=\"0.005\"} " + n(le5) + "\n"
-         "chat_stage_latency_seconds_bucket{stage=\"node_received\",le=\"0.01\"} " + n(le10) + "\n"
-         "chat_stage_latency_seconds_bucket{stage=\"node_received\",le=\"+Inf\"} " + n(inf) + "\n"
-         "chat_stage_latency_seconds_sum{stage=\"node_received\"} " + std::to_string(sum) + "\n"
-         "chat_stage_latency_seconds_count{stage=\"node_received\"} " + n(inf) + "\n"
+         "chat_stage_latency_seconds_bucket{stage=\"node_received\",le=\"0.005\"} " +
+         n(le5) +
+         "\n"
+         "chat_stage_latency_seconds_bucket{stage=\"node_received\",le=\"0.01\"} " +
+         n(le10) +
+         "\n"
+         "chat_stage_latency_seconds_bucket{stage=\"node_received\",le=\"+Inf\"} " +
+         n(inf) +
+         "\n"
+         "chat_stage_latency_seconds_sum{stage=\"node_received\"} " +
+         std::to_string(sum) +
+         "\n"
+         "chat_stage_latency_seconds_count{stage=\"node_received\"} " +
+         n(inf) +
+         "\n"
          "chat_stage_latency_secondsX_bucket{stage=\"x\",le=\"1\"} 5\n"
          "chat_delivery_latency_seconds_bucket{le=\"0.005\"} 9\n";
 }

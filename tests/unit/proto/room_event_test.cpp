@@ -47,9 +47,8 @@ validation_error parse(const std::string& json) {
 TEST(EventKind, NamesRoundTripAndUnknownNamesAreRefused) {
   for (auto kind : {event_kind::message, event_kind::edited, event_kind::deleted, event_kind::reaction_added,
                     event_kind::reaction_removed, event_kind::pinned, event_kind::unpinned, event_kind::preview,
-                    event_kind::room_updated,
-                    event_kind::member_joined, event_kind::member_left, event_kind::member_removed,
-                    event_kind::member_role, event_kind::room_deleted}) {
+                    event_kind::room_updated, event_kind::member_joined, event_kind::member_left,
+                    event_kind::member_removed, event_kind::member_role, event_kind::room_deleted}) {
     EXPECT_EQ(parse_event_kind(to_string(kind)), kind);
   }
   EXPECT_EQ(to_string(event_kind::preview), "message.preview");
